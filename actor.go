@@ -1,0 +1,47 @@
+package optimum
+
+import "context"
+
+// Role is what an actor may do. Roles are ordered: each includes the rights of those below.
+type Role string
+
+// The roles, from the most to the least powerful.
+const (
+	RoleAdmin     Role = "admin"     // everything, including tokens and users
+	RoleManager   Role = "manager"   // continuity manager: directory, ladders, drills, reports
+	RoleResponder Role = "responder" // receives, acknowledges and works incidents
+	RoleReporter  Role = "reporter"  // declares and follows what they declared
+)
+
+var roleRank = map[Role]int{RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
+
+// Valid reports whether r is one of the known roles.
+func (r Role) Valid() bool { return roleRank[r] > 0 }
+
+// AtLeast reports whether r includes the rights of min.
+func (r Role) AtLeast(min Role) bool { return roleRank[r] >= roleRank[min] && roleRank[min] > 0 }
+
+// Actor is who performs an action: a signed-in user, an API token, a person acting through
+// a capability link, or the system itself. It is recorded on every event.
+type Actor struct {
+	ID       string `json:"id"`                  // stable id, e.g. "tok_…", "usr_…", "system"
+	Name     string `json:"name"`                // display name
+	Role     Role   `json:"role,omitempty"`      // what it may do
+	PersonID string `json:"person_id,omitempty"` // the directory person behind it, if any
+}
+
+// System is the actor for changes the server makes by itself (escalations, timeouts).
+var System = Actor{ID: "system", Name: "OPTIMUM", Role: RoleAdmin}
+
+type actorKey struct{}
+
+// WithActor returns a context carrying the actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor of the context, if any.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

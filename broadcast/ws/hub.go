@@ -1,0 +1,255 @@
+// Package ws streams the event log to live boards over websockets.
+//
+// Ordering and resume: the hub keeps the id of the last event it broadcast (its head). A
+// connection registers under the hub's lock and learns the head H at that instant: every
+// event after H reaches it live through its queue, and it replays (since, H] from the log
+// itself before it writes anything queued. So a client resuming with ?since= gets every
+// event once, in id order, with no gap, even while events are being appended.
+//
+// Fan-out: each event is read from the log once per node and encoded once into a
+// websocket.PreparedMessage shared by every connection. Each connection has a bounded
+// queue; a connection whose queue is full is closed (it resumes with ?since=), so a slow
+// client never slows the others. Idle connections cost one goroutine (the reader): the
+// writer goroutine only exists while there is something to write.
+package ws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
+)
+
+// Log is the part of the event log the hub reads.
+type Log interface {
+	// EventsAfter returns up to limit events with id > after, in id order.
+	EventsAfter(ctx context.Context, after int64, limit int) ([]optimum.Event, error)
+	// LastEventID returns the newest id, 0 for an empty log.
+	LastEventID(ctx context.Context) (int64, error)
+}
+
+// Options tune the hub. Zero values take the defaults.
+type Options struct {
+	QueueSize    int           // frames a connection may have pending; default 256
+	WriteTimeout time.Duration // per write; default 10 s
+	PongWait     time.Duration // a connection silent for this long is closed; default 60 s
+	PingPeriod   time.Duration // how often the hub pings every connection; default PongWait*9/10
+	PollInterval time.Duration // fallback poll of the log, in case a bus signal was lost; default 2 s
+	ReplayBatch  int           // events read per query while replaying; default 500
+	// CheckOrigin decides whether a browser's Origin may open the stream. Nil allows
+	// requests without an Origin header and same-host origins only.
+	CheckOrigin func(r *http.Request) bool
+	Logger      *slog.Logger
+}
+
+func (o *Options) defaults() {
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.PongWait <= 0 {
+		o.PongWait = 60 * time.Second
+	}
+	if o.PingPeriod <= 0 {
+		o.PingPeriod = o.PongWait * 9 / 10
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = 2 * time.Second
+	}
+	if o.ReplayBatch <= 0 {
+		o.ReplayBatch = 500
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Hub owns the live connections of one node.
+type Hub struct {
+	log      Log
+	bus      broadcast.Bus
+	opt      Options
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	head    int64
+	clients map[*client]struct{}
+	ready   chan struct{} // closed once Run has read the initial head
+	stopped bool
+
+	snapshot []*client // owned by the Run goroutine
+	dropped  atomic.Int64
+}
+
+// New returns a hub reading log and woken by bus. Call Run to start it.
+func New(log Log, bus broadcast.Bus, opt Options) *Hub {
+	opt.defaults()
+	h := &Hub{log: log, bus: bus, opt: opt, clients: map[*client]struct{}{}, ready: make(chan struct{})}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:   256, // clients send next to nothing; pongs and close frames fit
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      opt.CheckOrigin,
+	}
+	return h
+}
+
+// Connections returns the number of live connections.
+func (h *Hub) Connections() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.clients)
+}
+
+// Dropped returns how many connections were closed for being too slow.
+func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
+// Run broadcasts new events until ctx is done, then closes every connection.
+func (h *Hub) Run(ctx context.Context) error {
+	head, err := h.log.LastEventID(ctx)
+	if err != nil {
+		return fmt.Errorf("hub: %w", err)
+	}
+	ids, cancel := h.bus.Subscribe()
+	defer cancel()
+	h.mu.Lock()
+	h.head = head
+	h.mu.Unlock()
+	close(h.ready)
+	poll := time.NewTicker(h.opt.PollInterval)
+	defer poll.Stop()
+	ping := time.NewTicker(h.opt.PingPeriod)
+	defer ping.Stop()
+	defer h.closeAll()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ids:
+		case <-poll.C:
+		case <-ping.C:
+			h.pingAll()
+			continue
+		}
+		if err := h.catchUp(ctx); err != nil && ctx.Err() == nil {
+			h.opt.Logger.Warn("hub: reading the event log", "err", err)
+		}
+	}
+}
+
+// catchUp broadcasts every event after the head, in order.
+func (h *Hub) catchUp(ctx context.Context) error {
+	for {
+		h.mu.Lock()
+		head := h.head
+		h.mu.Unlock()
+		events, err := h.log.EventsAfter(ctx, head, h.opt.ReplayBatch)
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		for _, e := range events {
+			data, err := json.Marshal(e)
+			if err != nil {
+				return fmt.Errorf("encode event %d: %w", e.ID, err)
+			}
+			pm, err := websocket.NewPreparedMessage(websocket.TextMessage, data)
+			if err != nil {
+				return fmt.Errorf("prepare event %d: %w", e.ID, err)
+			}
+			h.mu.Lock()
+			h.head = e.ID
+			h.snapshot = h.snapshot[:0]
+			for c := range h.clients {
+				h.snapshot = append(h.snapshot, c)
+			}
+			h.mu.Unlock()
+			for _, c := range h.snapshot {
+				c.enqueue(pm)
+			}
+		}
+		clear(h.snapshot)
+	}
+}
+
+func (h *Hub) pingAll() {
+	h.mu.Lock()
+	h.snapshot = h.snapshot[:0]
+	for c := range h.clients {
+		h.snapshot = append(h.snapshot, c)
+	}
+	h.mu.Unlock()
+	for _, c := range h.snapshot {
+		c.enqueue(nil)
+	}
+	clear(h.snapshot)
+}
+
+func (h *Hub) closeAll() {
+	h.mu.Lock()
+	h.stopped = true
+	all := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		all = append(all, c)
+	}
+	h.mu.Unlock()
+	for _, c := range all {
+		c.closeWith(websocket.CloseGoingAway, "server shutting down; resume with since")
+	}
+}
+
+// ErrStopped is returned by Serve once the hub has stopped.
+var ErrStopped = errors.New("hub stopped")
+
+// Serve upgrades the request to a websocket and streams to it. With hasSince, it first
+// replays the events after since. It returns once the connection is set up; the
+// connection then lives until the client leaves, falls behind, or the hub stops.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, actor optimum.Actor, since int64, hasSince bool) error {
+	select {
+	case <-h.ready:
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	c := &client{hub: h, conn: conn, actor: actor, replaying: true}
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		conn.Close()
+		return ErrStopped
+	}
+	head := h.head
+	h.clients[c] = struct{}{}
+	h.mu.Unlock()
+
+	if err := c.replay(r.Context(), since, head, hasSince); err != nil {
+		c.closeWith(websocket.CloseInternalServerErr, "replay failed; try again")
+		h.opt.Logger.Warn("hub: replay", "err", err)
+		return nil
+	}
+	c.mu.Lock()
+	c.replaying = false
+	c.startWriter()
+	c.mu.Unlock()
+	go c.readLoop()
+	return nil
+}
+
+func (h *Hub) remove(c *client) {
+	h.mu.Lock()
+	delete(h.clients, c)
+	h.mu.Unlock()
+}

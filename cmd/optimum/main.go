@@ -1,0 +1,63 @@
+// Command optimum is the OPTIMUM BCP server and its administration commands.
+//
+//	optimum [serve]                       run the server (the default)
+//	optimum migrate                       apply database migrations and exit
+//	optimum token create -name N -role R  print a new API token
+//	optimum version                       print the version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "optimum:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its inputs passed in so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, getenv, stdout, stderr, nil)
+	case "migrate":
+		return migrate(ctx, getenv, stdout)
+	case "token":
+		return token(ctx, args, getenv, stdout)
+	case "version":
+		fmt.Fprintln(stdout, "optimum", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `usage: optimum [command]
+
+commands:
+  serve                          run the server (default)
+  migrate                        apply database migrations and exit
+  token create -name N -role R   create an API token (roles: admin, manager, responder, reporter)
+  version                        print the version
+
+configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml
+`

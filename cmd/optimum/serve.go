@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/ws"
+	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/auth"
+	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/httpapi"
+	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/static"
+)
+
+// started, when not nil, receives the base URL once the server listens (for tests).
+type started func(baseURL string)
+
+// serve runs the server until ctx is done. Shutdown stops intake first (the listener and
+// new requests), lets requests in flight finish, closes the live streams, and closes the
+// database last.
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, onStart started) error {
+	if len(args) > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", args)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, getenv("OPTIMUM_LOG_LEVEL"))
+
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	authn := auth.NewService(db.Auth(), nil)
+	loginCode, err := authn.Bootstrap(ctx, cfg.Server.BootstrapToken)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin: %w", err)
+	}
+
+	bus := broadcast.NewLocalBus()
+	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
+
+	srv := &httpapi.Server{
+		Config:    cfg,
+		Incidents: incident.NewService(db.Incidents(), policyOf(cfg), nil),
+		Auth:      authn,
+		Ready:     db.Ping,
+		Static:    static.Files,
+		Logger:    log,
+	}
+	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin})
+	srv.Hub = hub
+
+	ln, err := net.Listen("tcp", cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
+	}
+	base := "http://" + hostPort(ln.Addr())
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		errMu    sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel()
+	}
+	wg.Go(func() {
+		if err := hub.Run(runCtx); err != nil {
+			fail(err)
+		}
+	})
+	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	serveDone := make(chan struct{})
+	go func() {
+		defer close(serveDone)
+		if err := httpSrv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fail(fmt.Errorf("http: %w", err))
+		}
+	}()
+
+	log.Info("listening on "+base, "database", storeName(cfg), "fanout", "in-process", "data", cfg.Server.DataDir)
+	if loginCode != "" {
+		public := cfg.Server.PublicURL
+		if public == "" {
+			public = base
+		}
+		log.Warn("first start: no admin existed, so one was created; sign in once with this link (valid 24 h, shown only now): " + public + "/login/" + loginCode)
+	}
+	if onStart != nil {
+		onStart(base)
+	}
+
+	<-runCtx.Done()
+	log.Info("shutting down")
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 15*time.Second)
+	defer stop()
+	if err := httpSrv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("shutdown: requests still running were cut", "err", err)
+	}
+	<-serveDone
+	cancel()
+	wg.Wait()
+	log.Info("stopped")
+	return firstErr
+}
+
+func loadConfig(getenv func(string) string) (config.Config, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, cfg.Validate()
+}
+
+func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
+	if cfg.Database.URL != "" {
+		return nil, errors.New("database.url: PostgreSQL is not supported yet by this build; leave OPTIMUM_DATABASE_URL empty for SQLite")
+	}
+	return store.OpenSQLite(ctx, cfg.SQLitePath())
+}
+
+func storeName(cfg config.Config) string {
+	if cfg.Database.URL != "" {
+		return "postgres"
+	}
+	return "sqlite:" + cfg.SQLitePath()
+}
+
+func policyOf(cfg config.Config) incident.Policy {
+	p := incident.Policy{
+		Matrix:       map[incident.Level]map[incident.Level]incident.Priority{},
+		Ack:          map[incident.Priority]time.Duration{},
+		Resolve:      map[incident.Priority]time.Duration{},
+		Teams:        cfg.TeamIDs(),
+		DefaultTeams: cfg.Incident.DefaultTeams,
+		Location:     cfg.Location(),
+	}
+	for impact, row := range cfg.Incident.Matrix {
+		p.Matrix[incident.Level(impact)] = map[incident.Level]incident.Priority{}
+		for urgency, pr := range row {
+			p.Matrix[incident.Level(impact)][incident.Level(urgency)] = incident.Priority(pr)
+		}
+	}
+	for pr, s := range cfg.Incident.SLA {
+		p.Ack[incident.Priority(pr)] = time.Duration(s.Acknowledge)
+		p.Resolve[incident.Priority(pr)] = time.Duration(s.Resolve)
+	}
+	return p
+}
+
+// purgeIdempotencyKeys forgets keys past their retention, hourly.
+func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if _, err := db.PurgeIdempotencyKeys(ctx, time.Now().Add(-incident.IdempotencyRetention)); err != nil && ctx.Err() == nil {
+			log.Warn("purge idempotency keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func hostPort(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil || level == "" {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

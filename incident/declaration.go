@@ -1,0 +1,122 @@
+package incident
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// Limits of the declaration's fields, in characters.
+const (
+	MaxTitle       = 200
+	MaxDescription = 10000
+	MaxLocation    = 200
+	MaxListItems   = 50
+	MaxListItem    = 100
+)
+
+// Declaration is what a person fills in to declare an incident.
+type Declaration struct {
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Services    []string `json:"services"`
+	Causes      []string `json:"causes"`
+	Impact      Level    `json:"impact"`
+	Urgency     Level    `json:"urgency"`
+	Location    string   `json:"location"`
+	Teams       []string `json:"teams"`
+	Drill       bool     `json:"drill"`
+}
+
+// Normalize trims white space and drops empty and repeated list items, so the same
+// declaration typed twice is recognised as the same.
+func (d *Declaration) Normalize() {
+	d.Title = strings.TrimSpace(d.Title)
+	d.Description = strings.TrimSpace(d.Description)
+	d.Location = strings.TrimSpace(d.Location)
+	d.Impact = Level(strings.ToLower(strings.TrimSpace(string(d.Impact))))
+	d.Urgency = Level(strings.ToLower(strings.TrimSpace(string(d.Urgency))))
+	d.Services = cleanList(d.Services, false)
+	d.Causes = cleanList(d.Causes, false)
+	d.Teams = cleanList(d.Teams, true)
+}
+
+func cleanList(in []string, lower bool) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if lower {
+			s = strings.ToLower(s)
+		}
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Validate returns an EINVALID error naming every field that is wrong, or nil. knownTeams
+// are the teams an audience may name. Call Normalize first.
+func (d Declaration) Validate(knownTeams []string) error {
+	var f []optimum.FieldError
+	add := func(field, format string, args ...any) {
+		f = append(f, optimum.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	}
+	text := func(field, v string, max int, required bool) {
+		switch {
+		case required && v == "":
+			add(field, "is required")
+		case !utf8.ValidString(v):
+			add(field, "must be UTF-8 text")
+		case utf8.RuneCountInString(v) > max:
+			add(field, "is too long: %d characters, at most %d", utf8.RuneCountInString(v), max)
+		case strings.ContainsFunc(v, isControl):
+			add(field, "must not contain control characters")
+		}
+	}
+	text("title", d.Title, MaxTitle, true)
+	text("description", d.Description, MaxDescription, false)
+	text("location", d.Location, MaxLocation, false)
+	list := func(field string, items []string) {
+		if len(items) > MaxListItems {
+			add(field, "has %d items, at most %d", len(items), MaxListItems)
+			return
+		}
+		for i, s := range items {
+			text(fmt.Sprintf("%s[%d]", field, i), s, MaxListItem, false)
+		}
+	}
+	list("services", d.Services)
+	list("causes", d.Causes)
+	level := func(field string, l Level) {
+		switch {
+		case l == "":
+			add(field, "is required: critical, high, medium or low")
+		case !l.Valid():
+			add(field, "%q is not one of critical, high, medium or low", truncate(string(l), 40))
+		}
+	}
+	level("impact", d.Impact)
+	level("urgency", d.Urgency)
+	for i, t := range d.Teams {
+		if !slices.Contains(knownTeams, t) {
+			add(fmt.Sprintf("teams[%d]", i), "%q is not a known team (%s)", truncate(t, 40), strings.Join(knownTeams, ", "))
+		}
+	}
+	return optimum.Invalid("The declaration has errors.", f)
+}
+
+// isControl reports control characters other than tab and line breaks.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}

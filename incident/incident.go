@@ -1,0 +1,126 @@
+// Package incident is the critical incident as ITIL registers it: what happened, how bad
+// (impact × urgency → priority → SLA), who reported it and who must hear of it, and its
+// state. The Service declares, reads and acknowledges incidents; every change is appended
+// to the event log in the same transaction as the change itself.
+package incident
+
+import (
+	"fmt"
+	"time"
+)
+
+// Level is a value of impact or urgency.
+type Level string
+
+// The levels, from the most to the least severe.
+const (
+	Critical Level = "critical"
+	High     Level = "high"
+	Medium   Level = "medium"
+	Low      Level = "low"
+)
+
+// Levels lists the valid levels in order of severity.
+var Levels = []Level{Critical, High, Medium, Low}
+
+// Valid reports whether l is a known level.
+func (l Level) Valid() bool {
+	switch l {
+	case Critical, High, Medium, Low:
+		return true
+	}
+	return false
+}
+
+// Priority is P1 (drop everything) to P5 (planned work).
+type Priority string
+
+// Status is where an incident is in its lifecycle.
+type Status string
+
+// The lifecycle states.
+const (
+	StatusDeclared      Status = "declared"
+	StatusAcknowledged  Status = "acknowledged"
+	StatusInvestigating Status = "investigating"
+	StatusResolved      Status = "resolved"
+	StatusVerified      Status = "verified"
+	StatusClosed        Status = "closed"
+	StatusCancelled     Status = "cancelled"
+)
+
+// Open reports whether the incident still needs work.
+func (s Status) Open() bool {
+	return s != StatusResolved && s != StatusVerified && s != StatusClosed && s != StatusCancelled
+}
+
+// Event types appended by this package.
+const (
+	EventDeclared     = "incident.declared"
+	EventAcknowledged = "incident.acknowledged"
+)
+
+// SLA holds the deadlines of an incident, fixed at declaration from its priority.
+type SLA struct {
+	AckBy     time.Time `json:"ack_by"`
+	ResolveBy time.Time `json:"resolve_by"`
+}
+
+// Person is someone named on an incident: the reporter or a recipient.
+type Person struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Incident is a declared critical incident. Its JSON form is the API's and the one carried
+// by every event in the log.
+type Incident struct {
+	ID          string    `json:"id"`
+	Folio       string    `json:"folio"`
+	Title       string    `json:"title"`
+	Description string    `json:"description"`
+	Services    []string  `json:"services"`
+	Causes      []string  `json:"causes"`
+	Impact      Level     `json:"impact"`
+	Urgency     Level     `json:"urgency"`
+	Priority    Priority  `json:"priority"`
+	Status      Status    `json:"status"`
+	Location    string    `json:"location"`
+	Reporter    Person    `json:"reporter"`
+	Teams       []string  `json:"teams"`
+	Assigned    []Person  `json:"assigned"`
+	Drill       bool      `json:"drill"`
+	SLA         SLA       `json:"sla"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	// AcknowledgedAt is the time of the first acknowledgement, nil until then.
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+}
+
+// Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.
+func Folio(year, n int) string { return fmt.Sprintf("BCP-%04d-%06d", year, n) }
+
+// Recipient is a person the incident was meant to reach, or who acknowledged it, with
+// what is known of their acknowledgement and deliveries.
+type Recipient struct {
+	PersonID       string     `json:"person_id"`
+	Name           string     `json:"name"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	Channel        string     `json:"ack_channel,omitempty"`
+	Deliveries     []Delivery `json:"deliveries"`
+}
+
+// Delivery is one attempt to reach a recipient on one channel.
+type Delivery struct {
+	Channel string    `json:"channel"`
+	Status  string    `json:"status"`
+	At      time.Time `json:"at"`
+}
+
+// Ack is one acknowledgement of an incident by one person.
+type Ack struct {
+	PersonID string
+	Name     string
+	Channel  string
+	At       time.Time
+}

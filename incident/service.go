@@ -1,0 +1,259 @@
+package incident
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// Store keeps incidents. Tx runs fn in one transaction: either everything fn did is
+// committed, including the events it appended, or nothing is.
+type Store interface {
+	Tx(ctx context.Context, fn func(Tx) error) error
+	Incident(ctx context.Context, idOrFolio string) (Incident, error)
+	Incidents(ctx context.Context, f Filter) ([]Incident, error)
+	Timeline(ctx context.Context, id string) ([]optimum.Event, error)
+	Acks(ctx context.Context, id string) ([]Ack, error)
+}
+
+// Tx is the work that must happen atomically with the event that records it.
+type Tx interface {
+	// NextFolio returns the next number of the year, with no gaps: a rolled-back
+	// transaction gives its number back.
+	NextFolio(ctx context.Context, year int) (int, error)
+	Insert(ctx context.Context, inc Incident) error
+	Update(ctx context.Context, inc Incident) error
+	// Lock reads the incident for update; ENOTFOUND when there is none.
+	Lock(ctx context.Context, idOrFolio string) (Incident, error)
+	// AddAck records an acknowledgement; false when that person had already acknowledged.
+	AddAck(ctx context.Context, incidentID string, a Ack) (bool, error)
+	// IdempotentResult returns the incident id and request hash stored for the key, or ""
+	// when the key is new (or older than its retention).
+	IdempotentResult(ctx context.Context, scope, key string, since time.Time) (incidentID, hash string, err error)
+	SaveIdempotentResult(ctx context.Context, scope, key, hash, incidentID string, at time.Time) error
+	Append(ctx context.Context, e optimum.Event) (int64, error)
+}
+
+// Filter selects incidents for a list. Zero fields do not filter.
+type Filter struct {
+	Status   []Status
+	Priority []Priority
+	Drill    *bool
+	Text     string
+	From, To time.Time // created_at in [From, To)
+	// Before pages backwards: only incidents created before this incident id's position.
+	Before string
+	Limit  int
+}
+
+// IdempotencyRetention is how long an Idempotency-Key is remembered.
+const IdempotencyRetention = 48 * time.Hour
+
+// Service declares, reads and acknowledges incidents.
+type Service struct {
+	store  Store
+	policy Policy
+	now    func() time.Time
+}
+
+// NewService returns a Service. now is the clock; nil means time.Now.
+func NewService(store Store, policy Policy, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, policy: policy, now: now}
+}
+
+// Policy returns the rules the service applies.
+func (s *Service) Policy() Policy { return s.policy }
+
+// Declare registers a new incident reported by the actor of ctx and appends
+// incident.declared. With an idempotency key, a repeat of the same declaration by the same
+// actor returns the incident of the first one (created is false); the same key with a
+// different declaration is ECONFLICT.
+func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey string) (inc Incident, created bool, err error) {
+	actor, ok := optimum.ActorFrom(ctx)
+	if !ok {
+		return Incident{}, false, optimum.Errorf(optimum.EUNAUTHORIZED, "Sign in to declare an incident.")
+	}
+	d.Normalize()
+	if err := d.Validate(s.policy.Teams); err != nil {
+		return Incident{}, false, err
+	}
+	if len(idempotencyKey) > 200 {
+		return Incident{}, false, optimum.Errorf(optimum.EINVALID, "Idempotency-Key is too long (at most 200 characters).")
+	}
+	if len(d.Teams) == 0 {
+		d.Teams = append([]string(nil), s.policy.DefaultTeams...)
+	}
+	pr, err := s.policy.Priority(d.Impact, d.Urgency)
+	if err != nil {
+		return Incident{}, false, fmt.Errorf("declare: %w", err)
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	hash := declarationHash(d)
+	err = s.store.Tx(ctx, func(tx Tx) error {
+		if idempotencyKey != "" {
+			id, prev, err := tx.IdempotentResult(ctx, actor.ID, idempotencyKey, now.Add(-IdempotencyRetention))
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				if prev != hash {
+					return optimum.Errorf(optimum.ECONFLICT, "This Idempotency-Key was already used for a different declaration.")
+				}
+				inc, err = tx.Lock(ctx, id)
+				return err
+			}
+		}
+		n, err := tx.NextFolio(ctx, s.policy.FolioYear(now))
+		if err != nil {
+			return err
+		}
+		inc = Incident{
+			ID:          optimum.NewID("inc"),
+			Folio:       Folio(s.policy.FolioYear(now), n),
+			Title:       d.Title,
+			Description: d.Description,
+			Services:    d.Services,
+			Causes:      d.Causes,
+			Impact:      d.Impact,
+			Urgency:     d.Urgency,
+			Priority:    pr,
+			Status:      StatusDeclared,
+			Location:    d.Location,
+			Reporter:    Person{ID: actor.ID, Name: actor.Name},
+			Teams:       d.Teams,
+			Assigned:    []Person{},
+			Drill:       d.Drill,
+			SLA:         s.policy.SLA(pr, now),
+			CreatedAt:   now,
+			UpdatedAt:   now,
+		}
+		if err := tx.Insert(ctx, inc); err != nil {
+			return err
+		}
+		if idempotencyKey != "" {
+			if err := tx.SaveIdempotentResult(ctx, actor.ID, idempotencyKey, hash, inc.ID, now); err != nil {
+				return err
+			}
+		}
+		created = true
+		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, nil)
+	})
+	if err != nil {
+		return Incident{}, false, err
+	}
+	return inc, created, nil
+}
+
+// Acknowledge records that the actor of ctx has seen the incident and owns its part. It is
+// idempotent: a second acknowledgement by the same person changes nothing and appends
+// nothing. The first acknowledgement of a declared incident moves it to acknowledged.
+func (s *Service) Acknowledge(ctx context.Context, idOrFolio, channel string) (Incident, error) {
+	actor, ok := optimum.ActorFrom(ctx)
+	if !ok {
+		return Incident{}, optimum.Errorf(optimum.EUNAUTHORIZED, "Sign in to acknowledge.")
+	}
+	if channel == "" {
+		channel = "web"
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	var inc Incident
+	err := s.store.Tx(ctx, func(tx Tx) error {
+		var err error
+		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
+			return err
+		}
+		if inc.Status == StatusCancelled || inc.Status == StatusClosed {
+			return optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; it can no longer be acknowledged.", inc.Folio, inc.Status)
+		}
+		personID := actor.PersonID
+		if personID == "" {
+			personID = actor.ID
+		}
+		added, err := tx.AddAck(ctx, inc.ID, Ack{PersonID: personID, Name: actor.Name, Channel: channel, At: now})
+		if err != nil || !added {
+			return err
+		}
+		if inc.AcknowledgedAt == nil {
+			inc.AcknowledgedAt = &now
+		}
+		if inc.Status == StatusDeclared {
+			inc.Status = StatusAcknowledged
+		}
+		inc.UpdatedAt = now
+		if err := tx.Update(ctx, inc); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, EventAcknowledged, now, actor, inc, map[string]any{
+			"person_id": personID, "name": actor.Name, "channel": channel,
+		})
+	})
+	return inc, err
+}
+
+// Get returns the incident with the id or folio.
+func (s *Service) Get(ctx context.Context, idOrFolio string) (Incident, error) {
+	return s.store.Incident(ctx, idOrFolio)
+}
+
+// List returns the incidents that match the filter, newest first.
+func (s *Service) List(ctx context.Context, f Filter) ([]Incident, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return nil, optimum.Errorf(optimum.EINVALID, "The time range is empty or reversed: from must be before to.")
+	}
+	if len([]rune(f.Text)) > 200 {
+		return nil, optimum.Errorf(optimum.EINVALID, "The search text is too long (at most 200 characters).")
+	}
+	return s.store.Incidents(ctx, f)
+}
+
+// Timeline returns the incident's events, oldest first.
+func (s *Service) Timeline(ctx context.Context, id string) ([]optimum.Event, error) {
+	return s.store.Timeline(ctx, id)
+}
+
+// Recipients returns who the incident reached or who acknowledged it, with their state.
+func (s *Service) Recipients(ctx context.Context, id string) ([]Recipient, error) {
+	acks, err := s.store.Acks(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Recipient, 0, len(acks))
+	for _, a := range acks {
+		at := a.At
+		out = append(out, Recipient{PersonID: a.PersonID, Name: a.Name, AcknowledgedAt: &at, Channel: a.Channel, Deliveries: []Delivery{}})
+	}
+	return out, nil
+}
+
+func appendEvent(ctx context.Context, tx Tx, typ string, at time.Time, actor optimum.Actor, inc Incident, data any) error {
+	snap, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode incident: %w", err)
+	}
+	e := optimum.Event{Type: typ, At: at, Actor: &actor, IncidentID: inc.ID, Incident: snap}
+	if data != nil {
+		if e.Data, err = json.Marshal(data); err != nil {
+			return fmt.Errorf("encode event data: %w", err)
+		}
+	}
+	_, err = tx.Append(ctx, e)
+	return err
+}
+
+// declarationHash identifies a normalized declaration, to tell a retry from a reuse.
+func declarationHash(d Declaration) string {
+	b, _ := json.Marshal(d)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,211 @@
+// Package auth authenticates callers: API tokens (stored as SHA-256 hashes, compared by
+// hash lookup so no secret is ever compared byte by byte), browser sessions made from a
+// token or a one-time login link, and the first-start bootstrap of an admin.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// Token is an API token as listed; the secret is shown only when it is created.
+type Token struct {
+	ID         string       `json:"id"`
+	Name       string       `json:"name"`
+	Role       optimum.Role `json:"role"`
+	CreatedAt  time.Time    `json:"created_at"`
+	LastUsedAt *time.Time   `json:"last_used_at"`
+	RevokedAt  *time.Time   `json:"revoked_at"`
+}
+
+// Store keeps tokens, sessions and login codes by the hash of their secret.
+type Store interface {
+	CreateToken(ctx context.Context, t Token, hash string) error
+	// TokenByHash returns the live (not revoked) token with the hash; ENOTFOUND otherwise.
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	Tokens(ctx context.Context) ([]Token, error)
+	RevokeToken(ctx context.Context, id string, at time.Time) error
+	CountAdmins(ctx context.Context) (int, error)
+	CreateSession(ctx context.Context, hash, tokenID string, at, expires time.Time) error
+	// SessionToken returns the token of a live session; ENOTFOUND otherwise.
+	SessionToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	DeleteSession(ctx context.Context, hash string) error
+	CreateLoginCode(ctx context.Context, hash, tokenID string, expires time.Time) error
+	// UseLoginCode marks the code used and returns its token; ENOTFOUND if unknown, used or expired.
+	UseLoginCode(ctx context.Context, hash string, now time.Time) (Token, error)
+}
+
+// SessionLifetime is how long a browser stays signed in.
+const SessionLifetime = 12 * time.Hour
+
+// Service authenticates callers.
+type Service struct {
+	store Store
+	now   func() time.Time
+}
+
+// NewService returns a Service; now nil means time.Now.
+func NewService(store Store, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{store: store, now: now}
+}
+
+// NewSecret returns a random secret with a recognisable prefix, e.g. "obcp_…".
+func NewSecret(prefix string) string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Hash is how a secret is stored: hex SHA-256. Secrets are 256-bit random values, so a fast
+// hash is enough; the lookup by hash avoids comparing secrets in variable time.
+func Hash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// CreateToken creates a token and returns its secret, the only time it is shown.
+func (s *Service) CreateToken(ctx context.Context, name string, role optimum.Role) (Token, string, error) {
+	name = strings.TrimSpace(name)
+	var f []optimum.FieldError
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		f = append(f, optimum.FieldError{Field: "name", Message: "is required, at most 100 characters"})
+	}
+	if !role.Valid() {
+		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter", role)})
+	}
+	if err := optimum.Invalid("The token has errors.", f); err != nil {
+		return Token{}, "", err
+	}
+	secret := NewSecret("obcp_")
+	return s.createToken(ctx, name, role, secret)
+}
+
+func (s *Service) createToken(ctx context.Context, name string, role optimum.Role, secret string) (Token, string, error) {
+	t := Token{ID: optimum.NewID("tok"), Name: name, Role: role, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	if err := s.store.CreateToken(ctx, t, Hash(secret)); err != nil {
+		return Token{}, "", err
+	}
+	return t, secret, nil
+}
+
+// Tokens lists every token, revoked ones included.
+func (s *Service) Tokens(ctx context.Context) ([]Token, error) { return s.store.Tokens(ctx) }
+
+// RevokeToken revokes a token and, with it, its sessions.
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	return s.store.RevokeToken(ctx, id, s.now().UTC())
+}
+
+// Bootstrap makes sure an admin exists. With a bootstrap secret it becomes the admin token
+// (if no admin exists yet). Without one, on a database with no admin, it creates an admin
+// token and returns a one-time login code to print, once. It returns "" otherwise.
+func (s *Service) Bootstrap(ctx context.Context, secret string) (loginCode string, err error) {
+	n, err := s.store.CountAdmins(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	if secret != "" {
+		if len(secret) < 16 {
+			return "", fmt.Errorf("OPTIMUM_BOOTSTRAP_TOKEN must be at least 16 characters")
+		}
+		_, _, err := s.createToken(ctx, "bootstrap admin", optimum.RoleAdmin, secret)
+		return "", err
+	}
+	t, _, err := s.createToken(ctx, "first admin", optimum.RoleAdmin, NewSecret("obcp_"))
+	if err != nil {
+		return "", err
+	}
+	code := NewSecret("")
+	if err := s.store.CreateLoginCode(ctx, Hash(code), t.ID, s.now().Add(24*time.Hour)); err != nil {
+		return "", err
+	}
+	return code, nil
+}
+
+// Authenticate returns the actor of an API token.
+func (s *Service) Authenticate(ctx context.Context, secret string) (optimum.Actor, error) {
+	if secret == "" || len(secret) > 200 {
+		return optimum.Actor{}, errUnauthorized
+	}
+	t, err := s.store.TokenByHash(ctx, Hash(secret))
+	if err != nil {
+		return optimum.Actor{}, unauthorized(err)
+	}
+	return actorOf(t), nil
+}
+
+// SignIn exchanges a token for a session and returns the session secret for a cookie.
+func (s *Service) SignIn(ctx context.Context, secret string) (string, optimum.Actor, error) {
+	a, err := s.Authenticate(ctx, secret)
+	if err != nil {
+		return "", optimum.Actor{}, err
+	}
+	return s.newSession(ctx, a.ID, a)
+}
+
+// SignInWithCode exchanges a one-time login code for a session.
+func (s *Service) SignInWithCode(ctx context.Context, code string) (string, optimum.Actor, error) {
+	if code == "" || len(code) > 200 {
+		return "", optimum.Actor{}, errUnauthorized
+	}
+	t, err := s.store.UseLoginCode(ctx, Hash(code), s.now())
+	if err != nil {
+		return "", optimum.Actor{}, optimum.Errorf(optimum.EUNAUTHORIZED, "This login link is unknown, already used or expired.")
+	}
+	return s.newSession(ctx, t.ID, actorOf(t))
+}
+
+func (s *Service) newSession(ctx context.Context, tokenID string, a optimum.Actor) (string, optimum.Actor, error) {
+	secret := NewSecret("")
+	now := s.now().UTC()
+	if err := s.store.CreateSession(ctx, Hash(secret), tokenID, now, now.Add(SessionLifetime)); err != nil {
+		return "", optimum.Actor{}, err
+	}
+	return secret, a, nil
+}
+
+// Session returns the actor of a session cookie.
+func (s *Service) Session(ctx context.Context, secret string) (optimum.Actor, error) {
+	if secret == "" || len(secret) > 200 {
+		return optimum.Actor{}, errUnauthorized
+	}
+	t, err := s.store.SessionToken(ctx, Hash(secret), s.now())
+	if err != nil {
+		return optimum.Actor{}, unauthorized(err)
+	}
+	return actorOf(t), nil
+}
+
+// SignOut ends a session.
+func (s *Service) SignOut(ctx context.Context, secret string) error {
+	return s.store.DeleteSession(ctx, Hash(secret))
+}
+
+// Equal compares two secrets in constant time.
+func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+var errUnauthorized = optimum.Errorf(optimum.EUNAUTHORIZED, "Missing or invalid credentials.")
+
+func unauthorized(err error) error {
+	if optimum.ErrorCode(err) == optimum.ENOTFOUND {
+		return errUnauthorized
+	}
+	return err
+}
+
+func actorOf(t Token) optimum.Actor {
+	return optimum.Actor{ID: t.ID, Name: t.Name, Role: t.Role}
+}

@@ -1,0 +1,342 @@
+// Package config holds the one typed configuration of the server: built-in defaults, an
+// optional YAML file, then environment variables, which win. Validate reports every
+// problem at once so an operator fixes a file in one go.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Levels are the values of impact and urgency, from the most to the least severe.
+var Levels = []string{"critical", "high", "medium", "low"}
+
+// Priorities are the priorities the matrix may produce, P1 being the most urgent.
+var Priorities = []string{"P1", "P2", "P3", "P4", "P5"}
+
+// Config is the whole configuration. The zero value is not useful: start from Default.
+type Config struct {
+	Server   Server   `yaml:"server"`
+	Database Database `yaml:"database"`
+	Redis    Redis    `yaml:"redis"`
+	// TimeZone names the IANA zone used for folio years and human schedules.
+	TimeZone string   `yaml:"time_zone"`
+	Teams    []Team   `yaml:"teams"`
+	Incident Incident `yaml:"incident"`
+}
+
+// Server is how the process listens and where it keeps its files.
+type Server struct {
+	Addr      string `yaml:"addr"`       // OPTIMUM_ADDR
+	DataDir   string `yaml:"data_dir"`   // OPTIMUM_DATA
+	PublicURL string `yaml:"public_url"` // OPTIMUM_PUBLIC_URL
+	// AllowedOrigins lists extra browser origins allowed to open the live stream.
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	// BootstrapToken, from OPTIMUM_BOOTSTRAP_TOKEN only, becomes the first admin's token.
+	BootstrapToken string `yaml:"-"`
+}
+
+// Database selects the store. An empty URL means SQLite in the data folder.
+type Database struct {
+	URL string `yaml:"url"` // OPTIMUM_DATABASE_URL
+}
+
+// Redis selects the fan-out between nodes. An empty URL means in-process.
+type Redis struct {
+	URL string `yaml:"url"` // OPTIMUM_REDIS_URL
+}
+
+// Team is one of the teams an alert may go to.
+type Team struct {
+	ID   string `yaml:"id"`
+	Name Names  `yaml:"name"`
+}
+
+// Names holds a display name per language.
+type Names struct {
+	ES string `yaml:"es"`
+	EN string `yaml:"en"`
+}
+
+// Incident holds the rules for new incidents.
+type Incident struct {
+	// DefaultTeams is the audience of a declaration that names none.
+	DefaultTeams []string `yaml:"default_teams"`
+	// Matrix maps impact, then urgency, to a priority.
+	Matrix map[string]map[string]string `yaml:"matrix"`
+	// SLA holds the targets per priority.
+	SLA map[string]SLA `yaml:"sla"`
+}
+
+// SLA is the pair of targets of one priority, counted from the declaration.
+type SLA struct {
+	Acknowledge Duration `yaml:"acknowledge"`
+	Resolve     Duration `yaml:"resolve"`
+}
+
+// Duration is a time.Duration written as "5m" or "4h" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return fmt.Errorf("line %d: want a duration such as 15m: %w", n.Line, err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 15m or 4h", n.Line, s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML writes the duration as a string.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// Default returns the built-in configuration: the embedded default, four teams, an ITIL
+// priority matrix and SLA targets a continuity manager would start from.
+func Default() Config {
+	return Config{
+		Server:   Server{Addr: ":8080", DataDir: "./data"},
+		TimeZone: "America/Mexico_City",
+		Teams: []Team{
+			{ID: "directors", Name: Names{ES: "Dirección", EN: "Directors"}},
+			{ID: "continuity", Name: Names{ES: "Continuidad del negocio", EN: "Business continuity"}},
+			{ID: "technology", Name: Names{ES: "Tecnología", EN: "Technology"}},
+			{ID: "operations", Name: Names{ES: "Operaciones", EN: "Operations"}},
+		},
+		Incident: Incident{
+			DefaultTeams: []string{"directors", "continuity", "technology", "operations"},
+			Matrix: map[string]map[string]string{
+				"critical": {"critical": "P1", "high": "P1", "medium": "P2", "low": "P3"},
+				"high":     {"critical": "P1", "high": "P2", "medium": "P3", "low": "P4"},
+				"medium":   {"critical": "P2", "high": "P3", "medium": "P4", "low": "P5"},
+				"low":      {"critical": "P3", "high": "P4", "medium": "P5", "low": "P5"},
+			},
+			SLA: map[string]SLA{
+				"P1": {Acknowledge: Duration(5 * time.Minute), Resolve: Duration(4 * time.Hour)},
+				"P2": {Acknowledge: Duration(15 * time.Minute), Resolve: Duration(8 * time.Hour)},
+				"P3": {Acknowledge: Duration(time.Hour), Resolve: Duration(24 * time.Hour)},
+				"P4": {Acknowledge: Duration(4 * time.Hour), Resolve: Duration(72 * time.Hour)},
+				"P5": {Acknowledge: Duration(8 * time.Hour), Resolve: Duration(120 * time.Hour)},
+			},
+		},
+	}
+}
+
+// DefaultPath is the file read when OPTIMUM_CONFIG is not set, if it exists.
+const DefaultPath = "configs/optimum.yaml"
+
+// Load returns Default, overlaid with the YAML file at path (OPTIMUM_CONFIG, else
+// DefaultPath when it exists), overlaid with the environment. It does not validate.
+func Load(getenv func(string) string) (Config, error) {
+	cfg := Default()
+	path, explicit := getenv("OPTIMUM_CONFIG"), true
+	if path == "" {
+		path, explicit = DefaultPath, false
+	}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if err := cfg.decode(data); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	case !explicit && errors.Is(err, os.ErrNotExist):
+	default:
+		return cfg, fmt.Errorf("config: %w", err)
+	}
+	cfg.applyEnv(getenv)
+	return cfg, nil
+}
+
+// decode overlays YAML onto cfg. Unknown keys are an error, so a typo is not silently
+// ignored. Maps given in the file replace the default maps whole.
+func (c *Config) decode(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func (c *Config) applyEnv(getenv func(string) string) {
+	set := func(dst *string, key string) {
+		if v := getenv(key); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Server.Addr, "OPTIMUM_ADDR")
+	set(&c.Server.DataDir, "OPTIMUM_DATA")
+	set(&c.Server.PublicURL, "OPTIMUM_PUBLIC_URL")
+	set(&c.Server.BootstrapToken, "OPTIMUM_BOOTSTRAP_TOKEN")
+	set(&c.Database.URL, "OPTIMUM_DATABASE_URL")
+	set(&c.Redis.URL, "OPTIMUM_REDIS_URL")
+	set(&c.TimeZone, "OPTIMUM_TIME_ZONE")
+}
+
+// Location returns the configured time zone. Call Validate first.
+func (c Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// SQLitePath is the database file used when no database URL is set.
+func (c Config) SQLitePath() string { return filepath.Join(c.Server.DataDir, "optimum.db") }
+
+// TeamIDs returns the ids of the configured teams.
+func (c Config) TeamIDs() []string {
+	ids := make([]string, len(c.Teams))
+	for i, t := range c.Teams {
+		ids[i] = t.ID
+	}
+	return ids
+}
+
+// Validate returns every problem of the configuration at once, or nil.
+func (c Config) Validate() error {
+	var p problems
+	if c.Server.Addr == "" {
+		p.add("server.addr", "must not be empty (e.g. :8080)")
+	}
+	if c.Server.DataDir == "" {
+		p.add("server.data_dir", "must not be empty")
+	}
+	if u := c.Server.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			p.add("server.public_url", "must be an absolute http(s) URL, got %q", u)
+		}
+	}
+	for i, o := range c.Server.AllowedOrigins {
+		if pu, err := url.Parse(o); err != nil || pu.Scheme == "" || pu.Host == "" {
+			p.add(fmt.Sprintf("server.allowed_origins[%d]", i), "must be an origin such as https://bcp.example.com, got %q", o)
+		}
+	}
+	if u := c.Database.URL; u != "" && !strings.HasPrefix(u, "postgres://") && !strings.HasPrefix(u, "postgresql://") {
+		p.add("database.url", "must be empty (SQLite) or a postgres:// URL")
+	}
+	if u := c.Redis.URL; u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") {
+		p.add("redis.url", "must be empty (in-process) or a redis:// or rediss:// URL")
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
+		p.add("time_zone", "%q is not an IANA time zone such as America/Mexico_City", c.TimeZone)
+	}
+	teams := map[string]bool{}
+	for i, t := range c.Teams {
+		switch {
+		case !validID(t.ID):
+			p.add(fmt.Sprintf("teams[%d].id", i), "%q must be lower-case letters, digits, '-' or '_' (1-64)", t.ID)
+		case teams[t.ID]:
+			p.add(fmt.Sprintf("teams[%d].id", i), "%q is listed twice", t.ID)
+		}
+		teams[t.ID] = true
+		if t.Name.ES == "" || t.Name.EN == "" {
+			p.add(fmt.Sprintf("teams[%d].name", i), "needs both es and en")
+		}
+	}
+	if len(c.Incident.DefaultTeams) == 0 {
+		p.add("incident.default_teams", "must name at least one team")
+	}
+	for _, id := range c.Incident.DefaultTeams {
+		if !teams[id] {
+			p.add("incident.default_teams", "%q is not one of the teams", id)
+		}
+	}
+	prio := map[string]bool{}
+	for _, v := range Priorities {
+		prio[v] = true
+	}
+	for _, impact := range Levels {
+		row, ok := c.Incident.Matrix[impact]
+		if !ok {
+			p.add("incident.matrix."+impact, "missing: every impact needs a row")
+			continue
+		}
+		for _, urgency := range Levels {
+			if v := row[urgency]; !prio[v] {
+				p.add("incident.matrix."+impact+"."+urgency, "must be one of P1-P5, got %q", v)
+			}
+		}
+		for k := range row {
+			if !contains(Levels, k) {
+				p.add("incident.matrix."+impact+"."+k, "unknown urgency (want critical, high, medium or low)")
+			}
+		}
+	}
+	for k := range c.Incident.Matrix {
+		if !contains(Levels, k) {
+			p.add("incident.matrix."+k, "unknown impact (want critical, high, medium or low)")
+		}
+	}
+	for _, pr := range Priorities {
+		s, ok := c.Incident.SLA[pr]
+		if !ok {
+			p.add("incident.sla."+pr, "missing: every priority needs SLA targets")
+			continue
+		}
+		if s.Acknowledge <= 0 || s.Resolve <= 0 {
+			p.add("incident.sla."+pr, "acknowledge and resolve must be positive")
+		} else if s.Resolve < s.Acknowledge {
+			p.add("incident.sla."+pr, "resolve (%v) must not be shorter than acknowledge (%v)", time.Duration(s.Resolve), time.Duration(s.Acknowledge))
+		}
+		if time.Duration(s.Resolve) > 365*24*time.Hour {
+			p.add("incident.sla."+pr+".resolve", "must be under a year")
+		}
+	}
+	for k := range c.Incident.SLA {
+		if !prio[k] {
+			p.add("incident.sla."+k, "unknown priority (want P1-P5)")
+		}
+	}
+	return p.err()
+}
+
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// problems collects validation failures, one per line, in a stable order.
+type problems []string
+
+func (p *problems) add(key, format string, args ...any) {
+	*p = append(*p, key+": "+fmt.Sprintf(format, args...))
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	sort.Strings(p)
+	return fmt.Errorf("invalid configuration:\n  %s", strings.Join(p, "\n  "))
+}

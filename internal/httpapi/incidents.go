@@ -1,0 +1,161 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+// declare handles POST /api/v1/incidents. A repeat with the same Idempotency-Key answers
+// the first incident again, marked with Idempotent-Replayed: true.
+func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
+	var d incident.Declaration
+	if err := decode(w, r, &d); err != nil {
+		return err
+	}
+	inc, created, err := s.Incidents.Declare(r.Context(), d, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		return err
+	}
+	if !created {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/api/v1/incidents/"+inc.ID)
+	writeJSON(w, http.StatusCreated, inc)
+	return nil
+}
+
+// incidentView is an incident with its timeline and recipients.
+type incidentView struct {
+	incident.Incident
+	Timeline   []optimum.Event      `json:"timeline"`
+	Recipients []incident.Recipient `json:"recipients"`
+}
+
+func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
+	inc, err := s.Incidents.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	timeline, err := s.Incidents.Timeline(r.Context(), inc.ID)
+	if err != nil {
+		return err
+	}
+	recipients, err := s.Incidents.Recipients(r.Context(), inc.ID)
+	if err != nil {
+		return err
+	}
+	if timeline == nil {
+		timeline = []optimum.Event{}
+	}
+	writeJSON(w, http.StatusOK, incidentView{Incident: inc, Timeline: timeline, Recipients: recipients})
+	return nil
+}
+
+func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request) error {
+	inc, err := s.Incidents.Acknowledge(r.Context(), r.PathValue("id"), "web")
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, inc)
+	return nil
+}
+
+// listIncidents handles GET /api/v1/incidents?status=&priority=&drill=&q=&from=&to=&limit=&before=.
+// An unknown parameter or value is refused rather than ignored.
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
+	f, err := parseFilter(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.Incidents.List(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(list) == f.Limit && len(list) > 0 {
+		w.Header().Set("Link", "</api/v1/incidents?"+nextPage(r, list[len(list)-1].ID)+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func parseFilter(r *http.Request) (incident.Filter, error) {
+	f := incident.Filter{Limit: 50}
+	var problems []optimum.FieldError
+	bad := func(field, msg string) { problems = append(problems, optimum.FieldError{Field: field, Message: msg}) }
+	for key, values := range r.URL.Query() {
+		v := values[len(values)-1]
+		switch key {
+		case "status":
+			for _, st := range splitList(v) {
+				switch incident.Status(st) {
+				case incident.StatusDeclared, incident.StatusAcknowledged, incident.StatusInvestigating,
+					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled:
+					f.Status = append(f.Status, incident.Status(st))
+				default:
+					bad("status", "unknown status "+strconv.Quote(st))
+				}
+			}
+		case "priority":
+			for _, p := range splitList(strings.ToUpper(v)) {
+				if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {
+					bad("priority", "unknown priority "+strconv.Quote(p)+" (P1-P5)")
+					continue
+				}
+				f.Priority = append(f.Priority, incident.Priority(p))
+			}
+		case "drill":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad("drill", "must be true or false")
+				continue
+			}
+			f.Drill = &b
+		case "q":
+			f.Text = v
+		case "from", "to":
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				bad(key, "must be an RFC 3339 time such as 2026-11-22T08:00:00Z")
+				continue
+			}
+			if key == "from" {
+				f.From = t
+			} else {
+				f.To = t
+			}
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 200 {
+				bad("limit", "must be a whole number from 1 to 200")
+				continue
+			}
+			f.Limit = n
+		case "before":
+			f.Before = v
+		default:
+			bad(key, "unknown parameter (status, priority, drill, q, from, to, limit, before)")
+		}
+	}
+	return f, optimum.Invalid("The list parameters have errors.", problems)
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func nextPage(r *http.Request, lastID string) string {
+	q := r.URL.Query()
+	q.Set("before", lastID)
+	return q.Encode()
+}

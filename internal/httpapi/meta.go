@@ -1,0 +1,39 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/optimum-bcp/optimum/internal/config"
+)
+
+// meta handles GET /api/v1/meta: what the web app needs to build its forms — the teams,
+// the levels, the priority matrix and the SLA targets.
+func (s *Server) meta(w http.ResponseWriter, r *http.Request) error {
+	type sla struct {
+		Ack     int64 `json:"acknowledge_seconds"`
+		Resolve int64 `json:"resolve_seconds"`
+	}
+	type team struct {
+		ID   string            `json:"id"`
+		Name map[string]string `json:"name"`
+	}
+	cfg := s.Config
+	teams := make([]team, len(cfg.Teams))
+	for i, t := range cfg.Teams {
+		teams[i] = team{ID: t.ID, Name: map[string]string{"es": t.Name.ES, "en": t.Name.EN}}
+	}
+	slas := map[string]sla{}
+	for p, v := range cfg.Incident.SLA {
+		slas[p] = sla{int64(time.Duration(v.Acknowledge) / time.Second), int64(time.Duration(v.Resolve) / time.Second)}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"teams":         teams,
+		"default_teams": cfg.Incident.DefaultTeams,
+		"levels":        config.Levels,
+		"matrix":        cfg.Incident.Matrix,
+		"sla":           slas,
+		"time_zone":     cfg.TimeZone,
+	})
+	return nil
+}

@@ -1,0 +1,67 @@
+// Package httpapi is the HTTP surface: the JSON API under /api/v1, the websocket stream,
+// the embedded web app, and health checks. routes.go lists every route; each resource has
+// its own file; one function (writeError) maps errors to HTTP.
+package httpapi
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/optimum-bcp/optimum/broadcast/ws"
+	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/auth"
+	"github.com/optimum-bcp/optimum/internal/config"
+)
+
+// Server holds what the handlers need. Build it with its fields set, then call Handler.
+type Server struct {
+	Config    config.Config
+	Incidents *incident.Service
+	Auth      *auth.Service
+	Hub       *ws.Hub
+	// Ready reports whether every dependency answers (the store, Redis when configured).
+	Ready  func(ctx context.Context) error
+	Static fs.FS
+	Logger *slog.Logger
+}
+
+// handlerFunc is a handler that returns its error, written by handle as problem+json.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			writeError(w, r, s.Logger, err)
+		}
+	})
+}
+
+// CheckOrigin allows the stream to requests without an Origin (non-browser clients), from
+// the same host, from the public URL, and from the configured extra origins.
+func (s *Server) CheckOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	allowed := append([]string{s.Config.Server.PublicURL}, s.Config.Server.AllowedOrigins...)
+	for _, a := range allowed {
+		if a == "" {
+			continue
+		}
+		if au, err := url.Parse(a); err == nil && strings.EqualFold(au.Scheme, u.Scheme) && strings.EqualFold(au.Host, u.Host) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,88 @@
+package httpapi
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/auth"
+)
+
+// signIn handles POST /api/v1/session {"token": "…"}: it exchanges an API token for an
+// HttpOnly session cookie, so the web app never keeps a token in script-readable storage.
+func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Token string `json:"token"`
+	}
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	secret, actor, err := s.Auth.SignIn(r.Context(), strings.TrimSpace(body.Token))
+	if err != nil {
+		return err
+	}
+	s.setSession(w, r, secret)
+	writeJSON(w, http.StatusOK, actor)
+	return nil
+}
+
+func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.Auth.SignOut(r.Context(), c.Value); err != nil {
+			return err
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	a, _ := optimum.ActorFrom(r.Context())
+	writeJSON(w, http.StatusOK, a)
+	return nil
+}
+
+var loginTemplate = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>OPTIMUM BCP — Entrar</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem}button{font-size:1.25rem;padding:1rem 2rem;width:100%}</style>
+</head><body><h1>OPTIMUM BCP</h1>
+<p>Enlace de acceso de un solo uso. / One-time sign-in link.</p>
+<form method="post" action="/login/{{.}}"><button type="submit">Entrar / Sign in</button></form>
+</body></html>`))
+
+// loginPage shows a button for a one-time login link; only the POST uses the code, so a
+// link preview or prefetcher cannot spend it.
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	return loginTemplate.Execute(w, r.PathValue("code"))
+}
+
+func (s *Server) loginWithCode(w http.ResponseWriter, r *http.Request) error {
+	secret, _, err := s.Auth.SignInWithCode(r.Context(), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	s.setSession(w, r, secret)
+	http.Redirect(w, r, "/#/tablero", http.StatusSeeOther)
+	return nil
+}
+
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, secret string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: sessionCookie, Value: secret, Path: "/",
+		Expires:  time.Now().Add(auth.SessionLifetime),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r),
+	})
+}
+
+// secure reports whether cookies must be marked Secure: when served over TLS, directly or
+// behind a proxy whose public URL is https.
+func (s *Server) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(s.Config.Server.PublicURL, "https://")
+}

@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// appendEvent appends e to the log inside tx and returns its id.
+func (tx *eventTx) appendEvent(ctx context.Context, e optimum.Event) (int64, error) {
+	var actor []byte
+	if e.Actor != nil {
+		var err error
+		if actor, err = json.Marshal(e.Actor); err != nil {
+			return 0, err
+		}
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (type, at, incident_id, actor, incident, data)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		e.Type, millis(e.At), nullString(e.IncidentID), nullBytes(actor), nullBytes(e.Incident), nullBytes(e.Data)).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("append event: %w", err)
+	}
+	tx.lastEvent = id
+	return id, nil
+}
+
+// EventsAfter returns up to limit events with id > after, in id order.
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]optimum.Event, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, type, at, incident_id, actor, incident, data
+		FROM events WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after %d: %w", after, err)
+	}
+	return scanEvents(rows)
+}
+
+// LastEventID returns the id of the newest event, 0 when the log is empty.
+func (db *DB) LastEventID(ctx context.Context) (int64, error) {
+	var id sql.NullInt64
+	if err := db.read.QueryRowContext(ctx, "SELECT max(id) FROM events").Scan(&id); err != nil {
+		return 0, fmt.Errorf("last event id: %w", err)
+	}
+	return id.Int64, nil
+}
+
+func scanEvents(rows *sql.Rows) ([]optimum.Event, error) {
+	defer rows.Close()
+	var out []optimum.Event
+	for rows.Next() {
+		var (
+			e                      optimum.Event
+			at                     int64
+			incID                  sql.NullString
+			actor, incident, data []byte
+		)
+		if err := rows.Scan(&e.ID, &e.Type, &at, &incID, &actor, &incident, &data); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		e.At, e.IncidentID = fromMillis(at), incID.String
+		if len(actor) > 0 {
+			e.Actor = new(optimum.Actor)
+			if err := json.Unmarshal(actor, e.Actor); err != nil {
+				return nil, fmt.Errorf("event %d actor: %w", e.ID, err)
+			}
+		}
+		if len(incident) > 0 {
+			e.Incident = incident
+		}
+		if len(data) > 0 {
+			e.Data = data
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func nullBytes(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}

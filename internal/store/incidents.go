@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+// Incidents implements incident.Store.
+type Incidents struct{ db *DB }
+
+// Incidents returns the incident store.
+func (db *DB) Incidents() *Incidents { return &Incidents{db: db} }
+
+var _ incident.Store = (*Incidents)(nil)
+
+// Tx runs fn in one write transaction.
+func (s *Incidents) Tx(ctx context.Context, fn func(incident.Tx) error) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error { return fn(incidentTx{tx}) })
+}
+
+// Incident returns the incident with the id or folio.
+func (s *Incidents) Incident(ctx context.Context, idOrFolio string) (incident.Incident, error) {
+	return getIncident(ctx, s.db.read, idOrFolio)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func getIncident(ctx context.Context, q queryer, idOrFolio string) (incident.Incident, error) {
+	var doc []byte
+	err := q.QueryRowContext(ctx, "SELECT doc FROM incidents WHERE id = $1 OR folio = $2", idOrFolio, strings.ToUpper(idOrFolio)).Scan(&doc)
+	if err != nil {
+		return incident.Incident{}, notFound(err, "No incident has the id or folio %q.", truncate(idOrFolio, 60))
+	}
+	var inc incident.Incident
+	if err := json.Unmarshal(doc, &inc); err != nil {
+		return incident.Incident{}, fmt.Errorf("decode incident: %w", err)
+	}
+	return inc, nil
+}
+
+// Incidents lists incidents matching the filter, newest first.
+func (s *Incidents) Incidents(ctx context.Context, f incident.Filter) ([]incident.Incident, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if len(f.Status) > 0 {
+		ph := make([]string, len(f.Status))
+		for i, st := range f.Status {
+			ph[i] = arg(string(st))
+		}
+		where = append(where, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	if len(f.Priority) > 0 {
+		ph := make([]string, len(f.Priority))
+		for i, p := range f.Priority {
+			ph[i] = arg(string(p))
+		}
+		where = append(where, "priority IN ("+strings.Join(ph, ", ")+")")
+	}
+	if f.Drill != nil {
+		where = append(where, "drill = "+arg(boolInt(*f.Drill)))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "created_at >= "+arg(millis(f.From)))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "created_at < "+arg(millis(f.To)))
+	}
+	for _, word := range strings.Fields(strings.ToLower(f.Text)) {
+		where = append(where, "search LIKE "+arg("%"+escapeLike(word)+"%")+" ESCAPE '\\'")
+	}
+	if f.Before != "" {
+		var created int64
+		err := s.db.read.QueryRowContext(ctx, "SELECT created_at FROM incidents WHERE id = $1", f.Before).Scan(&created)
+		if err != nil {
+			return nil, notFound(err, "The paging cursor %q is not an incident id.", truncate(f.Before, 60))
+		}
+		c, id := arg(created), arg(f.Before)
+		where = append(where, fmt.Sprintf("(created_at < %s OR (created_at = %s AND id < %s))", c, c, id))
+	}
+	q := "SELECT doc FROM incidents"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
+	rows, err := s.db.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list incidents: %w", err)
+	}
+	defer rows.Close()
+	out := []incident.Incident{}
+	for rows.Next() {
+		var doc []byte
+		if err := rows.Scan(&doc); err != nil {
+			return nil, fmt.Errorf("list incidents: %w", err)
+		}
+		var inc incident.Incident
+		if err := json.Unmarshal(doc, &inc); err != nil {
+			return nil, fmt.Errorf("decode incident: %w", err)
+		}
+		out = append(out, inc)
+	}
+	return out, rows.Err()
+}
+
+// Timeline returns the incident's events, oldest first.
+func (s *Incidents) Timeline(ctx context.Context, id string) ([]optimum.Event, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT id, type, at, incident_id, actor, NULL, data
+		FROM events WHERE incident_id = $1 ORDER BY id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("timeline: %w", err)
+	}
+	return scanEvents(rows)
+}
+
+// Acks returns the acknowledgements of the incident, first first.
+func (s *Incidents) Acks(ctx context.Context, id string) ([]incident.Ack, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, channel, at FROM incident_acks
+		WHERE incident_id = $1 ORDER BY at, person_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("acks: %w", err)
+	}
+	defer rows.Close()
+	var out []incident.Ack
+	for rows.Next() {
+		var (
+			a  incident.Ack
+			at int64
+		)
+		if err := rows.Scan(&a.PersonID, &a.Name, &a.Channel, &at); err != nil {
+			return nil, fmt.Errorf("acks: %w", err)
+		}
+		a.At = fromMillis(at)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// incidentTx implements incident.Tx.
+type incidentTx struct{ tx *eventTx }
+
+func (t incidentTx) NextFolio(ctx context.Context, year int) (int, error) {
+	var n int
+	err := t.tx.QueryRowContext(ctx, `INSERT INTO folio_counters (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = folio_counters.last + 1 RETURNING last`, year).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("next folio: %w", err)
+	}
+	return n, nil
+}
+
+func (t incidentTx) Insert(ctx context.Context, inc incident.Incident) error {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode incident: %w", err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO incidents (id, folio, status, priority, drill, created_at, search, doc)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		inc.ID, inc.Folio, string(inc.Status), string(inc.Priority), boolInt(inc.Drill), millis(inc.CreatedAt), searchText(inc), string(doc))
+	if err != nil {
+		return fmt.Errorf("insert incident: %w", err)
+	}
+	return nil
+}
+
+func (t incidentTx) Update(ctx context.Context, inc incident.Incident) error {
+	doc, err := json.Marshal(inc)
+	if err != nil {
+		return fmt.Errorf("encode incident: %w", err)
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE incidents SET status = $2, priority = $3, search = $4, doc = $5 WHERE id = $1`,
+		inc.ID, string(inc.Status), string(inc.Priority), searchText(inc), string(doc))
+	if err != nil {
+		return fmt.Errorf("update incident: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return optimum.Errorf(optimum.ENOTFOUND, "Incident %s does not exist.", inc.ID)
+	}
+	return nil
+}
+
+// Lock reads the incident inside the write transaction. SQLite's immediate transactions
+// already hold the write lock, so no row lock is needed.
+func (t incidentTx) Lock(ctx context.Context, idOrFolio string) (incident.Incident, error) {
+	return getIncident(ctx, t.tx, idOrFolio)
+}
+
+func (t incidentTx) AddAck(ctx context.Context, incidentID string, a incident.Ack) (bool, error) {
+	res, err := t.tx.ExecContext(ctx, `INSERT INTO incident_acks (incident_id, person_id, name, channel, at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (incident_id, person_id) DO NOTHING`,
+		incidentID, a.PersonID, a.Name, a.Channel, millis(a.At))
+	if err != nil {
+		return false, fmt.Errorf("add ack: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t incidentTx) IdempotentResult(ctx context.Context, scope, key string, since time.Time) (string, string, error) {
+	var id, hash string
+	err := t.tx.QueryRowContext(ctx, `SELECT incident_id, hash FROM idempotency_keys
+		WHERE scope = $1 AND key = $2 AND created_at >= $3`, scope, key, millis(since)).Scan(&id, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", nil
+	}
+	return id, hash, err
+}
+
+func (t incidentTx) SaveIdempotentResult(ctx context.Context, scope, key, hash, incidentID string, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO idempotency_keys (scope, key, hash, incident_id, created_at)
+		VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (scope, key) DO UPDATE SET hash = excluded.hash, incident_id = excluded.incident_id, created_at = excluded.created_at`,
+		scope, key, hash, incidentID, millis(at))
+	if err != nil {
+		return fmt.Errorf("save idempotency key: %w", err)
+	}
+	return nil
+}
+
+func (t incidentTx) Append(ctx context.Context, e optimum.Event) (int64, error) {
+	return t.tx.appendEvent(ctx, e)
+}
+
+// PurgeIdempotencyKeys forgets keys older than the cut-off.
+func (db *DB) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	res, err := db.write.ExecContext(ctx, "DELETE FROM idempotency_keys WHERE created_at < $1", millis(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+func searchText(inc incident.Incident) string {
+	parts := []string{inc.Folio, inc.Title, inc.Description, inc.Location}
+	parts = append(parts, inc.Services...)
+	parts = append(parts, inc.Causes...)
+	return strings.ToLower(strings.Join(parts, " "))
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}

@@ -1,0 +1,211 @@
+// Package store keeps every feature's state in SQLite (the embedded default) or, later,
+// PostgreSQL, behind one set of queries written where the two dialects agree ($N
+// placeholders, RETURNING, ON CONFLICT, times as UTC unix milliseconds). It owns the event
+// log: events are appended inside the transaction of the change they record, and after a
+// commit the store tells its notifier the newest id, so the fan-out wakes up.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is the database. Writes go through one connection (SQLite serializes writers anyway,
+// and a single writer avoids SQLITE_BUSY on lock upgrades); reads use a small pool.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+
+	mu     sync.RWMutex
+	notify func(lastID int64)
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path and applies the
+// embedded migrations.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	dsn := func(extra string) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+		if extra != "" {
+			q.Add("_pragma", extra)
+		}
+		return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
+	}
+	w, err := sql.Open("sqlite", dsn(""))
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	db := &DB{write: w}
+	if err := db.migrate(ctx, "sqlite"); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	db.read = r
+	return db, nil
+}
+
+// Close closes the database. Call it last, after everything that uses it has stopped.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// SetNotifier sets the function told the newest event id after every commit that appended
+// events. It must not block.
+func (db *DB) SetNotifier(fn func(lastID int64)) {
+	db.mu.Lock()
+	db.notify = fn
+	db.mu.Unlock()
+}
+
+func (db *DB) notified(id int64) {
+	db.mu.RLock()
+	fn := db.notify
+	db.mu.RUnlock()
+	if fn != nil && id > 0 {
+		fn(id)
+	}
+}
+
+// migrate applies, in order, the embedded migrations not yet recorded.
+func (db *DB) migrate(ctx context.Context, dialect string) error {
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	dir := "migrations/" + dialect
+	entries, err := fs.ReadDir(migrations, dir)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(name, ".sql")
+		body, err := fs.ReadFile(migrations, dir+"/"+name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = $1", version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", version, time.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
+}
+
+// tx runs fn in a write transaction and commits it when fn returns nil.
+func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// eventTx is a write transaction that may append events; after commit it notifies.
+type eventTx struct {
+	*sql.Tx
+	lastEvent int64
+}
+
+// eventsTx runs fn in a write transaction that may append to the event log.
+func (db *DB) eventsTx(ctx context.Context, fn func(*eventTx) error) error {
+	var last int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		et := &eventTx{Tx: tx}
+		if err := fn(et); err != nil {
+			return err
+		}
+		last = et.lastEvent
+		return nil
+	})
+	if err == nil {
+		db.notified(last)
+	}
+	return err
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+func nullMillis(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: t.UnixMilli(), Valid: true}
+}
+
+// notFound reports sql.ErrNoRows as ENOTFOUND with the message.
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return optimum.Errorf(optimum.ENOTFOUND, format, args...)
+	}
+	return err
+}

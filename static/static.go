@@ -1,0 +1,10 @@
+// Package static holds the web app: plain HTML, CSS and JavaScript with no build step,
+// embedded in the binary and served at the root.
+package static
+
+import "embed"
+
+// Files is the web app, served as is.
+//
+//go:embed index.html app.js app.css sw.js
+var Files embed.FS
