@@ -20,27 +20,36 @@ type client struct {
 	actor optimum.Actor
 
 	mu        sync.Mutex
-	queue     []*websocket.PreparedMessage
-	spare     []*websocket.PreparedMessage
+	after     int64 // the client has every event up to this id; skip those
+	queue     []item
+	spare     []item
 	writing   bool // a writer goroutine is running
 	replaying bool // Serve is writing the replay; hold live frames back
 	closed    bool
 }
 
-// enqueue adds a frame without blocking; a client whose queue is full is dropped.
-func (c *client) enqueue(pm *websocket.PreparedMessage) {
+// item is a queued frame: the event id and its prepared frame, or a ping (0, nil).
+type item struct {
+	id int64
+	pm *websocket.PreparedMessage
+}
+
+// enqueue adds the frame of event id (0 for a ping) without blocking; a client whose
+// queue is full is dropped.
+func (c *client) enqueue(id int64, pm *websocket.PreparedMessage) {
 	c.mu.Lock()
-	if c.closed {
+	if c.closed || (id > 0 && id <= c.after) {
 		c.mu.Unlock()
 		return
 	}
 	if len(c.queue) >= c.hub.opt.QueueSize {
+		c.closed, c.queue, c.spare = true, nil, nil
 		c.mu.Unlock()
 		c.hub.dropped.Add(1)
-		go c.closeWith(websocket.CloseTryAgainLater, "too slow; resume with since")
+		go c.finish(websocket.CloseTryAgainLater, "too slow; resume with since")
 		return
 	}
-	c.queue = append(c.queue, pm)
+	c.queue = append(c.queue, item{id, pm})
 	c.startWriter()
 	c.mu.Unlock()
 }
@@ -68,11 +77,11 @@ func (c *client) writeLoop() {
 		deadline := time.Now().Add(c.hub.opt.WriteTimeout)
 		_ = c.conn.SetWriteDeadline(deadline)
 		var err error
-		for _, pm := range batch {
-			if pm == nil {
+		for _, it := range batch {
+			if it.pm == nil {
 				err = c.conn.WriteControl(websocket.PingMessage, nil, deadline)
 			} else {
-				err = c.conn.WritePreparedMessage(pm)
+				err = c.conn.WritePreparedMessage(it.pm)
 			}
 			if err != nil {
 				break
@@ -89,11 +98,12 @@ func (c *client) writeLoop() {
 	}
 }
 
-// replay writes the events in (since, head] and then the stream.ready frame. It runs
-// before the writer may start, so it is the only writer.
-func (c *client) replay(ctx context.Context, since, head int64, hasSince bool) error {
-	c.conn.SetWriteDeadline(time.Now().Add(c.hub.opt.WriteTimeout))
-	for hasSince && since < head {
+// replay writes the events after since, up to the end of the log, then stream.ready with
+// the last id written, then lets the writer send what was queued meanwhile, less what the
+// replay already sent. It runs before the writer may start, so it is the only writer.
+func (c *client) replay(ctx context.Context, since, head int64) error {
+	last := max(since, head)
+	for {
 		events, err := c.hub.log.EventsAfter(ctx, since, c.hub.opt.ReplayBatch)
 		if err != nil {
 			return err
@@ -102,9 +112,6 @@ func (c *client) replay(ctx context.Context, since, head int64, hasSince bool) e
 			break
 		}
 		for _, e := range events {
-			if e.ID > head {
-				break
-			}
 			data, err := json.Marshal(e)
 			if err != nil {
 				return fmt.Errorf("encode event %d: %w", e.ID, err)
@@ -115,14 +122,31 @@ func (c *client) replay(ctx context.Context, since, head int64, hasSince bool) e
 			}
 			since = e.ID
 		}
+		last = max(last, since)
 	}
+	// A client may know of events this node has not seen yet (it resumed from a node that
+	// was ahead); its cursor then stays where it is and live frames up to it are skipped.
 	ready, _ := json.Marshal(struct {
 		Type string `json:"type"`
 		ID   int64  `json:"id"`
-	}{"stream.ready", head})
+	}{"stream.ready", last})
+	c.conn.SetWriteDeadline(time.Now().Add(c.hub.opt.WriteTimeout))
 	if err := c.conn.WriteMessage(websocket.TextMessage, ready); err != nil {
 		return nil
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.after = last
+	kept := c.queue[:0]
+	for _, it := range c.queue {
+		if it.pm == nil || it.id > last {
+			kept = append(kept, it)
+		}
+	}
+	clear(c.queue[len(kept):])
+	c.queue = kept
+	c.replaying = false
+	c.startWriter()
 	return nil
 }
 
@@ -152,19 +176,41 @@ func (c *client) readLoop() {
 
 // closeWith tells the client why, then closes.
 func (c *client) closeWith(code int, reason string) {
-	_ = c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-	c.close()
+	if c.markClosed() {
+		c.finish(code, reason)
+	}
 }
 
+// close closes the connection without a word (it has failed already).
 func (c *client) close() {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return
+	if c.markClosed() {
+		c.finish(0, "")
 	}
-	c.closed = true
-	c.queue, c.spare = nil, nil
-	c.mu.Unlock()
+}
+
+// markClosed stops all queueing; it reports whether this call did it.
+func (c *client) markClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.closed, c.queue, c.spare = true, nil, nil
+	return true
+}
+
+// finish sends a close frame when there is a reason, closes the socket and forgets the
+// client. WriteControl may run beside a writer; a blocked writer fails once the socket
+// is closed.
+func (c *client) finish(code int, reason string) {
+	if code != 0 {
+		err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+		if tc, ok := c.conn.NetConn().(interface{ SetLinger(int) error }); ok && err != nil {
+			// The socket is stuck (a client that stopped reading): reset it rather than let
+			// the kernel keep trying to deliver stale frames. The client resumes with since.
+			_ = tc.SetLinger(0)
+		}
+	}
 	c.conn.Close()
 	c.hub.remove(c)
 }

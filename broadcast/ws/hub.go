@@ -16,7 +16,6 @@ package ws
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -175,7 +174,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			}
 			h.mu.Unlock()
 			for _, c := range h.snapshot {
-				c.enqueue(pm)
+				c.enqueue(e.ID, pm)
 			}
 		}
 		clear(h.snapshot)
@@ -190,7 +189,7 @@ func (h *Hub) pingAll() {
 	}
 	h.mu.Unlock()
 	for _, c := range h.snapshot {
-		c.enqueue(nil)
+		c.enqueue(0, nil)
 	}
 	clear(h.snapshot)
 }
@@ -208,9 +207,6 @@ func (h *Hub) closeAll() {
 	}
 }
 
-// ErrStopped is returned by Serve once the hub has stopped.
-var ErrStopped = errors.New("hub stopped")
-
 // Serve upgrades the request to a websocket and streams to it. With hasSince, it first
 // replays the events after since. It returns once the connection is set up; the
 // connection then lives until the client leaves, falls behind, or the hub stops.
@@ -224,26 +220,33 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, actor optimum.Actor,
 	if err != nil {
 		return nil // the upgrader has answered the client
 	}
-	c := &client{hub: h, conn: conn, actor: actor, replaying: true}
+	if !hasSince {
+		// Live from now: the client has, in effect, seen everything already in the log, so
+		// stream.ready names the newest id even if this hub has not broadcast it yet.
+		if since, err = h.log.LastEventID(r.Context()); err != nil {
+			h.opt.Logger.Warn("hub: reading the newest event id", "err", err)
+			conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "try again"), time.Now().Add(time.Second))
+			conn.Close()
+			return nil
+		}
+	}
+	c := &client{hub: h, conn: conn, actor: actor, replaying: true, after: since}
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
+		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		conn.Close()
-		return ErrStopped
+		return nil
 	}
 	head := h.head
 	h.clients[c] = struct{}{}
 	h.mu.Unlock()
 
-	if err := c.replay(r.Context(), since, head, hasSince); err != nil {
+	if err := c.replay(r.Context(), since, head); err != nil {
 		c.closeWith(websocket.CloseInternalServerErr, "replay failed; try again")
 		h.opt.Logger.Warn("hub: replay", "err", err)
 		return nil
 	}
-	c.mu.Lock()
-	c.replaying = false
-	c.startWriter()
-	c.mu.Unlock()
 	go c.readLoop()
 	return nil
 }
