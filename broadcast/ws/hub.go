@@ -118,6 +118,10 @@ func (h *Hub) Dropped() int64 { return h.dropped.Load() }
 func (h *Hub) Run(ctx context.Context) error {
 	head, err := h.log.LastEventID(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			h.closeAll()
+			return nil
+		}
 		return fmt.Errorf("hub: %w", err)
 	}
 	ids, cancel := h.bus.Subscribe()

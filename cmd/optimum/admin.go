@@ -5,9 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/internal/auth"
+	"github.com/optimum-bcp/optimum/internal/config"
 )
 
 // migrate applies the migrations and exits; serve also does it at start.
@@ -53,5 +57,34 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	fmt.Fprintf(stdout, "token %s (%s, %s); shown only now:\n%s\n", t.ID, t.Name, t.Role, secret)
+	return nil
+}
+
+// healthcheck asks the server on OPTIMUM_ADDR for /healthz; for container health checks,
+// where no curl is available.
+func healthcheck(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(cfg.Server.Addr)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: /healthz answered %s", res.Status)
+	}
+	fmt.Fprintln(stdout, "ok")
 	return nil
 }

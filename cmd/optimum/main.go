@@ -3,6 +3,7 @@
 //	optimum [serve]                       run the server (the default)
 //	optimum migrate                       apply database migrations and exit
 //	optimum token create -name N -role R  print a new API token
+//	optimum healthcheck                   probe the local server's /healthz
 //	optimum version                       print the version
 package main
 
@@ -41,6 +42,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, getenv, stdout)
 	case "token":
 		return token(ctx, args, getenv, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "optimum", version)
 		return nil
@@ -57,6 +60,7 @@ commands:
   serve                          run the server (default)
   migrate                        apply database migrations and exit
   token create -name N -role R   create an API token (roles: admin, manager, responder, reporter)
+  healthcheck                    exit 0 if the local server answers /healthz (for containers)
   version                        print the version
 
 configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml
