@@ -1,0 +1,1378 @@
+// OPTIMUM BCP web app: sign-in, "declare a crisis" and the live board.
+//
+// Plain JavaScript with no build step and no dependencies: the server embeds this file
+// as is. Every user-visible string lives in I18N below. Routing is by hash:
+// #/tablero (default), #/declarar, #/login?token=… .
+//
+// The board is fed by GET /api/v1/incidents once and then by the websocket
+// /api/v1/stream, resumed with ?since=<last event id> after any drop, so a
+// reconnection loses nothing and repeats nothing.
+
+const I18N = {
+  es: {
+    'skip': 'Ir al contenido',
+    'loading': 'Cargando…',
+    'live': 'En vivo',
+    'reconnecting': 'Reconectando…',
+    'lang.group': 'Idioma',
+    'nav.label': 'Secciones',
+    'nav.board': 'Tablero',
+    'nav.declare': 'Declarar crisis',
+    'signout': 'Salir',
+    'retry': 'Reintentar',
+    'error.network': 'No hay conexión con el servidor. Revisa la red e inténtalo de nuevo.',
+    'error.status': 'El servidor respondió con un error ({status}).',
+    'error.load': 'No se pudo cargar la aplicación.',
+
+    'signin.title': 'Iniciar sesión',
+    'signin.lead': 'Escribe o pega tu token de acceso de OPTIMUM.',
+    'signin.token': 'Token de acceso',
+    'signin.submit': 'Entrar',
+    'signin.busy': 'Entrando…',
+    'signin.empty': 'Escribe tu token de acceso.',
+    'signin.link': 'Entrando con el enlace de acceso…',
+
+    'board.title': 'Tablero en vivo',
+    'board.lead': 'Crisis activas, primero las de mayor prioridad.',
+    'board.empty': 'No hay crisis activas.',
+    'board.count': '{n} activas',
+    'board.count1': '1 activa',
+    'board.loadError': 'No se pudo cargar la lista de crisis.',
+    'item.declared': 'Declarada {ago}',
+    'item.location': 'Ubicación',
+    'item.reporter': 'Reportó',
+    'item.acks': 'Acuses: {n}',
+    'item.ackIn': 'Acuse antes de {time} · faltan {left}',
+    'item.ackLate': 'Acuse vencido hace {late}',
+    'item.acked': 'Recibida a las {time}',
+    'item.ack': 'Acusar recibo',
+    'item.acking': 'Enviando…',
+    'item.ackDone': 'Recibo acusado',
+    'drill': 'SIMULACRO',
+    'ago': 'hace {d}',
+
+    'declare.title': 'Declarar crisis',
+    'declare.lead': 'Cuenta qué pasa. Avisaremos a los equipos en segundos.',
+    'f.title': 'Título',
+    'f.title.hint': 'Qué está pasando, en una frase. Obligatorio.',
+    'f.description': 'Descripción',
+    'f.description.hint': 'Qué ves, desde cuándo, qué has intentado.',
+    'f.location': 'Ubicación',
+    'f.location.hint': 'Sitio, edificio o ciudad.',
+    'f.services': 'Servicios afectados',
+    'f.services.hint': 'Separados por comas. Ej.: pagos, correo',
+    'f.causes': 'Posibles causas',
+    'f.causes.hint': 'Separadas por comas, si sospechas alguna.',
+    'f.teams': 'Equipos a avisar',
+    'f.drill': 'Es un simulacro (no es una crisis real)',
+    'f.impact': '¿A cuántos afecta?',
+    'f.urgency': '¿Qué tan pronto causa daño?',
+    'impact.critical': 'A toda la organización o a clientes',
+    'impact.high': 'A un sitio o servicio crítico completo',
+    'impact.medium': 'A un área o equipo',
+    'impact.low': 'A pocas personas',
+    'urgency.critical': 'Ya está causando daño',
+    'urgency.high': 'En menos de una hora',
+    'urgency.medium': 'Hoy',
+    'urgency.low': 'Puede esperar',
+    'level.critical': 'Crítico',
+    'level.high': 'Alto',
+    'level.medium': 'Medio',
+    'level.low': 'Bajo',
+    'priority': 'Prioridad',
+    'priority.pending': 'Responde las dos preguntas para calcular la prioridad.',
+    'priority.sla': 'Acuse en {ack} · resolución en {resolve}',
+    'v.title': 'Escribe un título.',
+    'v.titleLong': 'El título admite como máximo 200 caracteres.',
+    'v.choose': 'Elige una opción.',
+    'v.teams': 'Elige al menos un equipo.',
+    'v.fix': 'Revisa los campos marcados.',
+    'declare.review': 'Revisar y enviar',
+    'confirm.title': '¿Enviar alerta a {n} equipos?',
+    'confirm.title1': '¿Enviar alerta a 1 equipo?',
+    'confirm.title0': '¿Enviar alerta?',
+    'confirm.drill': 'Se enviará como SIMULACRO.',
+    'confirm.send': 'Confirmar',
+    'confirm.sending': 'Enviando…',
+    'confirm.back': 'Volver',
+    'confirm.network': 'No se pudo enviar: no hay conexión. Vuelve a intentarlo; la alerta no se duplicará.',
+    'done.title': 'Alerta enviada',
+    'done.folio': 'Folio',
+    'done.ackBy': 'Acuse esperado antes de las {time} ({left})',
+    'done.board': 'Ver en el tablero',
+    'done.another': 'Declarar otra crisis',
+    'yes': 'Sí',
+    'dur.s': '{n} s',
+    'dur.min': '{n} min',
+    'dur.h': '{n} h',
+    'dur.hmin': '{h} h {m} min',
+    'dur.d': '{n} d',
+    'dur.dh': '{d} d {h} h',
+
+    'status.declared': 'Declarada',
+    'status.acknowledged': 'Recibida',
+    'status.investigating': 'En investigación',
+    'status.resolved': 'Resuelta',
+    'status.verified': 'Verificada',
+    'status.closed': 'Cerrada',
+    'status.cancelled': 'Cancelada',
+    'role.admin': 'administración',
+    'role.manager': 'continuidad',
+    'role.responder': 'respuesta',
+    'role.reporter': 'reporte',
+  },
+  en: {
+    'skip': 'Skip to content',
+    'loading': 'Loading…',
+    'live': 'Live',
+    'reconnecting': 'Reconnecting…',
+    'lang.group': 'Language',
+    'nav.label': 'Sections',
+    'nav.board': 'Board',
+    'nav.declare': 'Declare crisis',
+    'signout': 'Sign out',
+    'retry': 'Try again',
+    'error.network': 'Cannot reach the server. Check the network and try again.',
+    'error.status': 'The server answered with an error ({status}).',
+    'error.load': 'The app could not be loaded.',
+
+    'signin.title': 'Sign in',
+    'signin.lead': 'Type or paste your OPTIMUM access token.',
+    'signin.token': 'Access token',
+    'signin.submit': 'Sign in',
+    'signin.busy': 'Signing in…',
+    'signin.empty': 'Type your access token.',
+    'signin.link': 'Signing in with the access link…',
+
+    'board.title': 'Live board',
+    'board.lead': 'Active crises, highest priority first.',
+    'board.empty': 'No active crises.',
+    'board.count': '{n} active',
+    'board.count1': '1 active',
+    'board.loadError': 'The list of crises could not be loaded.',
+    'item.declared': 'Declared {ago}',
+    'item.location': 'Location',
+    'item.reporter': 'Reported by',
+    'item.acks': 'Acks: {n}',
+    'item.ackIn': 'Ack by {time} · {left} left',
+    'item.ackLate': 'Ack overdue by {late}',
+    'item.acked': 'Acknowledged at {time}',
+    'item.ack': 'Acknowledge',
+    'item.acking': 'Sending…',
+    'item.ackDone': 'Acknowledged',
+    'drill': 'DRILL',
+    'ago': '{d} ago',
+
+    'declare.title': 'Declare a crisis',
+    'declare.lead': 'Tell us what is happening. The teams will know within seconds.',
+    'f.title': 'Title',
+    'f.title.hint': 'What is happening, in one sentence. Required.',
+    'f.description': 'Description',
+    'f.description.hint': 'What you see, since when, what you tried.',
+    'f.location': 'Location',
+    'f.location.hint': 'Site, building or city.',
+    'f.services': 'Affected services',
+    'f.services.hint': 'Separated by commas. E.g.: payments, email',
+    'f.causes': 'Possible causes',
+    'f.causes.hint': 'Separated by commas, if you suspect any.',
+    'f.teams': 'Teams to alert',
+    'f.drill': 'This is a drill (not a real crisis)',
+    'f.impact': 'How many are affected?',
+    'f.urgency': 'How soon does it cause harm?',
+    'impact.critical': 'The whole organisation or customers',
+    'impact.high': 'A whole site or critical service',
+    'impact.medium': 'One area or team',
+    'impact.low': 'A few people',
+    'urgency.critical': 'It is causing harm now',
+    'urgency.high': 'Within the hour',
+    'urgency.medium': 'Today',
+    'urgency.low': 'It can wait',
+    'level.critical': 'Critical',
+    'level.high': 'High',
+    'level.medium': 'Medium',
+    'level.low': 'Low',
+    'priority': 'Priority',
+    'priority.pending': 'Answer both questions to work out the priority.',
+    'priority.sla': 'Ack within {ack} · resolve within {resolve}',
+    'v.title': 'Write a title.',
+    'v.titleLong': 'The title takes at most 200 characters.',
+    'v.choose': 'Choose one option.',
+    'v.teams': 'Choose at least one team.',
+    'v.fix': 'Check the marked fields.',
+    'declare.review': 'Review and send',
+    'confirm.title': 'Send the alert to {n} teams?',
+    'confirm.title1': 'Send the alert to 1 team?',
+    'confirm.title0': 'Send the alert?',
+    'confirm.drill': 'It will be sent as a DRILL.',
+    'confirm.send': 'Confirm',
+    'confirm.sending': 'Sending…',
+    'confirm.back': 'Back',
+    'confirm.network': 'Not sent: no connection. Try again; the alert will not be duplicated.',
+    'done.title': 'Alert sent',
+    'done.folio': 'Reference',
+    'done.ackBy': 'Acknowledgement expected by {time} ({left})',
+    'done.board': 'See it on the board',
+    'done.another': 'Declare another crisis',
+    'yes': 'Yes',
+    'dur.s': '{n} s',
+    'dur.min': '{n} min',
+    'dur.h': '{n} h',
+    'dur.hmin': '{h} h {m} min',
+    'dur.d': '{n} d',
+    'dur.dh': '{d} d {h} h',
+
+    'status.declared': 'Declared',
+    'status.acknowledged': 'Acknowledged',
+    'status.investigating': 'Investigating',
+    'status.resolved': 'Resolved',
+    'status.verified': 'Verified',
+    'status.closed': 'Closed',
+    'status.cancelled': 'Cancelled',
+    'role.admin': 'admin',
+    'role.manager': 'continuity',
+    'role.responder': 'responder',
+    'role.reporter': 'reporter',
+  },
+};
+
+const LANGS = ['es', 'en'];
+const LEVELS = ['critical', 'high', 'medium', 'low'];
+const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
+const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
+const TITLE_MAX = 200;
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill'];
+const FLASH_MS = 4000;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 10000;
+
+const state = {
+  lang: 'es',
+  me: null,
+  meta: null,
+  booting: false,
+  // The board: active incidents by id; the updated_at (ms) of the newest state seen of
+  // every incident, active or not, so an older snapshot never overwrites a newer one.
+  board: new Map(),
+  seen: new Map(),
+  acks: new Map(), // incident id → Set of person ids that acknowledged
+  mine: new Set(), // incident ids the signed-in person acknowledged
+  acking: new Set(),
+  itemErrors: new Map(),
+  flash: new Map(), // incident id → time until which it is highlighted
+  listError: null,
+  listLoaded: false,
+  declare: null,
+};
+
+const stream = {
+  ws: null,
+  url: '',
+  lastId: null,
+  attempt: 0,
+  timer: 0,
+  wanted: false,
+  hold: false,
+  live: false,
+};
+
+// ---------------------------------------------------------------- i18n
+
+function t(key, vars) {
+  let s = I18N[state.lang][key] ?? I18N.es[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+function storedLang() {
+  try { return localStorage.getItem('optimum.lang'); } catch { return null; }
+}
+
+function initialLang() {
+  const fromQuery = new URLSearchParams(location.search).get('lang') || hashParams().get('lang');
+  if (LANGS.includes(fromQuery)) {
+    saveLang(fromQuery);
+    return fromQuery;
+  }
+  const saved = storedLang();
+  return LANGS.includes(saved) ? saved : 'es';
+}
+
+function saveLang(lang) {
+  try { localStorage.setItem('optimum.lang', lang); } catch { /* private mode: keep it for this page only */ }
+}
+
+function setLang(lang) {
+  if (!LANGS.includes(lang) || lang === state.lang) return;
+  state.lang = lang;
+  saveLang(lang);
+  applyChrome();
+  render();
+}
+
+function teamName(id) {
+  const team = state.meta?.teams?.find((x) => x.id === id);
+  if (!team) return id;
+  if (typeof team.name === 'string') return team.name;
+  return team.name?.[state.lang] || team.name?.es || team.name?.en || id;
+}
+
+// ---------------------------------------------------------------- DOM helpers
+
+const $ = (sel, root = document) => root.querySelector(sel);
+
+// h builds an element: h('button', {class: 'btn', testid: 'x', onclick: fn}, 'text', child…).
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'testid') el.dataset.testid = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k in el && typeof v !== 'string') el[k] = v;
+    else el.setAttribute(k, v === true ? '' : v);
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function view() { return $('#view'); }
+
+function show(...nodes) {
+  const v = view();
+  v.replaceChildren(...nodes.flat().filter(Boolean));
+}
+
+// focusHeading starts a new screen at its top, for eyes and for screen readers.
+function focusHeading() {
+  const hd = $('h1, h2', view());
+  window.scrollTo(0, 0);
+  if (hd) {
+    hd.tabIndex = -1;
+    hd.focus({ preventScroll: true });
+  }
+}
+
+// ---------------------------------------------------------------- formatting
+
+function fmtDuration(ms) {
+  let s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return t('dur.s', { n: s });
+  const min = Math.floor(s / 60);
+  if (min < 60) return t('dur.min', { n: min });
+  const hours = Math.floor(min / 60);
+  if (hours < 24) return min % 60 ? t('dur.hmin', { h: hours, m: min % 60 }) : t('dur.h', { n: hours });
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? t('dur.dh', { d: days, h: hours % 24 }) : t('dur.d', { n: days });
+}
+
+// fmtCountdown is a clock for the last hour (4:07) and a duration beyond it.
+function fmtCountdown(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s >= 3600) return fmtDuration(s * 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+function fmtTime(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const sameDay = new Date().toDateString() === d.toDateString();
+  const opts = sameDay ? { hour: '2-digit', minute: '2-digit', hour12: false } : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false };
+  return new Intl.DateTimeFormat(state.lang === 'es' ? 'es-MX' : 'en-GB', opts).format(d);
+}
+
+function priorityRank(p) {
+  const n = parseInt(String(p || '').replace(/^P/i, ''), 10);
+  return Number.isFinite(n) ? n : 99;
+}
+
+function priorityBadge(p, testid) {
+  const rank = priorityRank(p);
+  const cls = rank >= 1 && rank <= 5 ? `badge badge-p${rank}` : 'badge';
+  return h('span', { class: cls, testid, title: `${t('priority')} ${p || '?'}` }, p || '?');
+}
+
+function uuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  // Outside a secure context randomUUID is missing; getRandomValues is not.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+function splitList(s) {
+  return String(s || '').split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+// ---------------------------------------------------------------- API
+
+const API_BASE = new URL('api/v1/', document.baseURI);
+
+class NetworkError extends Error {}
+
+// ProblemError carries an RFC 9457 problem: {type, title, status, detail, errors}.
+class ProblemError extends Error {
+  constructor(status, problem) {
+    super(problem.detail);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+function problemOf(status, body) {
+  const p = body && typeof body === 'object' ? body : {};
+  return {
+    ...p,
+    status: p.status || status,
+    detail: p.detail || p.title || t('error.status', { status }),
+    errors: Array.isArray(p.errors) ? p.errors : [],
+  };
+}
+
+function errorText(err) {
+  if (err instanceof ProblemError) return err.problem.detail;
+  return t('error.network');
+}
+
+// api calls the JSON API with the session cookie. A 401 outside the sign-in calls means
+// the session is gone: the app goes back to the sign-in view.
+async function api(method, path, { body, headers = {}, signin = false } = {}) {
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json, application/problem+json', 'Accept-Language': state.lang, ...headers },
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let res;
+  let text;
+  try {
+    res = await fetch(new URL(path, API_BASE), init);
+    text = await res.text();
+  } catch {
+    throw new NetworkError();
+  }
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (res.ok) return data;
+  const err = new ProblemError(res.status, problemOf(res.status, data));
+  if (res.status === 401 && !signin && state.me) signedOut();
+  throw err;
+}
+
+// ---------------------------------------------------------------- routing
+
+function hashParts() {
+  const raw = location.hash.replace(/^#\/?/, '');
+  const i = raw.indexOf('?');
+  return { path: (i < 0 ? raw : raw.slice(0, i)).replace(/\/+$/, ''), query: i < 0 ? '' : raw.slice(i + 1) };
+}
+
+function hashParams() { return new URLSearchParams(hashParts().query); }
+
+function route() {
+  const p = hashParts().path;
+  if (p === 'declarar' || p === 'declare') return 'declarar';
+  if (p === 'login') return 'login';
+  return 'tablero';
+}
+
+function go(hash) {
+  if (location.hash === hash) render();
+  else location.hash = hash;
+}
+
+function replaceHash(hash) {
+  history.replaceState(history.state, '', location.pathname + location.search + hash);
+}
+
+// ---------------------------------------------------------------- chrome (header, banners)
+
+function applyChrome() {
+  document.documentElement.lang = state.lang;
+  for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
+  for (const b of document.querySelectorAll('.lang-btn')) b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
+  const session = $('[data-testid="session"]');
+  session.hidden = !state.me;
+  const who = $('[data-testid="who"]');
+  who.textContent = state.me ? `${state.me.name || state.me.id}${state.me.role ? ` · ${t(`role.${state.me.role}`)}` : ''}` : '';
+  const r = route();
+  for (const a of document.querySelectorAll('.tab')) {
+    if (a.dataset.route === r) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+}
+
+function setLive(on) {
+  stream.live = on;
+  $('[data-testid="live"]').hidden = !on;
+}
+
+function setReconnecting(on) {
+  $('[data-testid="reconnecting"]').hidden = !on;
+}
+
+// ---------------------------------------------------------------- session
+
+async function boot() {
+  if (state.booting) return;
+  state.booting = true;
+  try {
+    show(h('p', { class: 'loading' }, t('loading')));
+    try {
+      state.me = await api('GET', 'me', { signin: true });
+    } catch (err) {
+      if (err instanceof ProblemError && err.status === 401) {
+        state.me = null;
+        applyChrome();
+        renderSignIn();
+        return;
+      }
+      throw err;
+    }
+    state.meta = normalizeMeta(await api('GET', 'meta'));
+    if (route() === 'login') replaceHash('#/tablero');
+    applyChrome();
+    render();
+    startBoard();
+  } catch (err) {
+    state.me = null;
+    state.meta = null;
+    applyChrome();
+    if (err instanceof ProblemError && err.status === 401) {
+      renderSignIn();
+      return;
+    }
+    show(h('section', { class: 'card narrow', testid: 'fatal' },
+      h('h1', {}, t('error.load')),
+      h('p', { class: 'error', role: 'alert' }, errorText(err)),
+      h('button', { type: 'button', class: 'btn btn-primary btn-block', onclick: () => boot() }, t('retry'))));
+  } finally {
+    state.booting = false;
+  }
+}
+
+function normalizeMeta(m) {
+  const meta = m && typeof m === 'object' ? m : {};
+  return {
+    teams: Array.isArray(meta.teams) ? meta.teams : [],
+    default_teams: Array.isArray(meta.default_teams) ? meta.default_teams : [],
+    levels: Array.isArray(meta.levels) && meta.levels.length ? meta.levels : LEVELS,
+    matrix: meta.matrix || {},
+    sla: meta.sla || {},
+  };
+}
+
+async function signIn(token) {
+  await api('POST', 'session', { body: { token }, signin: true });
+  replaceHash('#/tablero');
+  await boot();
+}
+
+// signedOut forgets everything the session showed and returns to the sign-in view.
+function signedOut() {
+  resetSession();
+  applyChrome();
+  render();
+}
+
+function resetSession() {
+  stopStream();
+  state.me = null;
+  state.meta = null;
+  state.board.clear();
+  state.seen.clear();
+  state.acks.clear();
+  state.mine.clear();
+  state.itemErrors.clear();
+  state.flash.clear();
+  state.listLoaded = false;
+  state.listError = null;
+  state.declare = null;
+  stream.lastId = null;
+}
+
+// loginWithLink signs in with the token of a #/login?token=… link, taking the token out of
+// the address bar and the history first. False when the address holds no such link.
+async function loginWithLink() {
+  if (route() !== 'login') return false;
+  const token = hashParams().get('token');
+  if (!token) return false;
+  replaceHash('#/login');
+  if (state.me) resetSession();
+  applyChrome();
+  show(h('p', { class: 'loading' }, t('signin.link')));
+  try {
+    await signIn(token);
+  } catch (err) {
+    state.me = null;
+    applyChrome();
+    renderSignIn(errorText(err));
+  }
+  return true;
+}
+
+async function signOut() {
+  try { await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
+  signedOut();
+}
+
+function renderSignIn(message) {
+  const input = h('input', {
+    id: 'token', name: 'token', type: 'password', required: true, autocomplete: 'off',
+    autocapitalize: 'off', spellcheck: 'false', class: 'input', testid: 'token-input',
+  });
+  const err = h('p', { class: 'error', id: 'signin-error', role: 'alert', testid: 'signin-error', hidden: !message }, message || '');
+  const btn = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'signin-submit' }, t('signin.submit'));
+  const form = h('form', {
+    class: 'stack', novalidate: true,
+    onsubmit: async (e) => {
+      e.preventDefault();
+      const token = input.value.trim();
+      if (!token) {
+        err.textContent = t('signin.empty');
+        err.hidden = false;
+        input.focus();
+        return;
+      }
+      btn.disabled = true;
+      btn.textContent = t('signin.busy');
+      err.hidden = true;
+      try {
+        await signIn(token);
+      } catch (ex) {
+        btn.disabled = false;
+        btn.textContent = t('signin.submit');
+        err.textContent = errorText(ex);
+        err.hidden = false;
+        input.setAttribute('aria-invalid', 'true');
+        input.focus();
+      }
+    },
+  },
+  h('div', { class: 'field' },
+    h('label', { for: 'token', class: 'label' }, t('signin.token')),
+    input),
+  err,
+  btn);
+  input.setAttribute('aria-describedby', 'signin-error');
+  show(h('section', { class: 'card narrow', testid: 'signin' },
+    h('h1', {}, t('signin.title')),
+    h('p', { class: 'lead' }, t('signin.lead')),
+    form));
+  input.focus();
+}
+
+// ---------------------------------------------------------------- render dispatch
+
+function render() {
+  applyChrome();
+  if (!state.me) {
+    if (state.booting) return;
+    renderSignIn();
+    return;
+  }
+  if (!state.meta) return;
+  if (route() === 'declarar') renderDeclare();
+  else renderBoard();
+}
+
+// ---------------------------------------------------------------- declare
+
+function newDeclare() {
+  return {
+    step: 'form',
+    draft: {
+      title: '', description: '', location: '', services: '', causes: '',
+      impact: '', urgency: '', drill: false,
+      teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
+    },
+    fieldErrors: {},
+    problem: null,
+    extraErrors: [],
+    idemKey: null,
+    sending: false,
+    sendError: null,
+    result: null,
+  };
+}
+
+function priorityOf(impact, urgency) {
+  return state.meta?.matrix?.[impact]?.[urgency] || null;
+}
+
+function slaOf(p) {
+  return state.meta?.sla?.[p] || null;
+}
+
+function renderDeclare() {
+  if (!state.declare) state.declare = newDeclare();
+  const d = state.declare;
+  if (d.step === 'confirm') renderConfirm(d);
+  else if (d.step === 'done') renderDone(d);
+  else renderForm(d);
+}
+
+function fieldError(name, d) {
+  const msg = d.fieldErrors[name];
+  return h('p', { class: 'field-error', id: `err-${name}`, testid: `error-${name}`, hidden: !msg }, msg || '');
+}
+
+// clearFieldError hides a field's message once the person changes that field.
+function clearFieldError(d, name) {
+  delete d.fieldErrors[name];
+  const el = $(`#err-${name}`, view());
+  if (el) { el.hidden = true; el.textContent = ''; }
+  $(`[data-field="${name}"] [aria-invalid], [data-field="${name}"][aria-invalid]`, view())?.removeAttribute('aria-invalid');
+}
+
+function textField(d, name, { multiline = false, required = false, max } = {}) {
+  const id = `f-${name}`;
+  const props = {
+    id, name, class: 'input', testid: `field-${name}`,
+    'aria-describedby': `hint-${name} err-${name}`,
+    oninput: (e) => {
+      d.draft[name] = e.target.value;
+      if (d.fieldErrors[name]) clearFieldError(d, name);
+      if (name === 'title') counter.textContent = `${[...e.target.value].length}/${TITLE_MAX}`;
+    },
+  };
+  if (required) props.required = true;
+  if (max) props.maxlength = String(max);
+  if (d.fieldErrors[name]) props['aria-invalid'] = 'true';
+  const input = multiline ? h('textarea', { ...props, rows: '4' }) : h('input', { ...props, type: 'text', autocomplete: 'off' });
+  input.value = d.draft[name];
+  const counter = name === 'title' ? h('span', { class: 'counter', 'aria-hidden': 'true' }, `${[...d.draft.title].length}/${TITLE_MAX}`) : null;
+  return h('div', { class: 'field', 'data-field': name },
+    h('label', { for: id, class: 'label' }, t(`f.${name}`), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null, counter),
+    h('p', { class: 'hint', id: `hint-${name}` }, t(`f.${name}.hint`)),
+    input,
+    fieldError(name, d));
+}
+
+function choiceField(d, name, onChange) {
+  const levels = state.meta.levels.filter((l) => LEVELS.includes(l));
+  return h('fieldset', {
+    class: 'field choices', 'data-field': name, testid: `q-${name}`,
+    'aria-describedby': `err-${name}`, 'aria-invalid': d.fieldErrors[name] ? 'true' : null,
+  },
+  h('legend', { class: 'question' }, t(`f.${name}`)),
+  h('div', { class: 'choice-grid' },
+    levels.map((level) => h('label', { class: `choice choice-${level}`, testid: `${name}-${level}` },
+      h('input', {
+        type: 'radio', name, value: level, checked: d.draft[name] === level,
+        onchange: () => { d.draft[name] = level; clearFieldError(d, name); onChange(); },
+      }),
+      h('span', { class: 'choice-body' },
+        h('span', { class: 'choice-text' }, t(`${name}.${level}`)),
+        h('span', { class: 'choice-level' }, t(`level.${level}`)))))),
+  fieldError(name, d));
+}
+
+function priorityPreview(d) {
+  const p = priorityOf(d.draft.impact, d.draft.urgency);
+  if (!p) return h('p', { class: 'preview preview-pending' }, t('priority.pending'));
+  const sla = slaOf(p);
+  return h('div', { class: `preview preview-p${priorityRank(p)}` },
+    h('span', { class: 'preview-label' }, t('priority')),
+    priorityBadge(p, 'preview-priority'),
+    sla ? h('span', { class: 'preview-sla', testid: 'preview-sla' }, t('priority.sla', {
+      ack: fmtDuration((sla.acknowledge_seconds || 0) * 1000),
+      resolve: fmtDuration((sla.resolve_seconds || 0) * 1000),
+    })) : null);
+}
+
+function validate(d) {
+  const e = {};
+  const title = d.draft.title.trim();
+  if (!title) e.title = t('v.title');
+  else if ([...title].length > TITLE_MAX) e.title = t('v.titleLong');
+  if (!d.draft.impact) e.impact = t('v.choose');
+  if (!d.draft.urgency) e.urgency = t('v.choose');
+  if (state.meta.teams.length && d.draft.teams.size === 0) e.teams = t('v.teams');
+  return e;
+}
+
+function renderForm(d) {
+  const preview = h('div', { class: 'preview-slot', testid: 'priority-preview', 'aria-live': 'polite' }, priorityPreview(d));
+  const refresh = () => preview.replaceChildren(priorityPreview(d));
+  const teams = state.meta.teams.length ? h('fieldset', {
+    class: 'field', 'data-field': 'teams', testid: 'q-teams', 'aria-describedby': 'err-teams',
+    'aria-invalid': d.fieldErrors.teams ? 'true' : null,
+  },
+  h('legend', { class: 'label' }, t('f.teams')),
+  h('div', { class: 'checks' }, state.meta.teams.map((team) => h('label', { class: 'check', testid: `team-${team.id}` },
+    h('input', {
+      type: 'checkbox', name: 'teams', value: team.id, checked: d.draft.teams.has(team.id),
+      onchange: (e) => {
+        if (e.target.checked) d.draft.teams.add(team.id);
+        else d.draft.teams.delete(team.id);
+        if (d.fieldErrors.teams) clearFieldError(d, 'teams');
+      },
+    }),
+    h('span', {}, teamName(team.id))))),
+  fieldError('teams', d)) : null;
+
+  const problem = d.problem ? h('div', { class: 'alert alert-error', role: 'alert', testid: 'form-error' },
+    h('p', {}, d.problem),
+    d.extraErrors.length ? h('ul', {}, d.extraErrors.map((x) => h('li', {}, x))) : null) : null;
+
+  const form = h('form', {
+    class: 'stack', novalidate: true, testid: 'declare-form',
+    onsubmit: (e) => {
+      e.preventDefault();
+      d.fieldErrors = validate(d);
+      d.extraErrors = [];
+      if (Object.keys(d.fieldErrors).length) {
+        d.problem = t('v.fix');
+        renderForm(d);
+        focusFirstError();
+        return;
+      }
+      d.problem = null;
+      d.sendError = null;
+      d.idemKey = uuid();
+      d.step = 'confirm';
+      renderDeclare();
+      focusHeading();
+    },
+  },
+  problem,
+  textField(d, 'title', { required: true, max: TITLE_MAX }),
+  choiceField(d, 'impact', refresh),
+  choiceField(d, 'urgency', refresh),
+  preview,
+  textField(d, 'location'),
+  textField(d, 'description', { multiline: true }),
+  textField(d, 'services'),
+  textField(d, 'causes'),
+  teams,
+  h('div', { class: 'field', 'data-field': 'drill' },
+    h('label', { class: 'check check-drill', testid: 'drill' },
+      h('input', { type: 'checkbox', name: 'drill', checked: d.draft.drill, onchange: (e) => { d.draft.drill = e.target.checked; } }),
+      h('span', {}, t('f.drill'))),
+    fieldError('drill', d)),
+  h('button', { type: 'submit', class: 'btn btn-danger btn-block btn-big', testid: 'declare-submit' }, t('declare.review')));
+
+  show(h('section', { class: 'page', testid: 'declare' },
+    h('h1', {}, t('declare.title')),
+    h('p', { class: 'lead' }, t('declare.lead')),
+    form));
+}
+
+function focusFirstError() {
+  const el = $('[aria-invalid="true"]', view());
+  if (!el) return;
+  const target = el.matches('fieldset') ? $('input', el) : el;
+  target?.focus();
+  el.scrollIntoView({ block: 'center' });
+}
+
+function declaration(d) {
+  const body = {
+    title: d.draft.title.trim(),
+    description: d.draft.description.trim(),
+    services: splitList(d.draft.services),
+    causes: splitList(d.draft.causes),
+    impact: d.draft.impact,
+    urgency: d.draft.urgency,
+    location: d.draft.location.trim(),
+    drill: d.draft.drill,
+  };
+  if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
+  return body;
+}
+
+function renderConfirm(d) {
+  const body = declaration(d);
+  const n = body.teams ? body.teams.length : 0;
+  const heading = !body.teams ? t('confirm.title0') : n === 1 ? t('confirm.title1') : t('confirm.title', { n });
+  const p = priorityOf(body.impact, body.urgency);
+  const sla = slaOf(p);
+  const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
+  const send = h('button', {
+    type: 'button', class: 'btn btn-danger btn-block btn-big', testid: 'confirm-send', disabled: d.sending,
+    onclick: () => sendDeclaration(d),
+  }, d.sending ? t('confirm.sending') : t('confirm.send'));
+  const back = h('button', {
+    type: 'button', class: 'btn btn-block', testid: 'confirm-back', disabled: d.sending,
+    onclick: () => { d.step = 'form'; d.idemKey = null; d.sendError = null; renderDeclare(); focusHeading(); },
+  }, t('confirm.back'));
+  show(h('section', { class: 'page confirm', testid: 'confirm' },
+    h('h1', {}, heading),
+    body.drill ? h('p', { class: 'drill-note' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('confirm.drill')) : null,
+    h('dl', { class: 'summary', testid: 'confirm-summary' },
+      row(t('f.title'), body.title),
+      row(t('priority'), priorityBadge(p, 'confirm-priority'), sla ? h('span', { class: 'muted' }, ' ', t('priority.sla', {
+        ack: fmtDuration((sla.acknowledge_seconds || 0) * 1000),
+        resolve: fmtDuration((sla.resolve_seconds || 0) * 1000),
+      })) : null),
+      row(t('f.impact'), t(`impact.${body.impact}`)),
+      row(t('f.urgency'), t(`urgency.${body.urgency}`)),
+      body.location ? row(t('f.location'), body.location) : null,
+      body.services.length ? row(t('f.services'), body.services.join(', ')) : null,
+      body.causes.length ? row(t('f.causes'), body.causes.join(', ')) : null,
+      body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
+      body.drill ? row(t('f.drill'), t('yes')) : null),
+    d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
+    h('div', { class: 'actions' }, send, back)));
+}
+
+async function sendDeclaration(d) {
+  if (d.sending) return;
+  d.sending = true;
+  d.sendError = null;
+  renderDeclare();
+  try {
+    const inc = await api('POST', 'incidents', { body: declaration(d), headers: { 'Idempotency-Key': d.idemKey } });
+    d.sending = false;
+    d.result = inc || {};
+    d.step = 'done';
+    if (inc && inc.id) mergeIncident(inc, { flash: true });
+  } catch (err) {
+    d.sending = false;
+    if (err instanceof ProblemError) {
+      if (err.status === 401) return; // signed out: the sign-in view is showing
+      // Rejected: back to the form with the server's words next to the fields. The
+      // declaration will change, so the next confirmation gets a fresh key.
+      d.idemKey = null;
+      d.step = 'form';
+      d.problem = err.problem.detail;
+      d.fieldErrors = {};
+      d.extraErrors = [];
+      for (const e of err.problem.errors) {
+        const field = String(e.field || '').split(/[.[]/)[0];
+        const msg = e.message || String(e);
+        if (FORM_FIELDS.includes(field)) {
+          d.fieldErrors[field] = d.fieldErrors[field] ? `${d.fieldErrors[field]} ${msg}` : msg;
+        } else {
+          d.extraErrors.push(field ? `${e.field}: ${msg}` : msg);
+        }
+      }
+      if (route() === 'declarar') {
+        renderDeclare();
+        focusFirstError();
+      }
+      return;
+    }
+    // Network trouble: stay on the confirmation and keep the key, so a retry cannot
+    // declare the same crisis twice.
+    d.sendError = t('confirm.network');
+  }
+  if (route() === 'declarar' && state.declare === d) {
+    renderDeclare();
+    focusHeading();
+  }
+}
+
+function renderDone(d) {
+  const inc = d.result;
+  const ackBy = inc.sla?.ack_by;
+  const left = ackBy ? Date.parse(ackBy) - Date.now() : NaN;
+  show(h('section', { class: 'page done', testid: 'declare-done' },
+    h('h1', {}, t('done.title')),
+    h('div', { class: 'folio-card' },
+      h('p', { class: 'folio-label' }, t('done.folio')),
+      h('p', { class: 'folio', testid: 'folio' }, inc.folio || '—'),
+      h('p', { class: 'folio-meta' },
+        priorityBadge(inc.priority, 'result-priority'),
+        inc.drill ? h('span', { class: 'tag tag-drill' }, t('drill')) : null),
+      ackBy ? h('p', { class: 'folio-sla', testid: 'result-ack-by' }, t('done.ackBy', {
+        time: fmtTime(ackBy), left: Number.isFinite(left) ? fmtDuration(left) : '',
+      })) : null),
+    h('div', { class: 'actions' },
+      h('a', { class: 'btn btn-primary btn-block btn-big', href: '#/tablero', testid: 'go-board' }, t('done.board')),
+      h('button', {
+        type: 'button', class: 'btn btn-block', testid: 'declare-another',
+        onclick: () => { state.declare = newDeclare(); renderDeclare(); focusHeading(); },
+      }, t('done.another')))));
+}
+
+// ---------------------------------------------------------------- board state
+
+function isActive(inc) { return !INACTIVE.has(inc.status); }
+
+function myPersonId() { return state.me ? (state.me.person_id || state.me.id) : null; }
+
+// mergeIncident keeps the newest known state of an incident: an older snapshot (from a
+// list fetched before an event, or a replayed event) never overwrites a newer one.
+function mergeIncident(inc, { flash = false } = {}) {
+  if (!inc || !inc.id) return;
+  const ts = Date.parse(inc.updated_at || inc.created_at) || 0;
+  const known = state.seen.get(inc.id);
+  if (known !== undefined && ts < known) return;
+  state.seen.set(inc.id, ts);
+  if (isActive(inc)) state.board.set(inc.id, inc);
+  else state.board.delete(inc.id);
+  if (flash && isActive(inc)) state.flash.set(inc.id, Date.now() + FLASH_MS);
+  if (Array.isArray(inc.acks)) addAcks(inc.id, inc.acks.map((a) => a.person_id || a.id || a));
+  scheduleBoardUpdate();
+}
+
+function addAcks(id, personIds) {
+  let set = state.acks.get(id);
+  if (!set) state.acks.set(id, (set = new Set()));
+  for (const p of personIds) {
+    if (!p) continue;
+    set.add(p);
+    if (p === myPersonId()) state.mine.add(id);
+  }
+}
+
+function ackCount(inc) {
+  if (Number.isFinite(inc.ack_count)) return inc.ack_count;
+  const set = state.acks.get(inc.id);
+  const n = set ? set.size : 0;
+  return inc.acknowledged_at && n === 0 ? 1 : n;
+}
+
+async function loadList() {
+  try {
+    const list = await api('GET', LIST_QUERY);
+    state.listError = null;
+    state.listLoaded = true;
+    const items = Array.isArray(list) ? list : Array.isArray(list?.incidents) ? list.incidents : [];
+    for (const inc of items) mergeIncident(inc);
+    loadAcks(items.filter((x) => x.acknowledged_at && !state.acks.has(x.id)).map((x) => x.id));
+  } catch (err) {
+    if (err instanceof ProblemError && err.status === 401) return;
+    state.listError = errorText(err);
+  }
+  scheduleBoardUpdate();
+}
+
+// loadAcks learns who acknowledged the incidents that have acknowledgements; the
+// incident itself only says when the first one came.
+async function loadAcks(ids) {
+  const queue = [...ids];
+  const worker = async () => {
+    while (queue.length) {
+      const id = queue.shift();
+      try {
+        const full = await api('GET', `incidents/${encodeURIComponent(id)}`);
+        const recipients = Array.isArray(full?.recipients) ? full.recipients : [];
+        addAcks(id, recipients.filter((r) => r.acknowledged_at).map((r) => r.person_id));
+        scheduleBoardUpdate();
+      } catch { /* the count stays approximate */ }
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+async function acknowledge(id) {
+  if (state.acking.has(id)) return;
+  state.acking.add(id);
+  state.itemErrors.delete(id);
+  scheduleBoardUpdate();
+  try {
+    const inc = await api('POST', `incidents/${encodeURIComponent(id)}/ack`);
+    state.mine.add(id);
+    addAcks(id, [myPersonId()]);
+    if (inc && inc.id === id) mergeIncident(inc);
+  } catch (err) {
+    state.itemErrors.set(id, errorText(err));
+  } finally {
+    state.acking.delete(id);
+    scheduleBoardUpdate();
+  }
+}
+
+// ---------------------------------------------------------------- stream
+
+function startBoard() {
+  loadList();
+  stream.wanted = true;
+  stream.hold = false;
+  connectStream();
+}
+
+function streamURL() {
+  const u = new URL('stream', API_BASE);
+  u.protocol = u.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (stream.lastId != null) u.searchParams.set('since', String(stream.lastId));
+  return u.toString();
+}
+
+function connectStream() {
+  clearTimeout(stream.timer);
+  stream.timer = 0;
+  if (!stream.wanted || stream.hold || stream.ws || !state.me) return;
+  stream.url = streamURL();
+  let ws;
+  try {
+    ws = new WebSocket(stream.url);
+  } catch {
+    scheduleReconnect();
+    return;
+  }
+  stream.ws = ws;
+  ws.onmessage = (m) => { if (stream.ws === ws && typeof m.data === 'string') onFrame(m.data); };
+  ws.onclose = () => {
+    if (stream.ws !== ws) return;
+    stream.ws = null;
+    setLive(false);
+    if (!stream.wanted) return;
+    setReconnecting(true);
+    scheduleReconnect();
+  };
+  ws.onerror = () => { /* a close event follows */ };
+}
+
+function scheduleReconnect() {
+  clearTimeout(stream.timer);
+  if (!stream.wanted || stream.hold) return;
+  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** stream.attempt);
+  const delay = Math.min(BACKOFF_MAX_MS, base * (0.75 + Math.random() * 0.5));
+  stream.attempt += 1;
+  stream.timer = setTimeout(async () => {
+    // After a few failures, make sure it is not the session that expired.
+    if (stream.attempt >= 3) {
+      try { await api('GET', 'me'); } catch { /* a 401 signs out; anything else: keep trying */ }
+    }
+    connectStream();
+  }, delay);
+}
+
+function stopStream() {
+  stream.wanted = false;
+  clearTimeout(stream.timer);
+  const ws = stream.ws;
+  stream.ws = null;
+  if (ws) ws.close(1000);
+  setLive(false);
+  setReconnecting(false);
+}
+
+function onFrame(text) {
+  let ev;
+  try { ev = JSON.parse(text); } catch { return; }
+  if (!ev || typeof ev !== 'object') return;
+  if (ev.type === 'stream.ready') {
+    const id = Number.isFinite(ev.id) ? ev.id : null;
+    const first = stream.lastId == null;
+    if (id != null && (first || id > stream.lastId)) stream.lastId = id;
+    else if (id != null && id < stream.lastId) {
+      // The log is behind what we saw: a fresh server. Start over from its list.
+      stream.lastId = id;
+      loadList();
+    }
+    stream.attempt = 0;
+    setLive(true);
+    setReconnecting(false);
+    // The first list may predate the stream; fetch it once more to close that gap.
+    if (first) loadList();
+    return;
+  }
+  if (Number.isFinite(ev.id)) {
+    if (stream.lastId != null && ev.id <= stream.lastId) return; // already seen
+    stream.lastId = ev.id;
+  }
+  if (ev.type === 'incident.acknowledged' && ev.incident?.id) {
+    const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
+    if (p) addAcks(ev.incident.id, [p]);
+  }
+  if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
+}
+
+// ---------------------------------------------------------------- board view
+
+let boardUpdatePending = false;
+let boardEls = null; // {list, empty, count, error, items: Map id → {li, sig}}
+
+function scheduleBoardUpdate() {
+  if (boardUpdatePending) return;
+  boardUpdatePending = true;
+  queueMicrotask(() => {
+    boardUpdatePending = false;
+    updateBoard();
+  });
+}
+
+function renderBoard() {
+  const list = h('ol', { class: 'board', testid: 'board', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'board-title' });
+  boardEls = {
+    list,
+    items: new Map(),
+    empty: h('p', { class: 'empty', testid: 'board-empty', hidden: true }, t('board.empty')),
+    count: h('span', { class: 'count', testid: 'board-count' }),
+    error: h('p', { class: 'alert alert-error', role: 'alert', testid: 'board-error', hidden: true }),
+  };
+  show(h('section', { class: 'page page-wide', testid: 'board-page' },
+    h('div', { class: 'page-head' },
+      h('h1', { id: 'board-title', testid: 'board-heading' }, t('board.title')),
+      boardEls.count),
+    h('p', { class: 'lead' }, t('board.lead')),
+    boardEls.error,
+    boardEls.empty,
+    list));
+  updateBoard();
+}
+
+function sortedBoard() {
+  return [...state.board.values()].sort((a, b) =>
+    priorityRank(a.priority) - priorityRank(b.priority) ||
+    (Date.parse(b.created_at) || 0) - (Date.parse(a.created_at) || 0));
+}
+
+function updateBoard() {
+  if (!boardEls || !boardEls.list.isConnected) return;
+  const items = sortedBoard();
+  boardEls.error.hidden = !state.listError;
+  boardEls.error.textContent = state.listError || '';
+  boardEls.empty.hidden = items.length > 0 || !state.listLoaded;
+  boardEls.count.textContent = items.length === 1 ? t('board.count1') : t('board.count', { n: items.length });
+  const keep = new Set(items.map((x) => x.id));
+  for (const [id, entry] of boardEls.items) {
+    if (!keep.has(id)) {
+      entry.li.remove();
+      boardEls.items.delete(id);
+    }
+  }
+  let prev = null;
+  for (const inc of items) {
+    const sig = itemSignature(inc);
+    let entry = boardEls.items.get(inc.id);
+    if (!entry) {
+      entry = { li: h('li', { class: 'item', testid: 'board-item' }), sig: '' };
+      boardEls.items.set(inc.id, entry);
+    }
+    if (entry.sig !== sig) {
+      fillItem(entry.li, inc);
+      entry.sig = sig;
+    }
+    const flashing = (state.flash.get(inc.id) || 0) > Date.now();
+    entry.li.classList.toggle('flash', flashing);
+    // Move into place only when out of place, so focus and screen readers are not disturbed.
+    const want = prev ? prev.nextSibling : boardEls.list.firstChild;
+    if (want !== entry.li) boardEls.list.insertBefore(entry.li, want);
+    prev = entry.li;
+  }
+  tickTimes();
+}
+
+function itemSignature(inc) {
+  return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+    ackCount(inc), state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
+}
+
+function fillItem(li, inc) {
+  li.dataset.id = inc.id;
+  li.dataset.folio = inc.folio || '';
+  li.dataset.priority = inc.priority || '';
+  li.className = `item item-p${priorityRank(inc.priority)}${inc.drill ? ' item-drill' : ''}${li.classList.contains('flash') ? ' flash' : ''}`;
+  const mine = state.mine.has(inc.id);
+  const busy = state.acking.has(inc.id);
+  const err = state.itemErrors.get(inc.id);
+  li.replaceChildren();
+  append(li, [
+    h('div', { class: 'item-top' },
+      priorityBadge(inc.priority, 'item-priority'),
+      inc.drill ? h('span', { class: 'tag tag-drill', testid: 'item-drill' }, t('drill')) : null,
+      h('span', { class: 'item-folio', testid: 'item-folio' }, inc.folio || ''),
+      h('span', { class: `status status-${inc.status}`, testid: 'item-status' }, t(`status.${inc.status}`))),
+    h('h2', { class: 'item-title', testid: 'item-title' }, inc.title || ''),
+    h('p', { class: 'item-meta' },
+      inc.location ? h('span', { testid: 'item-location' }, h('span', { class: 'sr-only' }, `${t('item.location')}: `), inc.location) : null,
+      h('span', { testid: 'item-since', 'data-since': inc.created_at || '' })),
+    h('p', { class: 'item-sla' },
+      h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
+      h('span', { class: 'acks', testid: 'item-acks' }, t('item.acks', { n: ackCount(inc) }))),
+    err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
+    state.me?.role === 'reporter' ? null : h('button', {
+      type: 'button', class: `btn btn-block ${mine ? 'btn-done' : 'btn-primary'}`, testid: 'ack-button',
+      disabled: mine || busy, 'data-acked': mine ? 'true' : 'false', 'aria-pressed': mine ? 'true' : 'false',
+      onclick: () => acknowledge(inc.id),
+    }, mine ? `✓ ${t('item.ackDone')}` : busy ? t('item.acking') : t('item.ack'))]);
+}
+
+// tickTimes refreshes the relative times and SLA countdowns without rebuilding items.
+function tickTimes() {
+  if (!boardEls || !boardEls.list.isConnected) return;
+  const now = Date.now();
+  for (const el of boardEls.list.querySelectorAll('[data-since]')) {
+    const ts = Date.parse(el.dataset.since);
+    el.textContent = Number.isFinite(ts) ? t('item.declared', { ago: t('ago', { d: fmtDuration(now - ts) }) }) : '';
+  }
+  for (const el of boardEls.list.querySelectorAll('[data-ack-by]')) {
+    const ackedAt = el.dataset.ackedAt;
+    const due = Date.parse(el.dataset.ackBy);
+    el.classList.remove('sla-late', 'sla-soon', 'sla-ok');
+    if (ackedAt) {
+      el.textContent = t('item.acked', { time: fmtTime(ackedAt) });
+      el.classList.add('sla-ok');
+    } else if (!Number.isFinite(due)) {
+      el.textContent = '';
+    } else if (due <= now) {
+      el.textContent = t('item.ackLate', { late: fmtDuration(now - due) });
+      el.classList.add('sla-late');
+    } else {
+      el.textContent = t('item.ackIn', { time: fmtTime(el.dataset.ackBy), left: fmtCountdown(due - now) });
+      if (due - now < 60000) el.classList.add('sla-soon');
+    }
+  }
+  for (const [id, until] of state.flash) {
+    if (until <= now) {
+      state.flash.delete(id);
+      boardEls.items.get(id)?.li.classList.remove('flash');
+    }
+  }
+}
+
+// ---------------------------------------------------------------- start
+
+// Hooks for the browser tests: drop the stream as a network failure would, optionally
+// holding it down until resumeStream, and read where the stream stands.
+window.__optimum = {
+  dropStream({ hold = false } = {}) {
+    stream.hold = hold;
+    if (stream.ws) stream.ws.close(4000, 'dropped for a test');
+  },
+  resumeStream() {
+    stream.hold = false;
+    if (!stream.ws) {
+      stream.attempt = 0;
+      connectStream();
+    }
+  },
+  streamState() {
+    return { lastId: stream.lastId, url: stream.url, live: stream.live, connected: !!stream.ws };
+  },
+};
+
+async function start() {
+  state.lang = initialLang();
+  applyChrome();
+  for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
+  $('[data-testid="signout"]').addEventListener('click', () => signOut());
+  window.addEventListener('hashchange', async () => {
+    if (await loginWithLink()) return;
+    if (route() === 'login' && state.me) replaceHash('#/tablero');
+    render();
+    focusHeading();
+  });
+  window.addEventListener('online', () => { if (!stream.ws && stream.wanted && !stream.hold) { stream.attempt = 0; connectStream(); } });
+  setInterval(tickTimes, 1000);
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('sw.js').catch(() => { /* push is optional */ });
+  }
+
+  if (await loginWithLink()) return;
+  await boot();
+}
+
+start();

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBrowser runs the web app's headless Chromium test (test/browser) against this
+// server, started through run like any other end-to-end test. It needs Debian's chromium
+// and `npm ci` in test/browser. When OPTIMUM_BROWSER_TESTS=required (as .ci/run sets it),
+// anything missing is a failure; otherwise the test is skipped with the reason.
+func TestBrowser(t *testing.T) {
+	required := os.Getenv("OPTIMUM_BROWSER_TESTS") == "required"
+	missing := func(what string) {
+		if required {
+			t.Fatalf("browser test required but %s", what)
+		}
+		t.Skipf("browser test skipped: %s (cd test/browser && npm ci; apt-get install chromium)", what)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not installed")
+	}
+	chromium := os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		missing(chromium + " is not installed")
+	}
+	dir, _ := filepath.Abs("../../test/browser")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		missing("test/browser/node_modules is not installed")
+	}
+	artifacts := os.Getenv("OPTIMUM_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+
+	const token = "browser-admin-token-0123456789"
+	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token})
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "OPTIMUM_URL="+base, "OPTIMUM_TOKEN="+token, "ARTIFACTS="+artifacts, "CHROMIUM="+chromium)
+	out, err := cmd.CombinedOutput()
+	t.Logf("node --test (screenshots in %s):\n%s", artifacts, out)
+	if err != nil {
+		t.Fatalf("browser test failed: %v\nserver log:\n%s", err, tail(logs.String(), 40))
+	}
+	// The spec reporter ends with counts; every check must have run and passed.
+	if !regexp.MustCompile(`(?m)skipped 0$`).Match(out) || !regexp.MustCompile(`(?m)fail 0$`).Match(out) || regexp.MustCompile(`(?m)pass 0$`).Match(out) {
+		t.Fatalf("browser test did not run every check")
+	}
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(s, "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
