@@ -95,6 +95,8 @@ type Incident struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 	// AcknowledgedAt is the time of the first acknowledgement, nil until then.
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
+	// AckCount is how many people have acknowledged.
+	AckCount int `json:"ack_count"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

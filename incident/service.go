@@ -181,6 +181,7 @@ func (s *Service) Acknowledge(ctx context.Context, idOrFolio, channel string) (I
 		if err != nil || !added {
 			return err
 		}
+		inc.AckCount++
 		if inc.AcknowledgedAt == nil {
 			inc.AcknowledgedAt = &now
 		}

@@ -234,6 +234,9 @@ func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ = f.svc.Acknowledge(as(alice), inc.ID, "web")
+	if got.AckCount != 2 {
+		t.Errorf("ack_count = %d, want 2", got.AckCount)
+	}
 	if !got.AcknowledgedAt.Equal(first) {
 		t.Errorf("first acknowledgement time changed")
 	}
