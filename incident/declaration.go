@@ -59,7 +59,8 @@ func cleanList(in []string, lower bool) []string {
 }
 
 // Validate returns an EINVALID error naming every field that is wrong, or nil. knownTeams
-// are the teams an audience may name. Call Normalize first.
+// are the teams an audience may name; nil leaves teams to the directory. Call Normalize
+// first.
 func (d Declaration) Validate(knownTeams []string) error {
 	var f []optimum.FieldError
 	add := func(field, format string, args ...any) {
@@ -101,8 +102,11 @@ func (d Declaration) Validate(knownTeams []string) error {
 	}
 	level("impact", d.Impact)
 	level("urgency", d.Urgency)
+	if len(d.Teams) > MaxListItems {
+		add("teams", "has %d items, at most %d", len(d.Teams), MaxListItems)
+	}
 	for i, t := range d.Teams {
-		if !slices.Contains(knownTeams, t) {
+		if knownTeams != nil && !slices.Contains(knownTeams, t) {
 			add(fmt.Sprintf("teams[%d]", i), "%q is not a known team (%s)", truncate(t, 40), strings.Join(knownTeams, ", "))
 		}
 	}

@@ -75,24 +75,26 @@ type Person struct {
 // Incident is a declared critical incident. Its JSON form is the API's and the one carried
 // by every event in the log.
 type Incident struct {
-	ID          string    `json:"id"`
-	Folio       string    `json:"folio"`
-	Title       string    `json:"title"`
-	Description string    `json:"description"`
-	Services    []string  `json:"services"`
-	Causes      []string  `json:"causes"`
-	Impact      Level     `json:"impact"`
-	Urgency     Level     `json:"urgency"`
-	Priority    Priority  `json:"priority"`
-	Status      Status    `json:"status"`
-	Location    string    `json:"location"`
-	Reporter    Person    `json:"reporter"`
-	Teams       []string  `json:"teams"`
-	Assigned    []Person  `json:"assigned"`
-	Drill       bool      `json:"drill"`
-	SLA         SLA       `json:"sla"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID          string   `json:"id"`
+	Folio       string   `json:"folio"`
+	Title       string   `json:"title"`
+	Description string   `json:"description"`
+	Services    []string `json:"services"`
+	Causes      []string `json:"causes"`
+	Impact      Level    `json:"impact"`
+	Urgency     Level    `json:"urgency"`
+	Priority    Priority `json:"priority"`
+	Status      Status   `json:"status"`
+	Location    string   `json:"location"`
+	Reporter    Person   `json:"reporter"`
+	Teams       []string `json:"teams"`
+	Assigned    []Person `json:"assigned"`
+	Drill       bool     `json:"drill"`
+	// Audience is how many people the incident is for.
+	Audience  int       `json:"audience"`
+	SLA       SLA       `json:"sla"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 	// AcknowledgedAt is the time of the first acknowledgement, nil until then.
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.

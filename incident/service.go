@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 )
 
 // Store keeps incidents. Tx runs fn in one transaction: either everything fn did is
@@ -19,6 +20,12 @@ type Store interface {
 	Incidents(ctx context.Context, f Filter) ([]Incident, error)
 	Timeline(ctx context.Context, id string) ([]optimum.Event, error)
 	Acks(ctx context.Context, id string) ([]Ack, error)
+	Recipients(ctx context.Context, id string) ([]contacts.Recipient, error)
+}
+
+// Audience resolves teams to the people to alert. *contacts.Directory implements it.
+type Audience interface {
+	Resolve(ctx context.Context, a contacts.Audience) ([]contacts.Recipient, error)
 }
 
 // Tx is the work that must happen atomically with the event that records it.
@@ -30,6 +37,8 @@ type Tx interface {
 	Update(ctx context.Context, inc Incident) error
 	// Lock reads the incident for update; ENOTFOUND when there is none.
 	Lock(ctx context.Context, idOrFolio string) (Incident, error)
+	// AddRecipients records who the incident is for.
+	AddRecipients(ctx context.Context, incidentID string, rs []contacts.Recipient) error
 	// AddAck records an acknowledgement; false when that person had already acknowledged.
 	AddAck(ctx context.Context, incidentID string, a Ack) (bool, error)
 	// IdempotentResult returns the incident id and request hash stored for the key, or ""
@@ -44,6 +53,7 @@ type Filter struct {
 	Status   []Status
 	Priority []Priority
 	Drill    *bool
+	Reporter string // only incidents this actor declared
 	Text     string
 	From, To time.Time // created_at in [From, To)
 	// Before pages backwards: only incidents created before this incident id's position.
@@ -56,17 +66,20 @@ const IdempotencyRetention = 48 * time.Hour
 
 // Service declares, reads and acknowledges incidents.
 type Service struct {
-	store  Store
-	policy Policy
-	now    func() time.Time
+	store    Store
+	policy   Policy
+	audience Audience
+	now      func() time.Time
 }
 
-// NewService returns a Service. now is the clock; nil means time.Now.
-func NewService(store Store, policy Policy, now func() time.Time) *Service {
+// NewService returns a Service. audience resolves who an incident is for; nil means the
+// incident names teams only (they must be among the policy's teams). now is the clock;
+// nil means time.Now.
+func NewService(store Store, policy Policy, audience Audience, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, policy: policy, now: now}
+	return &Service{store: store, policy: policy, audience: audience, now: now}
 }
 
 // Policy returns the rules the service applies.
@@ -82,7 +95,18 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 		return Incident{}, false, optimum.Errorf(optimum.EUNAUTHORIZED, "Sign in to declare an incident.")
 	}
 	d.Normalize()
-	if err := d.Validate(s.policy.Teams); err != nil {
+	known := s.policy.Teams
+	if s.audience != nil {
+		known = nil // the directory knows the teams
+	}
+	if err := d.Validate(known); err != nil {
+		if s.audience != nil && len(d.Teams) > 0 {
+			// Report unknown teams along with the other problems, all at once.
+			_, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams})
+			if f := optimum.ErrorFields(aerr); len(f) > 0 {
+				return Incident{}, false, optimum.Invalid(optimum.ErrorMessage(err), append(optimum.ErrorFields(err), f...))
+			}
+		}
 		return Incident{}, false, err
 	}
 	if len(idempotencyKey) > 200 {
@@ -94,6 +118,15 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	pr, err := s.policy.Priority(d.Impact, d.Urgency)
 	if err != nil {
 		return Incident{}, false, fmt.Errorf("declare: %w", err)
+	}
+	var recipients []contacts.Recipient
+	if s.audience != nil {
+		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams}); err != nil {
+			if f := optimum.ErrorFields(err); len(f) > 0 {
+				return Incident{}, false, optimum.Invalid("The declaration has errors.", f)
+			}
+			return Incident{}, false, err
+		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	hash := declarationHash(d)
@@ -131,11 +164,15 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Teams:       d.Teams,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
+			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,
 			UpdatedAt:   now,
 		}
 		if err := tx.Insert(ctx, inc); err != nil {
+			return err
+		}
+		if err := tx.AddRecipients(ctx, inc.ID, recipients); err != nil {
 			return err
 		}
 		if idempotencyKey != "" {
@@ -223,16 +260,31 @@ func (s *Service) Timeline(ctx context.Context, id string) ([]optimum.Event, err
 	return s.store.Timeline(ctx, id)
 }
 
-// Recipients returns who the incident reached or who acknowledged it, with their state.
+// Recipients returns who the incident is for, and anyone else who acknowledged it, with
+// their acknowledgement.
 func (s *Service) Recipients(ctx context.Context, id string) ([]Recipient, error) {
+	rs, err := s.store.Recipients(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	acks, err := s.store.Acks(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Recipient, 0, len(acks))
+	out := make([]Recipient, 0, len(rs)+len(acks))
+	pos := map[string]int{}
+	for _, r := range rs {
+		pos[r.PersonID] = len(out)
+		out = append(out, Recipient{PersonID: r.PersonID, Name: r.Name, Deliveries: []Delivery{}})
+	}
 	for _, a := range acks {
 		at := a.At
-		out = append(out, Recipient{PersonID: a.PersonID, Name: a.Name, AcknowledgedAt: &at, Channel: a.Channel, Deliveries: []Delivery{}})
+		i, ok := pos[a.PersonID]
+		if !ok {
+			i = len(out)
+			out = append(out, Recipient{PersonID: a.PersonID, Name: a.Name, Deliveries: []Delivery{}})
+		}
+		out[i].AcknowledgedAt, out[i].Channel = &at, a.Channel
 	}
 	return out, nil
 }

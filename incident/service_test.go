@@ -41,7 +41,7 @@ func newFixture(t testing.TB, now func() time.Time) *fixture {
 		f.notified = append(f.notified, id)
 		f.mu.Unlock()
 	})
-	f.svc = incident.NewService(db.Incidents(), policy(), now)
+	f.svc = incident.NewService(db.Incidents(), policy(), nil, now)
 	return f
 }
 

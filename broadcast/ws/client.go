@@ -28,6 +28,11 @@ type client struct {
 	closed    bool
 }
 
+// sees reports whether the client may see an event meant for minRole and owner.
+func (c *client) sees(minRole optimum.Role, owner string) bool {
+	return minRole == "" || c.actor.Role.AtLeast(minRole) || (owner != "" && owner == c.actor.ID)
+}
+
 // item is a queued frame: the event id and its prepared frame, or a ping (0, nil).
 type item struct {
 	id int64
@@ -112,6 +117,10 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 			break
 		}
 		for _, e := range events {
+			since = e.ID
+			if !c.sees(c.hub.audience(e)) {
+				continue
+			}
 			data, err := json.Marshal(e)
 			if err != nil {
 				return fmt.Errorf("encode event %d: %w", e.ID, err)
@@ -120,7 +129,6 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 			if err := c.conn.WriteMessage(websocket.TextMessage, data); err != nil {
 				return nil // the client left; the reader notices
 			}
-			since = e.ID
 		}
 		last = max(last, since)
 	}

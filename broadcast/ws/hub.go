@@ -47,6 +47,10 @@ type Options struct {
 	// CheckOrigin decides whether a browser's Origin may open the stream. Nil allows
 	// requests without an Origin header and same-host origins only.
 	CheckOrigin func(r *http.Request) bool
+	// Audience says who may see an event: actors with at least minRole, and the actor
+	// whose id is owner (a reporter following their own incident). Nil lets everyone
+	// see everything. It is called once per event, not once per connection.
+	Audience func(e optimum.Event) (minRole optimum.Role, owner string)
 	Logger      *slog.Logger
 }
 
@@ -170,6 +174,7 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("prepare event %d: %w", e.ID, err)
 			}
+			minRole, owner := h.audience(e)
 			h.mu.Lock()
 			h.head = e.ID
 			h.snapshot = h.snapshot[:0]
@@ -178,11 +183,20 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			}
 			h.mu.Unlock()
 			for _, c := range h.snapshot {
-				c.enqueue(e.ID, pm)
+				if c.sees(minRole, owner) {
+					c.enqueue(e.ID, pm)
+				}
 			}
 		}
 		clear(h.snapshot)
 	}
+}
+
+func (h *Hub) audience(e optimum.Event) (optimum.Role, string) {
+	if h.opt.Audience == nil {
+		return "", ""
+	}
+	return h.opt.Audience(e)
 }
 
 func (h *Hub) pingAll() {

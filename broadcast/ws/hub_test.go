@@ -68,7 +68,7 @@ func start(t *testing.T, opt ws.Options) *env {
 			p.Matrix[incident.Level(i)][incident.Level(u)] = incident.Priority(pr)
 		}
 	}
-	return &env{db: db, svc: incident.NewService(db.Incidents(), p, nil), hub: hub, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &env{db: db, svc: incident.NewService(db.Incidents(), p, nil, nil), hub: hub, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
 
 func (e *env) declare(t testing.TB, title, description string) {

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
@@ -58,6 +62,67 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	fmt.Fprintf(stdout, "token %s (%s, %s); shown only now:\n%s\n", t.ID, t.Name, t.Role, secret)
 	return nil
+}
+
+// stdin is where -password-stdin reads; tests replace it.
+var stdin io.Reader = os.Stdin
+
+// user creates a user from the command line. Without -password-stdin it prints a one-time
+// link (valid auth.PasswordCodeLifetime) with which the user sets a password; with it, it
+// reads the password from the first line of standard input, so it never appears in the
+// shell history or the process list.
+func user(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const usage = "usage: optimum user create -email E -name N -role admin|manager|responder|reporter [-password-stdin]"
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New(usage)
+	}
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	email := fs.String("email", "", "the email the user signs in with")
+	name := fs.String("name", "", "the user's name")
+	role := fs.String("role", "responder", "admin, manager, responder or reporter")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of printing a link")
+	if err := fs.Parse(args[1:]); err != nil {
+		return fmt.Errorf("%v\n%s", err, usage)
+	}
+	in := auth.UserInput{Email: *email, Name: *name, Role: optimum.Role(*role)}
+	if *fromStdin {
+		line, err := bufio.NewReader(io.LimitReader(stdin, 4*auth.MaxPassword+2)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		if in.Password = strings.TrimRight(line, "\r\n"); in.Password == "" {
+			return errors.New("-password-stdin: standard input holds no password")
+		}
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, code, err := auth.NewService(db.Auth(), nil).CreateUser(ctx, in)
+	if err != nil {
+		if f := optimum.ErrorFields(err); len(f) > 0 {
+			return fmt.Errorf("%s %v", optimum.ErrorMessage(err), f)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s, %s) created\n", u.ID, u.Email, u.Role)
+	if code != "" {
+		fmt.Fprintf(stdout, "one-time link to set the password (valid %v, shown only now):\n%s%s\n",
+			auth.PasswordCodeLifetime, strings.TrimSuffix(cfg.Server.PublicURL, "/"), auth.PasswordLinkPath(code))
+	}
+	return nil
+}
+
+// lockoutOf is the sign-in lockout of the configuration.
+func lockoutOf(cfg config.Config) auth.Lockout {
+	l := cfg.Limits.Lockout
+	return auth.Lockout{Threshold: l.After, Base: time.Duration(l.Base), Max: time.Duration(l.Max)}
 }
 
 // healthcheck asks the server on OPTIMUM_ADDR for /healthz; for container health checks,

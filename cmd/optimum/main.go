@@ -3,6 +3,8 @@
 //	optimum [serve]                       run the server (the default)
 //	optimum migrate                       apply database migrations and exit
 //	optimum token create -name N -role R  print a new API token
+//	optimum user create -email E -name N -role R [-password-stdin]
+//	                                      create a user; print a one-time set-password link
 //	optimum healthcheck                   probe the local server's /healthz
 //	optimum version                       print the version
 package main
@@ -42,6 +44,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, getenv, stdout)
 	case "token":
 		return token(ctx, args, getenv, stdout)
+	case "user":
+		return user(ctx, args, getenv, stdout)
+	case "import":
+		return importCmd(ctx, args, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
 	case "version":
@@ -60,6 +66,10 @@ commands:
   serve                          run the server (default)
   migrate                        apply database migrations and exit
   token create -name N -role R   create an API token (roles: admin, manager, responder, reporter)
+  user create -email E -name N -role R [-password-stdin]
+                                 create a user; prints a one-time link to set the password,
+                                 or reads the password from standard input
+  import contacts [-dry-run] FILE  import the directory from CSV or YAML (all or nothing)
   healthcheck                    exit 0 if the local server answers /healthz (for containers)
   version                        print the version
 

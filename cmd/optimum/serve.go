@@ -13,6 +13,7 @@ import (
 
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -44,6 +45,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	defer db.Close()
 
 	authn := auth.NewService(db.Auth(), nil)
+	authn.SetLockout(lockoutOf(cfg))
 	loginCode, err := authn.Bootstrap(ctx, cfg.Server.BootstrapToken)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin: %w", err)
@@ -52,15 +54,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	bus := broadcast.NewLocalBus()
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
+	directory := contacts.NewDirectory(db.Contacts(), nil)
+	if err := directory.EnsureTeams(ctx, configTeams(cfg)); err != nil {
+		return fmt.Errorf("seed teams: %w", err)
+	}
 	srv := &httpapi.Server{
 		Config:    cfg,
-		Incidents: incident.NewService(db.Incidents(), policyOf(cfg), nil),
+		Incidents: incident.NewService(db.Incidents(), policyOf(cfg), directory, nil),
+		Directory: directory,
 		Auth:      authn,
 		Ready:     db.Ping,
 		Static:    static.Files,
 		Logger:    log,
 	}
-	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin})
+	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
@@ -130,6 +137,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Wait()
 	log.Info("stopped")
 	return firstErr
+}
+
+// configTeams are the teams of the configuration, created in the directory at start.
+func configTeams(cfg config.Config) []contacts.TeamInput {
+	out := make([]contacts.TeamInput, len(cfg.Teams))
+	for i, t := range cfg.Teams {
+		out[i] = contacts.TeamInput{ID: t.ID, NameES: t.Name.ES, NameEN: t.Name.EN}
+	}
+	return out
 }
 
 func loadConfig(getenv func(string) string) (config.Config, error) {

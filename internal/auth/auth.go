@@ -1,6 +1,9 @@
-// Package auth authenticates callers: API tokens (stored as SHA-256 hashes, compared by
-// hash lookup so no secret is ever compared byte by byte), browser sessions made from a
-// token or a one-time login link, and the first-start bootstrap of an admin.
+// Package auth authenticates callers: users who sign in with an email and a password
+// (Argon2id hashes, no user enumeration, a growing lockout after repeated failures), API
+// tokens (stored as SHA-256 hashes, compared by hash lookup so no secret is ever compared
+// byte by byte), browser sessions of a user or a token, one-time login and set-password
+// links, and the first-start bootstrap of an admin. Every change to users and tokens is
+// appended to the event log with its actor.
 package auth
 
 import (
@@ -27,39 +30,55 @@ type Token struct {
 	RevokedAt  *time.Time   `json:"revoked_at"`
 }
 
-// Store keeps tokens, sessions and login codes by the hash of their secret.
+// Store keeps tokens, sessions and login codes by the hash of their secret, and users.
 type Store interface {
-	CreateToken(ctx context.Context, t Token, hash string) error
+	// CreateToken stores the token and appends e in the same transaction.
+	CreateToken(ctx context.Context, t Token, hash string, e optimum.Event) error
 	// TokenByHash returns the live (not revoked) token with the hash; ENOTFOUND otherwise.
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error)
-	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// RevokeToken revokes a live token, ends its sessions and appends e; ENOTFOUND when
+	// no live token has the id.
+	RevokeToken(ctx context.Context, id string, at time.Time, e optimum.Event) error
+	// CountAdmins counts the live admins: tokens not revoked and users not disabled.
 	CountAdmins(ctx context.Context) (int, error)
 	CreateSession(ctx context.Context, hash, tokenID string, at, expires time.Time) error
 	// SessionToken returns the token of a live session; ENOTFOUND otherwise.
 	SessionToken(ctx context.Context, hash string, now time.Time) (Token, error)
+	// DeleteSession ends a session, of a token or of a user.
 	DeleteSession(ctx context.Context, hash string) error
 	CreateLoginCode(ctx context.Context, hash, tokenID string, expires time.Time) error
 	// UseLoginCode marks the code used and returns its token; ENOTFOUND if unknown, used or expired.
 	UseLoginCode(ctx context.Context, hash string, now time.Time) (Token, error)
+	UserStore
 }
 
 // SessionLifetime is how long a browser stays signed in.
 const SessionLifetime = 12 * time.Hour
 
-// Service authenticates callers.
+// Service authenticates callers and manages users and tokens.
 type Service struct {
-	store Store
-	now   func() time.Time
+	store   Store
+	now     func() time.Time
+	hash    *hasher
+	lockout Lockout
 }
 
-// NewService returns a Service; now nil means time.Now.
+// NewService returns a Service with DefaultParams and DefaultLockout; now nil means
+// time.Now.
 func NewService(store Store, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, now: now}
+	return &Service{store: store, now: now, hash: newHasher(), lockout: DefaultLockout}
 }
+
+// Now is the service's clock, which the HTTP layer's rate limits share so that tests move
+// one clock for both.
+func (s *Service) Now() time.Time { return s.now() }
+
+// SetLockout sets how repeated failed sign-ins slow down. Call it before serving.
+func (s *Service) SetLockout(l Lockout) { s.lockout = l }
 
 // NewSecret returns a random secret with a recognisable prefix, e.g. "obcp_…".
 func NewSecret(prefix string) string {
@@ -95,7 +114,11 @@ func (s *Service) CreateToken(ctx context.Context, name string, role optimum.Rol
 
 func (s *Service) createToken(ctx context.Context, name string, role optimum.Role, secret string) (Token, string, error) {
 	t := Token{ID: optimum.NewID("tok"), Name: name, Role: role, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	if err := s.store.CreateToken(ctx, t, Hash(secret)); err != nil {
+	e, err := userEvent(ctx, EventTokenCreated, t.CreatedAt, map[string]any{"token": t})
+	if err != nil {
+		return Token{}, "", err
+	}
+	if err := s.store.CreateToken(ctx, t, Hash(secret), e); err != nil {
 		return Token{}, "", err
 	}
 	return t, secret, nil
@@ -106,7 +129,12 @@ func (s *Service) Tokens(ctx context.Context) ([]Token, error) { return s.store.
 
 // RevokeToken revokes a token and, with it, its sessions.
 func (s *Service) RevokeToken(ctx context.Context, id string) error {
-	return s.store.RevokeToken(ctx, id, s.now().UTC())
+	now := s.now().UTC().Truncate(time.Millisecond)
+	e, err := userEvent(ctx, EventTokenRevoked, now, map[string]any{"token": id})
+	if err != nil {
+		return err
+	}
+	return s.store.RevokeToken(ctx, id, now, e)
 }
 
 // Bootstrap makes sure an admin exists. With a bootstrap secret it becomes the admin token
@@ -177,16 +205,24 @@ func (s *Service) newSession(ctx context.Context, tokenID string, a optimum.Acto
 	return secret, a, nil
 }
 
-// Session returns the actor of a session cookie.
+// Session returns the actor of a session cookie: the token or the user behind it, as
+// they are now (a user's new role applies at once; a disabled user has no session).
 func (s *Service) Session(ctx context.Context, secret string) (optimum.Actor, error) {
 	if secret == "" || len(secret) > 200 {
 		return optimum.Actor{}, errUnauthorized
 	}
-	t, err := s.store.SessionToken(ctx, Hash(secret), s.now())
+	hash, now := Hash(secret), s.now()
+	t, err := s.store.SessionToken(ctx, hash, now)
+	if err == nil {
+		return actorOf(t), nil
+	} else if optimum.ErrorCode(err) != optimum.ENOTFOUND {
+		return optimum.Actor{}, err
+	}
+	u, err := s.store.UserSession(ctx, hash, now)
 	if err != nil {
 		return optimum.Actor{}, unauthorized(err)
 	}
-	return actorOf(t), nil
+	return u.Actor(), nil
 }
 
 // SignOut ends a session.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,6 +34,7 @@ type Config struct {
 	TimeZone string   `yaml:"time_zone"`
 	Teams    []Team   `yaml:"teams"`
 	Incident Incident `yaml:"incident"`
+	Limits   Limits   `yaml:"limits"`
 }
 
 // Server is how the process listens and where it keeps its files.
@@ -84,6 +86,41 @@ type SLA struct {
 	Resolve     Duration `yaml:"resolve"`
 }
 
+// Limits bound abuse of sign-in and declare. Each rate is kept per client IP and per
+// account (or actor) in memory, on each node; the lockout after failed sign-ins is kept
+// in the database.
+type Limits struct {
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses) whose
+	// X-Forwarded-For header names the client. From anyone else the header is ignored.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// SignInPerClient and SignInPerAccount limit POST /api/v1/session, the login and
+	// set-password links, and password changes, per client IP and per email.
+	SignInPerClient  Rate `yaml:"sign_in_per_client"`
+	SignInPerAccount Rate `yaml:"sign_in_per_account"`
+	// DeclarePerClient and DeclarePerActor limit POST /api/v1/incidents.
+	DeclarePerClient Rate `yaml:"declare_per_client"`
+	DeclarePerActor  Rate `yaml:"declare_per_actor"`
+	// Lockout slows down repeated failed sign-ins of one email.
+	Lockout Lockout `yaml:"lockout"`
+	// MaxKeys bounds how many clients or accounts each rate remembers; the idlest are
+	// forgotten first.
+	MaxKeys int `yaml:"max_keys"`
+}
+
+// Rate is a token bucket: PerMinute requests a minute on average, Burst at once.
+type Rate struct {
+	PerMinute int `yaml:"per_minute"`
+	Burst     int `yaml:"burst"`
+}
+
+// Lockout locks an email after After consecutive failed sign-ins, for Base, then twice
+// as long after each further failure, up to Max.
+type Lockout struct {
+	After int      `yaml:"after"`
+	Base  Duration `yaml:"base"`
+	Max   Duration `yaml:"max"`
+}
+
 // Duration is a time.Duration written as "5m" or "4h" in YAML.
 type Duration time.Duration
 
@@ -131,6 +168,15 @@ func Default() Config {
 				"P4": {Acknowledge: Duration(4 * time.Hour), Resolve: Duration(72 * time.Hour)},
 				"P5": {Acknowledge: Duration(8 * time.Hour), Resolve: Duration(120 * time.Hour)},
 			},
+		},
+		Limits: Limits{
+			TrustedProxies:   []string{},
+			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
+			SignInPerAccount: Rate{PerMinute: 5, Burst: 5},
+			DeclarePerClient: Rate{PerMinute: 30, Burst: 10},
+			DeclarePerActor:  Rate{PerMinute: 30, Burst: 10},
+			Lockout:          Lockout{After: 5, Base: Duration(time.Second), Max: Duration(15 * time.Minute)},
+			MaxKeys:          10000,
 		},
 	}
 }
@@ -302,7 +348,44 @@ func (c Config) Validate() error {
 			p.add("incident.sla."+k, "unknown priority (want P1-P5)")
 		}
 	}
+	c.Limits.validate(&p)
 	return p.err()
+}
+
+func (l Limits) validate(p *problems) {
+	if _, err := l.Proxies(); err != nil {
+		p.add("limits.trusted_proxies", "%v", err)
+	}
+	for key, r := range map[string]Rate{"sign_in_per_client": l.SignInPerClient, "sign_in_per_account": l.SignInPerAccount,
+		"declare_per_client": l.DeclarePerClient, "declare_per_actor": l.DeclarePerActor} {
+		if r.PerMinute < 1 || r.Burst < 1 || r.PerMinute > 1_000_000 || r.Burst > 1_000_000 {
+			p.add("limits."+key, "per_minute and burst must be between 1 and 1000000")
+		}
+	}
+	if l.Lockout.After < 1 {
+		p.add("limits.lockout.after", "must be at least 1")
+	}
+	if l.Lockout.Base <= 0 || l.Lockout.Max < l.Lockout.Base {
+		p.add("limits.lockout", "base must be positive and max at least base")
+	}
+	if l.MaxKeys < 100 {
+		p.add("limits.max_keys", "must be at least 100")
+	}
+}
+
+// Proxies parses TrustedProxies; a bare address counts as a one-address range.
+func (l Limits) Proxies() ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(l.TrustedProxies))
+	for _, s := range l.TrustedProxies {
+		if pr, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, pr.Masked())
+		} else if a, err := netip.ParseAddr(s); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			return nil, fmt.Errorf("%q is not a CIDR such as 10.0.0.0/8 or an IP address", s)
+		}
+	}
+	return out, nil
 }
 
 func validID(s string) bool {

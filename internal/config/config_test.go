@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -100,5 +101,27 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)
 		}
+	}
+}
+
+func TestLimitsAreValidated(t *testing.T) {
+	cfg := Default()
+	cfg.Limits.TrustedProxies = []string{"10.0.0.0/8", "192.168.1.1", "::1", "proxy.local"}
+	cfg.Limits.DeclarePerActor = Rate{PerMinute: 0, Burst: 10}
+	cfg.Limits.Lockout.Max = Duration(time.Millisecond)
+	cfg.Limits.MaxKeys = 1
+	err := cfg.Validate()
+	for _, want := range []string{`limits.trusted_proxies: "proxy.local"`, "limits.declare_per_actor", "limits.lockout", "limits.max_keys"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %s:\n%v", want, err)
+		}
+	}
+	cfg.Limits.TrustedProxies = cfg.Limits.TrustedProxies[:3]
+	got, err := cfg.Limits.Proxies()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "[10.0.0.0/8 192.168.1.1/32 ::1/128]"; fmt.Sprint(got) != want {
+		t.Errorf("proxies = %v, want %s", got, want)
 	}
 }

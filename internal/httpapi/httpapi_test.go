@@ -18,6 +18,7 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -52,15 +53,24 @@ func newAPI(t *testing.T, bootstrap string) *api {
 	bus := broadcast.NewLocalBus()
 	db.SetNotifier(func(id int64) { bus.Publish(ctx, id) })
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	dir := contacts.NewDirectory(db.Contacts(), nil)
+	var teams []contacts.TeamInput
+	for _, t := range cfg.Teams {
+		teams = append(teams, contacts.TeamInput{ID: t.ID, NameES: t.Name.ES, NameEN: t.Name.EN})
+	}
+	if err := dir.EnsureTeams(ctx, teams); err != nil {
+		t.Fatal(err)
+	}
 	s := &httpapi.Server{
 		Config:    cfg,
-		Incidents: incident.NewService(db.Incidents(), policy(cfg), nil),
+		Directory: dir,
+		Incidents: incident.NewService(db.Incidents(), policy(cfg), dir, nil),
 		Auth:      authn,
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    log,
 	}
-	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin})
+	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
@@ -249,8 +259,11 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 		})
 	}
-	if id, _ := a.db.LastEventID(context.Background()); id != 0 {
-		t.Errorf("events were appended: last id %d", id)
+	events, _ := a.db.EventsAfter(context.Background(), 0, 1000)
+	for _, e := range events {
+		if strings.HasPrefix(e.Type, "incident.") {
+			t.Errorf("an incident event was appended: %+v", e)
+		}
 	}
 	res := a.do("GET", "/api/v1/incidents", adminToken, nil)
 	if string(bytes.TrimSpace(res.body)) != "[]" {
@@ -459,5 +472,67 @@ func TestHealthAndStatic(t *testing.T) {
 	}
 	if res := a.do("GET", "/api/v1/meta", adminToken, nil); res.status != 200 || !bytes.Contains(res.body, []byte("Dirección")) {
 		t.Errorf("meta = %d %s", res.status, res.body)
+	}
+}
+
+// A reporter's stream carries the incidents they declared, and nothing else; a responder's
+// carries every incident; only managers see directory events.
+func TestStreamShowsEachRoleWhatItMaySee(t *testing.T) {
+	a := newAPI(t, adminToken)
+	reporter, responder, manager := a.token(optimum.RoleReporter), a.token(optimum.RoleResponder), a.token(optimum.RoleManager)
+	base := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/api/v1/stream?since=0&token="
+	frames := func(token string) []string {
+		c, _, err := websocket.DefaultDialer.Dial(base+token, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		var types []string
+		for {
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			_, data, err := c.ReadMessage()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var f struct {
+				Type     string
+				Incident struct{ Title string }
+			}
+			json.Unmarshal(data, &f)
+			if f.Type == "stream.ready" {
+				return types
+			}
+			types = append(types, f.Type+":"+f.Incident.Title)
+		}
+	}
+	mine := declaration()
+	mine["title"] = "mine"
+	a.do("POST", "/api/v1/incidents", reporter, mine)
+	a.do("POST", "/api/v1/incidents", adminToken, declaration())
+	a.do("POST", "/api/v1/people", adminToken, map[string]any{"name": "Ana", "email": "ana@example.com", "language": "es"})
+	if got := strings.Join(frames(reporter), ","); got != "incident.declared:mine" {
+		t.Errorf("reporter sees %s", got)
+	}
+	if got := frames(responder); len(got) != 2 {
+		t.Errorf("responder sees %v", got)
+	}
+	var list []struct{ ID, Title string }
+	a.do("GET", "/api/v1/incidents", reporter, nil).json(t, &list)
+	if len(list) != 1 || list[0].Title != "mine" {
+		t.Errorf("reporter lists %+v", list)
+	}
+	a.do("GET", "/api/v1/incidents", responder, nil).json(t, &list)
+	if len(list) != 2 {
+		t.Fatalf("responder lists %+v", list)
+	}
+	other := list[0].ID
+	if list[0].Title == "mine" {
+		other = list[1].ID
+	}
+	if res := a.do("GET", "/api/v1/incidents/"+other, reporter, nil); res.status != 404 {
+		t.Errorf("reporter reads another's incident: %d", res.status)
+	}
+	if got := strings.Join(frames(manager), ","); !strings.Contains(got, "person.created") {
+		t.Errorf("manager sees %s", got)
 	}
 }

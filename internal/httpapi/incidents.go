@@ -36,8 +36,21 @@ type incidentView struct {
 	Recipients []incident.Recipient `json:"recipients"`
 }
 
+// visible returns the incident if the caller may see it: reporters see only the incidents
+// they declared (others are "not found", so their existence is not revealed).
+func (s *Server) visible(r *http.Request, idOrFolio string) (incident.Incident, error) {
+	inc, err := s.Incidents.Get(r.Context(), idOrFolio)
+	if err != nil {
+		return inc, err
+	}
+	if a, _ := optimum.ActorFrom(r.Context()); !a.Role.AtLeast(optimum.RoleResponder) && inc.Reporter.ID != a.ID {
+		return incident.Incident{}, optimum.Errorf(optimum.ENOTFOUND, "No incident has the id or folio %q.", idOrFolio)
+	}
+	return inc, nil
+}
+
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
-	inc, err := s.Incidents.Get(r.Context(), r.PathValue("id"))
+	inc, err := s.visible(r, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -71,6 +84,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	f, err := parseFilter(r)
 	if err != nil {
 		return err
+	}
+	if a, _ := optimum.ActorFrom(r.Context()); !a.Role.AtLeast(optimum.RoleResponder) {
+		f.Reporter = a.ID
 	}
 	list, err := s.Incidents.List(r.Context(), f)
 	if err != nil {

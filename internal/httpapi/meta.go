@@ -19,9 +19,15 @@ func (s *Server) meta(w http.ResponseWriter, r *http.Request) error {
 		Name map[string]string `json:"name"`
 	}
 	cfg := s.Config
-	teams := make([]team, len(cfg.Teams))
-	for i, t := range cfg.Teams {
-		teams[i] = team{ID: t.ID, Name: map[string]string{"es": t.Name.ES, "en": t.Name.EN}}
+	dir, err := s.Directory.Teams(r.Context())
+	if err != nil {
+		return err
+	}
+	teams := make([]team, 0, len(dir))
+	for _, t := range dir {
+		if t.Active {
+			teams = append(teams, team{ID: t.ID, Name: map[string]string{"es": t.NameES, "en": t.NameEN}})
+		}
 	}
 	slas := map[string]sla{}
 	for p, v := range cfg.Incident.SLA {

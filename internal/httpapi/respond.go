@@ -154,3 +154,18 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(p)
 }
+
+// writeProblem answers a problem+json with extra members, for errors that carry a
+// report (an import's rows).
+func writeProblem(w http.ResponseWriter, status int, code, detail string, extra map[string]any) {
+	body := map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail, "code": code}
+	for k, v := range extra {
+		body[k] = v
+	}
+	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(body)
+}

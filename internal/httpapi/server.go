@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/optimum-bcp/optimum/broadcast/ws"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -21,6 +22,7 @@ import (
 type Server struct {
 	Config    config.Config
 	Incidents *incident.Service
+	Directory *contacts.Directory
 	Auth      *auth.Service
 	Hub       *ws.Hub
 	// Ready reports whether every dependency answers (the store, Redis when configured).

@@ -10,22 +10,53 @@ import (
 	"github.com/optimum-bcp/optimum/internal/auth"
 )
 
-// signIn handles POST /api/v1/session {"token": "…"}: it exchanges an API token for an
-// HttpOnly session cookie, so the web app never keeps a token in script-readable storage.
-func (s *Server) signIn(w http.ResponseWriter, r *http.Request) error {
-	var body struct {
-		Token string `json:"token"`
+// signIn handles POST /api/v1/session with either {"token": "…"} (an API token) or
+// {"email": "…", "password": "…"} (a user). Either way the answer is an HttpOnly session
+// cookie, so the web app never keeps a secret in script-readable storage. A wrong email,
+// a wrong password and a disabled user all get the same 401; see auth.SignInPassword.
+func (s *Server) signIn(lim *limits) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		var body struct {
+			Token    *string `json:"token"`
+			Email    *string `json:"email"`
+			Password *string `json:"password"`
+		}
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+		var (
+			secret string
+			actor  optimum.Actor
+			err    error
+		)
+		switch {
+		case body.Token != nil && body.Email == nil && body.Password == nil:
+			secret, actor, err = s.Auth.SignIn(r.Context(), strings.TrimSpace(*body.Token))
+		case body.Token == nil && body.Email != nil && body.Password != nil:
+			var f []optimum.FieldError
+			if strings.TrimSpace(*body.Email) == "" {
+				f = append(f, optimum.FieldError{Field: "email", Message: "is required"})
+			}
+			if *body.Password == "" {
+				f = append(f, optimum.FieldError{Field: "password", Message: "is required"})
+			}
+			if err := optimum.Invalid("Sign-in needs an email and a password.", f); err != nil {
+				return err
+			}
+			if err := lim.check(w, lim.signInAccount, accountKey(*body.Email)); err != nil {
+				return err
+			}
+			secret, actor, err = s.Auth.SignInPassword(r.Context(), *body.Email, *body.Password)
+		default:
+			return optimum.Errorf(optimum.EINVALID, `Send either {"token": "…"} or {"email": "…", "password": "…"}.`)
+		}
+		if err != nil {
+			return throttled(w, err)
+		}
+		s.setSession(w, r, secret)
+		writeJSON(w, http.StatusOK, actor)
+		return nil
 	}
-	if err := decode(w, r, &body); err != nil {
-		return err
-	}
-	secret, actor, err := s.Auth.SignIn(r.Context(), strings.TrimSpace(body.Token))
-	if err != nil {
-		return err
-	}
-	s.setSession(w, r, secret)
-	writeJSON(w, http.StatusOK, actor)
-	return nil
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {

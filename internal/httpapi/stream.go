@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/optimum-bcp/optimum"
 )
@@ -25,4 +27,20 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 		return optimum.Errorf(optimum.EUNAVAILABLE, "The server is shutting down; try again.")
 	}
 	return nil
+}
+
+// StreamAudience says who sees an event on the stream: incident events go to responders
+// and above, and to the reporter who declared the incident; every other event (directory,
+// users, tokens) goes to managers and above.
+func StreamAudience(e optimum.Event) (optimum.Role, string) {
+	if !strings.HasPrefix(e.Type, "incident.") {
+		return optimum.RoleManager, ""
+	}
+	var inc struct {
+		Reporter struct {
+			ID string `json:"id"`
+		} `json:"reporter"`
+	}
+	_ = json.Unmarshal(e.Incident, &inc)
+	return optimum.RoleResponder, inc.Reporter.ID
 }

@@ -42,13 +42,16 @@ func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
 	return t, nil
 }
 
-func (s *Auth) CreateToken(ctx context.Context, t auth.Token, hash string) error {
-	_, err := s.db.write.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-		t.ID, t.Name, string(t.Role), hash, millis(t.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("create token: %w", err)
-	}
-	return nil
+func (s *Auth) CreateToken(ctx context.Context, t auth.Token, hash string, e optimum.Event) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
+			t.ID, t.Name, string(t.Role), hash, millis(t.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("create token: %w", err)
+		}
+		_, err = tx.appendEvent(ctx, e)
+		return err
+	})
 }
 
 func (s *Auth) TokenByHash(ctx context.Context, hash string) (auth.Token, error) {
@@ -76,8 +79,8 @@ func (s *Auth) Tokens(ctx context.Context) ([]auth.Token, error) {
 	return out, rows.Err()
 }
 
-func (s *Auth) RevokeToken(ctx context.Context, id string, at time.Time) error {
-	return s.db.tx(ctx, func(tx *sql.Tx) error {
+func (s *Auth) RevokeToken(ctx context.Context, id string, at time.Time, e optimum.Event) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id, millis(at))
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)
@@ -85,15 +88,16 @@ func (s *Auth) RevokeToken(ctx context.Context, id string, at time.Time) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return optimum.Errorf(optimum.ENOTFOUND, "No live token has the id %q.", truncate(id, 60))
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_id = $1", id)
+		if _, err = tx.ExecContext(ctx, "DELETE FROM sessions WHERE token_id = $1", id); err != nil {
+			return fmt.Errorf("revoke token: %w", err)
+		}
+		_, err = tx.appendEvent(ctx, e)
 		return err
 	})
 }
 
 func (s *Auth) CountAdmins(ctx context.Context) (int, error) {
-	var n int
-	err := s.db.write.QueryRowContext(ctx, "SELECT count(*) FROM tokens WHERE role = 'admin' AND revoked_at IS NULL").Scan(&n)
-	return n, err
+	return countAdmins(ctx, s.db.write)
 }
 
 func (s *Auth) CreateSession(ctx context.Context, hash, tokenID string, at, expires time.Time) error {
@@ -116,8 +120,15 @@ func (s *Auth) SessionToken(ctx context.Context, hash string, now time.Time) (au
 }
 
 func (s *Auth) DeleteSession(ctx context.Context, hash string) error {
-	_, err := s.db.write.ExecContext(ctx, "DELETE FROM sessions WHERE hash = $1", hash)
-	return err
+	return s.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE hash = $1", hash); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM user_sessions WHERE hash = $1", hash); err != nil {
+			return fmt.Errorf("delete session: %w", err)
+		}
+		return nil
+	})
 }
 
 func (s *Auth) CreateLoginCode(ctx context.Context, hash, tokenID string, expires time.Time) error {

@@ -53,9 +53,9 @@ func scanEvents(rows *sql.Rows) ([]optimum.Event, error) {
 	var out []optimum.Event
 	for rows.Next() {
 		var (
-			e                      optimum.Event
-			at                     int64
-			incID                  sql.NullString
+			e                     optimum.Event
+			at                    int64
+			incID                 sql.NullString
 			actor, incident, data []byte
 		)
 		if err := rows.Scan(&e.ID, &e.Type, &at, &incID, &actor, &incident, &data); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 )
 
@@ -74,6 +75,9 @@ func (s *Incidents) Incidents(ctx context.Context, f incident.Filter) ([]inciden
 	}
 	if f.Drill != nil {
 		where = append(where, "drill = "+arg(boolInt(*f.Drill)))
+	}
+	if f.Reporter != "" {
+		where = append(where, "reporter_id = "+arg(f.Reporter))
 	}
 	if !f.From.IsZero() {
 		where = append(where, "created_at >= "+arg(millis(f.From)))
@@ -151,6 +155,31 @@ func (s *Incidents) Acks(ctx context.Context, id string) ([]incident.Ack, error)
 	return out, rows.Err()
 }
 
+// Recipients returns who the incident is for, by name.
+func (s *Incidents) Recipients(ctx context.Context, id string) ([]contacts.Recipient, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, language, teams, channels FROM incident_recipients
+		WHERE incident_id = $1 ORDER BY name, person_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("recipients: %w", err)
+	}
+	defer rows.Close()
+	var out []contacts.Recipient
+	for rows.Next() {
+		var (
+			r               contacts.Recipient
+			teams, channels []byte
+		)
+		if err := rows.Scan(&r.PersonID, &r.Name, &r.Language, &teams, &channels); err != nil {
+			return nil, fmt.Errorf("recipients: %w", err)
+		}
+		if err := errors.Join(json.Unmarshal(teams, &r.Teams), json.Unmarshal(channels, &r.Channels)); err != nil {
+			return nil, fmt.Errorf("recipients: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
 // incidentTx implements incident.Tx.
 type incidentTx struct{ tx *eventTx }
 
@@ -169,9 +198,9 @@ func (t incidentTx) Insert(ctx context.Context, inc incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("encode incident: %w", err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO incidents (id, folio, status, priority, drill, created_at, search, doc)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		inc.ID, inc.Folio, string(inc.Status), string(inc.Priority), boolInt(inc.Drill), millis(inc.CreatedAt), searchText(inc), string(doc))
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO incidents (id, folio, status, priority, drill, created_at, search, doc, reporter_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		inc.ID, inc.Folio, string(inc.Status), string(inc.Priority), boolInt(inc.Drill), millis(inc.CreatedAt), searchText(inc), string(doc), inc.Reporter.ID)
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", err)
 	}
@@ -198,6 +227,26 @@ func (t incidentTx) Update(ctx context.Context, inc incident.Incident) error {
 // already hold the write lock, so no row lock is needed.
 func (t incidentTx) Lock(ctx context.Context, idOrFolio string) (incident.Incident, error) {
 	return getIncident(ctx, t.tx, idOrFolio)
+}
+
+func (t incidentTx) AddRecipients(ctx context.Context, incidentID string, rs []contacts.Recipient) error {
+	for _, r := range rs {
+		teams, _ := json.Marshal(nonNil(r.Teams))
+		channels, _ := json.Marshal(nonNil(r.Channels))
+		_, err := t.tx.ExecContext(ctx, `INSERT INTO incident_recipients (incident_id, person_id, name, language, teams, channels)
+			VALUES ($1, $2, $3, $4, $5, $6)`, incidentID, r.PersonID, r.Name, r.Language, string(teams), string(channels))
+		if err != nil {
+			return fmt.Errorf("add recipient: %w", err)
+		}
+	}
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 func (t incidentTx) AddAck(ctx context.Context, incidentID string, a incident.Ack) (bool, error) {

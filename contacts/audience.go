@@ -1,0 +1,180 @@
+package contacts
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// Audience names who an alert is for: whole teams (optionally only some team roles),
+// and people by id or email.
+type Audience struct {
+	Teams  []string `json:"teams"`
+	Roles  []string `json:"roles"`
+	People []string `json:"people"`
+}
+
+// Recipient is one person an alert must reach, with the channels usable now.
+type Recipient struct {
+	PersonID string   `json:"person_id"`
+	Name     string   `json:"name"`
+	Language string   `json:"language"`
+	Phone    string   `json:"-"`
+	Teams    []string `json:"teams"`
+	Channels []string `json:"channels"`
+	// Verified is true when at least one channel has been proved to reach the person.
+	Verified bool `json:"verified"`
+}
+
+// Resolve turns an audience into the distinct active people it names, sorted by name.
+// Unknown teams or people are an EINVALID error naming them.
+func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	idx := newIndex(snap)
+	var f []optimum.FieldError
+	teams := map[string]bool{}
+	for i, ref := range a.Teams {
+		t, ok := idx.team(ref)
+		if !ok {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("teams[%d]", i), Message: "\"" + clip(ref) + "\" is not a team"})
+			continue
+		}
+		teams[t.ID] = true
+	}
+	for _, r := range a.Roles {
+		if !slices.Contains(TeamRoles, r) {
+			f = append(f, optimum.FieldError{Field: "roles", Message: "\"" + clip(r) + "\" is not lead, member or backup"})
+		}
+	}
+	people := map[string]bool{}
+	for i, ref := range a.People {
+		p, ok := idx.byID[ref]
+		if !ok {
+			p, ok = idx.byEmail[strings.ToLower(ref)]
+		}
+		if !ok {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("people[%d]", i), Message: "\"" + clip(ref) + "\" is not in the directory"})
+			continue
+		}
+		people[p.ID] = true
+	}
+	if err := optimum.Invalid("The audience has errors.", f); err != nil {
+		return nil, err
+	}
+	out := []Recipient{}
+	for _, p := range snap.People {
+		if !p.Active {
+			continue
+		}
+		in := people[p.ID]
+		for _, m := range p.Memberships {
+			if teams[m.Team] && (len(a.Roles) == 0 || slices.Contains(a.Roles, m.Role)) {
+				in = true
+			}
+		}
+		if in {
+			out = append(out, recipientOf(p))
+		}
+	}
+	slices.SortFunc(out, func(a, b Recipient) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func recipientOf(p Person) Recipient {
+	return Recipient{PersonID: p.ID, Name: p.Name, Language: p.Language, Phone: p.Phone, Teams: p.Teams, Channels: p.Usable(false), Verified: len(p.Usable(true)) > 0}
+}
+
+func (s *Directory) snapshot(ctx context.Context) (Snapshot, error) { return s.store.Snapshot(ctx) }
+
+// Reach counts how a group of people can be reached, before a crisis.
+type Reach struct {
+	Team   string `json:"team,omitempty"`
+	NameES string `json:"name_es,omitempty"`
+	NameEN string `json:"name_en,omitempty"`
+	People int    `json:"people"`
+	// Reachable have at least one usable channel; Verified at least one proved channel.
+	Reachable int `json:"reachable"`
+	Verified  int `json:"verified"`
+	// VerifiedTwo have two independent proved means: a verified phone and a subscribed browser.
+	VerifiedTwo     int            `json:"verified_two"`
+	ShareVerified   float64        `json:"share_verified"`
+	ShareVerified2  float64        `json:"share_verified_two"`
+	Channels        map[string]int `json:"channels"`
+	WithoutVerified []PersonRef    `json:"without_verified_channel"`
+}
+
+// PersonRef names a person in a report.
+type PersonRef struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// Readiness is the directory's reachability: overall and per team.
+type Readiness struct {
+	Overall Reach   `json:"overall"`
+	Teams   []Reach `json:"teams"`
+}
+
+// Readiness reports, for the whole directory and each team, how many active people can
+// be reached on at least one proved channel and on two independent ones.
+func (s *Directory) Readiness(ctx context.Context, teams []string) (Readiness, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return Readiness{}, err
+	}
+	var r Readiness
+	r.Overall = reach(snap.People, func(Person) bool { return true })
+	for _, t := range snap.Teams {
+		if len(teams) > 0 && !slices.Contains(teams, t.ID) {
+			continue
+		}
+		tr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Teams, t.ID) })
+		tr.Team, tr.NameES, tr.NameEN = t.ID, t.NameES, t.NameEN
+		r.Teams = append(r.Teams, tr)
+	}
+	return r, nil
+}
+
+func reach(people []Person, in func(Person) bool) Reach {
+	r := Reach{Channels: map[string]int{}, WithoutVerified: []PersonRef{}}
+	for _, p := range people {
+		if !p.Active || !in(p) {
+			continue
+		}
+		r.People++
+		usable := p.Usable(false)
+		for _, c := range usable {
+			r.Channels[c]++
+		}
+		if len(usable) > 0 {
+			r.Reachable++
+		}
+		phone := p.Phone != "" && p.Channels.PhoneVerifiedAt != nil
+		push := p.Channels.PushSubscriptions > 0
+		switch {
+		case phone && push:
+			r.Verified++
+			r.VerifiedTwo++
+		case phone || push:
+			r.Verified++
+		default:
+			reason := "phone not verified"
+			if p.Phone == "" {
+				reason = "no phone and no subscribed browser"
+			}
+			r.WithoutVerified = append(r.WithoutVerified, PersonRef{ID: p.ID, Name: p.Name, Reason: reason})
+		}
+	}
+	if r.People > 0 {
+		r.ShareVerified = float64(r.Verified) / float64(r.People)
+		r.ShareVerified2 = float64(r.VerifiedTwo) / float64(r.People)
+	}
+	return r
+}

@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
+)
+
+// maxImport is the largest directory file accepted (about 20,000 rows of CSV).
+const maxImport = 8 << 20
+
+func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
+	f := contacts.Filter{Limit: 200}
+	var problems []optimum.FieldError
+	for key, values := range r.URL.Query() {
+		v := values[len(values)-1]
+		switch key {
+		case "team":
+			f.Teams = splitList(v)
+		case "role":
+			f.Roles = splitList(v)
+		case "q":
+			if len([]rune(v)) > 200 {
+				problems = append(problems, optimum.FieldError{Field: "q", Message: "is too long (at most 200 characters)"})
+			}
+			f.Text = v
+		case "active":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				problems = append(problems, optimum.FieldError{Field: "active", Message: "must be true or false"})
+			}
+			f.Active = &b
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				problems = append(problems, optimum.FieldError{Field: "limit", Message: "must be a whole number from 1 to 1000"})
+			}
+			f.Limit = n
+		case "after":
+			f.After = v
+		default:
+			problems = append(problems, optimum.FieldError{Field: key, Message: "unknown parameter (team, role, q, active, limit, after)"})
+		}
+	}
+	if err := optimum.Invalid("The list parameters have errors.", problems); err != nil {
+		return err
+	}
+	people, err := s.Directory.People(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(people) == f.Limit {
+		q := r.URL.Query()
+		q.Set("after", people[len(people)-1].ID)
+		w.Header().Set("Link", "</api/v1/people?"+q.Encode()+`>; rel="next"`)
+	}
+	writeJSON(w, http.StatusOK, people)
+	return nil
+}
+
+func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Directory.Person(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) createPerson(w http.ResponseWriter, r *http.Request) error {
+	var in contacts.PersonInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Directory.CreatePerson(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/people/"+p.ID)
+	writeJSON(w, http.StatusCreated, p)
+	return nil
+}
+
+func (s *Server) updatePerson(w http.ResponseWriter, r *http.Request) error {
+	var in contacts.PersonInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Directory.UpdatePerson(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) setPersonActive(active bool) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		p, err := s.Directory.SetActive(r.Context(), r.PathValue("id"), active)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, p)
+		return nil
+	}
+}
+
+// importPeople handles POST /api/v1/people/import: a CSV (text/csv) or YAML
+// (application/yaml) directory, all or nothing. ?dry_run=true only reports.
+func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
+	dryRun := false
+	if v := r.URL.Query().Get("dry_run"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return badRequest("dry_run must be true or false.")
+		}
+		dryRun = b
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &requestError{status: http.StatusRequestEntityTooLarge, detail: "The file is larger than 8 MiB; split it into several files."}
+		}
+		return badRequest("The body could not be read.")
+	}
+	var (
+		rows     []contacts.Row
+		teams    []contacts.TeamInput
+		services []contacts.ServiceInput
+	)
+	switch mt {
+	case "text/csv", "application/csv":
+		rows, err = contacts.ParseCSV(bytes.NewReader(data))
+	case "application/yaml", "application/x-yaml", "text/yaml":
+		var f contacts.File
+		f, err = contacts.ParseYAML(data)
+		rows, teams, services = f.People, f.Teams, f.Services
+	default:
+		return &requestError{status: http.StatusUnsupportedMediaType, detail: "Send the directory as text/csv or application/yaml."}
+	}
+	var fe *contacts.FileError
+	if errors.As(err, &fe) {
+		return optimum.Errorf(optimum.EINVALID, "%s", fe.Message)
+	} else if err != nil {
+		return err
+	}
+	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun)
+	if err != nil && optimum.ErrorCode(err) == optimum.EINVALID && rep.ErrorCount > 0 {
+		writeProblem(w, http.StatusUnprocessableEntity, optimum.EINVALID, optimum.ErrorMessage(err), map[string]any{"report": rep})
+		return nil
+	} else if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rep)
+	return nil
+}
+
+// exportPeople handles GET /api/v1/people/export: the directory as CSV, in the import
+// format, so an export imports back unchanged.
+func (s *Server) exportPeople(w http.ResponseWriter, r *http.Request) error {
+	people, err := s.Directory.People(r.Context(), contacts.Filter{Limit: contacts.MaxImportRows * 5})
+	if err != nil {
+		return err
+	}
+	email := map[string]string{}
+	for _, p := range people {
+		email[p.ID] = p.Email
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="directorio.csv"`)
+	return contacts.WriteCSV(w, people, func(id string) string { return email[id] })
+}
+
+func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
+	var teams []string
+	if v := r.URL.Query().Get("teams"); v != "" {
+		teams = splitList(v)
+	}
+	rd, err := s.Directory.Readiness(r.Context(), teams)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, rd)
+	return nil
+}
+
+// audiencePreview handles GET /api/v1/audience/preview?teams=…: before declaring, who of
+// the chosen teams can be reached and how. Names of the unreachable are shown only to
+// managers and admins.
+func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
+	teams := splitList(r.URL.Query().Get("teams"))
+	if len(teams) == 0 {
+		teams = s.Config.Incident.DefaultTeams
+	}
+	if _, err := s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams}); err != nil {
+		return err
+	}
+	rd, err := s.Directory.Readiness(r.Context(), teams)
+	if err != nil {
+		return err
+	}
+	actor, _ := optimum.ActorFrom(r.Context())
+	if !actor.Role.AtLeast(optimum.RoleManager) {
+		for i := range rd.Teams {
+			rd.Teams[i].WithoutVerified = []contacts.PersonRef{}
+		}
+	}
+	recipients, err := s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams})
+	if err != nil {
+		return err
+	}
+	reachable, verified := 0, 0
+	for _, rc := range recipients {
+		if len(rc.Channels) > 0 {
+			reachable++
+		}
+		if rc.Verified {
+			verified++
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"people": len(recipients), "reachable": reachable, "verified": verified, "teams": rd.Teams,
+	})
+	return nil
+}

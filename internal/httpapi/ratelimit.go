@@ -1,0 +1,244 @@
+package httpapi
+
+import (
+	"container/list"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/auth"
+	"github.com/optimum-bcp/optimum/internal/config"
+)
+
+// limiter is a token bucket per key (a client IP, an email, an actor), in memory. It
+// remembers at most max keys: a key whose bucket has refilled is idle and forgotten when
+// a new key needs room (forgetting it loses nothing), and when every key is busy the
+// least recently seen goes. So memory stays bounded however many clients come, at the
+// price that a flood of distinct keys can reset an old key's bucket early.
+type limiter struct {
+	perSec  float64
+	burst   float64
+	max     int
+	now     func() time.Time
+	message string // the detail of the 429 problem
+
+	mu   sync.Mutex
+	lru  *list.List // of *bucket, the most recently seen first
+	keys map[string]*list.Element
+}
+
+type bucket struct {
+	key    string
+	tokens float64
+	at     time.Time
+}
+
+func newLimiter(r config.Rate, maxKeys int, now func() time.Time, message string) *limiter {
+	return &limiter{
+		perSec: float64(r.PerMinute) / 60, burst: float64(r.Burst), max: max(1, maxKeys), now: now, message: message,
+		lru: list.New(), keys: map[string]*list.Element{},
+	}
+}
+
+// allow takes a token from key's bucket. When there is none it returns false and how long
+// until there is one.
+func (l *limiter) allow(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var b *bucket
+	if el, ok := l.keys[key]; ok {
+		l.lru.MoveToFront(el)
+		b = el.Value.(*bucket)
+		b.refill(now, l.perSec, l.burst)
+	} else {
+		l.makeRoom(now)
+		b = &bucket{key: key, tokens: l.burst, at: now}
+		l.keys[key] = l.lru.PushFront(b)
+	}
+	if b.tokens >= 1 {
+		b.tokens--
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / l.perSec * float64(time.Second))
+}
+
+func (b *bucket) refill(now time.Time, perSec, burst float64) {
+	if d := now.Sub(b.at); d > 0 { // a clock stepping back refills nothing
+		b.tokens = math.Min(burst, b.tokens+d.Seconds()*perSec)
+		b.at = now
+	}
+}
+
+// makeRoom forgets a few idle keys from the cold end and, if the map is still full, the
+// least recently seen key.
+func (l *limiter) makeRoom(now time.Time) {
+	for range 2 {
+		el := l.lru.Back()
+		if el == nil {
+			return
+		}
+		b := el.Value.(*bucket)
+		if b.tokens+now.Sub(b.at).Seconds()*l.perSec < l.burst && len(l.keys) < l.max {
+			break
+		}
+		l.lru.Remove(el)
+		delete(l.keys, b.key)
+	}
+}
+
+// size is the number of keys remembered.
+func (l *limiter) size() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.keys)
+}
+
+// limits are the abuse limits of one handler: per client IP and per account or actor.
+type limits struct {
+	log     *slog.Logger
+	proxies []netip.Prefix
+
+	signInClient, signInAccount *limiter
+	declareClient, declareActor *limiter
+}
+
+// newLimits builds the limits of the configuration. They run on the auth service's
+// clock, so tests that move it move both the limits and the sign-in lockout.
+func (s *Server) newLimits() *limits {
+	c := s.Config.Limits
+	now := time.Now
+	if s.Auth != nil {
+		now = s.Auth.Now
+	}
+	proxies, _ := c.Proxies() // Validate has checked them
+	const signIn = "Too many sign-in attempts. Wait a moment and try again."
+	const declare = "Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team."
+	return &limits{
+		log: s.Logger, proxies: proxies,
+		signInClient:  newLimiter(c.SignInPerClient, c.MaxKeys, now, signIn),
+		signInAccount: newLimiter(c.SignInPerAccount, c.MaxKeys, now, signIn),
+		declareClient: newLimiter(c.DeclarePerClient, c.MaxKeys, now, declare),
+		declareActor:  newLimiter(c.DeclarePerActor, c.MaxKeys, now, declare),
+	}
+}
+
+// check takes a token of key from lm, or returns the 429 error after setting Retry-After.
+func (l *limits) check(w http.ResponseWriter, lm *limiter, key string) error {
+	if ok, wait := lm.allow(key); !ok {
+		return rateLimited(w, wait, lm.message)
+	}
+	return nil
+}
+
+// rateLimited sets Retry-After (whole seconds, at least 1) and returns the ERATELIMITED
+// error for writeError.
+func rateLimited(w http.ResponseWriter, wait time.Duration, message string) error {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+	return optimum.Errorf(optimum.ERATELIMITED, "%s", message)
+}
+
+// throttled sets Retry-After when err is the sign-in lockout, and returns err.
+func throttled(w http.ResponseWriter, err error) error {
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(te.RetryAfter()))
+	}
+	return err
+}
+
+// perClient answers 429 to a client over lm's rate before h runs.
+func (l *limits) perClient(lm *limiter, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := l.check(w, lm, clientKey(clientIP(r, l.proxies))); err != nil {
+			writeError(w, r, l.log, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// perActor answers 429 to an actor over lm's rate; it runs after require.
+func (l *limits) perActor(lm *limiter, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a, _ := optimum.ActorFrom(r.Context())
+		if err := l.check(w, lm, "actor:"+a.ID); err != nil {
+			writeError(w, r, l.log, err)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// signIn limits a sign-in route per client.
+func (l *limits) signIn(h http.Handler) http.Handler { return l.perClient(l.signInClient, h) }
+
+// declare limits declaring per client and per actor; wrap it inside require.
+func (l *limits) declare(h http.Handler) http.Handler {
+	return l.perClient(l.declareClient, l.perActor(l.declareActor, h))
+}
+
+// clientIP is the address of the client: the TCP peer, unless the peer is a trusted
+// proxy, in which case X-Forwarded-For is read from the right, skipping trusted hops,
+// and the first untrusted address is the client. Entries left of it could be forged by
+// the client, so they are never believed.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	addr := ap.Addr().Unmap()
+	if !isTrusted(addr, trusted) {
+		return addr
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			return addr
+		}
+		addr = a.Unmap()
+		if !isTrusted(addr, trusted) {
+			return addr
+		}
+	}
+	return addr
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// clientKey is the bucket key of an address: IPv4 per address, IPv6 per /64, since one
+// subscriber usually holds a whole /64 and could otherwise rotate through it.
+func clientKey(a netip.Addr) string {
+	if !a.IsValid() {
+		return "ip:unknown"
+	}
+	if a.Is6() {
+		p, _ := a.Prefix(64)
+		return "ip:" + p.String()
+	}
+	return "ip:" + a.String()
+}
+
+// accountKey is the bucket key of an email as typed, normalized the way sign-in does.
+func accountKey(email string) string {
+	return fmt.Sprintf("email:%s", strings.ToLower(strings.TrimSpace(email)))
+}

@@ -1,0 +1,334 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
+)
+
+// Contacts implements contacts.Store.
+type Contacts struct{ db *DB }
+
+// Contacts returns the directory store.
+func (db *DB) Contacts() *Contacts { return &Contacts{db: db} }
+
+var _ contacts.Store = (*Contacts)(nil)
+
+// Tx runs fn in one write transaction.
+func (s *Contacts) Tx(ctx context.Context, fn func(contacts.Tx) error) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error { return fn(contactsTx{tx}) })
+}
+
+type rowQueryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const personColumns = `id, external_id, name, email, phone, language, time_zone, manager_id, active,
+	phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at`
+
+func scanPerson(row interface{ Scan(...any) error }) (contacts.Person, error) {
+	var (
+		p                           contacts.Person
+		manager                     sql.NullString
+		active                      int
+		verified, optedOut, reached sql.NullInt64
+		created, updated            int64
+	)
+	err := row.Scan(&p.ID, &p.ExternalID, &p.Name, &p.Email, &p.Phone, &p.Language, &p.TimeZone, &manager, &active,
+		&verified, &optedOut, &reached, &created, &updated)
+	if err != nil {
+		return p, err
+	}
+	p.ManagerID, p.Active = manager.String, active == 1
+	p.Channels.PhoneVerifiedAt = timePtr(verified)
+	p.Channels.SMSOptedOutAt = timePtr(optedOut)
+	p.Channels.LastReachedAt = timePtr(reached)
+	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
+	p.Teams, p.Memberships = []string{}, []contacts.Membership{}
+	return p, nil
+}
+
+func timePtr(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMillis(v.Int64)
+	return &t
+}
+
+// loadPeople runs a people query and fills in their memberships.
+func loadPeople(ctx context.Context, q rowQueryer, query string, args ...any) ([]contacts.Person, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("people: %w", err)
+	}
+	people := []contacts.Person{}
+	pos := map[string]int{}
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("people: %w", err)
+		}
+		pos[p.ID] = len(people)
+		people = append(people, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("people: %w", err)
+	}
+	if len(people) == 0 {
+		return people, nil
+	}
+	mq := "SELECT person_id, team_id, role FROM team_members ORDER BY person_id, team_id"
+	var margs []any
+	if len(people) <= 500 {
+		ph := make([]string, len(people))
+		for i, p := range people {
+			margs = append(margs, p.ID)
+			ph[i] = fmt.Sprintf("$%d", i+1)
+		}
+		mq = "SELECT person_id, team_id, role FROM team_members WHERE person_id IN (" + strings.Join(ph, ", ") + ") ORDER BY person_id, team_id"
+	}
+	mrows, err := q.QueryContext(ctx, mq, margs...)
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	defer mrows.Close()
+	for mrows.Next() {
+		var pid string
+		var m contacts.Membership
+		if err := mrows.Scan(&pid, &m.Team, &m.Role); err != nil {
+			return nil, fmt.Errorf("memberships: %w", err)
+		}
+		if i, ok := pos[pid]; ok {
+			people[i].Memberships = append(people[i].Memberships, m)
+			people[i].Teams = append(people[i].Teams, m.Team)
+		}
+	}
+	return people, mrows.Err()
+}
+
+// People lists people matching the filter, by name.
+func (s *Contacts) People(ctx context.Context, f contacts.Filter) ([]contacts.Person, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	list := func(vs []string) string {
+		ph := make([]string, len(vs))
+		for i, v := range vs {
+			ph[i] = arg(v)
+		}
+		return strings.Join(ph, ", ")
+	}
+	if len(f.Teams) > 0 || len(f.Roles) > 0 {
+		sub := "SELECT person_id FROM team_members WHERE 1 = 1"
+		if len(f.Teams) > 0 {
+			sub += " AND team_id IN (" + list(f.Teams) + ")"
+		}
+		if len(f.Roles) > 0 {
+			sub += " AND role IN (" + list(f.Roles) + ")"
+		}
+		where = append(where, "id IN ("+sub+")")
+	}
+	if len(f.IDs) > 0 {
+		where = append(where, "id IN ("+list(f.IDs)+")")
+	}
+	if f.Active != nil {
+		where = append(where, "active = "+arg(boolInt(*f.Active)))
+	}
+	for _, w := range strings.Fields(strings.ToLower(f.Text)) {
+		where = append(where, "(lower(name) || ' ' || email) LIKE "+arg("%"+escapeLike(w)+"%")+" ESCAPE '\\'")
+	}
+	if f.After != "" {
+		var name string
+		if err := s.db.read.QueryRowContext(ctx, "SELECT name FROM people WHERE id = $1", f.After).Scan(&name); err != nil {
+			return nil, notFound(err, "The paging cursor %q is not a person id.", truncate(f.After, 60))
+		}
+		n, id := arg(name), arg(f.After)
+		where = append(where, fmt.Sprintf("(name > %s OR (name = %s AND id > %s))", n, n, id))
+	}
+	q := "SELECT " + personColumns + " FROM people"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY name, id LIMIT " + arg(f.Limit)
+	return loadPeople(ctx, s.db.read, q, args...)
+}
+
+// Person returns the person with the id or email.
+func (s *Contacts) Person(ctx context.Context, idOrEmail string) (contacts.Person, error) {
+	return getPerson(ctx, s.db.read, idOrEmail)
+}
+
+func getPerson(ctx context.Context, q rowQueryer, idOrEmail string) (contacts.Person, error) {
+	people, err := loadPeople(ctx, q, "SELECT "+personColumns+" FROM people WHERE id = $1 OR email = $2", idOrEmail, strings.ToLower(idOrEmail))
+	if err != nil {
+		return contacts.Person{}, err
+	}
+	if len(people) == 0 {
+		return contacts.Person{}, optimum.Errorf(optimum.ENOTFOUND, "Nobody in the directory has the id or email %q.", truncate(idOrEmail, 60))
+	}
+	return people[0], nil
+}
+
+// Teams lists the teams with their active member counts.
+func (s *Contacts) Teams(ctx context.Context) ([]contacts.Team, error) { return teams(ctx, s.db.read) }
+
+func teams(ctx context.Context, q rowQueryer) ([]contacts.Team, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.id, t.name_es, t.name_en, t.active,
+		(SELECT count(*) FROM team_members m JOIN people p ON p.id = m.person_id WHERE m.team_id = t.id AND p.active = 1)
+		FROM teams t ORDER BY t.id`)
+	if err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	defer rows.Close()
+	out := []contacts.Team{}
+	for rows.Next() {
+		var t contacts.Team
+		var active int
+		if err := rows.Scan(&t.ID, &t.NameES, &t.NameEN, &active, &t.Members); err != nil {
+			return nil, fmt.Errorf("teams: %w", err)
+		}
+		t.Active = active == 1
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// Services lists the catalogue.
+func (s *Contacts) Services(ctx context.Context) ([]contacts.Service, error) {
+	return services(ctx, s.db.read)
+}
+
+func services(ctx context.Context, q rowQueryer) ([]contacts.Service, error) {
+	rows, err := q.QueryContext(ctx, "SELECT id, name, owner_team, active FROM services ORDER BY id")
+	if err != nil {
+		return nil, fmt.Errorf("services: %w", err)
+	}
+	defer rows.Close()
+	out := []contacts.Service{}
+	for rows.Next() {
+		var sv contacts.Service
+		var active int
+		if err := rows.Scan(&sv.ID, &sv.Name, &sv.OwnerTeam, &active); err != nil {
+			return nil, fmt.Errorf("services: %w", err)
+		}
+		sv.Active = active == 1
+		out = append(out, sv)
+	}
+	return out, rows.Err()
+}
+
+// Snapshot reads the whole directory from the read pool.
+func (s *Contacts) Snapshot(ctx context.Context) (contacts.Snapshot, error) {
+	tx, err := s.db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return contacts.Snapshot{}, fmt.Errorf("snapshot: %w", err)
+	}
+	defer tx.Rollback()
+	return snapshot(ctx, tx)
+}
+
+func snapshot(ctx context.Context, q rowQueryer) (contacts.Snapshot, error) {
+	var (
+		snap contacts.Snapshot
+		err  error
+	)
+	if snap.People, err = loadPeople(ctx, q, "SELECT "+personColumns+" FROM people ORDER BY name, id"); err != nil {
+		return snap, err
+	}
+	if snap.Teams, err = teams(ctx, q); err != nil {
+		return snap, err
+	}
+	snap.Services, err = services(ctx, q)
+	return snap, err
+}
+
+// contactsTx implements contacts.Tx.
+type contactsTx struct{ tx *eventTx }
+
+func (t contactsTx) Snapshot(ctx context.Context) (contacts.Snapshot, error) {
+	return snapshot(ctx, t.tx)
+}
+
+func (t contactsTx) Person(ctx context.Context, idOrEmail string) (contacts.Person, error) {
+	return getPerson(ctx, t.tx, idOrEmail)
+}
+
+func (t contactsTx) SavePerson(ctx context.Context, p contacts.Person, isNew bool) error {
+	manager := sql.NullString{String: p.ManagerID, Valid: p.ManagerID != ""}
+	var err error
+	if isNew {
+		_, err = t.tx.ExecContext(ctx, `INSERT INTO people (id, external_id, name, email, phone, language, time_zone, manager_id, active,
+			phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			p.ID, p.ExternalID, p.Name, p.Email, p.Phone, p.Language, p.TimeZone, manager, boolInt(p.Active),
+			nullMillis(p.Channels.PhoneVerifiedAt), nullMillis(p.Channels.SMSOptedOutAt), nullMillis(p.Channels.LastReachedAt),
+			millis(p.CreatedAt), millis(p.UpdatedAt))
+	} else {
+		_, err = t.tx.ExecContext(ctx, `UPDATE people SET external_id = $2, name = $3, email = $4, phone = $5, language = $6,
+			time_zone = $7, manager_id = $8, active = $9, phone_verified_at = $10, sms_opted_out_at = $11, updated_at = $12
+			WHERE id = $1`,
+			p.ID, p.ExternalID, p.Name, p.Email, p.Phone, p.Language, p.TimeZone, manager, boolInt(p.Active),
+			nullMillis(p.Channels.PhoneVerifiedAt), nullMillis(p.Channels.SMSOptedOutAt), millis(p.UpdatedAt))
+	}
+	if err != nil {
+		return fmt.Errorf("save person: %w", err)
+	}
+	if !isNew {
+		if _, err := t.tx.ExecContext(ctx, "DELETE FROM team_members WHERE person_id = $1", p.ID); err != nil {
+			return fmt.Errorf("save person: %w", err)
+		}
+	}
+	for _, m := range p.Memberships {
+		if _, err := t.tx.ExecContext(ctx, "INSERT INTO team_members (team_id, person_id, role) VALUES ($1, $2, $3)", m.Team, p.ID, m.Role); err != nil {
+			return fmt.Errorf("save membership: %w", err)
+		}
+	}
+	return nil
+}
+
+func (t contactsTx) SaveTeam(ctx context.Context, tm contacts.Team, isNew bool) error {
+	var err error
+	if isNew {
+		_, err = t.tx.ExecContext(ctx, "INSERT INTO teams (id, name_es, name_en, active, created_at) VALUES ($1, $2, $3, $4, $5)",
+			tm.ID, tm.NameES, tm.NameEN, boolInt(tm.Active), millis(nowUTC()))
+	} else {
+		_, err = t.tx.ExecContext(ctx, "UPDATE teams SET name_es = $2, name_en = $3, active = $4 WHERE id = $1", tm.ID, tm.NameES, tm.NameEN, boolInt(tm.Active))
+	}
+	if err != nil {
+		return fmt.Errorf("save team: %w", err)
+	}
+	return nil
+}
+
+func (t contactsTx) SaveService(ctx context.Context, sv contacts.Service, isNew bool) error {
+	var err error
+	if isNew {
+		_, err = t.tx.ExecContext(ctx, "INSERT INTO services (id, name, owner_team, active) VALUES ($1, $2, $3, $4)", sv.ID, sv.Name, sv.OwnerTeam, boolInt(sv.Active))
+	} else {
+		_, err = t.tx.ExecContext(ctx, "UPDATE services SET name = $2, owner_team = $3, active = $4 WHERE id = $1", sv.ID, sv.Name, sv.OwnerTeam, boolInt(sv.Active))
+	}
+	if err != nil {
+		return fmt.Errorf("save service: %w", err)
+	}
+	return nil
+}
+
+func (t contactsTx) Append(ctx context.Context, e optimum.Event) (int64, error) {
+	return t.tx.appendEvent(ctx, e)
+}
+
+func nowUTC() time.Time { return time.Now().UTC() }
