@@ -181,6 +181,31 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 	return out, err
 }
 
+// Profile is what people may change about themselves.
+type Profile struct {
+	Phone    string `json:"phone"`
+	Language string `json:"language"`
+}
+
+// UpdateProfile changes a person's own phone and language (self-service "Mi perfil").
+// A new phone must be verified again.
+func (s *Directory) UpdateProfile(ctx context.Context, personID string, pr Profile) (Person, error) {
+	p, err := s.store.Person(ctx, personID)
+	if err != nil {
+		return Person{}, err
+	}
+	in := PersonInput{ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: pr.Phone, Language: pr.Language, TimeZone: p.TimeZone}
+	for _, m := range p.Memberships {
+		in.Teams = append(in.Teams, m)
+	}
+	if p.ManagerID != "" {
+		if m, err := s.store.Person(ctx, p.ManagerID); err == nil {
+			in.ManagerEmail = m.Email
+		}
+	}
+	return s.savePerson(ctx, p.ID, in)
+}
+
 // SetActive deactivates (or reactivates) a person: an inactive person is kept, with their
 // history, but no longer alerted.
 func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Person, error) {

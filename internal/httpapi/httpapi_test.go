@@ -34,10 +34,20 @@ type api struct {
 	db    *store.DB
 	auth  *auth.Service
 	login string // one-time login code, when bootstrapped without a token
+	api   *httpapi.Server
 }
 
 // newAPI serves the real handler on a real SQLite database.
 func newAPI(t *testing.T, bootstrap string) *api {
+	t.Helper()
+	a, _ := newTestAPI(t, bootstrap, nil)
+	return a
+}
+
+// newTestAPI serves the real handler, the hub and the directory on a real SQLite
+// database, on a clock the test moves, with cheap password hashing and, optionally, a
+// changed configuration.
+func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*api, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
@@ -45,14 +55,21 @@ func newAPI(t *testing.T, bootstrap string) *api {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	authn := auth.NewService(db.Auth(), nil)
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+	authn := auth.NewService(db.Auth(), clk.Now)
+	authn.SetPasswordParams(auth.Params{Memory: 64, Time: 1, Threads: 1})
 	code, err := authn.Bootstrap(ctx, bootstrap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bus := broadcast.NewLocalBus()
 	db.SetNotifier(func(id int64) { bus.Publish(ctx, id) })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	var teams []contacts.TeamInput
 	for _, t := range cfg.Teams {
@@ -68,7 +85,7 @@ func newAPI(t *testing.T, bootstrap string) *api {
 		Auth:      authn,
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
-		Logger:    log,
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
 	runCtx, cancel := context.WithCancel(ctx)
@@ -81,7 +98,7 @@ func newAPI(t *testing.T, bootstrap string) *api {
 		<-done
 		db.Close()
 	})
-	return &api{t: t, srv: srv, db: db, auth: authn, login: code}
+	return &api{t: t, srv: srv, db: db, auth: authn, login: code, api: s}, clk
 }
 
 func policy(cfg config.Config) incident.Policy {

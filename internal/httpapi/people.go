@@ -231,3 +231,43 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 	})
 	return nil
 }
+
+// profile handles GET /api/v1/me/profile: the caller's own directory entry.
+func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
+	id, err := personOf(r)
+	if err != nil {
+		return err
+	}
+	p, err := s.Directory.Person(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+// updateProfile handles PUT /api/v1/me/profile {phone, language}.
+func (s *Server) updateProfile(w http.ResponseWriter, r *http.Request) error {
+	id, err := personOf(r)
+	if err != nil {
+		return err
+	}
+	var in contacts.Profile
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Directory.UpdateProfile(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func personOf(r *http.Request) (string, error) {
+	a, _ := optimum.ActorFrom(r.Context())
+	if a.PersonID == "" {
+		return "", optimum.Errorf(optimum.ENOTFOUND, "Your account is not linked to a person in the directory; ask a continuity manager to add you with your email.")
+	}
+	return a.PersonID, nil
+}

@@ -169,3 +169,32 @@ func TestDeclareResolvesTheAudience(t *testing.T) {
 		t.Errorf("unknown team = %d %s", res.status, res.body)
 	}
 }
+
+// "Mi perfil": a signed-in user whose email is in the directory keeps their own phone and
+// language; a new phone must be verified again. A user outside the directory is told so.
+func TestProfileSelfService(t *testing.T) {
+	a, _ := newUserAPI(t, generous)
+	a.do("POST", "/api/v1/people", adminToken, map[string]any{"name": "Ana López", "email": "ana@example.com", "phone": "+525512345678", "language": "es", "teams": []map[string]string{{"team": "technology"}}})
+	a.createUser("ana@example.com", optimum.RoleResponder)
+	cookie := a.session("ana@example.com", password)
+	res := a.do("GET", "/api/v1/me/profile", "", nil, "Cookie", cookie)
+	if res.status != 200 || !bytes.Contains(res.body, []byte("+525512345678")) {
+		t.Fatalf("profile = %d %s", res.status, res.body)
+	}
+	res = a.do("PUT", "/api/v1/me/profile", "", map[string]string{"phone": "+34 612 34 56 78", "language": "en"}, "Cookie", cookie)
+	var p struct {
+		Phone, Language string
+		Teams           []string
+	}
+	res.json(t, &p)
+	if res.status != 200 || p.Phone != "+34612345678" || p.Language != "en" || len(p.Teams) != 1 {
+		t.Errorf("update = %d %s", res.status, res.body)
+	}
+	if res := a.do("PUT", "/api/v1/me/profile", "", map[string]string{"phone": "12", "language": "en"}, "Cookie", cookie); res.status != 422 || !bytes.Contains(res.body, []byte(`"phone"`)) {
+		t.Errorf("bad phone = %d %s", res.status, res.body)
+	}
+	a.createUser("bob@example.com", optimum.RoleResponder)
+	if res := a.do("GET", "/api/v1/me/profile", "", nil, "Cookie", a.session("bob@example.com", password)); res.status != 404 || !bytes.Contains(res.body, []byte("not linked")) {
+		t.Errorf("unlinked = %d %s", res.status, res.body)
+	}
+}

@@ -6,60 +6,88 @@ import (
 	"github.com/optimum-bcp/optimum"
 )
 
-// Handler returns the whole HTTP surface. Every route is listed here, with who may call it.
+// Route is one entry of the API: its pattern, who may call it, and its handler.
+type Route struct {
+	Pattern string
+	// Min is the least role that may call it; "" means anyone, signed in or not.
+	Min     optimum.Role
+	handler http.Handler
+}
+
+const (
+	public = optimum.Role("")     // no credentials needed
+	anyone = optimum.RoleReporter // any signed-in role
+)
+
+// Routes lists the whole HTTP surface with who may call each route. Handler registers
+// exactly these, so a route cannot exist without an access rule, and the authorization
+// test walks this list.
+func (s *Server) Routes() []Route {
+	lim := s.limits // rate limits per client and per account (ratelimit.go)
+	return []Route{
+		{"GET /healthz", public, s.handle(s.healthz)},
+		{"GET /readyz", public, s.handle(s.readyz)},
+
+		{"POST /api/v1/session", public, lim.signIn(s.handle(s.signIn(lim)))},
+		{"DELETE /api/v1/session", public, s.handle(s.signOut)},
+		{"GET /login/{code}", public, s.handle(s.loginPage)},
+		{"POST /login/{code}", public, lim.signIn(s.handle(s.loginWithCode))},
+		{"GET /set-password/{code}", public, s.handle(s.setPasswordPage)},
+		{"POST /set-password/{code}", public, lim.signIn(s.handle(s.setPassword))},
+		{"POST /api/v1/me/password", anyone, lim.signIn(s.handle(s.changePassword(lim)))},
+		{"GET /api/v1/me", anyone, s.handle(s.me)},
+		{"GET /api/v1/meta", anyone, s.handle(s.meta)},
+
+		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
+		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},
+
+		{"POST /api/v1/users", optimum.RoleAdmin, s.handle(s.createUser)},
+		{"GET /api/v1/users", optimum.RoleAdmin, s.handle(s.listUsers)},
+		{"GET /api/v1/users/{id}", optimum.RoleAdmin, s.handle(s.getUser)},
+		{"PATCH /api/v1/users/{id}", optimum.RoleAdmin, s.handle(s.updateUser)},
+		{"DELETE /api/v1/users/{id}", optimum.RoleAdmin, s.handle(s.disableUser)},
+		{"POST /api/v1/users/{id}/password-link", optimum.RoleAdmin, s.handle(s.passwordLink)},
+
+		{"POST /api/v1/incidents", anyone, lim.declare(s.handle(s.declare))},
+		{"GET /api/v1/incidents", anyone, s.handle(s.listIncidents)},
+		{"GET /api/v1/incidents/{id}", anyone, s.handle(s.getIncident)},
+		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
+
+		{"GET /api/v1/stream", anyone, s.handle(s.stream)},
+
+		{"GET /api/v1/people", optimum.RoleResponder, s.handle(s.listPeople)},
+		{"POST /api/v1/people", optimum.RoleManager, s.handle(s.createPerson)},
+		{"POST /api/v1/people/import", optimum.RoleManager, s.handle(s.importPeople)},
+		{"GET /api/v1/people/export", optimum.RoleManager, s.handle(s.exportPeople)},
+		{"GET /api/v1/people/{id}", optimum.RoleResponder, s.handle(s.getPerson)},
+		{"PUT /api/v1/people/{id}", optimum.RoleManager, s.handle(s.updatePerson)},
+		{"POST /api/v1/people/{id}/deactivate", optimum.RoleManager, s.handle(s.setPersonActive(false))},
+		{"POST /api/v1/people/{id}/activate", optimum.RoleManager, s.handle(s.setPersonActive(true))},
+		{"GET /api/v1/teams", anyone, s.handle(s.listTeams)},
+		{"POST /api/v1/teams", optimum.RoleManager, s.handle(s.saveTeam)},
+		{"PUT /api/v1/teams/{id}", optimum.RoleManager, s.handle(s.saveTeam)},
+		{"GET /api/v1/services", anyone, s.handle(s.listServices)},
+		{"POST /api/v1/services", optimum.RoleManager, s.handle(s.saveService)},
+		{"PUT /api/v1/services/{id}", optimum.RoleManager, s.handle(s.saveService)},
+		{"GET /api/v1/readiness", optimum.RoleManager, s.handle(s.readiness)},
+		{"GET /api/v1/me/profile", anyone, s.handle(s.profile)},
+		{"PUT /api/v1/me/profile", anyone, s.handle(s.updateProfile)},
+		{"GET /api/v1/audience/preview", anyone, s.handle(s.audiencePreview)},
+	}
+}
+
+// Handler returns the whole HTTP surface.
 func (s *Server) Handler() http.Handler {
+	s.limits = s.newLimits()
 	mux := http.NewServeMux()
-	anyone := optimum.RoleReporter // any signed-in role
-	lim := s.newLimits()           // rate limits per client and per account (ratelimit.go)
-
-	mux.Handle("GET /healthz", s.handle(s.healthz))
-	mux.Handle("GET /readyz", s.handle(s.readyz))
-
-	mux.Handle("POST /api/v1/session", lim.signIn(s.handle(s.signIn(lim))))
-	mux.Handle("DELETE /api/v1/session", s.handle(s.signOut))
-	mux.Handle("GET /login/{code}", s.handle(s.loginPage))
-	mux.Handle("POST /login/{code}", lim.signIn(s.handle(s.loginWithCode)))
-	mux.Handle("GET /set-password/{code}", s.handle(s.setPasswordPage))
-	mux.Handle("POST /set-password/{code}", lim.signIn(s.handle(s.setPassword)))
-	mux.Handle("POST /api/v1/me/password", s.require(anyone, lim.signIn(s.handle(s.changePassword(lim)))))
-	mux.Handle("GET /api/v1/me", s.require(anyone, s.handle(s.me)))
-	mux.Handle("GET /api/v1/meta", s.require(anyone, s.handle(s.meta)))
-
-	mux.Handle("POST /api/v1/tokens", s.require(optimum.RoleAdmin, s.handle(s.createToken)))
-	mux.Handle("GET /api/v1/tokens", s.require(optimum.RoleAdmin, s.handle(s.listTokens)))
-	mux.Handle("DELETE /api/v1/tokens/{id}", s.require(optimum.RoleAdmin, s.handle(s.revokeToken)))
-
-	mux.Handle("POST /api/v1/users", s.require(optimum.RoleAdmin, s.handle(s.createUser)))
-	mux.Handle("GET /api/v1/users", s.require(optimum.RoleAdmin, s.handle(s.listUsers)))
-	mux.Handle("GET /api/v1/users/{id}", s.require(optimum.RoleAdmin, s.handle(s.getUser)))
-	mux.Handle("PATCH /api/v1/users/{id}", s.require(optimum.RoleAdmin, s.handle(s.updateUser)))
-	mux.Handle("DELETE /api/v1/users/{id}", s.require(optimum.RoleAdmin, s.handle(s.disableUser)))
-	mux.Handle("POST /api/v1/users/{id}/password-link", s.require(optimum.RoleAdmin, s.handle(s.passwordLink)))
-
-	mux.Handle("POST /api/v1/incidents", s.require(anyone, lim.declare(s.handle(s.declare))))
-	mux.Handle("GET /api/v1/incidents", s.require(anyone, s.handle(s.listIncidents)))
-	mux.Handle("GET /api/v1/incidents/{id}", s.require(anyone, s.handle(s.getIncident)))
-	mux.Handle("POST /api/v1/incidents/{id}/ack", s.require(optimum.RoleResponder, s.handle(s.acknowledge)))
-
-	mux.Handle("GET /api/v1/stream", s.require(anyone, s.handle(s.stream)))
-
-	mux.Handle("GET /api/v1/people", s.require(optimum.RoleResponder, s.handle(s.listPeople)))
-	mux.Handle("POST /api/v1/people", s.require(optimum.RoleManager, s.handle(s.createPerson)))
-	mux.Handle("POST /api/v1/people/import", s.require(optimum.RoleManager, s.handle(s.importPeople)))
-	mux.Handle("GET /api/v1/people/export", s.require(optimum.RoleManager, s.handle(s.exportPeople)))
-	mux.Handle("GET /api/v1/people/{id}", s.require(optimum.RoleResponder, s.handle(s.getPerson)))
-	mux.Handle("PUT /api/v1/people/{id}", s.require(optimum.RoleManager, s.handle(s.updatePerson)))
-	mux.Handle("POST /api/v1/people/{id}/deactivate", s.require(optimum.RoleManager, s.handle(s.setPersonActive(false))))
-	mux.Handle("POST /api/v1/people/{id}/activate", s.require(optimum.RoleManager, s.handle(s.setPersonActive(true))))
-	mux.Handle("GET /api/v1/teams", s.require(anyone, s.handle(s.listTeams)))
-	mux.Handle("POST /api/v1/teams", s.require(optimum.RoleManager, s.handle(s.saveTeam)))
-	mux.Handle("PUT /api/v1/teams/{id}", s.require(optimum.RoleManager, s.handle(s.saveTeam)))
-	mux.Handle("GET /api/v1/services", s.require(anyone, s.handle(s.listServices)))
-	mux.Handle("POST /api/v1/services", s.require(optimum.RoleManager, s.handle(s.saveService)))
-	mux.Handle("PUT /api/v1/services/{id}", s.require(optimum.RoleManager, s.handle(s.saveService)))
-	mux.Handle("GET /api/v1/readiness", s.require(optimum.RoleManager, s.handle(s.readiness)))
-	mux.Handle("GET /api/v1/audience/preview", s.require(anyone, s.handle(s.audiencePreview)))
-
+	for _, rt := range s.Routes() {
+		h := rt.handler
+		if rt.Min != public {
+			h = s.require(rt.Min, h)
+		}
+		mux.Handle(rt.Pattern, h)
+	}
 	mux.Handle("/api/", s.handle(s.notFound))
 	mux.Handle("/", s.staticFiles())
 

@@ -29,6 +29,8 @@ type Server struct {
 	Ready  func(ctx context.Context) error
 	Static fs.FS
 	Logger *slog.Logger
+
+	limits *limits // built by Handler
 }
 
 // handlerFunc is a handler that returns its error, written by handle as problem+json.

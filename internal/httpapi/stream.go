@@ -30,10 +30,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 }
 
 // StreamAudience says who sees an event on the stream: incident events go to responders
-// and above, and to the reporter who declared the incident; every other event (directory,
-// users, tokens) goes to managers and above.
+// and above, and to the reporter who declared the incident; accounts (users, tokens) to
+// admins; every other event (the directory) to managers and above.
 func StreamAudience(e optimum.Event) (optimum.Role, string) {
-	if !strings.HasPrefix(e.Type, "incident.") {
+	switch {
+	case strings.HasPrefix(e.Type, "user.") || strings.HasPrefix(e.Type, "token."):
+		return optimum.RoleAdmin, ""
+	case !strings.HasPrefix(e.Type, "incident."):
 		return optimum.RoleManager, ""
 	}
 	var inc struct {

@@ -5,24 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
-	"github.com/optimum-bcp/optimum/contacts"
-	"github.com/optimum-bcp/optimum/incident"
-	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
-	"github.com/optimum-bcp/optimum/internal/httpapi"
-	"github.com/optimum-bcp/optimum/internal/store"
 )
 
 // clock is the time of a test server: the auth service, the sign-in lockout and the
@@ -44,51 +35,10 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// newUserAPI serves the real handler on a real SQLite database, like newAPI, on a clock
-// the test moves, with cheap password hashing and, optionally, a changed configuration.
+// newUserAPI is newTestAPI with the bootstrap admin token.
 func newUserAPI(t *testing.T, tweak func(*config.Config)) (*api, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	if tweak != nil {
-		tweak(&cfg)
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	clk := &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
-	authn := auth.NewService(db.Auth(), clk.Now)
-	authn.SetPasswordParams(auth.Params{Memory: 64, Time: 1, Threads: 1})
-	if _, err := authn.Bootstrap(ctx, adminToken); err != nil {
-		t.Fatal(err)
-	}
-	dir := contacts.NewDirectory(db.Contacts(), nil)
-	var teams []contacts.TeamInput
-	for _, t := range cfg.Teams {
-		teams = append(teams, contacts.TeamInput{ID: t.ID, NameES: t.Name.ES, NameEN: t.Name.EN})
-	}
-	if err := dir.EnsureTeams(ctx, teams); err != nil {
-		t.Fatal(err)
-	}
-	s := &httpapi.Server{
-		Config:    cfg,
-		Directory: dir,
-		Incidents: incident.NewService(db.Incidents(), policy(cfg), dir, nil),
-		Auth:      authn,
-		Ready:     db.Ping,
-		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		db.Close()
-	})
-	return &api{t: t, srv: srv, db: db, auth: authn}, clk
+	return newTestAPI(t, adminToken, tweak)
 }
 
 const password = "una frase de paso larga"

@@ -89,19 +89,23 @@ func (s *Incidents) Incidents(ctx context.Context, f incident.Filter) ([]inciden
 		where = append(where, "search LIKE "+arg("%"+escapeLike(word)+"%")+" ESCAPE '\\'")
 	}
 	if f.Before != "" {
-		var created int64
-		err := s.db.read.QueryRowContext(ctx, "SELECT created_at FROM incidents WHERE id = $1", f.Before).Scan(&created)
+		var (
+			created int64
+			folio   string
+		)
+		err := s.db.read.QueryRowContext(ctx, "SELECT created_at, folio FROM incidents WHERE id = $1", f.Before).Scan(&created, &folio)
 		if err != nil {
 			return nil, notFound(err, "The paging cursor %q is not an incident id.", truncate(f.Before, 60))
 		}
-		c, id := arg(created), arg(f.Before)
-		where = append(where, fmt.Sprintf("(created_at < %s OR (created_at = %s AND id < %s))", c, c, id))
+		c, fo := arg(created), arg(folio)
+		where = append(where, fmt.Sprintf("(created_at < %s OR (created_at = %s AND folio < %s))", c, c, fo))
 	}
 	q := "SELECT doc FROM incidents"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY created_at DESC, id DESC LIMIT " + arg(f.Limit)
+	// Folios grow in declaration order, so they break ties within a millisecond.
+	q += " ORDER BY created_at DESC, folio DESC LIMIT " + arg(f.Limit)
 	rows, err := s.db.read.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list incidents: %w", err)
