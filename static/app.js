@@ -1,241 +1,22 @@
-// OPTIMUM BCP web app: sign-in, "declare a crisis" and the live board.
+// OPTIMUM BCP web app: sign-in, "declare a crisis" and the live board; the entry point.
 //
-// Plain JavaScript with no build step and no dependencies: the server embeds this file
-// as is. Every user-visible string lives in I18N below. Routing is by hash:
-// #/tablero (default), #/declarar, #/login?token=… .
+// Plain JavaScript ES modules with no build step and no dependencies: the server embeds
+// the files as they are. Every user-visible string lives in I18N (i18n.js); the shared
+// helpers are in core.js; the directory, readiness and profile pages in directory.js.
+// Routing is by hash: #/tablero (default), #/declarar, #/directorio…, #/perfil,
+// #/login?token=… .
 //
 // The board is fed by GET /api/v1/incidents once and then by the websocket
 // /api/v1/stream, resumed with ?since=<last event id> after any drop, so a
 // reconnection loses nothing and repeats nothing.
 
-const I18N = {
-  es: {
-    'skip': 'Ir al contenido',
-    'loading': 'Cargando…',
-    'live': 'En vivo',
-    'reconnecting': 'Reconectando…',
-    'lang.group': 'Idioma',
-    'nav.label': 'Secciones',
-    'nav.board': 'Tablero',
-    'nav.declare': 'Declarar crisis',
-    'signout': 'Salir',
-    'retry': 'Reintentar',
-    'error.network': 'No hay conexión con el servidor. Revisa la red e inténtalo de nuevo.',
-    'error.status': 'El servidor respondió con un error ({status}).',
-    'error.load': 'No se pudo cargar la aplicación.',
+import {
+  LANGS, state, t, initialLang, saveLang, teamName, $, h, append, view, show, focusHeading,
+  fmtDuration, fmtCountdown, fmtTime, priorityRank, priorityBadge, uuid, splitList,
+  API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav,
+} from './core.js';
+import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 
-    'signin.title': 'Iniciar sesión',
-    'signin.lead': 'Escribe o pega tu token de acceso de OPTIMUM.',
-    'signin.token': 'Token de acceso',
-    'signin.submit': 'Entrar',
-    'signin.busy': 'Entrando…',
-    'signin.empty': 'Escribe tu token de acceso.',
-    'signin.link': 'Entrando con el enlace de acceso…',
-
-    'board.title': 'Tablero en vivo',
-    'board.lead': 'Crisis activas, primero las de mayor prioridad.',
-    'board.empty': 'No hay crisis activas.',
-    'board.count': '{n} activas',
-    'board.count1': '1 activa',
-    'board.loadError': 'No se pudo cargar la lista de crisis.',
-    'item.declared': 'Declarada {ago}',
-    'item.location': 'Ubicación',
-    'item.reporter': 'Reportó',
-    'item.acks': 'Acuses: {n}',
-    'item.ackIn': 'Acuse antes de {time} · faltan {left}',
-    'item.ackLate': 'Acuse vencido hace {late}',
-    'item.acked': 'Recibida a las {time}',
-    'item.ack': 'Acusar recibo',
-    'item.acking': 'Enviando…',
-    'item.ackDone': 'Recibo acusado',
-    'drill': 'SIMULACRO',
-    'ago': 'hace {d}',
-
-    'declare.title': 'Declarar crisis',
-    'declare.lead': 'Cuenta qué pasa. Avisaremos a los equipos en segundos.',
-    'f.title': 'Título',
-    'f.title.hint': 'Qué está pasando, en una frase. Obligatorio.',
-    'f.description': 'Descripción',
-    'f.description.hint': 'Qué ves, desde cuándo, qué has intentado.',
-    'f.location': 'Ubicación',
-    'f.location.hint': 'Sitio, edificio o ciudad.',
-    'f.services': 'Servicios afectados',
-    'f.services.hint': 'Separados por comas. Ej.: pagos, correo',
-    'f.causes': 'Posibles causas',
-    'f.causes.hint': 'Separadas por comas, si sospechas alguna.',
-    'f.teams': 'Equipos a avisar',
-    'f.drill': 'Es un simulacro (no es una crisis real)',
-    'f.impact': '¿A cuántos afecta?',
-    'f.urgency': '¿Qué tan pronto causa daño?',
-    'impact.critical': 'A toda la organización o a clientes',
-    'impact.high': 'A un sitio o servicio crítico completo',
-    'impact.medium': 'A un área o equipo',
-    'impact.low': 'A pocas personas',
-    'urgency.critical': 'Ya está causando daño',
-    'urgency.high': 'En menos de una hora',
-    'urgency.medium': 'Hoy',
-    'urgency.low': 'Puede esperar',
-    'level.critical': 'Crítico',
-    'level.high': 'Alto',
-    'level.medium': 'Medio',
-    'level.low': 'Bajo',
-    'priority': 'Prioridad',
-    'priority.pending': 'Responde las dos preguntas para calcular la prioridad.',
-    'priority.sla': 'Acuse en {ack} · resolución en {resolve}',
-    'v.title': 'Escribe un título.',
-    'v.titleLong': 'El título admite como máximo 200 caracteres.',
-    'v.choose': 'Elige una opción.',
-    'v.teams': 'Elige al menos un equipo.',
-    'v.fix': 'Revisa los campos marcados.',
-    'declare.review': 'Revisar y enviar',
-    'confirm.title': '¿Enviar alerta a {n} equipos?',
-    'confirm.title1': '¿Enviar alerta a 1 equipo?',
-    'confirm.title0': '¿Enviar alerta?',
-    'confirm.drill': 'Se enviará como SIMULACRO.',
-    'confirm.send': 'Confirmar',
-    'confirm.sending': 'Enviando…',
-    'confirm.back': 'Volver',
-    'confirm.network': 'No se pudo enviar: no hay conexión. Vuelve a intentarlo; la alerta no se duplicará.',
-    'done.title': 'Alerta enviada',
-    'done.folio': 'Folio',
-    'done.ackBy': 'Acuse esperado antes de las {time} ({left})',
-    'done.board': 'Ver en el tablero',
-    'done.another': 'Declarar otra crisis',
-    'yes': 'Sí',
-    'dur.s': '{n} s',
-    'dur.min': '{n} min',
-    'dur.h': '{n} h',
-    'dur.hmin': '{h} h {m} min',
-    'dur.d': '{n} d',
-    'dur.dh': '{d} d {h} h',
-
-    'status.declared': 'Declarada',
-    'status.acknowledged': 'Recibida',
-    'status.investigating': 'En investigación',
-    'status.resolved': 'Resuelta',
-    'status.verified': 'Verificada',
-    'status.closed': 'Cerrada',
-    'status.cancelled': 'Cancelada',
-    'role.admin': 'administración',
-    'role.manager': 'continuidad',
-    'role.responder': 'respuesta',
-    'role.reporter': 'reporte',
-  },
-  en: {
-    'skip': 'Skip to content',
-    'loading': 'Loading…',
-    'live': 'Live',
-    'reconnecting': 'Reconnecting…',
-    'lang.group': 'Language',
-    'nav.label': 'Sections',
-    'nav.board': 'Board',
-    'nav.declare': 'Declare crisis',
-    'signout': 'Sign out',
-    'retry': 'Try again',
-    'error.network': 'Cannot reach the server. Check the network and try again.',
-    'error.status': 'The server answered with an error ({status}).',
-    'error.load': 'The app could not be loaded.',
-
-    'signin.title': 'Sign in',
-    'signin.lead': 'Type or paste your OPTIMUM access token.',
-    'signin.token': 'Access token',
-    'signin.submit': 'Sign in',
-    'signin.busy': 'Signing in…',
-    'signin.empty': 'Type your access token.',
-    'signin.link': 'Signing in with the access link…',
-
-    'board.title': 'Live board',
-    'board.lead': 'Active crises, highest priority first.',
-    'board.empty': 'No active crises.',
-    'board.count': '{n} active',
-    'board.count1': '1 active',
-    'board.loadError': 'The list of crises could not be loaded.',
-    'item.declared': 'Declared {ago}',
-    'item.location': 'Location',
-    'item.reporter': 'Reported by',
-    'item.acks': 'Acks: {n}',
-    'item.ackIn': 'Ack by {time} · {left} left',
-    'item.ackLate': 'Ack overdue by {late}',
-    'item.acked': 'Acknowledged at {time}',
-    'item.ack': 'Acknowledge',
-    'item.acking': 'Sending…',
-    'item.ackDone': 'Acknowledged',
-    'drill': 'DRILL',
-    'ago': '{d} ago',
-
-    'declare.title': 'Declare a crisis',
-    'declare.lead': 'Tell us what is happening. The teams will know within seconds.',
-    'f.title': 'Title',
-    'f.title.hint': 'What is happening, in one sentence. Required.',
-    'f.description': 'Description',
-    'f.description.hint': 'What you see, since when, what you tried.',
-    'f.location': 'Location',
-    'f.location.hint': 'Site, building or city.',
-    'f.services': 'Affected services',
-    'f.services.hint': 'Separated by commas. E.g.: payments, email',
-    'f.causes': 'Possible causes',
-    'f.causes.hint': 'Separated by commas, if you suspect any.',
-    'f.teams': 'Teams to alert',
-    'f.drill': 'This is a drill (not a real crisis)',
-    'f.impact': 'How many are affected?',
-    'f.urgency': 'How soon does it cause harm?',
-    'impact.critical': 'The whole organisation or customers',
-    'impact.high': 'A whole site or critical service',
-    'impact.medium': 'One area or team',
-    'impact.low': 'A few people',
-    'urgency.critical': 'It is causing harm now',
-    'urgency.high': 'Within the hour',
-    'urgency.medium': 'Today',
-    'urgency.low': 'It can wait',
-    'level.critical': 'Critical',
-    'level.high': 'High',
-    'level.medium': 'Medium',
-    'level.low': 'Low',
-    'priority': 'Priority',
-    'priority.pending': 'Answer both questions to work out the priority.',
-    'priority.sla': 'Ack within {ack} · resolve within {resolve}',
-    'v.title': 'Write a title.',
-    'v.titleLong': 'The title takes at most 200 characters.',
-    'v.choose': 'Choose one option.',
-    'v.teams': 'Choose at least one team.',
-    'v.fix': 'Check the marked fields.',
-    'declare.review': 'Review and send',
-    'confirm.title': 'Send the alert to {n} teams?',
-    'confirm.title1': 'Send the alert to 1 team?',
-    'confirm.title0': 'Send the alert?',
-    'confirm.drill': 'It will be sent as a DRILL.',
-    'confirm.send': 'Confirm',
-    'confirm.sending': 'Sending…',
-    'confirm.back': 'Back',
-    'confirm.network': 'Not sent: no connection. Try again; the alert will not be duplicated.',
-    'done.title': 'Alert sent',
-    'done.folio': 'Reference',
-    'done.ackBy': 'Acknowledgement expected by {time} ({left})',
-    'done.board': 'See it on the board',
-    'done.another': 'Declare another crisis',
-    'yes': 'Yes',
-    'dur.s': '{n} s',
-    'dur.min': '{n} min',
-    'dur.h': '{n} h',
-    'dur.hmin': '{h} h {m} min',
-    'dur.d': '{n} d',
-    'dur.dh': '{d} d {h} h',
-
-    'status.declared': 'Declared',
-    'status.acknowledged': 'Acknowledged',
-    'status.investigating': 'Investigating',
-    'status.resolved': 'Resolved',
-    'status.verified': 'Verified',
-    'status.closed': 'Closed',
-    'status.cancelled': 'Cancelled',
-    'role.admin': 'admin',
-    'role.manager': 'continuity',
-    'role.responder': 'responder',
-    'role.reporter': 'reporter',
-  },
-};
-
-const LANGS = ['es', 'en'];
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
 const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
@@ -244,25 +25,6 @@ const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', '
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
-
-const state = {
-  lang: 'es',
-  me: null,
-  meta: null,
-  booting: false,
-  // The board: active incidents by id; the updated_at (ms) of the newest state seen of
-  // every incident, active or not, so an older snapshot never overwrites a newer one.
-  board: new Map(),
-  seen: new Map(),
-  acks: new Map(), // incident id → Set of person ids that acknowledged
-  mine: new Set(), // incident ids the signed-in person acknowledged
-  acking: new Set(),
-  itemErrors: new Map(),
-  flash: new Map(), // incident id → time until which it is highlighted
-  listError: null,
-  listLoaded: false,
-  declare: null,
-};
 
 const stream = {
   ws: null,
@@ -275,32 +37,6 @@ const stream = {
   live: false,
 };
 
-// ---------------------------------------------------------------- i18n
-
-function t(key, vars) {
-  let s = I18N[state.lang][key] ?? I18N.es[key] ?? key;
-  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
-  return s;
-}
-
-function storedLang() {
-  try { return localStorage.getItem('optimum.lang'); } catch { return null; }
-}
-
-function initialLang() {
-  const fromQuery = new URLSearchParams(location.search).get('lang') || hashParams().get('lang');
-  if (LANGS.includes(fromQuery)) {
-    saveLang(fromQuery);
-    return fromQuery;
-  }
-  const saved = storedLang();
-  return LANGS.includes(saved) ? saved : 'es';
-}
-
-function saveLang(lang) {
-  try { localStorage.setItem('optimum.lang', lang); } catch { /* private mode: keep it for this page only */ }
-}
-
 function setLang(lang) {
   if (!LANGS.includes(lang) || lang === state.lang) return;
   state.lang = lang;
@@ -309,195 +45,13 @@ function setLang(lang) {
   render();
 }
 
-function teamName(id) {
-  const team = state.meta?.teams?.find((x) => x.id === id);
-  if (!team) return id;
-  if (typeof team.name === 'string') return team.name;
-  return team.name?.[state.lang] || team.name?.es || team.name?.en || id;
-}
-
-// ---------------------------------------------------------------- DOM helpers
-
-const $ = (sel, root = document) => root.querySelector(sel);
-
-// h builds an element: h('button', {class: 'btn', testid: 'x', onclick: fn}, 'text', child…).
-function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props || {})) {
-    if (v == null || v === false) continue;
-    if (k === 'class') el.className = v;
-    else if (k === 'testid') el.dataset.testid = v;
-    else if (k === 'text') el.textContent = v;
-    else if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
-    else if (k in el && typeof v !== 'string') el[k] = v;
-    else el.setAttribute(k, v === true ? '' : v);
-  }
-  append(el, children);
-  return el;
-}
-
-function append(el, children) {
-  for (const c of children.flat(Infinity)) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
-
-function view() { return $('#view'); }
-
-function show(...nodes) {
-  const v = view();
-  v.replaceChildren(...nodes.flat().filter(Boolean));
-}
-
-// focusHeading starts a new screen at its top, for eyes and for screen readers.
-function focusHeading() {
-  const hd = $('h1, h2', view());
-  window.scrollTo(0, 0);
-  if (hd) {
-    hd.tabIndex = -1;
-    hd.focus({ preventScroll: true });
-  }
-}
-
-// ---------------------------------------------------------------- formatting
-
-function fmtDuration(ms) {
-  let s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return t('dur.s', { n: s });
-  const min = Math.floor(s / 60);
-  if (min < 60) return t('dur.min', { n: min });
-  const hours = Math.floor(min / 60);
-  if (hours < 24) return min % 60 ? t('dur.hmin', { h: hours, m: min % 60 }) : t('dur.h', { n: hours });
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? t('dur.dh', { d: days, h: hours % 24 }) : t('dur.d', { n: days });
-}
-
-// fmtCountdown is a clock for the last hour (4:07) and a duration beyond it.
-function fmtCountdown(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s >= 3600) return fmtDuration(s * 1000);
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
-}
-
-function fmtTime(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const sameDay = new Date().toDateString() === d.toDateString();
-  const opts = sameDay ? { hour: '2-digit', minute: '2-digit', hour12: false } : { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hour12: false };
-  return new Intl.DateTimeFormat(state.lang === 'es' ? 'es-MX' : 'en-GB', opts).format(d);
-}
-
-function priorityRank(p) {
-  const n = parseInt(String(p || '').replace(/^P/i, ''), 10);
-  return Number.isFinite(n) ? n : 99;
-}
-
-function priorityBadge(p, testid) {
-  const rank = priorityRank(p);
-  const cls = rank >= 1 && rank <= 5 ? `badge badge-p${rank}` : 'badge';
-  return h('span', { class: cls, testid, title: `${t('priority')} ${p || '?'}` }, p || '?');
-}
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  // Outside a secure context randomUUID is missing; getRandomValues is not.
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const x = [...b].map((v) => v.toString(16).padStart(2, '0')).join('');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
-}
-
-function splitList(s) {
-  return String(s || '').split(',').map((x) => x.trim()).filter(Boolean);
-}
-
-// ---------------------------------------------------------------- API
-
-const API_BASE = new URL('api/v1/', document.baseURI);
-
-class NetworkError extends Error {}
-
-// ProblemError carries an RFC 9457 problem: {type, title, status, detail, errors}.
-class ProblemError extends Error {
-  constructor(status, problem) {
-    super(problem.detail);
-    this.status = status;
-    this.problem = problem;
-  }
-}
-
-function problemOf(status, body) {
-  const p = body && typeof body === 'object' ? body : {};
-  return {
-    ...p,
-    status: p.status || status,
-    detail: p.detail || p.title || t('error.status', { status }),
-    errors: Array.isArray(p.errors) ? p.errors : [],
-  };
-}
-
-function errorText(err) {
-  if (err instanceof ProblemError) return err.problem.detail;
-  return t('error.network');
-}
-
-// api calls the JSON API with the session cookie. A 401 outside the sign-in calls means
-// the session is gone: the app goes back to the sign-in view.
-async function api(method, path, { body, headers = {}, signin = false } = {}) {
-  const init = {
-    method,
-    credentials: 'same-origin',
-    headers: { Accept: 'application/json, application/problem+json', 'Accept-Language': state.lang, ...headers },
-  };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  let text;
-  try {
-    res = await fetch(new URL(path, API_BASE), init);
-    text = await res.text();
-  } catch {
-    throw new NetworkError();
-  }
-  let data = null;
-  if (text) {
-    try { data = JSON.parse(text); } catch { data = null; }
-  }
-  if (res.ok) return data;
-  const err = new ProblemError(res.status, problemOf(res.status, data));
-  if (res.status === 401 && !signin && state.me) signedOut();
-  throw err;
-}
-
-// ---------------------------------------------------------------- routing
-
-function hashParts() {
-  const raw = location.hash.replace(/^#\/?/, '');
-  const i = raw.indexOf('?');
-  return { path: (i < 0 ? raw : raw.slice(0, i)).replace(/\/+$/, ''), query: i < 0 ? '' : raw.slice(i + 1) };
-}
-
-function hashParams() { return new URLSearchParams(hashParts().query); }
-
 function route() {
   const p = hashParts().path;
   if (p === 'declarar' || p === 'declare') return 'declarar';
   if (p === 'login') return 'login';
+  if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
+  if (p === 'perfil') return 'perfil';
   return 'tablero';
-}
-
-function go(hash) {
-  if (location.hash === hash) render();
-  else location.hash = hash;
-}
-
-function replaceHash(hash) {
-  history.replaceState(history.state, '', location.pathname + location.search + hash);
 }
 
 // ---------------------------------------------------------------- chrome (header, banners)
@@ -511,8 +65,12 @@ function applyChrome() {
   session.hidden = !state.me;
   const who = $('[data-testid="who"]');
   who.textContent = state.me ? `${state.me.name || state.me.id}${state.me.role ? ` · ${t(`role.${state.me.role}`)}` : ''}` : '';
+  who.title = t('nav.profile');
   const r = route();
+  if (r === 'perfil') who.setAttribute('aria-current', 'page');
+  else who.removeAttribute('aria-current');
   for (const a of document.querySelectorAll('.tab')) {
+    a.hidden = !!a.dataset.role && !can(a.dataset.role);
     if (a.dataset.route === r) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
@@ -578,6 +136,21 @@ function normalizeMeta(m) {
   };
 }
 
+// refreshMeta fetches the teams and the matrix again when the declare page opens (the
+// directory may have added or renamed teams since the app started), and redraws the
+// form only when its teams changed and nobody is typing in it.
+async function refreshMeta() {
+  let meta;
+  try { meta = normalizeMeta(await api('GET', 'meta')); } catch { return; }
+  if (!state.me || !state.meta) return;
+  const changed = JSON.stringify(meta.teams) !== JSON.stringify(state.meta.teams);
+  state.meta = meta;
+  if (!changed || route() !== 'declarar' || (state.declare && state.declare.step !== 'form')) return;
+  const active = document.activeElement;
+  if (active && active !== document.body && view().contains(active) && !active.matches('h1')) return;
+  renderDeclare();
+}
+
 async function signIn(token) {
   await api('POST', 'session', { body: { token }, signin: true });
   replaceHash('#/tablero');
@@ -593,6 +166,7 @@ function signedOut() {
 
 function resetSession() {
   stopStream();
+  forgetDirectory();
   state.me = null;
   state.meta = null;
   state.board.clear();
@@ -688,7 +262,10 @@ function render() {
     return;
   }
   if (!state.meta) return;
-  if (route() === 'declarar') renderDeclare();
+  const r = route();
+  if (r === 'declarar') renderDeclare();
+  else if (r === 'directorio') renderDirectory();
+  else if (r === 'perfil') renderProfile();
   else renderBoard();
 }
 
@@ -811,6 +388,8 @@ function validate(d) {
 function renderForm(d) {
   const preview = h('div', { class: 'preview-slot', testid: 'priority-preview', 'aria-live': 'polite' }, priorityPreview(d));
   const refresh = () => preview.replaceChildren(priorityPreview(d));
+  // Who of the chosen teams can be reached, and how, before anything is sent.
+  const reach = state.meta.teams.length ? reachPanel(chosenTeams(d)) : null;
   const teams = state.meta.teams.length ? h('fieldset', {
     class: 'field', 'data-field': 'teams', testid: 'q-teams', 'aria-describedby': 'err-teams',
     'aria-invalid': d.fieldErrors.teams ? 'true' : null,
@@ -823,10 +402,12 @@ function renderForm(d) {
         if (e.target.checked) d.draft.teams.add(team.id);
         else d.draft.teams.delete(team.id);
         if (d.fieldErrors.teams) clearFieldError(d, 'teams');
+        reach.update(chosenTeams(d));
       },
     }),
     h('span', {}, teamName(team.id))))),
-  fieldError('teams', d)) : null;
+  fieldError('teams', d),
+  reach.el) : null;
 
   const problem = d.problem ? h('div', { class: 'alert alert-error', role: 'alert', testid: 'form-error' },
     h('p', {}, d.problem),
@@ -883,6 +464,11 @@ function focusFirstError() {
   el.scrollIntoView({ block: 'center' });
 }
 
+// chosenTeams lists the chosen teams in the order of the meta.
+function chosenTeams(d) {
+  return state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
+}
+
 function declaration(d) {
   const body = {
     title: d.draft.title.trim(),
@@ -928,6 +514,7 @@ function renderConfirm(d) {
       body.services.length ? row(t('f.services'), body.services.join(', ')) : null,
       body.causes.length ? row(t('f.causes'), body.causes.join(', ')) : null,
       body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
+      body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
       body.drill ? row(t('f.drill'), t('yes')) : null),
     d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
     h('div', { class: 'actions' }, send, back)));
@@ -1359,10 +946,14 @@ async function start() {
   applyChrome();
   for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('[data-testid="signout"]').addEventListener('click', () => signOut());
+  hooks.signedOut = signedOut;
   window.addEventListener('hashchange', async () => {
+    nav.seq += 1;
+    if (route() === 'declarar') forgetReach();
     if (await loginWithLink()) return;
     if (route() === 'login' && state.me) replaceHash('#/tablero');
     render();
+    if (route() === 'declarar' && state.me) refreshMeta();
     focusHeading();
   });
   window.addEventListener('online', () => { if (!stream.ws && stream.wanted && !stream.hold) { stream.attempt = 0; connectStream(); } });
