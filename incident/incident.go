@@ -114,11 +114,13 @@ type Recipient struct {
 	Deliveries     []Delivery `json:"deliveries"`
 }
 
-// Delivery is one attempt to reach a recipient on one channel.
+// Delivery is what became of one message to a recipient on one channel.
 type Delivery struct {
-	Channel string    `json:"channel"`
-	Status  string    `json:"status"`
-	At      time.Time `json:"at"`
+	Channel  string    `json:"channel"`
+	Status   string    `json:"status"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // Ack is one acknowledgement of an incident by one person.

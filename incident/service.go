@@ -21,6 +21,19 @@ type Store interface {
 	Timeline(ctx context.Context, id string) ([]optimum.Event, error)
 	Acks(ctx context.Context, id string) ([]Ack, error)
 	Recipients(ctx context.Context, id string) ([]contacts.Recipient, error)
+	// AckLink returns the link with the token hash; ENOTFOUND when there is none.
+	AckLink(ctx context.Context, hash string) (AckLink, error)
+	// Deliveries returns the incident's deliveries by person.
+	Deliveries(ctx context.Context, id string) (map[string][]Delivery, error)
+}
+
+// AckLink is a one-tap acknowledgement link: one person, one incident.
+type AckLink struct {
+	IncidentID string
+	PersonID   string
+	Name       string
+	Language   string
+	ExpiresAt  time.Time
 }
 
 // Audience resolves teams to the people to alert. *contacts.Directory implements it.
@@ -236,6 +249,42 @@ func (s *Service) Acknowledge(ctx context.Context, idOrFolio, channel string) (I
 	return inc, err
 }
 
+// Link returns the incident and the person of a one-tap link token. An unknown or expired
+// token is ENOTFOUND, with the same message, so tokens cannot be probed.
+func (s *Service) Link(ctx context.Context, token string) (Incident, AckLink, error) {
+	bad := optimum.Errorf(optimum.ENOTFOUND, "This link is unknown or has expired.")
+	if token == "" || len(token) > 100 {
+		return Incident{}, AckLink{}, bad
+	}
+	sum := sha256.Sum256([]byte(token))
+	l, err := s.store.AckLink(ctx, hex.EncodeToString(sum[:]))
+	if optimum.ErrorCode(err) == optimum.ENOTFOUND || (err == nil && !s.now().Before(l.ExpiresAt)) {
+		return Incident{}, AckLink{}, bad
+	} else if err != nil {
+		return Incident{}, AckLink{}, err
+	}
+	inc, err := s.store.Incident(ctx, l.IncidentID)
+	return inc, l, err
+}
+
+// AcknowledgeByLink acknowledges as the person of a one-tap link, from a channel
+// ("link", "webpush").
+func (s *Service) AcknowledgeByLink(ctx context.Context, token, channel string) (Incident, AckLink, error) {
+	_, l, err := s.Link(ctx, token)
+	if err != nil {
+		return Incident{}, l, err
+	}
+	inc, err := s.AcknowledgeAsPerson(ctx, l.IncidentID, l.PersonID, l.Name, channel)
+	return inc, l, err
+}
+
+// AcknowledgeAsPerson acknowledges for a directory person reached on a channel (a link,
+// an SMS reply, a key pressed in a call), who need not have an account.
+func (s *Service) AcknowledgeAsPerson(ctx context.Context, idOrFolio, personID, name, channel string) (Incident, error) {
+	ctx = optimum.WithActor(ctx, optimum.Actor{ID: personID, Name: name, PersonID: personID})
+	return s.Acknowledge(ctx, idOrFolio, channel)
+}
+
 // Get returns the incident with the id or folio.
 func (s *Service) Get(ctx context.Context, idOrFolio string) (Incident, error) {
 	return s.store.Incident(ctx, idOrFolio)
@@ -271,6 +320,10 @@ func (s *Service) Recipients(ctx context.Context, id string) ([]Recipient, error
 	if err != nil {
 		return nil, err
 	}
+	deliveries, err := s.store.Deliveries(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Recipient, 0, len(rs)+len(acks))
 	pos := map[string]int{}
 	for _, r := range rs {
@@ -285,6 +338,11 @@ func (s *Service) Recipients(ctx context.Context, id string) ([]Recipient, error
 			out = append(out, Recipient{PersonID: a.PersonID, Name: a.Name, Deliveries: []Delivery{}})
 		}
 		out[i].AcknowledgedAt, out[i].Channel = &at, a.Channel
+	}
+	for i := range out {
+		if d := deliveries[out[i].PersonID]; d != nil {
+			out[i].Deliveries = d
+		}
 	}
 	return out, nil
 }

@@ -1,10 +1,167 @@
-// OPTIMUM BCP service worker. For now it only installs and takes control of the page;
-// web push notifications come later. It has no fetch handler, so it never caches or
-// changes a request.
+// OPTIMUM BCP service worker: shows crisis alerts pushed by the server (Web Push) and
+// acknowledges them from the notification. It has no fetch handler, so it never caches
+// or changes a request.
+//
+// A push payload is the JSON of broadcast/webpush.Notification:
+//   {title, body, url, tag, lang, delivery_id, actions: [{action, title}], timestamp}
+// where url is the recipient's one-tap acknowledgement link. A plain click opens it; the
+// "ack" action POSTs to it (the link needs no session) and confirms in a notification.
+'use strict';
+
+const texts = {
+  es: {
+    ack: 'Confirmar recepción',
+    title: 'OPTIMUM BCP',
+    body: 'Hay un aviso nuevo.',
+    done: 'Recepción confirmada',
+    doneBody: 'Gracias; el equipo de continuidad ya lo sabe.',
+    failed: 'No se pudo confirmar',
+    failedBody: 'Abra el aviso para confirmar la recepción.',
+  },
+  en: {
+    ack: 'Acknowledge',
+    title: 'OPTIMUM BCP',
+    body: 'There is a new alert.',
+    done: 'Receipt acknowledged',
+    doneBody: 'Thank you; the continuity team knows.',
+    failed: 'Could not acknowledge',
+    failedBody: 'Open the alert to acknowledge it.',
+  },
+};
+
+function textsFor(lang) {
+  return String(lang || '').toLowerCase().startsWith('en') ? texts.en : texts.es;
+}
+
 self.addEventListener('install', () => {
   self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(self.clients.claim());
+});
+
+// parsePayload reads the push data: JSON when it is, else the text as the body. A push
+// without data still shows something (browsers require a notification for every push).
+function parsePayload(data) {
+  if (!data) return {};
+  try {
+    const v = data.json();
+    return v && typeof v === 'object' ? v : { body: String(v) };
+  } catch (e) {
+    return { body: data.text() };
+  }
+}
+
+self.addEventListener('push', (event) => {
+  const p = parsePayload(event.data);
+  const t = textsFor(p.lang);
+  let actions = Array.isArray(p.actions)
+    ? p.actions.filter((a) => a && a.action && a.title).map((a) => ({ action: String(a.action), title: String(a.title) }))
+    : (p.url ? [{ action: 'ack', title: t.ack }] : []);
+  const max = typeof Notification !== 'undefined' && Notification.maxActions;
+  if (max) actions = actions.slice(0, max);
+  const tag = p.tag || p.delivery_id || 'optimum-bcp';
+  const options = {
+    body: p.body || t.body,
+    tag,
+    renotify: true, // a newer alert about the same incident rings again
+    requireInteraction: true, // stays until the person acts on it
+    lang: p.lang || 'es',
+    data: { url: p.url || '', delivery_id: p.delivery_id || '', lang: p.lang || 'es', tag },
+    actions,
+  };
+  if (p.timestamp) options.timestamp = p.timestamp;
+  event.waitUntil(self.registration.showNotification(p.title || t.title, options));
+});
+
+// withVia marks an acknowledgement as coming from the push notification.
+function withVia(url) {
+  const u = new URL(url, self.registration.scope);
+  u.searchParams.set('via', 'push');
+  return u.href;
+}
+
+// openPage focuses a tab already showing url, or opens one.
+async function openPage(url) {
+  const target = new URL(url || './', self.registration.scope).href;
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const w of windows) {
+    if (w.url === target && 'focus' in w) return w.focus();
+  }
+  if (self.clients.openWindow) return self.clients.openWindow(target);
+  return undefined;
+}
+
+async function acknowledge(data) {
+  const t = textsFor(data.lang);
+  let ok = false;
+  try {
+    const res = await fetch(withVia(data.url), {
+      method: 'POST',
+      headers: { Accept: 'application/json' },
+      credentials: 'same-origin',
+    });
+    ok = res.ok;
+  } catch (e) {
+    ok = false;
+  }
+  if (ok) {
+    return self.registration.showNotification(t.done, {
+      body: t.doneBody,
+      tag: data.tag ? data.tag + '-ack' : 'optimum-bcp-ack',
+      lang: data.lang,
+      data: { url: '', lang: data.lang },
+    });
+  }
+  // Offline, an expired link or a refusal: open the link, where the person can try again.
+  await self.registration.showNotification(t.failed, {
+    body: t.failedBody,
+    tag: data.tag ? data.tag + '-ack' : 'optimum-bcp-ack',
+    lang: data.lang,
+    data: { url: data.url, lang: data.lang },
+  });
+  return openPage(data.url);
+}
+
+self.addEventListener('notificationclick', (event) => {
+  const data = (event.notification && event.notification.data) || {};
+  event.notification.close();
+  if (event.action === 'ack' && data.url) {
+    event.waitUntil(acknowledge(data));
+    return;
+  }
+  event.waitUntil(openPage(data.url));
+});
+
+// The browser renewed (or dropped) the subscription: tell the server the new one, so
+// alerts keep arriving without the person opening the app. Needs the session cookie;
+// without one the app sends the subscription on the next visit instead.
+function base64UrlToBytes(s) {
+  const b64 = (s + '='.repeat((4 - (s.length % 4)) % 4)).replace(/-/g, '+').replace(/_/g, '/');
+  const raw = atob(b64);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+self.addEventListener('pushsubscriptionchange', (event) => {
+  const api = (path) => new URL(path, self.registration.scope).href;
+  const json = { 'Content-Type': 'application/json', Accept: 'application/json' };
+  event.waitUntil((async () => {
+    let sub = event.newSubscription;
+    if (!sub) {
+      const res = await fetch(api('api/v1/push/vapid-public-key'), { credentials: 'same-origin' });
+      if (!res.ok) return;
+      const { key } = await res.json();
+      sub = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key) });
+    }
+    await fetch(api('api/v1/push/subscriptions'), { method: 'POST', headers: json, credentials: 'same-origin', body: JSON.stringify(sub) });
+    if (event.oldSubscription && event.oldSubscription.endpoint !== sub.endpoint) {
+      await fetch(api('api/v1/push/subscriptions'), {
+        method: 'DELETE', headers: json, credentials: 'same-origin',
+        body: JSON.stringify({ endpoint: event.oldSubscription.endpoint }),
+      });
+    }
+  })().catch(() => { /* retried by the app on the next visit */ }));
 });

@@ -51,7 +51,7 @@ type Options struct {
 	// whose id is owner (a reporter following their own incident). Nil lets everyone
 	// see everything. It is called once per event, not once per connection.
 	Audience func(e optimum.Event) (minRole optimum.Role, owner string)
-	Logger      *slog.Logger
+	Logger   *slog.Logger
 }
 
 func (o *Options) defaults() {

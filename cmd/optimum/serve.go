@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -69,6 +73,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
+	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
+	srv.Webhooks = db.Deliveries()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -105,6 +111,43 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	senders := map[string]broadcast.Sender{}
+	if cfg.Twilio.AccountSID != "" {
+		tc, err := twilio.New(twilio.Config{
+			AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
+			MessagingServiceSID: cfg.Twilio.MessagingServiceSID, APIURL: cfg.Twilio.APIURL,
+			PublicURL: strings.TrimRight(cfg.Server.PublicURL, "/"), Transliterate: cfg.Twilio.Transliterate,
+		})
+		if err != nil {
+			return fmt.Errorf("twilio: %w", err)
+		}
+		defer tc.Close()
+		senders[broadcast.ChannelSMS], senders[broadcast.ChannelVoice] = tc.SMS(), tc.Voice()
+	}
+	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
+		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,
+	})
+	templates, err := escalation.NewTemplates()
+	if err != nil {
+		return err
+	}
+	channels := make([]string, 0, len(senders))
+	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS} {
+		if senders[ch] != nil {
+			channels = append(channels, ch)
+		}
+	}
+	if len(channels) == 0 {
+		log.Warn("no alert channel is configured (Twilio, web push): incidents reach live boards only")
+	}
+	notifyIDs, stopNotify := bus.Subscribe()
+	defer stopNotify()
+	notifier := escalation.NewNotifier(db.Escalation(), templates, notifyIDs, escalation.Options{
+		PublicURL: publicURL(cfg, base), Channels: channels, LinkTTL: time.Duration(cfg.Delivery.LinkTTL),
+		RetryFor: time.Duration(cfg.Delivery.RetryFor), Wake: dispatcher.Wake, Logger: log,
+	})
+	wg.Go(func() { _ = dispatcher.Run(runCtx) })
+	wg.Go(func() { _ = notifier.Run(runCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -206,6 +249,21 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+// publicURL is the base of links people receive: the configured public URL, else the
+// address the server listens on (fine on one machine, not for phones elsewhere).
+func publicURL(cfg config.Config, base string) string {
+	if cfg.Server.PublicURL != "" {
+		return strings.TrimRight(cfg.Server.PublicURL, "/")
+	}
+	return base
+}
+
+// nodeName names this process in work leases.
+func nodeName() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 func hostPort(a net.Addr) string {

@@ -35,6 +35,39 @@ type Config struct {
 	Teams    []Team   `yaml:"teams"`
 	Incident Incident `yaml:"incident"`
 	Limits   Limits   `yaml:"limits"`
+	Delivery Delivery `yaml:"delivery"`
+	Twilio   Twilio   `yaml:"twilio"`
+	WebPush  WebPush  `yaml:"webpush"`
+}
+
+// Delivery tunes how alerts are sent.
+type Delivery struct {
+	// Rates are the messages a second each channel may send (never more); 0 is unlimited.
+	Rates map[string]float64 `yaml:"rates"`
+	// Concurrency is how many sends may be in flight at once.
+	Concurrency int `yaml:"concurrency"`
+	// RetryFor is how long a failing delivery is retried before it is given up.
+	RetryFor Duration `yaml:"retry_for"`
+	// LinkTTL is how long a one-tap acknowledgement link works.
+	LinkTTL Duration `yaml:"link_ttl"`
+}
+
+// Twilio is the SMS and voice provider. Without an account SID, SMS and voice are off.
+type Twilio struct {
+	AccountSID          string   `yaml:"account_sid"`           // TWILIO_ACCOUNT_SID
+	AuthToken           string   `yaml:"-"`                     // TWILIO_AUTH_TOKEN, from the environment only
+	From                []string `yaml:"from"`                  // TWILIO_FROM (comma separated): a pool of numbers
+	MessagingServiceSID string   `yaml:"messaging_service_sid"` // TWILIO_MESSAGING_SERVICE_SID
+	APIURL              string   `yaml:"api_url"`               // OPTIMUM_TWILIO_API_URL: tests point it at a fake
+	// Transliterate turns accented letters GSM-7 lacks into plain ones, so a Spanish
+	// alert fits in one SMS segment instead of three.
+	Transliterate bool `yaml:"transliterate"`
+}
+
+// WebPush is browser push. Keys come from VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or
+// are generated once and kept in the data folder.
+type WebPush struct {
+	Subject string `yaml:"subject"` // VAPID_SUBJECT: mailto: or https:
 }
 
 // Server is how the process listens and where it keeps its files.
@@ -169,6 +202,13 @@ func Default() Config {
 				"P5": {Acknowledge: Duration(8 * time.Hour), Resolve: Duration(120 * time.Hour)},
 			},
 		},
+		Delivery: Delivery{
+			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
+			Concurrency: 16,
+			RetryFor:    Duration(time.Hour),
+			LinkTTL:     Duration(7 * 24 * time.Hour),
+		},
+		Twilio: Twilio{From: []string{}, Transliterate: true},
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -230,6 +270,19 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Database.URL, "OPTIMUM_DATABASE_URL")
 	set(&c.Redis.URL, "OPTIMUM_REDIS_URL")
 	set(&c.TimeZone, "OPTIMUM_TIME_ZONE")
+	set(&c.Twilio.AccountSID, "TWILIO_ACCOUNT_SID")
+	set(&c.Twilio.AuthToken, "TWILIO_AUTH_TOKEN")
+	set(&c.Twilio.MessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
+	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
+	set(&c.WebPush.Subject, "VAPID_SUBJECT")
+	if v := getenv("TWILIO_FROM"); v != "" {
+		c.Twilio.From = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				c.Twilio.From = append(c.Twilio.From, f)
+			}
+		}
+	}
 }
 
 // Location returns the configured time zone. Call Validate first.
@@ -349,6 +402,42 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Limits.validate(&p)
+	for ch, r := range c.Delivery.Rates {
+		if ch != "sms" && ch != "voice" && ch != "webpush" {
+			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
+		}
+		if r < 0 || r > 10000 {
+			p.add("delivery.rates."+ch, "must be from 0 (unlimited) to 10000 messages a second")
+		}
+	}
+	if c.Delivery.Concurrency < 1 || c.Delivery.Concurrency > 1000 {
+		p.add("delivery.concurrency", "must be from 1 to 1000")
+	}
+	if c.Delivery.RetryFor < Duration(time.Minute) || c.Delivery.RetryFor > Duration(48*time.Hour) {
+		p.add("delivery.retry_for", "must be from 1m to 48h")
+	}
+	if c.Delivery.LinkTTL < Duration(time.Hour) || c.Delivery.LinkTTL > Duration(90*24*time.Hour) {
+		p.add("delivery.link_ttl", "must be from 1h to 2160h (90 days)")
+	}
+	if c.Twilio.AccountSID != "" {
+		if c.Twilio.AuthToken == "" {
+			p.add("twilio", "TWILIO_AUTH_TOKEN is required with an account SID")
+		}
+		if len(c.Twilio.From) == 0 && c.Twilio.MessagingServiceSID == "" {
+			p.add("twilio", "TWILIO_FROM or TWILIO_MESSAGING_SERVICE_SID is required with an account SID")
+		}
+		if c.Server.PublicURL == "" {
+			p.add("server.public_url", "is required with Twilio: status callbacks, replies and links use it")
+		}
+	}
+	if u := c.Twilio.APIURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			p.add("twilio.api_url", "must be an absolute http(s) URL, got %q", u)
+		}
+	}
+	if s := c.WebPush.Subject; s != "" && !strings.HasPrefix(s, "mailto:") && !strings.HasPrefix(s, "https://") {
+		p.add("webpush.subject", "must start with mailto: or https://")
+	}
 	return p.err()
 }
 

@@ -52,6 +52,11 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/incidents", anyone, lim.declare(s.handle(s.declare))},
 		{"GET /api/v1/incidents", anyone, s.handle(s.listIncidents)},
 		{"GET /api/v1/incidents/{id}", anyone, s.handle(s.getIncident)},
+		{"POST /hooks/twilio/status", public, s.handle(s.twilioStatus)},
+		{"POST /hooks/twilio/sms", public, s.handle(s.twilioSMS)},
+		{"POST /hooks/twilio/voice", public, s.handle(s.twilioVoice)},
+		{"GET /a/{token}", public, s.handle(s.ackLinkPage)},
+		{"POST /a/{token}", public, lim.signIn(s.handle(s.ackByLink))},
 		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
 
 		{"GET /api/v1/stream", anyone, s.handle(s.stream)},
@@ -74,6 +79,13 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/me/profile", anyone, s.handle(s.profile)},
 		{"PUT /api/v1/me/profile", anyone, s.handle(s.updateProfile)},
 		{"GET /api/v1/audience/preview", anyone, s.handle(s.audiencePreview)},
+
+		{"GET /api/v1/push/vapid-public-key", anyone, s.handle(s.vapidPublicKey)},
+		{"GET /api/v1/push/subscriptions", anyone, s.handle(s.listPush)},
+		{"POST /api/v1/push/subscriptions", anyone, s.handle(s.subscribePush)},
+		{"DELETE /api/v1/push/subscriptions", anyone, s.handle(s.unsubscribePush)},
+		{"DELETE /api/v1/push/subscriptions/{id}", anyone, s.handle(s.unsubscribePushID)},
+		{"POST /api/v1/push/test", anyone, s.handle(s.testPushes)},
 	}
 }
 

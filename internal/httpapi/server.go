@@ -13,6 +13,7 @@ import (
 
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -23,8 +24,12 @@ type Server struct {
 	Config    config.Config
 	Incidents *incident.Service
 	Directory *contacts.Directory
+	Inbound   *escalation.Inbound
+	Webhooks  Webhooks
 	Auth      *auth.Service
 	Hub       *ws.Hub
+	// Push is web push (push.go); nil turns the push routes off.
+	Push *WebPush
 	// Ready reports whether every dependency answers (the store, Redis when configured).
 	Ready  func(ctx context.Context) error
 	Static fs.FS

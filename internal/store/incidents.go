@@ -184,6 +184,34 @@ func (s *Incidents) Recipients(ctx context.Context, id string) ([]contacts.Recip
 	return out, rows.Err()
 }
 
+// AckLink returns the one-tap link with the token hash.
+func (s *Incidents) AckLink(ctx context.Context, hash string) (incident.AckLink, error) {
+	var (
+		l       incident.AckLink
+		expires int64
+	)
+	err := s.db.read.QueryRowContext(ctx, `SELECT l.incident_id, l.person_id, p.name, p.language, l.expires_at
+		FROM ack_links l JOIN people p ON p.id = l.person_id WHERE l.hash = $1`, hash).Scan(&l.IncidentID, &l.PersonID, &l.Name, &l.Language, &expires)
+	if err != nil {
+		return l, notFound(err, "No such link.")
+	}
+	l.ExpiresAt = fromMillis(expires)
+	return l, nil
+}
+
+// Deliveries returns the incident's deliveries, by person, in channel order.
+func (s *Incidents) Deliveries(ctx context.Context, id string) (map[string][]incident.Delivery, error) {
+	list, err := s.db.Deliveries().SubjectDeliveries(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]incident.Delivery{}
+	for _, d := range list {
+		out[d.Recipient] = append(out[d.Recipient], incident.Delivery{Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, Error: d.Error, At: d.UpdatedAt})
+	}
+	return out, nil
+}
+
 // incidentTx implements incident.Tx.
 type incidentTx struct{ tx *eventTx }
 

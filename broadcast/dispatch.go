@@ -1,0 +1,215 @@
+package broadcast
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Delivery statuses. A delivery moves forward only: queued → sending → sent →
+// delivered, or to failed / undelivered; retries go back to queued with a later due time.
+const (
+	StatusQueued      = "queued"
+	StatusSending     = "sending"
+	StatusSent        = "sent"
+	StatusDelivered   = "delivered"
+	StatusUndelivered = "undelivered"
+	StatusFailed      = "failed"
+	StatusCancelled   = "cancelled"
+)
+
+// Delivery is one message to one recipient on one channel: the dispatcher's unit of work.
+type Delivery struct {
+	Message
+	// Subject is what the delivery is about (an incident id); Recipient who it is for.
+	Subject   string
+	Recipient string
+	Status    string
+	Attempts  int
+	// DueAt is when to send (or retry); Deadline when to give up retrying.
+	DueAt    time.Time
+	Deadline time.Time
+	// Resent is true when the previous attempt's outcome is unknown (its lease expired:
+	// the process died mid-send), so this send may reach the person twice.
+	Resent bool
+}
+
+// Queue keeps deliveries. Claim hands out due deliveries under a lease, so two
+// dispatchers (or two nodes) never send the same one at once, and a crashed dispatcher's
+// deliveries are sent again once their lease expires: at least once, never lost.
+type Queue interface {
+	Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
+	// Sent records that the provider accepted the delivery.
+	Sent(ctx context.Context, id string, attempt int, at time.Time) error
+	// Retry puts the delivery back for a later attempt, with the reason.
+	Retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error
+	// Failed records a final failure; gone says the address no longer exists.
+	Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error
+}
+
+// DispatcherOptions tune a Dispatcher. Zero values take the defaults.
+type DispatcherOptions struct {
+	Concurrency int                // sends in flight at once; default 16
+	Lease       time.Duration      // how long a claimed delivery is ours; default 2 min
+	Poll        time.Duration      // how often to look for due work without a wake-up; default 1 s
+	MinBackoff  time.Duration      // first retry delay; default 2 s
+	MaxBackoff  time.Duration      // longest retry delay; default 2 min
+	Rates       map[string]float64 // messages a second per channel; 0 or absent: unlimited
+	Owner       string             // lease owner name (node id)
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Dispatcher sends queued deliveries through the sender of their channel, with bounded
+// concurrency, a rate limit per channel, and retries with backoff and jitter up to each
+// delivery's deadline. Permanent failures are never retried.
+type Dispatcher struct {
+	queue   Queue
+	senders map[string]Sender
+	limits  map[string]*rate.Limiter
+	opt     DispatcherOptions
+	wake    chan struct{}
+}
+
+// NewDispatcher returns a dispatcher for the senders, keyed by channel.
+func NewDispatcher(q Queue, senders map[string]Sender, opt DispatcherOptions) *Dispatcher {
+	if opt.Concurrency <= 0 {
+		opt.Concurrency = 16
+	}
+	if opt.Lease <= 0 {
+		opt.Lease = 2 * time.Minute
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.MinBackoff <= 0 {
+		opt.MinBackoff = 2 * time.Second
+	}
+	if opt.MaxBackoff <= 0 {
+		opt.MaxBackoff = 2 * time.Minute
+	}
+	if opt.Owner == "" {
+		opt.Owner = "dispatcher"
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	d := &Dispatcher{queue: q, senders: senders, limits: map[string]*rate.Limiter{}, opt: opt, wake: make(chan struct{}, 1)}
+	for ch, r := range opt.Rates {
+		if r > 0 {
+			// A burst of 1 never exceeds the rate, even after an idle spell.
+			d.limits[ch] = rate.NewLimiter(rate.Limit(r), 1)
+		}
+	}
+	return d
+}
+
+// Wake makes the dispatcher look for due work now (after new deliveries are queued).
+func (d *Dispatcher) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run sends until ctx is done, then waits for the sends in flight.
+func (d *Dispatcher) Run(ctx context.Context) error {
+	slots := make(chan struct{}, d.opt.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	poll := time.NewTicker(d.opt.Poll)
+	defer poll.Stop()
+	for {
+		free := cap(slots) - len(slots)
+		var batch []Delivery
+		if free > 0 {
+			var err error
+			batch, err = d.queue.Claim(ctx, d.opt.Owner, d.opt.Now(), d.opt.Lease, free)
+			if err != nil && ctx.Err() == nil {
+				d.opt.Logger.Warn("dispatcher: claim", "err", err)
+			}
+		}
+		for _, del := range batch {
+			slots <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				d.send(ctx, del)
+			})
+		}
+		if len(batch) == free && free > 0 {
+			continue // there may be more due work
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// send makes one attempt and records its outcome.
+func (d *Dispatcher) send(ctx context.Context, del Delivery) {
+	sender, ok := d.senders[del.Channel]
+	if !ok {
+		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, d.opt.Now(), "no sender is configured for channel "+del.Channel, false))
+		return
+	}
+	if l := d.limits[del.Channel]; l != nil {
+		if err := l.Wait(ctx); err != nil {
+			return // shutting down; the lease expires and the delivery is sent again
+		}
+	}
+	m := del.Message
+	m.Attempt = del.Attempts
+	retryable, err := sender.Send(ctx, m)
+	now := d.opt.Now()
+	switch {
+	case err == nil:
+		d.record(d.queue.Sent(ctx, del.ID(), del.Attempts, now))
+	case errors.Is(err, ErrGone):
+		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), true))
+	case retryable && ctx.Err() == nil:
+		next := now.Add(d.backoff(del.Attempts, err))
+		if next.After(del.Deadline) {
+			d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, "gave up at the deadline: "+err.Error(), false))
+			return
+		}
+		d.record(d.queue.Retry(ctx, del.ID(), del.Attempts, now, next, err.Error()))
+	case ctx.Err() != nil:
+		// Shutting down mid-send: leave it leased; it is resent, marked as such, later.
+	default:
+		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
+	}
+}
+
+// backoff is exponential with full jitter, at least what the provider asked for.
+func (d *Dispatcher) backoff(attempt int, err error) time.Duration {
+	b := d.opt.MinBackoff << min(attempt-1, 16)
+	if b > d.opt.MaxBackoff || b <= 0 {
+		b = d.opt.MaxBackoff
+	}
+	wait := b/2 + rand.N(b/2+1)
+	var ra *RetryAfterError
+	if errors.As(err, &ra) && ra.After > wait {
+		wait = ra.After
+	}
+	return wait
+}
+
+func (d *Dispatcher) record(err error) {
+	if err != nil {
+		d.opt.Logger.Warn("dispatcher: recording an outcome", "err", err)
+	}
+}
+
+// ID returns the delivery's id.
+func (d Delivery) ID() string { return d.DeliveryID }

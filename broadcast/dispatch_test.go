@@ -1,0 +1,224 @@
+package broadcast_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/internal/store"
+)
+
+// script is a Sender whose answers the test decides, per delivery and attempt.
+type script struct {
+	mu     sync.Mutex
+	sent   map[string]int // delivery id -> attempts seen
+	answer func(m broadcast.Message) (bool, error)
+	block  chan struct{} // when set, Send waits on it (a send that never ends)
+}
+
+func (s *script) Send(ctx context.Context, m broadcast.Message) (bool, error) {
+	s.mu.Lock()
+	s.sent[m.DeliveryID]++
+	answer, block := s.answer, s.block
+	s.mu.Unlock()
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return true, ctx.Err()
+		}
+	}
+	if answer == nil {
+		return false, nil
+	}
+	return answer(m)
+}
+
+func (s *script) attempts(id string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sent[id]
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func setup(t *testing.T) (*store.DB, *store.Deliveries, *clock) {
+	t.Helper()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, db.Deliveries(), &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
+}
+
+func queue(t *testing.T, q *store.Deliveries, c *clock, n int) []string {
+	t.Helper()
+	var ds []broadcast.Delivery
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("dlv_%03d", i)
+		ids = append(ids, id)
+		ds = append(ds, broadcast.Delivery{
+			Message: broadcast.Message{DeliveryID: id, Channel: broadcast.ChannelSMS, To: "+525512345678", Language: "es", Text: "hola"},
+			Subject: "inc_1", Recipient: fmt.Sprintf("per_%d", i), DueAt: c.now(), Deadline: c.now().Add(time.Hour),
+		})
+	}
+	if err := q.Enqueue(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// run starts a dispatcher until the test ends.
+func run(t *testing.T, d *broadcast.Dispatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func statusOf(t *testing.T, q *store.Deliveries, subject, id string) broadcast.Delivery {
+	t.Helper()
+	list, err := q.SubjectDeliveries(context.Background(), subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range list {
+		if d.ID == id {
+			return broadcast.Delivery{Message: broadcast.Message{DeliveryID: d.ID}, Status: d.Status, Attempts: d.Attempts}
+		}
+	}
+	t.Fatalf("no delivery %s", id)
+	return broadcast.Delivery{}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestEveryDeliveryIsSentOnce(t *testing.T) {
+	_, q, c := setup(t)
+	s := &script{sent: map[string]int{}}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond, Concurrency: 4})
+	ids := queue(t, q, c, 50)
+	run(t, d)
+	d.Wake()
+	for _, id := range ids {
+		waitFor(t, id+" sent", func() bool { return statusOf(t, q, "inc_1", id).Status == broadcast.StatusSent })
+		if n := s.attempts(id); n != 1 {
+			t.Errorf("%s sent %d times", id, n)
+		}
+	}
+}
+
+// 429 and 5xx are retried with backoff until they succeed; the reason of each retry is
+// recorded, so nothing reaches the provider twice without one.
+func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
+	_, q, c := setup(t)
+	s := &script{sent: map[string]int{}}
+	s.answer = func(m broadcast.Message) (bool, error) {
+		if m.Attempt < 3 {
+			return true, &broadcast.RetryAfterError{After: 5 * time.Second, Err: errors.New("twilio: 429 Too Many Requests")}
+		}
+		return false, nil
+	}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, MinBackoff: time.Second})
+	ids := queue(t, q, c, 1)
+	run(t, d)
+	for want := 1; want <= 3; want++ {
+		waitFor(t, fmt.Sprintf("attempt %d", want), func() bool { return s.attempts(ids[0]) == want })
+		c.add(10 * time.Second) // past any backoff, without sleeping
+	}
+	waitFor(t, "sent", func() bool { return statusOf(t, q, "inc_1", ids[0]).Status == broadcast.StatusSent })
+	log, _ := q.Attempts(context.Background(), ids[0])
+	want := "retry: twilio: 429 Too Many Requests (retry after 5s)|retry: twilio: 429 Too Many Requests (retry after 5s)|sent"
+	if got := strings.Join(log, "|"); got != want {
+		t.Errorf("attempts = %s", got)
+	}
+}
+
+func TestPermanentFailuresAreNotRetried(t *testing.T) {
+	_, q, c := setup(t)
+	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) {
+		return false, errors.New("twilio 21211: invalid To number")
+	}}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond})
+	ids := queue(t, q, c, 1)
+	run(t, d)
+	waitFor(t, "failed", func() bool { return statusOf(t, q, "inc_1", ids[0]).Status == broadcast.StatusFailed })
+	c.add(time.Hour)
+	time.Sleep(50 * time.Millisecond)
+	if n := s.attempts(ids[0]); n != 1 {
+		t.Errorf("sent %d times", n)
+	}
+}
+
+func TestRetriesStopAtTheDeadline(t *testing.T) {
+	_, q, c := setup(t)
+	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) { return true, errors.New("503") }}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, MinBackoff: time.Minute, MaxBackoff: 30 * time.Minute})
+	ids := queue(t, q, c, 1)
+	run(t, d)
+	waitFor(t, "given up", func() bool {
+		c.add(5 * time.Minute)
+		return statusOf(t, q, "inc_1", ids[0]).Status == broadcast.StatusFailed
+	})
+	log, _ := q.Attempts(context.Background(), ids[0])
+	if last := log[len(log)-1]; !strings.Contains(last, "gave up at the deadline") {
+		t.Errorf("last attempt = %q", last)
+	}
+}
+
+// A dispatcher that dies mid-send leaves its deliveries leased; once the lease expires
+// another sends them again, marked as a resend with the reason recorded.
+func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
+	_, q, c := setup(t)
+	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
+	dead := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Lease: time.Minute, Owner: "node-a"})
+	ids := queue(t, q, c, 3)
+	ctx, kill := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); dead.Run(ctx) }()
+	for _, id := range ids {
+		waitFor(t, "claimed by node-a", func() bool { return stuck.attempts(id) == 1 })
+	}
+	kill() // the process dies: no outcome is recorded
+	<-done
+	good := &script{sent: map[string]int{}}
+	run(t, broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: good}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Owner: "node-b"}))
+	time.Sleep(50 * time.Millisecond)
+	if n := good.attempts(ids[0]); n != 0 {
+		t.Fatalf("resent before the lease expired")
+	}
+	c.add(2 * time.Minute)
+	for _, id := range ids {
+		waitFor(t, id+" resent", func() bool { return statusOf(t, q, "inc_1", id).Status == broadcast.StatusSent })
+		if got := statusOf(t, q, "inc_1", id).Attempts; got != 2 {
+			t.Errorf("%s attempts = %d, want 2", id, got)
+		}
+		log, _ := q.Attempts(context.Background(), id)
+		if len(log) != 2 || !strings.HasPrefix(log[0], "resent: lease expired") {
+			t.Errorf("%s attempts = %v", id, log)
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
+)
+
+const public = "https://bcp.example.test"
+
+// client is a bearer-token HTTP client for the server under test.
+type client struct {
+	t     *testing.T
+	base  string
+	token string
+}
+
+func (c client) do(method, path, contentType, body string) (int, []byte) {
+	c.t.Helper()
+	req, _ := http.NewRequest(method, c.base+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res.StatusCode, data
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Declare → the SMS reach (the fake) Twilio with the right text, in each person's
+// language, with a one-tap link → Twilio reports them delivered → a signed inbound "1"
+// acknowledges → the live board shows it. Forged and replayed webhooks change nothing.
+func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
+	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
+	const token = "alert-admin-token-0123456789"
+	base, logs := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token,
+		"OPTIMUM_PUBLIC_URL":      public,
+		"TWILIO_ACCOUNT_SID":      fake.AccountSID(),
+		"TWILIO_AUTH_TOKEN":       fake.AuthToken(),
+		"TWILIO_FROM":             "+15005550006",
+		"OPTIMUM_TWILIO_API_URL":  fake.URL(),
+	})
+	fake.Route(public, base)
+	api := client{t, base, token}
+	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,+52 55 1234 5678,es,technology:lead,\n"+
+		"Bob Smith,bob@example.com,+34 612 34 56 78,en,technology,\n")
+	if status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	board, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/api/v1/stream?token="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer board.Close()
+
+	status, body = api.do("POST", "/api/v1/incidents", "application/json",
+		`{"title":"Caída del centro de datos","impact":"critical","urgency":"critical","location":"CDMX","teams":["technology"]}`)
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	eventually(t, "two SMS at Twilio", func() bool { return len(fake.Messages()) == 2 })
+	sms := map[string]twiliotest.Request{}
+	for _, m := range fake.Messages() {
+		sms[m.Form.Get("To")] = m
+	}
+	ana, bob := sms["+525512345678"], sms["+34612345678"]
+	for who, m := range map[string]twiliotest.Request{"Ana": ana, "Bob": bob} {
+		text := m.Form.Get("Body")
+		if !strings.Contains(text, inc.Folio) || !strings.Contains(text, public+"/a/") {
+			t.Errorf("%s's SMS lacks the folio or the link: %q", who, text)
+		}
+		if m.Form.Get("From") != "+15005550006" || !strings.HasPrefix(m.Form.Get("StatusCallback"), public+"/hooks/twilio/status?d=dlv_") {
+			t.Errorf("%s's SMS form = %v", who, m.Form)
+		}
+	}
+	if !strings.HasPrefix(ana.Form.Get("Body"), "Confirme recepcion") || !strings.HasPrefix(bob.Form.Get("Body"), "Acknowledge") {
+		t.Errorf("texts = %q / %q (Spanish transliterated to GSM-7, English)", ana.Form.Get("Body"), bob.Form.Get("Body"))
+	}
+	if err := fake.Advance(context.Background(), ana.SID, "sent", "delivered"); err != nil {
+		t.Fatal(err)
+	}
+
+	res, err := fake.SendInboundSMS(context.Background(), public+"/hooks/twilio/sms", "+525512345678", "+15005550006", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !bytes.Contains(reply, []byte("Recepción confirmada: "+inc.Folio)) {
+		t.Errorf("reply = %d %s", res.StatusCode, reply)
+	}
+	eventually(t, "the board shows the acknowledgement", func() bool {
+		board.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_, data, err := board.ReadMessage()
+		if err != nil {
+			t.Fatalf("board: %v\n%s", err, logs)
+		}
+		var e struct {
+			Type     string
+			Incident struct{ AckCount int `json:"ack_count"` }
+		}
+		json.Unmarshal(data, &e)
+		return e.Type == "incident.acknowledged" && e.Incident.AckCount == 1
+	})
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
+	var view struct {
+		Recipients []struct {
+			Name           string
+			AcknowledgedAt *string `json:"acknowledged_at"`
+			Channel        string  `json:"ack_channel"`
+			Deliveries     []struct{ Channel, Status string }
+		}
+	}
+	json.Unmarshal(body, &view)
+	for _, r := range view.Recipients {
+		switch r.Name {
+		case "Ana López":
+			if r.AcknowledgedAt == nil || r.Channel != "sms" || len(r.Deliveries) != 1 || r.Deliveries[0].Status != "delivered" {
+				t.Errorf("Ana = %+v", r)
+			}
+		case "Bob Smith":
+			if r.AcknowledgedAt != nil || len(r.Deliveries) != 1 || r.Deliveries[0].Status != "sent" {
+				t.Errorf("Bob = %+v", r)
+			}
+		}
+	}
+
+	// Forged (wrong signature) and replayed inbound messages are refused and change nothing.
+	form := url.Values{"From": {"+34612345678"}, "To": {"+15005550006"}, "Body": {"1"}, "MessageSid": {"SMforged"}}
+	if res, _ := fake.PostSigned(context.Background(), public+"/hooks/twilio/sms", form, "bm90IGEgc2lnbmF0dXJl"); res.StatusCode != 403 {
+		t.Errorf("forged = %d", res.StatusCode)
+	}
+	res, _ = fake.Post(context.Background(), public+"/hooks/twilio/sms", url.Values{"From": {"+34612345678"}, "To": {"+15005550006"}, "Body": {"hola"}, "MessageSid": {"SMreplay"}})
+	if res.StatusCode != 200 {
+		t.Fatalf("first = %d", res.StatusCode)
+	}
+	if res, _ := fake.Post(context.Background(), public+"/hooks/twilio/sms", url.Values{"From": {"+34612345678"}, "To": {"+15005550006"}, "Body": {"hola"}, "MessageSid": {"SMreplay"}}); res.StatusCode != 403 {
+		t.Errorf("replay = %d", res.StatusCode)
+	}
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
+	if !bytes.Contains(body, []byte(`"ack_count":1`)) {
+		t.Errorf("Bob was acknowledged by a forged or replayed request: %s", body)
+	}
+}

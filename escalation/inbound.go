@@ -1,0 +1,177 @@
+package escalation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+// What an inbound SMS means, as the channel adapter read it.
+const (
+	ReplyAck     = "ack"
+	ReplyStop    = "stop"
+	ReplyStart   = "start"
+	ReplyHelp    = "help"
+	ReplyUnknown = "unknown"
+)
+
+// Sender is a person who wrote or answered on a channel.
+type Sender struct {
+	PersonID string
+	Name     string
+	Language string
+}
+
+// OpenAlert is an incident a person was alerted of and has not acknowledged.
+type OpenAlert struct {
+	IncidentID string
+	Folio      string
+	Priority   string
+	Title      string
+}
+
+// InboundStore is what replies need of the database.
+type InboundStore interface {
+	// PersonByPhone returns the active person with the E.164 phone; ENOTFOUND otherwise.
+	PersonByPhone(ctx context.Context, phone string) (Sender, error)
+	// SetSMSOptOut records a STOP (at) or a START (nil).
+	SetSMSOptOut(ctx context.Context, personID string, at *time.Time) error
+	// OpenAlerts returns the open incidents the person is a recipient of and has not
+	// acknowledged, newest first.
+	OpenAlerts(ctx context.Context, personID string) ([]OpenAlert, error)
+	// DeliveryTarget returns the incident and the person of a delivery.
+	DeliveryTarget(ctx context.Context, deliveryID string) (incidentID string, to Sender, err error)
+}
+
+// Inbound turns replies (an SMS, a key pressed during a call) into acknowledgements.
+type Inbound struct {
+	store     InboundStore
+	incidents *incident.Service
+	now       func() time.Time
+}
+
+// NewInbound returns an Inbound; now nil means time.Now.
+func NewInbound(store InboundStore, incidents *incident.Service, now func() time.Time) *Inbound {
+	if now == nil {
+		now = time.Now
+	}
+	return &Inbound{store: store, incidents: incidents, now: now}
+}
+
+var replies = map[string]map[string]string{
+	"es": {
+		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avise a su responsable de continuidad.",
+		"none":           "No tiene alertas pendientes de confirmar.",
+		"acked":          "Recepción confirmada: %s. Gracias.",
+		"several":        "Tiene %d alertas pendientes: %s. Para confirmar una, responda 1 y su folio (por ejemplo: 1 %s).",
+		"one_hint":       "Tiene una alerta pendiente: %s. Responda 1 para confirmar recepción.",
+		"no_such":        "No encontramos la alerta %s entre las suyas pendientes. %s",
+		"help":           "OPTIMUM BCP: responda 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
+		"start":          "Volverá a recibir alertas por SMS de OPTIMUM BCP.",
+	},
+	"en": {
+		"unknown_number": "This number is not registered in OPTIMUM BCP. If it should be, tell your continuity manager.",
+		"none":           "You have no alerts waiting for acknowledgement.",
+		"acked":          "Acknowledged: %s. Thank you.",
+		"several":        "You have %d pending alerts: %s. To acknowledge one, reply 1 and its folio (for example: 1 %s).",
+		"one_hint":       "You have one pending alert: %s. Reply 1 to acknowledge it.",
+		"no_such":        "Alert %s is not among your pending ones. %s",
+		"help":           "OPTIMUM BCP: reply 1 to acknowledge an alert. STOP to stop SMS, START to get them again.",
+		"start":          "You will receive OPTIMUM BCP alerts by SMS again.",
+	},
+}
+
+func text(lang, key string) string {
+	if lang != "en" {
+		lang = "es"
+	}
+	return replies[lang][key]
+}
+
+// SMS handles an inbound SMS from an E.164 number that meant kind (quoting folio, if
+// any) and returns the answer to send back ("" for none). A reply nobody can match
+// acknowledges nothing and gets a helpful answer.
+func (in *Inbound) SMS(ctx context.Context, from, kind, folio string) (string, error) {
+	p, err := in.store.PersonByPhone(ctx, from)
+	if optimum.ErrorCode(err) == optimum.ENOTFOUND {
+		return text("es", "unknown_number"), nil
+	} else if err != nil {
+		return "", err
+	}
+	lang := p.Language
+	switch kind {
+	case ReplyStop:
+		now := in.now().UTC()
+		return "", in.store.SetSMSOptOut(ctx, p.PersonID, &now) // the carrier confirms STOP itself
+	case ReplyStart:
+		return text(lang, "start"), in.store.SetSMSOptOut(ctx, p.PersonID, nil)
+	case ReplyHelp:
+		return text(lang, "help"), nil
+	}
+	open, err := in.store.OpenAlerts(ctx, p.PersonID)
+	if err != nil {
+		return "", err
+	}
+	if kind != ReplyAck {
+		return in.pending(lang, open), nil
+	}
+	var target *OpenAlert
+	switch {
+	case folio != "":
+		for i := range open {
+			if strings.EqualFold(open[i].Folio, folio) {
+				target = &open[i]
+			}
+		}
+		if target == nil {
+			return fmt.Sprintf(text(lang, "no_such"), folio, in.pending(lang, open)), nil
+		}
+	case len(open) == 1:
+		target = &open[0]
+	default:
+		return in.pending(lang, open), nil
+	}
+	if _, err := in.incidents.AcknowledgeAsPerson(ctx, target.IncidentID, p.PersonID, p.Name, "sms"); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf(text(lang, "acked"), target.Folio), nil
+}
+
+// pending tells a person what is waiting and how to answer.
+func (in *Inbound) pending(lang string, open []OpenAlert) string {
+	switch len(open) {
+	case 0:
+		return text(lang, "none")
+	case 1:
+		return fmt.Sprintf(text(lang, "one_hint"), open[0].Folio+" "+open[0].Title)
+	}
+	var list []string
+	for i, a := range open {
+		if i == 3 {
+			list = append(list, "…")
+			break
+		}
+		list = append(list, a.Priority+" "+a.Folio)
+	}
+	return fmt.Sprintf(text(lang, "several"), len(open), strings.Join(list, ", "), open[0].Folio)
+}
+
+// Digits handles a key pressed during an alert call; "1" acknowledges. It returns the
+// language to answer in and whether the press acknowledged.
+func (in *Inbound) Digits(ctx context.Context, deliveryID, digits string) (lang string, acknowledged bool, err error) {
+	incID, p, err := in.store.DeliveryTarget(ctx, deliveryID)
+	if err != nil {
+		return "es", false, err
+	}
+	if strings.TrimSpace(digits) != "1" {
+		return p.Language, false, nil
+	}
+	if _, err := in.incidents.AcknowledgeAsPerson(ctx, incID, p.PersonID, p.Name, "voice"); err != nil {
+		return p.Language, false, err
+	}
+	return p.Language, true, nil
+}

@@ -1,0 +1,104 @@
+package escalation
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"unicode/utf8"
+
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+// Templates render an incident's alert per channel and language. Every message starts
+// with the call to action; a drill says so in its first word ("SIMULACRO" / "DRILL").
+type Templates struct {
+	set map[string]*template.Template // key: channel + "/" + lang + "/" + part
+}
+
+// defaultTemplates are the built-in texts, part by part: title and text.
+var defaultTemplates = map[string]string{
+	"sms/es/text":      `{{if .Drill}}SIMULACRO. {{end}}Confirme recepción respondiendo 1 o en {{.Link}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
+	"sms/en/text":      `{{if .Drill}}DRILL. {{end}}Acknowledge by replying 1 or at {{.Link}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
+	"webpush/es/title": `{{if .Drill}}SIMULACRO · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
+	"webpush/en/title": `{{if .Drill}}DRILL · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
+	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}Confirme recepción. {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
+	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}Please acknowledge. {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
+	"voice/es/title":   `{{if .Drill}}Esto es un simulacro. {{end}}Alerta de crisis de OPTIMUM, prioridad {{.PriorityWords}}.`,
+	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
+	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}} Folio {{.FolioWords}}.`,
+	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}} Reference {{.FolioWords}}.`,
+}
+
+// ackLabel is the push action's button, per language.
+var ackLabel = map[string]string{"es": "Confirmar recepción", "en": "Acknowledge"}
+
+// NewTemplates parses the built-in templates.
+func NewTemplates() (*Templates, error) {
+	t := &Templates{set: map[string]*template.Template{}}
+	for k, src := range defaultTemplates {
+		tpl, err := template.New(k).Option("missingkey=error").Parse(src)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", k, err)
+		}
+		t.set[k] = tpl
+	}
+	return t, nil
+}
+
+// templateData is what a template sees.
+type templateData struct {
+	incident.Incident
+	Link          string
+	Summary       string
+	PriorityWords string
+	FolioWords    string
+}
+
+// Render returns the message of an incident for a channel in a language (Spanish unless
+// the person asked for English).
+func (t *Templates) Render(channel, lang string, inc incident.Incident, link string) (broadcast.Message, error) {
+	if lang != "en" {
+		lang = "es"
+	}
+	d := templateData{Incident: inc, Link: link, Summary: clip(inc.Description, 300),
+		PriorityWords: strings.TrimPrefix(string(inc.Priority), "P"), FolioWords: spell(inc.Folio)}
+	m := broadcast.Message{Language: lang, URL: link}
+	for part, dst := range map[string]*string{"title": &m.Title, "text": &m.Text} {
+		tpl, ok := t.set[channel+"/"+lang+"/"+part]
+		if !ok {
+			continue
+		}
+		var b bytes.Buffer
+		if err := tpl.Execute(&b, d); err != nil {
+			return m, fmt.Errorf("render %s/%s/%s: %w", channel, lang, part, err)
+		}
+		*dst = strings.TrimSpace(b.String())
+	}
+	if channel == broadcast.ChannelWebPush {
+		m.Actions = []broadcast.Action{{ID: "ack", Title: ackLabel[lang]}}
+	}
+	return m, nil
+}
+
+// spell separates a folio's characters so a voice reads them one by one.
+func spell(folio string) string {
+	var b strings.Builder
+	for _, r := range folio {
+		if r == '-' {
+			b.WriteString(", ")
+			continue
+		}
+		b.WriteRune(r)
+		b.WriteByte(' ')
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>OPTIMUM BCP — {{.Inc.Folio}}</title>
+<link rel="stylesheet" href="/app.css"></head>
+<body class="ack-page"><main class="ack">
+{{if .Inc.Drill}}<p class="drill">{{.T.drill}}</p>{{end}}
+<p class="ack-folio">{{.Inc.Priority}} · {{.Inc.Folio}}</p>
+<h1>{{.Inc.Title}}</h1>
+{{with .Inc.Location}}<p>{{.}}</p>{{end}}
+<p>{{.T.hello}} {{.Name}}.</p>
+{{if .Done}}<p class="ack-done" role="status">{{.T.done}}</p>
+{{else}}<form method="post"><button type="submit" class="ack-button">{{.T.button}}</button></form>{{end}}
+</main></body></html>`))
+
+var ackTexts = map[string]map[string]string{
+	"es": {"hello": "Hola,", "button": "Confirmar recepción", "done": "Recepción confirmada. Gracias.", "drill": "SIMULACRO"},
+	"en": {"hello": "Hello,", "button": "Acknowledge", "done": "Acknowledged. Thank you.", "drill": "DRILL"},
+}
+
+// ackLinkPage handles GET /a/{token}: the one-tap link shows the incident and a single
+// button. Only the POST acknowledges, so link previews and prefetchers never do.
+func (s *Server) ackLinkPage(w http.ResponseWriter, r *http.Request) error {
+	inc, l, err := s.Incidents.Link(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return err
+	}
+	return s.renderAck(w, inc, l, false)
+}
+
+// ackByLink handles POST /a/{token}: acknowledge as the link's person. ?via=push marks an
+// acknowledgement from a notification's button. A JSON client gets the incident.
+func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
+	channel := "link"
+	if r.URL.Query().Get("via") == "push" {
+		channel = "webpush"
+	}
+	inc, l, err := s.Incidents.AcknowledgeByLink(r.Context(), r.PathValue("token"), channel)
+	if err != nil {
+		return err
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, http.StatusOK, inc)
+		return nil
+	}
+	return s.renderAck(w, inc, l, true)
+}
+
+func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incident.AckLink, done bool) error {
+	lang := l.Language
+	if lang != "en" {
+		lang = "es"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done})
+}
+

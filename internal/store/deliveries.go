@@ -1,0 +1,296 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
+)
+
+// Deliveries implements broadcast.Queue.
+type Deliveries struct{ db *DB }
+
+// Deliveries returns the dispatcher's queue.
+func (db *DB) Deliveries() *Deliveries { return &Deliveries{db: db} }
+
+var _ broadcast.Queue = (*Deliveries)(nil)
+
+const deliveryColumns = `id, subject, recipient, channel, address, language, title, body, url, topic, ttl_seconds,
+	status, attempts, due_at, deadline`
+
+func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, error) {
+	var (
+		d             broadcast.Delivery
+		ttl           int64
+		due, deadline int64
+	)
+	err := row.Scan(&d.DeliveryID, &d.Subject, &d.Recipient, &d.Channel, &d.To, &d.Language, &d.Title, &d.Text, &d.URL, &d.Topic, &ttl,
+		&d.Status, &d.Attempts, &due, &deadline)
+	d.TTL, d.DueAt, d.Deadline = time.Duration(ttl)*time.Second, fromMillis(due), fromMillis(deadline)
+	return d, err
+}
+
+// enqueue writes deliveries inside a transaction; they are due at once or at DueAt.
+func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
+	for _, d := range ds {
+		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now))
+		if err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+	}
+	return nil
+}
+
+// Claim leases up to limit due deliveries: queued ones whose time has come, and ones
+// whose lease expired while sending (their sender died; they are marked as resent).
+func (q *Deliveries) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
+	var out []broadcast.Delivery
+	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+			WHERE (status = $1 AND due_at <= $3) OR (status = $2 AND lease_until < $3)
+			ORDER BY due_at, id LIMIT $4`, broadcast.StatusQueued, broadcast.StatusSending, millis(now), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			d, err := scanDelivery(rows)
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			out = append(out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for i := range out {
+			d := &out[i]
+			if d.Status == broadcast.StatusSending {
+				d.Resent = true
+				if _, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = 'resent', ended_at = $3,
+					reason = 'lease expired before an outcome was recorded (process stopped mid-send); sending again'
+					WHERE delivery_id = $1 AND attempt = $2`, d.DeliveryID, d.Attempts, millis(now)); err != nil {
+					return err
+				}
+			}
+			d.Attempts++
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, attempts = $3, lease_owner = $4, lease_until = $5, updated_at = $6
+				WHERE id = $1`, d.DeliveryID, broadcast.StatusSending, d.Attempts, owner, millis(now.Add(lease)), millis(now)); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'sending')`,
+				d.DeliveryID, d.Attempts, millis(now)); err != nil {
+				return err
+			}
+			d.Status = broadcast.StatusSending
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// finish records an attempt's outcome, only if the attempt is still the current one (a
+// late outcome of a superseded attempt changes nothing).
+func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
+	return q.db.eventsTx(ctx, func(tx *eventTx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
+			WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		base := []any{id, attempt, millis(at)}
+		_, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+", lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND attempts = $2",
+			append(base, args...)...)
+		if err != nil || outcome == "retry" {
+			return err
+		}
+		return deliveryEvent(ctx, tx, id, at)
+	})
+}
+
+// EventDeliveryUpdated is appended when a delivery reaches a new status, so live boards
+// and the incident page show each person's channels as they change.
+const EventDeliveryUpdated = "incident.delivery_updated"
+
+func deliveryEvent(ctx context.Context, tx *eventTx, id string, at time.Time) error {
+	var subject, recipient, channel, status, provider string
+	err := tx.QueryRowContext(ctx, "SELECT subject, recipient, channel, status, provider_status FROM deliveries WHERE id = $1", id).
+		Scan(&subject, &recipient, &channel, &status, &provider)
+	if err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]string{"delivery_id": id, "person_id": recipient, "channel": channel, "status": status, "provider_status": provider})
+	_, err = tx.appendEvent(ctx, optimum.Event{Type: EventDeliveryUpdated, At: at, IncidentID: subject, Actor: &optimum.System, Data: data})
+	return err
+}
+
+// Sent records that the provider accepted the delivery.
+func (q *Deliveries) Sent(ctx context.Context, id string, attempt int, at time.Time) error {
+	return q.finish(ctx, id, attempt, at, "sent", "", "status = $4, sent_at = $3, error = ''", broadcast.StatusSent)
+}
+
+// Retry puts the delivery back in the queue for next.
+func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error {
+	return q.finish(ctx, id, attempt, at, "retry", reason, "status = $4, due_at = $5, error = $6",
+		broadcast.StatusQueued, millis(next), truncate(reason, 500))
+}
+
+// Failed records a final failure; when the address is gone (a push subscription that
+// answered 404 or 410), the subscription is removed too.
+func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
+	err := q.finish(ctx, id, attempt, at, "failed", reason, "status = $4, failed_at = $3, error = $5", broadcast.StatusFailed, truncate(reason, 500))
+	if err != nil || !gone {
+		return err
+	}
+	var channel, address string
+	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address FROM deliveries WHERE id = $1", id).Scan(&channel, &address); err != nil {
+		return err
+	}
+	if channel == broadcast.ChannelWebPush {
+		return q.db.dropPushAddress(ctx, address)
+	}
+	return nil
+}
+
+// ProviderUpdate records a provider's status callback for a delivery: the provider id,
+// and the status if it moves the delivery forward. It returns the delivery's subject and
+// whether anything changed.
+func (q *Deliveries) ProviderUpdate(ctx context.Context, id, providerID, status, errText string, at time.Time, later func(old, new string) bool) (subject string, changed bool, err error) {
+	err = q.db.eventsTx(ctx, func(tx *eventTx) error {
+		var old, oldProvider string
+		err := tx.QueryRowContext(ctx, "SELECT subject, provider_status, provider_id FROM deliveries WHERE id = $1", id).Scan(&subject, &old, &oldProvider)
+		if err != nil {
+			return notFound(err, "No delivery has the id %q.", truncate(id, 60))
+		}
+		if old != "" && !later(old, status) {
+			if oldProvider == "" && providerID != "" {
+				_, err = tx.ExecContext(ctx, "UPDATE deliveries SET provider_id = $2 WHERE id = $1", id, providerID)
+			}
+			return err
+		}
+		changed = true
+		set := "provider_status = $2, provider_id = CASE WHEN $3 = '' THEN provider_id ELSE $3 END, updated_at = $4"
+		args := []any{id, status, providerID, millis(at)}
+		switch status {
+		case "delivered", "completed", "answered", "in-progress":
+			set += ", status = 'delivered', delivered_at = COALESCE(delivered_at, $4)"
+		case "undelivered", "failed", "busy", "no-answer", "canceled":
+			set += ", status = $5, error = $6, failed_at = COALESCE(failed_at, $4)"
+			st := broadcast.StatusUndelivered
+			if status == "failed" {
+				st = broadcast.StatusFailed
+			}
+			args = append(args, st, truncate(errText, 500))
+		}
+		if _, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+" WHERE id = $1", args...); err != nil {
+			return err
+		}
+		return deliveryEvent(ctx, tx, id, at)
+	})
+	return subject, changed, err
+}
+
+// SubjectDeliveries returns the deliveries of a subject (an incident), by recipient.
+func (q *Deliveries) SubjectDeliveries(ctx context.Context, subject string) ([]DeliveryState, error) {
+	rows, err := q.db.read.QueryContext(ctx, `SELECT id, recipient, channel, status, provider_status, attempts, error, updated_at
+		FROM deliveries WHERE subject = $1 ORDER BY recipient, channel, created_at`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []DeliveryState
+	for rows.Next() {
+		var (
+			d  DeliveryState
+			at int64
+		)
+		if err := rows.Scan(&d.ID, &d.Recipient, &d.Channel, &d.Status, &d.ProviderStatus, &d.Attempts, &d.Error, &at); err != nil {
+			return nil, fmt.Errorf("deliveries: %w", err)
+		}
+		d.UpdatedAt = fromMillis(at)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryState is what is shown of a delivery on the incident page.
+type DeliveryState struct {
+	ID             string
+	Recipient      string
+	Channel        string
+	Status         string
+	ProviderStatus string
+	Attempts       int
+	Error          string
+	UpdatedAt      time.Time
+}
+
+// Attempts returns the recorded attempts of a delivery, in order.
+func (q *Deliveries) Attempts(ctx context.Context, id string) ([]string, error) {
+	rows, err := q.db.read.QueryContext(ctx, "SELECT outcome, reason FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o, r string
+		if err := rows.Scan(&o, &r); err != nil {
+			return nil, err
+		}
+		out = append(out, strings.TrimSuffix(o+": "+r, ": "))
+	}
+	return out, rows.Err()
+}
+
+// dropPushAddress removes the push subscription a delivery was addressed to.
+func (db *DB) dropPushAddress(ctx context.Context, address string) error {
+	var sub struct {
+		Endpoint string `json:"endpoint"`
+	}
+	if err := json.Unmarshal([]byte(address), &sub); err != nil || sub.Endpoint == "" {
+		return nil
+	}
+	_, err := db.write.ExecContext(ctx, "DELETE FROM push_subscriptions WHERE endpoint = $1", sub.Endpoint)
+	return err
+}
+
+// Enqueue queues deliveries on their own (planners queue them inside their transaction).
+func (q *Deliveries) Enqueue(ctx context.Context, ds []broadcast.Delivery) error {
+	return q.db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, nowUTC()) })
+}
+
+// FirstSeen records a signed webhook request; false when it was seen before (a replay).
+// Records older than two days are forgotten.
+func (q *Deliveries) FirstSeen(ctx context.Context, hash string, at time.Time) (bool, error) {
+	var first bool
+	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_requests WHERE received_at < $1", millis(at.Add(-48*time.Hour))); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO webhook_requests (hash, received_at) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash, millis(at))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		first = n == 1
+		return err
+	})
+	return first, err
+}

@@ -1,0 +1,146 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/escalation"
+)
+
+// Escalation implements escalation.Store.
+type Escalation struct{ db *DB }
+
+// Escalation returns the escalation engine's store.
+func (db *DB) Escalation() *Escalation { return &Escalation{db: db} }
+
+var _ escalation.Store = (*Escalation)(nil)
+
+// Consume runs fn for the events after the consumer's cursor, with the cursor.
+func (s *Escalation) Consume(ctx context.Context, consumer string, limit int, fn func(escalation.Tx, optimum.Event) error) (int, error) {
+	return s.db.consume(ctx, consumer, limit, func(tx *eventTx, e optimum.Event) error { return fn(escalationTx{tx}, e) })
+}
+
+type escalationTx struct{ tx *eventTx }
+
+// Targets returns the incident's active recipients with their phone and browsers.
+func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalation.Target, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL
+		FROM incident_recipients r JOIN people p ON p.id = r.person_id
+		WHERE r.incident_id = $1 AND p.active = 1 ORDER BY p.name, p.id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("targets: %w", err)
+	}
+	var out []escalation.Target
+	pos := map[string]int{}
+	for rows.Next() {
+		var tg escalation.Target
+		if err := rows.Scan(&tg.PersonID, &tg.Name, &tg.Language, &tg.Phone, &tg.SMSOptedOut); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("targets: %w", err)
+		}
+		pos[tg.PersonID] = len(out)
+		out = append(out, tg)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(out) == 0 {
+		return out, err
+	}
+	subs, err := t.tx.QueryContext(ctx, `SELECT s.person_id, s.endpoint, s.p256dh, s.auth FROM push_subscriptions s
+		JOIN incident_recipients r ON r.person_id = s.person_id AND r.incident_id = $1 ORDER BY s.created_at`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("push subscriptions: %w", err)
+	}
+	defer subs.Close()
+	for subs.Next() {
+		var pid, endpoint, p256dh, auth string
+		if err := subs.Scan(&pid, &endpoint, &p256dh, &auth); err != nil {
+			return nil, fmt.Errorf("push subscriptions: %w", err)
+		}
+		sub, _ := json.Marshal(map[string]any{"endpoint": endpoint, "keys": map[string]string{"p256dh": p256dh, "auth": auth}})
+		if i, ok := pos[pid]; ok {
+			out[i].Push = append(out[i].Push, string(sub))
+		}
+	}
+	return out, subs.Err()
+}
+
+func (t escalationTx) CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO ack_links (hash, incident_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hash, incidentID, personID, millis(at), millis(expires))
+	if err != nil {
+		return fmt.Errorf("create ack link: %w", err)
+	}
+	return nil
+}
+
+func (t escalationTx) Enqueue(ctx context.Context, ds []broadcast.Delivery) error {
+	return enqueue(ctx, t.tx, ds, nowUTC())
+}
+
+// Inbound implements escalation.InboundStore.
+func (s *Escalation) PersonByPhone(ctx context.Context, phone string) (escalation.Sender, error) {
+	var p escalation.Sender
+	err := s.db.read.QueryRowContext(ctx, "SELECT id, name, language FROM people WHERE phone = $1 AND active = 1 ORDER BY created_at LIMIT 1", phone).
+		Scan(&p.PersonID, &p.Name, &p.Language)
+	return p, notFound(err, "Nobody has the phone %s.", phone)
+}
+
+// SetSMSOptOut records a STOP (at) or a START (nil) for the person.
+func (s *Escalation) SetSMSOptOut(ctx context.Context, personID string, at *time.Time) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE people SET sms_opted_out_at = $2 WHERE id = $1", personID, nullMillis(at)); err != nil {
+			return err
+		}
+		typ := "person.sms_opted_in"
+		if at != nil {
+			typ = "person.sms_opted_out"
+		}
+		data, _ := json.Marshal(map[string]string{"id": personID})
+		_, err := tx.appendEvent(ctx, optimum.Event{Type: typ, At: nowUTC(), Actor: &optimum.System, Data: data})
+		return err
+	})
+}
+
+// OpenAlerts returns the open incidents the person was alerted of and has not
+// acknowledged, newest first.
+func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalation.OpenAlert, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc FROM incident_recipients r
+		JOIN incidents i ON i.id = r.incident_id
+		WHERE r.person_id = $1 AND i.status IN ('declared', 'acknowledged', 'investigating')
+		AND NOT EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
+		ORDER BY i.created_at DESC LIMIT 20`, personID)
+	if err != nil {
+		return nil, fmt.Errorf("open alerts: %w", err)
+	}
+	defer rows.Close()
+	var out []escalation.OpenAlert
+	for rows.Next() {
+		var (
+			a   escalation.OpenAlert
+			doc []byte
+		)
+		if err := rows.Scan(&a.IncidentID, &a.Folio, &a.Priority, &doc); err != nil {
+			return nil, err
+		}
+		var inc struct{ Title string }
+		_ = json.Unmarshal(doc, &inc)
+		a.Title = inc.Title
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// DeliveryTarget returns the incident and the person a delivery went to.
+func (s *Escalation) DeliveryTarget(ctx context.Context, deliveryID string) (string, escalation.Sender, error) {
+	var (
+		incID string
+		p     escalation.Sender
+	)
+	err := s.db.read.QueryRowContext(ctx, `SELECT d.subject, p.id, p.name, p.language FROM deliveries d JOIN people p ON p.id = d.recipient
+		WHERE d.id = $1`, deliveryID).Scan(&incID, &p.PersonID, &p.Name, &p.Language)
+	return incID, p, notFound(err, "No delivery has the id %q.", truncate(deliveryID, 60))
+}
