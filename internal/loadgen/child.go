@@ -224,3 +224,6 @@ func (c *Child) Stop() error {
 	}
 	return c.cmd.Wait()
 }
+
+// Pid returns the child's process id.
+func (c *Child) Pid() int { return c.cmd.Process.Pid }

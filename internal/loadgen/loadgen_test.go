@@ -221,3 +221,13 @@ func TestReadProcSeesThisProcess(t *testing.T) {
 		t.Errorf("got %+v, want a positive RSS", st)
 	}
 }
+
+func TestReadMachineCPUCountsBusyTime(t *testing.T) {
+	m, err := ReadMachineCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Busy <= 0 || m.Steal < 0 {
+		t.Errorf("got %+v, want positive busy time", m)
+	}
+}

@@ -74,3 +74,35 @@ func statusField(status []byte, name string) (int64, error) {
 	}
 	return 0, fmt.Errorf("loadgen: no %s line in kB in /proc status", name)
 }
+
+// MachineCPU is the time all CPUs of this machine spent, from /proc/stat.
+type MachineCPU struct {
+	Busy  time.Duration // user, nice and system time: processes, this one included
+	IRQ   time.Duration // irq and softirq time (loopback TCP is mostly softirq)
+	Steal time.Duration // time the hypervisor gave to other guests while this one wanted it
+}
+
+// ReadMachineCPU reads the first line of /proc/stat.
+func ReadMachineCPU() (MachineCPU, error) {
+	stat, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return MachineCPU{}, fmt.Errorf("loadgen: %w", err)
+	}
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return MachineCPU{}, fmt.Errorf("loadgen: /proc/stat: unexpected first line %q", line)
+	}
+	var ticks [8]int64 // user nice system idle iowait irq softirq steal
+	for i := range ticks {
+		if ticks[i], err = strconv.ParseInt(f[i+1], 10, 64); err != nil {
+			return MachineCPU{}, fmt.Errorf("loadgen: /proc/stat: %w", err)
+		}
+	}
+	tick := func(n int64) time.Duration { return time.Duration(n) * time.Second / userHZ }
+	return MachineCPU{
+		Busy:  tick(ticks[0] + ticks[1] + ticks[2]),
+		IRQ:   tick(ticks[5] + ticks[6]),
+		Steal: tick(ticks[7]),
+	}, nil
+}

@@ -135,7 +135,7 @@ func deliveryEvent(ctx context.Context, tx *eventTx, id string, at time.Time) er
 	if err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]string{"delivery_id": id, "person_id": recipient, "channel": channel, "status": status, "provider_status": provider})
+	data, _ := json.Marshal(map[string]string{"incident_id": subject, "delivery_id": id, "person_id": recipient, "channel": channel, "status": status, "provider_status": provider})
 	_, err = tx.appendEvent(ctx, optimum.Event{Type: EventDeliveryUpdated, At: at, IncidentID: subject, Actor: &optimum.System, Data: data})
 	return err
 }
