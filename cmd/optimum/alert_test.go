@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
+	"github.com/optimum-bcp/optimum/broadcast/webpush/webpushtest"
 )
 
 const public = "https://bcp.example.test"
@@ -167,5 +168,70 @@ func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
 	_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
 	if !bytes.Contains(body, []byte(`"ack_count":1`)) {
 		t.Errorf("Bob was acknowledged by a forged or replayed request: %s", body)
+	}
+}
+
+// A person who subscribed a browser gets the alert as a push, encrypted for that browser
+// (the fake push service checks the VAPID signature and decrypts it), with a
+// "Confirmar recepción" action that acknowledges through the person's link.
+func TestAlertByPushAndAcknowledgeFromTheNotification(t *testing.T) {
+	const token = "push-admin-token-0123456789"
+	base, _ := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUSH_ALLOW_PRIVATE": "1"})
+	api := client{t, base, token}
+	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,,es,operations,\n"); status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	if status, body := api.do("POST", "/api/v1/users", "application/json",
+		`{"email":"ana@example.com","name":"Ana López","role":"responder","password":"una frase de paso larga"}`); status != 201 {
+		t.Fatalf("user = %d %s", status, body)
+	}
+	res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"ana@example.com","password":"una frase de paso larga"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign in = %v %v", res.StatusCode, err)
+	}
+	cookie := strings.Split(res.Header.Get("Set-Cookie"), ";")[0]
+	res.Body.Close()
+	_, body := api.do("GET", "/api/v1/push/vapid-public-key", "", "")
+	var key struct{ Key string }
+	json.Unmarshal(body, &key)
+	fake := webpushtest.New(t, webpushtest.Options{VAPIDPublicKey: key.Key})
+	sub, _ := fake.NewSubscription()
+	req, _ := http.NewRequest("POST", base+"/api/v1/push/subscriptions", bytes.NewReader(sub))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Cookie", cookie)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
+		t.Fatalf("subscribe = %v %v", res.StatusCode, err)
+	}
+
+	status, body := api.do("POST", "/api/v1/incidents", "application/json",
+		`{"title":"Inundación en la planta","impact":"high","urgency":"critical","teams":["operations"],"drill":true}`)
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	eventually(t, "a push at the push service", func() bool { return len(fake.Received()) == 1 })
+	n, err := fake.Received()[0].Notification()
+	if err != nil {
+		t.Fatal(err)
+	}
+	title, _ := n["title"].(string)
+	link, _ := n["url"].(string)
+	actions, _ := json.Marshal(n["actions"])
+	if !strings.HasPrefix(title, "SIMULACRO") || !strings.Contains(title, inc.Folio) || !strings.Contains(link, "/a/") || !bytes.Contains(actions, []byte("Confirmar recepción")) {
+		t.Fatalf("notification = %v", n)
+	}
+	// The service worker's "ack" action: POST to the link, marked as coming from push.
+	ack, _ := http.NewRequest("POST", link+"?via=push", nil)
+	ack.Header.Set("Accept", "application/json")
+	res, err = http.DefaultClient.Do(ack)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("ack = %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.ID, "", "")
+	if !bytes.Contains(body, []byte(`"ack_channel":"webpush"`)) || !bytes.Contains(body, []byte(`"channel":"webpush","status":"sent"`)) {
+		t.Errorf("incident = %s", body)
 	}
 }

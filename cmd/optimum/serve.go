@@ -9,12 +9,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
+	"github.com/optimum-bcp/optimum/broadcast/webpush"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
@@ -131,6 +133,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	pushKeys, err := webpush.LoadKeys(cfg.Server.DataDir, func(k string) string {
+		switch k {
+		case "VAPID_SUBJECT":
+			return cfg.WebPush.Subject
+		case "OPTIMUM_PUBLIC_URL":
+			return cfg.Server.PublicURL
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return fmt.Errorf("web push: %w", err)
+	}
+	if pushKeys.Source == webpush.SourceGenerated {
+		log.Info("web push: generated VAPID keys in " + filepath.Join(cfg.Server.DataDir, webpush.KeysFile))
+	}
+	if pushKeys.Subject == webpush.DefaultSubject {
+		log.Warn("web push: set VAPID_SUBJECT (mailto: or https:) so push services can reach the operator")
+	}
+	pushSender := webpush.New(pushKeys, webpush.Options{AllowPrivateEndpoints: getenv("OPTIMUM_PUSH_ALLOW_PRIVATE") == "1"})
+	srv.Push = &httpapi.WebPush{PublicKey: pushKeys.Public, Browsers: db.Push(), Sender: pushSender}
+	senders[broadcast.ChannelWebPush] = pushSender
 	channels := make([]string, 0, len(senders))
 	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS} {
 		if senders[ch] != nil {

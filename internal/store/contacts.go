@@ -112,7 +112,7 @@ func loadPeople(ctx context.Context, q rowQueryer, query string, args ...any) ([
 			people[i].Teams = append(people[i].Teams, m.Team)
 		}
 	}
-	return people, mrows.Err()
+	return withPushCounts(ctx, q, people, mrows.Err())
 }
 
 // People lists people matching the filter, by name.

@@ -21,28 +21,36 @@ func (db *DB) Deliveries() *Deliveries { return &Deliveries{db: db} }
 var _ broadcast.Queue = (*Deliveries)(nil)
 
 const deliveryColumns = `id, subject, recipient, channel, address, language, title, body, url, topic, ttl_seconds,
-	status, attempts, due_at, deadline`
+	status, attempts, due_at, deadline, actions`
 
 func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, error) {
 	var (
 		d             broadcast.Delivery
 		ttl           int64
 		due, deadline int64
+		actions       []byte
 	)
 	err := row.Scan(&d.DeliveryID, &d.Subject, &d.Recipient, &d.Channel, &d.To, &d.Language, &d.Title, &d.Text, &d.URL, &d.Topic, &ttl,
-		&d.Status, &d.Attempts, &due, &deadline)
+		&d.Status, &d.Attempts, &due, &deadline, &actions)
+	if err != nil {
+		return d, err
+	}
 	d.TTL, d.DueAt, d.Deadline = time.Duration(ttl)*time.Second, fromMillis(due), fromMillis(deadline)
-	return d, err
+	return d, json.Unmarshal(actions, &d.Actions)
 }
 
 // enqueue writes deliveries inside a transaction; they are due at once or at DueAt.
 func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
 	for _, d := range ds {
+		actions, _ := json.Marshal(d.Actions)
+		if d.Actions == nil {
+			actions = []byte("[]")
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)`,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
 			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now))
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions))
 		if err != nil {
 			return fmt.Errorf("enqueue delivery: %w", err)
 		}
@@ -267,7 +275,7 @@ func (db *DB) dropPushAddress(ctx context.Context, address string) error {
 	if err := json.Unmarshal([]byte(address), &sub); err != nil || sub.Endpoint == "" {
 		return nil
 	}
-	_, err := db.write.ExecContext(ctx, "DELETE FROM push_subscriptions WHERE endpoint = $1", sub.Endpoint)
+	_, err := db.Push().DeleteEndpoint(ctx, sub.Endpoint)
 	return err
 }
 
