@@ -19,6 +19,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -88,6 +89,8 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
+	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
+	s.Webhooks = db.Deliveries()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
