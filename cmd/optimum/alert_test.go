@@ -125,7 +125,9 @@ func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
 		}
 		var e struct {
 			Type     string
-			Incident struct{ AckCount int `json:"ack_count"` }
+			Incident struct {
+				AckCount int `json:"ack_count"`
+			}
 		}
 		json.Unmarshal(data, &e)
 		return e.Type == "incident.acknowledged" && e.Incident.AckCount == 1

@@ -68,4 +68,3 @@ func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incid
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done})
 }
-
