@@ -34,11 +34,7 @@ func newWorld(t *testing.T, channels ...string) *world {
 	t.Cleanup(func() { db.Close() })
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
-	var teams []contacts.TeamInput
-	for _, tm := range cfg.Teams {
-		teams = append(teams, contacts.TeamInput{ID: tm.ID, NameES: tm.Name.ES, NameEN: tm.Name.EN})
-	}
-	if err := dir.EnsureTeams(ctx, teams); err != nil {
+	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
 		t.Fatal(err)
 	}
 	rows, _ := contacts.ParseCSV(strings.NewReader("name,email,phone,language,teams,manager_email,active\n" +
@@ -49,20 +45,13 @@ func newWorld(t *testing.T, channels ...string) *world {
 	if _, err := dir.Import(admin, rows, nil, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	p := incident.Policy{Matrix: map[incident.Level]map[incident.Level]incident.Priority{}, Ack: map[incident.Priority]time.Duration{}, Resolve: map[incident.Priority]time.Duration{}, Location: time.UTC}
-	for i, row := range cfg.Incident.Matrix {
-		p.Matrix[incident.Level(i)] = map[incident.Level]incident.Priority{}
-		for u, pr := range row {
-			p.Matrix[incident.Level(i)][incident.Level(u)] = incident.Priority(pr)
-		}
-	}
 	tpl, err := escalation.NewTemplates()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return &world{
 		db:        db,
-		incidents: incident.NewService(db.Incidents(), p, dir, nil),
+		incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, nil),
 		notifier:  escalation.NewNotifier(db.Escalation(), tpl, nil, escalation.Options{PublicURL: "https://bcp.example.com", Channels: channels}),
 	}
 }

@@ -41,23 +41,8 @@ func newFixture(t testing.TB, now func() time.Time) *fixture {
 		f.notified = append(f.notified, id)
 		f.mu.Unlock()
 	})
-	f.svc = incident.NewService(db.Incidents(), policy(), nil, now)
+	f.svc = incident.NewService(db.Incidents(), config.Default().IncidentPolicy(), nil, now)
 	return f
-}
-
-func policy() incident.Policy {
-	cfg := config.Default()
-	p := incident.Policy{Matrix: map[incident.Level]map[incident.Level]incident.Priority{}, Ack: map[incident.Priority]time.Duration{}, Resolve: map[incident.Priority]time.Duration{}, Teams: cfg.TeamIDs(), DefaultTeams: cfg.Incident.DefaultTeams, Location: cfg.Location()}
-	for i, row := range cfg.Incident.Matrix {
-		p.Matrix[incident.Level(i)] = map[incident.Level]incident.Priority{}
-		for u, pr := range row {
-			p.Matrix[incident.Level(i)][incident.Level(u)] = incident.Priority(pr)
-		}
-	}
-	for pr, s := range cfg.Incident.SLA {
-		p.Ack[incident.Priority(pr)], p.Resolve[incident.Priority(pr)] = time.Duration(s.Acknowledge), time.Duration(s.Resolve)
-	}
-	return p
 }
 
 func as(a optimum.Actor) context.Context { return optimum.WithActor(context.Background(), a) }
@@ -152,7 +137,7 @@ func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(folios)
-	year := time.Now().In(policy().Location).Year()
+	year := time.Now().In(config.Default().Location()).Year()
 	for i, got := range folios {
 		if want := incident.Folio(year, i+1); got != want {
 			t.Fatalf("folio[%d] = %s, want %s (all: %v)", i, got, want, folios)

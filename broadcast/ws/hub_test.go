@@ -60,15 +60,7 @@ func start(t *testing.T, opt ws.Options) *env {
 		<-done
 		db.Close()
 	})
-	cfg := config.Default()
-	p := incident.Policy{Matrix: map[incident.Level]map[incident.Level]incident.Priority{}, Ack: map[incident.Priority]time.Duration{}, Resolve: map[incident.Priority]time.Duration{}, Teams: cfg.TeamIDs(), DefaultTeams: cfg.Incident.DefaultTeams, Location: time.UTC}
-	for i, row := range cfg.Incident.Matrix {
-		p.Matrix[incident.Level(i)] = map[incident.Level]incident.Priority{}
-		for u, pr := range row {
-			p.Matrix[incident.Level(i)][incident.Level(u)] = incident.Priority(pr)
-		}
-	}
-	return &env{db: db, svc: incident.NewService(db.Incidents(), p, nil, nil), hub: hub, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
+	return &env{db: db, svc: incident.NewService(db.Incidents(), config.Default().IncidentPolicy(), nil, nil), hub: hub, srv: srv, wsURL: "ws" + strings.TrimPrefix(srv.URL, "http")}
 }
 
 func (e *env) declare(t testing.TB, title, description string) {

@@ -57,7 +57,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer db.Close()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
-	if err := dir.EnsureTeams(ctx, configTeams(cfg)); err != nil {
+	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
 		return err
 	}
 	actor := optimum.Actor{ID: "cli", Name: "optimum import", Role: optimum.RoleAdmin}

@@ -61,12 +61,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
 	directory := contacts.NewDirectory(db.Contacts(), nil)
-	if err := directory.EnsureTeams(ctx, configTeams(cfg)); err != nil {
+	if err := directory.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
 		return fmt.Errorf("seed teams: %w", err)
 	}
 	srv := &httpapi.Server{
 		Config:    cfg,
-		Incidents: incident.NewService(db.Incidents(), policyOf(cfg), directory, nil),
+		Incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), directory, nil),
 		Directory: directory,
 		Auth:      authn,
 		Ready:     db.Ping,
@@ -205,15 +205,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return firstErr
 }
 
-// configTeams are the teams of the configuration, created in the directory at start.
-func configTeams(cfg config.Config) []contacts.TeamInput {
-	out := make([]contacts.TeamInput, len(cfg.Teams))
-	for i, t := range cfg.Teams {
-		out[i] = contacts.TeamInput{ID: t.ID, NameES: t.Name.ES, NameEN: t.Name.EN}
-	}
-	return out
-}
-
 func loadConfig(getenv func(string) string) (config.Config, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
@@ -234,28 +225,6 @@ func storeName(cfg config.Config) string {
 		return "postgres"
 	}
 	return "sqlite:" + cfg.SQLitePath()
-}
-
-func policyOf(cfg config.Config) incident.Policy {
-	p := incident.Policy{
-		Matrix:       map[incident.Level]map[incident.Level]incident.Priority{},
-		Ack:          map[incident.Priority]time.Duration{},
-		Resolve:      map[incident.Priority]time.Duration{},
-		Teams:        cfg.TeamIDs(),
-		DefaultTeams: cfg.Incident.DefaultTeams,
-		Location:     cfg.Location(),
-	}
-	for impact, row := range cfg.Incident.Matrix {
-		p.Matrix[incident.Level(impact)] = map[incident.Level]incident.Priority{}
-		for urgency, pr := range row {
-			p.Matrix[incident.Level(impact)][incident.Level(urgency)] = incident.Priority(pr)
-		}
-	}
-	for pr, s := range cfg.Incident.SLA {
-		p.Ack[incident.Priority(pr)] = time.Duration(s.Acknowledge)
-		p.Resolve[incident.Priority(pr)] = time.Duration(s.Resolve)
-	}
-	return p
 }
 
 // purgeIdempotencyKeys forgets keys past their retention, hourly.

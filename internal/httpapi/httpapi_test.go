@@ -72,17 +72,13 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	bus := broadcast.NewLocalBus()
 	db.SetNotifier(func(id int64) { bus.Publish(ctx, id) })
 	dir := contacts.NewDirectory(db.Contacts(), nil)
-	var teams []contacts.TeamInput
-	for _, t := range cfg.Teams {
-		teams = append(teams, contacts.TeamInput{ID: t.ID, NameES: t.Name.ES, NameEN: t.Name.EN})
-	}
-	if err := dir.EnsureTeams(ctx, teams); err != nil {
+	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
 		t.Fatal(err)
 	}
 	s := &httpapi.Server{
 		Config:    cfg,
 		Directory: dir,
-		Incidents: incident.NewService(db.Incidents(), policy(cfg), dir, nil),
+		Incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, nil),
 		Auth:      authn,
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
@@ -102,20 +98,6 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		db.Close()
 	})
 	return &api{t: t, srv: srv, db: db, auth: authn, login: code, api: s}, clk
-}
-
-func policy(cfg config.Config) incident.Policy {
-	p := incident.Policy{Matrix: map[incident.Level]map[incident.Level]incident.Priority{}, Ack: map[incident.Priority]time.Duration{}, Resolve: map[incident.Priority]time.Duration{}, Teams: cfg.TeamIDs(), DefaultTeams: cfg.Incident.DefaultTeams, Location: cfg.Location()}
-	for i, row := range cfg.Incident.Matrix {
-		p.Matrix[incident.Level(i)] = map[incident.Level]incident.Priority{}
-		for u, pr := range row {
-			p.Matrix[incident.Level(i)][incident.Level(u)] = incident.Priority(pr)
-		}
-	}
-	for pr, s := range cfg.Incident.SLA {
-		p.Ack[incident.Priority(pr)], p.Resolve[incident.Priority(pr)] = time.Duration(s.Acknowledge), time.Duration(s.Resolve)
-	}
-	return p
 }
 
 type response struct {
