@@ -20,11 +20,7 @@ import (
 
 // migrate applies the migrations and exits; serve also does it at start.
 func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -44,11 +40,7 @@ func token(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	_, db, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -95,11 +87,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 			return errors.New("-password-stdin: standard input holds no password")
 		}
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -47,11 +47,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
-	cfg, err := loadConfig(getenv)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	cfg, db, err := openConfigured(ctx, getenv)
 	if err != nil {
 		return err
 	}

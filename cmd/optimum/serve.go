@@ -205,6 +205,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return firstErr
 }
 
+// openConfigured loads and checks the configuration and opens its store, for the
+// commands that work on the database.
+func openConfigured(ctx context.Context, getenv func(string) string) (config.Config, *store.DB, error) {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return cfg, nil, err
+	}
+	db, err := openStore(ctx, cfg)
+	return cfg, db, err
+}
+
 func loadConfig(getenv func(string) string) (config.Config, error) {
 	cfg, err := config.Load(getenv)
 	if err != nil {
