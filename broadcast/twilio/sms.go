@@ -37,7 +37,9 @@ func (s *SMS) SendSID(ctx context.Context, m broadcast.Message) (sid string, ret
 	p := &api.CreateMessageParams{}
 	p.SetTo(m.To)
 	p.SetBody(s.Body(m))
-	p.SetStatusCallback(s.c.statusCallback(m.DeliveryID))
+	if m.DeliveryID != "" { // a message outside the delivery queue (a verification code) is not tracked
+		p.SetStatusCallback(s.c.statusCallback(m.DeliveryID))
+	}
 	if cfg.MessagingServiceSID != "" {
 		p.SetMessagingServiceSid(cfg.MessagingServiceSID)
 		// ValidityPeriod works with a Messaging Service only: an alert that has waited in

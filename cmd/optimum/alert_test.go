@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,63 @@ func TestAlertByPushAndAcknowledgeFromTheNotification(t *testing.T) {
 	_, body = api.do("GET", "/api/v1/incidents/"+inc.ID, "", "")
 	if !bytes.Contains(body, []byte(`"ack_channel":"webpush"`)) || !bytes.Contains(body, []byte(`"channel":"webpush","status":"sent"`)) {
 		t.Errorf("incident = %s", body)
+	}
+}
+
+// A person proves their phone with a six-digit code sent by SMS; the directory then
+// counts them reachable on a verified channel.
+func TestPhoneVerificationByCode(t *testing.T) {
+	fake := twiliotest.New(t, twiliotest.Options{})
+	const token = "verify-admin-token-0123456789"
+	base, _ := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
+		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(),
+		"TWILIO_FROM": "+15005550006", "OPTIMUM_TWILIO_API_URL": fake.URL(),
+	})
+	api := client{t, base, token}
+	api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\nAna López,ana@example.com,+52 55 1234 5678,es,operations,\n")
+	api.do("POST", "/api/v1/users", "application/json", `{"email":"ana@example.com","name":"Ana López","role":"responder","password":"una frase de paso larga"}`)
+	res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"ana@example.com","password":"una frase de paso larga"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign in = %v %v", res.StatusCode, err)
+	}
+	cookie := strings.Split(res.Header.Get("Set-Cookie"), ";")[0]
+	post := func(path, body string) (int, []byte) {
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Cookie", cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		data, _ := io.ReadAll(res.Body)
+		return res.StatusCode, data
+	}
+	if status, body := post("/api/v1/me/phone/verification", ""); status != 202 {
+		t.Fatalf("start = %d %s", status, body)
+	}
+	eventually(t, "the code by SMS", func() bool { return len(fake.Messages()) == 1 })
+	sms := fake.Messages()[0].Form
+	code := regexp.MustCompile(`\d{6}`).FindString(sms.Get("Body"))
+	if sms.Get("To") != "+525512345678" || code == "" || !strings.Contains(sms.Get("Body"), "codigo de verificacion") {
+		t.Fatalf("sms = %v", sms)
+	}
+	wrong := "000000"
+	if code == wrong {
+		wrong = "111111"
+	}
+	if status, body := post("/api/v1/me/phone/verification/confirm", `{"code":"`+wrong+`"}`); status != 422 {
+		t.Errorf("wrong code = %d %s", status, body)
+	}
+	if status, body := post("/api/v1/me/phone/verification/confirm", `{"code":"`+code+`"}`); status != 200 || !bytes.Contains(body, []byte(`"phone_verified_at":"`)) {
+		t.Fatalf("right code = %d %s", status, body)
+	}
+	if status, _ := post("/api/v1/me/phone/verification/confirm", `{"code":"`+code+`"}`); status != 409 {
+		t.Errorf("the code worked twice: %d", status)
+	}
+	_, body := api.do("GET", "/api/v1/readiness?teams=operations", "", "")
+	if !bytes.Contains(body, []byte(`"verified":1`)) {
+		t.Errorf("readiness = %s", body)
 	}
 }

@@ -77,6 +77,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
 	srv.Webhooks = db.Deliveries()
+	srv.Verifications = db.Contacts()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -125,6 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 		defer tc.Close()
 		senders[broadcast.ChannelSMS], senders[broadcast.ChannelVoice] = tc.SMS(), tc.Voice()
+		srv.SMS = tc.SMS()
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,

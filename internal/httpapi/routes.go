@@ -78,6 +78,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/readiness", optimum.RoleManager, s.handle(s.readiness)},
 		{"GET /api/v1/me/profile", anyone, s.handle(s.profile)},
 		{"PUT /api/v1/me/profile", anyone, s.handle(s.updateProfile)},
+		{"POST /api/v1/me/phone/verification", anyone, lim.signIn(s.handle(s.startPhoneVerification))},
+		{"POST /api/v1/me/phone/verification/confirm", anyone, lim.signIn(s.handle(s.confirmPhone))},
 		{"GET /api/v1/audience/preview", anyone, s.handle(s.audiencePreview)},
 
 		{"GET /api/v1/push/vapid-public-key", anyone, s.handle(s.vapidPublicKey)},

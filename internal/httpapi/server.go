@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
@@ -25,9 +26,12 @@ type Server struct {
 	Incidents *incident.Service
 	Directory *contacts.Directory
 	Inbound   *escalation.Inbound
-	Webhooks  Webhooks
-	Auth      *auth.Service
-	Hub       *ws.Hub
+	// SMS sends verification codes; nil when SMS is not configured.
+	SMS           broadcast.Sender
+	Verifications contacts.VerificationStore
+	Webhooks      Webhooks
+	Auth          *auth.Service
+	Hub           *ws.Hub
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
 	// Ready reports whether every dependency answers (the store, Redis when configured).

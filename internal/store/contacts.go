@@ -332,3 +332,37 @@ func (t contactsTx) Append(ctx context.Context, e optimum.Event) (int64, error) 
 }
 
 func nowUTC() time.Time { return time.Now().UTC() }
+
+// SavePhoneCode stores a pending phone verification, replacing any other.
+func (s *Contacts) SavePhoneCode(ctx context.Context, personID, phone, codeHash string, expires time.Time) error {
+	_, err := s.db.write.ExecContext(ctx, `INSERT INTO phone_verifications (person_id, phone, code_hash, expires_at, attempts)
+		VALUES ($1, $2, $3, $4, 0) ON CONFLICT (person_id) DO UPDATE SET phone = excluded.phone, code_hash = excluded.code_hash,
+		expires_at = excluded.expires_at, attempts = 0`, personID, phone, codeHash, millis(expires))
+	return err
+}
+
+// PhoneCode returns the pending code and counts this attempt.
+func (s *Contacts) PhoneCode(ctx context.Context, personID string) (phone, codeHash string, expires time.Time, attempts int, err error) {
+	var exp int64
+	err = s.db.write.QueryRowContext(ctx, `UPDATE phone_verifications SET attempts = attempts + 1 WHERE person_id = $1
+		RETURNING phone, code_hash, expires_at, attempts`, personID).Scan(&phone, &codeHash, &exp, &attempts)
+	return phone, codeHash, fromMillis(exp), attempts, notFound(err, "No code is pending.")
+}
+
+// PhoneVerified marks the phone verified if it is still the person's, and forgets the code.
+func (s *Contacts) PhoneVerified(ctx context.Context, personID, phone string, at time.Time, e optimum.Event) error {
+	return s.db.eventsTx(ctx, func(tx *eventTx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE people SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2", personID, phone, millis(at))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return optimum.Errorf(optimum.ECONFLICT, "The phone changed since the code was sent; ask for a new one.")
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM phone_verifications WHERE person_id = $1", personID); err != nil {
+			return err
+		}
+		_, err = tx.appendEvent(ctx, e)
+		return err
+	})
+}

@@ -198,6 +198,11 @@ func (q *Deliveries) ProviderUpdate(ctx context.Context, id, providerID, status,
 		switch status {
 		case "delivered", "completed", "answered", "in-progress":
 			set += ", status = 'delivered', delivered_at = COALESCE(delivered_at, $4)"
+			// The provider saw it reach the person: readiness shows when a message last did.
+			if _, err := tx.ExecContext(ctx, `UPDATE people SET last_reached_at = $2
+				WHERE id = (SELECT recipient FROM deliveries WHERE id = $1)`, id, millis(at)); err != nil {
+				return err
+			}
 		case "undelivered", "failed", "busy", "no-answer", "canceled":
 			set += ", status = $5, error = $6, failed_at = COALESCE(failed_at, $4)"
 			st := broadcast.StatusUndelivered
