@@ -3,8 +3,8 @@
 // Plain JavaScript ES modules with no build step and no dependencies: the server embeds
 // the files as they are. Every user-visible string lives in I18N (i18n.js); the shared
 // helpers are in core.js; the directory, readiness and profile pages in directory.js.
-// Routing is by hash: #/tablero (default), #/declarar, #/directorio…, #/perfil,
-// #/login?token=… .
+// Routing is by hash: #/tablero (default), #/incidente/<id or folio>, #/declarar,
+// #/directorio…, #/perfil, #/login?token=… .
 //
 // The board is fed by GET /api/v1/incidents once and then by the websocket
 // /api/v1/stream, resumed with ?since=<last event id> after any drop, so a
@@ -16,6 +16,10 @@ import {
   API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav,
 } from './core.js';
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
+import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
+import {
+  renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
+} from './incident.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
@@ -51,6 +55,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (incidentKey()) return 'incidente';
   return 'tablero';
 }
 
@@ -71,7 +76,7 @@ function applyChrome() {
   else who.removeAttribute('aria-current');
   for (const a of document.querySelectorAll('.tab')) {
     a.hidden = !!a.dataset.role && !can(a.dataset.role);
-    if (a.dataset.route === r) a.setAttribute('aria-current', 'page');
+    if (a.dataset.route === r || (r === 'incidente' && a.dataset.route === 'tablero')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
 }
@@ -151,9 +156,13 @@ async function refreshMeta() {
   renderDeclare();
 }
 
-async function signIn(token) {
-  await api('POST', 'session', { body: { token }, signin: true });
-  replaceHash('#/tablero');
+// signIn starts a session with {email, password} or {token}, then loads the app. From a
+// deep link (an incident page) the app opens there; from #/login, on the board.
+async function signIn(body) {
+  await api('POST', 'session', { body, signin: true });
+  stopCooldown(signin.cooldown);
+  signin.password = '';
+  if (route() === 'login') replaceHash('#/tablero');
   await boot();
 }
 
@@ -167,6 +176,8 @@ function signedOut() {
 function resetSession() {
   stopStream();
   forgetDirectory();
+  forgetAccount();
+  forgetIncident();
   state.me = null;
   state.meta = null;
   state.board.clear();
@@ -192,11 +203,12 @@ async function loginWithLink() {
   applyChrome();
   show(h('p', { class: 'loading' }, t('signin.link')));
   try {
-    await signIn(token);
+    await signIn({ token });
   } catch (err) {
     state.me = null;
+    signin.mode = 'token';
     applyChrome();
-    renderSignIn(errorText(err));
+    renderSignIn(signInError(err));
   }
   return true;
 }
@@ -206,50 +218,106 @@ async function signOut() {
   signedOut();
 }
 
+// The sign-in view: email and password first, an access token as the other way in. What
+// was typed in the email survives a redraw (a change of language); a 429 disables the
+// button for as long as the server asks, with a countdown.
+const signin = {
+  mode: 'password', // or 'token'
+  email: '',
+  password: '',
+  cooldown: newCooldown(() => ({
+    button: $('[data-testid="signin-submit"]', view()),
+    message: $('[data-testid="signin-error"]', view()),
+  })),
+};
+
+// signInError is the message for a failed sign-in: the server's own words, or the
+// countdown of a 429 (then null: the countdown draws itself).
+function signInError(err) {
+  if (startCooldown(signin.cooldown, err)) return null;
+  return errorText(err);
+}
+
 function renderSignIn(message) {
-  const input = h('input', {
-    id: 'token', name: 'token', type: 'password', required: true, autocomplete: 'off',
-    autocapitalize: 'off', spellcheck: 'false', class: 'input', testid: 'token-input',
-  });
+  const pw = signin.mode === 'password';
   const err = h('p', { class: 'error', id: 'signin-error', role: 'alert', testid: 'signin-error', hidden: !message }, message || '');
   const btn = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'signin-submit' }, t('signin.submit'));
+  const input = (props) => h('input', {
+    class: 'input', required: true, autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': 'signin-error', ...props,
+  });
+  let inputs;
+  if (pw) {
+    const email = input({ id: 'email', name: 'email', type: 'email', inputmode: 'email', autocomplete: 'username', testid: 'signin-email', oninput: (e) => { signin.email = e.target.value; } });
+    email.value = signin.email;
+    const password = input({ id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', testid: 'signin-password', oninput: (e) => { signin.password = e.target.value; } });
+    password.value = signin.password;
+    inputs = { email, password };
+  } else {
+    inputs = { token: input({ id: 'token', name: 'token', type: 'password', autocomplete: 'off', testid: 'token-input' }) };
+  }
+  const fields = Object.values(inputs);
+  const fail = (text, el) => {
+    err.textContent = text;
+    err.hidden = false;
+    for (const f of fields) f.removeAttribute('aria-invalid');
+    for (const f of el ? [el] : fields) f.setAttribute('aria-invalid', 'true');
+    (el || fields[fields.length - 1]).focus();
+    if (!el && pw) inputs.password.select();
+  };
   const form = h('form', {
-    class: 'stack', novalidate: true,
+    class: 'stack', novalidate: true, testid: 'signin-form', 'data-mode': signin.mode,
     onsubmit: async (e) => {
       e.preventDefault();
-      const token = input.value.trim();
-      if (!token) {
-        err.textContent = t('signin.empty');
-        err.hidden = false;
-        input.focus();
-        return;
+      if (btn.disabled) return;
+      let body;
+      if (pw) {
+        const email = inputs.email.value.trim();
+        const password = inputs.password.value;
+        if (!email) return fail(t('signin.emptyEmail'), inputs.email);
+        if (!password) return fail(t('signin.emptyPassword'), inputs.password);
+        body = { email, password };
+      } else {
+        const token = inputs.token.value.trim();
+        if (!token) return fail(t('signin.empty'), inputs.token);
+        body = { token };
       }
       btn.disabled = true;
       btn.textContent = t('signin.busy');
       err.hidden = true;
       try {
-        await signIn(token);
+        await signIn(body);
       } catch (ex) {
         btn.disabled = false;
         btn.textContent = t('signin.submit');
-        err.textContent = errorText(ex);
-        err.hidden = false;
-        input.setAttribute('aria-invalid', 'true');
-        input.focus();
+        const text = signInError(ex);
+        if (text) fail(text);
       }
     },
   },
-  h('div', { class: 'field' },
+  pw ? [
+    h('div', { class: 'field' }, h('label', { for: 'email', class: 'label' }, t('signin.email')), inputs.email),
+    h('div', { class: 'field' }, h('label', { for: 'password', class: 'label' }, t('signin.password')), inputs.password),
+  ] : h('div', { class: 'field' },
     h('label', { for: 'token', class: 'label' }, t('signin.token')),
-    input),
+    h('p', { class: 'hint' }, t('signin.tokenHint')),
+    inputs.token),
   err,
   btn);
-  input.setAttribute('aria-describedby', 'signin-error');
+  const other = h('button', {
+    type: 'button', class: 'btn btn-block btn-link', testid: 'signin-mode', 'aria-controls': 'signin-form',
+    onclick: () => {
+      signin.mode = pw ? 'token' : 'password';
+      renderSignIn();
+    },
+  }, pw ? t('signin.useToken') : t('signin.usePassword'));
+  form.id = 'signin-form';
   show(h('section', { class: 'card narrow', testid: 'signin' },
     h('h1', {}, t('signin.title')),
-    h('p', { class: 'lead' }, t('signin.lead')),
-    form));
-  input.focus();
+    h('p', { class: 'lead' }, pw ? t('signin.lead') : t('signin.leadToken')),
+    form,
+    h('div', { class: 'signin-other' }, h('span', { class: 'signin-or' }, pw ? t('signin.or') : t('signin.orPassword')), other)));
+  tickCooldown(signin.cooldown);
+  (fields.find((f) => !f.value) || fields[0]).focus();
 }
 
 // ---------------------------------------------------------------- render dispatch
@@ -266,6 +334,7 @@ function render() {
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
+  else if (r === 'incidente') renderIncident();
   else renderBoard();
 }
 
@@ -763,6 +832,7 @@ function onFrame(text) {
     setReconnecting(false);
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
+    else incidentStreamResumed();
     return;
   }
   if (Number.isFinite(ev.id)) {
@@ -773,7 +843,9 @@ function onFrame(text) {
     const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
     if (p) addAcks(ev.incident.id, [p]);
   }
+  // Frames without an incident (incident.delivery_updated) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
+  incidentFrame(ev);
 }
 
 // ---------------------------------------------------------------- board view
@@ -854,7 +926,7 @@ function updateBoard() {
 
 function itemSignature(inc) {
   return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
-    ackCount(inc), state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
+    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
 }
 
 function fillItem(li, inc) {
@@ -872,23 +944,32 @@ function fillItem(li, inc) {
       inc.drill ? h('span', { class: 'tag tag-drill', testid: 'item-drill' }, t('drill')) : null,
       h('span', { class: 'item-folio', testid: 'item-folio' }, inc.folio || ''),
       h('span', { class: `status status-${inc.status}`, testid: 'item-status' }, t(`status.${inc.status}`))),
-    h('h2', { class: 'item-title', testid: 'item-title' }, inc.title || ''),
+    h('h2', { class: 'item-title' }, h('a', { href: incidentHref(inc), testid: 'item-title' }, inc.title || inc.folio || '')),
     h('p', { class: 'item-meta' },
       inc.location ? h('span', { testid: 'item-location' }, h('span', { class: 'sr-only' }, `${t('item.location')}: `), inc.location) : null,
       h('span', { testid: 'item-since', 'data-since': inc.created_at || '' })),
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
-      h('span', { class: 'acks', testid: 'item-acks' }, t('item.acks', { n: ackCount(inc) }))),
+      h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
-    state.me?.role === 'reporter' ? null : h('button', {
-      type: 'button', class: `btn btn-block ${mine ? 'btn-done' : 'btn-primary'}`, testid: 'ack-button',
-      disabled: mine || busy, 'data-acked': mine ? 'true' : 'false', 'aria-pressed': mine ? 'true' : 'false',
-      onclick: () => acknowledge(inc.id),
-    }, mine ? `✓ ${t('item.ackDone')}` : busy ? t('item.acking') : t('item.ack'))]);
+    h('div', { class: 'item-actions' },
+      h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),
+      state.me?.role === 'reporter' ? null : h('button', {
+        type: 'button', class: `btn ${mine ? 'btn-done' : 'btn-primary'}`, testid: 'ack-button',
+        disabled: mine || busy, 'data-acked': mine ? 'true' : 'false', 'aria-pressed': mine ? 'true' : 'false',
+        onclick: () => acknowledge(inc.id),
+      }, mine ? `✓ ${t('item.ackDone')}` : busy ? t('item.acking') : t('item.ack')))]);
+}
+
+// ackText: "Acuses: 3 / 12" — of the people the incident is for (its audience).
+function ackText(inc) {
+  const n = ackCount(inc);
+  return Number.isFinite(inc.audience) && inc.audience > 0 ? t('item.acksOf', { n, total: inc.audience }) : t('item.acks', { n });
 }
 
 // tickTimes refreshes the relative times and SLA countdowns without rebuilding items.
 function tickTimes() {
+  tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
@@ -947,6 +1028,11 @@ async function start() {
   for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('[data-testid="signout"]').addEventListener('click', () => signOut());
   hooks.signedOut = signedOut;
+  hooks.acked = (inc) => {
+    state.mine.add(inc.id);
+    addAcks(inc.id, [myPersonId()]);
+    mergeIncident(inc);
+  };
   window.addEventListener('hashchange', async () => {
     nav.seq += 1;
     if (route() === 'declarar') forgetReach();

@@ -161,13 +161,25 @@ export const API_BASE = new URL('api/v1/', document.baseURI);
 
 export class NetworkError extends Error {}
 
-// ProblemError carries an RFC 9457 problem: {type, title, status, detail, errors}.
+// ProblemError carries an RFC 9457 problem: {type, title, status, detail, errors}, and
+// the answer's headers (a 429 says in Retry-After when to try again).
 export class ProblemError extends Error {
-  constructor(status, problem) {
+  constructor(status, problem, headers = null) {
     super(problem.detail);
     this.status = status;
     this.problem = problem;
+    this.headers = headers;
   }
+}
+
+// retryAfter is how many seconds a 429 (or 503) asks to wait: its Retry-After header, in
+// seconds or as a date, at least 1; 0 when err is no such answer.
+export function retryAfter(err) {
+  if (!(err instanceof ProblemError) || (err.status !== 429 && err.status !== 503)) return 0;
+  const v = err.headers?.get('Retry-After') || '';
+  let s = /^\s*\d+\s*$/.test(v) ? parseInt(v, 10) : Math.ceil((Date.parse(v) - Date.now()) / 1000);
+  if (!Number.isFinite(s) || s < 1) s = err.status === 429 ? 5 : 0;
+  return Math.min(s, 3600);
 }
 
 export function problemOf(status, body) {
@@ -185,8 +197,9 @@ export function errorText(err) {
   return t('error.network');
 }
 
-// hooks are set by app.js: what to do when the session turns out to be gone.
-export const hooks = { signedOut: () => {} };
+// hooks are set by app.js: what to do when the session turns out to be gone, and when
+// a page other than the board acknowledged an incident (the board counts it too).
+export const hooks = { signedOut: () => {}, acked: () => {} };
 
 // api calls the JSON API with the session cookie. A 401 outside the sign-in calls means
 // the session is gone: the app goes back to the sign-in view. raw sends a body as is with
@@ -217,7 +230,7 @@ export async function api(method, path, { body, raw, contentType, headers = {}, 
     try { data = JSON.parse(text); } catch { data = null; }
   }
   if (res.ok) return withHeaders ? { data, headers: res.headers } : data;
-  const err = new ProblemError(res.status, problemOf(res.status, data));
+  const err = new ProblemError(res.status, problemOf(res.status, data), res.headers);
   if (res.status === 401 && !signin && state.me) hooks.signedOut();
   throw err;
 }

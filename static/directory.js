@@ -10,12 +10,14 @@
 //   #/directorio/servicios           services
 //   #/directorio/importar            CSV / YAML import (dry run, then confirm) and export
 //   #/directorio/preparacion         readiness: who can be reached, overall and per team
-//   #/perfil                         the signed-in user's own profile
+//   #/perfil                         the signed-in user's own profile (and, in account.js,
+//                                    the change of password)
 
 import {
   state, t, h, $, show, view, api, ProblemError, errorText, hashParts, can, nav,
   fmtDuration, teamName,
 } from './core.js';
+import { passwordCard, hasPassword } from './account.js';
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
@@ -1246,6 +1248,7 @@ export function renderProfile() {
     pr.saved ? h('p', { class: 'alert alert-ok', role: 'status', testid: 'profile-saved' }, t('profile.saved')) : null,
     who,
     body,
+    hasPassword() ? passwordCard(() => { if (onRoute('perfil')) renderProfile(); }) : null,
     h('div', { class: 'card stack push-card', testid: 'push-card' },
       h('h2', {}, t('push.title')),
       h('p', { class: 'hint', id: 'push-note' }, t('push.later')),

@@ -93,6 +93,9 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
   it('a wrong token shows the server\'s problem detail', async () => {
     await board.goto(`${BASE}/#/tablero`);
     await board.getByTestId('signin').waitFor();
+    // Email and password come first; the token is the other way in.
+    await board.locator('[data-testid="signin-form"][data-mode="password"]').waitFor();
+    await board.getByTestId('signin-mode').click();
     await board.getByTestId('token-input').fill('not-a-real-token');
     await board.getByTestId('signin-submit').click();
     const msg = board.getByTestId('signin-error');

@@ -8,7 +8,7 @@
 //   OPTIMUM_URL=http://127.0.0.1:PORT OPTIMUM_TOKEN=<admin token> ARTIFACTS=/tmp/art node --test
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,7 +110,9 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
       for (const [k, v] of Object.entries(I18N[lang])) assert.ok(typeof v === 'string' && v.trim(), `${lang}.${k} is empty`);
     }
     // Every key the code asks for with a literal exists.
-    for (const file of ['app.js', 'directory.js', 'core.js']) {
+    const modules = (await readdir(path.join(ROOT, 'static'))).filter((f) => f.endsWith('.js') && f !== 'sw.js' && f !== 'i18n.js');
+    assert.ok(modules.includes('app.js') && modules.includes('incident.js'), modules.join(' '));
+    for (const file of modules) {
       const src = await readFile(path.join(ROOT, 'static', file), 'utf8');
       for (const [, key] of src.matchAll(/\bt\('([\w.]+)'/g)) assert.ok(key in I18N.es, `${file} uses the missing key ${key}`);
     }
