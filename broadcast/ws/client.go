@@ -18,6 +18,7 @@ type client struct {
 	hub   *Hub
 	conn  *websocket.Conn
 	actor optimum.Actor
+	index int // position in hub.clients; guarded by hub.mu
 
 	mu        sync.Mutex
 	after     int64 // the client has every event up to this id; skip those

@@ -1,0 +1,44 @@
+// Command optimum-load measures the fan-out of a running OPTIMUM server on this machine: it
+// opens many stream connections, declares incidents one at a time, and reports how long
+// each declaration takes to reach the last connection.
+//
+//	optimum-load -url http://127.0.0.1:8080 -token obcp_… -clients 10000 -declares 20
+//
+// See docs/benchmarks.md. Only loopback addresses may be targeted.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "optimum-load:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, with its inputs passed in so tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	opt, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	rep, err := load(ctx, opt, stderr)
+	if err != nil {
+		return err
+	}
+	if opt.json {
+		return rep.writeJSON(stdout)
+	}
+	rep.writeText(stdout)
+	return nil
+}
