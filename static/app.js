@@ -17,6 +17,7 @@ import {
 } from './core.js';
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
+import { syncPush, forgetChannels } from './channels.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
 } from './incident.js';
@@ -113,6 +114,9 @@ async function boot() {
     applyChrome();
     render();
     startBoard();
+    // A subscription the browser renewed while no session was open reaches the server
+    // now ("Mi perfil" does it itself, and says which browser is this one).
+    if (route() !== 'perfil') syncPush();
   } catch (err) {
     state.me = null;
     state.meta = null;
@@ -177,6 +181,7 @@ function resetSession() {
   stopStream();
   forgetDirectory();
   forgetAccount();
+  forgetChannels();
   forgetIncident();
   state.me = null;
   state.meta = null;

@@ -10,14 +10,16 @@
 //   #/directorio/servicios           services
 //   #/directorio/importar            CSV / YAML import (dry run, then confirm) and export
 //   #/directorio/preparacion         readiness: who can be reached, overall and per team
-//   #/perfil                         the signed-in user's own profile (and, in account.js,
-//                                    the change of password)
+//   #/perfil                         the signed-in user's own profile (in channels.js, the
+//                                    phone verification and this browser's alerts; in
+//                                    account.js, the change of password)
 
 import {
   state, t, h, $, show, view, api, ProblemError, errorText, hashParts, can, nav,
   fmtDuration, teamName,
 } from './core.js';
 import { passwordCard, hasPassword } from './account.js';
+import { pushCard, phoneCard } from './channels.js';
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
@@ -1248,11 +1250,32 @@ export function renderProfile() {
     pr.saved ? h('p', { class: 'alert alert-ok', role: 'status', testid: 'profile-saved' }, t('profile.saved')) : null,
     who,
     body,
-    hasPassword() ? passwordCard(() => { if (onRoute('perfil')) renderProfile(); }) : null,
-    h('div', { class: 'card stack push-card', testid: 'push-card' },
-      h('h2', {}, t('push.title')),
-      h('p', { class: 'hint', id: 'push-note' }, t('push.later')),
-      h('button', { type: 'button', class: 'btn btn-block', testid: 'push-subscribe', disabled: true, 'aria-describedby': 'push-note' }, t('push.subscribe')))));
+    pr.person ? phoneCard(pr.person, { onVerified: (person) => profileVerified(person) }) : null,
+    pr.error ? null : pushCard({ linked: pr.person ? true : pr.missing ? false : null, onCount: (n) => pushCount(n) }),
+    hasPassword() ? passwordCard(() => { if (onRoute('perfil')) renderProfile(); }) : null));
+}
+
+// profileVerified takes the person the phone verification answered (its
+// channels.phone_verified_at now set) and draws the page again, keeping what was typed.
+function profileVerified(person) {
+  const pr = dir.profile;
+  if (!person || !pr.person) return;
+  const d = pr.draft;
+  const untouched = d && d.phone === (pr.person.phone || '') && d.language === (pr.person.language || 'es');
+  pr.person = person;
+  if (untouched) pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+  if (!onRoute('perfil')) return;
+  renderProfile();
+  $('[data-testid="phone-verified"]', view())?.focus();
+}
+
+// pushCount shows the person's number of subscribed browsers in the channel badges.
+function pushCount(n) {
+  const p = dir.profile.person;
+  if (!p || Number(p.channels?.push_subscriptions) === n) return;
+  p.channels = { ...(p.channels || {}), push_subscriptions: n };
+  const slot = $('[data-testid="me-channels"]', view());
+  if (slot) slot.replaceChildren(channelBadges(p));
 }
 
 function profileForm(pr) {
@@ -1309,7 +1332,7 @@ function profileForm(pr) {
     h('label', { for: 'me-language', class: 'label' }, t('profile.language')),
     lang,
     errorLine('me-err-language', pr.fieldErrors.language, 'me-err-language')),
-  h('div', {}, h('p', { class: 'label' }, t('p.channels')), channelBadges(p)),
+  h('div', {}, h('p', { class: 'label' }, t('p.channels')), h('div', { testid: 'me-channels' }, channelBadges(p))),
   h('div', {}, h('p', { class: 'label' }, t('p.teams')), membershipChips(p)),
   h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'profile-save', disabled: pr.saving }, pr.saving ? t('dir.saving') : t('dir.save')));
 }

@@ -374,7 +374,10 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     // a friendly message, never a raw error.
     await page.locator('[data-testid="profile-missing"], [data-testid="profile-form"]').first().waitFor();
     assert.equal(await page.getByTestId('profile-error').count(), 0);
+    // Without a directory entry there is no browser to subscribe for.
+    await page.locator('[data-testid="push-card"][data-state="nolink"]').waitFor();
     assert.equal(await page.getByTestId('push-subscribe').isDisabled(), true);
+    assert.equal(await page.getByTestId('phone-card').count(), 0);
   });
 
   it('my profile edits the phone and language with the self-service shape', async () => {
@@ -397,6 +400,7 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
       }
       return route.fulfill({ json: { ...person, phone: '+525599998888', language: body.language } });
     });
+    const pushList = probe.waitForResponse((r) => r.request().method() === 'GET' && r.url().endsWith('/api/v1/push/subscriptions'));
     await probe.goto(`${BASE}/#/perfil`);
     await probe.getByTestId('profile-form').waitFor();
     assert.equal(await probe.getByTestId('me-phone').inputValue(), person.phone);
@@ -411,6 +415,12 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     await probe.getByTestId('profile-saved').waitFor();
     assert.equal(await probe.getByTestId('me-phone').inputValue(), '+525599998888');
     assert.equal(await probe.getByTestId('me-err-phone').isVisible(), false);
+    // The session itself (the admin token) has no directory entry: the push routes say
+    // so, and the page shows their words instead of offering to subscribe.
+    const unlinked = await pushList;
+    assert.equal(unlinked.status(), 404);
+    await probe.locator('[data-testid="push-card"][data-state="unlinked"]').waitFor();
+    assert.equal(await probe.getByTestId('push-note').textContent(), (await unlinked.json()).detail);
     assert.equal(await probe.getByTestId('push-subscribe').isDisabled(), true);
     await probe.close();
   });
