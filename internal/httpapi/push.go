@@ -253,7 +253,9 @@ func (s *Server) testPushes(w http.ResponseWriter, r *http.Request) error {
 				res.Status, res.Error = "gone", "The subscription expired at the push service and was removed; allow notifications again."
 				_, err = p.Browsers.DeleteEndpoint(ctx, b.Endpoint)
 			default:
-				res.Status, res.Error, res.Retryable = "failed", err.Error(), retryable
+				// The endpoint is a capability: never echo it, even inside an error.
+				msg := strings.ReplaceAll(err.Error(), b.Endpoint, "https://"+b.Subscription.Host()+"/…")
+				res.Status, res.Error, res.Retryable = "failed", msg, retryable
 				err = p.Browsers.MarkFailed(ctx, b.Endpoint, at)
 				res.LastFailureAt = &at
 			}
