@@ -143,12 +143,13 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if p.Status >= 500 {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	p.Title = http.StatusText(p.Status)
+	p.localize(requestLang(r)) // title, detail and field messages in the caller's language (i18n.go)
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="optimum"`)
 	}
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(p.Status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -156,14 +157,21 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 }
 
 // writeProblem answers a problem+json with extra members, for errors that carry a
-// report (an import's rows).
+// report (an import's rows), in English; writeProblemFor answers in the caller's language.
 func writeProblem(w http.ResponseWriter, status int, code, detail string, extra map[string]any) {
-	body := map[string]any{"type": "about:blank", "title": http.StatusText(status), "status": status, "detail": detail, "code": code}
+	writeProblemFor(w, nil, status, code, detail, extra)
+}
+
+// writeProblemFor is writeProblem in the language r asks for (i18n.go); a nil r is English.
+func writeProblemFor(w http.ResponseWriter, r *http.Request, status int, code, detail string, extra map[string]any) {
+	lang := requestLang(r)
+	body := map[string]any{"type": "about:blank", "title": problemTitle(lang, status), "status": status, "detail": translate(lang, detail), "code": code}
 	for k, v := range extra {
-		body[k] = v
+		body[k] = localizeExtra(lang, v)
 	}
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
