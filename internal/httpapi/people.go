@@ -154,7 +154,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 	}
 	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun)
 	if err != nil && optimum.ErrorCode(err) == optimum.EINVALID && rep.ErrorCount > 0 {
-		writeProblem(w, http.StatusUnprocessableEntity, optimum.EINVALID, optimum.ErrorMessage(err), map[string]any{"report": rep})
+		writeProblemFor(w, r, http.StatusUnprocessableEntity, optimum.EINVALID, optimum.ErrorMessage(err), map[string]any{"report": rep})
 		return nil
 	} else if err != nil {
 		return err

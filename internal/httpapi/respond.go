@@ -156,13 +156,8 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	_ = enc.Encode(p)
 }
 
-// writeProblem answers a problem+json with extra members, for errors that carry a
-// report (an import's rows), in English; writeProblemFor answers in the caller's language.
-func writeProblem(w http.ResponseWriter, status int, code, detail string, extra map[string]any) {
-	writeProblemFor(w, nil, status, code, detail, extra)
-}
-
-// writeProblemFor is writeProblem in the language r asks for (i18n.go); a nil r is English.
+// writeProblemFor answers a problem+json with extra members, for errors that carry a
+// report (an import's rows), in the language r asks for (i18n.go); a nil r is English.
 func writeProblemFor(w http.ResponseWriter, r *http.Request, status int, code, detail string, extra map[string]any) {
 	lang := requestLang(r)
 	body := map[string]any{"type": "about:blank", "title": problemTitle(lang, status), "status": status, "detail": translate(lang, detail), "code": code}

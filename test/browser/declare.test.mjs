@@ -101,7 +101,7 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
     const msg = board.getByTestId('signin-error');
     await msg.waitFor();
     const res = await fetch(`${BASE}/api/v1/session`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: 'not-a-real-token' }),
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'Accept-Language': 'es' }, body: JSON.stringify({ token: 'not-a-real-token' }),
     });
     const problem = await res.json();
     assert.equal(res.status, 401);

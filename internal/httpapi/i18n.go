@@ -1,0 +1,485 @@
+package httpapi
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
+)
+
+// The API's messages are written in English, in the code that finds the problem. The
+// web app speaks Spanish first, so writeError answers in the language of the request's
+// Accept-Language: Spanish for es (any region), English otherwise. Spanish comes from
+// the catalog below, one entry per message shape; a message without an entry is left in
+// English. i18n_test.go reads the source and fails when a message has no entry.
+
+// Languages of the API's answers.
+const (
+	langES = "es"
+	langEN = "en"
+)
+
+// requestLang is "es" when the language the request prefers most (the highest q of
+// Accept-Language, the first one on a tie) is Spanish, and "en" otherwise: API clients
+// that send nothing get English, the language of the API's documentation.
+func requestLang(r *http.Request) string {
+	if r == nil {
+		return langEN
+	}
+	best, bestQ := "", 0.0
+	for _, h := range r.Header.Values("Accept-Language") {
+		for _, part := range strings.Split(h, ",") {
+			tag, params, _ := strings.Cut(part, ";")
+			tag = strings.TrimSpace(tag)
+			if tag == "" {
+				continue
+			}
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+						q = f
+					}
+				}
+			}
+			if q > bestQ {
+				best, bestQ = tag, q
+			}
+		}
+	}
+	primary, _, _ := strings.Cut(strings.ReplaceAll(best, "_", "-"), "-")
+	if strings.EqualFold(primary, langES) {
+		return langES
+	}
+	return langEN
+}
+
+// translate returns msg in lang: msg itself for English or a message with no entry.
+func translate(lang, msg string) string {
+	if lang != langES || msg == "" {
+		return msg
+	}
+	for i := range catalog {
+		if out, ok := catalog[i].apply(msg); ok {
+			return out
+		}
+	}
+	return msg
+}
+
+// problemTitle is the problem's title: the status text, in lang.
+func problemTitle(lang string, status int) string {
+	if lang == langES {
+		if t, ok := statusTitlesES[status]; ok {
+			return t
+		}
+	}
+	return http.StatusText(status)
+}
+
+var statusTitlesES = map[int]string{
+	http.StatusBadRequest:            "Solicitud incorrecta",
+	http.StatusUnauthorized:          "No autorizado",
+	http.StatusForbidden:             "Prohibido",
+	http.StatusNotFound:              "No encontrado",
+	http.StatusMethodNotAllowed:      "Método no permitido",
+	http.StatusConflict:              "Conflicto",
+	http.StatusRequestEntityTooLarge: "Contenido demasiado grande",
+	http.StatusUnsupportedMediaType:  "Tipo de contenido no admitido",
+	http.StatusUnprocessableEntity:   "Datos no válidos",
+	http.StatusTooManyRequests:       "Demasiadas solicitudes",
+	http.StatusInternalServerError:   "Error interno del servidor",
+	http.StatusServiceUnavailable:    "Servicio no disponible",
+}
+
+// localize puts the title, the detail and the field messages of p in lang. The field
+// errors are copied: they belong to the error, which may be shared.
+func (p *problem) localize(lang string) {
+	p.Title = problemTitle(lang, p.Status)
+	if lang == langEN {
+		return
+	}
+	p.Detail = translate(lang, p.Detail)
+	if len(p.Errors) > 0 {
+		fields := make([]optimum.FieldError, len(p.Errors))
+		for i, f := range p.Errors {
+			fields[i] = optimum.FieldError{Field: f.Field, Message: translate(lang, f.Message)}
+		}
+		p.Errors = fields
+	}
+}
+
+// localizeExtra puts the messages of an extra problem member in lang: the rows of an
+// import report. Other values are returned as they are.
+func localizeExtra(lang string, v any) any {
+	if lang == langEN {
+		return v
+	}
+	switch rep := v.(type) {
+	case *contacts.ImportReport:
+		if rep == nil {
+			return v
+		}
+		return localizeExtra(lang, *rep)
+	case contacts.ImportReport:
+		rows := make([]contacts.RowError, len(rep.Errors))
+		for i, e := range rep.Errors {
+			e.Message = translate(lang, e.Message)
+			rows[i] = e
+		}
+		rep.Errors = rows
+		return rep
+	}
+	return v
+}
+
+// phrase is one message shape of the catalog.
+type phrase struct {
+	// en is the English message as the Go format that makes it: %q is a quoted value,
+	// %d a number, %s and %v any text. pattern replaces it when the message is built by
+	// concatenation with optional parts.
+	en      string
+	pattern string
+	// es is the Spanish message: $1…$9 are the variable parts, in order. fn replaces it
+	// when a part needs words around it (a plural, an enum's Spanish name).
+	es string
+	fn func(g []string) string
+
+	re             *regexp.Regexp
+	prefix, suffix string // literal text around the variable parts, a cheap first test
+}
+
+func (p *phrase) apply(msg string) (string, bool) {
+	if !strings.HasPrefix(msg, p.prefix) || !strings.HasSuffix(msg, p.suffix) {
+		return "", false
+	}
+	g := p.re.FindStringSubmatch(msg)
+	if g == nil {
+		return "", false
+	}
+	if p.fn != nil {
+		return p.fn(g), true
+	}
+	return expand(p.es, g), true
+}
+
+// expand replaces $1…$9 in tmpl with the groups.
+func expand(tmpl string, g []string) string {
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		if c := tmpl[i]; c == '$' && i+1 < len(tmpl) && tmpl[i+1] >= '1' && tmpl[i+1] <= '9' {
+			if n := int(tmpl[i+1] - '0'); n < len(g) {
+				b.WriteString(g[n])
+			}
+			i++
+			continue
+		}
+		b.WriteByte(tmpl[i])
+	}
+	return b.String()
+}
+
+var formatVerb = regexp.MustCompile(`%[-+# 0]*[0-9]*(?:\.[0-9]+)?[a-zA-Z%]`)
+
+// compile builds the regexp of a phrase: the literal text of its format quoted, each
+// verb a group.
+func (p *phrase) compile() {
+	if p.pattern != "" {
+		p.re = regexp.MustCompile(p.pattern)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(`(?s)^`)
+	last := 0
+	locs := formatVerb.FindAllStringIndex(p.en, -1)
+	for _, loc := range locs {
+		b.WriteString(regexp.QuoteMeta(p.en[last:loc[0]]))
+		switch verb := p.en[loc[1]-1]; verb {
+		case '%':
+			b.WriteString(`%`)
+		case 'q':
+			b.WriteString(`(".*?")`)
+		case 'd':
+			b.WriteString(`(-?\d+)`)
+		default:
+			b.WriteString(`(.*?)`)
+		}
+		last = loc[1]
+	}
+	b.WriteString(regexp.QuoteMeta(p.en[last:]))
+	b.WriteString(`$`)
+	p.re = regexp.MustCompile(b.String())
+	if len(locs) == 0 {
+		p.prefix = p.en
+		return
+	}
+	p.prefix = strings.ReplaceAll(p.en[:locs[0][0]], "%%", "%")
+	p.suffix = strings.ReplaceAll(p.en[locs[len(locs)-1][1]:], "%%", "%")
+}
+
+func compileCatalog(ps []phrase) []phrase {
+	for i := range ps {
+		ps[i].compile()
+	}
+	return ps
+}
+
+// gloss writes an API code with its Spanish name: "reporter (reporte)". Codes stay as
+// they are, since they are what the API takes.
+func gloss(names map[string]string, code string) string {
+	if es, ok := names[strings.Trim(code, `"`)]; ok {
+		return code + " (" + es + ")"
+	}
+	return code
+}
+
+var (
+	rolesES = map[string]string{
+		"admin": "administración", "manager": "continuidad", "responder": "respuesta", "reporter": "reporte",
+	}
+	statusesES = map[string]string{
+		"declared": "declarada", "acknowledged": "recibida", "investigating": "en investigación",
+		"resolved": "resuelta", "verified": "verificada", "closed": "cerrada", "cancelled": "cancelada",
+	}
+	jsonKindsES = map[string]string{
+		"string": "una cadena de texto", "number": "un número", "boolean": "un booleano (true o false)",
+		"array": "una lista (array)", "object": "un objeto",
+	}
+)
+
+const (
+	levelsES     = "critical (crítico), high (alto), medium (medio) o low (bajo)"
+	userRolesES  = "admin (administración), manager (continuidad), responder (respuesta) o reporter (reporte)"
+	teamRolesES  = "lead (líder), member (miembro) ni backup (suplente)"
+	saveAsCSVES  = `guárdelo como "CSV UTF-8" e impórtelo de nuevo`
+	splitFilesES = "divídalo en varios archivos"
+)
+
+// catalog holds every message the API sends, by the file that makes it. Field names,
+// parameter names, header names and codes stay in English: they are what the API takes.
+var catalog = compileCatalog([]phrase{
+	// Generic, and internal/httpapi/respond.go: the request itself.
+	{en: "Internal error.", es: "Error interno."},
+	{en: "internal error", es: "Error interno."},
+	{en: "The body must be JSON (Content-Type: application/json).", es: "El cuerpo debe ser JSON (Content-Type: application/json)."},
+	{en: "The body must hold a single JSON object.", es: "El cuerpo debe contener un único objeto JSON."},
+	{en: "The body is larger than %d KiB.", es: "El cuerpo ocupa más de $1 KiB."},
+	{en: "The body is not valid JSON (at byte %d).", es: "El cuerpo no es JSON válido (en el byte $1)."},
+	{en: "The body is not valid JSON: it ends too early.", es: "El cuerpo no es JSON válido: termina antes de tiempo."},
+	{en: "The body is empty; a JSON object is expected.", es: "El cuerpo está vacío; se esperaba un objeto JSON."},
+	{en: "The field %q must be a JSON %s.", fn: func(g []string) string {
+		if kind, ok := jsonKindsES[g[2]]; ok {
+			return "El campo " + g[1] + " debe ser " + kind + " en JSON."
+		}
+		return "El campo " + g[1] + " debe ser de tipo JSON " + g[2] + "."
+	}},
+	{en: "The body must be a JSON object.", es: "El cuerpo debe ser un objeto JSON."},
+	{en: "The body has an unknown field %s.", es: "El cuerpo tiene un campo desconocido: $1."},
+	{en: "The body is not valid JSON.", es: "El cuerpo no es JSON válido."},
+	{en: "The body could not be read.", es: "No se pudo leer el cuerpo de la solicitud."},
+	{en: "The body is not a form.", es: "El cuerpo no es un formulario."},
+	{en: "The form could not be read.", es: "No se pudo leer el formulario."},
+	{en: "Only GET and HEAD are allowed here.", es: "Aquí solo se admiten GET y HEAD."},
+	{en: "There is no %s %s in this API.", es: "No existe $1 $2 en esta API."},
+	{en: "Not ready: %v", es: "No está listo: $1"},
+	{en: "The id in the body (%q) differs from the one in the path.", es: "El id del cuerpo ($1) no coincide con el de la ruta."},
+	{en: "dry_run must be true or false.", es: "dry_run debe ser true o false."},
+
+	// Signing in, sessions, tokens and users: internal/httpapi, internal/auth, internal/store.
+	{en: "Missing or invalid credentials.", es: "Credenciales ausentes o no válidas."},
+	{en: "The Authorization header must be \"Bearer <token>\".", es: "El encabezado Authorization debe ser \"Bearer <token>\"."},
+	{en: "Sign in or send \"Authorization: Bearer <token>\".", es: "Inicie sesión o envíe \"Authorization: Bearer <token>\"."},
+	{en: "Your role (%s) may not do this; it needs %s or above.", fn: func(g []string) string {
+		return "Su rol, " + gloss(rolesES, g[1]) + ", no permite esta acción; se necesita " + gloss(rolesES, g[2]) + " o un rol superior."
+	}},
+	{en: "Sign-in needs an email and a password.", es: "Para iniciar sesión se necesitan un correo y una contraseña."},
+	{en: `Send either {"token": "…"} or {"email": "…", "password": "…"}.`, es: `Envíe {"token": "…"} o bien {"email": "…", "password": "…"}.`},
+	{en: "The email or the password is wrong.", es: "El correo o la contraseña son incorrectos."},
+	{en: "Too many sign-in attempts. Wait a moment and try again.", es: "Demasiados intentos de inicio de sesión. Espere un momento e inténtelo de nuevo."},
+	{en: "This login link is unknown, already used or expired.", es: "Este enlace de acceso no es válido, ya se usó o expiró."},
+	{en: "This link is unknown, already used or expired. Ask an administrator for a new one.", es: "Este enlace no es válido, ya se usó o expiró. Pida uno nuevo a un administrador."},
+	{en: "The token has errors.", es: "El token tiene errores."},
+	{en: "The user has errors.", es: "Los datos del usuario tienen errores."},
+	{en: "The change has errors.", es: "El cambio tiene errores."},
+	{en: "The user %s is disabled; enable them first.", es: "El usuario $1 está desactivado; actívelo primero."},
+	{en: "Only users have a password; an API token has none.", es: "Solo los usuarios tienen contraseña; un token de API no tiene."},
+	{en: "The password was not changed.", es: "La contraseña no se cambió."},
+	{en: "The password does not meet the policy.", es: "La contraseña no cumple la política de contraseñas."},
+	{en: "A user with the email %s already exists.", es: "Ya existe un usuario con el correo $1."},
+	{en: "This would leave no admin: make another user admin first, or create an admin token.", es: "Así no quedaría ningún administrador: primero haga administrador a otro usuario o cree un token de administrador."},
+	{en: "No user has the id %q.", es: "No hay ningún usuario con el id $1."},
+	{en: "No live token has the id %q.", es: "No hay ningún token vigente con el id $1."},
+	{en: "No such token.", es: "El token no existe."},
+	{en: "No such session.", es: "La sesión no existe."},
+	{en: "No such login code.", es: "El código de acceso no existe."},
+	{en: "No such user.", es: "El usuario no existe."},
+	{en: "No such code.", es: "El código no existe."},
+	{en: "is required, at most %d characters", es: "es obligatorio, como máximo $1 caracteres"},
+	{en: "%q is not one of admin, manager, responder, reporter", es: "$1 no es ninguno de estos roles: " + userRolesES},
+	{en: "must be an email address such as ana@example.com", es: "debe ser una dirección de correo como ana@example.com"},
+	{en: "is not your current password", es: "no es su contraseña actual"},
+	{en: "must differ from the current password", es: "debe ser distinta de la contraseña actual"},
+	{en: "must be valid UTF-8 text", es: "debe ser texto UTF-8 válido"},
+	{en: "must have at least %d characters", es: "debe tener al menos $1 caracteres"},
+	{en: "must have at most %d characters", es: "debe tener como máximo $1 caracteres"},
+	{en: "must not be the email address", es: "no puede ser la dirección de correo"},
+
+	// Rate limits: internal/httpapi/ratelimit.go.
+	{en: "Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team.",
+		es: "Demasiadas declaraciones en poco tiempo. Espere un momento e inténtelo de nuevo; si la crisis es real, llame al equipo de continuidad."},
+
+	// Incidents: incident, internal/httpapi/incidents.go, internal/store.
+	{en: "Sign in to declare an incident.", es: "Inicie sesión para declarar una crisis."},
+	{en: "Sign in to acknowledge.", es: "Inicie sesión para acusar recibo."},
+	{en: "The declaration has errors.", es: "La declaración tiene errores."},
+	{en: "Idempotency-Key is too long (at most %d characters).", es: "El encabezado Idempotency-Key es demasiado largo (como máximo $1 caracteres)."},
+	{en: "This Idempotency-Key was already used for a different declaration.", es: "Esta Idempotency-Key ya se usó para una declaración distinta."},
+	{en: "Incident %s is %s; it can no longer be acknowledged.", fn: func(g []string) string {
+		state := g[2]
+		if es, ok := statusesES[state]; ok {
+			state = es + " (" + state + ")"
+		}
+		return "La crisis " + g[1] + " ya está " + state + "; ya no se puede acusar recibo."
+	}},
+	{en: "Incident %s does not exist.", es: "La crisis $1 no existe."},
+	{en: "This link is unknown or has expired.", es: "Este enlace no es válido o ya expiró."},
+	{en: "No such link.", es: "El enlace no existe."},
+	{en: "The time range is empty or reversed: from must be before to.", es: "El intervalo de tiempo está vacío o invertido: from debe ser anterior a to."},
+	{en: "The search text is too long (at most %d characters).", es: "El texto de búsqueda es demasiado largo (como máximo $1 caracteres)."},
+	{en: "No incident has the id or folio %q.", es: "No hay ninguna crisis con el id o folio $1."},
+	{en: "The paging cursor %q is not an incident id.", es: "El cursor de paginación $1 no es el id de una crisis."},
+	{en: "The list parameters have errors.", es: "Los parámetros de la lista tienen errores."},
+	{en: "The stream parameters have errors.", es: "Los parámetros del flujo de eventos tienen errores."},
+	{en: "The server is shutting down; try again.", es: "El servidor se está deteniendo; inténtelo de nuevo."},
+	{en: "No delivery has the id %q.", es: "No hay ningún envío con el id $1."},
+	{en: "is required", es: "es obligatorio"},
+	{en: "must be UTF-8 text", es: "debe ser texto UTF-8"},
+	{en: "is too long: %d characters, at most %d", es: "es demasiado largo: $1 caracteres, como máximo $2"},
+	{en: "must not contain control characters", es: "no debe contener caracteres de control"},
+	{en: "has %d items, at most %d", es: "tiene $1 elementos, como máximo $2"},
+	{en: "is required: critical, high, medium or low", es: "es obligatorio: " + levelsES},
+	{en: "%q is not one of critical, high, medium or low", es: "$1 no es ninguno de estos valores: " + levelsES},
+	{en: "%q is not a known team (%s)", es: "$1 no es un equipo conocido ($2)"},
+	{en: "unknown status %q", es: "estado desconocido: $1"},
+	{en: "unknown priority %q (P1-P5)", es: "prioridad desconocida: $1 (P1-P5)"},
+	{en: "must be true or false", es: "debe ser true o false"},
+	{en: "must be an RFC 3339 time such as 2026-11-22T08:00:00Z", es: "debe ser una fecha y hora RFC 3339, como 2026-11-22T08:00:00Z"},
+	{en: "must be a whole number from %d to %d", es: "debe ser un número entero de $1 a $2"},
+	{en: "unknown parameter (%s)", es: "parámetro desconocido (se admiten: $1)"},
+	{en: "must be an event id (a whole number, 0 or more)", es: "debe ser un id de evento (un número entero, 0 o mayor)"},
+
+	// The directory: contacts, internal/httpapi/people.go, teams.go.
+	{en: "The person has errors.", es: "Los datos de la persona tienen errores."},
+	{en: "The team has errors.", es: "El equipo tiene errores."},
+	{en: "The service has errors.", es: "El servicio tiene errores."},
+	{en: "The audience has errors.", es: "La lista de destinatarios tiene errores."},
+	{en: "No person has the id %q.", es: "No hay ninguna persona con el id $1."},
+	{en: "Nobody in the directory has the id %q.", es: "Nadie en el directorio tiene el id $1."},
+	{en: "Nobody in the directory has the id or email %q.", es: "Nadie en el directorio tiene el id o correo $1."},
+	{en: "Nobody has the phone %s.", es: "Nadie tiene el teléfono $1."},
+	{en: "The paging cursor %q is not a person id.", es: "El cursor de paginación $1 no es el id de una persona."},
+	{en: "Your account is not linked to a person in the directory; ask a continuity manager to add you with your email.",
+		es: "Su cuenta no está vinculada a ninguna persona del directorio; pida a un responsable de continuidad que le dé de alta con su correo."},
+	{en: "is too long", es: "es demasiado largo"},
+	{en: "%q is not an email address", es: "$1 no es una dirección de correo válida"},
+	{en: "%q must start with + and the country code (e.g. +52 55 1234 5678)", es: "$1 debe empezar por + y el código del país (p. ej., +52 55 1234 5678)"},
+	{en: "%q is not a valid phone number", es: "$1 no es un número de teléfono válido"},
+	{en: "%q is not es or en", es: "$1 no es es (español) ni en (inglés)"},
+	{en: "%q is not an IANA time zone such as America/Mexico_City", es: "$1 no es una zona horaria IANA como America/Mexico_City"},
+	{en: "a person cannot be their own manager", es: "nadie puede ser su propio superior"},
+	{en: "is too long (at most %d characters)", es: "es demasiado largo (como máximo $1 caracteres)"},
+	{en: "has %d teams, at most %d", es: "tiene $1 equipos, como máximo $2"},
+	{en: "names no team", es: "no indica ningún equipo"},
+	{en: "role %q is not lead, member or backup", es: "el rol $1 no es " + teamRolesES},
+	{en: "%q is not lead, member or backup", es: "$1 no es " + teamRolesES},
+	{en: "%q is listed twice", es: "$1 aparece dos veces"},
+	{en: "%s already belongs to %s", es: "$1 ya pertenece a $2"},
+	{en: "%q is not a team", es: "$1 no es un equipo"},
+	{en: "%q is not in the directory", es: "$1 no está en el directorio"},
+	{en: "nobody in the directory has the email %s", es: "nadie en el directorio tiene el correo $1"},
+	{en: "%s reports (directly or not) to this person: that would be a cycle", es: "$1 depende (directa o indirectamente) de esta persona: se formaría un ciclo"},
+	{en: "must be 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit", es: "debe tener de 1 a 64 caracteres entre minúsculas, dígitos, '-' o '_', y empezar por una letra o un dígito"},
+	{en: "must be 1-64 lower-case letters, digits, '-' or '_'", es: "debe tener de 1 a 64 caracteres entre minúsculas, dígitos, '-' o '_'"},
+	{en: "is not a team", es: "no es un equipo"},
+
+	// Importing the directory: contacts/import.go, contacts/importfile.go, people.go.
+	{en: "Send the directory as text/csv or application/yaml.", es: "Envíe el directorio como text/csv o application/yaml."},
+	{en: "The file is larger than 8 MiB; split it into several files.", es: "El archivo ocupa más de 8 MiB; " + splitFilesES + "."},
+	{en: "The file has %d errors; nothing was imported.", fn: func(g []string) string {
+		if g[1] == "1" {
+			return "El archivo tiene 1 error; no se importó nada."
+		}
+		return "El archivo tiene " + g[1] + " errores; no se importó nada."
+	}},
+	{en: "The file is empty; the first line must be the header %s.", es: "El archivo está vacío; la primera línea debe ser el encabezado $1."},
+	{en: "The header is not valid CSV: %v.", es: "El encabezado no es CSV válido: $1."},
+	{en: "The header names the column %q twice.", es: "La columna $1 aparece dos veces en el encabezado."},
+	{pattern: `(?s)^The header must be (.*?) \(optional: (.*?)\)\.(?: Missing: (.*?)\.)?(?: Unknown: (.*?)\.)?$`, fn: func(g []string) string {
+		s := "El encabezado debe ser " + g[1] + " (opcionales: " + g[2] + ")."
+		if g[3] != "" {
+			s += " Faltan: " + g[3] + "."
+		}
+		if g[4] != "" {
+			s += " Desconocidas: " + g[4] + "."
+		}
+		return s
+	}},
+	{en: "Line %d is not valid CSV: %v.", es: "La línea $1 no es CSV válido: $2."},
+	{en: "The file has more than %d people; split it into several files.", es: "El archivo tiene más de $1 personas; " + splitFilesES + "."},
+	{en: "The file is UTF-16; save it as \"CSV UTF-8\" and import it again.", es: "El archivo está en UTF-16; " + saveAsCSVES + "."},
+	{en: "The file is not UTF-8 (line %d has a byte that is not; it looks like Latin-1 or Windows-1252). Save it as \"CSV UTF-8\" and import it again.",
+		es: "El archivo no está en UTF-8 (la línea $1 tiene un byte que no lo es; parece Latin-1 o Windows-1252). Guárdelo como \"CSV UTF-8\" e impórtelo de nuevo."},
+	{en: "The YAML is not valid: %v.", es: "El YAML no es válido: $1."},
+	{en: "Line %d: %v.", es: "Línea $1: $2."},
+	{en: "%q must be lower-case letters, digits, '-' or '_'", es: "$1 solo puede tener minúsculas, dígitos, '-' o '_'"},
+	{en: "team %s needs name_es and name_en (at most 100 characters)", es: "el equipo $1 necesita name_es y name_en (como máximo 100 caracteres)"},
+	{en: "%s is also on line %d", es: "$1 también está en la línea $2"},
+	{en: "%s belongs to %s, not to the person with external id %q", es: "$1 pertenece a $2, no a la persona con external_id $3"},
+	{en: "%q cannot be a team name", es: "$1 no puede ser el nombre de un equipo"},
+	{en: "%q names the same team twice", es: "$1 nombra dos veces el mismo equipo"},
+	{en: "nobody in the file or the directory has the email %s", es: "nadie en el archivo ni en el directorio tiene el correo $1"},
+	{en: "the management chain loops back to %s", es: "la cadena de superiores forma un ciclo que vuelve a $1"},
+	{en: "service %s needs a name (at most 200 characters)", es: "el servicio $1 necesita un nombre (como máximo 200 caracteres)"},
+	{en: "service %s: %q is not a team", es: "servicio $1: $2 no es un equipo"},
+
+	// Phone verification: contacts/verify.go, internal/httpapi/verify.go, internal/store.
+	{en: "SMS is not configured on this server, so phones cannot be verified.", es: "Los SMS no están configurados en este servidor, así que no se pueden verificar teléfonos."},
+	{en: "The code could not be sent; try again in a moment.", es: "No se pudo enviar el código; inténtelo de nuevo en un momento."},
+	{en: "There is no phone to verify; add one first.", es: "No hay ningún teléfono que verificar; añada uno primero."},
+	{en: "There is no code pending; ask for a new one.", es: "No hay ningún código pendiente; solicite uno nuevo."},
+	{en: "No code is pending.", es: "No hay ningún código pendiente."},
+	{en: "The code has expired; ask for a new one.", es: "El código expiró; solicite uno nuevo."},
+	{en: "Too many wrong codes; ask for a new one.", es: "Demasiados códigos incorrectos; solicite uno nuevo."},
+	{en: "The code is wrong.", es: "El código es incorrecto."},
+	{en: "is not the code we sent", es: "no es el código que le enviamos"},
+	{en: "The phone changed since the code was sent; ask for a new one.", es: "El teléfono cambió después de enviar el código; solicite uno nuevo."},
+
+	// Web push: internal/httpapi/push.go, broadcast/webpush/subscription.go.
+	{en: "Web push notifications are not configured on this server.", es: "Las notificaciones web push no están configuradas en este servidor."},
+	{en: "The unsubscription has errors.", es: "La solicitud de baja tiene errores."},
+	{en: "is required: the endpoint of the browser's PushSubscription", es: "es obligatorio: el endpoint de la PushSubscription del navegador"},
+	{en: "You have no subscribed browser with the id %q.", es: "No tiene ningún navegador suscrito con el id $1."},
+	{en: "No browser of yours is subscribed to notifications yet; allow notifications in this browser first.",
+		es: "Todavía no tiene ningún navegador suscrito a las notificaciones; primero permita las notificaciones en este navegador."},
+	{en: "The push subscription has errors.", es: "La suscripción a las notificaciones tiene errores."},
+	{en: "is larger than 8 KiB; a browser's PushSubscription is far smaller", es: "ocupa más de 8 KiB; la PushSubscription de un navegador es mucho más pequeña"},
+	{en: "must be the JSON of a PushSubscription: {endpoint, expirationTime, keys: {p256dh, auth}}", es: "debe ser el JSON de una PushSubscription: {endpoint, expirationTime, keys: {p256dh, auth}}"},
+	{en: "must be null or a time in milliseconds", es: "debe ser null o un instante en milisegundos"},
+	{en: "is required: {p256dh, auth}", es: "es obligatorio: {p256dh, auth}"},
+	{en: "must be a base64url uncompressed P-256 public key (65 bytes)", es: "debe ser una clave pública P-256 sin comprimir, en base64url (65 bytes)"},
+	{en: "is not a point on the P-256 curve", es: "no es un punto de la curva P-256"},
+	{en: "must be a base64url secret of 16 bytes", es: "debe ser un secreto de 16 bytes en base64url"},
+	{en: "is longer than 2048 characters", es: "tiene más de 2048 caracteres"},
+	{en: "must be an absolute URL of a push service", es: "debe ser la URL absoluta de un servicio push"},
+	{en: "must not carry credentials or a fragment", es: "no debe llevar credenciales ni fragmento"},
+	{en: "must use https", es: "debe usar https"},
+
+	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
+	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
+	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
+	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+})
