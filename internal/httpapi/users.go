@@ -181,9 +181,10 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) error {
 		if status == 0 || status >= 500 {
 			return err
 		}
-		msg := optimum.ErrorMessage(err)
+		lang := requestLang(r)
+		msg := translate(lang, optimum.ErrorMessage(err))
 		for _, f := range optimum.ErrorFields(err) {
-			msg += " " + f.Field + " " + f.Message + "."
+			msg += " " + f.Field + " " + translate(lang, f.Message) + "."
 		}
 		return renderSetPassword(w, status, setPasswordView{Code: code, Error: msg})
 	}
