@@ -13,23 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
 
-const BASE = (process.env.OPTIMUM_URL || '').replace(/\/+$/, '');
-const TOKEN = process.env.OPTIMUM_TOKEN || '';
-const ARTIFACTS = process.env.ARTIFACTS || path.join(os.tmpdir(), 'optimum-browser-artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..', '..');
 
-const skip = !BASE || !TOKEN ? 'set OPTIMUM_URL and OPTIMUM_TOKEN to run the browser test' : false;
 
-// Only a server on this machine is a target.
-if (BASE) {
-  const host = new URL(BASE).hostname;
-  if (!/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(host)) {
-    throw new Error(`OPTIMUM_URL must be a loopback address, got ${host}`);
-  }
-}
 
 // apiGet reads the API the way another client would: bearer token, no browser.
 async function apiGet(p) {

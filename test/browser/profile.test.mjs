@@ -22,21 +22,10 @@ import { generateKeyPairSync, randomBytes, randomInt, randomUUID } from 'node:cr
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
 
-const BASE = (process.env.OPTIMUM_URL || '').replace(/\/+$/, '');
-const TOKEN = process.env.OPTIMUM_TOKEN || '';
-const ARTIFACTS = process.env.ARTIFACTS || path.join(os.tmpdir(), 'optimum-browser-artifacts');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-const skip = !BASE || !TOKEN ? 'set OPTIMUM_URL and OPTIMUM_TOKEN to run the browser test' : false;
 
-// Only a server on this machine is a target.
-if (BASE) {
-  const host = new URL(BASE).hostname;
-  if (!/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(host)) {
-    throw new Error(`OPTIMUM_URL must be a loopback address, got ${host}`);
-  }
-}
 
 // apiCall calls the API the way another client would: bearer token, no browser.
 async function apiCall(method, p, { json, csv, want = 200 } = {}) {
