@@ -140,7 +140,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		for _, del := range batch {
 			slots <- struct{}{}
 			wg.Go(func() {
-				defer func() { <-slots }()
+				// A freed slot means more due work can be claimed now, not at the next poll.
+				defer func() { <-slots; d.Wake() }()
 				d.send(ctx, del)
 			})
 		}

@@ -85,7 +85,13 @@ var _ broadcast.Sender = (*Sender)(nil)
 // New returns a Sender signing with keys (see LoadKeys).
 func New(keys Keys, opt Options) *Sender {
 	if opt.HTTPClient == nil {
+		// Keep connections to each push service open: the default transport keeps only two
+		// idle per host, so a burst of alerts would open one connection (a TLS handshake
+		// against a real push service) for most pushes.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64
 		opt.HTTPClient = &http.Client{
+			Transport:     tr,
 			Timeout:       DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
