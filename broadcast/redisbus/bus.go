@@ -109,7 +109,15 @@ func Open(ctx context.Context, rawURL string, timeout time.Duration, opt Options
 	if uo.ClientName == "" {
 		uo.ClientName = "optimum"
 	}
-	return New(ctx, redis.NewUniversalClient(uo), Mode(uo), timeout, opt)
+	if opt.Logger != nil {
+		// go-redis logs every failed dial on its own; the bus logs state changes once.
+		redis.SetLogger(debugLog{opt.Logger})
+	}
+	b, err := New(ctx, redis.NewUniversalClient(uo), Mode(uo), timeout, opt)
+	if err != nil {
+		return nil, fmt.Errorf("%w (addresses %s)", err, strings.Join(uo.Addrs, ", "))
+	}
+	return b, nil
 }
 
 // New wraps a client. It pings Redis within timeout and closes the client on failure.
@@ -338,4 +346,11 @@ func parsePayload(p string) (string, int64, bool) {
 	}
 	id, err := strconv.ParseInt(num, 10, 64)
 	return node, id, err == nil
+}
+
+// debugLog sends go-redis's own log lines to slog at debug level.
+type debugLog struct{ l *slog.Logger }
+
+func (d debugLog) Printf(ctx context.Context, format string, v ...any) {
+	d.l.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -57,7 +57,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 
-	bus := broadcast.NewLocalBus()
+	fan, err := openFanout(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer fan.close()
+	bus := fan.bus
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
 	directory := contacts.NewDirectory(db.Contacts(), nil)
@@ -73,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	srv.ReadyChecks = fan.readyChecks()
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
@@ -114,6 +120,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { fan.run(runCtx) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
 		tc, err := twilio.New(twilio.Config{
@@ -130,6 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,
+		Lease: time.Duration(cfg.Delivery.Lease),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
@@ -181,7 +189,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	log.Info("listening on "+base, "database", storeName(cfg), "fanout", "in-process", "data", cfg.Server.DataDir)
+	log.Info("listening on "+base, "database", storeName(cfg), "fanout", fan.name(), "data", cfg.Server.DataDir)
 	if loginCode != "" {
 		public := cfg.Server.PublicURL
 		if public == "" {

@@ -7,7 +7,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -52,4 +54,65 @@ func Prefix(tb testing.TB) string {
 		name = name[:40]
 	}
 	return "t:" + name + ":" + hex.EncodeToString(b) + ":"
+}
+
+// PrivateRedis is a redis-server of the test's own, on a free loopback port, that the
+// test may stop and start again (the machine's shared Redis must never be stopped).
+type PrivateRedis struct {
+	URL  string
+	tb   testing.TB
+	port string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// StartPrivateRedis starts a redis-server on a free loopback port; it is stopped when the
+// test ends. The test fails if CI is set and redis-server is missing, else it is skipped.
+func StartPrivateRedis(tb testing.TB) *PrivateRedis {
+	tb.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			tb.Fatal("redis-server is not installed and CI is set")
+		}
+		tb.Skip("redis-server is not installed")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	r := &PrivateRedis{URL: "redis://127.0.0.1:" + port + "/0", tb: tb, port: port, dir: tb.TempDir()}
+	r.Start()
+	tb.Cleanup(r.Stop)
+	return r
+}
+
+// Start starts the server (again) on its port and waits until it answers.
+func (r *PrivateRedis) Start() {
+	r.tb.Helper()
+	r.cmd = exec.Command("redis-server", "--port", r.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", r.dir)
+	if err := r.cmd.Start(); err != nil {
+		r.tb.Fatalf("start redis-server: %v", err)
+	}
+	opt, _ := redis.ParseURL(r.URL)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			r.tb.Fatalf("private redis-server on port %s never answered", r.port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop kills the server (as a crash would) and waits for it to exit.
+func (r *PrivateRedis) Stop() {
+	if r.cmd == nil || r.cmd.Process == nil {
+		return
+	}
+	r.cmd.Process.Kill()
+	r.cmd.Wait()
+	r.cmd = nil
 }
