@@ -16,10 +16,19 @@ import (
 func (db *DB) consume(ctx context.Context, consumer string, limit int, fn func(tx *eventTx, e optimum.Event) error) (int, error) {
 	n := 0
 	err := db.eventsTx(ctx, func(tx *eventTx) error {
+		// Several nodes run the same consumers on one database: the cursor row is locked
+		// for the whole transaction, so a second node waits and then reads the advanced
+		// cursor instead of processing the same events again. An UPDATE takes the row lock
+		// in PostgreSQL (and re-reads the row once the other transaction commits) and is
+		// the same SQL in SQLite, whose writers are serialized anyway.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_cursors (consumer, cursor, updated_at) VALUES ($1, 0, $2)
+			ON CONFLICT (consumer) DO NOTHING`, consumer, millis(nowUTC())); err != nil {
+			return err
+		}
 		var cursor int64
-		err := tx.QueryRowContext(ctx, "SELECT cursor FROM consumer_cursors WHERE consumer = $1", consumer).Scan(&cursor)
+		err := tx.QueryRowContext(ctx, "UPDATE consumer_cursors SET cursor = cursor WHERE consumer = $1 RETURNING cursor", consumer).Scan(&cursor)
 		if errors.Is(err, sql.ErrNoRows) {
-			cursor = 0
+			return fmt.Errorf("%s: cursor row missing", consumer)
 		} else if err != nil {
 			return err
 		}

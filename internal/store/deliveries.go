@@ -81,8 +81,23 @@ func (q *Deliveries) Claim(ctx context.Context, owner string, now time.Time, lea
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		for i := range out {
-			d := &out[i]
+		claimed := out[:0]
+		for _, d := range out {
+			// Claim only if the row is still as read: with several nodes on PostgreSQL,
+			// another node may have claimed it since (its UPDATE holds the row lock; ours
+			// waits, then finds attempts changed and claims nothing). Portable, and a
+			// no-op on SQLite, whose writers are serialized.
+			res, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, attempts = $3, lease_owner = $4, lease_until = $5, updated_at = $6
+				WHERE id = $1 AND status = $7 AND attempts = $8`, d.DeliveryID, broadcast.StatusSending, d.Attempts+1, owner, millis(now.Add(lease)), millis(now),
+				d.Status, d.Attempts)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				continue
+			}
 			if d.Status == broadcast.StatusSending {
 				d.Resent = true
 				if _, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = 'resent', ended_at = $3,
@@ -92,16 +107,14 @@ func (q *Deliveries) Claim(ctx context.Context, owner string, now time.Time, lea
 				}
 			}
 			d.Attempts++
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = $2, attempts = $3, lease_owner = $4, lease_until = $5, updated_at = $6
-				WHERE id = $1`, d.DeliveryID, broadcast.StatusSending, d.Attempts, owner, millis(now.Add(lease)), millis(now)); err != nil {
-				return err
-			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome) VALUES ($1, $2, $3, 'sending')`,
 				d.DeliveryID, d.Attempts, millis(now)); err != nil {
 				return err
 			}
 			d.Status = broadcast.StatusSending
+			claimed = append(claimed, d)
 		}
+		out = claimed
 		return nil
 	})
 	if err != nil {
