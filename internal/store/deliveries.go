@@ -65,7 +65,7 @@ func (q *Deliveries) Claim(ctx context.Context, owner string, now time.Time, lea
 	err := q.db.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
 			WHERE (status = $1 AND due_at <= $3) OR (status = $2 AND lease_until < $3)
-			ORDER BY due_at, id LIMIT $4`, broadcast.StatusQueued, broadcast.StatusSending, millis(now), limit)
+			ORDER BY due_at, id LIMIT $4`+q.db.d.skipLocked, broadcast.StatusQueued, broadcast.StatusSending, millis(now), limit)
 		if err != nil {
 			return err
 		}
