@@ -33,6 +33,37 @@ func EachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
 
+// EachShared runs fn as two subtests, "sqlite" and "postgres", each on a fresh database
+// that open opens once more on every call, as separate nodes (processes) would: each
+// *store.DB has its own connections. Every one is closed at cleanup.
+func EachShared(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "optimum.db")
+		fn(t, func() *store.DB {
+			t.Helper()
+			db, err := store.OpenSQLite(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := PostgresURL(t)
+		fn(t, func() *store.DB {
+			t.Helper()
+			db, err := store.OpenPostgres(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+}
+
 // SQLite opens a fresh SQLite database in a temporary folder, closed at cleanup.
 func SQLite(tb testing.TB) *store.DB {
 	tb.Helper()
