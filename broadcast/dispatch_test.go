@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // script is a Sender whose answers the test decides, per delivery and attempt.
@@ -54,13 +54,8 @@ type clock struct {
 func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func setup(t *testing.T) (*store.DB, *store.Deliveries, *clock) {
+func setup(t *testing.T, db *store.DB) (*store.DB, *store.Deliveries, *clock) {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	return db, db.Deliveries(), &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 }
 
@@ -116,8 +111,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestEveryDeliveryIsSentOnce(t *testing.T) {
-	_, q, c := setup(t)
+func TestEveryDeliveryIsSentOnce(t *testing.T) { storetest.EachDB(t, testEveryDeliveryIsSentOnce) }
+
+func testEveryDeliveryIsSentOnce(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	s := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond, Concurrency: 4})
 	ids := queue(t, q, c, 50)
@@ -134,7 +131,11 @@ func TestEveryDeliveryIsSentOnce(t *testing.T) {
 // 429 and 5xx are retried with backoff until they succeed; the reason of each retry is
 // recorded, so nothing reaches the provider twice without one.
 func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
-	_, q, c := setup(t)
+	storetest.EachDB(t, testRetryableFailuresAreRetriedWithAReason)
+}
+
+func testRetryableFailuresAreRetriedWithAReason(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	s := &script{sent: map[string]int{}}
 	s.answer = func(m broadcast.Message) (bool, error) {
 		if m.Attempt < 3 {
@@ -158,7 +159,11 @@ func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
 }
 
 func TestPermanentFailuresAreNotRetried(t *testing.T) {
-	_, q, c := setup(t)
+	storetest.EachDB(t, testPermanentFailuresAreNotRetried)
+}
+
+func testPermanentFailuresAreNotRetried(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) {
 		return false, errors.New("twilio 21211: invalid To number")
 	}}
@@ -173,8 +178,10 @@ func TestPermanentFailuresAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestRetriesStopAtTheDeadline(t *testing.T) {
-	_, q, c := setup(t)
+func TestRetriesStopAtTheDeadline(t *testing.T) { storetest.EachDB(t, testRetriesStopAtTheDeadline) }
+
+func testRetriesStopAtTheDeadline(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) { return true, errors.New("503") }}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, MinBackoff: time.Minute, MaxBackoff: 30 * time.Minute})
 	ids := queue(t, q, c, 1)
@@ -192,7 +199,11 @@ func TestRetriesStopAtTheDeadline(t *testing.T) {
 // A dispatcher that dies mid-send leaves its deliveries leased; once the lease expires
 // another sends them again, marked as a resend with the reason recorded.
 func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
-	_, q, c := setup(t)
+	storetest.EachDB(t, testADeadDispatchersDeliveriesAreResent)
+}
+
+func testADeadDispatchersDeliveriesAreResent(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	dead := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Lease: time.Minute, Owner: "node-a"})
 	ids := queue(t, q, c, 3)
@@ -244,8 +255,10 @@ func queueOn(t *testing.T, q *store.Deliveries, c *clock, channel string, n int)
 
 // SMS stuck at the provider (or waiting for their rate limit) take every SMS slot; the
 // pushes queued behind them must still go out at once, not after the SMS.
-func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
-	_, q, c := setup(t)
+func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) { storetest.EachDB(t, testAStuckChannelDoesNotHoldBackTheOthers) }
+
+func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	push := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck, broadcast.ChannelWebPush: push},
@@ -275,8 +288,10 @@ func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
 
 // A delivery on a channel nobody configured fails at once with the reason, instead of
 // waiting in the queue forever.
-func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
-	_, q, c := setup(t)
+func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) { storetest.EachDB(t, testAChannelWithoutSenderFailsWithTheReason) }
+
+func testAChannelWithoutSenderFailsWithTheReason(t *testing.T, db *store.DB) {
+	_, q, c := setup(t, db)
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: &script{sent: map[string]int{}}},
 		broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})
 	ids := queueOn(t, q, c, broadcast.ChannelVoice, 3)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,19 +11,15 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var manager = optimum.WithActor(context.Background(), optimum.Actor{ID: "usr_m", Name: "Manager", Role: optimum.RoleManager})
 
-func newDirectory(t testing.TB) (*contacts.Directory, *store.DB) {
+func newDirectory(t testing.TB, db *store.DB) (*contacts.Directory, *store.DB) {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	d := contacts.NewDirectory(db.Contacts(), nil)
-	err = d.EnsureTeams(context.Background(), []contacts.TeamInput{
+	err := d.EnsureTeams(context.Background(), []contacts.TeamInput{
 		{ID: "directors", NameES: "Dirección", NameEN: "Directors"},
 		{ID: "continuity", NameES: "Continuidad del negocio", NameEN: "Business continuity"},
 		{ID: "technology", NameES: "Tecnología", NameEN: "Technology"},
@@ -55,7 +50,11 @@ func events(t testing.TB, db *store.DB) []optimum.Event {
 }
 
 func TestImportExampleFilesAndReimportChangesNothing(t *testing.T) {
-	d, db := newDirectory(t)
+	storetest.EachDB(t, testImportExampleFilesAndReimportChangesNothing)
+}
+
+func testImportExampleFilesAndReimportChangesNothing(t *testing.T, db *store.DB) {
+	d, db := newDirectory(t, db)
 	data, err := os.ReadFile("../configs/contacts.example.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -100,8 +99,10 @@ func TestImportExampleFilesAndReimportChangesNothing(t *testing.T) {
 }
 
 // One bad row and nothing is imported; the report names every problem by line and field.
-func TestImportIsAllOrNothing(t *testing.T) {
-	d, db := newDirectory(t)
+func TestImportIsAllOrNothing(t *testing.T) { storetest.EachDB(t, testImportIsAllOrNothing) }
+
+func testImportIsAllOrNothing(t *testing.T, db *store.DB) {
+	d, db := newDirectory(t, db)
 	before := len(events(t, db))
 	csv := "name,email,phone,language,teams,manager_email\n" +
 		"Ana,ana@example.com,+525512345678,es,technology,\n" + // line 2: fine
@@ -129,8 +130,10 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestImportMatchesByExternalID(t *testing.T) {
-	d, _ := newDirectory(t)
+func TestImportMatchesByExternalID(t *testing.T) { storetest.EachDB(t, testImportMatchesByExternalID) }
+
+func testImportMatchesByExternalID(t *testing.T, db *store.DB) {
+	d, _ := newDirectory(t, db)
 	h := "name,email,phone,language,teams,manager_email,external_id\n"
 	if _, err := importCSV(t, d, h+"Ana,ana@old.example.com,,es,technology,,E1\n"); err != nil {
 		t.Fatal(err)
@@ -146,7 +149,11 @@ func TestImportMatchesByExternalID(t *testing.T) {
 }
 
 func TestPersonEditsAreValidatedAndLogged(t *testing.T) {
-	d, db := newDirectory(t)
+	storetest.EachDB(t, testPersonEditsAreValidatedAndLogged)
+}
+
+func testPersonEditsAreValidatedAndLogged(t *testing.T, db *store.DB) {
+	d, db := newDirectory(t, db)
 	boss, err := d.CreatePerson(manager, contacts.PersonInput{Name: "Boss", Email: "boss@example.com", Language: "es", Teams: []contacts.Membership{{Team: "Dirección", Role: "lead"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -188,8 +195,10 @@ func TestPersonEditsAreValidatedAndLogged(t *testing.T) {
 	}
 }
 
-func TestResolveAudience(t *testing.T) {
-	d, _ := newDirectory(t)
+func TestResolveAudience(t *testing.T) { storetest.EachDB(t, testResolveAudience) }
+
+func testResolveAudience(t *testing.T, db *store.DB) {
+	d, _ := newDirectory(t, db)
 	_, err := importCSV(t, d, "name,email,phone,language,teams,manager_email,active\n"+
 		"Ana,ana@example.com,+525512345678,es,technology:lead;directors,,\n"+
 		"Bob,bob@example.com,,en,technology,,\n"+
@@ -230,8 +239,10 @@ func TestResolveAudience(t *testing.T) {
 	}
 }
 
-func TestReadiness(t *testing.T) {
-	d, _ := newDirectory(t)
+func TestReadiness(t *testing.T) { storetest.EachDB(t, testReadiness) }
+
+func testReadiness(t *testing.T, db *store.DB) {
+	d, _ := newDirectory(t, db)
 	importCSV(t, d, "name,email,phone,language,teams,manager_email\n"+
 		"Ana,ana@example.com,+525512345678,es,technology,\n"+
 		"Bob,bob@example.com,,en,technology,\n")
@@ -265,7 +276,7 @@ func BenchmarkImport10k(b *testing.B) {
 	csv := sb.String()
 	for b.Loop() {
 		b.StopTimer()
-		d, _ := newDirectory(b)
+		d, _ := newDirectory(b, storetest.SQLite(b))
 		b.StartTimer()
 		rep, err := importCSV(b, d, csv)
 		if err != nil || rep.Created != 10000 {

@@ -2,7 +2,6 @@ package escalation_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var admin = optimum.WithActor(context.Background(), optimum.Actor{ID: "tok_admin", Name: "Admin", Role: optimum.RoleAdmin})
@@ -24,14 +24,9 @@ type world struct {
 	notifier  *escalation.Notifier
 }
 
-func newWorld(t *testing.T, channels ...string) *world {
+func newWorld(t *testing.T, db *store.DB, channels ...string) *world {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
@@ -76,7 +71,11 @@ func (w *world) claimAll(t *testing.T) []broadcast.Delivery {
 }
 
 func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
-	w := newWorld(t, broadcast.ChannelWebPush, broadcast.ChannelSMS)
+	storetest.EachDB(t, testDeclaredIncidentQueuesOneSMSPerReachablePerson)
+}
+
+func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T, db *store.DB) {
+	w := newWorld(t, db, broadcast.ChannelWebPush, broadcast.ChannelSMS)
 	inc := w.declare(t, "Corte de energía en el CPD", false)
 	if n, err := w.notifier.Step(context.Background()); err != nil || n == 0 {
 		t.Fatalf("step = %d, %v", n, err)
@@ -111,7 +110,11 @@ func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 }
 
 func TestDrillMessagesSayDrillFirst(t *testing.T) {
-	w := newWorld(t, broadcast.ChannelSMS)
+	storetest.EachDB(t, testDrillMessagesSayDrillFirst)
+}
+
+func testDrillMessagesSayDrillFirst(t *testing.T, db *store.DB) {
+	w := newWorld(t, db, broadcast.ChannelSMS)
 	w.declare(t, "Sismo", true)
 	w.notifier.Step(context.Background())
 	for _, d := range w.claimAll(t) {
@@ -123,7 +126,11 @@ func TestDrillMessagesSayDrillFirst(t *testing.T) {
 
 // The link in each message acknowledges as that person, once, from any number of taps.
 func TestAckLinkAcknowledgesAsItsPerson(t *testing.T) {
-	w := newWorld(t, broadcast.ChannelSMS)
+	storetest.EachDB(t, testAckLinkAcknowledgesAsItsPerson)
+}
+
+func testAckLinkAcknowledgesAsItsPerson(t *testing.T, db *store.DB) {
+	w := newWorld(t, db, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
 	w.notifier.Step(context.Background())
 	var link string

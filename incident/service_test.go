@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var (
@@ -28,13 +28,8 @@ type fixture struct {
 	notified []int64
 }
 
-func newFixture(t testing.TB, now func() time.Time) *fixture {
+func newFixture(t testing.TB, db *store.DB, now func() time.Time) *fixture {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	f := &fixture{db: db}
 	db.SetNotifier(func(id int64) {
 		f.mu.Lock()
@@ -61,8 +56,12 @@ func (f *fixture) events(t testing.TB) []optimum.Event {
 }
 
 func TestDeclareRegistersAndLogsTheIncident(t *testing.T) {
+	storetest.EachDB(t, testDeclareRegistersAndLogsTheIncident)
+}
+
+func testDeclareRegistersAndLogsTheIncident(t *testing.T, db *store.DB) {
 	now := time.Date(2026, 11, 22, 15, 4, 5, 0, time.UTC)
-	f := newFixture(t, func() time.Time { return now })
+	f := newFixture(t, db, func() time.Time { return now })
 	inc, created, err := f.svc.Declare(as(alice), power(), "")
 	if err != nil || !created {
 		t.Fatalf("Declare = %v, %v", created, err)
@@ -90,7 +89,11 @@ func TestDeclareRegistersAndLogsTheIncident(t *testing.T) {
 }
 
 func TestInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
-	f := newFixture(t, nil)
+	storetest.EachDB(t, testInvalidDeclarationStoresAndLogsNothing)
+}
+
+func testInvalidDeclarationStoresAndLogsNothing(t *testing.T, db *store.DB) {
+	f := newFixture(t, db, nil)
 	d := power()
 	d.Impact = "apocalyptic"
 	if _, _, err := f.svc.Declare(as(alice), d, "k1"); optimum.ErrorCode(err) != optimum.EINVALID {
@@ -106,7 +109,11 @@ func TestInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
 }
 
 func TestDeclareWithoutActorIsUnauthorized(t *testing.T) {
-	f := newFixture(t, nil)
+	storetest.EachDB(t, testDeclareWithoutActorIsUnauthorized)
+}
+
+func testDeclareWithoutActorIsUnauthorized(t *testing.T, db *store.DB) {
+	f := newFixture(t, db, nil)
 	if _, _, err := f.svc.Declare(context.Background(), power(), ""); optimum.ErrorCode(err) != optimum.EUNAUTHORIZED {
 		t.Fatalf("err = %v", err)
 	}
@@ -114,7 +121,11 @@ func TestDeclareWithoutActorIsUnauthorized(t *testing.T) {
 
 // Folios are unique and without gaps, also when many people declare at once.
 func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
-	f := newFixture(t, nil)
+	storetest.EachDB(t, testConcurrentDeclaresGetGaplessFolios)
+}
+
+func testConcurrentDeclaresGetGaplessFolios(t *testing.T, db *store.DB) {
+	f := newFixture(t, db, nil)
 	const n = 40
 	folios := make([]string, n)
 	var wg sync.WaitGroup
@@ -147,7 +158,11 @@ func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
 
 // A declaration whose transaction fails gives its folio number back.
 func TestRolledBackDeclarationLeavesNoGap(t *testing.T) {
-	f := newFixture(t, nil)
+	storetest.EachDB(t, testRolledBackDeclarationLeavesNoGap)
+}
+
+func testRolledBackDeclarationLeavesNoGap(t *testing.T, db *store.DB) {
+	f := newFixture(t, db, nil)
 	boom := errors.New("boom")
 	err := f.db.Incidents().Tx(context.Background(), func(tx incident.Tx) error {
 		if _, err := tx.NextFolio(context.Background(), 2026); err != nil {
@@ -168,8 +183,10 @@ func TestRolledBackDeclarationLeavesNoGap(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKey(t *testing.T) {
-	f := newFixture(t, nil)
+func TestIdempotencyKey(t *testing.T) { storetest.EachDB(t, testIdempotencyKey) }
+
+func testIdempotencyKey(t *testing.T, db *store.DB) {
+	f := newFixture(t, db, nil)
 	first, created, err := f.svc.Declare(as(alice), power(), "key-1")
 	if err != nil || !created {
 		t.Fatal(created, err)
@@ -192,9 +209,11 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 // Keys are kept for the retention period, then forgotten.
-func TestIdempotencyKeyExpires(t *testing.T) {
+func TestIdempotencyKeyExpires(t *testing.T) { storetest.EachDB(t, testIdempotencyKeyExpires) }
+
+func testIdempotencyKeyExpires(t *testing.T, db *store.DB) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f := newFixture(t, func() time.Time { return now })
+	f := newFixture(t, db, func() time.Time { return now })
 	first, _, _ := f.svc.Declare(as(alice), power(), "key-1")
 	now = now.Add(24 * time.Hour)
 	if again, created, _ := f.svc.Declare(as(alice), power(), "key-1"); created || again.ID != first.ID {
@@ -207,8 +226,12 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 }
 
 func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
+	storetest.EachDB(t, testAcknowledgeIsIdempotentPerPerson)
+}
+
+func testAcknowledgeIsIdempotentPerPerson(t *testing.T, db *store.DB) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f := newFixture(t, func() time.Time { now = now.Add(time.Second); return now })
+	f := newFixture(t, db, func() time.Time { now = now.Add(time.Second); return now })
 	inc, _, _ := f.svc.Declare(as(alice), power(), "")
 	got, err := f.svc.Acknowledge(as(bob), inc.Folio, "web")
 	if err != nil || got.Status != incident.StatusAcknowledged || got.AcknowledgedAt == nil {
@@ -238,9 +261,11 @@ func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
 	}
 }
 
-func TestListFilters(t *testing.T) {
+func TestListFilters(t *testing.T) { storetest.EachDB(t, testListFilters) }
+
+func testListFilters(t *testing.T, db *store.DB) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	f := newFixture(t, func() time.Time { now = now.Add(time.Minute); return now })
+	f := newFixture(t, db, func() time.Time { now = now.Add(time.Minute); return now })
 	mk := func(title string, impact incident.Level, drill bool) incident.Incident {
 		d := power()
 		d.Title, d.Impact, d.Urgency, d.Drill = title, impact, incident.Low, drill

@@ -235,8 +235,8 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	if cfg.Database.URL != "" {
-		return nil, errors.New("database.url: PostgreSQL is not supported yet by this build; leave OPTIMUM_DATABASE_URL empty for SQLite")
+	if cfg.Database.URL != "" { // Validate accepted it: postgres:// or postgresql://
+		return store.OpenPostgres(ctx, cfg.Database.URL)
 	}
 	return store.OpenSQLite(ctx, cfg.SQLitePath())
 }

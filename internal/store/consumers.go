@@ -13,25 +13,25 @@ import (
 // one write transaction that also advances the cursor: an event's effects and the
 // consumer's progress commit together, so after a crash the consumer continues exactly
 // where it was, processing each event once.
+//
+// The cursor row is the consumer's lease: it is locked for the transaction, and on
+// PostgreSQL a node that finds it locked by another node returns 0 at once (that node is
+// processing the same events, and whatever it leaves is taken on the next wake-up).
 func (db *DB) consume(ctx context.Context, consumer string, limit int, fn func(tx *eventTx, e optimum.Event) error) (int, error) {
 	n := 0
-	err := db.eventsTx(ctx, func(tx *eventTx) error {
-		// Several nodes run the same consumers on one database: the cursor row is locked
-		// for the whole transaction, so a second node waits and then reads the advanced
-		// cursor instead of processing the same events again. An UPDATE takes the row lock
-		// in PostgreSQL (and re-reads the row once the other transaction commits) and is
-		// the same SQL in SQLite, whose writers are serialized anyway.
+	var cursor int64
+	claim := func(tx *sql.Tx) (bool, error) {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_cursors (consumer, cursor, updated_at) VALUES ($1, 0, $2)
 			ON CONFLICT (consumer) DO NOTHING`, consumer, millis(nowUTC())); err != nil {
-			return err
+			return false, err
 		}
-		var cursor int64
-		err := tx.QueryRowContext(ctx, "UPDATE consumer_cursors SET cursor = cursor WHERE consumer = $1 RETURNING cursor", consumer).Scan(&cursor)
+		err := tx.QueryRowContext(ctx, "SELECT cursor FROM consumer_cursors WHERE consumer = $1"+db.d.skipLocked, consumer).Scan(&cursor)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("%s: cursor row missing", consumer)
-		} else if err != nil {
-			return err
+			return false, nil // another node holds it
 		}
+		return err == nil, err
+	}
+	err := db.claimEventsTx(ctx, claim, func(tx *eventTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, type, at, incident_id, actor, incident, data
 			FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
 		if err != nil {

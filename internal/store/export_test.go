@@ -1,0 +1,18 @@
+package store
+
+import (
+	"context"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// AppendEvent appends one event in its own transaction, for the tests of the log.
+func AppendEvent(ctx context.Context, db *DB, e optimum.Event) (int64, error) {
+	var id int64
+	err := db.eventsTx(ctx, func(tx *eventTx) error {
+		var err error
+		id, err = tx.appendEvent(ctx, e)
+		return err
+	})
+	return id, err
+}

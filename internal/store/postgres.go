@@ -1,0 +1,100 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/optimum-bcp/optimum"
+)
+
+// IsPostgresURL reports whether a database URL names PostgreSQL.
+func IsPostgresURL(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
+}
+
+// OpenPostgres connects to the PostgreSQL database at url (postgres://user@host:port/db?…)
+// and applies the embedded migrations. Several nodes may open the same database at once.
+// Errors are one line that names the server, without the driver's stack of text.
+func OpenPostgres(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included: say only what is wrong.
+		return nil, errors.New("database: the PostgreSQL URL is not valid (expected postgres://user:password@host:5432/database)")
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 5 * time.Second
+	}
+	pool := sql.OpenDB(unavailableConnector{stdlib.GetConnector(*cfg)})
+	pool.SetMaxOpenConns(16)
+	pool.SetMaxIdleConns(8)
+	pool.SetConnMaxLifetime(30 * time.Minute)
+	pool.SetConnMaxIdleTime(5 * time.Minute)
+
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.PingContext(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: cannot connect to PostgreSQL at %s: %s", where, connectReason(err))
+	}
+	db := &DB{write: pool, read: pool, d: postgresDialect}
+	if err := db.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database: PostgreSQL at %s: %w", where, err)
+	}
+	return db, nil
+}
+
+// connectReason is the root cause of a failed connection, in a few words.
+func connectReason(err error) string {
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.As(err, &pgErr):
+		return pgErr.Message // e.g. database "x" does not exist; password authentication failed
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused (is PostgreSQL running and listening there?)"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, syscall.ETIMEDOUT):
+		return "no answer within the time limit"
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return "unknown host " + dnsErr.Name
+	}
+	// The innermost error is the useful one; the chain above it repeats the address.
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			break
+		}
+		err = next
+	}
+	return err.Error()
+}
+
+// errUnavailable is the application error when the database cannot be reached: requests
+// answer 503 and try again later, instead of a bare internal error.
+var errUnavailable = optimum.Errorf(optimum.EUNAVAILABLE, "The database cannot be reached right now; try again in a moment.")
+
+// unavailableConnector marks failures to open a connection as EUNAVAILABLE (keeping the
+// driver's error in the chain for the log). database/sql opens a new connection when a
+// pooled one broke, so while PostgreSQL is down every query fails this way, and once it is
+// back the pool reconnects by itself.
+type unavailableConnector struct{ driver.Connector }
+
+func (c unavailableConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
+	}
+	return conn, nil
+}
