@@ -255,7 +255,9 @@ func queueOn(t *testing.T, q *store.Deliveries, c *clock, channel string, n int)
 
 // SMS stuck at the provider (or waiting for their rate limit) take every SMS slot; the
 // pushes queued behind them must still go out at once, not after the SMS.
-func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) { storetest.EachDB(t, testAStuckChannelDoesNotHoldBackTheOthers) }
+func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
+	storetest.EachDB(t, testAStuckChannelDoesNotHoldBackTheOthers)
+}
 
 func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T, db *store.DB) {
 	_, q, c := setup(t, db)
@@ -288,7 +290,9 @@ func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T, db *store.DB) {
 
 // A delivery on a channel nobody configured fails at once with the reason, instead of
 // waiting in the queue forever.
-func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) { storetest.EachDB(t, testAChannelWithoutSenderFailsWithTheReason) }
+func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
+	storetest.EachDB(t, testAChannelWithoutSenderFailsWithTheReason)
+}
 
 func testAChannelWithoutSenderFailsWithTheReason(t *testing.T, db *store.DB) {
 	_, q, c := setup(t, db)

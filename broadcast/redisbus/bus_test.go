@@ -146,3 +146,5 @@ func killClients(t *testing.T, name string) int {
 	}
 	return n
 }
+
+func redisbusOptions(node string) redisbus.Options { return redisbus.Options{Node: node} }

@@ -68,3 +68,12 @@ func (f fanout) close() {
 		f.redis.Close()
 	}
 }
+
+// rateLimiter shares the dispatcher's per-channel rates across nodes when Redis is
+// configured; nil keeps them per node.
+func (f fanout) rateLimiter() broadcast.RateLimiter {
+	if f.redis == nil {
+		return nil
+	}
+	return f.redis.NewLimiter()
+}

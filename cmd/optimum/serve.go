@@ -137,7 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,
-		Lease: time.Duration(cfg.Delivery.Lease),
+		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
