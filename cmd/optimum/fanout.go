@@ -31,7 +31,7 @@ func openFanout(ctx context.Context, cfg config.Config, db *store.DB, log *slog.
 		return fanout{bus: broadcast.NewLocalBus()}, nil
 	}
 	rb, err := redisbus.Open(ctx, cfg.Redis.URL, redisStartTimeout, redisbus.Options{
-		Prefix: cfg.Redis.Prefix, Node: nodeName(), Latest: db.LastEventID, Logger: log,
+		Prefix: cfg.Redis.Prefix, Latest: db.LastEventID, Logger: log, // Node: a random id per start
 	})
 	if err != nil {
 		return fanout{}, fmt.Errorf("OPTIMUM_REDIS_URL: %w", err)

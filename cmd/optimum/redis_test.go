@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 	"github.com/optimum-bcp/optimum/internal/testenv"
 	"github.com/redis/go-redis/v9"
 )
@@ -173,5 +174,63 @@ func awaitEvent(t *testing.T, ws *websocket.Conn, typ, id string) {
 		if ev.Type == typ && ev.Incident.ID == id {
 			return
 		}
+	}
+}
+
+// Two nodes on one database and the test's own Redis: while Redis is down, what is
+// declared on A still reaches B's board (B polls the log), and after Redis restarts
+// pub/sub carries it again; B's board sees every event once, in order.
+func TestRedisRestartLosesNothingAndDuplicatesNothingAcrossNodes(t *testing.T) {
+	rds := testenv.StartPrivateRedis(t)
+	dbURL := storetest.PostgresURL(t)
+	const token = "redis-restart-admin-token-0123456789"
+	env := map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_REDIS_URL": rds.URL,
+		"OPTIMUM_REDIS_PREFIX": testenv.Prefix(t), "OPTIMUM_DATABASE_URL": dbURL}
+	a, _ := startServer(t, env)
+	b, _ := startServer(t, env)
+	awaitReady(t, a, 200)
+	awaitReady(t, b, 200)
+	board := dialStream(t, b, token)
+	var seen []int64
+	ids := map[string]bool{}
+
+	read := func(want string) {
+		t.Helper()
+		board.SetReadDeadline(time.Now().Add(15 * time.Second))
+		for {
+			_, data, err := board.ReadMessage()
+			if err != nil {
+				t.Fatalf("waiting for %s on B: %v", want, err)
+			}
+			var ev struct {
+				ID       int64
+				Type     string
+				Incident struct{ ID string }
+			}
+			json.Unmarshal(data, &ev)
+			seen = append(seen, ev.ID)
+			if ev.Type == "incident.declared" {
+				ids[ev.Incident.ID] = true
+			}
+			if ev.Incident.ID == want && ev.Type == "incident.declared" {
+				return
+			}
+		}
+	}
+	read(declare(t, a, token, "Antes de la caída de Redis"))
+	rds.Stop()
+	awaitReady(t, a, 503)
+	read(declare(t, a, token, "Durante la caída de Redis"))
+	rds.Start()
+	awaitReady(t, a, 200)
+	awaitReady(t, b, 200)
+	read(declare(t, a, token, "Después de la caída de Redis"))
+	for i := 1; i < len(seen); i++ {
+		if seen[i] <= seen[i-1] {
+			t.Fatalf("B's board got ids %v: a duplicate or out of order", seen)
+		}
+	}
+	if len(ids) != 3 {
+		t.Errorf("B's board saw %d declarations, want 3", len(ids))
 	}
 }
