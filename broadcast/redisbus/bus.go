@@ -195,6 +195,19 @@ func (b *Bus) announce(id int64) {
 }
 
 func (b *Bus) receiveLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		b.session(ctx)
+	}
+}
+
+// errNoPong ends a subscription whose connection stopped answering without an error (a
+// half-open TCP connection): the next session dials a fresh one.
+var errNoPong = errors.New("no answer to a ping on the subscription")
+
+// session reads one subscription until ctx is done or its connection stops answering
+// pings. go-redis redials and re-subscribes by itself after a read error; a connection
+// that is silently dead is only noticed by an unanswered ping.
+func (b *Bus) session(ctx context.Context) {
 	ps := b.client.Subscribe(ctx, b.channel)
 	// A blocked read ignores ctx: closing the subscription is what ends it.
 	stop := context.AfterFunc(ctx, func() { ps.Close() })
@@ -204,6 +217,7 @@ func (b *Bus) receiveLoop(ctx context.Context) {
 		}
 	}()
 	backoff := 100 * time.Millisecond
+	pinged := false // a ping is waiting for its PONG
 	for ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(ctx, b.opt.HealthCheck)
 		if err != nil {
@@ -212,16 +226,22 @@ func (b *Bus) receiveLoop(ctx context.Context) {
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() && b.isUp() {
+				if pinged {
+					b.setDown(errNoPong)
+					return
+				}
 				// Silent for a while: check the connection is alive. The PONG (or the
 				// error) comes back through ReceiveTimeout.
 				if err := ps.Ping(ctx); err != nil {
 					b.setDown(err)
 				}
+				pinged = true
 				continue
 			}
 			// The connection is gone; the next ReceiveTimeout redials and subscribes
 			// again. Back off so a Redis that is down is not hammered.
 			b.setDown(err)
+			pinged = false
 			select {
 			case <-ctx.Done():
 				return
@@ -230,7 +250,7 @@ func (b *Bus) receiveLoop(ctx context.Context) {
 			backoff = min(backoff*2, 2*time.Second)
 			continue
 		}
-		backoff = 100 * time.Millisecond
+		backoff, pinged = 100*time.Millisecond, false
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {

@@ -148,3 +148,43 @@ func killClients(t *testing.T, name string) int {
 }
 
 func redisbusOptions(node string) redisbus.Options { return redisbus.Options{Node: node} }
+
+// A Redis that hangs (the connection stays open, nothing answers) is noticed by the
+// unanswered ping: the bus says it is degraded, and when Redis answers again it
+// subscribes again and catches up from the log.
+func TestRedisBusNoticesAHungRedisAndRecovers(t *testing.T) {
+	rds := testenv.StartPrivateRedis(t)
+	var latest atomic.Int64
+	b, err := redisbus.Open(context.Background(), rds.URL, 3*time.Second, redisbus.Options{Prefix: testenv.Prefix(t),
+		HealthCheck: 100 * time.Millisecond, Poll: time.Hour,
+		Latest: func(context.Context) (int64, error) { return latest.Load(), nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = b.Run(ctx) }()
+	t.Cleanup(func() { rds.Resume(); cancel(); <-done; b.Close() })
+	waitReady(t, b)
+	ids, stop := b.Subscribe()
+	defer stop()
+
+	rds.Pause()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rctx, rcancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err := b.Ready(rctx)
+		rcancel()
+		if err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bus still says ready with Redis hung")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	latest.Store(77) // the log grew meanwhile; nothing was published
+	rds.Resume()
+	bustest.Await(t, ids, 77)
+	waitReady(t, b)
+}

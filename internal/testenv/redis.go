@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,7 +113,14 @@ func (r *PrivateRedis) Stop() {
 	if r.cmd == nil || r.cmd.Process == nil {
 		return
 	}
-	r.cmd.Process.Kill()
+	r.cmd.Process.Kill() // SIGKILL ends a stopped process too
 	r.cmd.Wait()
 	r.cmd = nil
 }
+
+// Pause freezes the server (SIGSTOP): connections stay open and nothing answers, as with
+// a hung server or a silently broken network path.
+func (r *PrivateRedis) Pause() { r.cmd.Process.Signal(syscall.SIGSTOP) }
+
+// Resume undoes Pause.
+func (r *PrivateRedis) Resume() { r.cmd.Process.Signal(syscall.SIGCONT) }
