@@ -149,7 +149,7 @@ func TestThreeNodesActAsOne(t *testing.T) {
 	}
 
 	// Declare on A: the boards on B and C get it.
-	first := declareFor(t, a, token, "Caída del centro de datos principal")
+	first := declare(t, a.base, token, "Caída del centro de datos principal")
 	awaitEvent(t, boards["B"], "incident.declared", first)
 	awaitEvent(t, boards["C"], "incident.declared", first)
 
@@ -172,7 +172,7 @@ func TestThreeNodesActAsOne(t *testing.T) {
 	// Now with SMS in flight (Twilio answers after a second), kill -9 the node holding the
 	// most leases. Its deliveries must still end sent, by the other nodes.
 	fake.SetLatency(time.Second)
-	second := declareFor(t, b, token, "Incendio en el edificio B")
+	second := declare(t, b.base, token, "Incendio en el edificio B")
 	var victim *node
 	eventually(t, "deliveries leased by a node", func() bool {
 		owner := busiestOwner(t, db, second)
@@ -210,11 +210,6 @@ func TestThreeNodesActAsOne(t *testing.T) {
 	if len(got) != people {
 		t.Errorf("%d of %d people got the second alert at Twilio", len(got), people)
 	}
-}
-
-func declareFor(t *testing.T, n *node, token, title string) string {
-	t.Helper()
-	return declare(t, n.base, token, title)
 }
 
 // busiestOwner returns the lease owner with the most deliveries of subject in flight.

@@ -141,18 +141,10 @@ func dialStream(t *testing.T, base, token string) *websocket.Conn {
 func declare(t *testing.T, base, token, title string) string {
 	t.Helper()
 	body, _ := json.Marshal(map[string]string{"title": title, "impact": "critical", "urgency": "high"})
-	req, _ := http.NewRequest("POST", base+"/api/v1/incidents", bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
+	status, data := (client{t, base, token}).do("POST", "/api/v1/incidents", "application/json", string(body))
 	var inc struct{ ID string }
-	json.NewDecoder(res.Body).Decode(&inc)
-	if res.StatusCode != 201 || inc.ID == "" {
-		t.Fatalf("declare = %d", res.StatusCode)
+	if json.Unmarshal(data, &inc); status != 201 || inc.ID == "" {
+		t.Fatalf("declare = %d %s", status, data)
 	}
 	return inc.ID
 }
