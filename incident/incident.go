@@ -47,6 +47,7 @@ const (
 	StatusVerified      Status = "verified"
 	StatusClosed        Status = "closed"
 	StatusCancelled     Status = "cancelled"
+	StatusReopened      Status = "reopened"
 )
 
 // Open reports whether the incident still needs work.
@@ -99,6 +100,7 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	Work
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

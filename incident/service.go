@@ -83,6 +83,9 @@ type Service struct {
 	policy   Policy
 	audience Audience
 	now      func() time.Time
+	// onDeclare runs in the declaring transaction, after incident.declared (the Desk
+	// tells the requester the folio there).
+	onDeclare func(ctx context.Context, tx Tx, inc Incident, at time.Time) error
 }
 
 // NewService returns a Service. audience resolves who an incident is for; nil means the
@@ -194,7 +197,10 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			}
 		}
 		created = true
-		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, nil)
+		if err := appendEvent(ctx, tx, EventDeclared, now, actor, inc, nil); err != nil || s.onDeclare == nil {
+			return err
+		}
+		return s.onDeclare(ctx, tx, inc, now)
 	})
 	if err != nil {
 		return Incident{}, false, err
