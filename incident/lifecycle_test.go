@@ -223,7 +223,7 @@ func TestRequesterIsToldTheFolioAtOnce(t *testing.T) {
 		t.Errorf("text %q: want Spanish by default", ms[0].Text)
 	}
 	ev := f.events(t)
-	if len(ev) != 2 || ev[1].Type != incident.EventMessageSent {
-		t.Errorf("events %d, want declared then message_sent", len(ev))
+	if len(ev) != 1 || ev[0].Type != incident.EventDeclared || !strings.Contains(string(ev[0].Data), inc.Folio) {
+		t.Errorf("events %d, want incident.declared carrying the folio message", len(ev))
 	}
 }

@@ -110,18 +110,18 @@ func BuildReport(inc Incident, events []optimum.Event, figures []ChannelFigures,
 		var data map[string]any
 		_ = json.Unmarshal(e.Data, &data)
 		str := func(k string) string { s, _ := data[k].(string); return s }
-		add := func(kind, text string) {
+		entry := func(kind, text string) {
 			r.Timeline = append(r.Timeline, ReportEntry{At: e.At, Kind: kind, Actor: actor, Text: text})
 		}
 		switch {
 		case e.Type == EventDeclared:
-			add("declared", inc.Title)
+			entry("declared", inc.Title)
 		case e.Type == EventAcknowledged:
 			r.Acknowledgements++
 			if firstAck == nil {
 				at := e.At
 				firstAck = &at
-				add("acknowledged", str("channel"))
+				entry("acknowledged", str("channel"))
 			}
 		case e.Type == EventTransitioned:
 			to := str("to")
@@ -138,23 +138,23 @@ func BuildReport(inc Incident, events []optimum.Event, figures []ChannelFigures,
 				r.Reopenings++
 				resolved = nil
 			}
-			add(to, str("note"))
+			entry(to, str("note"))
 		case strings.HasPrefix(e.Type, "incident.escalat") || strings.HasPrefix(e.Type, "escalation."):
 			r.Escalations++
 			text := str("reason")
 			if to := str("to"); to != "" {
 				text = strings.TrimSpace(str("kind") + " → " + to + ": " + text)
 			}
-			add("escalated", text)
+			entry("escalated", text)
 		case e.Type == EventUpdatePosted:
 			r.Updates++
-			add("update", strings.TrimSpace(str("known")+" "+str("doing")))
+			entry("update", strings.TrimSpace(str("known")+" "+str("doing")))
 		case e.Type == EventReclassified:
-			add("reclassified", fmt.Sprintf("%s/%s → %s: %s", data["impact"], data["urgency"], data["priority"], str("note")))
+			entry("reclassified", fmt.Sprintf("%s/%s → %s: %s", data["impact"], data["urgency"], data["priority"], str("note")))
 		case e.Type == EventAssigned:
-			add("assigned", str("note"))
+			entry("assigned", str("note"))
 		case e.Type == EventConformity:
-			add("conformity", strings.TrimSpace(str("answer")+" "+str("comment")))
+			entry("conformity", strings.TrimSpace(str("answer")+" "+str("comment")))
 		}
 	}
 	r.TimeToAcknowledge = slaFigure(inc.CreatedAt, inc.SLA.AckBy, firstAck, now)

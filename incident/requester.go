@@ -56,9 +56,18 @@ func lang(l string) string {
 
 // tell records a message to the requester, with its event, inside tx.
 func (d *Desk) tell(ctx context.Context, tx DeskTx, inc Incident, kind, url string, at time.Time, args ...any) (Message, error) {
+	m, data, err := d.message(ctx, tx, inc, kind, url, at, args...)
+	if err != nil {
+		return m, err
+	}
+	return m, appendEvent(ctx, tx, EventMessageSent, at, optimum.System, inc, data)
+}
+
+// message records a message to the requester and returns it with its event data.
+func (d *Desk) message(ctx context.Context, tx DeskTx, inc Incident, kind, url string, at time.Time, args ...any) (Message, map[string]any, error) {
 	l, err := tx.PersonLanguage(ctx, inc.Reporter.ID)
 	if err != nil {
-		return Message{}, err
+		return Message{}, nil, err
 	}
 	l = lang(l)
 	prefix := ""
@@ -68,23 +77,27 @@ func (d *Desk) tell(ctx context.Context, tx DeskTx, inc Incident, kind, url stri
 	m := Message{ID: optimum.NewID("msg"), IncidentID: inc.ID, Kind: kind, To: inc.Reporter, Language: l,
 		Text: fmt.Sprintf(messageTexts[l][kind], append([]any{prefix}, args...)...), URL: url, At: at}
 	if err := tx.AddMessage(ctx, m); err != nil {
-		return Message{}, err
+		return Message{}, nil, err
 	}
 	data := map[string]any{"message_id": m.ID, "kind": kind, "to": m.To, "language": l, "text": m.Text}
 	if kind == MessageConformity {
 		data["text"] = strings.Replace(m.Text, url, "[link]", 1) // the link is the requester's alone
 	}
-	return m, appendEvent(ctx, tx, EventMessageSent, at, optimum.System, inc, data)
+	return m, data, nil
 }
 
-// tellFolio tells the requester the folio, in the declaring transaction.
-func (d *Desk) tellFolio(ctx context.Context, tx Tx, inc Incident, at time.Time) error {
+// tellFolio tells the requester the folio, in the declaring transaction; the message is
+// part of incident.declared's data.
+func (d *Desk) tellFolio(ctx context.Context, tx Tx, inc Incident, at time.Time) (any, error) {
 	dtx, ok := tx.(DeskTx)
 	if !ok || inc.Reporter.ID == "" {
-		return nil
+		return nil, nil
 	}
-	_, err := d.tell(ctx, dtx, inc, MessageFolio, "", at, inc.Title, inc.Folio)
-	return err
+	_, data, err := d.message(ctx, dtx, inc, MessageFolio, "", at, inc.Title, inc.Folio)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"message": data}, nil
 }
 
 // askConformity sends the requester the solution and a one-tap link to accept or reject it.

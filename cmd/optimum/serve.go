@@ -73,6 +73,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	if _, err := db.ReindexSearch(ctx); err != nil {
+		return err
+	}
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
@@ -84,6 +87,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	base := "http://" + hostPort(ln.Addr())
+	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base)})
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -114,6 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
 		tc, err := twilio.New(twilio.Config{
@@ -247,6 +252,23 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 	for {
 		if _, err := db.PurgeIdempotencyKeys(ctx, time.Now().Add(-incident.IdempotencyRetention)); err != nil && ctx.Err() == nil {
 			log.Warn("purge idempotency keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// closeUnansweredConformity closes, every minute, the incidents whose requester did not
+// answer the conformity request in time (recorded as timed out).
+func closeUnansweredConformity(ctx context.Context, desk *incident.Desk, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := desk.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("close unanswered conformity requests", "err", err)
 		}
 		select {
 		case <-ctx.Done():
