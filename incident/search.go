@@ -65,10 +65,9 @@ var accents = func() map[rune]rune {
 // of English. It is deliberately light: both query and documents are stemmed alike, so
 // consistency matters more than linguistic precision.
 func stem(w string) string {
-	if len(w) <= 3 {
-		return w
-	}
 	switch {
+	case len(w) <= 3: // red, luz, ups: too short to strip
+
 	case strings.HasSuffix(w, "iones"): // inundaciones → inundacion
 		w = w[:len(w)-2]
 	case strings.HasSuffix(w, "ing") && len(w) > 5: // flooding → flood
