@@ -178,6 +178,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = notifier.Run(runCtx) })
+	noticeIDs, stopNotices := bus.Subscribe()
+	defer stopNotices()
+	noticeStore := db.Notices()
+	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
+	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
+		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+	})
+	wg.Go(func() { _ = notices.Run(runCtx) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -1,0 +1,101 @@
+package incident_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/store"
+)
+
+// The requester (a directory person with a phone) gets the folio, a question and the
+// conformity link by SMS; a stakeholder update reaches the audience by SMS only when it
+// is flagged; each event is queued once, however often the consumer runs.
+func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := config.Default()
+	dir := contacts.NewDirectory(db.Contacts(), nil)
+	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
+		t.Fatal(err)
+	}
+	team := cfg.IncidentPolicy().DefaultTeams[0]
+	var people []contacts.Person
+	for _, in := range []contacts.PersonInput{
+		{Name: "Rosa Reporta", Email: "rosa@example.com", Phone: "+525512345678", Language: "en", Teams: []contacts.Membership{{Team: team, Role: "member"}}},
+		{Name: "Beto Avisado", Email: "beto@example.com", Phone: "+525587654321", Language: "es", Teams: []contacts.Membership{{Team: team, Role: "member"}}},
+	} {
+		p, err := dir.CreatePerson(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		people = append(people, p)
+	}
+	now := t0
+	svc := incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, func() time.Time { return now })
+	desk := incident.NewDesk(svc, db.Desk(), incident.DeskOptions{PublicURL: "https://bcp.example"})
+	notices := incident.NewNotices(db.Notices(), nil, incident.NoticeOptions{PublicURL: "https://bcp.example", Channels: []string{"sms", "webpush"}})
+	rosa := optimum.WithActor(ctx, optimum.Actor{ID: people[0].ID, Name: people[0].Name, Role: optimum.RoleReporter, PersonID: people[0].ID})
+	inc, _, err := svc.Declare(rosa, incident.Declaration{Title: "Sin luz en el piso 3", Impact: incident.High, Urgency: incident.High, Teams: []string{team}}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.AskRequester(as(mia), inc.ID, "Which room?"); err != nil {
+		t.Fatal(err)
+	}
+	for _, to := range []incident.Status{incident.StatusInvestigating, incident.StatusResolved} {
+		if _, err := desk.Transition(as(mia), inc.ID, to, "breaker replaced"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := now.Add(30 * time.Minute)
+	if _, err := desk.PostUpdate(as(mia), inc.ID, incident.Update{Known: "Power is back", NextUpdateAt: &next}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := desk.PostUpdate(as(mia), inc.ID, incident.Update{Known: "All clear", SMS: true}); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := notices.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := db.Deliveries().SubjectDeliveries(ctx, inc.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toRosa, toBeto []string
+	for _, d := range ds {
+		if d.Channel != "sms" {
+			t.Errorf("delivery on %s: nobody has a browser here", d.Channel)
+		}
+		if d.Recipient == people[0].ID {
+			toRosa = append(toRosa, d.ID)
+		} else {
+			toBeto = append(toBeto, d.ID)
+		}
+	}
+	// Rosa: folio, question, conformity link, and the flagged update (she is in the team).
+	// Beto: the flagged update only.
+	if len(toRosa) != 4 || len(toBeto) != 1 {
+		t.Fatalf("SMS to Rosa %d, to Beto %d; want 4 and 1 (folio, question, link, flagged update)", len(toRosa), len(toBeto))
+	}
+	ms, _ := desk.Messages(ctx, inc.ID) // one frozen clock: same time, any order
+	kinds := map[string]incident.Message{}
+	for _, m := range ms {
+		kinds[m.Kind] = m
+	}
+	if len(ms) != 3 || !strings.HasPrefix(kinds["folio"].Text, "We received your report") || !strings.HasPrefix(kinds["conformity"].URL, "https://bcp.example/c/") {
+		t.Errorf("messages %+v: want three, in Rosa's English, the conformity one with her link", ms)
+	}
+}
