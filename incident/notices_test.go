@@ -99,3 +99,47 @@ func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 		t.Errorf("messages %+v: want three, in Rosa's English, the conformity one with her link", ms)
 	}
 }
+
+// Assignment names an owner and resources from the directory; unknown people or teams
+// are refused with nothing changed, and every change is an event that keeps the before.
+func TestAssignmentKeepsOwnerAndResourcesInTheHistory(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg := config.Default()
+	dir := contacts.NewDirectory(db.Contacts(), nil)
+	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
+		t.Fatal(err)
+	}
+	team := cfg.IncidentPolicy().DefaultTeams[0]
+	ana, err := dir.CreatePerson(ctx, contacts.PersonInput{Name: "Ana Dueña", Email: "ana@example.com", Language: "es", Teams: []contacts.Membership{{Team: team, Role: "lead"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, nil)
+	desk := incident.NewDesk(svc, db.Desk(), incident.DeskOptions{})
+	inc, _, err := svc.Declare(as(alice), power(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := svc.Timeline(ctx, inc.ID)
+	_, err = desk.Assign(as(mia), inc.ID, incident.Assignment{Owner: ana.ID, People: []string{"per_nobody"}, Teams: []string{"no-such-team"}})
+	if f := optimum.ErrorFields(err); optimum.ErrorCode(err) != optimum.EINVALID || len(f) != 2 {
+		t.Fatalf("unknown person and team: %v, want two field errors", err)
+	}
+	if after, _ := svc.Timeline(ctx, inc.ID); len(after) != len(before) {
+		t.Fatal("a refused assignment appended an event")
+	}
+	got, err := desk.Assign(as(mia), inc.ID, incident.Assignment{Owner: ana.ID, People: []string{ana.ID}, Teams: []string{team}, Note: "guardia"})
+	if err != nil || got.Owner == nil || got.Owner.Name != "Ana Dueña" || len(got.Assigned) != 1 || got.AssignedTeams[0] != team {
+		t.Fatalf("assign = %+v, %v", got.Work, err)
+	}
+	ev, _ := svc.Timeline(ctx, inc.ID)
+	last := ev[len(ev)-1]
+	if last.Type != incident.EventAssigned || !strings.Contains(string(last.Data), `"before"`) || !strings.Contains(string(last.Data), "guardia") {
+		t.Errorf("last event %s %s", last.Type, last.Data)
+	}
+}

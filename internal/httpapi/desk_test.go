@@ -266,6 +266,13 @@ func TestUpdatesTemplatesAndReportOverHTTP(t *testing.T) {
 	if res.status != 201 || got.NextUpdateAt == nil || got.Updates != 1 {
 		t.Fatalf("update = %d %s", res.status, res.body)
 	}
+	var view struct {
+		Timeline []optimum.Event `json:"timeline"`
+	}
+	a.do("GET", "/api/v1/incidents/"+inc.ID, resp, nil).json(t, &view)
+	if !hasEvent(view.Timeline, incident.EventUpdatePosted, "El UPS aguanta 20 min") {
+		t.Error("the update is not in the event log (the live boards' stream)")
+	}
 	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	if res := a.do("POST", "/api/v1/incidents/"+inc.ID+"/updates", resp, map[string]any{"known": "x", "next_update_at": past}); res.status != 422 {
 		t.Errorf("next update in the past = %d", res.status)
