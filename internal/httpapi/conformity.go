@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
 )
 
@@ -14,10 +15,11 @@ var conformityPage = template.Must(template.New("conformity").Parse(`<!doctype h
 <link rel="stylesheet" href="/app.css"></head>
 <body class="ack-page"><main class="ack conformity">
 {{if .Inc.Drill}}<p class="drill">{{.T.drill}}</p>{{end}}
-<p class="ack-folio">{{.Inc.Folio}}</p>
-<h1>{{.Inc.Title}}</h1>
-<p>{{.T.hello}} {{.Name}}.</p>
-{{if .Done}}<p class="ack-done" role="status">{{if .Accepted}}{{.T.accepted}}{{else}}{{.T.rejected}}{{end}}</p>
+{{with .Inc.Folio}}<p class="ack-folio">{{.}}</p>{{end}}
+{{with .Inc.Title}}<h1>{{.}}</h1>{{end}}
+{{with .Name}}<p>{{$.T.hello}} {{.}}.</p>{{end}}
+{{if .Problem}}<p class="alert alert-error" role="alert">{{.Problem}}</p>
+{{else if .Done}}<p class="ack-done" role="status">{{if .Accepted}}{{.T.accepted}}{{else}}{{.T.rejected}}{{end}}</p>
 {{else}}<h2>{{.T.solution}}</h2><p class="resolution">{{.Inc.Resolution}}</p>
 <form method="post">
 <label for="comment">{{.T.comment}}</label>
@@ -43,7 +45,7 @@ var conformityTexts = map[string]map[string]string{
 func (s *Server) conformityLinkPage(w http.ResponseWriter, r *http.Request) error {
 	inc, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
 	if err != nil {
-		return err
+		return conformityProblem(w, r, err)
 	}
 	return renderConformity(w, inc, l, false, false)
 }
@@ -71,17 +73,36 @@ func (s *Server) answerConformity(w http.ResponseWriter, r *http.Request) error 
 	}
 	_, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
 	if err != nil {
-		return err
+		return conformityProblem(w, r, err)
 	}
 	inc, err := s.Desk.AnswerConformity(r.Context(), r.PathValue("token"), body.Decision == "accept", body.Comment)
 	if err != nil {
-		return err
+		return conformityProblem(w, r, err)
 	}
 	if strings.Contains(r.Header.Get("Accept"), "application/json") {
 		writeJSON(w, http.StatusOK, inc)
 		return nil
 	}
 	return renderConformity(w, inc, l, true, body.Decision == "accept")
+}
+
+// conformityProblem answers a person who tapped a link (a browser asking for HTML) with
+// a page that says what is wrong, in their language and with the problem's status; API
+// clients get the problem+json as usual.
+func conformityProblem(w http.ResponseWriter, r *http.Request, err error) error {
+	code := optimum.ErrorCode(err)
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") || (code != optimum.ENOTFOUND && code != optimum.ECONFLICT && code != optimum.EINVALID) {
+		return err
+	}
+	lang := pageLang(r)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(statusOf[code])
+	return conformityPage.Execute(w, map[string]any{"Inc": incident.Incident{}, "Lang": lang, "T": conformityTexts[lang],
+		"Problem": translate(lang, optimum.ErrorMessage(err))})
 }
 
 func renderConformity(w http.ResponseWriter, inc incident.Incident, l incident.ConformityLink, done, accepted bool) error {
