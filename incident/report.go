@@ -126,11 +126,14 @@ func BuildReport(inc Incident, events []optimum.Event, figures []ChannelFigures,
 		case e.Type == EventTransitioned:
 			to := str("to")
 			switch to {
-			case string(StatusAcknowledged):
+			case string(StatusAcknowledged), string(StatusInvestigating), string(StatusResolved):
+				// Working on it or solving it owns it: the first of these acknowledges.
 				if firstAck == nil {
 					at := e.At
 					firstAck = &at
 				}
+			}
+			switch to {
 			case string(StatusResolved):
 				at := e.At
 				resolved = &at
@@ -159,7 +162,7 @@ func BuildReport(inc Incident, events []optimum.Event, figures []ChannelFigures,
 	}
 	r.TimeToAcknowledge = slaFigure(inc.CreatedAt, inc.SLA.AckBy, firstAck, now)
 	r.TimeToResolve = slaFigure(inc.CreatedAt, inc.SLA.ResolveBy, resolved, now)
-	r.Summary = summary(inc)
+	r.Summary = r.SummaryIn("en")
 	return r
 }
 
@@ -176,12 +179,40 @@ func slaFigure(start, deadline time.Time, done *time.Time, now time.Time) SLAFig
 	return f
 }
 
-func summary(inc Incident) string {
-	s := fmt.Sprintf("%s %s (%s): %s. Status %s.", inc.Priority, inc.Folio, inc.CreatedAt.Format(time.RFC3339), inc.Title, inc.Status)
+// SummaryIn is the report's one-paragraph summary in a language.
+func (r Report) SummaryIn(language string) string {
+	l, inc := r.Labels(language), r.Incident
+	s := fmt.Sprintf("%s %s (%s): %s. %s: %s.", inc.Priority, inc.Folio, inc.CreatedAt.Format(time.RFC3339), inc.Title,
+		l["status"], r.Word(language, string(inc.Status)))
 	if inc.Resolution != "" {
-		s += " Solution: " + inc.Resolution + "."
+		s += " " + l["solution"] + ": " + strings.TrimRight(inc.Resolution, ".") + "."
 	}
 	return s
+}
+
+// Word is a timeline kind, a status or a note the system writes, in a language.
+func (r Report) Word(language, w string) string {
+	if lang(language) == "es" {
+		if es, ok := reportWordsES[w]; ok {
+			return es
+		}
+		if strings.HasPrefix(w, "no answer from the requester within ") {
+			return "sin respuesta de quien reportó en " + strings.TrimPrefix(w, "no answer from the requester within ")
+		}
+		if rest, ok := strings.CutPrefix(w, "closed with the requester's conformity: "); ok {
+			return reportWordsES["closed with the requester's conformity"] + ": " + rest
+		}
+	}
+	return w
+}
+
+var reportWordsES = map[string]string{
+	"declared": "declarada", "acknowledged": "acuse", "investigating": "en investigación", "resolved": "resuelta",
+	"verified": "verificada", "closed": "cerrada", "cancelled": "cancelada", "reopened": "reabierta",
+	"escalated": "escalada", "update": "actualización", "reclassified": "reclasificada", "assigned": "asignada",
+	"conformity": "conformidad", "accepted": "aceptada", "rejected": "rechazada",
+	"the requester confirmed the solution":   "quien reportó confirmó la solución",
+	"closed with the requester's conformity": "cerrada con la conformidad de quien reportó",
 }
 
 func mustJSON(v any) json.RawMessage {
@@ -197,14 +228,14 @@ var reportLabels = map[string]map[string]string{
 		"total": "Total", "queued": "En cola", "sent": "Enviados", "delivered": "Entregados", "failed": "Fallidos", "other": "Otros",
 		"factors": "Factores contribuyentes", "actions": "Acciones", "fill": "(por completar en la revisión)",
 		"services": "Servicios", "location": "Ubicación", "audience": "Destinatarios", "priority": "Prioridad",
-		"when": "Cuándo", "what": "Qué", "who": "Quién", "none": "ninguno"},
+		"when": "Cuándo", "what": "Qué", "who": "Quién", "none": "ninguno", "status": "Estado", "solution": "Solución"},
 	"en": {"report": "Post-incident report", "summary": "Summary", "impact": "Impact", "timeline": "Timeline",
 		"sla": "Times against the SLA", "ack": "Time to acknowledge", "resolve": "Time to resolve", "target": "target",
 		"met": "met", "missed": "missed", "pending": "pending", "deliveries": "Deliveries per channel", "channel": "Channel",
 		"total": "Total", "queued": "Queued", "sent": "Sent", "delivered": "Delivered", "failed": "Failed", "other": "Other",
 		"factors": "Contributing factors", "actions": "Actions", "fill": "(to be completed in the review)",
 		"services": "Services", "location": "Location", "audience": "Audience", "priority": "Priority",
-		"when": "When", "what": "What", "who": "Who", "none": "none"},
+		"when": "When", "what": "What", "who": "Who", "none": "none", "status": "Status", "solution": "Solution"},
 }
 
 // Labels returns the report's words in a language (Spanish unless "en").
@@ -234,13 +265,13 @@ func (r Report) Markdown(language string) string {
 	cell := func(s string) string { return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ") }
 	inc := r.Incident
 	fmt.Fprintf(&b, "# %s: %s %s\n\n", l["report"], inc.Folio, cell(inc.Title))
-	fmt.Fprintf(&b, "## %s\n\n%s\n\n", l["summary"], r.Summary)
+	fmt.Fprintf(&b, "## %s\n\n%s\n\n", l["summary"], r.SummaryIn(language))
 	fmt.Fprintf(&b, "## %s\n\n- %s: %s (%s × %s)\n- %s: %s\n- %s: %s\n- %s: %d\n\n", l["impact"],
 		l["priority"], inc.Priority, inc.Impact, inc.Urgency, l["services"], orNone(strings.Join(inc.Services, ", "), l),
 		l["location"], orNone(inc.Location, l), l["audience"], inc.Audience)
 	fmt.Fprintf(&b, "## %s\n\n| %s | %s | %s | |\n|---|---|---|---|\n", l["timeline"], l["when"], l["what"], l["who"])
 	for _, e := range r.Timeline {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", e.At.Format(time.RFC3339), e.Kind, cell(e.Actor), cell(e.Text))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", e.At.Format(time.RFC3339), r.Word(language, e.Kind), cell(e.Actor), cell(r.Word(language, e.Text)))
 	}
 	fmt.Fprintf(&b, "\n## %s\n\n- %s: %s\n- %s: %s\n\n", l["sla"], l["ack"], r.FormatSLA(r.TimeToAcknowledge, language),
 		l["resolve"], r.FormatSLA(r.TimeToResolve, language))

@@ -63,6 +63,14 @@ func TestReportFiguresMatchAHandBuiltTimeline(t *testing.T) {
 			t.Errorf("markdown lacks %q:\n%s", s, md)
 		}
 	}
+	if !strings.Contains(md, "| reabierta | Ana | sigue sin luz |") || !strings.Contains(md, "Estado: cerrada.") {
+		t.Errorf("markdown not in Spanish:\n%s", md)
+	}
+	// Investigating without an acknowledgement owns it: that is the acknowledgement.
+	worked := incident.BuildReport(inc, []optimum.Event{events[0], ev(incident.EventTransitioned, at(15, 3), map[string]any{"to": "investigating"})}, nil, at(15, 10))
+	if s := worked.TimeToAcknowledge.Seconds; s == nil || *s != 180 || !*worked.TimeToAcknowledge.Met {
+		t.Errorf("investigating at 15:03 = %+v, want acknowledged in 180 s, met", worked.TimeToAcknowledge)
+	}
 	// Not yet acknowledged and past the deadline: missed, with no time.
 	open := incident.BuildReport(inc, events[:2], nil, at(15, 6))
 	if open.TimeToAcknowledge.Seconds != nil || open.TimeToAcknowledge.Met == nil || *open.TimeToAcknowledge.Met {

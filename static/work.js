@@ -129,7 +129,7 @@ export function workPanel(inc, { redraw, reload }) {
   parts.push(requesterBlock(inc, redraw, done));
   if (can('responder') && (inc.resolved_at || inc.status === 'closed') && !inc.known_error) {
     const wa = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'known-error-text' });
-    parts.push(h('section', { class: 'work-block' }, h('h3', {}, t('work.knownError')), field(t('work.workaround'), wa),
+    parts.push(h('details', { class: 'work-block', testid: 'work-known-error' }, h('summary', {}, h('h3', {}, t('work.knownError'))), field(t('work.workaround'), wa),
       h('button', { type: 'button', class: 'btn', testid: 'known-error-save', disabled: !!side.busy,
         onclick: () => act(inc, 'known', 'POST', 'known-error', { workaround: wa.value }, redraw, done) }, t('work.knownError')),
       errorFor('known')));
@@ -150,8 +150,8 @@ function ownerBlock(inc, redraw, done) {
     h('option', { value: '' }, t('work.nobody')),
     people.map((p) => h('option', { value: p.id, selected: inc.owner?.id === p.id }, p.name)));
   const note = h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'owner-note' });
-  return h('section', { class: 'work-block', testid: 'work-owner' },
-    h('h3', {}, t('work.owner'), ': ', h('span', { testid: 'incident-owner' }, inc.owner?.name || t('work.nobody'))),
+  return h('details', { class: 'work-block', testid: 'work-owner' },
+    h('summary', {}, h('h3', {}, t('work.owner'), ': ', h('span', { testid: 'incident-owner' }, inc.owner?.name || t('work.nobody')))),
     field(t('work.owner'), select), field(t('work.note'), note),
     h('button', { type: 'button', class: 'btn', testid: 'owner-save', disabled: !!side.busy || !people.length,
       onclick: () => select.value && act(inc, 'owner', 'POST', 'assignment', { owner: select.value, note: note.value }, redraw, done) }, t('work.assign')),
@@ -167,8 +167,8 @@ function reclassifyBlock(inc, redraw, done) {
   const impact = levelSelect('impact', inc.impact);
   const urgency = levelSelect('urgency', inc.urgency);
   const note = h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'reclass-note' });
-  return h('section', { class: 'work-block', testid: 'work-reclassify' },
-    h('h3', {}, t('work.reclassify')),
+  return h('details', { class: 'work-block', testid: 'work-reclassify' },
+    h('summary', {}, h('h3', {}, t('work.reclassify'), ': ', `${inc.priority || ''}`)),
     h('div', { class: 'work-row' }, field(t('work.impact'), impact), field(t('work.urgency'), urgency)),
     field(t('work.note'), note),
     h('button', { type: 'button', class: 'btn', testid: 'reclass-save', disabled: !!side.busy,
@@ -182,8 +182,8 @@ function updateBlock(inc, redraw, done) {
   const next = h('select', { class: 'input', testid: 'update-next' },
     [15, 30, 60, 120, 240].map((n) => h('option', { value: String(n), selected: n === 30 }, t('work.minutes', { n }))));
   const sms = h('input', { type: 'checkbox', testid: 'update-sms' });
-  return h('section', { class: 'work-block', testid: 'work-update' },
-    h('h3', {}, t('work.update')),
+  return h('details', { class: 'work-block', testid: 'work-update', open: true },
+    h('summary', {}, h('h3', {}, t('work.update'))),
     inc.last_update_at ? h('p', { class: 'muted' }, t('work.lastUpdate', { time: fmtTime(inc.last_update_at) })) : null,
     field(t('work.known'), known), field(t('work.doing'), doing), field(t('work.next'), next),
     h('label', { class: 'check' }, sms, h('span', {}, t('work.sms'))),

@@ -47,7 +47,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <body class="report-page"><main class="report">
 <h1>{{.L.report}}: {{.R.Incident.Folio}}</h1>
 <p class="report-title">{{.R.Incident.Title}}</p>
-<h2>{{.L.summary}}</h2><p>{{.R.Summary}}</p>
+<h2>{{.L.summary}}</h2><p>{{.R.SummaryIn .Lang}}</p>
 <h2>{{.L.impact}}</h2>
 <ul><li>{{.L.priority}}: {{.R.Incident.Priority}} ({{.R.Incident.Impact}} × {{.R.Incident.Urgency}})</li>
 <li>{{.L.services}}: {{range $i, $s := .R.Impact.Services}}{{if $i}}, {{end}}{{$s}}{{else}}{{$.L.none}}{{end}}</li>
@@ -55,7 +55,7 @@ var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 <li>{{.L.audience}}: {{.R.Impact.Audience}}</li></ul>
 <h2>{{.L.timeline}}</h2>
 <table><thead><tr><th>{{.L.when}}</th><th>{{.L.what}}</th><th>{{.L.who}}</th><th></th></tr></thead><tbody>
-{{range .R.Timeline}}<tr><td>{{when .At}}</td><td>{{.Kind}}</td><td>{{.Actor}}</td><td>{{.Text}}</td></tr>
+{{range .R.Timeline}}<tr><td>{{when .At}}</td><td>{{$.R.Word $.Lang .Kind}}</td><td>{{.Actor}}</td><td>{{$.R.Word $.Lang .Text}}</td></tr>
 {{end}}</tbody></table>
 <h2>{{.L.sla}}</h2>
 <ul><li>{{.L.ack}}: {{.Ack}}</li><li>{{.L.resolve}}: {{.Resolve}}</li></ul>
