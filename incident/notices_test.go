@@ -2,12 +2,17 @@ package incident_test
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast/webpush"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -40,6 +45,18 @@ func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 			t.Fatal(err)
 		}
 		people = append(people, p)
+	}
+	// Beto has a browser subscribed to push.
+	key, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := make([]byte, 16)
+	_, _ = rand.Read(auth)
+	sub := webpush.Subscription{Endpoint: "https://push.example.com/send/beto", Keys: webpush.BrowserKeys{
+		P256dh: base64.RawURLEncoding.EncodeToString(key.PublicKey().Bytes()), Auth: base64.RawURLEncoding.EncodeToString(auth)}}
+	if _, _, err := db.Push().Save(ctx, people[1].ID, sub, "test"); err != nil {
+		t.Fatal(err)
 	}
 	now := t0
 	svc := incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, func() time.Time { return now })
@@ -74,21 +91,19 @@ func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var toRosa, toBeto []string
+	got := map[string]int{}
 	for _, d := range ds {
-		if d.Channel != "sms" {
-			t.Errorf("delivery on %s: nobody has a browser here", d.Channel)
+		who := "rosa"
+		if d.Recipient == people[1].ID {
+			who = "beto"
 		}
-		if d.Recipient == people[0].ID {
-			toRosa = append(toRosa, d.ID)
-		} else {
-			toBeto = append(toBeto, d.ID)
-		}
+		got[who+"/"+d.Channel]++
 	}
-	// Rosa: folio, question, conformity link, and the flagged update (she is in the team).
-	// Beto: the flagged update only.
-	if len(toRosa) != 4 || len(toBeto) != 1 {
-		t.Fatalf("SMS to Rosa %d, to Beto %d; want 4 and 1 (folio, question, link, flagged update)", len(toRosa), len(toBeto))
+	// Rosa (no browser): folio, question, conformity link and the flagged update by SMS.
+	// Beto: both updates by push, the flagged one by SMS too.
+	want := map[string]int{"rosa/sms": 4, "beto/webpush": 2, "beto/sms": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("deliveries %v, want %v", got, want)
 	}
 	ms, _ := desk.Messages(ctx, inc.ID) // one frozen clock: same time, any order
 	kinds := map[string]incident.Message{}
