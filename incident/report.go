@@ -142,13 +142,15 @@ func BuildReport(inc Incident, events []optimum.Event, figures []ChannelFigures,
 				resolved = nil
 			}
 			entry(to, str("note"))
-		case strings.HasPrefix(e.Type, "incident.escalat") || strings.HasPrefix(e.Type, "escalation."):
+		case e.Type == "incident.escalated": // escalation/ (a ladder step or a manual escalation)
 			r.Escalations++
 			text := str("reason")
 			if to := str("to"); to != "" {
 				text = strings.TrimSpace(str("kind") + " → " + to + ": " + text)
 			}
 			entry("escalated", text)
+		case e.Type == "incident.escalation_exhausted" || e.Type == "incident.sla_breached":
+			entry(strings.TrimPrefix(e.Type, "incident."), str("reason"))
 		case e.Type == EventUpdatePosted:
 			r.Updates++
 			entry("update", strings.TrimSpace(str("known")+" "+str("doing")))
@@ -211,6 +213,7 @@ var reportWordsES = map[string]string{
 	"verified": "verificada", "closed": "cerrada", "cancelled": "cancelada", "reopened": "reabierta",
 	"escalated": "escalada", "update": "actualización", "reclassified": "reclasificada", "assigned": "asignada",
 	"conformity": "conformidad", "accepted": "aceptada", "rejected": "rechazada",
+	"escalation_exhausted": "escalamiento agotado", "sla_breached": "SLA vencido",
 	"the requester confirmed the solution":   "quien reportó confirmó la solución",
 	"closed with the requester's conformity": "cerrada con la conformidad de quien reportó",
 }
