@@ -47,6 +47,7 @@ const (
 	StatusVerified      Status = "verified"
 	StatusClosed        Status = "closed"
 	StatusCancelled     Status = "cancelled"
+	StatusReopened      Status = "reopened"
 )
 
 // Open reports whether the incident still needs work.
@@ -99,6 +100,7 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	Work
 	// SafetyPoll says the alert asks people whether they are safe; Safety counts the
 	// latest answer of each person who gave one.
 	SafetyPoll bool         `json:"safety_poll"`

@@ -18,13 +18,14 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
-const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
+const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
 const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll'];
 const FLASH_MS = 4000;
@@ -487,8 +488,9 @@ function renderForm(d) {
     h('p', {}, d.problem),
     d.extraErrors.length ? h('ul', {}, d.extraErrors.map((x) => h('li', {}, x))) : null) : null;
 
+  const similar = similarWhileTyping(d.draft);
   const form = h('form', {
-    class: 'stack', novalidate: true, testid: 'declare-form',
+    class: 'stack', novalidate: true, testid: 'declare-form', oninput: similar.update,
     onsubmit: (e) => {
       e.preventDefault();
       d.fieldErrors = validate(d);
@@ -508,7 +510,9 @@ function renderForm(d) {
     },
   },
   problem,
+  templatePicker(d.draft, () => { if (route() === 'declarar' && state.declare === d && d.step === 'form') renderForm(d); }),
   textField(d, 'title', { required: true, max: TITLE_MAX }),
+  similar.el,
   choiceField(d, 'impact', refresh),
   choiceField(d, 'urgency', refresh),
   preview,
@@ -668,7 +672,7 @@ function renderDone(d) {
       h('a', { class: 'btn btn-primary btn-block btn-big', href: '#/tablero', testid: 'go-board' }, t('done.board')),
       h('button', {
         type: 'button', class: 'btn btn-block', testid: 'declare-another',
-        onclick: () => { state.declare = newDeclare(); renderDeclare(); focusHeading(); },
+        onclick: () => { forgetDeclareWork(); state.declare = newDeclare(); renderDeclare(); focusHeading(); },
       }, t('done.another')))));
 }
 
@@ -938,7 +942,7 @@ function updateBoard() {
 }
 
 function itemSignature(inc) {
-  return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
     ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
 }
 
@@ -964,6 +968,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    nextUpdateLine(inc, 'item-next-update'),
     inc.safety_poll ? safetyLine(inc) : null,
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
@@ -985,6 +990,7 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
+  tickWork(boardEls.list, true);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

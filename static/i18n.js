@@ -1,6 +1,8 @@
 // OPTIMUM BCP web app: every user-visible string, in Spanish (the default) and English.
 // Both languages must hold the same keys; the browser test checks it.
 
+import { WORK_I18N } from './work-i18n.js';
+
 export const I18N = {
   es: {
     'skip': 'Ir al contenido',
@@ -891,3 +893,6 @@ export const I18N = {
     'tl.otherBy': 'Recorded change ({type}) by {actor}',
   },
 };
+
+// The strings of the modules that keep their own (work-i18n.js).
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);
