@@ -113,6 +113,15 @@ func PostgresURL(tb testing.TB) string {
 	return u.String()
 }
 
+// ServerURL is the URL of the test PostgreSQL server's base database:
+// OPTIMUM_TEST_POSTGRES_URL, or DefaultPostgresURL.
+func ServerURL() string {
+	if u := os.Getenv("OPTIMUM_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return DefaultPostgresURL
+}
+
 var (
 	adminOnce sync.Once
 	adminPool *sql.DB
@@ -124,10 +133,7 @@ var (
 func adminDB(tb testing.TB) (*sql.DB, *url.URL) {
 	tb.Helper()
 	adminOnce.Do(func() {
-		raw := os.Getenv("OPTIMUM_TEST_POSTGRES_URL")
-		if raw == "" {
-			raw = DefaultPostgresURL
-		}
+		raw := ServerURL()
 		if adminURL, adminErr = url.Parse(raw); adminErr != nil {
 			return
 		}
