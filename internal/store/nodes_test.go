@@ -85,7 +85,7 @@ func TestTwoNodesClaimEachDeliveryOnce(t *testing.T) {
 				owner := fmt.Sprintf("node%d/%d", n, w)
 				wg.Go(func() {
 					for {
-						got, err := db.Deliveries().Claim(ctx, owner, now, time.Minute, 7)
+						got, err := db.Deliveries().Claim(ctx, owner, broadcast.ChannelSMS, now, time.Minute, 7)
 						if err != nil {
 							t.Errorf("%s: claim: %v", owner, err)
 							return
