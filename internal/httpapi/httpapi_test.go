@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -25,6 +24,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -51,10 +51,7 @@ func newAPI(t *testing.T, bootstrap string) *api {
 func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*api, *clock) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	if tweak != nil {
 		tweak(&cfg)

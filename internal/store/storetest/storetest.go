@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -62,6 +63,24 @@ func EachShared(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
 			return db
 		})
 	})
+}
+
+// Each runs fn as two subtests, "sqlite" and "postgres"; inside them Open opens a fresh
+// database of that backend. It suits tests whose helpers open the database deep inside.
+func Each(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run("sqlite", fn)
+	t.Run("postgres", fn)
+}
+
+// Open opens a fresh database: PostgreSQL when tb runs inside the "postgres" subtest of
+// Each or EachDB, SQLite otherwise.
+func Open(tb testing.TB) *store.DB {
+	tb.Helper()
+	if slices.Contains(strings.Split(tb.Name(), "/"), "postgres") {
+		return Postgres(tb)
+	}
+	return SQLite(tb)
 }
 
 // SQLite opens a fresh SQLite database in a temporary folder, closed at cleanup.
