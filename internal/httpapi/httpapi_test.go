@@ -154,7 +154,9 @@ func declaration() map[string]any {
 	return map[string]any{"title": "Caída del centro de datos", "description": "Sin energía", "services": []string{"erp"}, "causes": []string{"energía"}, "impact": "critical", "urgency": "high", "location": "CDMX"}
 }
 
-func TestDeclareReadAndAcknowledge(t *testing.T) {
+func TestDeclareReadAndAcknowledge(t *testing.T) { storetest.Each(t, testDeclareReadAndAcknowledge) }
+
+func testDeclareReadAndAcknowledge(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/incidents", adminToken, declaration())
 	if res.status != 201 {
@@ -200,7 +202,9 @@ func TestDeclareReadAndAcknowledge(t *testing.T) {
 
 // Bad input answers a 4xx problem+json that says what is wrong, stores nothing and
 // broadcasts nothing.
-func TestBadInputChangesNothing(t *testing.T) {
+func TestBadInputChangesNothing(t *testing.T) { storetest.Each(t, testBadInputChangesNothing) }
+
+func testBadInputChangesNothing(t *testing.T) {
 	a := newAPI(t, adminToken)
 	reporter := a.token(optimum.RoleReporter)
 	long := declaration()
@@ -270,7 +274,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 }
 
-func TestFieldErrorsAreListed(t *testing.T) {
+func TestFieldErrorsAreListed(t *testing.T) { storetest.Each(t, testFieldErrorsAreListed) }
+
+func testFieldErrorsAreListed(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/incidents", adminToken, map[string]any{"impact": "huge", "urgency": "high", "teams": []string{"marketing"}})
 	var p struct {
@@ -286,7 +292,9 @@ func TestFieldErrorsAreListed(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyOverHTTP(t *testing.T) {
+func TestIdempotencyKeyOverHTTP(t *testing.T) { storetest.Each(t, testIdempotencyKeyOverHTTP) }
+
+func testIdempotencyKeyOverHTTP(t *testing.T) {
 	a := newAPI(t, adminToken)
 	first := a.do("POST", "/api/v1/incidents", adminToken, declaration(), "Idempotency-Key", "abc")
 	again := a.do("POST", "/api/v1/incidents", adminToken, declaration(), "Idempotency-Key", "abc")
@@ -303,7 +311,9 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndPaging(t *testing.T) {
+func TestListFiltersAndPaging(t *testing.T) { storetest.Each(t, testListFiltersAndPaging) }
+
+func testListFiltersAndPaging(t *testing.T) {
 	a := newAPI(t, adminToken)
 	for i := range 5 {
 		d := declaration()
@@ -332,6 +342,10 @@ func TestListFiltersAndPaging(t *testing.T) {
 }
 
 func TestTokensAreShownOnceAndRevocable(t *testing.T) {
+	storetest.Each(t, testTokensAreShownOnceAndRevocable)
+}
+
+func testTokensAreShownOnceAndRevocable(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/tokens", adminToken, map[string]string{"name": "Tablero sala de crisis", "role": "responder"})
 	var tok struct{ ID, Token, Role string }
@@ -355,6 +369,10 @@ func TestTokensAreShownOnceAndRevocable(t *testing.T) {
 }
 
 func TestSessionCookieAndCrossOriginProtection(t *testing.T) {
+	storetest.Each(t, testSessionCookieAndCrossOriginProtection)
+}
+
+func testSessionCookieAndCrossOriginProtection(t *testing.T) {
 	a := newAPI(t, adminToken)
 	if res := a.do("POST", "/api/v1/session", "", map[string]string{"token": "wrong"}); res.status != 401 {
 		t.Fatalf("wrong token sign-in = %d", res.status)
@@ -389,7 +407,9 @@ func TestSessionCookieAndCrossOriginProtection(t *testing.T) {
 
 // Without a bootstrap token, first start creates an admin reachable through a one-time
 // link: the GET only shows a button (prefetchers cannot spend it), the POST signs in once.
-func TestOneTimeLoginLink(t *testing.T) {
+func TestOneTimeLoginLink(t *testing.T) { storetest.Each(t, testOneTimeLoginLink) }
+
+func testOneTimeLoginLink(t *testing.T) {
 	a := newAPI(t, "")
 	if a.login == "" {
 		t.Fatal("no login code on first start")
@@ -426,7 +446,9 @@ func sessionCookie(res *http.Response) string {
 	return c.Name + "=" + c.Value
 }
 
-func TestStreamAuthAndOrigin(t *testing.T) {
+func TestStreamAuthAndOrigin(t *testing.T) { storetest.Each(t, testStreamAuthAndOrigin) }
+
+func testStreamAuthAndOrigin(t *testing.T) {
 	a := newAPI(t, adminToken)
 	base := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/api/v1/stream"
 	if _, res, err := websocket.DefaultDialer.Dial(base, nil); err == nil || res.StatusCode != 401 {
@@ -454,7 +476,9 @@ func TestStreamAuthAndOrigin(t *testing.T) {
 	}
 }
 
-func TestHealthAndStatic(t *testing.T) {
+func TestHealthAndStatic(t *testing.T) { storetest.Each(t, testHealthAndStatic) }
+
+func testHealthAndStatic(t *testing.T) {
 	a := newAPI(t, adminToken)
 	if res := a.do("GET", "/healthz", "", nil); res.status != 200 {
 		t.Errorf("healthz = %d", res.status)
@@ -477,6 +501,10 @@ func TestHealthAndStatic(t *testing.T) {
 // A reporter's stream carries the incidents they declared, and nothing else; a responder's
 // carries every incident; only managers see directory events.
 func TestStreamShowsEachRoleWhatItMaySee(t *testing.T) {
+	storetest.Each(t, testStreamShowsEachRoleWhatItMaySee)
+}
+
+func testStreamShowsEachRoleWhatItMaySee(t *testing.T) {
 	a := newAPI(t, adminToken)
 	reporter, responder, manager := a.token(optimum.RoleReporter), a.token(optimum.RoleResponder), a.token(optimum.RoleManager)
 	base := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/api/v1/stream?since=0&token="

@@ -119,6 +119,11 @@ func PostgresURL(tb testing.TB) string {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
+	// A test needs no durability across a server crash: commits that don't wait for the
+	// WAL flush keep the suite fast on a shared disk. Visibility and locking are unchanged.
+	if _, err := admin.ExecContext(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		tb.Fatalf("set up test database: %v", err)
+	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
