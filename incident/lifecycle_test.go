@@ -8,6 +8,8 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var (
@@ -34,8 +36,14 @@ type deskFixture struct {
 
 func newDesk(t testing.TB) *deskFixture {
 	t.Helper()
+	return newDeskOn(t, storetest.SQLite(t))
+}
+
+// newDeskOn is newDesk on the given store.
+func newDeskOn(t testing.TB, db *store.DB) *deskFixture {
+	t.Helper()
 	now := t0
-	f := newFixture(t, func() time.Time { return now })
+	f := newFixture(t, db, func() time.Time { return now })
 	return &deskFixture{fixture: f, now: &now, desk: incident.NewDesk(f.svc, f.db.Desk(), incident.DeskOptions{PublicURL: "https://bcp.example"})}
 }
 

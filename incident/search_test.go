@@ -2,6 +2,8 @@ package incident_test
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 	"slices"
 	"strings"
 	"testing"
@@ -97,8 +99,12 @@ var pastIncidents = []struct{ title, description, services, causes, resolution s
 	{"Heat wave overloads the office cooling", "Offices above 32 degrees", "facilities", "heat wave", "Rented portable air conditioners"},
 }
 
+// The same ranking holds on SQLite (FTS5, bm25) and PostgreSQL (weighted tsvector).
 func TestSimilarIncidentsRankTheExpectedMatchFirst(t *testing.T) {
-	f := newDesk(t)
+	storetest.EachDB(t, func(t *testing.T, db *store.DB) { similarIncidentsRankTheExpectedMatchFirst(t, newDeskOn(t, db)) })
+}
+
+func similarIncidentsRankTheExpectedMatchFirst(t *testing.T, f *deskFixture) {
 	ctx := context.Background()
 	folio := map[string]string{} // title → id
 	for i, p := range pastIncidents {

@@ -226,18 +226,16 @@ func (t deskTx) SaveTemplate(ctx context.Context, tpl incident.Template) error {
 	return nil
 }
 
-// Similar ranks the indexed incidents against the normalized terms with bm25: the title
+// Similar ranks the indexed incidents against the normalized terms (bm25 on SQLite, a
+// weighted tsvector on PostgreSQL; see dialect.similar): the title
 // weighs most, then services and causes, then the description and the solution.
 // Cancelled incidents (declared by mistake) are left out.
 func (s *Desk) Similar(ctx context.Context, terms []string, exclude string, limit int) ([]incident.Match, error) {
 	quoted := make([]string, len(terms))
 	for i, t := range terms {
-		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
+		quoted[i] = s.db.d.quoteTerm(t)
 	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT i.doc, bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS rank
-		FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
-		WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
-		ORDER BY rank, i.created_at DESC LIMIT $4`, strings.Join(quoted, " OR "), exclude, string(incident.StatusCancelled), limit)
+	rows, err := s.db.read.QueryContext(ctx, s.db.d.similar, strings.Join(quoted, s.db.d.matchOr), exclude, string(incident.StatusCancelled), limit)
 	if err != nil {
 		return nil, fmt.Errorf("similar incidents: %w", err)
 	}
@@ -245,17 +243,17 @@ func (s *Desk) Similar(ctx context.Context, terms []string, exclude string, limi
 	out := []incident.Match{}
 	for rows.Next() {
 		var (
-			doc  []byte
-			rank float64
-			inc  incident.Incident
+			doc   []byte
+			score float64
+			inc   incident.Incident
 		)
-		if err := rows.Scan(&doc, &rank); err != nil {
+		if err := rows.Scan(&doc, &score); err != nil {
 			return nil, fmt.Errorf("similar incidents: %w", err)
 		}
 		if err := json.Unmarshal(doc, &inc); err != nil {
 			return nil, fmt.Errorf("decode incident: %w", err)
 		}
-		out = append(out, incident.MatchOf(inc, -rank))
+		out = append(out, incident.MatchOf(inc, score))
 	}
 	return out, rows.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // dialect is everything the store does differently on SQLite and PostgreSQL. The queries
@@ -26,6 +27,15 @@ type dialect struct {
 	// lockMigrations and unlockMigrations bracket applying migrations on one connection, so
 	// nodes that start at once apply each migration once.
 	lockMigrations, unlockMigrations string
+	// similar ranks incident_search rows against $1 (the terms joined by matchOr), best
+	// first, selecting (incidents.doc, score) with a higher score more similar; $2 is an
+	// incident to leave out, $3 a status to leave out, $4 the limit. SQLite uses FTS5's
+	// bm25; PostgreSQL a weighted 'simple' tsvector (migration 0011).
+	similar string
+	// quoteTerm quotes one normalized term for the match expression; terms are joined
+	// with matchOr.
+	quoteTerm func(string) string
+	matchOr   string
 }
 
 // Advisory lock keys (PostgreSQL): arbitrary constants, the same on every node.
@@ -35,7 +45,15 @@ const (
 )
 
 var (
-	sqliteDialect = dialect{name: "sqlite"}
+	sqliteDialect = dialect{
+		name: "sqlite",
+		similar: `SELECT i.doc, -bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS score
+			FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
+			WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
+			ORDER BY score DESC, i.created_at DESC LIMIT $4`,
+		quoteTerm: func(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` },
+		matchOr:   " OR ",
+	}
 
 	postgresDialect = dialect{
 		name:             "postgres",
@@ -43,6 +61,12 @@ var (
 		skipLocked:       " FOR UPDATE SKIP LOCKED",
 		lockMigrations:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", int64(lockKeyMigrations)),
 		unlockMigrations: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", int64(lockKeyMigrations)),
+		similar: `SELECT i.doc, ts_rank('{0.1, 0.25, 0.5, 1.0}', s.terms, q) AS score
+			FROM incident_search s JOIN incidents i ON i.id = s.incident_id, to_tsquery('simple', $1) q
+			WHERE s.terms @@ q AND i.id <> $2 AND i.status <> $3
+			ORDER BY score DESC, i.created_at DESC LIMIT $4`,
+		quoteTerm: func(t string) string { return "'" + strings.ReplaceAll(t, "'", "''") + "'" },
+		matchOr:   " | ",
 	}
 )
 

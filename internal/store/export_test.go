@@ -16,3 +16,10 @@ func AppendEvent(ctx context.Context, db *DB, e optimum.Event) (int64, error) {
 	})
 	return id, err
 }
+
+// Requeue puts every delivery being sent back in the queue, for benchmarks that claim the
+// same rows again.
+func Requeue(ctx context.Context, db *DB) error {
+	_, err := db.write.ExecContext(ctx, "UPDATE deliveries SET status = 'queued', lease_owner = NULL, lease_until = NULL WHERE status = 'sending'")
+	return err
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -85,10 +86,12 @@ func connectReason(err error) string {
 // answer 503 and try again later, instead of a bare internal error.
 var errUnavailable = optimum.Errorf(optimum.EUNAVAILABLE, "The database cannot be reached right now; try again in a moment.")
 
-// unavailableConnector marks failures to open a connection as EUNAVAILABLE (keeping the
-// driver's error in the chain for the log). database/sql opens a new connection when a
-// pooled one broke, so while PostgreSQL is down every query fails this way, and once it is
-// back the pool reconnects by itself.
+// unavailableConnector marks the errors that mean "PostgreSQL is not there" as
+// EUNAVAILABLE, keeping the driver's error in the chain for the log: failures to open a
+// connection, and queries on a connection the server ended (restart, failover,
+// pg_terminate_backend). database/sql drops such connections and opens new ones, so while
+// PostgreSQL is down every query fails this way, and once it is back the pool reconnects
+// by itself.
 type unavailableConnector struct{ driver.Connector }
 
 func (c unavailableConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -96,5 +99,50 @@ func (c unavailableConnector) Connect(ctx context.Context) (driver.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
 	}
-	return conn, nil
+	return pgConn{conn.(*stdlib.Conn)}, nil
+}
+
+// pgConn is pgx's database/sql connection with connection-loss errors marked (above).
+type pgConn struct{ *stdlib.Conn }
+
+func (c pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	res, err := c.Conn.ExecContext(ctx, query, args)
+	return res, connectionLost(err)
+}
+
+func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	rows, err := c.Conn.QueryContext(ctx, query, args)
+	return rows, connectionLost(err)
+}
+
+func (c pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, connectionLost(err)
+	}
+	return pgTx{tx}, nil
+}
+
+type pgTx struct{ driver.Tx }
+
+func (tx pgTx) Commit() error { return connectionLost(tx.Tx.Commit()) }
+
+// connectionLost marks err as EUNAVAILABLE when it says the server ended or lost the
+// connection (SQLSTATE class 08, 57P01-57P03, or a broken socket).
+func connectionLost(err error) error {
+	if err == nil || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	var netErr net.Error
+	switch {
+	case errors.As(err, &pgErr):
+		if !strings.HasPrefix(pgErr.Code, "08") && pgErr.Code != "57P01" && pgErr.Code != "57P02" && pgErr.Code != "57P03" {
+			return err
+		}
+	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
 }

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -64,6 +65,24 @@ func EachShared(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
 	})
 }
 
+// Each runs fn as two subtests, "sqlite" and "postgres"; inside them Open opens a fresh
+// database of that backend. It suits tests whose helpers open the database deep inside.
+func Each(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run("sqlite", fn)
+	t.Run("postgres", fn)
+}
+
+// Open opens a fresh database: PostgreSQL when tb runs inside the "postgres" subtest of
+// Each or EachDB, SQLite otherwise.
+func Open(tb testing.TB) *store.DB {
+	tb.Helper()
+	if slices.Contains(strings.Split(tb.Name(), "/"), "postgres") {
+		return Postgres(tb)
+	}
+	return SQLite(tb)
+}
+
 // SQLite opens a fresh SQLite database in a temporary folder, closed at cleanup.
 func SQLite(tb testing.TB) *store.DB {
 	tb.Helper()
@@ -100,6 +119,11 @@ func PostgresURL(tb testing.TB) string {
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
 		tb.Fatalf("create test database: %v", err)
 	}
+	// A test needs no durability across a server crash: commits that don't wait for the
+	// WAL flush keep the suite fast on a shared disk. Visibility and locking are unchanged.
+	if _, err := admin.ExecContext(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		tb.Fatalf("set up test database: %v", err)
+	}
 	tb.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -113,6 +137,15 @@ func PostgresURL(tb testing.TB) string {
 	return u.String()
 }
 
+// ServerURL is the URL of the test PostgreSQL server's base database:
+// OPTIMUM_TEST_POSTGRES_URL, or DefaultPostgresURL.
+func ServerURL() string {
+	if u := os.Getenv("OPTIMUM_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return DefaultPostgresURL
+}
+
 var (
 	adminOnce sync.Once
 	adminPool *sql.DB
@@ -124,10 +157,7 @@ var (
 func adminDB(tb testing.TB) (*sql.DB, *url.URL) {
 	tb.Helper()
 	adminOnce.Do(func() {
-		raw := os.Getenv("OPTIMUM_TEST_POSTGRES_URL")
-		if raw == "" {
-			raw = DefaultPostgresURL
-		}
+		raw := ServerURL()
 		if adminURL, adminErr = url.Parse(raw); adminErr != nil {
 			return
 		}
