@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,11 +42,27 @@ func buildOptimum(t *testing.T) string {
 	return bin
 }
 
-// startNode starts bin with env (and a data folder of its own) on a free loopback port,
-// waits for its "listening on" line, and stops it with SIGTERM when the test ends unless
-// the test killed it.
-func startNode(t *testing.T, bin, name string, env map[string]string) *node {
+// startNodes starts the nodes at once (as an orchestrator does) and waits for all.
+func startNodes(t *testing.T, bin string, env map[string]string, names ...string) []*node {
 	t.Helper()
+	nodes := make([]*node, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() { nodes[i], errs[i] = launchNode(t, bin, name, env) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+// launchNode starts bin with env (and a data folder of its own) on a free loopback port,
+// waits for its "listening on" line, and stops it with SIGTERM when the test ends unless
+// the test killed it. It returns errors instead of calling t.Fatal, so nodes can start
+// from several goroutines.
+func launchNode(t *testing.T, bin, name string, env map[string]string) (*node, error) {
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
 		"OPTIMUM_ADDR=127.0.0.1:0", "OPTIMUM_DATA=" + t.TempDir()}
@@ -54,7 +72,7 @@ func startNode(t *testing.T, bin, name string, env map[string]string) *node {
 	n := &node{name: name, cmd: cmd, logs: &logBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	go func() { n.done <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -76,15 +94,15 @@ func startNode(t *testing.T, bin, name string, env map[string]string) *node {
 	for {
 		if m := listening.FindStringSubmatch(n.logs.String()); m != nil {
 			n.base = m[1]
-			return n
+			return n, nil
 		}
 		select {
 		case err := <-n.done:
-			t.Fatalf("node %s exited at start: %v\n%s", name, err, n.logs)
+			return nil, fmt.Errorf("node %s exited at start: %v\n%s", name, err, n.logs)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("node %s never listened:\n%s", name, n.logs)
+			return nil, fmt.Errorf("node %s never listened:\n%s", name, n.logs)
 		}
 	}
 }
@@ -123,9 +141,9 @@ func TestThreeNodesActAsOne(t *testing.T) {
 		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(), "TWILIO_FROM": "+15005550006",
 		"OPTIMUM_TWILIO_API_URL": fake.URL(), "OPTIMUM_LOG_LEVEL": "info",
 	}
-	// A first, alone: it migrates the fresh database and creates the admin; then B and C.
-	// (t.Fatal must stay on the test goroutine, so they start one after the other.)
-	nodes := []*node{startNode(t, bin, "A", env), startNode(t, bin, "B", env), startNode(t, bin, "C", env)}
+	// All three at once on the empty database, as an orchestrator starts them: they take
+	// turns migrating, and one creates the admin token the others then find.
+	nodes := startNodes(t, bin, env, "A", "B", "C")
 	a := nodes[0]
 	b, c := nodes[1], nodes[2]
 	for _, n := range nodes {
