@@ -80,6 +80,10 @@ describe('web app: working an incident on a phone', { skip, timeout: 120_000 }, 
     const title = mobile.getByTestId('field-title');
     assert.match(await title.inputValue(), /^Inundación en/);
     assert.ok(await mobile.locator('[data-testid="impact-high"] input').isChecked(), 'the template set the impact');
+    // The scenario's message for the audience, in both languages, and its safety poll.
+    assert.match(await mobile.getByTestId('field-message_es').inputValue(), /^Hay una inundación/);
+    assert.match(await mobile.getByTestId('field-message_en').inputValue(), /^There is a flood/);
+    assert.ok(await mobile.locator('[data-testid="safety-poll"] input').isChecked(), 'a flood asks whether people are safe');
     await title.fill(`Inundaciones en sótanos ${stamp}`);
     const hit = mobile.locator(`[data-testid="declare-similar-item"][data-folio="${past.folio}"]`);
     await hit.waitFor();
