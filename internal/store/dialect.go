@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // dialect is everything the store does differently on SQLite and PostgreSQL. The queries
@@ -26,6 +27,26 @@ type dialect struct {
 	// lockMigrations and unlockMigrations bracket applying migrations on one connection, so
 	// nodes that start at once apply each migration once.
 	lockMigrations, unlockMigrations string
+	// search is the similar-incident search: SQLite's FTS5 or PostgreSQL's tsvector.
+	search fullText
+}
+
+// fullText is a full-text dialect. similar returns (doc, rank) rows, best (lowest rank)
+// first, for $1 = anyOf(terms), $2 = an incident id to leave out, $3 = a status to leave
+// out, $4 = the limit. The terms are already normalized (incident.Terms: letters and
+// digits, lower case).
+type fullText struct {
+	similar string
+	anyOf   func(terms []string) string
+}
+
+// quoteEach quotes every term with q (doubling q inside) and joins them with sep.
+func quoteEach(terms []string, q, sep string) string {
+	quoted := make([]string, len(terms))
+	for i, t := range terms {
+		quoted[i] = q + strings.ReplaceAll(t, q, q+q) + q
+	}
+	return strings.Join(quoted, sep)
 }
 
 // Advisory lock keys (PostgreSQL): arbitrary constants, the same on every node.
@@ -35,7 +56,18 @@ const (
 )
 
 var (
-	sqliteDialect = dialect{name: "sqlite"}
+	sqliteDialect = dialect{
+		name: "sqlite",
+		// bm25 weights per column: incident_id 0, title 4, body 1, services 2, causes 2,
+		// solution 1. bm25 is negative, better matches lower.
+		search: fullText{
+			similar: `SELECT i.doc, bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS rank
+				FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
+				WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
+				ORDER BY rank, i.created_at DESC LIMIT $4`,
+			anyOf: func(terms []string) string { return quoteEach(terms, `"`, " OR ") },
+		},
+	}
 
 	postgresDialect = dialect{
 		name:             "postgres",
@@ -43,6 +75,15 @@ var (
 		skipLocked:       " FOR UPDATE SKIP LOCKED",
 		lockMigrations:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", int64(lockKeyMigrations)),
 		unlockMigrations: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", int64(lockKeyMigrations)),
+		// ts_rank with the weights of the bm25 columns (D unused, C 1, B 2, A 4, scaled to
+		// 1), negated so that better matches are lower, as on SQLite.
+		search: fullText{
+			similar: `SELECT i.doc, -ts_rank('{0, 0.25, 0.5, 1.0}', s.document, to_tsquery('simple', $1)) AS rank
+				FROM incident_search s JOIN incidents i ON i.id = s.incident_id
+				WHERE s.document @@ to_tsquery('simple', $1) AND i.id <> $2 AND i.status <> $3
+				ORDER BY rank, i.created_at DESC LIMIT $4`,
+			anyOf: func(terms []string) string { return quoteEach(terms, "'", " | ") },
+		},
 	}
 )
 
