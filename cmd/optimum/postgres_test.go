@@ -87,6 +87,10 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 	if status := ready(); status != 200 {
 		t.Fatalf("readyz = %d before the outage", status)
 	}
+	before := `{"title":"Inundación en el sótano","impact":"high","urgency":"high","location":"CDMX"}`
+	if status, body := api.do("POST", "/api/v1/incidents", "application/json", before); status != 201 {
+		t.Fatalf("declare before the outage = %d %s", status, body)
+	}
 
 	allow(false)
 	eventually(t, "readyz says 503 while the database is away", func() bool { return ready() == 503 })
@@ -117,7 +121,7 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 		t.Fatalf("declare after the outage = %d %s\n%s", status, body, logs)
 	}
 	status, body = api.do("GET", "/api/v1/incidents", "", "")
-	if status != 200 || bytes.Count(body, []byte("Incendio en el almacén")) != 1 {
-		t.Errorf("incidents after the outage = %d %s (want exactly the one declared after it)", status, body)
+	if status != 200 || bytes.Count(body, []byte("Incendio en el almacén")) != 1 || bytes.Count(body, []byte("Inundación en el sótano")) != 1 {
+		t.Errorf("incidents after the outage = %d %s (want the one declared before and the one after, once each)", status, body)
 	}
 }
