@@ -105,6 +105,8 @@ type Incident struct {
 	// latest answer of each person who gave one.
 	SafetyPoll bool         `json:"safety_poll"`
 	Safety     *SafetyTally `json:"safety,omitempty"`
+	// Messages are what the audience is told, by language (see Declaration.Messages).
+	Messages map[string]string `json:"messages,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

@@ -93,8 +93,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A search of 10,000 accented or non-Latin characters is 60–120 KB once
+		// percent-encoded in the URL: it must reach the handler, which answers it with a
+		// clear 422, rather than Go's bare 431.
+		MaxHeaderBytes: 128 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)

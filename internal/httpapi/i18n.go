@@ -539,6 +539,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "has no words to search for", es: "no tiene palabras que buscar"},
 	{en: "has too many items (at most %d)", es: "tiene demasiados elementos (como máximo $1)"},
 	{en: "is not a language of the templates (es, en)", es: "no es un idioma de las plantillas (es, en)"},
+	{en: "is not a language of the app: es or en", es: "no es un idioma de la aplicación: es o en"},
 	{en: "is required: %s", fn: func(g []string) string {
 		why := map[string]string{
 			"a reopening needs the reason":                                "reabrir requiere el motivo",
