@@ -75,6 +75,9 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 	const token = "pg-admin-token-0123456789"
 	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_DATABASE_URL": u})
 	api := client{t, base, token}
+	if want := "database=postgres://" + parsed.Host + "/" + name; !strings.Contains(logs.String(), want) {
+		t.Errorf("the start-up line does not say %q:\n%s", want, logs)
+	}
 	ready := func() int {
 		res, err := http.Get(base + "/readyz")
 		if err != nil {

@@ -23,6 +23,16 @@ func IsPostgresURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
+// PostgresName names the database of a URL for logs: postgres://host:port/database,
+// without the user, the password or the options.
+func PostgresName(url string) string {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "postgres (invalid URL)"
+	}
+	return fmt.Sprintf("postgres://%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+}
+
 // OpenPostgres connects to the PostgreSQL database at url (postgres://user@host:port/db?…)
 // and applies the embedded migrations. Several nodes may open the same database at once.
 // Errors are one line that names the server, without the driver's stack of text.
