@@ -51,3 +51,10 @@ func Columns(ctx context.Context, db *DB) (map[string][]string, error) {
 	}
 	return out, rows.Err()
 }
+
+// Setting returns a PostgreSQL session setting as the store's connections have it.
+func Setting(ctx context.Context, db *DB, name string) (string, error) {
+	var v string
+	err := db.write.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
+	return v, err
+}

@@ -73,3 +73,14 @@ func TestBothDialectsHaveTheSameTablesAndColumns(t *testing.T) {
 		}
 	})
 }
+
+// The store's PostgreSQL sessions are named, and a session stuck in a transaction (a
+// hung node holding the event lock) is ended by the server after a minute.
+func TestPostgresSessionsAreNamedAndCannotHoldTheLockForever(t *testing.T) {
+	db := storetest.Postgres(t)
+	for name, want := range map[string]string{"application_name": "optimum", "idle_in_transaction_session_timeout": "1min"} {
+		if got, err := store.Setting(context.Background(), db, name); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", name, got, err, want)
+		}
+	}
+}

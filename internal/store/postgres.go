@@ -46,6 +46,14 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
+	// Unless the URL says otherwise: name the sessions in pg_stat_activity, and let the
+	// server end a session that sits in a transaction for a minute (a hung node), so the
+	// event lock it holds goes to the other nodes.
+	for k, v := range map[string]string{"application_name": "optimum", "idle_in_transaction_session_timeout": "60000"} {
+		if _, ok := cfg.RuntimeParams[k]; !ok {
+			cfg.RuntimeParams[k] = v
+		}
+	}
 	// Two pools, as on SQLite: writers that queue for the advisory lock (see dialect) can
 	// never take every connection from a reader, nor a transaction that reads outside
 	// itself wait for a connection held by writers queued behind it.
