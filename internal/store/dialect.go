@@ -22,7 +22,11 @@ type dialect struct {
 	serialize string
 	// skipLocked ends a SELECT that claims rows for work (deliveries, a consumer's cursor):
 	// on PostgreSQL it locks the rows it returns and skips those another transaction holds,
-	// so two nodes never claim the same row and neither waits for the other.
+	// so two nodes never claim the same row and neither waits for the other. A new kind
+	// of leased work claims the same way: SELECT … ORDER BY … LIMIT n + skipLocked, then
+	// UPDATE the rows it got, in db.tx; or, when the work appends events, in the claim
+	// step of claimEventsTx (before serialize, whose lock would otherwise make the second
+	// node wait and then read rows the first one already took).
 	skipLocked string
 	// lockMigrations and unlockMigrations bracket applying migrations on one connection, so
 	// nodes that start at once apply each migration once.
