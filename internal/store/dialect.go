@@ -25,8 +25,8 @@ type dialect struct {
 	// so two nodes never claim the same row and neither waits for the other. A new kind
 	// of leased work claims the same way: SELECT … ORDER BY … LIMIT n + skipLocked, then
 	// UPDATE the rows it got, in db.tx; or, when the work appends events, in the claim
-	// step of claimEventsTx (before serialize, whose lock would otherwise make the second
-	// node wait and then read rows the first one already took).
+	// step of claimEventsTx (before serialize, so a node that finds the work taken returns
+	// at once instead of queueing for the event lock).
 	skipLocked string
 	// lockMigrations and unlockMigrations bracket applying migrations on one connection, so
 	// nodes that start at once apply each migration once.
