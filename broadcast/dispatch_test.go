@@ -54,8 +54,9 @@ type clock struct {
 func (c *clock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func setup(t *testing.T, db *store.DB) (*store.DB, *store.Deliveries, *clock) {
+func setup(t *testing.T) (*store.DB, *store.Deliveries, *clock) {
 	t.Helper()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	return db, db.Deliveries(), &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 }
 
@@ -111,10 +112,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestEveryDeliveryIsSentOnce(t *testing.T) { storetest.EachDB(t, testEveryDeliveryIsSentOnce) }
+func TestEveryDeliveryIsSentOnce(t *testing.T) { storetest.Each(t, testEveryDeliveryIsSentOnce) }
 
-func testEveryDeliveryIsSentOnce(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testEveryDeliveryIsSentOnce(t *testing.T) {
+	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond, Concurrency: 4})
 	ids := queue(t, q, c, 50)
@@ -131,11 +132,11 @@ func testEveryDeliveryIsSentOnce(t *testing.T, db *store.DB) {
 // 429 and 5xx are retried with backoff until they succeed; the reason of each retry is
 // recorded, so nothing reaches the provider twice without one.
 func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
-	storetest.EachDB(t, testRetryableFailuresAreRetriedWithAReason)
+	storetest.Each(t, testRetryableFailuresAreRetriedWithAReason)
 }
 
-func testRetryableFailuresAreRetriedWithAReason(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testRetryableFailuresAreRetriedWithAReason(t *testing.T) {
+	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	s.answer = func(m broadcast.Message) (bool, error) {
 		if m.Attempt < 3 {
@@ -159,11 +160,11 @@ func testRetryableFailuresAreRetriedWithAReason(t *testing.T, db *store.DB) {
 }
 
 func TestPermanentFailuresAreNotRetried(t *testing.T) {
-	storetest.EachDB(t, testPermanentFailuresAreNotRetried)
+	storetest.Each(t, testPermanentFailuresAreNotRetried)
 }
 
-func testPermanentFailuresAreNotRetried(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testPermanentFailuresAreNotRetried(t *testing.T) {
+	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) {
 		return false, errors.New("twilio 21211: invalid To number")
 	}}
@@ -178,10 +179,10 @@ func testPermanentFailuresAreNotRetried(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestRetriesStopAtTheDeadline(t *testing.T) { storetest.EachDB(t, testRetriesStopAtTheDeadline) }
+func TestRetriesStopAtTheDeadline(t *testing.T) { storetest.Each(t, testRetriesStopAtTheDeadline) }
 
-func testRetriesStopAtTheDeadline(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testRetriesStopAtTheDeadline(t *testing.T) {
+	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) { return true, errors.New("503") }}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, MinBackoff: time.Minute, MaxBackoff: 30 * time.Minute})
 	ids := queue(t, q, c, 1)
@@ -199,11 +200,11 @@ func testRetriesStopAtTheDeadline(t *testing.T, db *store.DB) {
 // A dispatcher that dies mid-send leaves its deliveries leased; once the lease expires
 // another sends them again, marked as a resend with the reason recorded.
 func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
-	storetest.EachDB(t, testADeadDispatchersDeliveriesAreResent)
+	storetest.Each(t, testADeadDispatchersDeliveriesAreResent)
 }
 
-func testADeadDispatchersDeliveriesAreResent(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testADeadDispatchersDeliveriesAreResent(t *testing.T) {
+	_, q, c := setup(t)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	dead := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Lease: time.Minute, Owner: "node-a"})
 	ids := queue(t, q, c, 3)
@@ -256,11 +257,11 @@ func queueOn(t *testing.T, q *store.Deliveries, c *clock, channel string, n int)
 // SMS stuck at the provider (or waiting for their rate limit) take every SMS slot; the
 // pushes queued behind them must still go out at once, not after the SMS.
 func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
-	storetest.EachDB(t, testAStuckChannelDoesNotHoldBackTheOthers)
+	storetest.Each(t, testAStuckChannelDoesNotHoldBackTheOthers)
 }
 
-func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
+	_, q, c := setup(t)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	push := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck, broadcast.ChannelWebPush: push},
@@ -297,11 +298,11 @@ func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T, db *store.DB) {
 // A delivery on a channel nobody configured fails at once with the reason, instead of
 // waiting in the queue forever.
 func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
-	storetest.EachDB(t, testAChannelWithoutSenderFailsWithTheReason)
+	storetest.Each(t, testAChannelWithoutSenderFailsWithTheReason)
 }
 
-func testAChannelWithoutSenderFailsWithTheReason(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+func testAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
+	_, q, c := setup(t)
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: &script{sent: map[string]int{}}},
 		broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})
 	ids := queueOn(t, q, c, broadcast.ChannelVoice, 3)
@@ -324,11 +325,7 @@ func testAChannelWithoutSenderFailsWithTheReason(t *testing.T, db *store.DB) {
 // Fifty deliveries sent make one progress event for their incident, not fifty: boards
 // get "50 sent" once; nothing new, no event; a later change, one more.
 func TestDeliveryChangesMakeOneProgressEventPerIncident(t *testing.T) {
-	storetest.EachDB(t, testDeliveryChangesMakeOneProgressEventPerIncident)
-}
-
-func testDeliveryChangesMakeOneProgressEventPerIncident(t *testing.T, db *store.DB) {
-	_, q, c := setup(t, db)
+	db, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})
 	ids := queue(t, q, c, 50)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
-	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // turns records the turns a dispatcher asks for, granting each at once.
@@ -27,7 +26,7 @@ func (t *turns) Wait(_ context.Context, channel string, perSecond float64) error
 // rate-limited channel, at the configured rate less the margin, and never for unlimited
 // channels.
 func TestASharedLimiterPacesEverySendOfARateLimitedChannel(t *testing.T) {
-	_, q, c := setup(t, storetest.SQLite(t))
+	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	shared := &turns{asked: map[string][]float64{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s, broadcast.ChannelWebPush: s}, broadcast.DispatcherOptions{

@@ -16,8 +16,9 @@ import (
 
 var manager = optimum.WithActor(context.Background(), optimum.Actor{ID: "usr_m", Name: "Manager", Role: optimum.RoleManager})
 
-func newDirectory(t testing.TB, db *store.DB) (*contacts.Directory, *store.DB) {
+func newDirectory(t testing.TB) (*contacts.Directory, *store.DB) {
 	t.Helper()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	d := contacts.NewDirectory(db.Contacts(), nil)
 	err := d.EnsureTeams(context.Background(), []contacts.TeamInput{
 		{ID: "directors", NameES: "Dirección", NameEN: "Directors"},
@@ -50,11 +51,11 @@ func events(t testing.TB, db *store.DB) []optimum.Event {
 }
 
 func TestImportExampleFilesAndReimportChangesNothing(t *testing.T) {
-	storetest.EachDB(t, testImportExampleFilesAndReimportChangesNothing)
+	storetest.Each(t, testImportExampleFilesAndReimportChangesNothing)
 }
 
-func testImportExampleFilesAndReimportChangesNothing(t *testing.T, db *store.DB) {
-	d, db := newDirectory(t, db)
+func testImportExampleFilesAndReimportChangesNothing(t *testing.T) {
+	d, db := newDirectory(t)
 	data, err := os.ReadFile("../configs/contacts.example.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -99,10 +100,10 @@ func testImportExampleFilesAndReimportChangesNothing(t *testing.T, db *store.DB)
 }
 
 // One bad row and nothing is imported; the report names every problem by line and field.
-func TestImportIsAllOrNothing(t *testing.T) { storetest.EachDB(t, testImportIsAllOrNothing) }
+func TestImportIsAllOrNothing(t *testing.T) { storetest.Each(t, testImportIsAllOrNothing) }
 
-func testImportIsAllOrNothing(t *testing.T, db *store.DB) {
-	d, db := newDirectory(t, db)
+func testImportIsAllOrNothing(t *testing.T) {
+	d, db := newDirectory(t)
 	before := len(events(t, db))
 	csv := "name,email,phone,language,teams,manager_email\n" +
 		"Ana,ana@example.com,+525512345678,es,technology,\n" + // line 2: fine
@@ -130,10 +131,10 @@ func testImportIsAllOrNothing(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestImportMatchesByExternalID(t *testing.T) { storetest.EachDB(t, testImportMatchesByExternalID) }
+func TestImportMatchesByExternalID(t *testing.T) { storetest.Each(t, testImportMatchesByExternalID) }
 
-func testImportMatchesByExternalID(t *testing.T, db *store.DB) {
-	d, _ := newDirectory(t, db)
+func testImportMatchesByExternalID(t *testing.T) {
+	d, _ := newDirectory(t)
 	h := "name,email,phone,language,teams,manager_email,external_id\n"
 	if _, err := importCSV(t, d, h+"Ana,ana@old.example.com,,es,technology,,E1\n"); err != nil {
 		t.Fatal(err)
@@ -149,11 +150,11 @@ func testImportMatchesByExternalID(t *testing.T, db *store.DB) {
 }
 
 func TestPersonEditsAreValidatedAndLogged(t *testing.T) {
-	storetest.EachDB(t, testPersonEditsAreValidatedAndLogged)
+	storetest.Each(t, testPersonEditsAreValidatedAndLogged)
 }
 
-func testPersonEditsAreValidatedAndLogged(t *testing.T, db *store.DB) {
-	d, db := newDirectory(t, db)
+func testPersonEditsAreValidatedAndLogged(t *testing.T) {
+	d, db := newDirectory(t)
 	boss, err := d.CreatePerson(manager, contacts.PersonInput{Name: "Boss", Email: "boss@example.com", Language: "es", Teams: []contacts.Membership{{Team: "Dirección", Role: "lead"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -195,10 +196,10 @@ func testPersonEditsAreValidatedAndLogged(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestResolveAudience(t *testing.T) { storetest.EachDB(t, testResolveAudience) }
+func TestResolveAudience(t *testing.T) { storetest.Each(t, testResolveAudience) }
 
-func testResolveAudience(t *testing.T, db *store.DB) {
-	d, _ := newDirectory(t, db)
+func testResolveAudience(t *testing.T) {
+	d, _ := newDirectory(t)
 	_, err := importCSV(t, d, "name,email,phone,language,teams,manager_email,active\n"+
 		"Ana,ana@example.com,+525512345678,es,technology:lead;directors,,\n"+
 		"Bob,bob@example.com,,en,technology,,\n"+
@@ -239,10 +240,10 @@ func testResolveAudience(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestReadiness(t *testing.T) { storetest.EachDB(t, testReadiness) }
+func TestReadiness(t *testing.T) { storetest.Each(t, testReadiness) }
 
-func testReadiness(t *testing.T, db *store.DB) {
-	d, _ := newDirectory(t, db)
+func testReadiness(t *testing.T) {
+	d, _ := newDirectory(t)
 	importCSV(t, d, "name,email,phone,language,teams,manager_email\n"+
 		"Ana,ana@example.com,+525512345678,es,technology,\n"+
 		"Bob,bob@example.com,,en,technology,\n")
@@ -276,7 +277,7 @@ func BenchmarkImport10k(b *testing.B) {
 	csv := sb.String()
 	for b.Loop() {
 		b.StopTimer()
-		d, _ := newDirectory(b, storetest.SQLite(b))
+		d, _ := newDirectory(b)
 		b.StartTimer()
 		rep, err := importCSV(b, d, csv)
 		if err != nil || rep.Created != 10000 {

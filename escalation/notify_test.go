@@ -24,9 +24,10 @@ type world struct {
 	notifier  *escalation.Notifier
 }
 
-func newWorld(t *testing.T, db *store.DB, channels ...string) *world {
+func newWorld(t *testing.T, channels ...string) *world {
 	t.Helper()
 	ctx := context.Background()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
@@ -71,11 +72,11 @@ func (w *world) claimAll(t *testing.T) []broadcast.Delivery {
 }
 
 func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
-	storetest.EachDB(t, testDeclaredIncidentQueuesOneSMSPerReachablePerson)
+	storetest.Each(t, testDeclaredIncidentQueuesOneSMSPerReachablePerson)
 }
 
-func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T, db *store.DB) {
-	w := newWorld(t, db, broadcast.ChannelWebPush, broadcast.ChannelSMS)
+func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
+	w := newWorld(t, broadcast.ChannelWebPush, broadcast.ChannelSMS)
 	inc := w.declare(t, "Corte de energía en el CPD", false)
 	if n, err := w.notifier.Step(context.Background()); err != nil || n == 0 {
 		t.Fatalf("step = %d, %v", n, err)
@@ -110,11 +111,11 @@ func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T, db *store.
 }
 
 func TestDrillMessagesSayDrillFirst(t *testing.T) {
-	storetest.EachDB(t, testDrillMessagesSayDrillFirst)
+	storetest.Each(t, testDrillMessagesSayDrillFirst)
 }
 
-func testDrillMessagesSayDrillFirst(t *testing.T, db *store.DB) {
-	w := newWorld(t, db, broadcast.ChannelSMS)
+func testDrillMessagesSayDrillFirst(t *testing.T) {
+	w := newWorld(t, broadcast.ChannelSMS)
 	w.declare(t, "Sismo", true)
 	w.notifier.Step(context.Background())
 	for _, d := range w.claimAll(t) {
@@ -126,11 +127,11 @@ func testDrillMessagesSayDrillFirst(t *testing.T, db *store.DB) {
 
 // The link in each message acknowledges as that person, once, from any number of taps.
 func TestAckLinkAcknowledgesAsItsPerson(t *testing.T) {
-	storetest.EachDB(t, testAckLinkAcknowledgesAsItsPerson)
+	storetest.Each(t, testAckLinkAcknowledgesAsItsPerson)
 }
 
-func testAckLinkAcknowledgesAsItsPerson(t *testing.T, db *store.DB) {
-	w := newWorld(t, db, broadcast.ChannelSMS)
+func testAckLinkAcknowledgesAsItsPerson(t *testing.T) {
+	w := newWorld(t, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
 	w.notifier.Step(context.Background())
 	var link string

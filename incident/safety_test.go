@@ -7,7 +7,6 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
-	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
@@ -15,12 +14,12 @@ import (
 // event, and the tally counts each person's latest answer: Ana says safe, Luis says he
 // needs help and later that he is safe; the same answer twice changes nothing.
 func TestSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T) {
-	storetest.EachDB(t, testSafetyPollTalliesTheLatestAnswerOfEachPerson)
+	storetest.Each(t, testSafetyPollTalliesTheLatestAnswerOfEachPerson)
 }
 
-func testSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T, db *store.DB) {
+func testSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T) {
 	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
-	f := newFixture(t, db, func() time.Time { return now })
+	f := newFixture(t, func() time.Time { return now })
 	d := power()
 	d.Title, d.SafetyPoll = "Sismo de magnitud 7.1", true
 	inc, _, err := f.svc.Declare(as(alice), d, "")
@@ -68,11 +67,11 @@ func testSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T, db *store.DB
 }
 
 func TestSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer(t *testing.T) {
-	storetest.EachDB(t, testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer)
+	storetest.Each(t, testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer)
 }
 
-func testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, time.Now)
+func testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer(t *testing.T) {
+	f := newFixture(t, time.Now)
 	plain, _, err := f.svc.Declare(as(alice), power(), "")
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package incident_test
 
 import (
 	"context"
-	"github.com/optimum-bcp/optimum/internal/store"
-	"github.com/optimum-bcp/optimum/internal/store/storetest"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 func TestTermsFoldAccentsCasePluralsAndLanguages(t *testing.T) {
@@ -99,12 +98,12 @@ var pastIncidents = []struct{ title, description, services, causes, resolution s
 	{"Heat wave overloads the office cooling", "Offices above 32 degrees", "facilities", "heat wave", "Rented portable air conditioners"},
 }
 
-// The same ranking holds on SQLite (FTS5, bm25) and PostgreSQL (weighted tsvector).
 func TestSimilarIncidentsRankTheExpectedMatchFirst(t *testing.T) {
-	storetest.EachDB(t, func(t *testing.T, db *store.DB) { similarIncidentsRankTheExpectedMatchFirst(t, newDeskOn(t, db)) })
+	storetest.Each(t, testSimilarIncidentsRankTheExpectedMatchFirst)
 }
 
-func similarIncidentsRankTheExpectedMatchFirst(t *testing.T, f *deskFixture) {
+func testSimilarIncidentsRankTheExpectedMatchFirst(t *testing.T) {
+	f := newDesk(t)
 	ctx := context.Background()
 	folio := map[string]string{} // title → id
 	for i, p := range pastIncidents {

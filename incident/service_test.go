@@ -28,8 +28,9 @@ type fixture struct {
 	notified []int64
 }
 
-func newFixture(t testing.TB, db *store.DB, now func() time.Time) *fixture {
+func newFixture(t testing.TB, now func() time.Time) *fixture {
 	t.Helper()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	f := &fixture{db: db}
 	db.SetNotifier(func(id int64) {
 		f.mu.Lock()
@@ -56,12 +57,12 @@ func (f *fixture) events(t testing.TB) []optimum.Event {
 }
 
 func TestDeclareRegistersAndLogsTheIncident(t *testing.T) {
-	storetest.EachDB(t, testDeclareRegistersAndLogsTheIncident)
+	storetest.Each(t, testDeclareRegistersAndLogsTheIncident)
 }
 
-func testDeclareRegistersAndLogsTheIncident(t *testing.T, db *store.DB) {
+func testDeclareRegistersAndLogsTheIncident(t *testing.T) {
 	now := time.Date(2026, 11, 22, 15, 4, 5, 0, time.UTC)
-	f := newFixture(t, db, func() time.Time { return now })
+	f := newFixture(t, func() time.Time { return now })
 	inc, created, err := f.svc.Declare(as(alice), power(), "")
 	if err != nil || !created {
 		t.Fatalf("Declare = %v, %v", created, err)
@@ -89,11 +90,11 @@ func testDeclareRegistersAndLogsTheIncident(t *testing.T, db *store.DB) {
 }
 
 func TestInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
-	storetest.EachDB(t, testInvalidDeclarationStoresAndLogsNothing)
+	storetest.Each(t, testInvalidDeclarationStoresAndLogsNothing)
 }
 
-func testInvalidDeclarationStoresAndLogsNothing(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, nil)
+func testInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
+	f := newFixture(t, nil)
 	d := power()
 	d.Impact = "apocalyptic"
 	if _, _, err := f.svc.Declare(as(alice), d, "k1"); optimum.ErrorCode(err) != optimum.EINVALID {
@@ -109,11 +110,11 @@ func testInvalidDeclarationStoresAndLogsNothing(t *testing.T, db *store.DB) {
 }
 
 func TestDeclareWithoutActorIsUnauthorized(t *testing.T) {
-	storetest.EachDB(t, testDeclareWithoutActorIsUnauthorized)
+	storetest.Each(t, testDeclareWithoutActorIsUnauthorized)
 }
 
-func testDeclareWithoutActorIsUnauthorized(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, nil)
+func testDeclareWithoutActorIsUnauthorized(t *testing.T) {
+	f := newFixture(t, nil)
 	if _, _, err := f.svc.Declare(context.Background(), power(), ""); optimum.ErrorCode(err) != optimum.EUNAUTHORIZED {
 		t.Fatalf("err = %v", err)
 	}
@@ -121,11 +122,11 @@ func testDeclareWithoutActorIsUnauthorized(t *testing.T, db *store.DB) {
 
 // Folios are unique and without gaps, also when many people declare at once.
 func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
-	storetest.EachDB(t, testConcurrentDeclaresGetGaplessFolios)
+	storetest.Each(t, testConcurrentDeclaresGetGaplessFolios)
 }
 
-func testConcurrentDeclaresGetGaplessFolios(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, nil)
+func testConcurrentDeclaresGetGaplessFolios(t *testing.T) {
+	f := newFixture(t, nil)
 	const n = 40
 	folios := make([]string, n)
 	var wg sync.WaitGroup
@@ -158,11 +159,11 @@ func testConcurrentDeclaresGetGaplessFolios(t *testing.T, db *store.DB) {
 
 // A declaration whose transaction fails gives its folio number back.
 func TestRolledBackDeclarationLeavesNoGap(t *testing.T) {
-	storetest.EachDB(t, testRolledBackDeclarationLeavesNoGap)
+	storetest.Each(t, testRolledBackDeclarationLeavesNoGap)
 }
 
-func testRolledBackDeclarationLeavesNoGap(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, nil)
+func testRolledBackDeclarationLeavesNoGap(t *testing.T) {
+	f := newFixture(t, nil)
 	boom := errors.New("boom")
 	err := f.db.Incidents().Tx(context.Background(), func(tx incident.Tx) error {
 		if _, err := tx.NextFolio(context.Background(), 2026); err != nil {
@@ -183,10 +184,10 @@ func testRolledBackDeclarationLeavesNoGap(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestIdempotencyKey(t *testing.T) { storetest.EachDB(t, testIdempotencyKey) }
+func TestIdempotencyKey(t *testing.T) { storetest.Each(t, testIdempotencyKey) }
 
-func testIdempotencyKey(t *testing.T, db *store.DB) {
-	f := newFixture(t, db, nil)
+func testIdempotencyKey(t *testing.T) {
+	f := newFixture(t, nil)
 	first, created, err := f.svc.Declare(as(alice), power(), "key-1")
 	if err != nil || !created {
 		t.Fatal(created, err)
@@ -209,11 +210,11 @@ func testIdempotencyKey(t *testing.T, db *store.DB) {
 }
 
 // Keys are kept for the retention period, then forgotten.
-func TestIdempotencyKeyExpires(t *testing.T) { storetest.EachDB(t, testIdempotencyKeyExpires) }
+func TestIdempotencyKeyExpires(t *testing.T) { storetest.Each(t, testIdempotencyKeyExpires) }
 
-func testIdempotencyKeyExpires(t *testing.T, db *store.DB) {
+func testIdempotencyKeyExpires(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f := newFixture(t, db, func() time.Time { return now })
+	f := newFixture(t, func() time.Time { return now })
 	first, _, _ := f.svc.Declare(as(alice), power(), "key-1")
 	now = now.Add(24 * time.Hour)
 	if again, created, _ := f.svc.Declare(as(alice), power(), "key-1"); created || again.ID != first.ID {
@@ -226,12 +227,12 @@ func testIdempotencyKeyExpires(t *testing.T, db *store.DB) {
 }
 
 func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
-	storetest.EachDB(t, testAcknowledgeIsIdempotentPerPerson)
+	storetest.Each(t, testAcknowledgeIsIdempotentPerPerson)
 }
 
-func testAcknowledgeIsIdempotentPerPerson(t *testing.T, db *store.DB) {
+func testAcknowledgeIsIdempotentPerPerson(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f := newFixture(t, db, func() time.Time { now = now.Add(time.Second); return now })
+	f := newFixture(t, func() time.Time { now = now.Add(time.Second); return now })
 	inc, _, _ := f.svc.Declare(as(alice), power(), "")
 	got, err := f.svc.Acknowledge(as(bob), inc.Folio, "web")
 	if err != nil || got.Status != incident.StatusAcknowledged || got.AcknowledgedAt == nil {
@@ -261,11 +262,11 @@ func testAcknowledgeIsIdempotentPerPerson(t *testing.T, db *store.DB) {
 	}
 }
 
-func TestListFilters(t *testing.T) { storetest.EachDB(t, testListFilters) }
+func TestListFilters(t *testing.T) { storetest.Each(t, testListFilters) }
 
-func testListFilters(t *testing.T, db *store.DB) {
+func testListFilters(t *testing.T) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	f := newFixture(t, db, func() time.Time { now = now.Add(time.Minute); return now })
+	f := newFixture(t, func() time.Time { now = now.Add(time.Minute); return now })
 	mk := func(title string, impact incident.Level, drill bool) incident.Incident {
 		d := power()
 		d.Title, d.Impact, d.Urgency, d.Drill = title, impact, incident.Low, drill

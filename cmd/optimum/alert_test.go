@@ -57,14 +57,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // startTwilioServer starts a server whose SMS and calls go to a fake Twilio that sends
 // its signed callbacks back, with Ana (Spanish, +52 55 1234 5678, lead) and Bob (English,
-// +34 612 34 56 78) in team.
-func startTwilioServer(t *testing.T, team string) (*twiliotest.Fake, string, client, *logBuffer) {
-	t.Helper()
-	return startTwilioServerOn(t, team, nil)
-}
-
-// startTwilioServerOn is startTwilioServer with more environment (e.g. a PostgreSQL URL).
-func startTwilioServerOn(t *testing.T, team string, env map[string]string) (*twiliotest.Fake, string, client, *logBuffer) {
+// +34 612 34 56 78) in team. env adds to (or overrides) the server's variables.
+func startTwilioServer(t *testing.T, team string, env ...map[string]string) (*twiliotest.Fake, string, client, *logBuffer) {
 	t.Helper()
 	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
 	const token = "alert-admin-token-0123456789"
@@ -76,7 +70,9 @@ func startTwilioServerOn(t *testing.T, team string, env map[string]string) (*twi
 		"TWILIO_FROM":             "+15005550006",
 		"OPTIMUM_TWILIO_API_URL":  fake.URL(),
 	}
-	maps.Copy(vars, env)
+	for _, e := range env {
+		maps.Copy(vars, e)
+	}
 	base, logs := startServer(t, vars)
 	fake.Route(public, base)
 	api := client{t, base, token}
@@ -100,7 +96,7 @@ func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
 }
 
 func alertBySMSAndAcknowledgeByReply(t *testing.T, env map[string]string) {
-	fake, base, api, logs := startTwilioServerOn(t, "technology", env)
+	fake, base, api, logs := startTwilioServer(t, "technology", env)
 	token := api.token
 	board, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/api/v1/stream?token="+token, nil)
 	if err != nil {

@@ -147,7 +147,7 @@ func TestThreeNodesActAsOne(t *testing.T) {
 	a := nodes[0]
 	b, c := nodes[1], nodes[2]
 	for _, n := range nodes {
-		if !strings.Contains(n.logs.String(), `database=postgres fanout="redis (single)"`) {
+		if l := n.logs.String(); !strings.Contains(l, "database=postgres://") || !strings.Contains(l, `fanout="redis (single)"`) {
 			t.Fatalf("node %s does not run on PostgreSQL and Redis:\n%s", n.name, n.logs)
 		}
 	}

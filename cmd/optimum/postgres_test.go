@@ -75,6 +75,9 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 	const token = "pg-admin-token-0123456789"
 	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_DATABASE_URL": u})
 	api := client{t, base, token}
+	if want := "database=postgres://" + parsed.Host + "/" + name; !strings.Contains(logs.String(), want) {
+		t.Errorf("the start-up line does not say %q:\n%s", want, logs)
+	}
 	ready := func() int {
 		res, err := http.Get(base + "/readyz")
 		if err != nil {
@@ -86,6 +89,10 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 	declare := `{"title":"Incendio en el almacén","impact":"high","urgency":"high","location":"Madrid"}`
 	if status := ready(); status != 200 {
 		t.Fatalf("readyz = %d before the outage", status)
+	}
+	before := `{"title":"Inundación en el sótano","impact":"high","urgency":"high","location":"CDMX"}`
+	if status, body := api.do("POST", "/api/v1/incidents", "application/json", before); status != 201 {
+		t.Fatalf("declare before the outage = %d %s", status, body)
 	}
 
 	allow(false)
@@ -117,7 +124,7 @@ func TestLosingPostgreSQLDegradesAndRecovers(t *testing.T) {
 		t.Fatalf("declare after the outage = %d %s\n%s", status, body, logs)
 	}
 	status, body = api.do("GET", "/api/v1/incidents", "", "")
-	if status != 200 || bytes.Count(body, []byte("Incendio en el almacén")) != 1 {
-		t.Errorf("incidents after the outage = %d %s (want exactly the one declared after it)", status, body)
+	if status != 200 || bytes.Count(body, []byte("Incendio en el almacén")) != 1 || bytes.Count(body, []byte("Inundación en el sótano")) != 1 {
+		t.Errorf("incidents after the outage = %d %s (want the one declared before and the one after, once each)", status, body)
 	}
 }

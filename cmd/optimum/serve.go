@@ -260,7 +260,7 @@ func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
 
 func storeName(cfg config.Config) string {
 	if cfg.Database.URL != "" {
-		return "postgres"
+		return store.PostgresName(cfg.Database.URL)
 	}
 	return "sqlite:" + cfg.SQLitePath()
 }

@@ -150,10 +150,12 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (loginCode strin
 			return "", fmt.Errorf("OPTIMUM_BOOTSTRAP_TOKEN must be at least 16 characters")
 		}
 		_, _, err := s.createToken(ctx, "bootstrap admin", optimum.RoleAdmin, secret)
-		if err != nil && s.adminExists(ctx) {
-			// Several nodes started at once on an empty database: another one created the
-			// same admin token first (the hash is unique), which is what this one wanted.
-			return "", nil
+		if err != nil {
+			// Nodes of a cluster starting at once share the token: the one that lost the
+			// race finds the admin the other created (its insert hit the unique hash).
+			if n, cerr := s.store.CountAdmins(ctx); cerr == nil && n > 0 {
+				return "", nil
+			}
 		}
 		return "", err
 	}
@@ -166,12 +168,6 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (loginCode strin
 		return "", err
 	}
 	return code, nil
-}
-
-// adminExists reports whether an admin exists now (false when the store does not answer).
-func (s *Service) adminExists(ctx context.Context) bool {
-	n, err := s.store.CountAdmins(ctx)
-	return err == nil && n > 0
 }
 
 // Authenticate returns the actor of an API token.

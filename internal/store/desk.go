@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
@@ -226,16 +225,12 @@ func (t deskTx) SaveTemplate(ctx context.Context, tpl incident.Template) error {
 	return nil
 }
 
-// Similar ranks the indexed incidents against the normalized terms (bm25 on SQLite, a
-// weighted tsvector on PostgreSQL; see dialect.similar): the title
+// Similar ranks the indexed incidents against the normalized terms with bm25: the title
 // weighs most, then services and causes, then the description and the solution.
 // Cancelled incidents (declared by mistake) are left out.
 func (s *Desk) Similar(ctx context.Context, terms []string, exclude string, limit int) ([]incident.Match, error) {
-	quoted := make([]string, len(terms))
-	for i, t := range terms {
-		quoted[i] = s.db.d.quoteTerm(t)
-	}
-	rows, err := s.db.read.QueryContext(ctx, s.db.d.similar, strings.Join(quoted, s.db.d.matchOr), exclude, string(incident.StatusCancelled), limit)
+	search := s.db.d.search
+	rows, err := s.db.read.QueryContext(ctx, search.similar, search.anyOf(terms), exclude, string(incident.StatusCancelled), limit)
 	if err != nil {
 		return nil, fmt.Errorf("similar incidents: %w", err)
 	}
@@ -243,17 +238,17 @@ func (s *Desk) Similar(ctx context.Context, terms []string, exclude string, limi
 	out := []incident.Match{}
 	for rows.Next() {
 		var (
-			doc   []byte
-			score float64
-			inc   incident.Incident
+			doc  []byte
+			rank float64
+			inc  incident.Incident
 		)
-		if err := rows.Scan(&doc, &score); err != nil {
+		if err := rows.Scan(&doc, &rank); err != nil {
 			return nil, fmt.Errorf("similar incidents: %w", err)
 		}
 		if err := json.Unmarshal(doc, &inc); err != nil {
 			return nil, fmt.Errorf("decode incident: %w", err)
 		}
-		out = append(out, incident.MatchOf(inc, score))
+		out = append(out, incident.MatchOf(inc, -rank))
 	}
 	return out, rows.Err()
 }

@@ -22,20 +22,35 @@ type dialect struct {
 	serialize string
 	// skipLocked ends a SELECT that claims rows for work (deliveries, a consumer's cursor):
 	// on PostgreSQL it locks the rows it returns and skips those another transaction holds,
-	// so two nodes never claim the same row and neither waits for the other.
+	// so two nodes never claim the same row and neither waits for the other. A new kind
+	// of leased work claims the same way: SELECT … ORDER BY … LIMIT n + skipLocked, then
+	// UPDATE the rows it got, in db.tx; or, when the work appends events, in the claim
+	// step of claimEventsTx (before serialize, so a node that finds the work taken returns
+	// at once instead of queueing for the event lock).
 	skipLocked string
 	// lockMigrations and unlockMigrations bracket applying migrations on one connection, so
 	// nodes that start at once apply each migration once.
 	lockMigrations, unlockMigrations string
-	// similar ranks incident_search rows against $1 (the terms joined by matchOr), best
-	// first, selecting (incidents.doc, score) with a higher score more similar; $2 is an
-	// incident to leave out, $3 a status to leave out, $4 the limit. SQLite uses FTS5's
-	// bm25; PostgreSQL a weighted 'simple' tsvector (migration 0011).
+	// search is the similar-incident search: SQLite's FTS5 or PostgreSQL's tsvector.
+	search fullText
+}
+
+// fullText is a full-text dialect. similar returns (doc, rank) rows, best (lowest rank)
+// first, for $1 = anyOf(terms), $2 = an incident id to leave out, $3 = a status to leave
+// out, $4 = the limit. The terms are already normalized (incident.Terms: letters and
+// digits, lower case).
+type fullText struct {
 	similar string
-	// quoteTerm quotes one normalized term for the match expression; terms are joined
-	// with matchOr.
-	quoteTerm func(string) string
-	matchOr   string
+	anyOf   func(terms []string) string
+}
+
+// quoteEach quotes every term with q (doubling q inside) and joins them with sep.
+func quoteEach(terms []string, q, sep string) string {
+	quoted := make([]string, len(terms))
+	for i, t := range terms {
+		quoted[i] = q + strings.ReplaceAll(t, q, q+q) + q
+	}
+	return strings.Join(quoted, sep)
 }
 
 // Advisory lock keys (PostgreSQL): arbitrary constants, the same on every node.
@@ -47,12 +62,15 @@ const (
 var (
 	sqliteDialect = dialect{
 		name: "sqlite",
-		similar: `SELECT i.doc, -bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS score
-			FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
-			WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
-			ORDER BY score DESC, i.created_at DESC LIMIT $4`,
-		quoteTerm: func(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` },
-		matchOr:   " OR ",
+		// bm25 weights per column: incident_id 0, title 4, body 1, services 2, causes 2,
+		// solution 1. bm25 is negative, better matches lower.
+		search: fullText{
+			similar: `SELECT i.doc, bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS rank
+				FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
+				WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
+				ORDER BY rank, i.created_at DESC LIMIT $4`,
+			anyOf: func(terms []string) string { return quoteEach(terms, `"`, " OR ") },
+		},
 	}
 
 	postgresDialect = dialect{
@@ -61,12 +79,15 @@ var (
 		skipLocked:       " FOR UPDATE SKIP LOCKED",
 		lockMigrations:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", int64(lockKeyMigrations)),
 		unlockMigrations: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", int64(lockKeyMigrations)),
-		similar: `SELECT i.doc, ts_rank('{0.1, 0.25, 0.5, 1.0}', s.terms, q) AS score
-			FROM incident_search s JOIN incidents i ON i.id = s.incident_id, to_tsquery('simple', $1) q
-			WHERE s.terms @@ q AND i.id <> $2 AND i.status <> $3
-			ORDER BY score DESC, i.created_at DESC LIMIT $4`,
-		quoteTerm: func(t string) string { return "'" + strings.ReplaceAll(t, "'", "''") + "'" },
-		matchOr:   " | ",
+		// ts_rank with the weights of the bm25 columns (D unused, C 1, B 2, A 4, scaled to
+		// 1), negated so that better matches are lower, as on SQLite.
+		search: fullText{
+			similar: `SELECT i.doc, -ts_rank('{0, 0.25, 0.5, 1.0}', s.document, to_tsquery('simple', $1)) AS rank
+				FROM incident_search s JOIN incidents i ON i.id = s.incident_id
+				WHERE s.document @@ to_tsquery('simple', $1) AND i.id <> $2 AND i.status <> $3
+				ORDER BY rank, i.created_at DESC LIMIT $4`,
+			anyOf: func(terms []string) string { return quoteEach(terms, "'", " | ") },
+		},
 	}
 )
 

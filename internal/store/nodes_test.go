@@ -14,6 +14,7 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -242,6 +243,30 @@ func TestTwoNodesConsumeEachEventOnce(t *testing.T) {
 			if n != 1 {
 				t.Errorf("event %d processed %d times", id, n)
 			}
+		}
+	})
+}
+
+// Nodes starting at once with the same bootstrap token all start, and one admin token
+// exists (the first start of a cluster).
+func TestNodesBootstrappingAtOnceMakeOneAdmin(t *testing.T) {
+	storetest.EachShared(t, func(t *testing.T, open func() *store.DB) {
+		nodes := []*store.DB{open(), open(), open()}
+		errs := make(chan error, len(nodes))
+		for _, db := range nodes {
+			go func() {
+				_, err := auth.NewService(db.Auth(), nil).Bootstrap(context.Background(), "cluster-bootstrap-token-0123456789")
+				errs <- err
+			}()
+		}
+		for range nodes {
+			if err := <-errs; err != nil {
+				t.Errorf("bootstrap: %v", err)
+			}
+		}
+		tokens, err := auth.NewService(nodes[0].Auth(), nil).Tokens(context.Background())
+		if err != nil || len(tokens) != 1 {
+			t.Errorf("tokens = %+v, %v: want the one bootstrap admin", tokens, err)
 		}
 	})
 }

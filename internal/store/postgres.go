@@ -23,6 +23,16 @@ func IsPostgresURL(u string) bool {
 	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }
 
+// PostgresName names the database of a URL for logs: postgres://host:port/database,
+// without the user, the password or the options.
+func PostgresName(url string) string {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return "postgres (invalid URL)"
+	}
+	return fmt.Sprintf("postgres://%s:%d/%s", cfg.Host, cfg.Port, cfg.Database)
+}
+
 // OpenPostgres connects to the PostgreSQL database at url (postgres://user@host:port/db?…)
 // and applies the embedded migrations. Several nodes may open the same database at once.
 // Errors are one line that names the server, without the driver's stack of text.
@@ -36,21 +46,36 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 5 * time.Second
 	}
-	pool := sql.OpenDB(unavailableConnector{stdlib.GetConnector(*cfg)})
-	pool.SetMaxOpenConns(16)
-	pool.SetMaxIdleConns(8)
-	pool.SetConnMaxLifetime(30 * time.Minute)
-	pool.SetConnMaxIdleTime(5 * time.Minute)
+	// Unless the URL says otherwise: name the sessions in pg_stat_activity, and let the
+	// server end a session that sits in a transaction for a minute (a hung node), so the
+	// event lock it holds goes to the other nodes.
+	for k, v := range map[string]string{"application_name": "optimum", "idle_in_transaction_session_timeout": "60000"} {
+		if _, ok := cfg.RuntimeParams[k]; !ok {
+			cfg.RuntimeParams[k] = v
+		}
+	}
+	// Two pools, as on SQLite: writers that queue for the advisory lock (see dialect) can
+	// never take every connection from a reader, nor a transaction that reads outside
+	// itself wait for a connection held by writers queued behind it.
+	connector := unavailableConnector{stdlib.GetConnector(*cfg)}
+	pool := func(size int) *sql.DB {
+		p := sql.OpenDB(connector)
+		p.SetMaxOpenConns(size)
+		p.SetMaxIdleConns(size / 2)
+		p.SetConnMaxLifetime(30 * time.Minute)
+		p.SetConnMaxIdleTime(5 * time.Minute)
+		return p
+	}
+	db := &DB{write: pool(12), read: pool(8), d: postgresDialect}
 
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	if err := pool.PingContext(pingCtx); err != nil {
-		pool.Close()
+	if err := db.write.PingContext(pingCtx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("database: cannot connect to PostgreSQL at %s: %s", where, connectReason(err))
 	}
-	db := &DB{write: pool, read: pool, d: postgresDialect}
 	if err := db.migrate(ctx); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("database: PostgreSQL at %s: %w", where, err)
 	}
 	return db, nil
@@ -99,50 +124,81 @@ func (c unavailableConnector) Connect(ctx context.Context) (driver.Conn, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errUnavailable, err)
 	}
-	return pgConn{conn.(*stdlib.Conn)}, nil
+	return &pgConn{Conn: conn.(*stdlib.Conn)}, nil
 }
 
 // pgConn is pgx's database/sql connection with connection-loss errors marked (above).
-type pgConn struct{ *stdlib.Conn }
+// A connection the server ended while idle in the pool fails its next statement; when
+// that statement starts a transaction or is a query outside one, nothing has happened
+// yet, so it answers driver.ErrBadConn and database/sql runs it again on another (or a
+// new) connection: after an outage the first requests don't fail on stale connections.
+type pgConn struct {
+	*stdlib.Conn
+	inTx bool
+}
 
-func (c pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+func (c *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	res, err := c.Conn.ExecContext(ctx, query, args)
 	return res, connectionLost(err)
 }
 
-func (c pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	rows, err := c.Conn.QueryContext(ctx, query, args)
+	if err != nil && !c.inTx && isConnectionLost(err) {
+		return nil, driver.ErrBadConn
+	}
 	return rows, connectionLost(err)
 }
 
-func (c pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	tx, err := c.Conn.BeginTx(ctx, opts)
 	if err != nil {
-		return nil, connectionLost(err)
+		if isConnectionLost(err) {
+			return nil, driver.ErrBadConn
+		}
+		return nil, err
 	}
-	return pgTx{tx}, nil
+	c.inTx = true
+	return pgTx{Tx: tx, c: c}, nil
 }
 
-type pgTx struct{ driver.Tx }
+type pgTx struct {
+	driver.Tx
+	c *pgConn
+}
 
-func (tx pgTx) Commit() error { return connectionLost(tx.Tx.Commit()) }
+func (tx pgTx) Commit() error {
+	tx.c.inTx = false
+	return connectionLost(tx.Tx.Commit())
+}
+
+func (tx pgTx) Rollback() error {
+	tx.c.inTx = false
+	return tx.Tx.Rollback()
+}
 
 // connectionLost marks err as EUNAVAILABLE when it says the server ended or lost the
-// connection (SQLSTATE class 08, 57P01-57P03, or a broken socket).
+// connection.
 func connectionLost(err error) error {
-	if err == nil || errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || !isConnectionLost(err) {
 		return err
+	}
+	return fmt.Errorf("%w: %w", errUnavailable, err)
+}
+
+// isConnectionLost reports whether err says the server ended or lost the connection:
+// SQLSTATE class 08, 57P01-57P03 (shutdown, crash, starting up), or a broken socket.
+func isConnectionLost(err error) bool {
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
 	}
 	var pgErr *pgconn.PgError
 	var netErr net.Error
 	switch {
 	case errors.As(err, &pgErr):
-		if !strings.HasPrefix(pgErr.Code, "08") && pgErr.Code != "57P01" && pgErr.Code != "57P02" && pgErr.Code != "57P03" {
-			return err
-		}
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-	default:
-		return err
+		return true
 	}
-	return fmt.Errorf("%w: %w", errUnavailable, err)
+	return false
 }

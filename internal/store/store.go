@@ -29,7 +29,7 @@ var migrations embed.FS
 
 // DB is the database. On SQLite, writes go through one connection (SQLite serializes
 // writers anyway, and a single writer avoids SQLITE_BUSY on lock upgrades) and reads use a
-// small pool; on PostgreSQL both are one pool (postgres.go).
+// small pool; on PostgreSQL both are pools (postgres.go).
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
@@ -86,9 +86,6 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 
 // Close closes the database. Call it last, after everything that uses it has stopped.
 func (db *DB) Close() error {
-	if db.read == db.write {
-		return db.write.Close()
-	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
