@@ -29,6 +29,8 @@ type Declaration struct {
 	Location    string   `json:"location"`
 	Teams       []string `json:"teams"`
 	Drill       bool     `json:"drill"`
+	// Ladder overrides the escalation ladder chosen by priority and services.
+	Ladder string `json:"ladder,omitempty"`
 }
 
 // Normalize trims white space and drops empty and repeated list items, so the same
@@ -42,6 +44,7 @@ func (d *Declaration) Normalize() {
 	d.Services = cleanList(d.Services, false)
 	d.Causes = cleanList(d.Causes, false)
 	d.Teams = cleanList(d.Teams, true)
+	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
 }
 
 func cleanList(in []string, lower bool) []string {
@@ -110,6 +113,7 @@ func (d Declaration) Validate(knownTeams []string) error {
 			add(fmt.Sprintf("teams[%d]", i), "%q is not a known team (%s)", truncate(t, 40), strings.Join(knownTeams, ", "))
 		}
 	}
+	text("ladder", d.Ladder, 64, false)
 	return optimum.Invalid("The declaration has errors.", f)
 }
 

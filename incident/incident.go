@@ -99,6 +99,9 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	// Ladder is the escalation ladder chosen at declaration ("" for the one that fits
+	// the priority and services).
+	Ladder string `json:"ladder,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

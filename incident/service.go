@@ -177,6 +177,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Teams:       d.Teams,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
+			Ladder:      d.Ladder,
 			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,

@@ -26,6 +26,9 @@ type Server struct {
 	Incidents *incident.Service
 	Directory *contacts.Directory
 	Inbound   *escalation.Inbound
+	// Escalation runs ladders and manual escalations; Ladders edits the ladders.
+	Escalation *escalation.Engine
+	Ladders    *escalation.Ladders
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore
