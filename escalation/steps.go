@@ -260,8 +260,10 @@ func (w *work) advance(ctx context.Context, id string, now time.Time) error {
 			if err := w.breach(ctx, &r, inc, "acknowledge", r.AckBy, now); err != nil {
 				return err
 			}
-			if w.e.opt.SLAJump && r.State == StateRunning && r.NextStepAt != nil && r.NextStepAt.After(now) {
-				r.NextStepAt = &now // climb at once
+			// Climb at once, unless the ladder climbed at or after the deadline already
+			// (a P1's 5-minute SLA and its 5-minute step are one level, not two).
+			if w.e.opt.SLAJump && r.State == StateRunning && r.NextStepAt != nil && r.NextStepAt.After(now) && r.StepAt.Before(r.AckBy) {
+				r.NextStepAt = &now
 			}
 		}
 	}

@@ -108,9 +108,11 @@ func (s *Escalation) SetSMSOptOut(ctx context.Context, personID string, at *time
 // OpenAlerts returns the open incidents the person was alerted of and has not
 // acknowledged, newest first.
 func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalation.OpenAlert, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc FROM incident_recipients r
-		JOIN incidents i ON i.id = r.incident_id
-		WHERE r.person_id = $1 AND i.status IN ('declared', 'acknowledged', 'investigating')
+	// A person may be in the audience or paged by the ladder (a director at step 3).
+	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc FROM incidents i
+		WHERE i.status IN ('declared', 'acknowledged', 'investigating')
+		AND (EXISTS (SELECT 1 FROM incident_recipients r WHERE r.incident_id = i.id AND r.person_id = $1)
+			OR EXISTS (SELECT 1 FROM escalation_pages g WHERE g.incident_id = i.id AND g.person_id = $1))
 		AND NOT EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
 		ORDER BY i.created_at DESC LIMIT 20`, personID)
 	if err != nil {
