@@ -139,10 +139,7 @@ func (e *env) at(d time.Duration) escalation.TickResult {
 // sent takes every queued delivery as the dispatcher would, as "name/channel".
 func (e *env) sent() []string {
 	e.t.Helper()
-	ds, err := e.db.Deliveries().Claim(context.Background(), "dispatcher", e.clock.Now(), time.Minute, 10000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	ds := e.claimAt(e.clock.Now())
 	names := map[string]string{}
 	ps, _ := e.dir.People(context.Background(), contacts.Filter{})
 	for _, p := range ps {
@@ -272,12 +269,20 @@ func TestP1NobodyAnswersTheLadderClimbsAndADirectorsSMSStopsAllNagging(t *testin
 	}
 }
 
-func (e *env) claim() []broadcast.Delivery {
-	ds, err := e.db.Deliveries().Claim(context.Background(), "dispatcher", e.clock.Now().Add(time.Hour), time.Minute, 10000)
-	if err != nil {
-		e.t.Fatal(err)
+func (e *env) claim() []broadcast.Delivery { return e.claimAt(e.clock.Now().Add(time.Hour)) }
+
+// claimAt claims every delivery due at now, on every channel, as the dispatcher would.
+func (e *env) claimAt(now time.Time) []broadcast.Delivery {
+	e.t.Helper()
+	var out []broadcast.Delivery
+	for _, ch := range []string{"webpush", "sms", "voice"} {
+		ds, err := e.db.Deliveries().Claim(context.Background(), "dispatcher", ch, now, time.Minute, 10000)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, ds...)
 	}
-	return ds
+	return out
 }
 
 // An acknowledgement stops that person's reminders at once and cancels what was queued
