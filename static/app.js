@@ -18,6 +18,7 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { renderLadders, forgetLadders } from './ladders.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
 } from './incident.js';
@@ -56,6 +57,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (p === 'escaleras' || p === 'ladders') return 'escaleras';
   if (incidentKey()) return 'incidente';
   return 'tablero';
 }
@@ -180,6 +182,7 @@ function signedOut() {
 function resetSession() {
   stopStream();
   forgetDirectory();
+  forgetLadders();
   forgetAccount();
   forgetChannels();
   forgetIncident();
@@ -339,6 +342,7 @@ function render() {
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
+  else if (r === 'escaleras') renderLadders();
   else if (r === 'incidente') renderIncident();
   else renderBoard();
 }

@@ -1,0 +1,260 @@
+// OPTIMUM BCP web app: the escalation of an incident, on the incident page — the ladder's
+// current step, who was paged when, who is still pending, when the next step is due — and
+// the form to escalate by hand (functional: to a team, service or person; hierarchical:
+// up the management line), with its required reason.
+
+import { state, t, h, api, ProblemError, errorText, can, fmtTime, fmtCountdown, teamName } from './core.js';
+import { I18N } from './i18n.js';
+
+Object.assign(I18N.es, {
+  'esc.title': 'Escalamiento',
+  'esc.none': 'Este incidente no tiene escalera de escalamiento.',
+  'esc.ladder': 'Escalera',
+  'esc.step': 'Paso {step} de {steps}',
+  'esc.stepLabel': 'Paso',
+  'esc.round': 'vuelta {n}',
+  'esc.next': 'Siguiente paso',
+  'esc.nextAt': '{time} (en {left})',
+  'esc.nextNone': 'Ninguno',
+  'esc.pending': 'Pendientes de confirmar',
+  'esc.pendingNone': 'Nadie: todos los avisados confirmaron o dejaron de recibir avisos.',
+  'esc.paged': 'Avisados',
+  'esc.col.name': 'Persona',
+  'esc.col.why': 'Motivo',
+  'esc.col.at': 'Avisado',
+  'esc.col.state': 'Estado',
+  'esc.why.audience': 'Audiencia',
+  'esc.why.ladder': 'Paso {step}',
+  'esc.why.manual': 'Manual',
+  'esc.why.sla': 'Plazo vencido',
+  'esc.why.self': 'Por iniciativa propia',
+  'esc.acked': 'Confirmó {time}',
+  'esc.nextReminder': 'Recordatorio {time}',
+  'esc.stopped': 'Sin más avisos',
+  'esc.waiting': 'Esperando',
+  'esc.state.running': 'En curso',
+  'esc.state.owned': 'Asumido',
+  'esc.state.exhausted': 'Agotado: nadie lo ha asumido',
+  'esc.state.stopped': 'Terminado',
+  'esc.state.manual': 'Solo manual',
+  'esc.sla.breached': 'Plazo de confirmación vencido',
+  'esc.form': 'Escalar ahora',
+  'esc.kind': 'Tipo',
+  'esc.kind.functional': 'Funcional (a un equipo más especializado)',
+  'esc.kind.hierarchical': 'Jerárquico (a la línea de mando)',
+  'esc.to': 'A quién',
+  'esc.toHint': 'Un equipo, un servicio o el correo de una persona. En jerárquico, déjalo vacío para avisar al superior de quien lo atiende (o a Dirección).',
+  'esc.reason': 'Motivo',
+  'esc.submit': 'Escalar',
+  'esc.sending': 'Escalando…',
+  'esc.done': 'Escalado: se avisó a {names}.',
+  'tl.escalated': 'Escaló al paso {step}: {names}',
+  'tl.escalatedNone': 'Escaló al paso {step}',
+  'tl.escalatedManual': '{actor} escaló ({kind}) a {names}: {reason}',
+  'tl.escalationEmpty': '¡Atención! El paso {step} no tiene a nadie a quien avisar',
+  'tl.escalationOwned': '{name} asumió el incidente',
+  'tl.escalationExhausted': 'La escalera se agotó sin que nadie asumiera el incidente',
+  'tl.slaBreachedAck': 'Venció el plazo de confirmación',
+  'tl.slaBreachedResolve': 'Venció el plazo de resolución',
+  'nav.ladders': 'Escaleras',
+});
+Object.assign(I18N.en, {
+  'esc.title': 'Escalation',
+  'esc.none': 'This incident has no escalation ladder.',
+  'esc.ladder': 'Ladder',
+  'esc.step': 'Step {step} of {steps}',
+  'esc.stepLabel': 'Step',
+  'esc.round': 'round {n}',
+  'esc.next': 'Next step',
+  'esc.nextAt': '{time} (in {left})',
+  'esc.nextNone': 'None',
+  'esc.pending': 'Waiting for acknowledgement',
+  'esc.pendingNone': 'Nobody: everyone paged acknowledged or is no longer reminded.',
+  'esc.paged': 'Paged',
+  'esc.col.name': 'Person',
+  'esc.col.why': 'Why',
+  'esc.col.at': 'Paged',
+  'esc.col.state': 'State',
+  'esc.why.audience': 'Audience',
+  'esc.why.ladder': 'Step {step}',
+  'esc.why.manual': 'By hand',
+  'esc.why.sla': 'SLA breached',
+  'esc.why.self': 'Volunteered',
+  'esc.acked': 'Acknowledged {time}',
+  'esc.nextReminder': 'Reminder {time}',
+  'esc.stopped': 'No more reminders',
+  'esc.waiting': 'Waiting',
+  'esc.state.running': 'Running',
+  'esc.state.owned': 'Owned',
+  'esc.state.exhausted': 'Exhausted: nobody owns it',
+  'esc.state.stopped': 'Finished',
+  'esc.state.manual': 'Manual only',
+  'esc.sla.breached': 'Acknowledgement deadline passed',
+  'esc.form': 'Escalate now',
+  'esc.kind': 'Kind',
+  'esc.kind.functional': 'Functional (to a more specialised team)',
+  'esc.kind.hierarchical': 'Hierarchical (up the management line)',
+  'esc.to': 'To',
+  'esc.toHint': 'A team, a service or a person\'s email. For hierarchical, leave it empty to page the manager of whoever owns it (or the directors).',
+  'esc.reason': 'Reason',
+  'esc.submit': 'Escalate',
+  'esc.sending': 'Escalating…',
+  'esc.done': 'Escalated: {names} paged.',
+  'tl.escalated': 'Climbed to step {step}: {names}',
+  'tl.escalatedNone': 'Climbed to step {step}',
+  'tl.escalatedManual': '{actor} escalated ({kind}) to {names}: {reason}',
+  'tl.escalationEmpty': 'Warning! Step {step} has nobody to page',
+  'tl.escalationOwned': '{name} owns the incident',
+  'tl.escalationExhausted': 'The ladder ran out and nobody owns the incident',
+  'tl.slaBreachedAck': 'The acknowledgement deadline passed',
+  'tl.slaBreachedResolve': 'The resolution deadline passed',
+  'nav.ladders': 'Ladders',
+});
+
+const OPEN = new Set(['declared', 'acknowledged', 'investigating']);
+const form = { id: null, el: null, sending: false, problem: null, errors: {}, done: null };
+
+// escalationCard is the incident page's escalation section.
+export function escalationCard(inc, refresh) {
+  const e = inc.escalation;
+  return h('section', { class: 'card inc-esc-card', 'aria-labelledby': 'inc-esc-title', testid: 'escalation' },
+    h('h2', { id: 'inc-esc-title' }, t('esc.title')),
+    e ? summary(e) : h('p', { class: 'muted', testid: 'escalation-none' }, t('esc.none')),
+    can('responder') && OPEN.has(inc.status) ? escalateForm(inc, refresh) : null);
+}
+
+function summary(e) {
+  const pending = e.pending || [];
+  const paged = e.paged || [];
+  const name = (state.lang === 'en' ? e.ladder_name?.en : e.ladder_name?.es) || e.ladder || '—';
+  return [
+    h('dl', { class: 'summary inc-dl' },
+      h('dt', {}, t('esc.ladder')), h('dd', { testid: 'escalation-ladder' }, name),
+      h('dt', {}, t('esc.col.state')), h('dd', { testid: 'escalation-state', 'data-state': e.state }, t(`esc.state.${e.state}`)),
+      e.steps ? [h('dt', {}, t('esc.stepLabel')),
+        h('dd', { testid: 'escalation-step', 'data-step': String(e.step) },
+          t('esc.step', { step: e.step, steps: e.steps }), e.round ? ` · ${t('esc.round', { n: e.round + 1 })}` : '')] : null,
+      h('dt', {}, t('esc.next')),
+      h('dd', { testid: 'escalation-next', 'data-next': e.next_step_at || '' }, e.next_step_at ? nextText(e.next_step_at) : t('esc.nextNone')),
+      e.sla?.acknowledge === 'breached' ? [h('dt', {}, '⚠'), h('dd', { class: 'sla-late', testid: 'escalation-breach' }, t('esc.sla.breached'))] : null),
+    h('h3', {}, t('esc.pending')),
+    pending.length
+      ? h('ul', { class: 'chips', testid: 'escalation-pending' }, pending.map((n) => h('li', { class: 'chip chip-warn' }, n)))
+      : h('p', { class: 'muted', testid: 'escalation-pending-none' }, t('esc.pendingNone')),
+    paged.length ? h('details', { class: 'esc-paged', open: paged.length <= 12 ? true : undefined },
+      h('summary', {}, `${t('esc.paged')} (${paged.length})`),
+      h('table', { class: 'table table-compact', testid: 'escalation-paged' },
+        h('thead', {}, h('tr', {}, ['name', 'why', 'at', 'state'].map((c) => h('th', { scope: 'col' }, t(`esc.col.${c}`))))),
+        h('tbody', {}, paged.map((p) => h('tr', { 'data-person': p.person_id, 'data-reason': p.reason },
+          h('td', { 'data-label': t('esc.col.name') }, p.name),
+          h('td', { 'data-label': t('esc.col.why') }, p.reason === 'ladder' ? t('esc.why.ladder', { step: p.step }) : t(`esc.why.${p.reason}`)),
+          h('td', { 'data-label': t('esc.col.at') }, h('time', { datetime: p.paged_at }, fmtTime(p.paged_at))),
+          h('td', { 'data-label': t('esc.col.state') }, pageState(p))))))) : null,
+  ];
+}
+
+function pageState(p) {
+  if (p.acknowledged_at) return h('span', { class: 'ok' }, `✓ ${t('esc.acked', { time: fmtTime(p.acknowledged_at) })}`);
+  if (p.next_reminder_at) return t('esc.nextReminder', { time: fmtTime(p.next_reminder_at) });
+  if (p.stopped_at) return h('span', { class: 'muted' }, t('esc.stopped'));
+  return t('esc.waiting');
+}
+
+function nextText(iso) {
+  return t('esc.nextAt', { time: fmtTime(iso), left: fmtCountdown(Math.max(0, Date.parse(iso) - Date.now())) });
+}
+
+// tickEscalation refreshes the countdown to the next step.
+export function tickEscalation(root) {
+  for (const el of root.querySelectorAll('[data-next]')) {
+    if (el.dataset.next) el.textContent = nextText(el.dataset.next);
+  }
+}
+
+// escalateForm is kept across redraws of the card, so what is typed survives live updates.
+function escalateForm(inc, refresh) {
+  if (form.id !== inc.id || !form.el || form.el.dataset.lang !== state.lang) {
+    Object.assign(form, { id: inc.id, sending: false, problem: null, errors: {}, done: null });
+    form.el = buildForm(inc, refresh);
+  }
+  return form.el;
+}
+
+function buildForm(inc, refresh) {
+  const err = (name) => h('p', { class: 'field-error', role: 'alert', testid: `escalate-error-${name}`, hidden: true });
+  const kind = h('select', { id: 'esc-kind', name: 'kind', testid: 'escalate-kind' },
+    ['functional', 'hierarchical'].map((k) => h('option', { value: k }, t(`esc.kind.${k}`))));
+  const teams = (state.meta?.teams || []).map((x) => x.id);
+  const to = h('input', { id: 'esc-to', name: 'to', list: 'esc-teams', autocomplete: 'off', testid: 'escalate-to' });
+  const reason = h('textarea', { id: 'esc-reason', name: 'reason', rows: 2, testid: 'escalate-reason', maxlength: 1000 });
+  const status = h('p', { class: 'muted', role: 'status', testid: 'escalate-status' });
+  const button = h('button', { type: 'submit', class: 'btn btn-block', testid: 'escalate-submit' }, t('esc.submit'));
+  const errs = { kind: err('kind'), to: err('to'), reason: err('reason') };
+  const el = h('form', {
+    class: 'esc-form', testid: 'escalate-form', 'data-lang': state.lang, novalidate: true,
+    onsubmit: async (ev) => {
+      ev.preventDefault();
+      if (form.sending) return;
+      for (const k of Object.keys(errs)) { errs[k].hidden = true; errs[k].textContent = ''; }
+      form.sending = true;
+      button.disabled = true;
+      button.textContent = t('esc.sending');
+      status.textContent = '';
+      try {
+        const view = await api('POST', `incidents/${encodeURIComponent(inc.id)}/escalate`,
+          { body: { kind: kind.value, to: to.value.trim(), reason: reason.value.trim() } });
+        const names = (view?.paged || []).filter((p) => p.reason === 'manual').map((p) => p.name);
+        status.textContent = t('esc.done', { names: names.join(', ') || '—' });
+        reason.value = '';
+        refresh();
+      } catch (e) {
+        if (e instanceof ProblemError && e.problem.errors.length) {
+          for (const f of e.problem.errors) {
+            const box = errs[f.field] || errs.reason;
+            box.hidden = false;
+            box.textContent = f.message;
+          }
+        } else {
+          status.textContent = errorText(e);
+        }
+      } finally {
+        form.sending = false;
+        button.disabled = false;
+        button.textContent = t('esc.submit');
+      }
+    },
+  },
+  h('h3', {}, t('esc.form')),
+  h('label', { for: 'esc-kind' }, t('esc.kind')), kind, errs.kind,
+  h('label', { for: 'esc-to' }, t('esc.to')), to,
+  h('datalist', { id: 'esc-teams' }, teams.map((id) => h('option', { value: id }, teamName(id)))),
+  h('p', { class: 'hint' }, t('esc.toHint')), errs.to,
+  h('label', { for: 'esc-reason' }, t('esc.reason')), reason, errs.reason,
+  button, status);
+  return el;
+}
+
+// escalationEventText is the timeline's text of an escalation event, or null.
+export function escalationEventText(ev) {
+  const d = ev.data && typeof ev.data === 'object' ? ev.data : {};
+  const names = (list) => (Array.isArray(list) ? list.map((p) => p.name).filter(Boolean).join(', ') : '');
+  switch (ev.type) {
+    case 'incident.escalated':
+      if (d.kind === 'functional' || d.kind === 'hierarchical') {
+        return t('tl.escalatedManual', {
+          actor: ev.actor?.name || '—', kind: t(`esc.kind.${d.kind}`).replace(/\s*\(.*\)$/, ''), names: names(d.paged) || '—', reason: d.reason || '',
+        });
+      }
+      return names(d.paged) ? t('tl.escalated', { step: d.step, names: names(d.paged) }) : t('tl.escalatedNone', { step: d.step });
+    case 'incident.escalation_empty':
+      return t('tl.escalationEmpty', { step: d.step });
+    case 'incident.escalation_owned':
+      return t('tl.escalationOwned', { name: d.by?.name || '—' });
+    case 'incident.escalation_exhausted':
+      return t('tl.escalationExhausted');
+    case 'incident.sla_breached':
+      return d.kind === 'resolve' ? t('tl.slaBreachedResolve') : t('tl.slaBreachedAck');
+    default:
+      return null;
+  }
+}
