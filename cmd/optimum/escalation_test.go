@@ -20,7 +20,11 @@ type movableClock struct {
 	off time.Duration
 }
 
-func (c *movableClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+func (c *movableClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
 func (c *movableClock) skip(d time.Duration) { c.mu.Lock(); c.off += d; c.mu.Unlock() }
 
 func useClock(t *testing.T) *movableClock {
