@@ -19,6 +19,7 @@ import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReac
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
+import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
 } from './incident.js';
@@ -183,6 +184,7 @@ function resetSession() {
   stopStream();
   forgetDirectory();
   forgetLadders();
+  forgetBoardEscalations();
   forgetAccount();
   forgetChannels();
   forgetIncident();
@@ -682,6 +684,7 @@ function mergeIncident(inc, { flash = false } = {}) {
   const known = state.seen.get(inc.id);
   if (known !== undefined && ts < known) return;
   state.seen.set(inc.id, ts);
+  seedEscalation(inc);
   if (isActive(inc)) state.board.set(inc.id, inc);
   else state.board.delete(inc.id);
   if (flash && isActive(inc)) state.flash.set(inc.id, Date.now() + FLASH_MS);
@@ -852,6 +855,7 @@ function onFrame(text) {
     const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
     if (p) addAcks(ev.incident.id, [p]);
   }
+  noteEscalation(ev);
   // Frames without an incident (incident.delivery_updated) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
@@ -935,7 +939,8 @@ function updateBoard() {
 
 function itemSignature(inc) {
   return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
-    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
+    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang,
+    escalationSig(inc.id)]);
 }
 
 function fillItem(li, inc) {
@@ -960,6 +965,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    escalationLine(inc.id),
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
       h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),
@@ -980,6 +986,7 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
+  tickEscalation(boardEls.list);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

@@ -153,3 +153,61 @@ export function escalationEventText(ev) {
       return null;
   }
 }
+
+// ---------------------------------------------------------------- the live board
+
+// board keeps each incident's escalation in a line: from the list (GET /incidents has
+// `escalation`), then from the stream's escalation frames, so the board follows the
+// ladder without fetching anything.
+const board = new Map();
+
+// seedEscalation takes the summary an incident of the list carries.
+export function seedEscalation(inc) {
+  if (inc && inc.id && inc.escalation) board.set(inc.id, { ...inc.escalation });
+}
+
+// noteEscalation updates the line from a frame of the stream.
+export function noteEscalation(ev) {
+  const id = ev.incident?.id;
+  if (!id || typeof ev.type !== 'string') return;
+  const d = ev.data && typeof ev.data === 'object' ? ev.data : {};
+  const cur = board.get(id) || { state: 'running', step: 0, steps: 0, next_step_at: null, pending: 0 };
+  switch (ev.type) {
+    case 'incident.escalated':
+      if (d.kind === 'ladder') {
+        Object.assign(cur, { step: d.step, steps: d.steps || cur.steps, next_step_at: d.next_step_at || null });
+        if (!d.next_step_at) cur.state = 'exhausted';
+      }
+      break;
+    case 'incident.escalation_owned':
+      Object.assign(cur, { state: 'owned', next_step_at: null });
+      break;
+    case 'incident.escalation_exhausted':
+      Object.assign(cur, { state: 'exhausted', next_step_at: null });
+      break;
+    case 'incident.sla_breached':
+      if (d.kind === 'acknowledge') cur.breached = true;
+      break;
+    default:
+      return;
+  }
+  board.set(id, cur);
+}
+
+export function forgetBoardEscalations() { board.clear(); }
+
+// escalationSig is what the board item's line depends on.
+export function escalationSig(id) { return JSON.stringify(board.get(id) || null); }
+
+// escalationLine is the board item's line: "Paso 2 de 3 · siguiente 15:05 (en 3:12)".
+export function escalationLine(id) {
+  const e = board.get(id);
+  if (!e || !e.steps) return null;
+  const parts = [t('esc.step', { step: e.step, steps: e.steps })];
+  if (e.state === 'running' && e.next_step_at) {
+    return h('p', { class: 'item-esc', testid: 'item-escalation', 'data-state': e.state },
+      `${parts[0]} · ${t('esc.next').toLowerCase()} `, h('span', { 'data-next': e.next_step_at }, nextText(e.next_step_at)));
+  }
+  parts.push(t(`esc.state.${e.state}`));
+  return h('p', { class: 'item-esc', testid: 'item-escalation', 'data-state': e.state }, parts.join(' · '));
+}

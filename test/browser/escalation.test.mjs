@@ -78,6 +78,13 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     await browser?.close();
   });
 
+  it('the live board shows the ladder\'s step and when the next one comes', async () => {
+    await page.goto(`${BASE}/#/tablero`);
+    const line = page.locator(`[data-testid="board-item"][data-id="${inc.id}"] [data-testid="item-escalation"]`);
+    await line.waitFor();
+    assert.match(await line.textContent(), /Paso 1 de 2 · siguiente paso .*\(en \d+:\d\d\)/);
+  });
+
   it('the incident page shows the step, who is pending and when the next step comes', async () => {
     await page.goto(`${BASE}/#/incidente/${inc.folio}`);
     const card = page.getByTestId('escalation');
