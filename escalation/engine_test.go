@@ -542,3 +542,26 @@ func TestManualEscalationPagesAtOnceAndIsOnTheTimeline(t *testing.T) {
 		t.Errorf("timeline = %v", last)
 	}
 }
+
+// At start, the file's ladders replace those it seeded before (one it no longer has is
+// removed), while a ladder edited in the app is kept.
+func TestSeedKeepsLaddersEditedInTheApp(t *testing.T) {
+	e := newEnv(t)
+	edited := e.cfg.Escalation.Ladders[1]
+	edited.Name.ES = "P2 editada en la aplicación"
+	if _, err := e.ladders.Save(admin, edited); err != nil {
+		t.Fatal(err)
+	}
+	file := []escalation.Ladder{e.cfg.Escalation.Ladders[0], e.cfg.Escalation.Ladders[1]} // "standard" left the file
+	if err := e.ladders.Seed(context.Background(), file); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := e.ladders.List(context.Background())
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.ID+":"+l.Source+":"+l.Name.ES)
+	}
+	if want := []string{"p1:config:Crisis P1", "p2:api:P2 editada en la aplicación"}; !slices.Equal(got, want) {
+		t.Errorf("ladders = %v, want %v", got, want)
+	}
+}
