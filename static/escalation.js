@@ -38,13 +38,11 @@ function summary(e) {
       : h('p', { class: 'muted', testid: 'escalation-pending-none' }, t('esc.pendingNone')),
     paged.length ? h('details', { class: 'esc-paged', open: paged.length <= 12 ? true : undefined },
       h('summary', {}, `${t('esc.paged')} (${paged.length})`),
-      h('table', { class: 'table table-compact', testid: 'escalation-paged' },
-        h('thead', {}, h('tr', {}, ['name', 'why', 'at', 'state'].map((c) => h('th', { scope: 'col' }, t(`esc.col.${c}`))))),
-        h('tbody', {}, paged.map((p) => h('tr', { 'data-person': p.person_id, 'data-reason': p.reason },
-          h('td', { 'data-label': t('esc.col.name') }, p.name),
-          h('td', { 'data-label': t('esc.col.why') }, p.reason === 'ladder' ? t('esc.why.ladder', { step: p.step }) : t(`esc.why.${p.reason}`)),
-          h('td', { 'data-label': t('esc.col.at') }, h('time', { datetime: p.paged_at }, fmtTime(p.paged_at))),
-          h('td', { 'data-label': t('esc.col.state') }, pageState(p))))))) : null,
+      h('ul', { class: 'esc-paged-list', testid: 'escalation-paged' }, paged.map((p) => h('li', { 'data-person': p.person_id, 'data-reason': p.reason },
+        h('strong', {}, p.name),
+        h('span', { class: 'muted' }, ` · ${p.reason === 'ladder' ? t('esc.why.ladder', { step: p.step }) : t(`esc.why.${p.reason}`)} · `,
+          h('time', { datetime: p.paged_at }, fmtTime(p.paged_at)), ' · '),
+        pageState(p))))) : null,
   ];
 }
 
@@ -77,11 +75,11 @@ function escalateForm(inc, refresh) {
 
 function buildForm(inc, refresh) {
   const err = (name) => h('p', { class: 'field-error', role: 'alert', testid: `escalate-error-${name}`, hidden: true });
-  const kind = h('select', { id: 'esc-kind', name: 'kind', testid: 'escalate-kind' },
+  const kind = h('select', { id: 'esc-kind', name: 'kind', class: 'input', testid: 'escalate-kind' },
     ['functional', 'hierarchical'].map((k) => h('option', { value: k }, t(`esc.kind.${k}`))));
   const teams = (state.meta?.teams || []).map((x) => x.id);
-  const to = h('input', { id: 'esc-to', name: 'to', list: 'esc-teams', autocomplete: 'off', testid: 'escalate-to' });
-  const reason = h('textarea', { id: 'esc-reason', name: 'reason', rows: 2, testid: 'escalate-reason', maxlength: 1000 });
+  const to = h('input', { id: 'esc-to', name: 'to', class: 'input', list: 'esc-teams', autocomplete: 'off', testid: 'escalate-to' });
+  const reason = h('textarea', { id: 'esc-reason', name: 'reason', class: 'input', rows: 2, testid: 'escalate-reason', maxlength: 1000 });
   const status = h('p', { class: 'muted', role: 'status', testid: 'escalate-status' });
   const button = h('button', { type: 'submit', class: 'btn btn-block', testid: 'escalate-submit' }, t('esc.submit'));
   const errs = { kind: err('kind'), to: err('to'), reason: err('reason') };

@@ -104,7 +104,7 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     assert.match(await err.textContent(), /es obligatorio/);
     await page.getByTestId('escalate-reason').fill('El líder no contesta y hay que activar el plan B');
     await page.getByTestId('escalate-submit').click();
-    await page.locator('[data-testid="escalation-paged"] tr[data-reason="manual"]').waitFor();
+    await page.locator('[data-testid="escalation-paged"] li[data-reason="manual"]').waitFor();
     assert.match(await page.getByTestId('escalation-pending').textContent(), new RegExp(helper.name));
     await page.locator('[data-testid="timeline-item"][data-type="incident.escalated"]', { hasText: 'plan B' }).waitFor();
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-escalation.png'), fullPage: true });
