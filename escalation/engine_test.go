@@ -565,3 +565,24 @@ func TestSeedKeepsLaddersEditedInTheApp(t *testing.T) {
 		t.Errorf("ladders = %v, want %v", got, want)
 	}
 }
+
+// When the incident is owned, the reminders queued for others and not sent yet are
+// cancelled too; the audience's first alert still goes out.
+func TestOwningCancelsQueuedRemindersButNotTheAudiencesAlert(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(p1)
+	e.expectSent("at declaration", "Ana/sms", "Bob/sms", "Ed/sms")
+	e.at(2 * time.Minute) // reminders queued, not sent yet
+	d := p1
+	d.Title, d.Teams = "Segundo incidente", []string{"continuity"}
+	e.declare(d) // another incident: its alerts are not touched
+	if _, err := e.incidents.AcknowledgeAsPerson(context.Background(), inc.ID, personID(t, e, "ed@example.com"), "Ed Ops Lead", "web"); err != nil {
+		t.Fatal(err)
+	}
+	e.consume()
+	if v := e.view(inc.ID); v.State != escalation.StateOwned {
+		t.Fatalf("state = %s", v.State)
+	}
+	// Left: the second incident's page of its leads and its audience (Carla).
+	e.expectSent("after the lead owned it", "Ana/sms", "Carla/sms", "Ed/sms")
+}

@@ -371,7 +371,7 @@ func (w *work) acknowledged(ctx context.Context, inc incident.Incident, personID
 			return err
 		}
 	}
-	if _, err := w.tx.CancelQueued(ctx, inc.ID, personID, at, "acknowledged before it was sent"); err != nil {
+	if _, err := w.tx.CancelQueued(ctx, inc.ID, personID, nil, at, "acknowledged before it was sent"); err != nil {
 		return err
 	}
 	r, err := w.tx.Run(ctx, inc.ID)
@@ -390,6 +390,24 @@ func (w *work) acknowledged(ctx context.Context, inc incident.Incident, personID
 		}
 		if owned {
 			r.State, r.NextStepAt = StateOwned, nil
+			// Pages and reminders not sent yet are moot now, except the audience's first
+			// alert, which still goes out: it informs, it does not ask to own.
+			pages, err := w.tx.Pages(ctx, inc.ID)
+			if err != nil {
+				return err
+			}
+			for _, p := range pages {
+				if p.AckedAt != nil || p.StoppedAt != nil {
+					continue
+				}
+				var since *time.Time
+				if p.Reason == ReasonAudience {
+					since = &p.PagedAt
+				}
+				if _, err := w.tx.CancelQueued(ctx, inc.ID, p.PersonID, since, at, "owned by "+name+" before it was sent"); err != nil {
+					return err
+				}
+			}
 			if _, err := w.tx.StopPages(ctx, inc.ID, "", at, "owned: acknowledged by "+name); err != nil {
 				return err
 			}

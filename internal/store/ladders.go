@@ -296,10 +296,14 @@ func (t escalationTx) StopPages(ctx context.Context, incidentID, personID string
 // CancelQueued cancels the person's queued deliveries for the incident; each keeps its
 // row (status cancelled, with the reason), and the incident's next delivery progress
 // event counts them, so boards show it.
-func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID string, at time.Time, reason string) (int, error) {
+func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID string, since *time.Time, at time.Time, reason string) (int, error) {
+	after := int64(-1 << 62)
+	if since != nil {
+		after = millis(*since)
+	}
 	res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET status = $3, error = $4, updated_at = $5
-		WHERE subject = $1 AND recipient = $2 AND status = $6`,
-		incidentID, personID, broadcast.StatusCancelled, reason, millis(at), broadcast.StatusQueued)
+		WHERE subject = $1 AND recipient = $2 AND status = $6 AND due_at > $7`,
+		incidentID, personID, broadcast.StatusCancelled, reason, millis(at), broadcast.StatusQueued, after)
 	if err != nil {
 		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
