@@ -586,3 +586,35 @@ func TestOwningCancelsQueuedRemindersButNotTheAudiencesAlert(t *testing.T) {
 	// Left: the second incident's page of its leads and its audience (Carla).
 	e.expectSent("after the lead owned it", "Ana/sms", "Carla/sms", "Ed/sms")
 }
+
+// A reminder says it is one, after the drill word of a drill.
+func TestRemindersSayTheyAreReminders(t *testing.T) {
+	e := newEnv(t)
+	d := p1
+	d.Drill = true
+	e.declare(d)
+	first := e.claimAt(t0)
+	for _, m := range first {
+		if err := e.db.Deliveries().Sent(context.Background(), m.DeliveryID, m.Attempts, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Set(t0.Add(2 * time.Minute))
+	if _, err := e.engine.Tick(context.Background(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again := e.claimAt(e.clock.Now())
+	if len(first) == 0 || len(again) == 0 {
+		t.Fatalf("first %d, reminders %d", len(first), len(again))
+	}
+	for _, m := range first {
+		if strings.Contains(m.Text, "RECORDATORIO") || strings.Contains(m.Text, "REMINDER") {
+			t.Errorf("the first alert says reminder: %q", m.Text)
+		}
+	}
+	for _, m := range again {
+		if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: Confirme") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: Acknowledge") {
+			t.Errorf("reminder = %q", m.Text)
+		}
+	}
+}

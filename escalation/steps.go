@@ -168,6 +168,7 @@ func (w *work) page(ctx context.Context, inc incident.Incident, c Contact, step,
 // missed reminder at once, each channel once) and sets when the next one is due.
 func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Contact, now time.Time) error {
 	var channels []string
+	first := p.Reminder == 0
 	for p.Reminder < len(p.Schedule) && !p.PagedAt.Add(time.Duration(p.Schedule[p.Reminder].After)).After(now) {
 		for _, ch := range p.Schedule[p.Reminder].Channels {
 			if !slices.Contains(channels, ch) {
@@ -184,7 +185,7 @@ func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Co
 	if len(channels) == 0 {
 		return nil
 	}
-	_, err := w.send(ctx, inc, c, channels, now)
+	_, err := w.send(ctx, inc, c, channels, !first, now)
 	return err
 }
 
