@@ -445,6 +445,8 @@ func TestBadLaddersAreRefusedAndNothingChanges(t *testing.T) {
 		"cycle by two":    {func(l *escalation.Ladder) { l.ID, l.Then = "p2", "standard" }, "", ""},
 		"reminders back":  {func(l *escalation.Ladder) { l.Steps[0].Reminders[1].After = 0 }, "steps[0].reminders[1].after", "must come after"},
 		"bad channel":     {func(l *escalation.Ladder) { l.Steps[0].Reminders[0].Channels = []string{"fax"} }, "steps[0].reminders[0].channels", `"fax" is not a channel`},
+		"unknown person":  {func(l *escalation.Ladder) { l.Steps[2].Targets = []escalation.Target{{Person: "nadie@example.com"}} }, "steps[2].targets[0].person", `"nadie@example.com" is not an active person`},
+		"unknown service": {func(l *escalation.Ladder) { l.Steps[2].Targets = []escalation.Target{{Service: "erp"}} }, "steps[2].targets[0].service", `"erp" is not a service`},
 	}
 	// A cycle through two ladders: standard continues with p2, p2 with standard.
 	std := e.cfg.Escalation.Ladders[2]

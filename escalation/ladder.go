@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/optimum-bcp/optimum"
 )
@@ -164,6 +165,14 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 	}
 	if strings.TrimSpace(l.Name.ES) == "" || strings.TrimSpace(l.Name.EN) == "" {
 		add(".name", "needs both es and en")
+	}
+	for _, n := range []string{l.Name.ES, l.Name.EN} {
+		if c := utf8.RuneCountInString(n); c > 100 {
+			add(".name", "is too long: %d characters, at most %d", c, 100)
+		}
+	}
+	if len(l.Services) > 50 {
+		add(".services", "has %d items, at most %d", len(l.Services), 50)
 	}
 	for _, p := range l.Priorities {
 		if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {

@@ -541,3 +541,38 @@ func (s *Escalation) TeamSizes(ctx context.Context) (map[string]map[string]int, 
 	}
 	return out, rows.Err()
 }
+
+// KnownTargets returns the ids and emails of the active people and the ids of the active
+// services, for checking a ladder's targets.
+func (s *Escalation) KnownTargets(ctx context.Context) (map[string]bool, map[string]bool, error) {
+	people, services := map[string]bool{}, map[string]bool{}
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id, email FROM people WHERE active = 1")
+	if err != nil {
+		return nil, nil, fmt.Errorf("known targets: %w", err)
+	}
+	for rows.Next() {
+		var id, email string
+		if err := rows.Scan(&id, &email); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		people[id], people[strings.ToLower(email)] = true, true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = s.db.read.QueryContext(ctx, "SELECT id FROM services WHERE active = 1")
+	if err != nil {
+		return nil, nil, fmt.Errorf("known targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, nil, err
+		}
+		services[id] = true
+	}
+	return people, services, rows.Err()
+}
