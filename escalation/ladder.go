@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 )
 
 // Ladder is who is paged, in which order, until somebody owns an incident. Each step
@@ -127,7 +128,7 @@ func ValidateLadders(ls []Ladder, known TeamSizes) []optimum.FieldError {
 			key = "ladders[" + l.ID + "]"
 		}
 		switch {
-		case !validID(l.ID):
+		case !contacts.ValidID(l.ID):
 			add(key+".id", "%q must be lower-case letters, digits, '-' or '_' (1-64)", l.ID)
 		case byID[l.ID].ID != "":
 			add(key+".id", "%q is used by two ladders", l.ID)
@@ -274,18 +275,6 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 		}
 	}
 	return f
-}
-
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Choose returns the ladder for an incident: the one named (an override at declaration),
