@@ -278,8 +278,10 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 }
 
 // Choose returns the ladder for an incident: the one named (an override at declaration),
-// else the first naming one of its services and its priority, else the first naming its
-// priority and no services. ok is false when none fits.
+// else the most specific that fits, in this order: naming one of its services and its
+// priority; naming one of its services and no priority; naming its priority and no
+// service; naming neither (a catch-all). Among equals, the first wins. ok is false when
+// none fits.
 func Choose(ls []Ladder, named, priority string, services []string) (Ladder, bool) {
 	if named != "" {
 		for _, l := range ls {
@@ -289,16 +291,26 @@ func Choose(ls []Ladder, named, priority string, services []string) (Ladder, boo
 		}
 		return Ladder{}, false
 	}
-	prio := func(l Ladder) bool { return len(l.Priorities) == 0 || slices.Contains(l.Priorities, priority) }
+	best, rank := Ladder{}, 0
 	for _, l := range ls {
-		if prio(l) && len(l.Services) > 0 && slices.ContainsFunc(services, func(s string) bool { return slices.Contains(l.Services, s) }) {
-			return l, true
+		r := 0
+		service := slices.ContainsFunc(services, func(s string) bool { return slices.Contains(l.Services, s) })
+		prio := slices.Contains(l.Priorities, priority)
+		switch {
+		case len(l.Services) > 0 && !service, len(l.Priorities) > 0 && !prio:
+			continue // names something else
+		case service && prio:
+			r = 4
+		case service:
+			r = 3
+		case prio:
+			r = 2
+		default:
+			r = 1
+		}
+		if r > rank {
+			best, rank = l, r
 		}
 	}
-	for _, l := range ls {
-		if prio(l) && len(l.Services) == 0 {
-			return l, true
-		}
-	}
-	return Ladder{}, false
+	return best, rank > 0
 }

@@ -12,10 +12,11 @@ import (
 
 func TestTheLadderIsChosenByNameThenServiceAndPriorityThenPriority(t *testing.T) {
 	ls := []escalation.Ladder{
+		{ID: "night"}, // a catch-all: only when nothing more specific fits
+		{ID: "payments-any", Services: []string{"payments"}},
 		{ID: "p1", Priorities: []string{"P1"}},
 		{ID: "payments-p1", Priorities: []string{"P1", "P2"}, Services: []string{"payments"}},
 		{ID: "standard", Priorities: []string{"P3", "P4", "P5"}},
-		{ID: "night"},
 	}
 	for _, c := range []struct {
 		named, priority string
@@ -27,6 +28,7 @@ func TestTheLadderIsChosenByNameThenServiceAndPriorityThenPriority(t *testing.T)
 		{"", "P2", []string{"payments"}, "payments-p1"},
 		{"", "P2", []string{"email"}, "night"}, // no P2 ladder without services: the catch-all
 		{"", "P4", nil, "standard"},
+		{"", "P4", []string{"payments"}, "payments-any"},
 		{"night", "P1", []string{"payments"}, "night"}, // named at declaration wins
 		{"nope", "P1", nil, ""},
 	} {

@@ -31,7 +31,8 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     // A ladder of our own, chosen at declaration: our team's lead, then (after 10 minutes) the helper.
     await apiCall('PUT', `ladders/${team}`, {
       json: {
-        id: team, name: { es: `Escalera ${stamp}`, en: `Ladder ${stamp}` },
+        // Named at declaration; its own service keeps it from other tests' incidents.
+        id: team, name: { es: `Escalera ${stamp}`, en: `Ladder ${stamp}` }, services: [`svc-${stamp}`],
         steps: [
           { targets: [{ team, roles: ['lead'] }], reminders: [{ after: '0s', channels: ['webpush'] }], wait: '10m', owned: 'any' },
           { targets: [{ team: `${team}-apoyo` }], reminders: [{ after: '0s', channels: ['webpush'] }], wait: '10m', owned: 'any' },
