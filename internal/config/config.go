@@ -38,6 +38,8 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	Twilio   Twilio   `yaml:"twilio"`
 	WebPush  WebPush  `yaml:"webpush"`
+	// Escalation holds the ladders and the engine's settings (escalation.go).
+	Escalation Escalation `yaml:"escalation"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -220,7 +222,8 @@ func Default() Config {
 			LinkTTL:     Duration(7 * 24 * time.Hour),
 			Lease:       Duration(2 * time.Minute),
 		},
-		Twilio: Twilio{From: []string{}, Transliterate: true},
+		Twilio:     Twilio{From: []string{}, Transliterate: true},
+		Escalation: defaultEscalation(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -421,6 +424,7 @@ func (c Config) Validate() error {
 		p.add("incident.conformity_ttl", "must be from 1m to 2160h (90 days)")
 	}
 	c.Limits.validate(&p)
+	c.Escalation.validate(&p, teams)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
