@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/indicators"
+)
+
+func openTestDB(t *testing.T) *DB {
+	t.Helper()
+	db, err := OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "optimum.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func testPolicy() incident.Policy {
+	m := map[incident.Level]map[incident.Level]incident.Priority{}
+	for _, i := range incident.Levels {
+		m[i] = map[incident.Level]incident.Priority{}
+		for _, u := range incident.Levels {
+			m[i][u] = "P1"
+		}
+	}
+	m[incident.Low][incident.Low] = "P2"
+	return incident.Policy{Matrix: m, Teams: []string{"ops", "tech"}, DefaultTeams: []string{"ops"},
+		Ack:     map[incident.Priority]time.Duration{"P1": 5 * time.Minute, "P2": 15 * time.Minute},
+		Resolve: map[incident.Priority]time.Duration{"P1": 4 * time.Hour, "P2": 8 * time.Hour}}
+}
+
+// The store hands indicators the facts of real incidents only, with recipients, their
+// acknowledgements, deliveries with their times, the resolution time taken from the event
+// log, and escalations; drills never appear.
+func TestIndicatorFactsFromTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	now := time.Date(2026, 11, 2, 16, 0, 0, 0, time.UTC)
+	svc := incident.NewService(db.Incidents(), testPolicy(), nil, func() time.Time { return now })
+	reporter := optimum.WithActor(ctx, optimum.Actor{ID: "tok_rep", Name: "Rep", Role: optimum.RoleReporter})
+	declare := func(title string, drill bool, level incident.Level) incident.Incident {
+		inc, _, err := svc.Declare(reporter, incident.Declaration{Title: title, Services: []string{"erp"}, Causes: []string{"red"},
+			Impact: level, Urgency: level, Teams: []string{"ops", "tech"}, Drill: drill}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inc
+	}
+	real := declare("real", false, incident.Critical)
+	drill := declare("drill", true, incident.Critical)
+	now = now.Add(time.Minute)
+	open := declare("still open", false, incident.Low)
+
+	for _, inc := range []incident.Incident{real, drill} {
+		for _, p := range []struct{ id, teams string }{{"p1", `["ops"]`}, {"p2", `["tech"]`}} {
+			if _, err := db.write.ExecContext(ctx, `INSERT INTO incident_recipients (incident_id, person_id, name, language, teams, channels)
+				VALUES ($1, $2, $3, 'es', $4, '["sms"]')`, inc.ID, p.id, p.id, p.teams); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// p1 acknowledges the real incident 3 minutes after it was declared.
+	now = real.CreatedAt.Add(3 * time.Minute)
+	p1 := optimum.WithActor(ctx, optimum.Actor{ID: "tok_p1", PersonID: "p1", Name: "P1", Role: optimum.RoleResponder})
+	if _, err := svc.Acknowledge(p1, real.ID, "sms"); err != nil {
+		t.Fatal(err)
+	}
+	// One SMS per recipient; the first is accepted 2 s after being planned, the other fails.
+	q := db.Deliveries()
+	planned := real.CreatedAt.Add(time.Second)
+	var ds []broadcast.Delivery
+	for _, p := range []string{"p1", "p2"} {
+		ds = append(ds, broadcast.Delivery{Message: broadcast.Message{DeliveryID: "d-" + p, Channel: broadcast.ChannelSMS, To: "+5215550000000", Language: "es"},
+			Subject: real.ID, Recipient: p, DueAt: planned, Deadline: planned.Add(time.Hour)})
+	}
+	ds = append(ds, broadcast.Delivery{Message: broadcast.Message{DeliveryID: "d-drill", Channel: broadcast.ChannelSMS, To: "+5215550000000"},
+		Subject: drill.ID, Recipient: "p1", DueAt: planned, Deadline: planned.Add(time.Hour)})
+	err := db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, planned) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := q.Claim(ctx, "test", planned, time.Minute, 10)
+	if err != nil || len(claimed) != 3 {
+		t.Fatalf("claimed %d, %v", len(claimed), err)
+	}
+	if err := q.Sent(ctx, "d-p1", 1, planned.Add(2*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Failed(ctx, "d-p2", 1, planned.Add(3*time.Second), "invalid number", false); err != nil {
+		t.Fatal(err)
+	}
+	// The lifecycle resolves the real incident after 2 hours and escalates it once: as the
+	// lifecycle will, in one transaction with the event carrying the new snapshot.
+	resolvedAt := real.CreatedAt.Add(2 * time.Hour)
+	err = db.eventsTx(ctx, func(tx *eventTx) error {
+		inc, err := getIncident(ctx, tx, real.ID)
+		if err != nil {
+			return err
+		}
+		for _, step := range []struct {
+			typ    string
+			status incident.Status
+			at     time.Time
+		}{{"incident.escalated", inc.Status, resolvedAt.Add(-time.Hour)}, {"incident.transitioned", incident.StatusResolved, resolvedAt}, {"incident.transitioned", incident.StatusClosed, resolvedAt.Add(time.Hour)}} {
+			inc.Status = step.status
+			doc, _ := json.Marshal(inc)
+			if _, err := tx.ExecContext(ctx, "UPDATE incidents SET status = $2, doc = $3 WHERE id = $1", inc.ID, string(inc.Status), string(doc)); err != nil {
+				return err
+			}
+			if _, err := tx.appendEvent(ctx, optimum.Event{Type: step.typ, At: step.at, IncidentID: inc.ID, Incident: doc}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	st := db.Indicators()
+	from, to := real.CreatedAt.Add(-time.Hour), real.CreatedAt.Add(time.Hour)
+	incs, err := st.Incidents(ctx, from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(incs) != 2 || incs[0].ID != real.ID || incs[1].ID != open.ID {
+		t.Fatalf("incidents %+v, want the real one and the open one, no drill", incs)
+	}
+	got := incs[0]
+	if got.Status != "closed" || got.ResolvedAt == nil || !got.ResolvedAt.Equal(resolvedAt) {
+		t.Errorf("status %s resolved at %v, want closed, resolved at %v (the first resolved snapshot)", got.Status, got.ResolvedAt, resolvedAt)
+	}
+	if got.AcknowledgedAt == nil || got.AcknowledgedAt.Sub(got.CreatedAt) != 3*time.Minute || got.Escalations != 1 {
+		t.Errorf("acknowledged %v escalations %d", got.AcknowledgedAt, got.Escalations)
+	}
+	if len(got.Recipients) != 2 || got.Recipients[0].AcknowledgedAt == nil || got.Recipients[1].AcknowledgedAt != nil || got.Recipients[1].Teams[0] != "tech" {
+		t.Errorf("recipients %+v", got.Recipients)
+	}
+	if len(got.Deliveries) != 2 {
+		t.Fatalf("deliveries %+v, want two (the drill's is not counted)", got.Deliveries)
+	}
+	sent, failed := got.Deliveries[0], got.Deliveries[1]
+	if sent.Status != "sent" || sent.SentAt == nil || sent.SentAt.Sub(sent.CreatedAt) != 2*time.Second || failed.Status != "failed" || failed.FailedAt == nil {
+		t.Errorf("deliveries %+v %+v", sent, failed)
+	}
+	if o := incs[1]; o.Priority != "P2" || o.AcknowledgedAt != nil || o.ResolvedAt != nil || len(o.Recipients) != 0 {
+		t.Errorf("open incident %+v", o)
+	}
+	openNow, err := st.OpenIncidents(ctx)
+	if err != nil || len(openNow) != 1 || openNow[0].ID != open.ID {
+		t.Errorf("open incidents %+v, %v: want only the open real one", openNow, err)
+	}
+
+	// And through the service: the figures of these facts.
+	r, err := indicators.New(st, indicators.Options{Now: func() time.Time { return now }}).Compute(ctx, indicators.Query{From: from, To: to})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Declared != 2 || *r.Summary.TimeToResolve.Median != 7200 || *r.Summary.TimeToAck.Median != 180 || *r.Summary.AckRate != 50 {
+		t.Errorf("summary %+v", r.Summary)
+	}
+
+	// An empty range is zeros.
+	incs, err = st.Incidents(ctx, to.Add(time.Hour), to.Add(2*time.Hour))
+	if err != nil || len(incs) != 0 {
+		t.Errorf("empty range: %v, %v", incs, err)
+	}
+}
