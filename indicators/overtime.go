@@ -53,7 +53,7 @@ func (s *Service) overTime(incs []Incident, from, to time.Time, bucket string) O
 		return i
 	}
 	prio, svc, cause := map[string][]int{}, map[string][]int{}, map[string][]int{}
-	add := func(m map[string][]int, key string, i int) {
+	tally := func(m map[string][]int, key string, i int) {
 		if m[key] == nil {
 			m[key] = make([]int, len(starts))
 		}
@@ -65,12 +65,12 @@ func (s *Service) overTime(incs []Incident, from, to time.Time, bucket string) O
 			continue
 		}
 		ot.Total[i]++
-		add(prio, inc.Priority, i)
+		tally(prio, inc.Priority, i)
 		for _, v := range dedupe(inc.Services) {
-			add(svc, v, i)
+			tally(svc, v, i)
 		}
 		for _, v := range dedupe(inc.Causes) {
-			add(cause, v, i)
+			tally(cause, v, i)
 		}
 	}
 	ot.ByPriority, ot.ByService, ot.ByCause = series(prio), series(svc), series(cause)

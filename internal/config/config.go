@@ -38,6 +38,7 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	Twilio   Twilio   `yaml:"twilio"`
 	WebPush  WebPush  `yaml:"webpush"`
+	Metrics  Metrics  `yaml:"metrics"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -208,7 +209,8 @@ func Default() Config {
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(7 * 24 * time.Hour),
 		},
-		Twilio: Twilio{From: []string{}, Transliterate: true},
+		Twilio:  Twilio{From: []string{}, Transliterate: true},
+		Metrics: DefaultMetrics(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -402,6 +404,7 @@ func (c Config) Validate() error {
 		}
 	}
 	c.Limits.validate(&p)
+	c.Metrics.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/indicators"
 )
@@ -231,4 +232,112 @@ func utcPtr(t *time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// Scrape-time figures for Prometheus (internal/metrics). They cover the whole database,
+// so every node reports the same cluster-wide values.
+
+// LabeledCount is a count with its label values, in the order the method documents.
+type LabeledCount struct {
+	Labels []string
+	N      int64
+}
+
+// Histogram is a cumulative histogram of one label value: Buckets[i] counts the values
+// at most Bounds[i].
+type Histogram struct {
+	Label   string
+	Count   uint64
+	Sum     float64
+	Buckets []uint64
+}
+
+func (s *Indicators) counts(ctx context.Context, query string, labels int, args ...any) ([]LabeledCount, error) {
+	rows, err := s.db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []LabeledCount
+	err = eachRow(rows, func() error {
+		c := LabeledCount{Labels: make([]string, labels)}
+		dst := make([]any, 0, labels+1)
+		for i := range c.Labels {
+			dst = append(dst, &c.Labels[i])
+		}
+		if err := rows.Scan(append(dst, &c.N)...); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	})
+	return out, err
+}
+
+// DeclaredCounts counts every incident ever declared by priority and drill ("true" or
+// "false"). Incidents are never deleted, so each count only grows.
+func (s *Indicators) DeclaredCounts(ctx context.Context) ([]LabeledCount, error) {
+	return s.counts(ctx, `SELECT priority, CASE WHEN drill = 1 THEN 'true' ELSE 'false' END, count(*) FROM incidents
+		GROUP BY priority, drill ORDER BY priority, drill`, 2)
+}
+
+// DeliveryCounts counts deliveries by channel and current status.
+func (s *Indicators) DeliveryCounts(ctx context.Context) ([]LabeledCount, error) {
+	return s.counts(ctx, "SELECT channel, status, count(*) FROM deliveries GROUP BY channel, status ORDER BY channel, status", 2)
+}
+
+// AttemptOutcomes counts finished delivery attempts by channel and outcome (sent, retry,
+// failed, resent). Attempts are never deleted and a finished one never changes, so each
+// count only grows.
+func (s *Indicators) AttemptOutcomes(ctx context.Context) ([]LabeledCount, error) {
+	return s.counts(ctx, `SELECT d.channel, a.outcome, count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE a.outcome <> 'sending' GROUP BY d.channel, a.outcome ORDER BY d.channel, a.outcome`, 2)
+}
+
+// QueueDepth counts, per channel, the deliveries the dispatcher still has to settle
+// (queued, including retries waiting for their time, and sending).
+func (s *Indicators) QueueDepth(ctx context.Context) ([]LabeledCount, error) {
+	return s.counts(ctx, `SELECT channel, count(*) FROM deliveries WHERE status IN ($1, $2) GROUP BY channel ORDER BY channel`, 1,
+		broadcast.StatusQueued, broadcast.StatusSending)
+}
+
+// DeliveryLatency is, per channel, the histogram of seconds from a delivery being
+// planned to the provider accepting it.
+func (s *Indicators) DeliveryLatency(ctx context.Context, bounds []float64) ([]Histogram, error) {
+	return s.histogram(ctx, "d.channel", "(d.sent_at - d.created_at)", "deliveries d WHERE d.sent_at IS NOT NULL", bounds)
+}
+
+// AckLatency is, per priority, the histogram of seconds from a real incident's
+// declaration to each person's acknowledgement.
+func (s *Indicators) AckLatency(ctx context.Context, bounds []float64) ([]Histogram, error) {
+	return s.histogram(ctx, "i.priority", "(a.at - i.created_at)", "incident_acks a JOIN incidents i ON i.id = a.incident_id WHERE i.drill = 0", bounds)
+}
+
+// histogram counts, per label, the values (milliseconds) at most each bound (seconds),
+// in one pass with portable SQL.
+func (s *Indicators) histogram(ctx context.Context, label, value, from string, bounds []float64) ([]Histogram, error) {
+	cols := make([]string, len(bounds))
+	for i, b := range bounds {
+		cols[i] = fmt.Sprintf("sum(CASE WHEN %s <= %d THEN 1 ELSE 0 END)", value, int64(b*1000))
+	}
+	rows, err := s.db.read.QueryContext(ctx, fmt.Sprintf("SELECT %s, count(*), coalesce(sum(%s), 0), %s FROM %s GROUP BY %s ORDER BY %s",
+		label, value, strings.Join(cols, ", "), from, label, label))
+	if err != nil {
+		return nil, err
+	}
+	var out []Histogram
+	err = eachRow(rows, func() error {
+		h := Histogram{Buckets: make([]uint64, len(bounds))}
+		var sumMS int64
+		dst := []any{&h.Label, &h.Count, &sumMS}
+		for i := range h.Buckets {
+			dst = append(dst, &h.Buckets[i])
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return err
+		}
+		h.Sum = float64(sumMS) / 1000
+		out = append(out, h)
+		return nil
+	})
+	return out, err
 }
