@@ -265,7 +265,7 @@ func TestChannelsDeliveryFigures(t *testing.T) {
 	if sms.Total != 3 || sms.Delivered != 1 || sms.Failed != 1 || sms.Pending != 1 || sms.Sent != 0 {
 		t.Errorf("sms %+v", sms)
 	}
-	eq(t, "sms success", sms.Success, 50)                       // 1 delivered of 2 settled
+	eq(t, "sms success", sms.Success, 50)                        // 1 delivered of 2 settled
 	eq(t, "sms provider latency", sms.ProviderLatency.Median, 5) // sent +1 s, delivered +6 s
 	eq(t, "sms delivery latency median", sms.DeliveryLatency.Median, 2)
 	eq(t, "push success", push.Success, 100)
