@@ -21,6 +21,7 @@ import { syncPush, forgetChannels } from './channels.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
 } from './incident.js';
+import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
@@ -56,6 +57,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
   return 'tablero';
 }
@@ -183,6 +185,7 @@ function resetSession() {
   forgetAccount();
   forgetChannels();
   forgetIncident();
+  forgetIndicators();
   state.me = null;
   state.meta = null;
   state.board.clear();
@@ -336,10 +339,12 @@ function render() {
   }
   if (!state.meta) return;
   const r = route();
+  tvMode(r === 'indicadores');
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
   else if (r === 'incidente') renderIncident();
+  else if (r === 'indicadores') renderIndicators();
   else renderBoard();
 }
 
@@ -838,6 +843,7 @@ function onFrame(text) {
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
     else incidentStreamResumed();
+    indicatorsFrame(ev);
     return;
   }
   if (Number.isFinite(ev.id)) {
@@ -851,6 +857,7 @@ function onFrame(text) {
   // Frames without an incident (incident.delivery_updated) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
+  indicatorsFrame(ev);
 }
 
 // ---------------------------------------------------------------- board view
@@ -1049,6 +1056,7 @@ async function start() {
   });
   window.addEventListener('online', () => { if (!stream.ws && stream.wanted && !stream.hold) { stream.attempt = 0; connectStream(); } });
   setInterval(tickTimes, 1000);
+  setInterval(tickIndicators, 1000);
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('sw.js').catch(() => { /* push is optional */ });
   }
