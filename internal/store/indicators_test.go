@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -172,5 +173,80 @@ func TestIndicatorFactsFromTheDatabase(t *testing.T) {
 	incs, err = st.Incidents(ctx, to.Add(time.Hour), to.Add(2*time.Hour))
 	if err != nil || len(incs) != 0 {
 		t.Errorf("empty range: %v, %v", incs, err)
+	}
+}
+
+// The scrape-time figures: counts by label and cumulative histograms from the database.
+func TestScrapeFigures(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	now := time.Date(2026, 11, 2, 16, 0, 0, 0, time.UTC)
+	svc := incident.NewService(db.Incidents(), testPolicy(), nil, func() time.Time { return now })
+	reporter := optimum.WithActor(ctx, optimum.Actor{ID: "tok_rep", Name: "Rep", Role: optimum.RoleReporter})
+	var incs []incident.Incident
+	for _, drill := range []bool{false, false, true} {
+		inc, _, err := svc.Declare(reporter, incident.Declaration{Title: "x", Impact: incident.Critical, Urgency: incident.Critical, Drill: drill}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		incs = append(incs, inc)
+	}
+	now = now.Add(3 * time.Minute)
+	if _, err := svc.Acknowledge(optimum.WithActor(ctx, optimum.Actor{ID: "tok_a", PersonID: "pa", Name: "A", Role: optimum.RoleResponder}), incs[0].ID, "web"); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(20 * time.Second) // 200 s after the declaration
+	if _, err := svc.Acknowledge(optimum.WithActor(ctx, optimum.Actor{ID: "tok_b", PersonID: "pb", Name: "B", Role: optimum.RoleResponder}), incs[0].ID, "web"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Acknowledge(optimum.WithActor(ctx, optimum.Actor{ID: "tok_a", PersonID: "pa", Name: "A", Role: optimum.RoleResponder}), incs[2].ID, "web"); err != nil {
+		t.Fatal(err) // a drill's acknowledgement: not in the latency histogram
+	}
+	planned := incs[0].CreatedAt
+	var ds []broadcast.Delivery
+	for i, ch := range []string{"sms", "sms", "webpush"} {
+		ds = append(ds, broadcast.Delivery{Message: broadcast.Message{DeliveryID: fmt.Sprint("d", i), Channel: ch}, Subject: incs[0].ID,
+			Recipient: fmt.Sprint("p", i), DueAt: planned, Deadline: planned.Add(time.Hour)})
+	}
+	if err := db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, planned) }); err != nil {
+		t.Fatal(err)
+	}
+	q := db.Deliveries()
+	if _, err := q.Claim(ctx, "test", planned, time.Minute, 2); err != nil { // d0 and d1; the push stays queued
+		t.Fatal(err)
+	}
+	if err := q.Sent(ctx, "d0", 1, planned.Add(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Sent(ctx, "d1", 1, planned.Add(4*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	st := db.Indicators()
+	declared, err := st.DeclaredCounts(ctx)
+	if err != nil || fmt.Sprint(declared) != "[{[P1 false] 2} {[P1 true] 1}]" {
+		t.Errorf("declared %v, %v", declared, err)
+	}
+	byStatus, err := st.DeliveryCounts(ctx)
+	if err != nil || fmt.Sprint(byStatus) != "[{[sms sent] 2} {[webpush queued] 1}]" {
+		t.Errorf("deliveries %v, %v", byStatus, err)
+	}
+	outcomes, err := st.AttemptOutcomes(ctx)
+	if err != nil || fmt.Sprint(outcomes) != "[{[sms sent] 2}]" {
+		t.Errorf("attempt outcomes %v, %v", outcomes, err)
+	}
+	depth, err := st.QueueDepth(ctx)
+	if err != nil || fmt.Sprint(depth) != "[{[webpush] 1}]" {
+		t.Errorf("queue depth %v, %v", depth, err)
+	}
+	// Send latencies 0.3 s and 4 s: one at most 0.5 s, both at most 5 s.
+	lat, err := st.DeliveryLatency(ctx, []float64{0.5, 5})
+	if err != nil || len(lat) != 1 || lat[0].Label != "sms" || lat[0].Count != 2 || lat[0].Sum != 4.3 || fmt.Sprint(lat[0].Buckets) != "[1 2]" {
+		t.Errorf("delivery latency %+v, %v", lat, err)
+	}
+	// Acknowledgements of the real incident after 180 s and 200 s: none within 60 s, one within 190 s, both within 300 s.
+	ack, err := st.AckLatency(ctx, []float64{60, 190, 300})
+	if err != nil || len(ack) != 1 || ack[0].Label != "P1" || ack[0].Count != 2 || ack[0].Sum != 380 || fmt.Sprint(ack[0].Buckets) != "[0 1 2]" {
+		t.Errorf("ack latency %+v, %v", ack, err)
 	}
 }
