@@ -222,3 +222,76 @@ func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
 		}
 	}
 }
+
+// queueOn queues n deliveries on one channel, ids prefixed with the channel.
+func queueOn(t *testing.T, q *store.Deliveries, c *clock, channel string, n int) []string {
+	t.Helper()
+	var ds []broadcast.Delivery
+	var ids []string
+	for i := range n {
+		id := fmt.Sprintf("dlv_%s_%03d", channel, i)
+		ids = append(ids, id)
+		ds = append(ds, broadcast.Delivery{
+			Message: broadcast.Message{DeliveryID: id, Channel: channel, To: "+525512345678", Language: "es", Text: "hola"},
+			Subject: "inc_1", Recipient: fmt.Sprintf("per_%d", i), DueAt: c.now(), Deadline: c.now().Add(time.Hour),
+		})
+	}
+	if err := q.Enqueue(context.Background(), ds); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// SMS stuck at the provider (or waiting for their rate limit) take every SMS slot; the
+// pushes queued behind them must still go out at once, not after the SMS.
+func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
+	_, q, c := setup(t)
+	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
+	push := &script{sent: map[string]int{}}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck, broadcast.ChannelWebPush: push},
+		broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond, Concurrency: 2})
+	smsIDs := queueOn(t, q, c, broadcast.ChannelSMS, 10) // queued first: older due times win
+	pushIDs := queueOn(t, q, c, broadcast.ChannelWebPush, 10)
+	run(t, d)
+	t.Cleanup(func() { close(stuck.block) }) // runs before the dispatcher stops
+	d.Wake()
+	for _, id := range pushIDs {
+		waitFor(t, id+" sent", func() bool { return statusOf(t, q, "inc_1", id).Status == broadcast.StatusSent })
+	}
+	sending := 0
+	for _, id := range smsIDs {
+		switch statusOf(t, q, "inc_1", id).Status {
+		case broadcast.StatusSending:
+			sending++
+		case broadcast.StatusQueued:
+		default:
+			t.Errorf("%s: SMS should be stuck or queued", id)
+		}
+	}
+	if sending != 2 {
+		t.Errorf("%d SMS in flight, want the concurrency (2)", sending)
+	}
+}
+
+// A delivery on a channel nobody configured fails at once with the reason, instead of
+// waiting in the queue forever.
+func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
+	_, q, c := setup(t)
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: &script{sent: map[string]int{}}},
+		broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})
+	ids := queueOn(t, q, c, broadcast.ChannelVoice, 3)
+	run(t, d)
+	d.Wake()
+	for _, id := range ids {
+		waitFor(t, id+" failed", func() bool { return statusOf(t, q, "inc_1", id).Status == broadcast.StatusFailed })
+	}
+	list, err := q.SubjectDeliveries(context.Background(), "inc_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if !strings.Contains(s.Error, "no sender is configured for channel voice") {
+			t.Errorf("%s: error %q does not say why", s.ID, s.Error)
+		}
+	}
+}

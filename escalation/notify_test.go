@@ -68,7 +68,7 @@ func (w *world) declare(t *testing.T, title string, drill bool) incident.Inciden
 // claimAll takes every queued delivery as a dispatcher would.
 func (w *world) claimAll(t *testing.T) []broadcast.Delivery {
 	t.Helper()
-	ds, err := w.db.Deliveries().Claim(context.Background(), "test", time.Now(), time.Minute, 1000)
+	ds, err := w.db.Deliveries().Claim(context.Background(), "test", "sms", time.Now(), time.Minute, 1000)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,6 +99,10 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	// SafetyPoll says the alert asks people whether they are safe; Safety counts the
+	// latest answer of each person who gave one.
+	SafetyPoll bool         `json:"safety_poll"`
+	Safety     *SafetyTally `json:"safety,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.
@@ -112,6 +116,10 @@ type Recipient struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	Channel        string     `json:"ack_channel,omitempty"`
 	Deliveries     []Delivery `json:"deliveries"`
+	// Safety is the person's latest safety-poll answer (SafetySafe, SafetyHelpNeeded),
+	// "" when they gave none.
+	Safety   string     `json:"safety,omitempty"`
+	SafetyAt *time.Time `json:"safety_at,omitempty"`
 }
 
 // Delivery is what became of one message to a recipient on one channel.

@@ -19,7 +19,7 @@ import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReac
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
 import {
-  renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
+  renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
 import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
@@ -27,7 +27,7 @@ const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
 const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -355,7 +355,7 @@ function newDeclare() {
     step: 'form',
     draft: {
       title: '', description: '', location: '', services: '', causes: '',
-      impact: '', urgency: '', drill: false,
+      impact: '', urgency: '', drill: false, safety_poll: false,
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
     },
     fieldErrors: {},
@@ -527,6 +527,12 @@ function renderForm(d) {
       h('input', { type: 'checkbox', name: 'drill', checked: d.draft.drill, onchange: (e) => { d.draft.drill = e.target.checked; } }),
       h('span', {}, t('f.drill'))),
     fieldError('drill', d)),
+  h('div', { class: 'field', 'data-field': 'safety_poll' },
+    h('label', { class: 'check check-poll', testid: 'safety-poll' },
+      h('input', { type: 'checkbox', name: 'safety_poll', checked: d.draft.safety_poll, onchange: (e) => { d.draft.safety_poll = e.target.checked; } }),
+      h('span', {}, t('f.safetyPoll'))),
+    h('p', { class: 'hint' }, t('f.safetyPollHint')),
+    fieldError('safety_poll', d)),
   h('button', { type: 'submit', class: 'btn btn-danger btn-block btn-big', testid: 'declare-submit' }, t('declare.review')));
 
   show(h('section', { class: 'page', testid: 'declare' },
@@ -558,6 +564,7 @@ function declaration(d) {
     urgency: d.draft.urgency,
     location: d.draft.location.trim(),
     drill: d.draft.drill,
+    safety_poll: d.draft.safety_poll,
   };
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
   return body;
@@ -594,7 +601,8 @@ function renderConfirm(d) {
       body.causes.length ? row(t('f.causes'), body.causes.join(', ')) : null,
       body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
       body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
-      body.drill ? row(t('f.drill'), t('yes')) : null),
+      body.drill ? row(t('f.drill'), t('yes')) : null,
+      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null),
     d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
     h('div', { class: 'actions' }, send, back)));
 }
@@ -963,6 +971,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    inc.safety_poll ? safetyLine(inc) : null,
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
       h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),

@@ -156,7 +156,7 @@ function mine(inc) {
   return (inc.recipients || []).some((r) => r.person_id === me && r.acknowledged_at);
 }
 
-async function acknowledge() {
+async function acknowledge(safety) {
   const inc = page.data;
   if (!inc || page.acking) return;
   page.acking = true;
@@ -164,7 +164,7 @@ async function acknowledge() {
   fill();
   const seq = page.seq;
   try {
-    const got = await api('POST', `incidents/${encodeURIComponent(inc.id)}/ack`);
+    const got = await api('POST', `incidents/${encodeURIComponent(inc.id)}/ack`, safety ? { body: { safety } } : undefined);
     hooks.acked(got && got.id ? got : { id: inc.id });
     if (seq === page.seq && page.data && got && got.id === page.data.id) page.data = { ...page.data, ...pick(got) };
   } catch (err) {
@@ -243,7 +243,7 @@ function fill() {
   put('facts', [inc.description, inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at,
     inc.impact, inc.urgency, state.lang], () => facts(inc));
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
-    page.ackError, state.me?.role, state.lang], () => slaCard(inc));
+    page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
   tickIncident();
@@ -320,11 +320,42 @@ function slaCard(inc) {
       })),
     h('p', { class: 'inc-acks', testid: 'incident-acks' }, total ? t('item.acksOf', { n, total }) : t('item.acks', { n })),
     page.ackError ? h('p', { class: 'field-error', role: 'alert', testid: 'incident-ack-error' }, page.ackError) : null,
-    canAck ? h('button', {
+    inc.safety_poll ? safetyLine(inc) : null,
+    canAck && inc.safety_poll && state.me?.person_id ? pollButtons(inc) : null,
+    canAck && !(inc.safety_poll && state.me?.person_id) ? h('button', {
       type: 'button', class: `btn btn-block btn-big ${acked ? 'btn-done' : 'btn-primary'}`, testid: 'incident-ack',
       disabled: acked || page.acking, 'data-acked': acked ? 'true' : 'false', 'aria-pressed': acked ? 'true' : 'false',
       onclick: () => acknowledge(),
     }, acked ? `✓ ${t('item.ackDone')}` : page.acking ? t('item.acking') : t('item.ack')) : null);
+}
+
+// pollButtons answer the safety poll for the signed-in person: either answer also
+// acknowledges. The current answer is pressed; it can be changed.
+function myAnswer(inc) {
+  const me = myPersonId();
+  return (inc.recipients || []).find((r) => r.person_id === me)?.safety || '';
+}
+
+function pollButtons(inc) {
+  const mineNow = myAnswer(inc);
+  const button = (answer, cls) => h('button', {
+    type: 'button', class: `btn btn-block btn-big ${cls}`, testid: `incident-answer-${answer}`,
+    disabled: page.acking, 'aria-pressed': mineNow === answer ? 'true' : 'false',
+    onclick: () => acknowledge(answer),
+  }, `${mineNow === answer ? '✓ ' : ''}${t(`safety.answer.${answer}`)}`);
+  return h('div', { class: 'poll-buttons', role: 'group', 'aria-label': t('safety.question') },
+    h('p', { class: 'poll-question' }, t('safety.question')),
+    button('safe', 'btn-primary'),
+    button('help_needed', 'btn-danger'));
+}
+
+// safetyLine tells a poll's answers so far; people needing help stand out.
+export function safetyLine(inc) {
+  const safe = inc.safety?.safe || 0;
+  const help = inc.safety?.help_needed || 0;
+  return h('p', { class: 'item-safety', testid: 'item-safety', 'data-safe': String(safe), 'data-help': String(help) },
+    h('span', { class: 'safe-count' }, t('safety.safe', { n: safe })),
+    help ? h('strong', { class: 'help-count', role: 'status' }, t('safety.help', { n: help })) : null);
 }
 
 // ---------------------------------------------------------------- recipients
@@ -424,7 +455,8 @@ function recipients(inc) {
         h('td', { 'data-label': t('rec.ack'), testid: 'recipient-ack' },
           r.acknowledged_at
             ? h('span', { class: 'ack-yes' }, `✓ ${fmtTime(r.acknowledged_at)}`, r.ack_channel ? h('span', { class: 'ack-via', testid: 'recipient-ack-channel', 'data-channel': r.ack_channel }, ` · ${chanName(r.ack_channel)}`) : null)
-            : h('span', { class: 'ack-no' }, t('rec.pending'))),
+            : h('span', { class: 'ack-no' }, t('rec.pending')),
+          r.safety ? h('span', { class: `safety safety-${r.safety}`, testid: 'recipient-safety', 'data-safety': r.safety }, ` · ${t(`safety.answer.${r.safety}`)}`) : null),
         channels.map((c) => {
           const x = by.get(c);
           return h('td', { 'data-label': chanName(c), class: x ? 'cell-delivery' : 'cell-delivery cell-none', 'data-channel': c },

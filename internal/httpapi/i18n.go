@@ -346,6 +346,10 @@ var catalog = compileCatalog([]phrase{
 		return "La crisis " + g[1] + " ya está " + state + "; ya no se puede acusar recibo."
 	}},
 	{en: "Incident %s does not exist.", es: "La crisis $1 no existe."},
+	{en: "The answer has errors.", es: "La respuesta tiene errores."},
+	{en: "The answer must be safe or help_needed.", es: "La respuesta debe ser safe (a salvo) o help_needed (necesita ayuda)."},
+	{en: "Incident %s does not ask whether people are safe; acknowledge it instead.", es: "La crisis $1 no pregunta si las personas están a salvo; acuse recibo en su lugar."},
+	{en: "Only a person of the directory can answer a safety poll; your account is not linked to one.", es: "Solo una persona del directorio puede responder una encuesta de seguridad; su cuenta no está vinculada a ninguna."},
 	{en: "This link is unknown or has expired.", es: "Este enlace no es válido o ya expiró."},
 	{en: "No such link.", es: "El enlace no existe."},
 	{en: "The time range is empty or reversed: from must be before to.", es: "El intervalo de tiempo está vacío o invertido: from debe ser anterior a to."},
