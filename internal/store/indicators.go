@@ -33,7 +33,7 @@ var closedStatuses = []string{"resolved", "verified", "closed", "cancelled"}
 // deliveries, resolution time and escalations.
 func (s *Indicators) Incidents(ctx context.Context, from, to time.Time) ([]indicators.Incident, error) {
 	where := "i.drill = 0 AND i.created_at >= $1 AND i.created_at < $2"
-	args := []any{millis(from), millis(to)}
+	args := []any{ceilMillis(from), ceilMillis(to)}
 	incs, byID, err := s.incidents(ctx, where, args)
 	if err != nil || len(incs) == 0 {
 		return incs, err
@@ -213,6 +213,16 @@ func (s *Indicators) incidents(ctx context.Context, where string, args []any) ([
 		return nil, nil, fmt.Errorf("indicator incidents: %w", err)
 	}
 	return out, byID, nil
+}
+
+// ceilMillis is t in unix milliseconds rounded up: stored times are whole milliseconds,
+// so "created_at < to" must not drop an incident declared earlier in to's millisecond.
+func ceilMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if t.Sub(time.UnixMilli(ms)) > 0 {
+		ms++
+	}
+	return ms
 }
 
 // eachRow calls fn for each row, then closes rows.

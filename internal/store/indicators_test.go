@@ -88,7 +88,7 @@ func TestIndicatorFactsFromTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	claimed, err := q.Claim(ctx, "test", planned, time.Minute, 10)
+	claimed, err := q.Claim(ctx, "test", broadcast.ChannelSMS, planned, time.Minute, 10)
 	if err != nil || len(claimed) != 3 {
 		t.Fatalf("claimed %d, %v", len(claimed), err)
 	}
@@ -212,7 +212,7 @@ func TestScrapeFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := db.Deliveries()
-	if _, err := q.Claim(ctx, "test", planned, time.Minute, 2); err != nil { // d0 and d1; the push stays queued
+	if _, err := q.Claim(ctx, "test", broadcast.ChannelSMS, planned, time.Minute, 10); err != nil { // d0 and d1; the push stays queued
 		t.Fatal(err)
 	}
 	if err := q.Sent(ctx, "d0", 1, planned.Add(300*time.Millisecond)); err != nil {
