@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/internal/store"
 )
 
@@ -67,7 +68,20 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	counts(c.declared, prometheus.CounterValue, c.src.DeclaredCounts)
 	counts(c.deliveries, prometheus.GaugeValue, c.src.DeliveryCounts)
 	counts(c.attempts, prometheus.CounterValue, c.src.AttemptOutcomes)
-	counts(c.queue, prometheus.GaugeValue, c.src.QueueDepth)
+	// An empty queue is a 0, not a missing series, for every channel the dispatcher knows.
+	counts(c.queue, prometheus.GaugeValue, func(ctx context.Context) ([]store.LabeledCount, error) {
+		rows, err := c.src.QueueDepth(ctx)
+		seen := map[string]bool{}
+		for _, r := range rows {
+			seen[r.Labels[0]] = true
+		}
+		for _, ch := range []string{broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelWebPush} {
+			if !seen[ch] {
+				rows = append(rows, store.LabeledCount{Labels: []string{ch}})
+			}
+		}
+		return rows, err
+	})
 
 	hist := func(desc *prometheus.Desc, bounds []float64, read func(context.Context, []float64) ([]store.Histogram, error)) {
 		hs, err := read(ctx, bounds)

@@ -323,13 +323,13 @@ func (s *Indicators) AckLatency(ctx context.Context, bounds []float64) ([]Histog
 }
 
 // histogram counts, per label, the values (milliseconds) at most each bound (seconds),
-// in one pass with portable SQL.
+// in one pass with portable SQL (the casts keep PostgreSQL's sums integers, not numeric).
 func (s *Indicators) histogram(ctx context.Context, label, value, from string, bounds []float64) ([]Histogram, error) {
 	cols := make([]string, len(bounds))
 	for i, b := range bounds {
-		cols[i] = fmt.Sprintf("sum(CASE WHEN %s <= %d THEN 1 ELSE 0 END)", value, int64(b*1000))
+		cols[i] = fmt.Sprintf("CAST(sum(CASE WHEN %s <= %d THEN 1 ELSE 0 END) AS BIGINT)", value, int64(b*1000))
 	}
-	rows, err := s.db.read.QueryContext(ctx, fmt.Sprintf("SELECT %s, count(*), coalesce(sum(%s), 0), %s FROM %s GROUP BY %s ORDER BY %s",
+	rows, err := s.db.read.QueryContext(ctx, fmt.Sprintf("SELECT %s, count(*), CAST(coalesce(sum(%s), 0) AS BIGINT), %s FROM %s GROUP BY %s ORDER BY %s",
 		label, value, strings.Join(cols, ", "), from, label, label))
 	if err != nil {
 		return nil, err
