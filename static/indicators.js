@@ -16,6 +16,7 @@ const PERIODS = { '24h': 864e5, '7d': 7 * 864e5, '30d': 30 * 864e5, '90d': 90 * 
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
 const TABLES = ['summary', 'open', 'over_time', 'by_priority', 'by_team', 'channels'];
 const REFRESH_MS = 3000; // at most one fetch per this, however busy the stream
+const STALE_MS = 60000; // fetch at least this often
 const PALETTE = ['#1557b0', '#b84300', '#1b6e32', '#5a2ea6', '#8a6d00', '#0f7c8c', '#b3141c', '#5b636b'];
 const PRIORITY_COLORS = { P1: '#b3141c', P2: '#b84300', P3: '#c99700', P4: '#1557b0', P5: '#5b636b' };
 const SVG = 'http://www.w3.org/2000/svg';
@@ -396,6 +397,8 @@ export function tickIndicators() {
   const root = page.root;
   if (!root || !root.isConnected) return;
   const now = Date.now();
+  // The period slides with the clock: fetch once a minute even when nothing happens.
+  if (!page.inflight && page.last && now - page.last > STALE_MS) refresh();
   for (const el of root.querySelectorAll('td[data-due]')) {
     el.classList.remove('sla-late', 'sla-soon', 'sla-ok');
     if (el.dataset.done) { el.textContent = t('ind.acked'); el.classList.add('sla-ok'); continue; }

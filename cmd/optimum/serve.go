@@ -81,7 +81,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Logger: log})
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler() // mtr.ObserveEscalationTick is the escalation engine's tick observer
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)

@@ -90,7 +90,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections}).Handler()
+	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()

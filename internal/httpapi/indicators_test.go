@@ -181,7 +181,7 @@ func TestMetricsFromLoopbackAreScrapedAndParsed(t *testing.T) {
 	if n := len(fams["optimum_dispatcher_queue_depth"].GetMetric()); n != 3 {
 		t.Errorf("queue depth has %d series, want sms, voice and webpush at 0", n)
 	}
-	for _, name := range []string{"optimum_websocket_connections", "optimum_escalation_tick_duration_seconds", "optimum_event_log_last_id", "go_goroutines"} {
+	for _, name := range []string{"optimum_websocket_connections", "optimum_websocket_dropped_total", "optimum_escalation_tick_duration_seconds", "optimum_event_log_last_id", "go_goroutines"} {
 		if fams[name] == nil {
 			t.Errorf("no %s in\n%s", name, res.body)
 		}

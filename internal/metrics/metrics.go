@@ -44,8 +44,10 @@ var (
 
 // Options are the in-process parts; nil ones are left out.
 type Options struct {
-	// Connections returns the open websocket connections of this process.
+	// Connections returns the open websocket connections of this process; Dropped how
+	// many slow connections it has dropped since it started.
 	Connections func() int
+	Dropped     func() int64
 	Logger      *slog.Logger
 }
 
@@ -68,6 +70,11 @@ func New(src Source, log Log, opt Options) *Metrics {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "optimum_websocket_connections", Help: "Open websocket connections of this process.",
 		}, func() float64 { return float64(opt.Connections()) }))
+	}
+	if opt.Dropped != nil {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "optimum_websocket_dropped_total", Help: "Slow websocket connections this process dropped (they resume with ?since=).",
+		}, func() float64 { return float64(opt.Dropped()) }))
 	}
 	m := &Metrics{reg: reg}
 	m.tick = prometheus.NewHistogram(prometheus.HistogramOpts{
