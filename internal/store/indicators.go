@@ -22,8 +22,10 @@ func (db *DB) Indicators() *Indicators { return &Indicators{db: db} }
 
 var _ indicators.Store = (*Indicators)(nil)
 
-// EscalationEventTypes are the event types counted as an escalation triggered.
-var EscalationEventTypes = []string{"incident.escalated", "escalation.triggered"}
+// EscalationEventTypes are the event types counted as an escalation triggered: the
+// escalation engine appends incident.escalated each time a step, of a ladder or by hand,
+// pages people.
+var EscalationEventTypes = []string{"incident.escalated"}
 
 // closedStatuses are the statuses after which an incident is no longer open; the first
 // event whose snapshot has one of them is when the incident was resolved.
