@@ -862,7 +862,7 @@ function onFrame(text) {
     const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
     if (p) addAcks(ev.incident.id, [p]);
   }
-  // Frames without an incident (incident.delivery_updated) are for the incident page only.
+  // Frames without an incident (incident.deliveries_progress) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
   indicatorsFrame(ev);

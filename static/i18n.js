@@ -442,6 +442,7 @@ export const I18N = {
     'tl.acknowledged0': '{name} acusó recibo',
     'tl.delivery': '{channel} a {name}: {status}',
     'tl.deliveryAnon': '{channel}: {status}',
+    'tl.progress': 'Envíos — {counts}',
     'tl.other': 'Cambio registrado ({type})',
     'tl.otherBy': 'Cambio registrado ({type}) por {actor}',
 
@@ -977,6 +978,7 @@ export const I18N = {
     'tl.acknowledged0': '{name} acknowledged',
     'tl.delivery': '{channel} to {name}: {status}',
     'tl.deliveryAnon': '{channel}: {status}',
+    'tl.progress': 'Deliveries — {counts}',
     'tl.other': 'Recorded change ({type})',
     'tl.otherBy': 'Recorded change ({type}) by {actor}',
 

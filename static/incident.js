@@ -131,7 +131,7 @@ export function incidentFrame(ev) {
     refresh(); // the timeline and the recipients changed too
     return;
   }
-  if (ev.type === 'incident.delivery_updated' || ev.type === 'incident.acknowledged') {
+  if (ev.type === 'incident.deliveries_progress' || ev.type === 'incident.delivery_updated' || ev.type === 'incident.acknowledged') {
     // These frames carry no incident; when one names its incident, others are skipped.
     const target = ev.data?.incident_id;
     if (typeof target === 'string' && page.data && target !== page.data.id) return;
@@ -482,19 +482,34 @@ function eventText(ev, names) {
       const vars = { channel: chanName(d.channel), status: statusName(d.status), name };
       return name ? t('tl.delivery', vars) : t('tl.deliveryAnon', vars);
     }
+    case 'incident.deliveries_progress': {
+      // {channels: {sms: {delivered: 120, sent: 3}, …}}: one clause per channel.
+      const chans = d.channels && typeof d.channels === 'object' ? d.channels : {};
+      const parts = Object.keys(chans).sort().map((c) => {
+        const by = chans[c] || {};
+        const counts = STATUSES.filter((st) => by[st] > 0).map((st) => `${by[st]} ${statusName(st)}`);
+        return `${chanName(c)}: ${counts.join(', ') || '0'}`;
+      });
+      return t('tl.progress', { counts: parts.join(' · ') || '—' });
+    }
     default:
       return actor ? t('tl.otherBy', { type: ev.type || '?', actor }) : t('tl.other', { type: ev.type || '?' });
   }
 }
 
 function timeline(inc) {
-  const events = Array.isArray(inc.timeline) ? [...inc.timeline] : [];
+  let events = Array.isArray(inc.timeline) ? [...inc.timeline] : [];
   // Newest first: what just happened is what a responder looks for.
   events.sort((a, b) => (b.id || 0) - (a.id || 0));
+  // Delivery progress comes once a second while sending: only the newest one says how
+  // things stand.
+  const newestProgress = events.find((ev) => ev.type === 'incident.deliveries_progress');
+  events = events.filter((ev) => ev.type !== 'incident.deliveries_progress' || ev === newestProgress);
   const names = new Map((inc.recipients || []).map((r) => [r.person_id, r.name]));
   const kind = (ev) => {
     if (ev.type === 'incident.declared') return 'tl-declared';
     if (ev.type === 'incident.acknowledged') return 'tl-ack';
+    if (ev.type === 'incident.deliveries_progress') return 'tl-delivery tl-progress';
     if (ev.type !== 'incident.delivery_updated') return 'tl-other';
     const st = String(ev.data?.status || '');
     return `tl-delivery${/^[a-z]+$/.test(st) ? ` tl-st-${st}` : ''}`;

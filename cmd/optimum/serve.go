@@ -178,6 +178,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = notifier.Run(runCtx) })
+	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -294,4 +295,21 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// publishDeliveryProgress turns delivery status changes into at most one
+// incident.deliveries_progress event per incident a second, for live boards.
+func publishDeliveryProgress(ctx context.Context, q *store.Deliveries, log *slog.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if _, err := q.PublishProgress(ctx, now.UTC(), 100); err != nil && ctx.Err() == nil {
+				log.Warn("delivery progress", "err", err)
+			}
+		}
+	}
 }
