@@ -137,7 +137,7 @@ func (s *Indicators) resolvedTimes(ctx context.Context, where string, args []any
 	}
 	rows, err := s.db.read.QueryContext(ctx, `SELECT e.incident_id, e.at, e.incident FROM events e JOIN incidents i ON i.id = e.incident_id
 		WHERE `+where+` AND i.status IN ('resolved', 'verified', 'closed') AND e.type <> $3 AND e.incident IS NOT NULL
-		ORDER BY e.id`, append(args, EventDeliveryUpdated)...)
+		ORDER BY e.id`, append(args, EventDeliveriesProgress)...)
 	if err != nil {
 		return fmt.Errorf("indicator resolution: %w", err)
 	}
