@@ -248,7 +248,7 @@ func openCounts(open []OpenIncident) []OpenCount {
 
 // statusRank orders statuses along the lifecycle; unknown ones go last.
 func statusRank(s string) int {
-	if i := slices.Index([]string{"declared", "acknowledged", "investigating", "resolved", "verified", "closed"}, s); i >= 0 {
+	if i := slices.Index([]string{"declared", "acknowledged", "investigating", "reopened", "resolved", "verified", "closed"}, s); i >= 0 {
 		return i
 	}
 	return 99
