@@ -47,6 +47,7 @@ const (
 	StatusVerified      Status = "verified"
 	StatusClosed        Status = "closed"
 	StatusCancelled     Status = "cancelled"
+	StatusReopened      Status = "reopened"
 )
 
 // Open reports whether the incident still needs work.
@@ -99,10 +100,13 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	Work
 	// SafetyPoll says the alert asks people whether they are safe; Safety counts the
 	// latest answer of each person who gave one.
 	SafetyPoll bool         `json:"safety_poll"`
 	Safety     *SafetyTally `json:"safety,omitempty"`
+	// Messages are what the audience is told, by language (see Declaration.Messages).
+	Messages map[string]string `json:"messages,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

@@ -88,6 +88,9 @@ type Service struct {
 	policy   Policy
 	audience Audience
 	now      func() time.Time
+	// onDeclare runs in the declaring transaction; what it returns is the data of
+	// incident.declared (the Desk tells the requester the folio there).
+	onDeclare func(ctx context.Context, tx Tx, inc Incident, at time.Time) (any, error)
 }
 
 // NewService returns a Service. audience resolves who an incident is for; nil means the
@@ -183,6 +186,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Assigned:    []Person{},
 			Drill:       d.Drill,
 			SafetyPoll:  d.SafetyPoll,
+			Messages:    d.Messages,
 			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,
@@ -200,7 +204,13 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			}
 		}
 		created = true
-		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, nil)
+		var data any
+		if s.onDeclare != nil {
+			if data, err = s.onDeclare(ctx, tx, inc, now); err != nil {
+				return err
+			}
+		}
+		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, data)
 	})
 	if err != nil {
 		return Incident{}, false, err

@@ -18,6 +18,7 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
@@ -25,9 +26,9 @@ import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvM
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
-const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
+const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll', 'message_es', 'message_en'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -355,7 +356,7 @@ function newDeclare() {
     step: 'form',
     draft: {
       title: '', description: '', location: '', services: '', causes: '',
-      impact: '', urgency: '', drill: false, safety_poll: false,
+      impact: '', urgency: '', drill: false, safety_poll: false, message_es: '', message_en: '',
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
     },
     fieldErrors: {},
@@ -492,8 +493,9 @@ function renderForm(d) {
     h('p', {}, d.problem),
     d.extraErrors.length ? h('ul', {}, d.extraErrors.map((x) => h('li', {}, x))) : null) : null;
 
+  const similar = similarWhileTyping(d.draft);
   const form = h('form', {
-    class: 'stack', novalidate: true, testid: 'declare-form',
+    class: 'stack', novalidate: true, testid: 'declare-form', oninput: similar.update,
     onsubmit: (e) => {
       e.preventDefault();
       d.fieldErrors = validate(d);
@@ -513,7 +515,9 @@ function renderForm(d) {
     },
   },
   problem,
+  templatePicker(d.draft, () => { if (route() === 'declarar' && state.declare === d && d.step === 'form') renderForm(d); }),
   textField(d, 'title', { required: true, max: TITLE_MAX }),
+  similar.el,
   choiceField(d, 'impact', refresh),
   choiceField(d, 'urgency', refresh),
   preview,
@@ -521,6 +525,8 @@ function renderForm(d) {
   textField(d, 'description', { multiline: true }),
   textField(d, 'services'),
   textField(d, 'causes'),
+  textField(d, 'message_es', { multiline: true, max: 500 }),
+  textField(d, 'message_en', { multiline: true, max: 500 }),
   teams,
   h('div', { class: 'field', 'data-field': 'drill' },
     h('label', { class: 'check check-drill', testid: 'drill' },
@@ -566,6 +572,12 @@ function declaration(d) {
     drill: d.draft.drill,
     safety_poll: d.draft.safety_poll,
   };
+  const messages = {};
+  for (const lang of ['es', 'en']) {
+    const m = d.draft[`message_${lang}`].trim();
+    if (m) messages[lang] = m;
+  }
+  if (Object.keys(messages).length) body.messages = messages;
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
   return body;
 }
@@ -602,7 +614,9 @@ function renderConfirm(d) {
       body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
       body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
       body.drill ? row(t('f.drill'), t('yes')) : null,
-      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null),
+      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null,
+      body.messages?.es ? row(t('f.message_es'), body.messages.es) : null,
+      body.messages?.en ? row(t('f.message_en'), body.messages.en) : null),
     d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
     h('div', { class: 'actions' }, send, back)));
 }
@@ -630,7 +644,8 @@ async function sendDeclaration(d) {
       d.fieldErrors = {};
       d.extraErrors = [];
       for (const e of err.problem.errors) {
-        const field = String(e.field || '').split(/[.[]/)[0];
+        // messages.es → the field message_es; others by their first name.
+        const field = String(e.field || '').replace(/^messages\.(es|en)$/, 'message_$1').split(/[.[]/)[0];
         const msg = e.message || String(e);
         if (FORM_FIELDS.includes(field)) {
           d.fieldErrors[field] = d.fieldErrors[field] ? `${d.fieldErrors[field]} ${msg}` : msg;
@@ -673,7 +688,7 @@ function renderDone(d) {
       h('a', { class: 'btn btn-primary btn-block btn-big', href: '#/tablero', testid: 'go-board' }, t('done.board')),
       h('button', {
         type: 'button', class: 'btn btn-block', testid: 'declare-another',
-        onclick: () => { state.declare = newDeclare(); renderDeclare(); focusHeading(); },
+        onclick: () => { forgetDeclareWork(); state.declare = newDeclare(); renderDeclare(); focusHeading(); },
       }, t('done.another')))));
 }
 
@@ -945,7 +960,7 @@ function updateBoard() {
 }
 
 function itemSignature(inc) {
-  return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
     ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
 }
 
@@ -971,6 +986,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    nextUpdateLine(inc, 'item-next-update'),
     inc.safety_poll ? safetyLine(inc) : null,
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
@@ -992,6 +1008,7 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
+  tickWork(boardEls.list, true);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

@@ -1,6 +1,8 @@
 // OPTIMUM BCP web app: every user-visible string, in Spanish (the default) and English.
 // Both languages must hold the same keys; the browser test checks it.
 
+import { WORK_I18N } from './work-i18n.js';
+
 export const I18N = {
   es: {
     'skip': 'Ir al contenido',
@@ -61,6 +63,10 @@ export const I18N = {
     'f.title.hint': 'Qué está pasando, en una frase. Obligatorio.',
     'f.description': 'Descripción',
     'f.description.hint': 'Qué ves, desde cuándo, qué has intentado.',
+    'f.message_es': 'Mensaje para las personas avisadas (español)',
+    'f.message_es.hint': 'Lo que leen en la notificación y escuchan en la llamada. Vacío: la descripción.',
+    'f.message_en': 'Mensaje para las personas avisadas (inglés)',
+    'f.message_en.hint': 'Para quienes reciben los avisos en inglés.',
     'f.location': 'Ubicación',
     'f.location.hint': 'Sitio, edificio o ciudad.',
     'f.services': 'Servicios afectados',
@@ -597,6 +603,10 @@ export const I18N = {
     'f.title.hint': 'What is happening, in one sentence. Required.',
     'f.description': 'Description',
     'f.description.hint': 'What you see, since when, what you tried.',
+    'f.message_es': 'Message for the people alerted (Spanish)',
+    'f.message_es.hint': 'What people read in the notification and hear in the call. Empty: the description.',
+    'f.message_en': 'Message for the people alerted (English)',
+    'f.message_en.hint': 'For those who get alerts in English.',
     'f.location': 'Location',
     'f.location.hint': 'Site, building or city.',
     'f.services': 'Affected services',
@@ -1075,3 +1085,6 @@ export const I18N = {
     'ind.late': 'Overdue by {d}',
   },
 };
+
+// The strings of the modules that keep their own (work-i18n.js).
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);

@@ -11,6 +11,7 @@ import {
   fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName,
 } from './core.js';
 import { I18N } from './i18n.js';
+import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
 
 const REFRESH_MS = 1000;
 const CHANNELS = ['sms', 'voice', 'webpush'];
@@ -212,10 +213,12 @@ export function renderIncident() {
     h('div', { class: 'inc-grid' },
       h('div', { class: 'inc-main' },
         slot('facts', 'incident-facts'),
+        slot('work', 'incident-work'),
         slot('recipients', 'incident-recipients')),
       h('div', { class: 'inc-side' },
         slot('sla', 'incident-sla'),
-        slot('timeline', 'incident-timeline'))));
+        slot('timeline', 'incident-timeline'),
+        slot('similar', 'incident-similar'))));
   page.els.root = root;
   show(root);
   fill();
@@ -234,7 +237,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'recipients', 'sla', 'timeline']) put(name, [], () => null);
+    for (const name of ['facts', 'recipients', 'sla', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -246,6 +249,16 @@ function fill() {
     page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
+  workData(inc, () => { if (open()) fill(); });
+  put('work', workSignature(inc), () => workPanel(inc, {
+    redraw: () => { if (open()) fill(); },
+    reload: (got) => {
+      if (got && got.id === page.data?.id) page.data = { ...page.data, ...pick(got) };
+      refresh();
+      if (open()) fill();
+    },
+  }));
+  put('similar', similarSignature(), () => similarPanel());
   tickIncident();
   // The page opened while loading: once the incident is there, start at its title.
   const active = document.activeElement;
@@ -493,6 +506,7 @@ function eventText(ev, names) {
       return t('tl.progress', { counts: parts.join(' · ') || '—' });
     }
     default:
+      if (workEventText(ev)) return workEventText(ev);
       return actor ? t('tl.otherBy', { type: ev.type || '?', actor }) : t('tl.other', { type: ev.type || '?' });
   }
 }
@@ -531,6 +545,7 @@ function timeline(inc) {
 export function tickIncident() {
   const root = page.els?.root;
   if (!root || !root.isConnected) return;
+  tickWork(root);
   const now = Date.now();
   for (const el of root.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
 )
 
 // An earthquake: the alert asks "¿Está a salvo?" instead of only "confirme". Ana answers
@@ -19,23 +17,7 @@ import (
 // one safe and one needing help, each recipient shows their answer, and both count as
 // acknowledged. A reply to an alert without a poll still only acknowledges.
 func TestSafetyPollBySMSAndLink(t *testing.T) {
-	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
-	const token = "poll-admin-token-0123456789"
-	base, logs := startServer(t, map[string]string{
-		"OPTIMUM_BOOTSTRAP_TOKEN": token,
-		"OPTIMUM_PUBLIC_URL":      public,
-		"TWILIO_ACCOUNT_SID":      fake.AccountSID(),
-		"TWILIO_AUTH_TOKEN":       fake.AuthToken(),
-		"TWILIO_FROM":             "+15005550006",
-		"OPTIMUM_TWILIO_API_URL":  fake.URL(),
-	})
-	fake.Route(public, base)
-	api := client{t, base, token}
-	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
-		"Ana López,ana@example.com,+52 55 1234 5678,es,operations,\n"+
-		"Bob Smith,bob@example.com,+34 612 34 56 78,en,operations,\n"); status != 200 {
-		t.Fatalf("import = %d %s", status, body)
-	}
+	fake, base, api, logs := startTwilioServer(t, "operations")
 	status, body := api.do("POST", "/api/v1/incidents", "application/json",
 		`{"title":"Sismo de magnitud 7.1","impact":"critical","urgency":"critical","location":"CDMX","teams":["operations"],"safety_poll":true}`)
 	if status != 201 {

@@ -75,6 +75,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	if _, err := db.ReindexSearch(ctx); err != nil {
+		return err
+	}
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
@@ -89,13 +92,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	base := "http://" + hostPort(ln.Addr())
+	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A search of 10,000 accented or non-Latin characters is 60–120 KB once
+		// percent-encoded in the URL: it must reach the handler, which answers it with a
+		// clear 422, rather than Go's bare 431.
+		MaxHeaderBytes: 128 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -119,6 +126,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
 		tc, err := twilio.New(twilio.Config{
@@ -178,6 +186,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = notifier.Run(runCtx) })
+	noticeIDs, stopNotices := bus.Subscribe()
+	defer stopNotices()
+	noticeStore := db.Notices()
+	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
+	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
+		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+	})
+	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	serveDone := make(chan struct{})
 	go func() {
@@ -253,6 +269,23 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 	for {
 		if _, err := db.PurgeIdempotencyKeys(ctx, time.Now().Add(-incident.IdempotencyRetention)); err != nil && ctx.Err() == nil {
 			log.Warn("purge idempotency keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// closeUnansweredConformity closes, every minute, the incidents whose requester did not
+// answer the conformity request in time (recorded as timed out).
+func closeUnansweredConformity(ctx context.Context, desk *incident.Desk, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := desk.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("close unanswered conformity requests", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -128,7 +128,8 @@ func parseFilter(r *http.Request) (incident.Filter, error) {
 			for _, st := range splitList(v) {
 				switch incident.Status(st) {
 				case incident.StatusDeclared, incident.StatusAcknowledged, incident.StatusInvestigating,
-					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled:
+					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled,
+					incident.StatusReopened:
 					f.Status = append(f.Status, incident.Status(st))
 				default:
 					bad("status", "unknown status "+strconv.Quote(st))

@@ -59,6 +59,26 @@ func (s *Server) Routes() []Route {
 		{"POST /a/{token}", public, lim.signIn(s.handle(s.ackByLink))},
 		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
 
+		// The incident worked after its declaration (desk.go, conformity.go, report.go).
+		{"POST /api/v1/incidents/{id}/transitions", optimum.RoleResponder, s.handle(s.transition)},
+		{"POST /api/v1/incidents/{id}/assignment", optimum.RoleResponder, s.handle(s.assign)},
+		{"POST /api/v1/incidents/{id}/classification", optimum.RoleResponder, s.handle(s.reclassify)},
+		{"POST /api/v1/incidents/{id}/known-error", optimum.RoleResponder, s.handle(s.knownError)},
+		{"GET /api/v1/incidents/{id}/messages", anyone, s.handle(s.messages)},
+		{"POST /api/v1/incidents/{id}/questions", optimum.RoleResponder, s.handle(s.askRequester)},
+		{"POST /api/v1/incidents/{id}/answers", anyone, s.handle(s.answerRequest)},
+		{"POST /api/v1/incidents/{id}/updates", optimum.RoleResponder, s.handle(s.postUpdate)},
+		{"GET /api/v1/incidents/{id}/similar", optimum.RoleResponder, s.handle(s.similar)},
+		{"GET /api/v1/incidents/similar", optimum.RoleResponder, s.handle(s.searchSimilar)},
+		{"GET /api/v1/incidents/{id}/report", optimum.RoleResponder, s.handle(s.report)},
+		{"GET /api/v1/incidents/{id}/report.md", optimum.RoleResponder, s.handle(s.reportMarkdown)},
+		{"GET /api/v1/incidents/{id}/report.html", optimum.RoleResponder, s.handle(s.reportHTML)},
+		{"GET /api/v1/templates", anyone, s.handle(s.listTemplates)},
+		{"GET /api/v1/templates/{id}", anyone, s.handle(s.getTemplate)},
+		{"PUT /api/v1/templates/{id}", optimum.RoleManager, s.handle(s.saveTemplate)},
+		{"GET /c/{token}", public, s.handle(s.conformityLinkPage)},
+		{"POST /c/{token}", public, lim.signIn(s.handle(s.answerConformity))},
+
 		{"GET /api/v1/stream", anyone, s.handle(s.stream)},
 
 		{"GET /api/v1/people", optimum.RoleResponder, s.handle(s.listPeople)},
