@@ -27,7 +27,9 @@ func (f fixed) DeclaredCounts(context.Context) ([]store.LabeledCount, error) {
 func (f fixed) DeliveryCounts(context.Context) ([]store.LabeledCount, error) {
 	return []store.LabeledCount{{Labels: []string{"sms", "sent"}, N: 2}}, f.fail("deliveries")
 }
-func (f fixed) AttemptOutcomes(context.Context) ([]store.LabeledCount, error) { return nil, f.fail("attempts") }
+func (f fixed) AttemptOutcomes(context.Context) ([]store.LabeledCount, error) {
+	return nil, f.fail("attempts")
+}
 func (f fixed) QueueDepth(context.Context) ([]store.LabeledCount, error) {
 	return []store.LabeledCount{{Labels: []string{"sms"}, N: 7}}, f.fail("queue")
 }
@@ -39,7 +41,9 @@ func (f fixed) DeliveryLatency(_ context.Context, bounds []float64) ([]store.His
 	b[0] = 1
 	return []store.Histogram{{Label: "sms", Count: 2, Sum: 4.3, Buckets: b}}, f.fail("latency")
 }
-func (f fixed) AckLatency(context.Context, []float64) ([]store.Histogram, error) { return nil, f.fail("ack") }
+func (f fixed) AckLatency(context.Context, []float64) ([]store.Histogram, error) {
+	return nil, f.fail("ack")
+}
 func (f fixed) ConsumerLag(context.Context) (map[string]int64, error) {
 	return map[string]int64{"escalation.notifier": 4}, f.fail("lag")
 }

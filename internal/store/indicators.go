@@ -124,7 +124,8 @@ func (s *Indicators) Incidents(ctx context.Context, from, to time.Time) ([]indic
 }
 
 // resolvedTimes fills ResolvedAt, for incidents no longer open whose document does not
-// carry it, from the first event whose snapshot shows a resolved (or later) status.
+// carry it (stored before the lifecycle kept resolved_at), from the first event whose
+// snapshot shows a resolved (or later) status.
 func (s *Indicators) resolvedTimes(ctx context.Context, where string, args []any, incs []indicators.Incident, byID map[string]int) error {
 	need := false
 	for _, inc := range incs {
@@ -194,11 +195,7 @@ func (s *Indicators) incidents(ctx context.Context, where string, args []any) ([
 		if err := rows.Scan(&doc); err != nil {
 			return err
 		}
-		var inc struct {
-			incident.Incident
-			// Written by the lifecycle when an incident is resolved; absent before it.
-			ResolvedAt *time.Time `json:"resolved_at"`
-		}
+		var inc incident.Incident
 		if err := json.Unmarshal(doc, &inc); err != nil {
 			return fmt.Errorf("decode incident: %w", err)
 		}

@@ -250,3 +250,65 @@ func TestScrapeFigures(t *testing.T) {
 		t.Errorf("ack latency %+v, %v", ack, err)
 	}
 }
+
+// With the ITIL lifecycle: the time to resolve comes from the incident's resolved_at,
+// which a reopening clears (the incident is open again) and the next resolution sets anew.
+func TestIndicatorsFollowTheLifecycle(t *testing.T) {
+	ctx := context.Background()
+	db := openTestDB(t)
+	now := time.Date(2026, 11, 2, 16, 0, 0, 0, time.UTC)
+	svc := incident.NewService(db.Incidents(), testPolicy(), nil, func() time.Time { return now })
+	desk := incident.NewDesk(svc, db.Desk(), incident.DeskOptions{PublicURL: "https://bcp.example"})
+	mgr := optimum.WithActor(ctx, optimum.Actor{ID: "tok_mgr", Name: "Marta", Role: optimum.RoleManager})
+	inc, _, err := svc.Declare(mgr, incident.Declaration{Title: "Caída del ERP", Impact: incident.Critical, Urgency: incident.Critical}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := func(after time.Duration, to incident.Status, note string) {
+		t.Helper()
+		now = inc.CreatedAt.Add(after)
+		if _, err := desk.Transition(mgr, inc.ID, to, note); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	st := db.Indicators()
+	facts := func() indicators.Incident {
+		t.Helper()
+		incs, err := st.Incidents(ctx, inc.CreatedAt, inc.CreatedAt.Add(time.Minute))
+		if err != nil || len(incs) != 1 {
+			t.Fatalf("incidents %v, %v", incs, err)
+		}
+		return incs[0]
+	}
+	open := func() int {
+		t.Helper()
+		o, err := st.OpenIncidents(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(o)
+	}
+	step(2*time.Minute, incident.StatusInvestigating, "")
+	step(90*time.Minute, incident.StatusResolved, "Se reinició el clúster de base de datos.")
+	if got := facts(); got.ResolvedAt == nil || got.ResolvedAt.Sub(got.CreatedAt) != 90*time.Minute || open() != 0 {
+		t.Fatalf("resolved: %+v, open %d", got.ResolvedAt, open())
+	}
+	step(100*time.Minute, incident.StatusReopened, "Volvió a fallar.")
+	if got := facts(); got.ResolvedAt != nil || got.Status != "reopened" || open() != 1 {
+		t.Fatalf("reopened: resolved at %v, status %s, open %d", got.ResolvedAt, got.Status, open())
+	}
+	step(150*time.Minute, incident.StatusInvestigating, "")
+	step(5*time.Hour, incident.StatusResolved, "Se cambió el disco dañado.")
+	got := facts()
+	if got.ResolvedAt == nil || got.ResolvedAt.Sub(got.CreatedAt) != 5*time.Hour {
+		t.Fatalf("resolved again at %v, want 5 h after the declaration", got.ResolvedAt)
+	}
+	r, err := indicators.New(st, indicators.Options{Now: func() time.Time { return now }}).Compute(ctx, indicators.Query{From: inc.CreatedAt, To: inc.CreatedAt.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Resolved after 5 h against a 4 h target: missed.
+	if *r.Summary.TimeToResolve.Median != 18000 || r.Summary.ResolveSLA.Missed != 1 || len(r.Open) != 0 {
+		t.Errorf("summary %+v, open %d", r.Summary, len(r.Open))
+	}
+}
