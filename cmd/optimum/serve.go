@@ -59,7 +59,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 
-	bus := broadcast.NewLocalBus()
+	fan, err := openFanout(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer fan.close()
+	bus := fan.bus
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
 	directory := contacts.NewDirectory(db.Contacts(), nil)
@@ -75,6 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	srv.ReadyChecks = fan.readyChecks()
 	if _, err := db.ReindexSearch(ctx); err != nil {
 		return err
 	}
@@ -126,6 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { fan.run(runCtx) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
@@ -143,6 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,
+		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
@@ -203,7 +211,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	log.Info("listening on "+base, "database", storeName(cfg), "fanout", "in-process", "data", cfg.Server.DataDir)
+	log.Info("listening on "+base, "database", storeName(cfg), "fanout", fan.name(), "data", cfg.Server.DataDir)
 	if loginCode != "" {
 		public := cfg.Server.PublicURL
 		if public == "" {
@@ -249,15 +257,15 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	if cfg.Database.URL != "" {
-		return nil, errors.New("database.url: PostgreSQL is not supported yet by this build; leave OPTIMUM_DATABASE_URL empty for SQLite")
+	if cfg.Database.URL != "" { // Validate accepted it: postgres:// or postgresql://
+		return store.OpenPostgres(ctx, cfg.Database.URL)
 	}
 	return store.OpenSQLite(ctx, cfg.SQLitePath())
 }
 
 func storeName(cfg config.Config) string {
 	if cfg.Database.URL != "" {
-		return "postgres"
+		return store.PostgresName(cfg.Database.URL)
 	}
 	return "sqlite:" + cfg.SQLitePath()
 }

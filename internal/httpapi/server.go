@@ -42,9 +42,11 @@ type Server struct {
 	Indicators *indicators.Service
 	Metrics    http.Handler
 	// Ready reports whether every dependency answers (the store, Redis when configured).
-	Ready  func(ctx context.Context) error
-	Static fs.FS
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// ReadyChecks are the other dependencies /readyz reports on (Redis when configured).
+	ReadyChecks []ReadyCheck
+	Static      fs.FS
+	Logger      *slog.Logger
 
 	limits *limits // built by Handler
 }

@@ -81,13 +81,13 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 			return rows.Err()
 		}
 		if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`,
+			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`+q.db.d.skipLocked,
 			broadcast.StatusSending, channel, millis(now), limit); err != nil {
 			return err
 		}
 		if len(out) < limit {
 			if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4`,
+				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4`+q.db.d.skipLocked,
 				broadcast.StatusQueued, channel, millis(now), limit-len(out)); err != nil {
 				return err
 			}
@@ -251,7 +251,11 @@ func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryC
 
 // Sent records that the provider accepted the delivery.
 func (q *Deliveries) Sent(ctx context.Context, id string, attempt int, at time.Time) error {
-	return q.finish(ctx, id, attempt, at, "sent", "", "status = $4, sent_at = $3, error = ''", broadcast.StatusSent)
+	// The provider's status callback may arrive before this is recorded (a busy node, a
+	// fast network): a delivery it already reported delivered or failed stays so.
+	return q.finish(ctx, id, attempt, at, "sent", "",
+		"status = CASE WHEN status IN ('delivered', 'undelivered', 'failed') THEN status ELSE $4 END, sent_at = $3, error = CASE WHEN status IN ('undelivered', 'failed') THEN error ELSE '' END",
+		broadcast.StatusSent)
 }
 
 // Retry puts the delivery back in the queue for next.
