@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -32,9 +33,16 @@ type Declaration struct {
 	// SafetyPoll asks every recipient whether they are safe ("1 = estoy a salvo,
 	// 2 = necesito ayuda") instead of only to acknowledge: earthquakes, floods, fires.
 	SafetyPoll bool `json:"safety_poll"`
+	// Messages are what the audience is told, by language ("es", "en"): the push text
+	// and the spoken call of each person, in their own language. A scenario template
+	// fills them in both languages; empty ones fall back to the description.
+	Messages map[string]string `json:"messages,omitempty"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
 }
+
+// MaxMessage is the longest audience message, in characters.
+const MaxMessage = 500
 
 // Normalize trims white space and drops empty and repeated list items, so the same
 // declaration typed twice is recognised as the same.
@@ -47,6 +55,16 @@ func (d *Declaration) Normalize() {
 	d.Services = cleanList(d.Services, false)
 	d.Causes = cleanList(d.Causes, false)
 	d.Teams = cleanList(d.Teams, true)
+	for lang, m := range d.Messages {
+		if m = strings.TrimSpace(m); m == "" {
+			delete(d.Messages, lang)
+		} else {
+			d.Messages[lang] = m
+		}
+	}
+	if len(d.Messages) == 0 {
+		d.Messages = nil
+	}
 	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
 }
 
@@ -87,6 +105,13 @@ func (d Declaration) Validate(knownTeams []string) error {
 	text("title", d.Title, MaxTitle, true)
 	text("description", d.Description, MaxDescription, false)
 	text("location", d.Location, MaxLocation, false)
+	for _, lang := range slices.Sorted(maps.Keys(d.Messages)) {
+		if lang != "es" && lang != "en" {
+			add("messages."+truncate(lang, 10), "is not a language of the app: es or en")
+			continue
+		}
+		text("messages."+lang, d.Messages[lang], MaxMessage, false)
+	}
 	list := func(field string, items []string) {
 		if len(items) > MaxListItems {
 			add(field, "has %d items, at most %d", len(items), MaxListItems)
