@@ -57,7 +57,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 
-	bus := broadcast.NewLocalBus()
+	fan, err := openFanout(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer fan.close()
+	bus := fan.bus
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
 	directory := contacts.NewDirectory(db.Contacts(), nil)
@@ -73,6 +78,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	srv.ReadyChecks = fan.readyChecks()
 	if _, err := db.ReindexSearch(ctx); err != nil {
 		return err
 	}
@@ -121,6 +127,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { fan.run(runCtx) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
@@ -138,6 +145,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
+		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
@@ -199,7 +207,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	log.Info("listening on "+base, "database", storeName(cfg), "fanout", "in-process", "data", cfg.Server.DataDir)
+	log.Info("listening on "+base, "database", storeName(cfg), "fanout", fan.name(), "data", cfg.Server.DataDir)
 	if loginCode != "" {
 		public := cfg.Server.PublicURL
 		if public == "" {

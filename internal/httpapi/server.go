@@ -40,9 +40,11 @@ type Server struct {
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
 	// Ready reports whether every dependency answers (the store, Redis when configured).
-	Ready  func(ctx context.Context) error
-	Static fs.FS
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// ReadyChecks are the other dependencies /readyz reports on (Redis when configured).
+	ReadyChecks []ReadyCheck
+	Static      fs.FS
+	Logger      *slog.Logger
 
 	limits *limits // built by Handler
 }
