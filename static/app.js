@@ -24,6 +24,7 @@ import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, 
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
+import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
@@ -60,6 +61,7 @@ function route() {
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
   if (p === 'escaleras' || p === 'ladders') return 'escaleras';
+  if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
   return 'tablero';
 }
@@ -189,6 +191,7 @@ function resetSession() {
   forgetAccount();
   forgetChannels();
   forgetIncident();
+  forgetIndicators();
   state.me = null;
   state.meta = null;
   state.board.clear();
@@ -342,11 +345,13 @@ function render() {
   }
   if (!state.meta) return;
   const r = route();
+  tvMode(r === 'indicadores');
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
   else if (r === 'escaleras') renderLadders();
   else if (r === 'incidente') renderIncident();
+  else if (r === 'indicadores') renderIndicators();
   else renderBoard();
 }
 
@@ -868,6 +873,7 @@ function onFrame(text) {
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
     else incidentStreamResumed();
+    indicatorsFrame(ev);
     return;
   }
   if (Number.isFinite(ev.id)) {
@@ -882,6 +888,7 @@ function onFrame(text) {
   // Frames without an incident (incident.deliveries_progress) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
+  indicatorsFrame(ev);
 }
 
 // ---------------------------------------------------------------- board view
@@ -1086,6 +1093,7 @@ async function start() {
   });
   window.addEventListener('online', () => { if (!stream.ws && stream.wanted && !stream.hold) { stream.attempt = 0; connectStream(); } });
   setInterval(tickTimes, 1000);
+  setInterval(tickIndicators, 1000);
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('sw.js').catch(() => { /* push is optional */ });
   }

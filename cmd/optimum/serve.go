@@ -21,9 +21,11 @@ import (
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
+	"github.com/optimum-bcp/optimum/internal/metrics"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/static"
 )
@@ -87,6 +89,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
+	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	srv.Metrics = mtr.Handler() // mtr.ObserveEscalationTick is the escalation engine's tick observer
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {

@@ -40,6 +40,7 @@ type Config struct {
 	WebPush  WebPush  `yaml:"webpush"`
 	// Escalation holds the ladders and the engine's settings (escalation.go).
 	Escalation Escalation `yaml:"escalation"`
+	Metrics    Metrics    `yaml:"metrics"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -224,6 +225,7 @@ func Default() Config {
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
 		Escalation: defaultEscalation(),
+		Metrics:    DefaultMetrics(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -425,6 +427,7 @@ func (c Config) Validate() error {
 	}
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
+	c.Metrics.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
