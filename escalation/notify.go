@@ -1,7 +1,8 @@
 // Package escalation decides who is alerted, when, and on which channel, until someone
-// owns the incident. Its first step, here, is the alert itself: when an incident is
-// declared, every person of its audience is sent a message on each channel they have,
-// each with a one-tap acknowledgement link of their own.
+// owns the incident. The alert at declaration is the first step of the incident's
+// ladder: the audience and the step's targets are paged at once, each with a one-tap
+// acknowledgement link of their own; then each person is nagged on their reminder
+// schedule until they acknowledge, and the ladder climbs while nobody owns it.
 package escalation
 
 import (
@@ -9,10 +10,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"fmt"
-	"log/slog"
 	"math/big"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
@@ -20,8 +20,8 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 )
 
-// Target is a person an incident's alert goes to, with their addresses now.
-type Target struct {
+// Contact is a person an alert goes to, with their addresses now.
+type Contact struct {
 	PersonID    string
 	Name        string
 	Language    string
@@ -29,160 +29,94 @@ type Target struct {
 	SMSOptedOut bool
 	// Push holds the person's browser push subscriptions (PushSubscription JSON).
 	Push []string
+	// ManagerID is the person's manager ("" when none), for hierarchical escalation.
+	ManagerID string
 }
 
-// Store is what the notifier needs of the database.
-type Store interface {
-	// Consume runs fn for up to limit events after the consumer's cursor, in order, in
-	// one transaction that also advances the cursor.
-	Consume(ctx context.Context, consumer string, limit int, fn func(Tx, optimum.Event) error) (int, error)
-}
+// defaultSchedule nags the audience of an incident no ladder fits: the alert itself.
+var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS}}}
 
-// Tx is the work done with one event, atomically with the consumer's progress.
-type Tx interface {
-	// Targets returns the active recipients of an incident with their addresses.
-	Targets(ctx context.Context, incidentID string) ([]Target, error)
-	// CreateAckLink stores the hash of a one-tap acknowledgement token.
-	CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error
-	Enqueue(ctx context.Context, ds []broadcast.Delivery) error
-}
-
-// Options configure a Notifier.
-type Options struct {
-	// PublicURL is the base of the acknowledgement links people receive.
-	PublicURL string
-	// Channels are the channels with a configured sender; others are not planned.
-	Channels []string
-	// LinkTTL is how long an acknowledgement link works; default 7 days.
-	LinkTTL time.Duration
-	// RetryFor is how long a delivery is retried before giving up; default 1 hour.
-	RetryFor time.Duration
-	// PushTTL is how long a push service may hold an alert; default 1 hour.
-	PushTTL time.Duration
-	// Wake is called after deliveries were queued (the dispatcher's Wake).
-	Wake   func()
-	Poll   time.Duration // default 1 s
-	Logger *slog.Logger
-	Now    func() time.Time
-}
-
-// Notifier consumes the event log and queues the alert of each declared incident.
-type Notifier struct {
-	store     Store
-	templates *Templates
-	opt       Options
-	ids       <-chan int64
-}
-
-// ConsumerName is the notifier's cursor in the event log.
-const ConsumerName = "escalation.notifier"
-
-// NewNotifier returns a notifier; ids (a bus subscription) wakes it when events arrive.
-func NewNotifier(store Store, templates *Templates, ids <-chan int64, opt Options) *Notifier {
-	if opt.LinkTTL <= 0 {
-		opt.LinkTTL = 7 * 24 * time.Hour
-	}
-	if opt.RetryFor <= 0 {
-		opt.RetryFor = time.Hour
-	}
-	if opt.PushTTL <= 0 {
-		opt.PushTTL = time.Hour
-	}
-	if opt.Poll <= 0 {
-		opt.Poll = time.Second
-	}
-	if opt.Logger == nil {
-		opt.Logger = slog.New(slog.DiscardHandler)
-	}
-	if opt.Now == nil {
-		opt.Now = time.Now
-	}
-	if opt.Wake == nil {
-		opt.Wake = func() {}
-	}
-	return &Notifier{store: store, templates: templates, opt: opt, ids: ids}
-}
-
-// Run processes the log until ctx is done.
-func (n *Notifier) Run(ctx context.Context) error {
-	poll := time.NewTicker(n.opt.Poll)
-	defer poll.Stop()
-	for {
-		for {
-			done, err := n.Step(ctx)
-			if err != nil && ctx.Err() == nil {
-				n.opt.Logger.Error("notifier: processing the event log", "err", err)
-			}
-			if done == 0 || err != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-n.ids:
-		case <-poll.C:
-		}
-	}
-}
-
-// Step processes the next batch of events and returns how many it processed.
-func (n *Notifier) Step(ctx context.Context) (int, error) {
-	queued := 0
-	done, err := n.store.Consume(ctx, ConsumerName, 100, func(tx Tx, e optimum.Event) error {
-		if e.Type != incident.EventDeclared {
-			return nil
-		}
-		c, err := n.alert(ctx, tx, e)
-		queued += c
-		return err
-	})
-	if queued > 0 {
-		n.opt.Wake()
-	}
-	return done, err
-}
-
-// alert queues one delivery per recipient and channel for a declared incident.
-func (n *Notifier) alert(ctx context.Context, tx Tx, e optimum.Event) (int, error) {
-	var inc incident.Incident
-	if err := json.Unmarshal(e.Incident, &inc); err != nil {
-		return 0, fmt.Errorf("decode incident: %w", err)
-	}
-	targets, err := tx.Targets(ctx, inc.ID)
-	if err != nil {
-		return 0, err
-	}
-	now := n.opt.Now().UTC().Truncate(time.Millisecond)
+// send queues one message per address of the person on each of the channels (those with
+// a configured sender), each with a fresh one-tap acknowledgement link; a reminder says
+// so. It returns how many deliveries it queued.
+func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
-	for _, t := range targets {
-		token := newToken()
-		if err := tx.CreateAckLink(ctx, HashToken(token), inc.ID, t.PersonID, now, now.Add(n.opt.LinkTTL)); err != nil {
-			return 0, err
+	var link string
+	for _, ch := range channels {
+		if !slices.Contains(w.e.opt.Channels, ch) {
+			continue
 		}
-		link := n.opt.PublicURL + "/a/" + token
-		for _, ch := range n.opt.Channels {
-			var addrs []string
-			switch ch {
-			case broadcast.ChannelWebPush:
-				addrs = t.Push
-			case broadcast.ChannelSMS:
-				if t.Phone != "" && !t.SMSOptedOut {
-					addrs = []string{t.Phone}
-				}
+		var addrs []string
+		switch ch {
+		case broadcast.ChannelWebPush:
+			addrs = c.Push
+		case broadcast.ChannelSMS:
+			if c.Phone != "" && !c.SMSOptedOut {
+				addrs = []string{c.Phone}
 			}
-			for _, addr := range addrs {
-				msg, err := n.templates.Render(ch, t.Language, inc, link)
-				if err != nil {
+		case broadcast.ChannelVoice:
+			if c.Phone != "" {
+				addrs = []string{c.Phone}
+			}
+		}
+		for _, addr := range addrs {
+			if link == "" {
+				token := newToken()
+				if err := w.tx.CreateAckLink(ctx, HashToken(token), inc.ID, c.PersonID, now, now.Add(w.e.opt.LinkTTL)); err != nil {
 					return 0, err
 				}
-				msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
-				msg.Topic, msg.TTL = inc.ID, n.opt.PushTTL
-				ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: t.PersonID, DueAt: now, Deadline: now.Add(n.opt.RetryFor)})
+				link = w.e.opt.PublicURL + "/a/" + token
 			}
+			msg, err := w.e.templates.Render(ch, c.Language, inc, link)
+			if err != nil {
+				return 0, err
+			}
+			if reminder {
+				markReminder(&msg, ch, inc.Drill)
+			}
+			msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
+			msg.Topic, msg.TTL = inc.ID, w.e.opt.PushTTL
+			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor)})
 		}
 	}
-	return len(ds), tx.Enqueue(ctx, ds)
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	w.queued += len(ds)
+	return len(ds), w.tx.Enqueue(ctx, ds)
+}
+
+// reminderWord starts a reminder, per language; a drill still says so first.
+var reminderWord = map[string][2]string{
+	"es": {"RECORDATORIO: ", "Recordatorio. "},
+	"en": {"REMINDER: ", "Reminder. "},
+}
+
+// markReminder marks a message as a reminder: SMS and push say it right after the drill
+// word (if any); a call says it after its opening sentence.
+func markReminder(m *broadcast.Message, channel string, drill bool) {
+	words, ok := reminderWord[m.Language]
+	if !ok {
+		words = reminderWord["es"]
+	}
+	insert := func(s, word string) string {
+		if drill {
+			for _, p := range []string{"SIMULACRO. ", "DRILL. ", "SIMULACRO · ", "DRILL · "} {
+				if strings.HasPrefix(s, p) {
+					return p + word + s[len(p):]
+				}
+			}
+		}
+		return word + s
+	}
+	switch channel {
+	case broadcast.ChannelSMS:
+		m.Text = insert(m.Text, words[0])
+	case broadcast.ChannelWebPush:
+		m.Title = insert(m.Title, words[0])
+	case broadcast.ChannelVoice:
+		m.Title = strings.TrimSpace(m.Title + " " + words[1])
+	}
 }
 
 const tokenAlphabet = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"

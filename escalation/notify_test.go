@@ -21,7 +21,7 @@ var admin = optimum.WithActor(context.Background(), optimum.Actor{ID: "tok_admin
 type world struct {
 	db        *store.DB
 	incidents *incident.Service
-	notifier  *escalation.Notifier
+	notifier  *escalation.Engine
 }
 
 func newWorld(t *testing.T, channels ...string) *world {
@@ -48,7 +48,7 @@ func newWorld(t *testing.T, channels ...string) *world {
 	return &world{
 		db:        db,
 		incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, nil),
-		notifier:  escalation.NewNotifier(db.Escalation(), tpl, nil, escalation.Options{PublicURL: "https://bcp.example.com", Channels: channels}),
+		notifier:  escalation.New(db.Escalation(), tpl, nil, escalation.Options{PublicURL: "https://bcp.example.com", Channels: channels}),
 	}
 }
 
@@ -78,7 +78,7 @@ func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelWebPush, broadcast.ChannelSMS)
 	inc := w.declare(t, "Corte de energía en el CPD", false)
-	if n, err := w.notifier.Step(context.Background()); err != nil || n == 0 {
+	if n, err := w.notifier.Consume(context.Background()); err != nil || n == 0 {
 		t.Fatalf("step = %d, %v", n, err)
 	}
 	ds := w.claimAll(t)
@@ -102,7 +102,7 @@ func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 		t.Errorf("English SMS = %q", en)
 	}
 	// Processing again queues nothing more: the cursor moved with the deliveries.
-	if n, _ := w.notifier.Step(context.Background()); n != 0 {
+	if n, _ := w.notifier.Consume(context.Background()); n != 0 {
 		t.Errorf("second step processed %d events", n)
 	}
 	if ds := w.claimAll(t); len(ds) != 0 {
@@ -117,7 +117,7 @@ func TestDrillMessagesSayDrillFirst(t *testing.T) {
 func testDrillMessagesSayDrillFirst(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	w.declare(t, "Sismo", true)
-	w.notifier.Step(context.Background())
+	w.notifier.Consume(context.Background())
 	for _, d := range w.claimAll(t) {
 		if !strings.HasPrefix(d.Text, "SIMULACRO") && !strings.HasPrefix(d.Text, "DRILL") {
 			t.Errorf("drill SMS = %q", d.Text)
@@ -133,7 +133,7 @@ func TestAckLinkAcknowledgesAsItsPerson(t *testing.T) {
 func testAckLinkAcknowledgesAsItsPerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
-	w.notifier.Step(context.Background())
+	w.notifier.Consume(context.Background())
 	var link string
 	for _, d := range w.claimAll(t) {
 		if d.Language == "en" {

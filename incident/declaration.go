@@ -37,6 +37,8 @@ type Declaration struct {
 	// and the spoken call of each person, in their own language. A scenario template
 	// fills them in both languages; empty ones fall back to the description.
 	Messages map[string]string `json:"messages,omitempty"`
+	// Ladder overrides the escalation ladder chosen by priority and services.
+	Ladder string `json:"ladder,omitempty"`
 }
 
 // MaxMessage is the longest audience message, in characters.
@@ -63,6 +65,7 @@ func (d *Declaration) Normalize() {
 	if len(d.Messages) == 0 {
 		d.Messages = nil
 	}
+	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
 }
 
 func cleanList(in []string, lower bool) []string {
@@ -138,6 +141,7 @@ func (d Declaration) Validate(knownTeams []string) error {
 			add(fmt.Sprintf("teams[%d]", i), "%q is not a known team (%s)", truncate(t, 40), strings.Join(knownTeams, ", "))
 		}
 	}
+	text("ladder", d.Ladder, 64, false)
 	return optimum.Invalid("The declaration has errors.", f)
 }
 

@@ -107,6 +107,9 @@ type Incident struct {
 	Safety     *SafetyTally `json:"safety,omitempty"`
 	// Messages are what the audience is told, by language (see Declaration.Messages).
 	Messages map[string]string `json:"messages,omitempty"`
+	// Ladder is the escalation ladder chosen at declaration ("" for the one that fits
+	// the priority and services).
+	Ladder string `json:"ladder,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

@@ -187,6 +187,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Drill:       d.Drill,
 			SafetyPoll:  d.SafetyPoll,
 			Messages:    d.Messages,
+			Ladder:      d.Ladder,
 			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,

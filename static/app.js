@@ -18,6 +18,8 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { renderLadders, forgetLadders } from './ladders.js';
+import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
@@ -58,6 +60,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (p === 'escaleras' || p === 'ladders') return 'escaleras';
   if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
   return 'tablero';
@@ -183,6 +186,8 @@ function signedOut() {
 function resetSession() {
   stopStream();
   forgetDirectory();
+  forgetLadders();
+  forgetBoardEscalations();
   forgetAccount();
   forgetChannels();
   forgetIncident();
@@ -344,6 +349,7 @@ function render() {
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
+  else if (r === 'escaleras') renderLadders();
   else if (r === 'incidente') renderIncident();
   else if (r === 'indicadores') renderIndicators();
   else renderBoard();
@@ -706,6 +712,7 @@ function mergeIncident(inc, { flash = false } = {}) {
   const known = state.seen.get(inc.id);
   if (known !== undefined && ts < known) return;
   state.seen.set(inc.id, ts);
+  seedEscalation(inc);
   if (isActive(inc)) state.board.set(inc.id, inc);
   else state.board.delete(inc.id);
   if (flash && isActive(inc)) state.flash.set(inc.id, Date.now() + FLASH_MS);
@@ -877,6 +884,7 @@ function onFrame(text) {
     const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
     if (p) addAcks(ev.incident.id, [p]);
   }
+  noteEscalation(ev);
   // Frames without an incident (incident.deliveries_progress) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
@@ -961,7 +969,8 @@ function updateBoard() {
 
 function itemSignature(inc) {
   return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
-    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
+    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang,
+    escalationSig(inc.id)]);
 }
 
 function fillItem(li, inc) {
@@ -986,6 +995,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    escalationLine(inc.id),
     nextUpdateLine(inc, 'item-next-update'),
     inc.safety_poll ? safetyLine(inc) : null,
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
@@ -1008,6 +1018,7 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
+  tickEscalation(boardEls.list);
   tickWork(boardEls.list, true);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {

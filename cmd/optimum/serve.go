@@ -73,7 +73,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	srv := &httpapi.Server{
 		Config:    cfg,
-		Incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), directory, nil),
+		Incidents: incident.NewService(db.Incidents(), cfg.IncidentPolicy(), directory, clock),
 		Directory: directory,
 		Auth:      authn,
 		Ready:     db.Ping,
@@ -149,7 +149,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv.SMS = tc.SMS()
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
-		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log,
+		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 		Observe: mtr.ObserveSend,
 	})
@@ -179,7 +179,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Push = &httpapi.WebPush{PublicKey: pushKeys.Public, Browsers: db.Push(), Sender: pushSender}
 	senders[broadcast.ChannelWebPush] = pushSender
 	channels := make([]string, 0, len(senders))
-	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS} {
+	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelVoice} {
 		if senders[ch] != nil {
 			channels = append(channels, ch)
 		}
@@ -189,12 +189,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	notifyIDs, stopNotify := bus.Subscribe()
 	defer stopNotify()
-	notifier := escalation.NewNotifier(db.Escalation(), templates, notifyIDs, escalation.Options{
-		PublicURL: publicURL(cfg, base), Channels: channels, LinkTTL: time.Duration(cfg.Delivery.LinkTTL),
-		RetryFor: time.Duration(cfg.Delivery.RetryFor), Wake: dispatcher.Wake, Logger: log,
-	})
+	srv.Ladders, srv.Escalation, err = newEscalation(ctx, cfg, db, templates, notifyIDs, dispatcher, publicURL(cfg, base), channels, log)
+	if err != nil {
+		return err
+	}
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
-	wg.Go(func() { _ = notifier.Run(runCtx) })
+	wg.Go(func() { _ = srv.Escalation.Run(runCtx) })
+	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log) })
 	noticeIDs, stopNotices := bus.Subscribe()
 	defer stopNotices()
 	noticeStore := db.Notices()

@@ -38,7 +38,9 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	Twilio   Twilio   `yaml:"twilio"`
 	WebPush  WebPush  `yaml:"webpush"`
-	Metrics  Metrics  `yaml:"metrics"`
+	// Escalation holds the ladders and the engine's settings (escalation.go).
+	Escalation Escalation `yaml:"escalation"`
+	Metrics    Metrics    `yaml:"metrics"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -221,8 +223,9 @@ func Default() Config {
 			LinkTTL:     Duration(7 * 24 * time.Hour),
 			Lease:       Duration(2 * time.Minute),
 		},
-		Twilio:  Twilio{From: []string{}, Transliterate: true},
-		Metrics: DefaultMetrics(),
+		Twilio:     Twilio{From: []string{}, Transliterate: true},
+		Escalation: defaultEscalation(),
+		Metrics:    DefaultMetrics(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -423,6 +426,7 @@ func (c Config) Validate() error {
 		p.add("incident.conformity_ttl", "must be from 1m to 2160h (90 days)")
 	}
 	c.Limits.validate(&p)
+	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {

@@ -105,6 +105,9 @@ var passThrough = map[string]string{
 	"indicators/indicators.go:Validate":                   "add's definition",
 	"internal/httpapi/ratelimit.go:rateLimited":           "the limiter's message, collected from newLimits",
 	"internal/httpapi/people.go:importPeople":             "a FileError's message, collected from contacts/importfile.go",
+	"escalation/ladder.go:ValidateLadders":                "add's definition",
+	"escalation/ladder.go:validate":                       "add's definition",
+	"internal/store/ladders.go:Resolve":                   "add's definition",
 }
 
 type collected struct {

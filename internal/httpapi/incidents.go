@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 )
 
@@ -15,6 +16,9 @@ import (
 func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
 	var d incident.Declaration
 	if err := decode(w, r, &d); err != nil {
+		return err
+	}
+	if err := s.checkLadder(r, d.Ladder); err != nil {
 		return err
 	}
 	inc, created, err := s.Incidents.Declare(r.Context(), d, r.Header.Get("Idempotency-Key"))
@@ -34,6 +38,9 @@ type incidentView struct {
 	incident.Incident
 	Timeline   []optimum.Event      `json:"timeline"`
 	Recipients []incident.Recipient `json:"recipients"`
+	// Escalation is the ladder's state: current step, who was paged when, who is
+	// pending, when the next step is due (absent when the incident has none).
+	Escalation *escalation.View `json:"escalation,omitempty"`
 }
 
 // visible returns the incident if the caller may see it: reporters see only the incidents
@@ -65,7 +72,13 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	if timeline == nil {
 		timeline = []optimum.Event{}
 	}
-	writeJSON(w, http.StatusOK, incidentView{Incident: inc, Timeline: timeline, Recipients: recipients})
+	view := incidentView{Incident: inc, Timeline: timeline, Recipients: recipients}
+	if s.Escalation != nil {
+		if view.Escalation, err = s.Escalation.View(r.Context(), inc.ID); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, view)
 	return nil
 }
 
@@ -112,6 +125,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(list) == f.Limit && len(list) > 0 {
 		w.Header().Set("Link", "</api/v1/incidents?"+nextPage(r, list[len(list)-1].ID)+`>; rel="next"`)
+	}
+	if s.Escalation != nil {
+		return s.withEscalation(w, r, list)
 	}
 	writeJSON(w, http.StatusOK, list)
 	return nil

@@ -58,6 +58,13 @@ func (s *Server) Routes() []Route {
 		{"GET /a/{token}", public, s.handle(s.ackLinkPage)},
 		{"POST /a/{token}", public, lim.signIn(s.handle(s.ackByLink))},
 		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
+		{"POST /api/v1/incidents/{id}/escalate", optimum.RoleResponder, s.handle(s.escalate)},
+		{"GET /api/v1/incidents/{id}/escalation", anyone, s.handle(s.getEscalation)},
+		{"GET /api/v1/ladders", optimum.RoleResponder, s.handle(s.listLadders)},
+		{"POST /api/v1/ladders", optimum.RoleManager, s.handle(s.saveLadder)},
+		{"GET /api/v1/ladders/{id}", optimum.RoleResponder, s.handle(s.getLadder)},
+		{"PUT /api/v1/ladders/{id}", optimum.RoleManager, s.handle(s.saveLadder)},
+		{"DELETE /api/v1/ladders/{id}", optimum.RoleManager, s.handle(s.deleteLadder)},
 
 		// The incident worked after its declaration (desk.go, conformity.go, report.go).
 		{"POST /api/v1/incidents/{id}/transitions", optimum.RoleResponder, s.handle(s.transition)},

@@ -29,6 +29,9 @@ type Server struct {
 	Desk      *incident.Desk
 	Directory *contacts.Directory
 	Inbound   *escalation.Inbound
+	// Escalation runs ladders and manual escalations; Ladders edits the ladders.
+	Escalation *escalation.Engine
+	Ladders    *escalation.Ladders
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore

@@ -27,17 +27,17 @@ func (s *Escalation) Consume(ctx context.Context, consumer string, limit int, fn
 type escalationTx struct{ tx *eventTx }
 
 // Targets returns the incident's active recipients with their phone and browsers.
-func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalation.Target, error) {
+func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalation.Contact, error) {
 	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id
 		WHERE r.incident_id = $1 AND p.active = 1 ORDER BY p.name, p.id`, incidentID)
 	if err != nil {
 		return nil, fmt.Errorf("targets: %w", err)
 	}
-	var out []escalation.Target
+	var out []escalation.Contact
 	pos := map[string]int{}
 	for rows.Next() {
-		var tg escalation.Target
+		var tg escalation.Contact
 		if err := rows.Scan(&tg.PersonID, &tg.Name, &tg.Language, &tg.Phone, &tg.SMSOptedOut); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("targets: %w", err)
@@ -109,11 +109,14 @@ func (s *Escalation) SetSMSOptOut(ctx context.Context, personID string, at *time
 // acknowledged, and the open ones asking a safety poll, newest first.
 func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalation.OpenAlert, error) {
 	// Acknowledged incidents come too, and are kept only when they ask a safety poll: a
-	// person may answer (or change their answer) after acknowledging in the app.
+	// person may answer (or change their answer) after acknowledging in the app. A
+	// person may be in the audience or paged by the ladder (a director at step 3).
 	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc,
 		EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
-		FROM incident_recipients r JOIN incidents i ON i.id = r.incident_id
-		WHERE r.person_id = $1 AND i.status IN ('declared', 'acknowledged', 'investigating')
+		FROM incidents i
+		WHERE i.status IN ('declared', 'acknowledged', 'investigating')
+		AND (EXISTS (SELECT 1 FROM incident_recipients r WHERE r.incident_id = i.id AND r.person_id = $1)
+			OR EXISTS (SELECT 1 FROM escalation_pages g WHERE g.incident_id = i.id AND g.person_id = $1))
 		ORDER BY i.created_at DESC LIMIT 200`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("open alerts: %w", err)

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
+)
+
+// movableClock replaces the server's clock for a test: time moves only when told, so
+// a ten-minute ladder runs in seconds (cron still ticks every real second and reads it).
+type movableClock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *movableClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+func (c *movableClock) skip(d time.Duration) { c.mu.Lock(); c.off += d; c.mu.Unlock() }
+
+func useClock(t *testing.T) *movableClock {
+	c := &movableClock{}
+	old := clock
+	clock = c.now
+	t.Cleanup(func() { clock = old })
+	return c
+}
+
+// The whole product, through the real server and the fake Twilio: a P1 is declared; the
+// technology lead is paged; nobody acknowledges for 5 minutes, so the continuity team is
+// paged; at 10 the director; the director answers "1" by SMS (a signed inbound webhook)
+// and all nagging stops: nothing more reaches Twilio.
+func TestP1ClimbsToTheDirectorWhoAcknowledgesBySMS(t *testing.T) {
+	clk := useClock(t)
+	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
+	const token = "ladder-admin-token-0123456789"
+	base, logs := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
+		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(),
+		"TWILIO_FROM": "+15005550006", "OPTIMUM_TWILIO_API_URL": fake.URL(),
+	})
+	fake.Route(public, base)
+	api := client{t, base, token}
+	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Dora Directora,dora@example.com,+525500000001,es,directors,\n"+
+		"Carla Continuidad,carla@example.com,+525500000002,es,continuity,dora@example.com\n"+
+		"Ana López,ana@example.com,+525500000003,es,technology:lead,dora@example.com\n"); status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	to := func(rs []twiliotest.Request) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Form.Get("To"))
+		}
+		return out
+	}
+	has := func(rs []twiliotest.Request, phone string) bool {
+		for _, r := range rs {
+			if r.Form.Get("To") == phone {
+				return true
+			}
+		}
+		return false
+	}
+	status, body := api.do("POST", "/api/v1/incidents", "application/json",
+		`{"title":"Caída del centro de datos","impact":"critical","urgency":"critical","teams":["technology"]}`)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	eventually(t, "the lead's SMS", func() bool { return has(fake.Messages(), "+525500000003") })
+
+	clk.skip(5 * time.Minute)
+	eventually(t, "the continuity team's SMS at 5 minutes", func() bool { return has(fake.Messages(), "+525500000002") })
+	if has(fake.Messages(), "+525500000001") {
+		t.Fatalf("the director was paged at 5 minutes: %v", to(fake.Messages()))
+	}
+	clk.skip(5 * time.Minute)
+	eventually(t, "the director's SMS and call, and the continuity team's call (due at 7), at 10 minutes", func() bool {
+		return has(fake.Messages(), "+525500000001") && has(fake.Calls(), "+525500000001") && has(fake.Calls(), "+525500000002")
+	})
+
+	res, err := fake.SendInboundSMS(context.Background(), public+"/hooks/twilio/sms", "+525500000001", "+15005550006", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !bytes.Contains(reply, []byte("Recepción confirmada: "+inc.Folio)) {
+		t.Fatalf("reply = %d %s", res.StatusCode, reply)
+	}
+	var view struct {
+		Escalation struct {
+			State   string
+			Step    int
+			Pending []string
+			Paged   []struct {
+				Name           string
+				NextReminderAt *string `json:"next_reminder_at"`
+			}
+		}
+	}
+	eventually(t, "the incident owned", func() bool {
+		_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
+		json.Unmarshal(body, &view)
+		return view.Escalation.State == "owned"
+	})
+	for _, p := range view.Escalation.Paged {
+		if p.NextReminderAt != nil {
+			t.Errorf("%s still has a reminder due: %s", p.Name, body)
+		}
+	}
+	if view.Escalation.Step != 3 || len(view.Escalation.Pending) != 2 {
+		t.Errorf("escalation = %+v", view.Escalation)
+	}
+	sentMsgs, sentCalls := len(fake.Messages()), len(fake.Calls())
+	clk.skip(30 * time.Minute) // every reminder and step would be due by now
+	time.Sleep(2500 * time.Millisecond)
+	if len(fake.Messages()) != sentMsgs || len(fake.Calls()) != sentCalls {
+		t.Errorf("nagging went on after the acknowledgement: messages %v, calls %v\n%s", to(fake.Messages()[sentMsgs:]), to(fake.Calls()[sentCalls:]), logs)
+	}
+	if !strings.Contains(string(body), `"incident.escalated"`) {
+		t.Errorf("the timeline lacks the escalations: %s", body)
+	}
+}
+
+// Manual escalation through the API: a reason is required;
+// a functional escalation pages the named team at once.
+func TestManualEscalationThroughTheAPI(t *testing.T) {
+	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
+	const token = "manual-admin-token-0123456789"
+	base, _ := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
+		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(),
+		"TWILIO_FROM": "+15005550006", "OPTIMUM_TWILIO_API_URL": fake.URL(),
+	})
+	api := client{t, base, token}
+	api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Carla Continuidad,carla@example.com,+525500000002,es,continuity,\n")
+	if status, body := api.do("POST", "/api/v1/incidents", "application/json", `{"title":"Fuga","impact":"high","urgency":"high","ladder":"nope"}`); status != 422 || !bytes.Contains(body, []byte(`"field":"ladder"`)) {
+		t.Errorf("unknown ladder = %d %s", status, body)
+	}
+	_, body := api.do("POST", "/api/v1/incidents", "application/json", `{"title":"Fuga de datos","impact":"high","urgency":"high","teams":["technology"]}`)
+	var inc struct{ ID string }
+	json.Unmarshal(body, &inc)
+	status, body := api.do("POST", "/api/v1/incidents/"+inc.ID+"/escalate", "application/json", `{"kind":"functional","to":"continuity"}`)
+	if status != 422 || !bytes.Contains(body, []byte(`"field":"reason","message":"is required`)) {
+		t.Errorf("without a reason = %d %s", status, body)
+	}
+	if len(fake.Messages()) != 0 {
+		t.Fatalf("a refused escalation sent %d messages", len(fake.Messages()))
+	}
+	status, body = api.do("POST", "/api/v1/incidents/"+inc.ID+"/escalate", "application/json", `{"kind":"functional","to":"continuity","reason":"Activar el sitio alterno"}`)
+	if status != 200 || !bytes.Contains(body, []byte(`"reason":"manual"`)) {
+		t.Fatalf("escalate = %d %s", status, body)
+	}
+	eventually(t, "Carla's SMS", func() bool { return len(fake.Messages()) == 1 })
+	status, body = api.do("PUT", "/api/v1/ladders/p2", "application/json", `{"id":"p2","name":{"es":"x","en":"x"},"steps":[{"targets":[{"team":"legal"}],"reminders":[{"after":"0s","channels":["sms"]}],"wait":"-5m"}]}`)
+	if status != 422 || !bytes.Contains(body, []byte(`\"legal\" is not a team`)) || !bytes.Contains(body, []byte("steps[0].wait")) {
+		t.Errorf("bad ladder = %d %s", status, body)
+	}
+	_, body = api.do("GET", "/api/v1/ladders/p2", "", "")
+	if !bytes.Contains(body, []byte(`"source":"config"`)) {
+		t.Errorf("the refused ladder changed the stored one: %s", body)
+	}
+}
