@@ -31,6 +31,9 @@ type Declaration struct {
 	Drill       bool     `json:"drill"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
+	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for
+	// every configured one. Drills use it to rehearse one channel.
+	Channels []string `json:"channels,omitempty"`
 }
 
 // Normalize trims white space and drops empty and repeated list items, so the same
@@ -45,6 +48,10 @@ func (d *Declaration) Normalize() {
 	d.Causes = cleanList(d.Causes, false)
 	d.Teams = cleanList(d.Teams, true)
 	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
+	d.Channels = cleanList(d.Channels, true)
+	if len(d.Channels) == 0 {
+		d.Channels = nil
+	}
 }
 
 func cleanList(in []string, lower bool) []string {
@@ -114,6 +121,11 @@ func (d Declaration) Validate(knownTeams []string) error {
 		}
 	}
 	text("ladder", d.Ladder, 64, false)
+	for i, c := range d.Channels {
+		if c != "webpush" && c != "sms" && c != "voice" {
+			add(fmt.Sprintf("channels[%d]", i), "%q is not webpush, sms or voice", truncate(c, 40))
+		}
+	}
 	return optimum.Invalid("The declaration has errors.", f)
 }
 

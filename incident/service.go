@@ -178,6 +178,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Assigned:    []Person{},
 			Drill:       d.Drill,
 			Ladder:      d.Ladder,
+			Channels:    d.Channels,
 			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,
