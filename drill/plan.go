@@ -189,7 +189,7 @@ func (p Plan) Validate() error {
 	}
 	for i, c := range p.Channels {
 		if !slices.Contains(escalation.Channels, c) {
-			add(fmt.Sprintf("channels[%d]", i), "%q is not webpush, sms or voice", c)
+			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", c)
 		}
 	}
 	if !p.Impact.Valid() {

@@ -276,7 +276,7 @@ func (s *Service) Start(ctx context.Context, planID string, o StartOptions) (Run
 	}
 	for _, r := range active {
 		if r.PlanID == p.ID {
-			return Run{}, optimum.Errorf(optimum.ECONFLICT, "Drill plan %q already has a run going (%s): cancel it or wait for its window to close.", p.ID, r.ID)
+			return Run{}, optimum.Errorf(optimum.ECONFLICT, "Drill plan %q already has a run going: cancel it or wait for its window to close.", p.ID)
 		}
 		if shared := sharedTeams(r.Plan.Teams, p.Teams); len(shared) > 0 && !o.Force {
 			return Run{}, optimum.Errorf(optimum.ECONFLICT, "Drill %q is running for the same teams (%s): wait, cancel it, or start with force.", r.Plan.Name, strings.Join(shared, ", "))

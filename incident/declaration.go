@@ -123,7 +123,7 @@ func (d Declaration) Validate(knownTeams []string) error {
 	text("ladder", d.Ladder, 64, false)
 	for i, c := range d.Channels {
 		if c != "webpush" && c != "sms" && c != "voice" {
-			add(fmt.Sprintf("channels[%d]", i), "%q is not webpush, sms or voice", truncate(c, 40))
+			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", truncate(c, 40))
 		}
 	}
 	return optimum.Invalid("The declaration has errors.", f)

@@ -174,6 +174,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = srv.Escalation.Run(runCtx) })
 	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log) })
+	srv.Drills = newDrills(cfg, db, srv.Incidents, directory, srv.Escalation, srv.Ladders, log)
+	wg.Go(func() { _ = tickDrills(runCtx, cfg, srv.Drills, log) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

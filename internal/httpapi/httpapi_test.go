@@ -19,6 +19,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/drill"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
@@ -87,6 +88,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
+	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
