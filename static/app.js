@@ -18,6 +18,7 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
 } from './incident.js';
@@ -56,6 +57,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (p === 'simulacros' || p.startsWith('simulacros/')) return 'simulacros';
   if (incidentKey()) return 'incidente';
   return 'tablero';
 }
@@ -182,6 +184,7 @@ function resetSession() {
   forgetDirectory();
   forgetAccount();
   forgetChannels();
+  forgetDrills();
   forgetIncident();
   state.me = null;
   state.meta = null;
@@ -339,6 +342,7 @@ function render() {
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
+  else if (r === 'simulacros') renderDrills();
   else if (r === 'incidente') renderIncident();
   else renderBoard();
 }
@@ -851,6 +855,7 @@ function onFrame(text) {
   // Frames without an incident (incident.delivery_updated) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
+  drillFrame(ev);
 }
 
 // ---------------------------------------------------------------- board view
