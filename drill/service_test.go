@@ -298,3 +298,44 @@ func TestBadInputIsRefusedAndNothingStarts(t *testing.T) {
 		t.Errorf("delete a running plan: %v, want conflict", err)
 	}
 }
+
+func TestAStartLeftByADeadNodeIsFinishedByAnotherWithTheSameIncident(t *testing.T) {
+	e := newEnv(t)
+	e.importPeople(smallOrg)
+	ctx := context.Background()
+	plan := e.savePlan(basicPlan("TI", "technology"))
+	// Node "dead" claimed a run and declared its incident, then died before recording it.
+	actor, _ := optimum.ActorFrom(manager)
+	r := drill.Run{ID: "drr_dead", PlanID: plan.ID, Plan: plan, Status: drill.StatusStarting, Trigger: drill.TriggerManual,
+		StartedBy: actor, CreatedAt: t0}
+	if err := e.db.Drills().CreateRun(ctx, r, "dead", t0.Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	inc, _, err := e.incidents.Declare(manager, incident.Declaration{Title: "Sismo 7.1 en CDMX", Impact: "critical", Urgency: "critical",
+		Teams: []string{"technology"}, Drill: true}, "drill:drr_dead")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at(10 * time.Second)
+	if res, err := e.drills.Tick(ctx, e.clock.Now()); err != nil || res.Started != 0 {
+		t.Fatalf("tick while the dead node's lease holds = %+v, %v", res, err)
+	}
+	if _, err := e.drills.Start(manager, plan.ID, drill.StartOptions{}); optimum.ErrorCode(err) != optimum.ECONFLICT {
+		t.Errorf("start while the claim holds: %v, want conflict", err)
+	}
+	e.at(31 * time.Second)
+	if res, err := e.drills.Tick(ctx, e.clock.Now()); err != nil || res.Started != 1 {
+		t.Fatalf("tick after the lease = %+v, %v", res, err)
+	}
+	got, _ := e.drills.Run(ctx, "drr_dead")
+	if got.Status != drill.StatusRunning || got.IncidentID != inc.ID {
+		t.Errorf("run = %s on %s, want running on %s", got.Status, got.IncidentID, inc.ID)
+	}
+	if n := len(e.drillIncidents()); n != 1 {
+		t.Errorf("%d drill incidents, want 1", n)
+	}
+	rep, err := e.drills.Report(ctx, "drr_dead")
+	if err != nil || rep.Overall.Targeted != 2 {
+		t.Errorf("report targets %d, %v; want the 2 technology people", rep.Overall.Targeted, err)
+	}
+}
