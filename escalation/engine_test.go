@@ -25,7 +25,7 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 var t0 = time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
@@ -540,5 +540,28 @@ func TestManualEscalationPagesAtOnceAndIsOnTheTimeline(t *testing.T) {
 	last := ev[len(ev)-1]
 	if last["kind"] != "functional" || last["reason"] != "Activar el sitio alterno" {
 		t.Errorf("timeline = %v", last)
+	}
+}
+
+// At start, the file's ladders replace those it seeded before (one it no longer has is
+// removed), while a ladder edited in the app is kept.
+func TestSeedKeepsLaddersEditedInTheApp(t *testing.T) {
+	e := newEnv(t)
+	edited := e.cfg.Escalation.Ladders[1]
+	edited.Name.ES = "P2 editada en la aplicación"
+	if _, err := e.ladders.Save(admin, edited); err != nil {
+		t.Fatal(err)
+	}
+	file := []escalation.Ladder{e.cfg.Escalation.Ladders[0], e.cfg.Escalation.Ladders[1]} // "standard" left the file
+	if err := e.ladders.Seed(context.Background(), file); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := e.ladders.List(context.Background())
+	var got []string
+	for _, l := range ls {
+		got = append(got, l.ID+":"+l.Source+":"+l.Name.ES)
+	}
+	if want := []string{"p1:config:Crisis P1", "p2:api:P2 editada en la aplicación"}; !slices.Equal(got, want) {
+		t.Errorf("ladders = %v, want %v", got, want)
 	}
 }

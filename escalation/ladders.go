@@ -107,7 +107,8 @@ func (s *Ladders) Delete(ctx context.Context, id string) error {
 }
 
 // Seed stores the configuration file's ladders at start: a ladder edited in the app
-// (source api) is kept; others take the file's version. Every ladder is checked against
+// (source api) is kept; others take the file's version, and one the file no longer has
+// is removed. Every ladder is checked against
 // the directory first; on any problem nothing is stored and the error lists them all.
 func (s *Ladders) Seed(ctx context.Context, file []Ladder) error {
 	ls, err := s.store.Ladders(ctx)
@@ -127,7 +128,13 @@ func (s *Ladders) Seed(ctx context.Context, file []Ladder) error {
 		save = append(save, l)
 		delete(byID, l.ID)
 	}
-	for _, o := range byID {
+	// A ladder that came from the file and is no longer in it goes away with it.
+	var stale []string
+	for id, o := range byID {
+		if o.Source == SourceConfig {
+			stale = append(stale, id)
+			continue
+		}
 		all = append(all, o.Ladder)
 	}
 	all = append(all, save...)
@@ -137,6 +144,11 @@ func (s *Ladders) Seed(ctx context.Context, file []Ladder) error {
 	at := s.now().UTC().Truncate(time.Millisecond)
 	for _, l := range save {
 		if err := s.store.SaveLadder(ctx, l, SourceConfig, optimum.System, at); err != nil {
+			return err
+		}
+	}
+	for _, id := range stale {
+		if err := s.store.DeleteLadder(ctx, id, optimum.System, at); err != nil {
 			return err
 		}
 	}

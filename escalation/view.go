@@ -22,9 +22,25 @@ type View struct {
 		Acknowledge string `json:"acknowledge"` // pending, met, breached
 		Resolve     string `json:"resolve"`
 	} `json:"sla"`
+	// Paged lists who the ladder, a manual escalation or an SLA breach paged (the
+	// audience is counted in Audience; each of them is among the recipients).
 	Paged []PageView `json:"paged"`
-	// Pending names the people paged (not the audience) who have not acknowledged.
-	Pending []string `json:"pending"`
+	// Pending names the people paged who have not acknowledged.
+	Pending  []string `json:"pending"`
+	Audience struct {
+		Paged        int `json:"paged"`
+		Acknowledged int `json:"acknowledged"`
+	} `json:"audience"`
+}
+
+// Summary is an incident's escalation in a line, for lists and the live board.
+type Summary struct {
+	Ladder     string     `json:"ladder"`
+	State      string     `json:"state"`
+	Step       int        `json:"step"`
+	Steps      int        `json:"steps"`
+	NextStepAt *time.Time `json:"next_step_at"`
+	Pending    int        `json:"pending"`
 }
 
 // PageView is one paged person.
@@ -45,6 +61,16 @@ type PageView struct {
 type Viewer interface {
 	// RunView returns the run and pages of an incident; ENOTFOUND when it has no run.
 	RunView(ctx context.Context, incidentID string) (Run, []Page, error)
+	// RunSummaries returns the escalation of each incident that has one.
+	RunSummaries(ctx context.Context, incidentIDs []string) (map[string]Summary, error)
+}
+
+// Summaries returns the escalation of each incident that has one, by incident id.
+func (e *Engine) Summaries(ctx context.Context, incidentIDs []string) (map[string]Summary, error) {
+	if len(incidentIDs) == 0 {
+		return map[string]Summary{}, nil
+	}
+	return e.store.RunSummaries(ctx, incidentIDs)
 }
 
 // View returns the incident's escalation; nil when it has none.
@@ -64,10 +90,17 @@ func ViewOf(ctx context.Context, v Viewer, incidentID string) (*View, error) {
 		Round: r.Round, StepAt: r.StepAt, NextStepAt: r.NextStepAt, Paged: []PageView{}, Pending: []string{}}
 	out.SLA.Acknowledge, out.SLA.Resolve = r.AckSLA, r.ResolveSLA
 	for _, p := range pages {
+		if p.Reason == ReasonAudience {
+			out.Audience.Paged++
+			if p.AckedAt != nil {
+				out.Audience.Acknowledged++
+			}
+			continue
+		}
 		out.Paged = append(out.Paged, PageView{PersonID: p.PersonID, Name: p.Name, Reason: p.Reason, Step: p.Step + 1,
 			PagedAt: p.PagedAt, RemindersSent: p.Reminder, NextReminderAt: p.NextAt, AcknowledgedAt: p.AckedAt,
 			StoppedAt: p.StoppedAt, StopReason: p.StopReason})
-		if p.Reason != ReasonAudience && p.Reason != ReasonSelf && p.AckedAt == nil {
+		if p.Reason != ReasonSelf && p.AckedAt == nil {
 			out.Pending = append(out.Pending, p.Name)
 		}
 	}

@@ -18,6 +18,8 @@ import {
 import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
+import { renderLadders, forgetLadders } from './ladders.js';
+import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
@@ -57,6 +59,7 @@ function route() {
   if (p === 'login') return 'login';
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
+  if (p === 'escaleras' || p === 'ladders') return 'escaleras';
   if (p === 'simulacros' || p.startsWith('simulacros/')) return 'simulacros';
   if (incidentKey()) return 'incidente';
   return 'tablero';
@@ -182,6 +185,8 @@ function signedOut() {
 function resetSession() {
   stopStream();
   forgetDirectory();
+  forgetLadders();
+  forgetBoardEscalations();
   forgetAccount();
   forgetChannels();
   forgetDrills();
@@ -342,6 +347,7 @@ function render() {
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
+  else if (r === 'escaleras') renderLadders();
   else if (r === 'simulacros') renderDrills();
   else if (r === 'incidente') renderIncident();
   else renderBoard();
@@ -682,6 +688,7 @@ function mergeIncident(inc, { flash = false } = {}) {
   const known = state.seen.get(inc.id);
   if (known !== undefined && ts < known) return;
   state.seen.set(inc.id, ts);
+  seedEscalation(inc);
   if (isActive(inc)) state.board.set(inc.id, inc);
   else state.board.delete(inc.id);
   if (flash && isActive(inc)) state.flash.set(inc.id, Date.now() + FLASH_MS);
@@ -852,6 +859,7 @@ function onFrame(text) {
     const p = ev.data?.person_id || ev.actor?.person_id || ev.actor?.id;
     if (p) addAcks(ev.incident.id, [p]);
   }
+  noteEscalation(ev);
   // Frames without an incident (incident.delivery_updated) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
@@ -936,7 +944,8 @@ function updateBoard() {
 
 function itemSignature(inc) {
   return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
-    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang]);
+    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang,
+    escalationSig(inc.id)]);
 }
 
 function fillItem(li, inc) {
@@ -961,6 +970,7 @@ function fillItem(li, inc) {
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
+    escalationLine(inc.id),
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
       h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),
@@ -981,6 +991,7 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
+  tickEscalation(boardEls.list);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

@@ -11,6 +11,7 @@ import {
   fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName,
 } from './core.js';
 import { I18N } from './i18n.js';
+import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
 
 const REFRESH_MS = 1000;
 const CHANNELS = ['sms', 'voice', 'webpush'];
@@ -215,6 +216,7 @@ export function renderIncident() {
         slot('recipients', 'incident-recipients')),
       h('div', { class: 'inc-side' },
         slot('sla', 'incident-sla'),
+        slot('escalation', 'incident-escalation'),
         slot('timeline', 'incident-timeline'))));
   page.els.root = root;
   show(root);
@@ -234,7 +236,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'recipients', 'sla', 'timeline']) put(name, [], () => null);
+    for (const name of ['facts', 'recipients', 'sla', 'escalation', 'timeline']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -245,6 +247,7 @@ function fill() {
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
     page.ackError, state.me?.role, state.lang], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
+  put('escalation', [inc.escalation, inc.status, state.me?.role, state.lang], () => escalationCard(inc, refresh));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
   tickIncident();
   // The page opened while loading: once the incident is there, start at its title.
@@ -436,6 +439,8 @@ function recipients(inc) {
 // ---------------------------------------------------------------- timeline
 
 function eventText(ev, names) {
+  const esc = escalationEventText(ev);
+  if (esc) return esc;
   const d = ev.data && typeof ev.data === 'object' ? ev.data : {};
   const actor = ev.actor?.name || ev.actor?.id || '';
   switch (ev.type) {
@@ -485,6 +490,7 @@ export function tickIncident() {
   const root = page.els?.root;
   if (!root || !root.isConnected) return;
   const now = Date.now();
+  tickEscalation(root);
   for (const el of root.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);
     el.textContent = Number.isFinite(ts) ? `(${t('ago', { d: fmtDuration(now - ts) })})` : '';

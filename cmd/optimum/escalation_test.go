@@ -20,7 +20,11 @@ type movableClock struct {
 	off time.Duration
 }
 
-func (c *movableClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return time.Now().Add(c.off) }
+func (c *movableClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
 func (c *movableClock) skip(d time.Duration) { c.mu.Lock(); c.off += d; c.mu.Unlock() }
 
 func useClock(t *testing.T) *movableClock {
@@ -142,6 +146,9 @@ func TestManualEscalationThroughTheAPI(t *testing.T) {
 	api := client{t, base, token}
 	api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Carla Continuidad,carla@example.com,+525500000002,es,continuity,\n")
+	if status, body := api.do("POST", "/api/v1/incidents", "application/json", `{"title":"Fuga","impact":"high","urgency":"high","ladder":"nope"}`); status != 422 || !bytes.Contains(body, []byte(`"field":"ladder"`)) {
+		t.Errorf("unknown ladder = %d %s", status, body)
+	}
 	_, body := api.do("POST", "/api/v1/incidents", "application/json", `{"title":"Fuga de datos","impact":"high","urgency":"high","teams":["technology"]}`)
 	var inc struct{ ID string }
 	json.Unmarshal(body, &inc)

@@ -108,6 +108,9 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if len(list) == f.Limit && len(list) > 0 {
 		w.Header().Set("Link", "</api/v1/incidents?"+nextPage(r, list[len(list)-1].ID)+`>; rel="next"`)
 	}
+	if s.Escalation != nil {
+		return s.withEscalation(w, r, list)
+	}
 	writeJSON(w, http.StatusOK, list)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/incident"
 )
 
 // listLadders handles GET /api/v1/ladders.
@@ -98,6 +99,31 @@ func (s *Server) getEscalation(w http.ResponseWriter, r *http.Request) error {
 		return optimum.Errorf(optimum.ENOTFOUND, "Incident %s has no escalation.", inc.Folio)
 	}
 	writeJSON(w, http.StatusOK, view)
+	return nil
+}
+
+// withEscalation writes a list of incidents, each with its escalation in a line.
+func (s *Server) withEscalation(w http.ResponseWriter, r *http.Request, list []incident.Incident) error {
+	ids := make([]string, len(list))
+	for i, inc := range list {
+		ids[i] = inc.ID
+	}
+	sums, err := s.Escalation.Summaries(r.Context(), ids)
+	if err != nil {
+		return err
+	}
+	type item struct {
+		incident.Incident
+		Escalation *escalation.Summary `json:"escalation,omitempty"`
+	}
+	out := make([]item, len(list))
+	for i, inc := range list {
+		out[i].Incident = inc
+		if sum, ok := sums[inc.ID]; ok {
+			out[i].Escalation = &sum
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

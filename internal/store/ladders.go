@@ -96,6 +96,39 @@ func (s *Escalation) RunView(ctx context.Context, incidentID string) (escalation
 	return r, pages, err
 }
 
+// RunSummaries returns the escalation of each of the incidents that has one.
+func (s *Escalation) RunSummaries(ctx context.Context, incidentIDs []string) (map[string]escalation.Summary, error) {
+	args := make([]any, len(incidentIDs))
+	for i, id := range incidentIDs {
+		args[i] = id
+	}
+	rows, err := s.db.read.QueryContext(ctx, `SELECT e.incident_id, e.ladder_id, e.ladder, e.state, e.step, e.next_step_at,
+		(SELECT count(*) FROM escalation_pages g WHERE g.incident_id = e.incident_id AND g.reason <> 'audience' AND g.reason <> 'self'
+			AND g.acked_at IS NULL)
+		FROM escalations e WHERE e.incident_id IN (`+placeholders(1, len(args))+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("escalation summaries: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]escalation.Summary{}
+	for rows.Next() {
+		var (
+			id     string
+			sum    escalation.Summary
+			ladder []byte
+			next   sql.NullInt64
+		)
+		if err := rows.Scan(&id, &sum.Ladder, &ladder, &sum.State, &sum.Step, &next, &sum.Pending); err != nil {
+			return nil, err
+		}
+		var l struct{ Steps []json.RawMessage }
+		_ = json.Unmarshal(ladder, &l)
+		sum.Step, sum.Steps, sum.NextStepAt = sum.Step+1, len(l.Steps), timePtr(next)
+		out[id] = sum
+	}
+	return out, rows.Err()
+}
+
 const runColumns = `incident_id, ladder, state, step, round, step_at, next_step_at, ack_by, resolve_by, ack_sla, resolve_sla, coalesce(lease_owner, '')`
 
 func getRun(ctx context.Context, q queryer, incidentID string) (escalation.Run, error) {
