@@ -65,7 +65,10 @@ type Plan struct {
 	// zone; "" runs only on demand.
 	Schedule string `json:"schedule" yaml:"schedule"`
 	// Announced says whether the audience was told of the drill beforehand.
-	Announced bool       `json:"announced" yaml:"announced"`
+	Announced bool `json:"announced" yaml:"announced"`
+	// Source is where the plan was last written: "config" (the configuration file) or
+	// "api" (the app). A plan edited in the app is no longer overwritten by the file.
+	Source    string     `json:"source" yaml:"-"`
 	NextRunAt *time.Time `json:"next_run_at" yaml:"-"`
 	CreatedAt time.Time  `json:"created_at" yaml:"-"`
 	UpdatedAt time.Time  `json:"updated_at" yaml:"-"`
@@ -77,6 +80,12 @@ const (
 	MaxWindow   = 7 * 24 * time.Hour
 	MaxCriteria = 20
 	MaxTeams    = 50
+)
+
+// Sources of a plan.
+const (
+	SourceConfig = "config"
+	SourceAPI    = "api"
 )
 
 // Scope kinds of a criterion.

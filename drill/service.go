@@ -181,8 +181,42 @@ func (s *Service) Plan(ctx context.Context, id string) (Plan, error) { return s.
 // SavePlan creates (create) or replaces a plan after checking it against the directory
 // and the ladders; a refused plan changes nothing.
 func (s *Service) SavePlan(ctx context.Context, p Plan, create bool) (Plan, error) {
+	return s.save(ctx, p, create, SourceAPI)
+}
+
+// Seed stores the plans of the configuration file: new ones are created, those that came
+// from the file before are replaced, and those edited in the app since are kept. A plan
+// with problems stops the start with all of them.
+func (s *Service) Seed(ctx context.Context, plans []Plan) error {
+	ctx = optimum.WithActor(ctx, optimum.System)
+	var errs []error
+	for i, p := range plans {
+		p.Normalize()
+		old, err := s.store.Plan(ctx, p.ID)
+		switch {
+		case optimum.ErrorCode(err) == optimum.ENOTFOUND:
+			_, err = s.save(ctx, p, true, SourceConfig)
+		case err != nil:
+		case old.Source == SourceAPI:
+			continue
+		default:
+			_, err = s.save(ctx, p, false, SourceConfig)
+		}
+		if err != nil {
+			msg := err.Error()
+			for _, f := range optimum.ErrorFields(err) {
+				msg += "; " + f.Field + ": " + f.Message
+			}
+			errs = append(errs, fmt.Errorf("drills.plans[%d] (%s): %s", i, p.ID, msg))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) save(ctx context.Context, p Plan, create bool, source string) (Plan, error) {
 	actor, _ := optimum.ActorFrom(ctx)
 	p.Normalize()
+	p.Source = source
 	err := p.Validate()
 	var fields []optimum.FieldError
 	if err != nil {

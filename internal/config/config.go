@@ -40,6 +40,8 @@ type Config struct {
 	WebPush  WebPush  `yaml:"webpush"`
 	// Escalation holds the ladders and the engine's settings (escalation.go).
 	Escalation Escalation `yaml:"escalation"`
+	// Drills holds drill plans kept in the file (drills.go).
+	Drills Drills `yaml:"drills"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -212,6 +214,7 @@ func Default() Config {
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
 		Escalation: defaultEscalation(),
+		Drills:     defaultDrills(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
