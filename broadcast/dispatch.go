@@ -82,6 +82,7 @@ type Dispatcher struct {
 	queue   Queue
 	senders map[string]Sender
 	limits  map[string]*rate.Limiter
+	windows map[string]*window
 	opt     DispatcherOptions
 	wake    map[string]chan struct{}
 }
@@ -112,7 +113,7 @@ func NewDispatcher(q Queue, senders map[string]Sender, opt DispatcherOptions) *D
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	d := &Dispatcher{queue: q, senders: senders, limits: map[string]*rate.Limiter{}, opt: opt, wake: map[string]chan struct{}{}}
+	d := &Dispatcher{queue: q, senders: senders, limits: map[string]*rate.Limiter{}, windows: map[string]*window{}, opt: opt, wake: map[string]chan struct{}{}}
 	for _, ch := range d.channels() {
 		d.wake[ch] = make(chan struct{}, 1)
 	}
@@ -120,6 +121,7 @@ func NewDispatcher(q Queue, senders map[string]Sender, opt DispatcherOptions) *D
 		if r > 0 {
 			// A burst of 1 never exceeds the rate, even after an idle spell.
 			d.limits[ch] = rate.NewLimiter(rate.Limit(r*RateMargin), 1)
+			d.windows[ch] = newWindow(int(r))
 		}
 	}
 	return d
@@ -212,6 +214,12 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 		if err := l.Wait(ctx); err != nil {
 			return // shutting down; the lease expires and the delivery is sent again
 		}
+		// The limiter spaces its grants, but goroutines woken late (a busy machine) can
+		// start together; the window holds any that would make more than the rate start
+		// within one second.
+		if err := d.windows[del.Channel].wait(ctx); err != nil {
+			return
+		}
 	}
 	m := del.Message
 	m.Attempt = del.Attempts
@@ -258,3 +266,43 @@ func (d *Dispatcher) record(err error) {
 
 // ID returns the delivery's id.
 func (d Delivery) ID() string { return d.DeliveryID }
+
+// window lets at most n sends start within any one second: it remembers the start times
+// of the last n sends and holds a send until the oldest of them is a second old.
+type window struct {
+	mu    sync.Mutex
+	n     int
+	times []time.Time // ring of the last n start times
+	next  int
+	now   func() time.Time
+	after func(time.Duration) <-chan time.Time
+}
+
+func newWindow(n int) *window {
+	return &window{n: max(n, 1), now: time.Now, after: time.After}
+}
+
+func (w *window) wait(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		now := w.now()
+		if len(w.times) < w.n {
+			w.times = append(w.times, now)
+			w.mu.Unlock()
+			return nil
+		}
+		oldest := w.times[w.next]
+		if now.Sub(oldest) >= time.Second {
+			w.times[w.next] = now
+			w.next = (w.next + 1) % w.n
+			w.mu.Unlock()
+			return nil
+		}
+		w.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-w.after(oldest.Add(time.Second).Sub(now)):
+		}
+	}
+}

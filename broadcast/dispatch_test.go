@@ -295,3 +295,45 @@ func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
 		}
 	}
 }
+
+// Fifty deliveries sent make one progress event for their incident, not fifty: boards
+// get "50 sent" once; nothing new, no event; a later change, one more.
+func TestDeliveryChangesMakeOneProgressEventPerIncident(t *testing.T) {
+	db, q, c := setup(t)
+	s := &script{sent: map[string]int{}}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})
+	ids := queue(t, q, c, 50)
+	run(t, d)
+	d.Wake()
+	for _, id := range ids {
+		waitFor(t, id+" sent", func() bool { return statusOf(t, q, "inc_1", id).Status == broadcast.StatusSent })
+	}
+	ctx := context.Background()
+	if n, err := q.PublishProgress(ctx, c.now(), 100); err != nil || n != 1 {
+		t.Fatalf("first publish = %d, %v; want one event", n, err)
+	}
+	if n, err := q.PublishProgress(ctx, c.now(), 100); err != nil || n != 0 {
+		t.Fatalf("publish with nothing new = %d, %v", n, err)
+	}
+	if _, _, err := q.ProviderUpdate(ctx, ids[0], "SM1", "delivered", "", c.now(), func(old, new string) bool { return true }); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := q.PublishProgress(ctx, c.now(), 100); err != nil || n != 1 {
+		t.Fatalf("publish after a callback = %d, %v", n, err)
+	}
+	events, err := db.EventsAfter(ctx, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress []string
+	for _, e := range events {
+		if e.Type == store.EventDeliveriesProgress {
+			progress = append(progress, string(e.Data))
+		} else {
+			t.Errorf("unexpected event %s", e.Type)
+		}
+	}
+	if len(progress) != 2 || !strings.Contains(progress[0], `"sms":{"sent":50}`) || !strings.Contains(progress[1], `"sms":{"delivered":1,"sent":49}`) {
+		t.Errorf("progress events = %v", progress)
+	}
+}

@@ -135,8 +135,9 @@ type Tx interface {
 	// or all when personID is ""), recording why.
 	StopPages(ctx context.Context, incidentID, personID string, at time.Time, reason string) (int, error)
 	// CancelQueued marks the person's deliveries for the incident that were not sent yet
-	// as cancelled (kept, with the reason). It returns how many.
-	CancelQueued(ctx context.Context, incidentID, personID string, at time.Time, reason string) (int, error)
+	// (only those due after since, when given) as cancelled, kept with the reason. It
+	// returns how many.
+	CancelQueued(ctx context.Context, incidentID, personID string, since *time.Time, at time.Time, reason string) (int, error)
 	// Resolve returns the active people a target names, with addresses; paged are the
 	// people paged so far (for managers_of_paged). An unknown team or person is EINVALID.
 	Resolve(ctx context.Context, t Target, paged []string) ([]Contact, error)

@@ -240,7 +240,7 @@ func TestP1NobodyAnswersTheLadderClimbsAndADirectorsSMSStopsAllNagging(t *testin
 	// Dora's call has not gone out yet when she answers the SMS: it is cancelled.
 	var queued []broadcast.Delivery
 	e.clock.Set(t0.Add(10*time.Minute + 30*time.Second))
-	reply, err := e.inbound.SMS(context.Background(), "+525500000001", escalation.ReplyAck, "")
+	reply, err := e.inbound.SMS(context.Background(), "+525500000001", func(bool) (string, string) { return escalation.ReplyAck, "" })
 	if err != nil || !strings.Contains(reply, inc.Folio) {
 		t.Fatalf("reply = %q, %v", reply, err)
 	}
@@ -563,5 +563,58 @@ func TestSeedKeepsLaddersEditedInTheApp(t *testing.T) {
 	}
 	if want := []string{"p1:config:Crisis P1", "p2:api:P2 editada en la aplicación"}; !slices.Equal(got, want) {
 		t.Errorf("ladders = %v, want %v", got, want)
+	}
+}
+
+// When the incident is owned, the reminders queued for others and not sent yet are
+// cancelled too; the audience's first alert still goes out.
+func TestOwningCancelsQueuedRemindersButNotTheAudiencesAlert(t *testing.T) {
+	e := newEnv(t)
+	inc := e.declare(p1)
+	e.expectSent("at declaration", "Ana/sms", "Bob/sms", "Ed/sms")
+	e.at(2 * time.Minute) // reminders queued, not sent yet
+	d := p1
+	d.Title, d.Teams = "Segundo incidente", []string{"continuity"}
+	e.declare(d) // another incident: its alerts are not touched
+	if _, err := e.incidents.AcknowledgeAsPerson(context.Background(), inc.ID, personID(t, e, "ed@example.com"), "Ed Ops Lead", "web"); err != nil {
+		t.Fatal(err)
+	}
+	e.consume()
+	if v := e.view(inc.ID); v.State != escalation.StateOwned {
+		t.Fatalf("state = %s", v.State)
+	}
+	// Left: the second incident's page of its leads and its audience (Carla).
+	e.expectSent("after the lead owned it", "Ana/sms", "Carla/sms", "Ed/sms")
+}
+
+// A reminder says it is one, after the drill word of a drill.
+func TestRemindersSayTheyAreReminders(t *testing.T) {
+	e := newEnv(t)
+	d := p1
+	d.Drill = true
+	e.declare(d)
+	first := e.claimAt(t0)
+	for _, m := range first {
+		if err := e.db.Deliveries().Sent(context.Background(), m.DeliveryID, m.Attempts, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Set(t0.Add(2 * time.Minute))
+	if _, err := e.engine.Tick(context.Background(), e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	again := e.claimAt(e.clock.Now())
+	if len(first) == 0 || len(again) == 0 {
+		t.Fatalf("first %d, reminders %d", len(first), len(again))
+	}
+	for _, m := range first {
+		if strings.Contains(m.Text, "RECORDATORIO") || strings.Contains(m.Text, "REMINDER") {
+			t.Errorf("the first alert says reminder: %q", m.Text)
+		}
+	}
+	for _, m := range again {
+		if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: Confirme") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: Acknowledge") {
+			t.Errorf("reminder = %q", m.Text)
+		}
 	}
 }

@@ -17,6 +17,9 @@ const (
 	ReplyStart   = "start"
 	ReplyHelp    = "help"
 	ReplyUnknown = "unknown"
+	// Safety-poll answers: "1 = estoy a salvo, 2 = necesito ayuda".
+	ReplySafe       = "safe"
+	ReplyHelpNeeded = "help_needed"
 )
 
 // Sender is a person who wrote or answered on a channel.
@@ -26,12 +29,15 @@ type Sender struct {
 	Language string
 }
 
-// OpenAlert is an incident a person was alerted of and has not acknowledged.
+// OpenAlert is an open incident a person was alerted of and has not acknowledged, or
+// one that asks them a safety poll.
 type OpenAlert struct {
-	IncidentID string
-	Folio      string
-	Priority   string
-	Title      string
+	IncidentID   string
+	Folio        string
+	Priority     string
+	Title        string
+	SafetyPoll   bool
+	Acknowledged bool
 }
 
 // InboundStore is what replies need of the database.
@@ -41,7 +47,7 @@ type InboundStore interface {
 	// SetSMSOptOut records a STOP (at) or a START (nil).
 	SetSMSOptOut(ctx context.Context, personID string, at *time.Time) error
 	// OpenAlerts returns the open incidents the person is a recipient of and has not
-	// acknowledged, newest first.
+	// acknowledged, and the open ones that ask a safety poll, newest first.
 	OpenAlerts(ctx context.Context, personID string) ([]OpenAlert, error)
 	// DeliveryTarget returns the incident and the person of a delivery.
 	DeliveryTarget(ctx context.Context, deliveryID string) (incidentID string, to Sender, err error)
@@ -72,6 +78,8 @@ var replies = map[string]map[string]string{
 		"no_such":        "No encontramos la alerta %s entre las suyas pendientes. %s",
 		"help":           "OPTIMUM BCP: responda 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
 		"start":          "Volverá a recibir alertas por SMS de OPTIMUM BCP.",
+		"safe":           "Gracias. Registramos que está a salvo (%s).",
+		"help_needed":    "Registramos que necesita ayuda (%s). El equipo de continuidad ya lo sabe. Si puede, responda con su ubicación.",
 	},
 	"en": {
 		"unknown_number": "This number is not registered in OPTIMUM BCP. If it should be, tell your continuity manager.",
@@ -82,6 +90,8 @@ var replies = map[string]map[string]string{
 		"no_such":        "Alert %s is not among your pending ones. %s",
 		"help":           "OPTIMUM BCP: reply 1 to acknowledge an alert. STOP to stop SMS, START to get them again.",
 		"start":          "You will receive OPTIMUM BCP alerts by SMS again.",
+		"safe":           "Thank you. We recorded that you are safe (%s).",
+		"help_needed":    "We recorded that you need help (%s). The continuity team knows. If you can, reply with where you are.",
 	},
 }
 
@@ -92,10 +102,11 @@ func text(lang, key string) string {
 	return replies[lang][key]
 }
 
-// SMS handles an inbound SMS from an E.164 number that meant kind (quoting folio, if
-// any) and returns the answer to send back ("" for none). A reply nobody can match
-// acknowledges nothing and gets a helpful answer.
-func (in *Inbound) SMS(ctx context.Context, from, kind, folio string) (string, error) {
+// SMS handles an inbound SMS from an E.164 number and returns the answer to send back
+// ("" for none). read tells what the reply means (kind, and the folio it quotes, if any),
+// read as an answer to a safety poll when poll is true: "1" is then "I am safe" and "2"
+// "I need help". A reply nobody can match acknowledges nothing and gets a helpful answer.
+func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (kind, folio string)) (string, error) {
 	p, err := in.store.PersonByPhone(ctx, from)
 	if optimum.ErrorCode(err) == optimum.ENOTFOUND {
 		return text("es", "unknown_number"), nil
@@ -103,6 +114,31 @@ func (in *Inbound) SMS(ctx context.Context, from, kind, folio string) (string, e
 		return "", err
 	}
 	lang := p.Language
+	all, err := in.store.OpenAlerts(ctx, p.PersonID)
+	if err != nil {
+		return "", err
+	}
+	kind, folio := read(false)
+	var polls, open []OpenAlert
+	for _, a := range all {
+		if a.SafetyPoll && (folio == "" || strings.EqualFold(a.Folio, folio)) {
+			polls = append(polls, a)
+		}
+		if !a.Acknowledged {
+			open = append(open, a)
+		}
+	}
+	if len(polls) > 0 {
+		// The person was asked whether they are safe: read the reply as the answer. With
+		// several polls open and no folio, the newest is the one they are answering.
+		if k, _ := read(true); k == ReplySafe || k == ReplyHelpNeeded {
+			target := polls[0]
+			if _, err := in.incidents.AnswerSafety(ctx, target.IncidentID, p.PersonID, p.Name, "sms", k); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf(text(lang, k), target.Folio), nil
+		}
+	}
 	switch kind {
 	case ReplyStop:
 		now := in.now().UTC()
@@ -111,10 +147,6 @@ func (in *Inbound) SMS(ctx context.Context, from, kind, folio string) (string, e
 		return text(lang, "start"), in.store.SetSMSOptOut(ctx, p.PersonID, nil)
 	case ReplyHelp:
 		return text(lang, "help"), nil
-	}
-	open, err := in.store.OpenAlerts(ctx, p.PersonID)
-	if err != nil {
-		return "", err
 	}
 	if kind != ReplyAck {
 		return in.pending(lang, open), nil
@@ -160,18 +192,35 @@ func (in *Inbound) pending(lang string, open []OpenAlert) string {
 	return fmt.Sprintf(text(lang, "several"), len(open), strings.Join(list, ", "), open[0].Folio)
 }
 
-// Digits handles a key pressed during an alert call; "1" acknowledges. It returns the
-// language to answer in and whether the press acknowledged.
-func (in *Inbound) Digits(ctx context.Context, deliveryID, digits string) (lang string, acknowledged bool, err error) {
+// Digits handles a key pressed during an alert call. Without a safety poll "1"
+// acknowledges; with one, "1" answers safe and "2" help needed. It returns the language
+// to answer in, what was recorded (ReplyAck, ReplySafe, ReplyHelpNeeded, or "" for
+// nothing) and whether the call asks the poll.
+func (in *Inbound) Digits(ctx context.Context, deliveryID, digits string) (lang, recorded string, poll bool, err error) {
 	incID, p, err := in.store.DeliveryTarget(ctx, deliveryID)
 	if err != nil {
-		return "es", false, err
+		return "es", "", false, err
 	}
-	if strings.TrimSpace(digits) != "1" {
-		return p.Language, false, nil
+	inc, err := in.incidents.Get(ctx, incID)
+	if err != nil {
+		return p.Language, "", false, err
+	}
+	digits = strings.TrimSpace(digits)
+	if inc.SafetyPoll {
+		answer := map[string]string{"1": ReplySafe, "2": ReplyHelpNeeded}[digits]
+		if answer == "" {
+			return p.Language, "", true, nil
+		}
+		if _, err := in.incidents.AnswerSafety(ctx, incID, p.PersonID, p.Name, "voice", answer); err != nil {
+			return p.Language, "", true, err
+		}
+		return p.Language, answer, true, nil
+	}
+	if digits != "1" {
+		return p.Language, "", false, nil
 	}
 	if _, err := in.incidents.AcknowledgeAsPerson(ctx, incID, p.PersonID, p.Name, "voice"); err != nil {
-		return p.Language, false, err
+		return p.Language, "", false, err
 	}
-	return p.Language, true, nil
+	return p.Language, ReplyAck, false, nil
 }

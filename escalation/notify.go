@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
@@ -36,9 +37,9 @@ type Contact struct {
 var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS}}}
 
 // send queues one message per address of the person on each of the channels (those with
-// a configured sender), each with a fresh one-tap acknowledgement link. It returns how
-// many deliveries it queued.
-func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, now time.Time) (int, error) {
+// a configured sender), each with a fresh one-tap acknowledgement link; a reminder says
+// so. It returns how many deliveries it queued.
+func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
 	var link string
 	for _, ch := range channels {
@@ -70,6 +71,9 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			if err != nil {
 				return 0, err
 			}
+			if reminder {
+				markReminder(&msg, ch, inc.Drill)
+			}
 			msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
 			msg.Topic, msg.TTL = inc.ID, w.e.opt.PushTTL
 			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor)})
@@ -80,6 +84,39 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 	}
 	w.queued += len(ds)
 	return len(ds), w.tx.Enqueue(ctx, ds)
+}
+
+// reminderWord starts a reminder, per language; a drill still says so first.
+var reminderWord = map[string][2]string{
+	"es": {"RECORDATORIO: ", "Recordatorio. "},
+	"en": {"REMINDER: ", "Reminder. "},
+}
+
+// markReminder marks a message as a reminder: SMS and push say it right after the drill
+// word (if any); a call says it after its opening sentence.
+func markReminder(m *broadcast.Message, channel string, drill bool) {
+	words, ok := reminderWord[m.Language]
+	if !ok {
+		words = reminderWord["es"]
+	}
+	insert := func(s, word string) string {
+		if drill {
+			for _, p := range []string{"SIMULACRO. ", "DRILL. ", "SIMULACRO · ", "DRILL · "} {
+				if strings.HasPrefix(s, p) {
+					return p + word + s[len(p):]
+				}
+			}
+		}
+		return word + s
+	}
+	switch channel {
+	case broadcast.ChannelSMS:
+		m.Text = insert(m.Text, words[0])
+	case broadcast.ChannelWebPush:
+		m.Title = insert(m.Title, words[0])
+	case broadcast.ChannelVoice:
+		m.Title = strings.TrimSpace(m.Title + " " + words[1])
+	}
 }
 
 const tokenAlphabet = "23456789abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"

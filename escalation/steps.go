@@ -168,6 +168,7 @@ func (w *work) page(ctx context.Context, inc incident.Incident, c Contact, step,
 // missed reminder at once, each channel once) and sets when the next one is due.
 func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Contact, now time.Time) error {
 	var channels []string
+	first := p.Reminder == 0
 	for p.Reminder < len(p.Schedule) && !p.PagedAt.Add(time.Duration(p.Schedule[p.Reminder].After)).After(now) {
 		for _, ch := range p.Schedule[p.Reminder].Channels {
 			if !slices.Contains(channels, ch) {
@@ -184,7 +185,7 @@ func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Co
 	if len(channels) == 0 {
 		return nil
 	}
-	_, err := w.send(ctx, inc, c, channels, now)
+	_, err := w.send(ctx, inc, c, channels, !first, now)
 	return err
 }
 
@@ -371,7 +372,7 @@ func (w *work) acknowledged(ctx context.Context, inc incident.Incident, personID
 			return err
 		}
 	}
-	if _, err := w.tx.CancelQueued(ctx, inc.ID, personID, at, "acknowledged before it was sent"); err != nil {
+	if _, err := w.tx.CancelQueued(ctx, inc.ID, personID, nil, at, "acknowledged before it was sent"); err != nil {
 		return err
 	}
 	r, err := w.tx.Run(ctx, inc.ID)
@@ -390,6 +391,24 @@ func (w *work) acknowledged(ctx context.Context, inc incident.Incident, personID
 		}
 		if owned {
 			r.State, r.NextStepAt = StateOwned, nil
+			// Pages and reminders not sent yet are moot now, except the audience's first
+			// alert, which still goes out: it informs, it does not ask to own.
+			pages, err := w.tx.Pages(ctx, inc.ID)
+			if err != nil {
+				return err
+			}
+			for _, p := range pages {
+				if p.AckedAt != nil || p.StoppedAt != nil {
+					continue
+				}
+				var since *time.Time
+				if p.Reason == ReasonAudience {
+					since = &p.PagedAt
+				}
+				if _, err := w.tx.CancelQueued(ctx, inc.ID, p.PersonID, since, at, "owned by "+name+" before it was sent"); err != nil {
+					return err
+				}
+			}
 			if _, err := w.tx.StopPages(ctx, inc.ID, "", at, "owned: acknowledged by "+name); err != nil {
 				return err
 			}

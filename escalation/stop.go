@@ -57,7 +57,7 @@ func (e *Engine) Stop(ctx context.Context, incidentID, reason string, at time.Ti
 			}
 		}
 		for _, pid := range people {
-			n, err := tx.CancelQueued(ctx, incidentID, pid, at, reason)
+			n, err := tx.CancelQueued(ctx, incidentID, pid, nil, at, reason)
 			if err != nil {
 				return err
 			}

@@ -19,12 +19,12 @@ type Templates struct {
 
 // defaultTemplates are the built-in texts, part by part: title and text.
 var defaultTemplates = map[string]string{
-	"sms/es/text":      `{{if .Drill}}SIMULACRO. {{end}}Confirme recepción respondiendo 1 o en {{.Link}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
-	"sms/en/text":      `{{if .Drill}}DRILL. {{end}}Acknowledge by replying 1 or at {{.Link}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
+	"sms/es/text":      `{{if .Drill}}SIMULACRO. {{end}}{{if .SafetyPoll}}¿Está a salvo? Responda 1 = estoy a salvo, 2 = necesito ayuda, o en {{.Link}}{{else}}Confirme recepción respondiendo 1 o en {{.Link}}{{end}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
+	"sms/en/text":      `{{if .Drill}}DRILL. {{end}}{{if .SafetyPoll}}Are you safe? Reply 1 = I am safe, 2 = I need help, or at {{.Link}}{{else}}Acknowledge by replying 1 or at {{.Link}}{{end}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
 	"webpush/es/title": `{{if .Drill}}SIMULACRO · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
 	"webpush/en/title": `{{if .Drill}}DRILL · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
-	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}Confirme recepción. {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
-	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}Please acknowledge. {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
+	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}{{if .SafetyPoll}}¿Está a salvo? Elija una respuesta.{{else}}Confirme recepción.{{end}} {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
+	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}} {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
 	"voice/es/title":   `{{if .Drill}}Esto es un simulacro. {{end}}Alerta de crisis de OPTIMUM, prioridad {{.PriorityWords}}.`,
 	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
 	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}} Folio {{.FolioWords}}.`,
@@ -33,6 +33,19 @@ var defaultTemplates = map[string]string{
 
 // ackLabel is the push action's button, per language.
 var ackLabel = map[string]string{"es": "Confirmar recepción", "en": "Acknowledge"}
+
+// Safety-poll answers as push buttons (and, for a call, the keys 1 and 2), per language.
+// The action ids are the answers the one-tap link takes.
+var pollLabels = map[string][2]string{"es": {"Estoy a salvo", "Necesito ayuda"}, "en": {"I am safe", "I need help"}}
+
+// PollActions are the two answers of a safety poll, in the person's language.
+func PollActions(lang string) []broadcast.Action {
+	if lang != "en" {
+		lang = "es"
+	}
+	l := pollLabels[lang]
+	return []broadcast.Action{{ID: incident.SafetySafe, Title: l[0]}, {ID: incident.SafetyHelpNeeded, Title: l[1]}}
+}
 
 // NewTemplates parses the built-in templates.
 func NewTemplates() (*Templates, error) {
@@ -76,7 +89,11 @@ func (t *Templates) Render(channel, lang string, inc incident.Incident, link str
 		}
 		*dst = strings.TrimSpace(b.String())
 	}
-	if channel == broadcast.ChannelWebPush {
+	switch {
+	case inc.SafetyPoll && (channel == broadcast.ChannelWebPush || channel == broadcast.ChannelVoice):
+		// Push shows two buttons; a call asks for 1 or 2 instead of "1 to acknowledge".
+		m.Actions = PollActions(lang)
+	case channel == broadcast.ChannelWebPush:
 		m.Actions = []broadcast.Action{{ID: "ack", Title: ackLabel[lang]}}
 	}
 	return m, nil

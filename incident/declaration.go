@@ -29,6 +29,9 @@ type Declaration struct {
 	Location    string   `json:"location"`
 	Teams       []string `json:"teams"`
 	Drill       bool     `json:"drill"`
+	// SafetyPoll asks every recipient whether they are safe ("1 = estoy a salvo,
+	// 2 = necesito ayuda") instead of only to acknowledge: earthquakes, floods, fires.
+	SafetyPoll bool `json:"safety_poll"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
 	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for

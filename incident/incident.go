@@ -47,6 +47,7 @@ const (
 	StatusVerified      Status = "verified"
 	StatusClosed        Status = "closed"
 	StatusCancelled     Status = "cancelled"
+	StatusReopened      Status = "reopened"
 )
 
 // Open reports whether the incident still needs work.
@@ -99,6 +100,11 @@ type Incident struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	// AckCount is how many people have acknowledged.
 	AckCount int `json:"ack_count"`
+	Work
+	// SafetyPoll says the alert asks people whether they are safe; Safety counts the
+	// latest answer of each person who gave one.
+	SafetyPoll bool         `json:"safety_poll"`
+	Safety     *SafetyTally `json:"safety,omitempty"`
 	// Ladder is the escalation ladder chosen at declaration ("" for the one that fits
 	// the priority and services).
 	Ladder string `json:"ladder,omitempty"`
@@ -117,6 +123,10 @@ type Recipient struct {
 	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 	Channel        string     `json:"ack_channel,omitempty"`
 	Deliveries     []Delivery `json:"deliveries"`
+	// Safety is the person's latest safety-poll answer (SafetySafe, SafetyHelpNeeded),
+	// "" when they gave none.
+	Safety   string     `json:"safety,omitempty"`
+	SafetyAt *time.Time `json:"safety_at,omitempty"`
 }
 
 // Delivery is what became of one message to a recipient on one channel.

@@ -25,6 +25,8 @@ type Store interface {
 	AckLink(ctx context.Context, hash string) (AckLink, error)
 	// Deliveries returns the incident's deliveries by person.
 	Deliveries(ctx context.Context, id string) (map[string][]Delivery, error)
+	// SafetyAnswers returns each person's latest safety-poll answer, by person id.
+	SafetyAnswers(ctx context.Context, id string) (map[string]SafetyAnswer, error)
 }
 
 // AckLink is a one-tap acknowledgement link: one person, one incident.
@@ -59,6 +61,9 @@ type Tx interface {
 	IdempotentResult(ctx context.Context, scope, key string, since time.Time) (incidentID, hash string, err error)
 	SaveIdempotentResult(ctx context.Context, scope, key, hash, incidentID string, at time.Time) error
 	Append(ctx context.Context, e optimum.Event) (int64, error)
+	// SetSafety records a person's safety-poll answer and returns their previous one
+	// ("" if none).
+	SetSafety(ctx context.Context, incidentID string, a SafetyAnswer) (previous string, err error)
 }
 
 // Filter selects incidents for a list. Zero fields do not filter.
@@ -83,6 +88,9 @@ type Service struct {
 	policy   Policy
 	audience Audience
 	now      func() time.Time
+	// onDeclare runs in the declaring transaction; what it returns is the data of
+	// incident.declared (the Desk tells the requester the folio there).
+	onDeclare func(ctx context.Context, tx Tx, inc Incident, at time.Time) (any, error)
 }
 
 // NewService returns a Service. audience resolves who an incident is for; nil means the
@@ -177,6 +185,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Teams:       d.Teams,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
+			SafetyPoll:  d.SafetyPoll,
 			Ladder:      d.Ladder,
 			Channels:    d.Channels,
 			Audience:    len(recipients),
@@ -196,7 +205,13 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			}
 		}
 		created = true
-		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, nil)
+		var data any
+		if s.onDeclare != nil {
+			if data, err = s.onDeclare(ctx, tx, inc, now); err != nil {
+				return err
+			}
+		}
+		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, data)
 	})
 	if err != nil {
 		return Incident{}, false, err
@@ -222,33 +237,40 @@ func (s *Service) Acknowledge(ctx context.Context, idOrFolio, channel string) (I
 		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
 			return err
 		}
-		if inc.Status == StatusCancelled || inc.Status == StatusClosed {
-			return optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; it can no longer be acknowledged.", inc.Folio, inc.Status)
-		}
-		personID := actor.PersonID
-		if personID == "" {
-			personID = actor.ID
-		}
-		added, err := tx.AddAck(ctx, inc.ID, Ack{PersonID: personID, Name: actor.Name, Channel: channel, At: now})
-		if err != nil || !added {
-			return err
-		}
-		inc.AckCount++
-		if inc.AcknowledgedAt == nil {
-			inc.AcknowledgedAt = &now
-		}
-		if inc.Status == StatusDeclared {
-			inc.Status = StatusAcknowledged
-		}
-		inc.UpdatedAt = now
-		if err := tx.Update(ctx, inc); err != nil {
-			return err
-		}
-		return appendEvent(ctx, tx, EventAcknowledged, now, actor, inc, map[string]any{
-			"person_id": personID, "name": actor.Name, "channel": channel,
-		})
+		_, err = acknowledgeTx(ctx, tx, &inc, actor, channel, now)
+		return err
 	})
 	return inc, err
+}
+
+// acknowledgeTx records the actor's acknowledgement of the locked incident inc, once:
+// false when that person had already acknowledged.
+func acknowledgeTx(ctx context.Context, tx Tx, inc *Incident, actor optimum.Actor, channel string, now time.Time) (bool, error) {
+	if inc.Status == StatusCancelled || inc.Status == StatusClosed {
+		return false, optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; it can no longer be acknowledged.", inc.Folio, inc.Status)
+	}
+	personID := actor.PersonID
+	if personID == "" {
+		personID = actor.ID
+	}
+	added, err := tx.AddAck(ctx, inc.ID, Ack{PersonID: personID, Name: actor.Name, Channel: channel, At: now})
+	if err != nil || !added {
+		return false, err
+	}
+	inc.AckCount++
+	if inc.AcknowledgedAt == nil {
+		inc.AcknowledgedAt = &now
+	}
+	if inc.Status == StatusDeclared {
+		inc.Status = StatusAcknowledged
+	}
+	inc.UpdatedAt = now
+	if err := tx.Update(ctx, *inc); err != nil {
+		return false, err
+	}
+	return true, appendEvent(ctx, tx, EventAcknowledged, now, actor, *inc, map[string]any{
+		"person_id": personID, "name": actor.Name, "channel": channel,
+	})
 }
 
 // Link returns the incident and the person of a one-tap link token. An unknown or expired
@@ -341,9 +363,17 @@ func (s *Service) Recipients(ctx context.Context, id string) ([]Recipient, error
 		}
 		out[i].AcknowledgedAt, out[i].Channel = &at, a.Channel
 	}
+	safety, err := s.store.SafetyAnswers(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	for i := range out {
 		if d := deliveries[out[i].PersonID]; d != nil {
 			out[i].Deliveries = d
+		}
+		if a, ok := safety[out[i].PersonID]; ok {
+			at := a.At
+			out[i].Safety, out[i].SafetyAt = a.Answer, &at
 		}
 	}
 	return out, nil

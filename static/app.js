@@ -20,16 +20,17 @@ import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount }
 import { syncPush, forgetChannels } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
+import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
-  renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident,
+  renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
-const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating&limit=100';
+const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -360,7 +361,7 @@ function newDeclare() {
     step: 'form',
     draft: {
       title: '', description: '', location: '', services: '', causes: '',
-      impact: '', urgency: '', drill: false,
+      impact: '', urgency: '', drill: false, safety_poll: false,
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
     },
     fieldErrors: {},
@@ -497,8 +498,9 @@ function renderForm(d) {
     h('p', {}, d.problem),
     d.extraErrors.length ? h('ul', {}, d.extraErrors.map((x) => h('li', {}, x))) : null) : null;
 
+  const similar = similarWhileTyping(d.draft);
   const form = h('form', {
-    class: 'stack', novalidate: true, testid: 'declare-form',
+    class: 'stack', novalidate: true, testid: 'declare-form', oninput: similar.update,
     onsubmit: (e) => {
       e.preventDefault();
       d.fieldErrors = validate(d);
@@ -518,7 +520,9 @@ function renderForm(d) {
     },
   },
   problem,
+  templatePicker(d.draft, () => { if (route() === 'declarar' && state.declare === d && d.step === 'form') renderForm(d); }),
   textField(d, 'title', { required: true, max: TITLE_MAX }),
+  similar.el,
   choiceField(d, 'impact', refresh),
   choiceField(d, 'urgency', refresh),
   preview,
@@ -532,6 +536,12 @@ function renderForm(d) {
       h('input', { type: 'checkbox', name: 'drill', checked: d.draft.drill, onchange: (e) => { d.draft.drill = e.target.checked; } }),
       h('span', {}, t('f.drill'))),
     fieldError('drill', d)),
+  h('div', { class: 'field', 'data-field': 'safety_poll' },
+    h('label', { class: 'check check-poll', testid: 'safety-poll' },
+      h('input', { type: 'checkbox', name: 'safety_poll', checked: d.draft.safety_poll, onchange: (e) => { d.draft.safety_poll = e.target.checked; } }),
+      h('span', {}, t('f.safetyPoll'))),
+    h('p', { class: 'hint' }, t('f.safetyPollHint')),
+    fieldError('safety_poll', d)),
   h('button', { type: 'submit', class: 'btn btn-danger btn-block btn-big', testid: 'declare-submit' }, t('declare.review')));
 
   show(h('section', { class: 'page', testid: 'declare' },
@@ -563,6 +573,7 @@ function declaration(d) {
     urgency: d.draft.urgency,
     location: d.draft.location.trim(),
     drill: d.draft.drill,
+    safety_poll: d.draft.safety_poll,
   };
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
   return body;
@@ -599,7 +610,8 @@ function renderConfirm(d) {
       body.causes.length ? row(t('f.causes'), body.causes.join(', ')) : null,
       body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
       body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
-      body.drill ? row(t('f.drill'), t('yes')) : null),
+      body.drill ? row(t('f.drill'), t('yes')) : null,
+      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null),
     d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
     h('div', { class: 'actions' }, send, back)));
 }
@@ -670,7 +682,7 @@ function renderDone(d) {
       h('a', { class: 'btn btn-primary btn-block btn-big', href: '#/tablero', testid: 'go-board' }, t('done.board')),
       h('button', {
         type: 'button', class: 'btn btn-block', testid: 'declare-another',
-        onclick: () => { state.declare = newDeclare(); renderDeclare(); focusHeading(); },
+        onclick: () => { forgetDeclareWork(); state.declare = newDeclare(); renderDeclare(); focusHeading(); },
       }, t('done.another')))));
 }
 
@@ -860,7 +872,7 @@ function onFrame(text) {
     if (p) addAcks(ev.incident.id, [p]);
   }
   noteEscalation(ev);
-  // Frames without an incident (incident.delivery_updated) are for the incident page only.
+  // Frames without an incident (incident.deliveries_progress) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
   drillFrame(ev);
@@ -943,7 +955,7 @@ function updateBoard() {
 }
 
 function itemSignature(inc) {
-  return JSON.stringify([inc.updated_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
     ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang,
     escalationSig(inc.id)]);
 }
@@ -971,6 +983,8 @@ function fillItem(li, inc) {
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),
       h('span', { class: 'acks', testid: 'item-acks' }, ackText(inc))),
     escalationLine(inc.id),
+    nextUpdateLine(inc, 'item-next-update'),
+    inc.safety_poll ? safetyLine(inc) : null,
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
       h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),
@@ -992,6 +1006,7 @@ function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
   tickEscalation(boardEls.list);
+  tickWork(boardEls.list, true);
   const now = Date.now();
   for (const el of boardEls.list.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);

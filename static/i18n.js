@@ -1,6 +1,8 @@
 // OPTIMUM BCP web app: every user-visible string, in Spanish (the default) and English.
 // Both languages must hold the same keys; the browser test checks it.
 
+import { WORK_I18N } from './work-i18n.js';
+
 export const I18N = {
   es: {
     'skip': 'Ir al contenido',
@@ -69,6 +71,13 @@ export const I18N = {
     'f.causes.hint': 'Separadas por comas, si sospechas alguna.',
     'f.teams': 'Equipos a avisar',
     'f.drill': 'Es un simulacro (no es una crisis real)',
+    'f.safetyPoll': 'Preguntar a cada persona si está a salvo',
+    'f.safetyPollHint': 'Para sismos, inundaciones o incendios: el aviso pide responder 1 = estoy a salvo, 2 = necesito ayuda.',
+    'safety.question': '¿Estás a salvo?',
+    'safety.answer.safe': 'Estoy a salvo',
+    'safety.answer.help_needed': 'Necesito ayuda',
+    'safety.safe': '{n} a salvo',
+    'safety.help': '{n} necesitan ayuda',
     'f.impact': '¿A cuántos afecta?',
     'f.urgency': '¿Qué tan pronto causa daño?',
     'impact.critical': 'A toda la organización o a clientes',
@@ -509,6 +518,7 @@ export const I18N = {
     'tl.acknowledged0': '{name} acusó recibo',
     'tl.delivery': '{channel} a {name}: {status}',
     'tl.deliveryAnon': '{channel}: {status}',
+    'tl.progress': 'Envíos — {counts}',
     'tl.other': 'Cambio registrado ({type})',
     'tl.otherBy': 'Cambio registrado ({type}) por {actor}',
 
@@ -659,6 +669,13 @@ export const I18N = {
     'f.causes.hint': 'Separated by commas, if you suspect any.',
     'f.teams': 'Teams to alert',
     'f.drill': 'This is a drill (not a real crisis)',
+    'f.safetyPoll': 'Ask each person whether they are safe',
+    'f.safetyPollHint': 'For earthquakes, floods or fires: the alert asks to reply 1 = I am safe, 2 = I need help.',
+    'safety.question': 'Are you safe?',
+    'safety.answer.safe': 'I am safe',
+    'safety.answer.help_needed': 'I need help',
+    'safety.safe': '{n} safe',
+    'safety.help': '{n} need help',
     'f.impact': 'How many are affected?',
     'f.urgency': 'How soon does it cause harm?',
     'impact.critical': 'The whole organisation or customers',
@@ -1099,6 +1116,7 @@ export const I18N = {
     'tl.acknowledged0': '{name} acknowledged',
     'tl.delivery': '{channel} to {name}: {status}',
     'tl.deliveryAnon': '{channel}: {status}',
+    'tl.progress': 'Deliveries — {counts}',
     'tl.other': 'Recorded change ({type})',
     'tl.otherBy': 'Recorded change ({type}) by {actor}',
 
@@ -1183,3 +1201,6 @@ export const I18N = {
     'lad.empty': 'There are no ladders.',
   },
 };
+
+// The strings of the modules that keep their own (work-i18n.js).
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);

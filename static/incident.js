@@ -12,6 +12,7 @@ import {
 } from './core.js';
 import { I18N } from './i18n.js';
 import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
+import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
 
 const REFRESH_MS = 1000;
 const CHANNELS = ['sms', 'voice', 'webpush'];
@@ -132,7 +133,7 @@ export function incidentFrame(ev) {
     refresh(); // the timeline and the recipients changed too
     return;
   }
-  if (ev.type === 'incident.delivery_updated' || ev.type === 'incident.acknowledged') {
+  if (ev.type === 'incident.deliveries_progress' || ev.type === 'incident.delivery_updated' || ev.type === 'incident.acknowledged') {
     // These frames carry no incident; when one names its incident, others are skipped.
     const target = ev.data?.incident_id;
     if (typeof target === 'string' && page.data && target !== page.data.id) return;
@@ -157,7 +158,7 @@ function mine(inc) {
   return (inc.recipients || []).some((r) => r.person_id === me && r.acknowledged_at);
 }
 
-async function acknowledge() {
+async function acknowledge(safety) {
   const inc = page.data;
   if (!inc || page.acking) return;
   page.acking = true;
@@ -165,7 +166,7 @@ async function acknowledge() {
   fill();
   const seq = page.seq;
   try {
-    const got = await api('POST', `incidents/${encodeURIComponent(inc.id)}/ack`);
+    const got = await api('POST', `incidents/${encodeURIComponent(inc.id)}/ack`, safety ? { body: { safety } } : undefined);
     hooks.acked(got && got.id ? got : { id: inc.id });
     if (seq === page.seq && page.data && got && got.id === page.data.id) page.data = { ...page.data, ...pick(got) };
   } catch (err) {
@@ -213,11 +214,13 @@ export function renderIncident() {
     h('div', { class: 'inc-grid' },
       h('div', { class: 'inc-main' },
         slot('facts', 'incident-facts'),
+        slot('work', 'incident-work'),
         slot('recipients', 'incident-recipients')),
       h('div', { class: 'inc-side' },
         slot('sla', 'incident-sla'),
         slot('escalation', 'incident-escalation'),
-        slot('timeline', 'incident-timeline'))));
+        slot('timeline', 'incident-timeline'),
+        slot('similar', 'incident-similar'))));
   page.els.root = root;
   show(root);
   fill();
@@ -236,7 +239,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'recipients', 'sla', 'escalation', 'timeline']) put(name, [], () => null);
+    for (const name of ['facts', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -245,10 +248,20 @@ function fill() {
   put('facts', [inc.description, inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at,
     inc.impact, inc.urgency, state.lang], () => facts(inc));
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
-    page.ackError, state.me?.role, state.lang], () => slaCard(inc));
+    page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
   put('escalation', [inc.escalation, inc.status, state.me?.role, state.lang], () => escalationCard(inc, refresh));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
+  workData(inc, () => { if (open()) fill(); });
+  put('work', workSignature(inc), () => workPanel(inc, {
+    redraw: () => { if (open()) fill(); },
+    reload: (got) => {
+      if (got && got.id === page.data?.id) page.data = { ...page.data, ...pick(got) };
+      refresh();
+      if (open()) fill();
+    },
+  }));
+  put('similar', similarSignature(), () => similarPanel());
   tickIncident();
   // The page opened while loading: once the incident is there, start at its title.
   const active = document.activeElement;
@@ -323,11 +336,42 @@ function slaCard(inc) {
       })),
     h('p', { class: 'inc-acks', testid: 'incident-acks' }, total ? t('item.acksOf', { n, total }) : t('item.acks', { n })),
     page.ackError ? h('p', { class: 'field-error', role: 'alert', testid: 'incident-ack-error' }, page.ackError) : null,
-    canAck ? h('button', {
+    inc.safety_poll ? safetyLine(inc) : null,
+    canAck && inc.safety_poll && state.me?.person_id ? pollButtons(inc) : null,
+    canAck && !(inc.safety_poll && state.me?.person_id) ? h('button', {
       type: 'button', class: `btn btn-block btn-big ${acked ? 'btn-done' : 'btn-primary'}`, testid: 'incident-ack',
       disabled: acked || page.acking, 'data-acked': acked ? 'true' : 'false', 'aria-pressed': acked ? 'true' : 'false',
       onclick: () => acknowledge(),
     }, acked ? `✓ ${t('item.ackDone')}` : page.acking ? t('item.acking') : t('item.ack')) : null);
+}
+
+// pollButtons answer the safety poll for the signed-in person: either answer also
+// acknowledges. The current answer is pressed; it can be changed.
+function myAnswer(inc) {
+  const me = myPersonId();
+  return (inc.recipients || []).find((r) => r.person_id === me)?.safety || '';
+}
+
+function pollButtons(inc) {
+  const mineNow = myAnswer(inc);
+  const button = (answer, cls) => h('button', {
+    type: 'button', class: `btn btn-block btn-big ${cls}`, testid: `incident-answer-${answer}`,
+    disabled: page.acking, 'aria-pressed': mineNow === answer ? 'true' : 'false',
+    onclick: () => acknowledge(answer),
+  }, `${mineNow === answer ? '✓ ' : ''}${t(`safety.answer.${answer}`)}`);
+  return h('div', { class: 'poll-buttons', role: 'group', 'aria-label': t('safety.question') },
+    h('p', { class: 'poll-question' }, t('safety.question')),
+    button('safe', 'btn-primary'),
+    button('help_needed', 'btn-danger'));
+}
+
+// safetyLine tells a poll's answers so far; people needing help stand out.
+export function safetyLine(inc) {
+  const safe = inc.safety?.safe || 0;
+  const help = inc.safety?.help_needed || 0;
+  return h('p', { class: 'item-safety', testid: 'item-safety', 'data-safe': String(safe), 'data-help': String(help) },
+    h('span', { class: 'safe-count' }, t('safety.safe', { n: safe })),
+    help ? h('strong', { class: 'help-count', role: 'status' }, t('safety.help', { n: help })) : null);
 }
 
 // ---------------------------------------------------------------- recipients
@@ -427,7 +471,8 @@ function recipients(inc) {
         h('td', { 'data-label': t('rec.ack'), testid: 'recipient-ack' },
           r.acknowledged_at
             ? h('span', { class: 'ack-yes' }, `✓ ${fmtTime(r.acknowledged_at)}`, r.ack_channel ? h('span', { class: 'ack-via', testid: 'recipient-ack-channel', 'data-channel': r.ack_channel }, ` · ${chanName(r.ack_channel)}`) : null)
-            : h('span', { class: 'ack-no' }, t('rec.pending'))),
+            : h('span', { class: 'ack-no' }, t('rec.pending')),
+          r.safety ? h('span', { class: `safety safety-${r.safety}`, testid: 'recipient-safety', 'data-safety': r.safety }, ` · ${t(`safety.answer.${r.safety}`)}`) : null),
         channels.map((c) => {
           const x = by.get(c);
           return h('td', { 'data-label': chanName(c), class: x ? 'cell-delivery' : 'cell-delivery cell-none', 'data-channel': c },
@@ -455,19 +500,35 @@ function eventText(ev, names) {
       const vars = { channel: chanName(d.channel), status: statusName(d.status), name };
       return name ? t('tl.delivery', vars) : t('tl.deliveryAnon', vars);
     }
+    case 'incident.deliveries_progress': {
+      // {channels: {sms: {delivered: 120, sent: 3}, …}}: one clause per channel.
+      const chans = d.channels && typeof d.channels === 'object' ? d.channels : {};
+      const parts = Object.keys(chans).sort().map((c) => {
+        const by = chans[c] || {};
+        const counts = STATUSES.filter((st) => by[st] > 0).map((st) => `${by[st]} ${statusName(st)}`);
+        return `${chanName(c)}: ${counts.join(', ') || '0'}`;
+      });
+      return t('tl.progress', { counts: parts.join(' · ') || '—' });
+    }
     default:
+      if (workEventText(ev)) return workEventText(ev);
       return actor ? t('tl.otherBy', { type: ev.type || '?', actor }) : t('tl.other', { type: ev.type || '?' });
   }
 }
 
 function timeline(inc) {
-  const events = Array.isArray(inc.timeline) ? [...inc.timeline] : [];
+  let events = Array.isArray(inc.timeline) ? [...inc.timeline] : [];
   // Newest first: what just happened is what a responder looks for.
   events.sort((a, b) => (b.id || 0) - (a.id || 0));
+  // Delivery progress comes once a second while sending: only the newest one says how
+  // things stand.
+  const newestProgress = events.find((ev) => ev.type === 'incident.deliveries_progress');
+  events = events.filter((ev) => ev.type !== 'incident.deliveries_progress' || ev === newestProgress);
   const names = new Map((inc.recipients || []).map((r) => [r.person_id, r.name]));
   const kind = (ev) => {
     if (ev.type === 'incident.declared') return 'tl-declared';
     if (ev.type === 'incident.acknowledged') return 'tl-ack';
+    if (ev.type === 'incident.deliveries_progress') return 'tl-delivery tl-progress';
     if (ev.type !== 'incident.delivery_updated') return 'tl-other';
     const st = String(ev.data?.status || '');
     return `tl-delivery${/^[a-z]+$/.test(st) ? ` tl-st-${st}` : ''}`;
@@ -489,6 +550,7 @@ function timeline(inc) {
 export function tickIncident() {
   const root = page.els?.root;
   if (!root || !root.isConnected) return;
+  tickWork(root);
   const now = Date.now();
   tickEscalation(root);
   for (const el of root.querySelectorAll('[data-since]')) {

@@ -6,6 +6,7 @@
 //   {title, body, url, tag, lang, delivery_id, actions: [{action, title}], timestamp}
 // where url is the recipient's one-tap acknowledgement link. A plain click opens it; the
 // "ack" action POSTs to it (the link needs no session) and confirms in a notification.
+// A safety poll offers two actions instead, "safe" and "help_needed", posted as the answer.
 'use strict';
 
 const texts = {
@@ -17,6 +18,9 @@ const texts = {
     doneBody: 'Gracias; el equipo de continuidad ya lo sabe.',
     failed: 'No se pudo confirmar',
     failedBody: 'Abra el aviso para confirmar la recepción.',
+    safe: 'Registramos que está a salvo',
+    help_needed: 'Registramos que necesita ayuda',
+    pollBody: 'El equipo de continuidad ya lo sabe.',
   },
   en: {
     ack: 'Acknowledge',
@@ -26,6 +30,9 @@ const texts = {
     doneBody: 'Thank you; the continuity team knows.',
     failed: 'Could not acknowledge',
     failedBody: 'Open the alert to acknowledge it.',
+    safe: 'We recorded that you are safe',
+    help_needed: 'We recorded that you need help',
+    pollBody: 'The continuity team knows.',
   },
 };
 
@@ -75,10 +82,12 @@ self.addEventListener('push', (event) => {
   event.waitUntil(self.registration.showNotification(p.title || t.title, options));
 });
 
-// withVia marks an acknowledgement as coming from the push notification.
-function withVia(url) {
+// withVia marks an acknowledgement as coming from the push notification, with the
+// safety poll's answer when there is one.
+function withVia(url, answer) {
   const u = new URL(url, self.registration.scope);
   u.searchParams.set('via', 'push');
+  if (answer) u.searchParams.set('answer', answer);
   return u.href;
 }
 
@@ -93,11 +102,11 @@ async function openPage(url) {
   return undefined;
 }
 
-async function acknowledge(data) {
+async function acknowledge(data, answer) {
   const t = textsFor(data.lang);
   let ok = false;
   try {
-    const res = await fetch(withVia(data.url), {
+    const res = await fetch(withVia(data.url, answer), {
       method: 'POST',
       headers: { Accept: 'application/json' },
       credentials: 'same-origin',
@@ -107,8 +116,8 @@ async function acknowledge(data) {
     ok = false;
   }
   if (ok) {
-    return self.registration.showNotification(t.done, {
-      body: t.doneBody,
+    return self.registration.showNotification(answer ? t[answer] : t.done, {
+      body: answer ? t.pollBody : t.doneBody,
       tag: data.tag ? data.tag + '-ack' : 'optimum-bcp-ack',
       lang: data.lang,
       data: { url: '', lang: data.lang },
@@ -129,6 +138,10 @@ self.addEventListener('notificationclick', (event) => {
   event.notification.close();
   if (event.action === 'ack' && data.url) {
     event.waitUntil(acknowledge(data));
+    return;
+  }
+  if ((event.action === 'safe' || event.action === 'help_needed') && data.url) {
+    event.waitUntil(acknowledge(data, event.action));
     return;
   }
   event.waitUntil(openPage(data.url));

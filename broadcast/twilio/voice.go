@@ -66,13 +66,38 @@ const maxTwiML = 4000
 // speech holds what a call says, per language. The Polly voices match the locales; the
 // prompts are said again after the alert so that a person who picked up late still hears
 // what to do.
-var speech = map[string]struct{ locale, voice, prompt, thanks, retry, bye string }{
+var speech = map[string]struct{ locale, voice, prompt, thanks, retry, bye, pollPrompt, safe, help string }{
 	"es": {"es-MX", "Polly.Mia", "Presione 1 para confirmar recepción.",
 		"Gracias. Su confirmación quedó registrada.", "No entendimos.",
-		"No se registró su confirmación. Hasta luego."},
+		"No se registró su confirmación. Hasta luego.",
+		"Si está a salvo, presione 1. Si necesita ayuda, presione 2.",
+		"Gracias. Registramos que está a salvo.",
+		"Registramos que necesita ayuda. El equipo de continuidad ya lo sabe."},
 	"en": {"en-US", "Polly.Joanna", "Press 1 to acknowledge.",
 		"Thank you. Your acknowledgement is recorded.", "Sorry, we did not get that.",
-		"Your acknowledgement was not recorded. Goodbye."},
+		"Your acknowledgement was not recorded. Goodbye.",
+		"If you are safe, press 1. If you need help, press 2.",
+		"Thank you. We recorded that you are safe.",
+		"We recorded that you need help. The continuity team knows."},
+}
+
+// Answers to a call, as the voice handler reports them to VoiceReply.
+const (
+	VoiceNone       = ""            // nothing recorded: ask again
+	VoiceAcked      = "ack"         // "1" acknowledged the alert
+	VoiceSafe       = "safe"        // safety poll: "1"
+	VoiceHelpNeeded = "help_needed" // safety poll: "2"
+)
+
+// isPoll says whether a call asks the safety poll's question: its message carries the
+// two answers as actions (escalation.PollActions).
+func isPoll(m broadcast.Message) bool {
+	for _, a := range m.Actions {
+		if a.ID == VoiceSafe {
+			return true
+		}
+	}
+	return false
 }
 
 // TwiML is the script of the call for m, in m's language: the title and the text said
@@ -83,6 +108,10 @@ var speech = map[string]struct{ locale, voice, prompt, thanks, retry, bye string
 func (v *Voice) TwiML(m broadcast.Message) string {
 	action := v.c.cfg.publicBase() + PathVoice + "?d=" + url.QueryEscape(m.DeliveryID)
 	s := speech[language(m.Language)]
+	prompt := s.prompt
+	if isPoll(m) {
+		prompt = s.pollPrompt
+	}
 	say := func(text, loop string) string {
 		l := ""
 		if loop != "" {
@@ -93,8 +122,8 @@ func (v *Voice) TwiML(m broadcast.Message) string {
 	gather := `<Gather input="dtmf" numDigits="1" action="` + escape(action) + `" method="POST" timeout="10">`
 	script := func(spoken string) string {
 		return xml.Header + `<Response>` +
-			gather + say(spoken, "2") + say(s.prompt, "") + `</Gather>` +
-			gather + say(s.prompt, "") + `</Gather>` +
+			gather + say(spoken, "2") + say(prompt, "") + `</Gather>` +
+			gather + say(prompt, "") + `</Gather>` +
 			say(s.bye, "") + `</Response>`
 	}
 	spoken := spokenText(m.Title, m.Text)
@@ -103,19 +132,25 @@ func (v *Voice) TwiML(m broadcast.Message) string {
 }
 
 // VoiceReply is the TwiML with which the /hooks/twilio/voice handler answers a key press:
-// thanks and hang up when it acknowledged (digits "1"), otherwise ask again, posting the
-// next key press to the same actionURL (the full public URL of that request).
-func VoiceReply(lang string, acknowledged bool, actionURL string) string {
+// thanks and hang up when the press recorded an answer (VoiceAcked, VoiceSafe,
+// VoiceHelpNeeded), otherwise ask again (the safety poll's question when poll), posting
+// the next key press to the same actionURL (the full public URL of that request).
+func VoiceReply(lang, answer string, poll bool, actionURL string) string {
 	s := speech[language(lang)]
 	say := func(text string) string {
 		return `<Say language="` + s.locale + `" voice="` + s.voice + `">` + escape(text) + `</Say>`
 	}
-	if acknowledged {
-		return xml.Header + `<Response>` + say(s.thanks) + `<Hangup/></Response>`
+	thanks := map[string]string{VoiceAcked: s.thanks, VoiceSafe: s.safe, VoiceHelpNeeded: s.help}[answer]
+	if thanks != "" {
+		return xml.Header + `<Response>` + say(thanks) + `<Hangup/></Response>`
+	}
+	prompt := s.prompt
+	if poll {
+		prompt = s.pollPrompt
 	}
 	return xml.Header + `<Response>` +
 		`<Gather input="dtmf" numDigits="1" action="` + escape(actionURL) + `" method="POST" timeout="10">` +
-		say(s.retry+" "+s.prompt) + `</Gather>` + say(s.bye) + `</Response>`
+		say(s.retry+" "+prompt) + `</Gather>` + say(s.bye) + `</Response>`
 }
 
 // SMSReply is the TwiML with which the /hooks/twilio/sms handler answers an inbound SMS:

@@ -46,11 +46,12 @@ func (tr *tracker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		io.WriteString(w, twilio.SMSReply("Recibido, gracias."))
 	case twilio.PathVoice:
-		ok := form.Get("Digits") == "1"
-		if ok {
+		answer := twilio.VoiceNone
+		if form.Get("Digits") == "1" {
+			answer = twilio.VoiceAcked
 			tr.acks = append(tr.acks, d+"/voice")
 		}
-		io.WriteString(w, twilio.VoiceReply("es", ok, tr.public+r.URL.RequestURI()))
+		io.WriteString(w, twilio.VoiceReply("es", answer, false, tr.public+r.URL.RequestURI()))
 	}
 }
 
@@ -137,10 +138,32 @@ func TestDeliveryTrackingThroughSignedCallbacks(t *testing.T) {
 }
 
 func TestVoiceReplyAsksAgainForAnotherKey(t *testing.T) {
-	got := twilio.VoiceReply("en", false, "https://x.example/hooks/twilio/voice?d=1&x=2")
+	got := twilio.VoiceReply("en", twilio.VoiceNone, false, "https://x.example/hooks/twilio/voice?d=1&x=2")
 	for _, want := range []string{`action="https://x.example/hooks/twilio/voice?d=1&amp;x=2"`, "Press 1 to acknowledge", `language="en-US"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("VoiceReply lacks %q:\n%s", want, got)
+		}
+	}
+}
+
+// A safety-poll call asks for 1 (safe) or 2 (help) instead of "1 to acknowledge", in the
+// script and when it asks again, and thanks for each answer in its own words.
+func TestSafetyPollCallsAskSafeOrHelp(t *testing.T) {
+	fake := twiliotest.New(t, twiliotest.Options{})
+	voice := newClient(t, fake, nil).Voice()
+	m := broadcast.Message{DeliveryID: "dlv_poll", Channel: broadcast.ChannelVoice, To: "+525512345678", Language: "es",
+		Title: "Alerta de crisis", Text: "Sismo en CDMX.", Actions: []broadcast.Action{{ID: "safe", Title: "Estoy a salvo"}, {ID: "help_needed", Title: "Necesito ayuda"}}}
+	script := voice.TwiML(m)
+	if !strings.Contains(script, "Si está a salvo, presione 1. Si necesita ayuda, presione 2.") || strings.Contains(script, "confirmar recepción") {
+		t.Errorf("poll call script:\n%s", script)
+	}
+	again := twilio.VoiceReply("es", twilio.VoiceNone, true, "https://x.example/hooks/twilio/voice?d=1")
+	if !strings.Contains(again, "presione 2") {
+		t.Errorf("asking again should repeat the poll:\n%s", again)
+	}
+	for answer, want := range map[string]string{twilio.VoiceSafe: "está a salvo", twilio.VoiceHelpNeeded: "necesita ayuda", twilio.VoiceAcked: "confirmación quedó registrada"} {
+		if got := twilio.VoiceReply("es", answer, true, "https://x.example/v"); !strings.Contains(got, want) || !strings.Contains(got, "<Hangup/>") {
+			t.Errorf("answer %s: %s", answer, got)
 		}
 	}
 }

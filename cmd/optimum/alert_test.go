@@ -53,10 +53,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// Declare → the SMS reach (the fake) Twilio with the right text, in each person's
-// language, with a one-tap link → Twilio reports them delivered → a signed inbound "1"
-// acknowledges → the live board shows it. Forged and replayed webhooks change nothing.
-func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
+// startTwilioServer starts a server whose SMS and calls go to a fake Twilio that sends
+// its signed callbacks back, with Ana (Spanish, +52 55 1234 5678, lead) and Bob (English,
+// +34 612 34 56 78) in team.
+func startTwilioServer(t *testing.T, team string) (*twiliotest.Fake, string, client, *logBuffer) {
+	t.Helper()
 	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
 	const token = "alert-admin-token-0123456789"
 	base, logs := startServer(t, map[string]string{
@@ -70,18 +71,27 @@ func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
 	fake.Route(public, base)
 	api := client{t, base, token}
 	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
-		"Ana López,ana@example.com,+52 55 1234 5678,es,technology:lead,\n"+
-		"Bob Smith,bob@example.com,+34 612 34 56 78,en,technology,\n")
+		"Ana López,ana@example.com,+52 55 1234 5678,es,"+team+":lead,\n"+
+		"Bob Smith,bob@example.com,+34 612 34 56 78,en,"+team+",\n")
 	if status != 200 {
 		t.Fatalf("import = %d %s", status, body)
 	}
+	return fake, base, api, logs
+}
+
+// Declare → the SMS reach (the fake) Twilio with the right text, in each person's
+// language, with a one-tap link → Twilio reports them delivered → a signed inbound "1"
+// acknowledges → the live board shows it. Forged and replayed webhooks change nothing.
+func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
+	fake, base, api, logs := startTwilioServer(t, "technology")
+	token := api.token
 	board, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/api/v1/stream?token="+token, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer board.Close()
 
-	status, body = api.do("POST", "/api/v1/incidents", "application/json",
+	status, body := api.do("POST", "/api/v1/incidents", "application/json",
 		`{"title":"Caída del centro de datos","impact":"critical","urgency":"critical","location":"CDMX","teams":["technology"]}`)
 	var inc struct{ ID, Folio string }
 	json.Unmarshal(body, &inc)

@@ -86,8 +86,8 @@ func TestP1ClimbsToTheDirectorWhoAcknowledgesBySMS(t *testing.T) {
 		t.Fatalf("the director was paged at 5 minutes: %v", to(fake.Messages()))
 	}
 	clk.skip(5 * time.Minute)
-	eventually(t, "the director's SMS and call at 10 minutes", func() bool {
-		return has(fake.Messages(), "+525500000001") && has(fake.Calls(), "+525500000001")
+	eventually(t, "the director's SMS and call, and the continuity team's call (due at 7), at 10 minutes", func() bool {
+		return has(fake.Messages(), "+525500000001") && has(fake.Calls(), "+525500000001") && has(fake.Calls(), "+525500000002")
 	})
 
 	res, err := fake.SendInboundSMS(context.Background(), public+"/hooks/twilio/sms", "+525500000001", "+15005550006", "1")

@@ -73,6 +73,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	if _, err := db.ReindexSearch(ctx); err != nil {
+		return err
+	}
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
@@ -84,6 +87,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("listen on %s: %w", cfg.Server.Addr, err)
 	}
 	base := "http://" + hostPort(ln.Addr())
+	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -114,6 +118,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
 		tc, err := twilio.New(twilio.Config{
@@ -179,6 +184,15 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { _ = srv.Escalation.Run(runCtx) })
 	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log) })
 	wg.Go(func() { _ = tickDrills(runCtx, cfg, srv.Drills, log) })
+	noticeIDs, stopNotices := bus.Subscribe()
+	defer stopNotices()
+	noticeStore := db.Notices()
+	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
+	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
+		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+	})
+	wg.Go(func() { _ = notices.Run(runCtx) })
+	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)
@@ -262,6 +276,23 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 	}
 }
 
+// closeUnansweredConformity closes, every minute, the incidents whose requester did not
+// answer the conformity request in time (recorded as timed out).
+func closeUnansweredConformity(ctx context.Context, desk *incident.Desk, log *slog.Logger) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := desk.Tick(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			log.Warn("close unanswered conformity requests", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // publicURL is the base of links people receive: the configured public URL, else the
 // address the server listens on (fine on one machine, not for phones elsewhere).
 func publicURL(cfg config.Config, base string) string {
@@ -295,4 +326,21 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 		l = slog.LevelInfo
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// publishDeliveryProgress turns delivery status changes into at most one
+// incident.deliveries_progress event per incident a second, for live boards.
+func publishDeliveryProgress(ctx context.Context, q *store.Deliveries, log *slog.Logger) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if _, err := q.PublishProgress(ctx, now.UTC(), 100); err != nil && ctx.Err() == nil {
+				log.Warn("delivery progress", "err", err)
+			}
+		}
+	}
 }

@@ -115,6 +115,9 @@ type Incident struct {
 	Matrix map[string]map[string]string `yaml:"matrix"`
 	// SLA holds the targets per priority.
 	SLA map[string]SLA `yaml:"sla"`
+	// ConformityTTL is how long a requester has to accept or reject a solution; an
+	// unanswered request then closes the incident, recorded as timed out.
+	ConformityTTL Duration `yaml:"conformity_ttl"`
 }
 
 // SLA is the pair of targets of one priority, counted from the declaration.
@@ -205,6 +208,7 @@ func Default() Config {
 				"P4": {Acknowledge: Duration(4 * time.Hour), Resolve: Duration(72 * time.Hour)},
 				"P5": {Acknowledge: Duration(8 * time.Hour), Resolve: Duration(120 * time.Hour)},
 			},
+			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
 			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
@@ -406,6 +410,9 @@ func (c Config) Validate() error {
 		if !prio[k] {
 			p.add("incident.sla."+k, "unknown priority (want P1-P5)")
 		}
+	}
+	if d := time.Duration(c.Incident.ConformityTTL); d < time.Minute || d > 90*24*time.Hour {
+		p.add("incident.conformity_ttl", "must be from 1m to 2160h (90 days)")
 	}
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)

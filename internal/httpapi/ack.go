@@ -18,13 +18,20 @@ var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>
 <h1>{{.Inc.Title}}</h1>
 {{with .Inc.Location}}<p>{{.}}</p>{{end}}
 <p>{{.T.hello}} {{.Name}}.</p>
-{{if .Done}}<p class="ack-done" role="status">{{.T.done}}</p>
-{{else}}<form method="post"><button type="submit" class="ack-button">{{.T.button}}</button></form>{{end}}
+{{if .Done}}<p class="ack-done" role="status">{{if eq .Answer "safe"}}{{.T.safe_done}}{{else if eq .Answer "help_needed"}}{{.T.help_done}}{{else}}{{.T.done}}{{end}}</p>
+{{end}}{{if .Inc.SafetyPoll}}<p class="ack-question">{{.T.question}}</p>
+<form method="post"><button type="submit" name="answer" value="safe" class="ack-button ack-safe">{{.T.safe}}</button>
+<button type="submit" name="answer" value="help_needed" class="ack-button ack-help">{{.T.help}}</button></form>
+{{else if not .Done}}<form method="post"><button type="submit" class="ack-button">{{.T.button}}</button></form>{{end}}
 </main></body></html>`))
 
 var ackTexts = map[string]map[string]string{
-	"es": {"hello": "Hola,", "button": "Confirmar recepción", "done": "Recepción confirmada. Gracias.", "drill": "SIMULACRO"},
-	"en": {"hello": "Hello,", "button": "Acknowledge", "done": "Acknowledged. Thank you.", "drill": "DRILL"},
+	"es": {"hello": "Hola,", "button": "Confirmar recepción", "done": "Recepción confirmada. Gracias.", "drill": "SIMULACRO",
+		"question": "¿Estás a salvo?", "safe": "Estoy a salvo", "help": "Necesito ayuda",
+		"safe_done": "Registramos que estás a salvo. Gracias.", "help_done": "Registramos que necesitas ayuda. El equipo de continuidad ya lo sabe."},
+	"en": {"hello": "Hello,", "button": "Acknowledge", "done": "Acknowledged. Thank you.", "drill": "DRILL",
+		"question": "Are you safe?", "safe": "I am safe", "help": "I need help",
+		"safe_done": "We recorded that you are safe. Thank you.", "help_done": "We recorded that you need help. The continuity team knows."},
 }
 
 // ackLinkPage handles GET /a/{token}: the one-tap link shows the incident and a single
@@ -34,17 +41,33 @@ func (s *Server) ackLinkPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.renderAck(w, inc, l, false)
+	return s.renderAck(w, inc, l, false, "")
 }
 
 // ackByLink handles POST /a/{token}: acknowledge as the link's person. ?via=push marks an
-// acknowledgement from a notification's button. A JSON client gets the incident.
+// acknowledgement from a notification's button. answer (form field or query: safe,
+// help_needed) answers the incident's safety poll. A JSON client gets the incident.
 func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
 	channel := "link"
 	if r.URL.Query().Get("via") == "push" {
 		channel = "webpush"
 	}
-	inc, l, err := s.Incidents.AcknowledgeByLink(r.Context(), r.PathValue("token"), channel)
+	answer := r.URL.Query().Get("answer")
+	if answer == "" && r.ParseForm() == nil {
+		answer = r.PostForm.Get("answer")
+	}
+	var (
+		inc incident.Incident
+		l   incident.AckLink
+		err error
+	)
+	if answer != "" {
+		if _, l, err = s.Incidents.Link(r.Context(), r.PathValue("token")); err == nil {
+			inc, err = s.Incidents.AnswerSafety(r.Context(), l.IncidentID, l.PersonID, l.Name, channel, answer)
+		}
+	} else {
+		inc, l, err = s.Incidents.AcknowledgeByLink(r.Context(), r.PathValue("token"), channel)
+	}
 	if err != nil {
 		return err
 	}
@@ -52,10 +75,10 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, inc)
 		return nil
 	}
-	return s.renderAck(w, inc, l, true)
+	return s.renderAck(w, inc, l, true, answer)
 }
 
-func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incident.AckLink, done bool) error {
+func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incident.AckLink, done bool, answer string) error {
 	lang := l.Language
 	if lang != "en" {
 		lang = "es"
@@ -66,5 +89,5 @@ func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incid
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done})
+	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done, "Answer": answer})
 }

@@ -85,6 +85,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()

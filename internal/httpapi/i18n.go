@@ -244,6 +244,7 @@ var (
 	statusesES = map[string]string{
 		"declared": "declarada", "acknowledged": "recibida", "investigating": "en investigación",
 		"resolved": "resuelta", "verified": "verificada", "closed": "cerrada", "cancelled": "cancelada",
+		"reopened": "reabierta",
 	}
 	jsonKindsES = map[string]string{
 		"string": "una cadena de texto", "number": "un número", "boolean": "un booleano (true o false)",
@@ -346,6 +347,10 @@ var catalog = compileCatalog([]phrase{
 		return "La crisis " + g[1] + " ya está " + state + "; ya no se puede acusar recibo."
 	}},
 	{en: "Incident %s does not exist.", es: "La crisis $1 no existe."},
+	{en: "The answer has errors.", es: "La respuesta tiene errores."},
+	{en: "The answer must be safe or help_needed.", es: "La respuesta debe ser safe (a salvo) o help_needed (necesita ayuda)."},
+	{en: "Incident %s does not ask whether people are safe; acknowledge it instead.", es: "La crisis $1 no pregunta si las personas están a salvo; acuse recibo en su lugar."},
+	{en: "Only a person of the directory can answer a safety poll; your account is not linked to one.", es: "Solo una persona del directorio puede responder una encuesta de seguridad; su cuenta no está vinculada a ninguna."},
 	{en: "This link is unknown or has expired.", es: "Este enlace no es válido o ya expiró."},
 	{en: "No such link.", es: "El enlace no existe."},
 	{en: "The time range is empty or reversed: from must be before to.", es: "El intervalo de tiempo está vacío o invertido: from debe ser anterior a to."},
@@ -398,7 +403,6 @@ var catalog = compileCatalog([]phrase{
 	{en: "%q is not lead, member or backup", es: "$1 no es " + teamRolesES},
 	{en: "%q is listed twice", es: "$1 aparece dos veces"},
 	{en: "%s already belongs to %s", es: "$1 ya pertenece a $2"},
-	{en: "%q is not a team", es: "$1 no es un equipo"},
 	{en: "%q is not in the directory", es: "$1 no está en el directorio"},
 	{en: "nobody in the directory has the email %s", es: "nadie en el directorio tiene el correo $1"},
 	{en: "%s reports (directly or not) to this person: that would be a cycle", es: "$1 depende (directa o indirectamente) de esta persona: se formaría un ciclo"},
@@ -557,6 +561,81 @@ var catalog = compileCatalog([]phrase{
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
 	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+	// The incident worked after its declaration: incident/lifecycle.go, requester.go,
+	// search.go, templates.go and internal/httpapi/desk.go, conformity.go.
+	{en: "Sign in to work on incidents.", es: "Inicie sesión para trabajar en las crisis."},
+	{en: "The transition has errors.", es: "El cambio de estado tiene errores."},
+	{en: "The assignment has errors.", es: "La asignación tiene errores."},
+	{en: "The reclassification has errors.", es: "La reclasificación tiene errores."},
+	{en: "The request has errors.", es: "La solicitud tiene errores."},
+	{en: "The search has errors.", es: "La búsqueda tiene errores."},
+	{en: "The template has errors.", es: "La plantilla tiene errores."},
+	{en: "The update has errors.", es: "La actualización tiene errores."},
+	{en: "Only a continuity manager may close an incident without the requester's conformity.", es: "Solo un responsable de continuidad puede cerrar una crisis sin la conformidad de quien la reportó."},
+	{en: "Incident %s is %s and cannot move to %s; allowed: %s.", fn: func(g []string) string {
+		allowed := strings.Split(g[4], ", ")
+		for i, a := range allowed {
+			allowed[i] = gloss(statusesES, a)
+		}
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + " y no puede pasar a " + gloss(statusesES, g[3]) + "; se permite: " + strings.Join(allowed, ", ") + "."
+	}},
+	{en: "Incident %s is %s and cannot move to %s; it is final.", fn: func(g []string) string {
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + " y no puede pasar a " + gloss(statusesES, g[3]) + "; es un estado final."
+	}},
+	{en: "Incident %s is %s; it can no longer be assigned.", fn: func(g []string) string {
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no se puede asignar."
+	}},
+	{en: "Incident %s is %s; it can no longer be reclassified.", fn: func(g []string) string {
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no se puede reclasificar."
+	}},
+	{en: "Incident %s is %s; it can no longer be %s.", fn: func(g []string) string {
+		what := map[string]string{"asked for information": "pedir información", "given information": "recibir información", "updated": "actualizar"}[g[3]]
+		if what == "" {
+			what = g[3]
+		}
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no se puede " + what + "."
+	}},
+	{en: "Incident %s is %s; it is no longer waiting for your conformity.", fn: func(g []string) string {
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no espera su conformidad."
+	}},
+	{en: "Incident %s is %s; only a resolved incident can be a known error.", fn: func(g []string) string {
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; solo una crisis resuelta puede ser un error conocido."
+	}},
+	{en: "Incident %s already has impact %s and urgency %s.", es: "La crisis $1 ya tiene impacto $2 y urgencia $3."},
+	{en: "Incident %s has no requester to ask.", es: "La crisis $1 no tiene a quién preguntar: nadie la reportó."},
+	{en: "No template has the id %q.", es: "No hay ninguna plantilla con el id $1."},
+	{en: "The decision must be accept or reject.", es: "La decisión debe ser accept (conforme) o reject (no conforme)."},
+	{en: "This conformity link has expired.", es: "Este enlace de conformidad ya expiró."},
+	{en: "This conformity link is unknown.", es: "Este enlace de conformidad no es válido."},
+	{en: "This conformity link was already used or replaced by a newer one.", es: "Este enlace de conformidad ya se usó o lo sustituyó otro más reciente."},
+	{en: "%q is not a person in the directory", es: "$1 no es una persona del directorio"},
+	{en: "%q is not a team", es: "$1 no es un equipo"},
+	{en: "has no words to search for", es: "no tiene palabras que buscar"},
+	{en: "has too many items (at most %d)", es: "tiene demasiados elementos (como máximo $1)"},
+	{en: "is not a language of the templates (es, en)", es: "no es un idioma de las plantillas (es, en)"},
+	{en: "is required: %s", fn: func(g []string) string {
+		why := map[string]string{
+			"a reopening needs the reason":                                "reabrir requiere el motivo",
+			"a cancellation needs the reason":                             "cancelar requiere el motivo",
+			"a resolution needs the solution":                             "resolver requiere la solución",
+			"closing without the requester's conformity needs the reason": "cerrar sin la conformidad de quien reportó requiere el motivo",
+			"a reclassification needs the reason":                         "reclasificar requiere el motivo",
+			"a known error needs its workaround":                          "un error conocido requiere su solución temporal",
+			"write the question for the requester":                        "escriba la pregunta para quien reportó",
+			"write the answer":                                            "escriba la respuesta",
+			"say what is still wrong":                                     "indique qué sigue mal",
+			"say what we know":                                            "indique qué sabemos",
+		}[g[1]]
+		if why == "" {
+			why = g[1]
+		}
+		return "es obligatorio: " + why
+	}},
+	{en: "must be 1 to 40 lower-case letters, digits or dashes", es: "debe tener de 1 a 40 letras minúsculas, cifras o guiones"},
+	{en: "must be in the future", es: "debe ser una fecha futura"},
+	{en: "must be within 7 days", es: "debe estar dentro de los próximos 7 días"},
+	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
+	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

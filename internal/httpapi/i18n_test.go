@@ -92,6 +92,7 @@ var passThrough = map[string]string{
 	"internal/httpapi/respond.go:badRequest":              "the helper",
 	"internal/store/store.go:notFound":                    "the helper; its callers are collected",
 	"incident/declaration.go:Validate":                    "add's definition",
+	"incident/templates.go:SaveTemplate":                  "add's definition",
 	"incident/service.go:Declare":                         "re-wraps a validation error with its own message",
 	"contacts/contacts.go:Validate":                       "add's definition; add(email|phone, %s|%v) come from validEmail and E164",
 	"contacts/import.go:fail":                             "fail's definition",

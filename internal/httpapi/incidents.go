@@ -82,8 +82,26 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// acknowledge handles POST /api/v1/incidents/{id}/ack. An optional body
+// {"safety": "safe" | "help_needed"} answers the incident's safety poll as well.
 func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request) error {
-	inc, err := s.Incidents.Acknowledge(r.Context(), r.PathValue("id"), "web")
+	var body struct {
+		Safety string `json:"safety"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+	}
+	var (
+		inc incident.Incident
+		err error
+	)
+	if body.Safety != "" {
+		inc, err = s.Incidents.AnswerSafetyAsActor(r.Context(), r.PathValue("id"), "web", body.Safety)
+	} else {
+		inc, err = s.Incidents.Acknowledge(r.Context(), r.PathValue("id"), "web")
+	}
 	if err != nil {
 		return err
 	}
@@ -126,7 +144,8 @@ func parseFilter(r *http.Request) (incident.Filter, error) {
 			for _, st := range splitList(v) {
 				switch incident.Status(st) {
 				case incident.StatusDeclared, incident.StatusAcknowledged, incident.StatusInvestigating,
-					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled:
+					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled,
+					incident.StatusReopened:
 					f.Status = append(f.Status, incident.Status(st))
 				default:
 					bad("status", "unknown status "+strconv.Quote(st))

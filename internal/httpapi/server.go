@@ -25,6 +25,8 @@ import (
 type Server struct {
 	Config    config.Config
 	Incidents *incident.Service
+	// Desk works incidents after their declaration (desk.go).
+	Desk      *incident.Desk
 	Directory *contacts.Directory
 	Inbound   *escalation.Inbound
 	// Escalation runs ladders and manual escalations; Ladders edits the ladders.

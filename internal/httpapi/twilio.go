@@ -84,13 +84,18 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	reply := twilio.ParseReply(form.Get("Body"), false)
-	kind := map[string]string{twilio.ReplyAck: escalation.ReplyAck, twilio.ReplyStop: escalation.ReplyStop,
-		twilio.ReplyStart: escalation.ReplyStart, twilio.ReplyHelp: escalation.ReplyHelp}[reply.Kind]
-	if kind == "" {
-		kind = escalation.ReplyUnknown
+	kinds := map[string]string{twilio.ReplyAck: escalation.ReplyAck, twilio.ReplyStop: escalation.ReplyStop,
+		twilio.ReplyStart: escalation.ReplyStart, twilio.ReplyHelp: escalation.ReplyHelp,
+		twilio.ReplySafe: escalation.ReplySafe, twilio.ReplyHelpNeeded: escalation.ReplyHelpNeeded}
+	read := func(poll bool) (string, string) {
+		reply := twilio.ParseReply(form.Get("Body"), poll)
+		kind := kinds[reply.Kind]
+		if kind == "" {
+			kind = escalation.ReplyUnknown
+		}
+		return kind, reply.Folio
 	}
-	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), kind, reply.Folio)
+	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), read)
 	if err != nil {
 		return err
 	}
@@ -105,11 +110,13 @@ func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	lang, acked, err := s.Inbound.Digits(r.Context(), r.URL.Query().Get("d"), form.Get("Digits"))
+	lang, recorded, poll, err := s.Inbound.Digits(r.Context(), r.URL.Query().Get("d"), form.Get("Digits"))
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
 		return err
 	}
-	writeTwiML(w, twilio.VoiceReply(lang, acked, s.Config.Server.PublicURL+r.URL.RequestURI()))
+	answer := map[string]string{escalation.ReplyAck: twilio.VoiceAcked, escalation.ReplySafe: twilio.VoiceSafe,
+		escalation.ReplyHelpNeeded: twilio.VoiceHelpNeeded}[recorded]
+	writeTwiML(w, twilio.VoiceReply(lang, answer, poll, s.Config.Server.PublicURL+r.URL.RequestURI()))
 	return nil
 }
 

@@ -143,20 +143,110 @@ func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time
 	})
 }
 
-// EventDeliveryUpdated is appended when a delivery reaches a new status, so live boards
-// and the incident page show each person's channels as they change.
-const EventDeliveryUpdated = "incident.delivery_updated"
+// EventDeliveriesProgress tells live boards and the incident page how an incident's
+// deliveries stand: counts per channel and status. It is appended at most once a second
+// per incident (PublishProgress), not once per status change, so 10,000 recipients make
+// a few dozen frames on every board, not 40,000.
+const EventDeliveriesProgress = "incident.deliveries_progress"
 
+// deliveryEvent marks the incident of a delivery whose status changed, for the next
+// progress event.
 func deliveryEvent(ctx context.Context, tx *eventTx, id string, at time.Time) error {
-	var subject, recipient, channel, status, provider string
-	err := tx.QueryRowContext(ctx, "SELECT subject, recipient, channel, status, provider_status FROM deliveries WHERE id = $1", id).
-		Scan(&subject, &recipient, &channel, &status, &provider)
-	if err != nil {
+	var subject string
+	if err := tx.QueryRowContext(ctx, "SELECT subject FROM deliveries WHERE id = $1", id).Scan(&subject); err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]string{"incident_id": subject, "delivery_id": id, "person_id": recipient, "channel": channel, "status": status, "provider_status": provider})
-	_, err = tx.appendEvent(ctx, optimum.Event{Type: EventDeliveryUpdated, At: at, IncidentID: subject, Actor: &optimum.System, Data: data})
+	return markProgress(ctx, tx, subject, at)
+}
+
+// markProgress notes that the deliveries of subject changed at at.
+func markProgress(ctx context.Context, tx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}, subject string, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO delivery_progress (subject, since) VALUES ($1, $2)
+		ON CONFLICT (subject) DO NOTHING`, subject, millis(at))
 	return err
+}
+
+// DeliveryCounts are an incident's deliveries by channel and status.
+type DeliveryCounts map[string]map[string]int
+
+// PublishProgress appends one incident.deliveries_progress event for each incident
+// (up to limit, oldest marks first) whose deliveries changed since its last one, and
+// returns how many it appended. Several nodes may call it: each mark is taken once.
+func (q *Deliveries) PublishProgress(ctx context.Context, at time.Time, limit int) (int, error) {
+	// Most seconds nothing changed: look before taking the writer.
+	var marked int
+	if err := q.db.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM delivery_progress LIMIT 1) x").Scan(&marked); err != nil || marked == 0 {
+		return 0, err
+	}
+	n := 0
+	err := q.db.eventsTx(ctx, func(tx *eventTx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT subject FROM delivery_progress ORDER BY since LIMIT $1", limit)
+		if err != nil {
+			return err
+		}
+		var subjects []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return err
+			}
+			subjects = append(subjects, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, subject := range subjects {
+			res, err := tx.ExecContext(ctx, "DELETE FROM delivery_progress WHERE subject = $1", subject)
+			if err != nil {
+				return err
+			}
+			if taken, _ := res.RowsAffected(); taken == 0 {
+				continue // another node published it
+			}
+			counts, total, err := deliveryCounts(ctx, tx, subject)
+			if err != nil {
+				return err
+			}
+			data, _ := json.Marshal(map[string]any{"incident_id": subject, "channels": counts, "total": total})
+			if _, err := tx.appendEvent(ctx, optimum.Event{Type: EventDeliveriesProgress, At: at, IncidentID: subject, Actor: &optimum.System, Data: data}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("publish delivery progress: %w", err)
+	}
+	return n, nil
+}
+
+func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryCounts, int, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT channel, status, count(*) FROM deliveries WHERE subject = $1 GROUP BY channel, status", subject)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	counts, total := DeliveryCounts{}, 0
+	for rows.Next() {
+		var (
+			channel, status string
+			c               int
+		)
+		if err := rows.Scan(&channel, &status, &c); err != nil {
+			return nil, 0, err
+		}
+		if counts[channel] == nil {
+			counts[channel] = map[string]int{}
+		}
+		counts[channel][status] = c
+		total += c
+	}
+	return counts, total, rows.Err()
 }
 
 // Sent records that the provider accepted the delivery.

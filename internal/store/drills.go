@@ -342,6 +342,13 @@ func (s *Drills) Finish(ctx context.Context, runID, status string, incStatus inc
 		}
 		if inc.Status.Open() || (incStatus == incident.StatusCancelled && inc.Status != incident.StatusCancelled) {
 			inc.Status, inc.UpdatedAt = incStatus, at
+			switch incStatus {
+			case incident.StatusResolved:
+				// Still open to (late) acknowledgements, which the report counts as late.
+				inc.Resolution, inc.ResolvedAt = "Drill ended: its window closed.", &at
+			case incident.StatusCancelled:
+				inc.ClosedAt = &at
+			}
 			if err := (incidentTx{tx}).Update(ctx, inc); err != nil {
 				return err
 			}

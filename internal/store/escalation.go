@@ -106,15 +106,18 @@ func (s *Escalation) SetSMSOptOut(ctx context.Context, personID string, at *time
 }
 
 // OpenAlerts returns the open incidents the person was alerted of and has not
-// acknowledged, newest first.
+// acknowledged, and the open ones asking a safety poll, newest first.
 func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalation.OpenAlert, error) {
-	// A person may be in the audience or paged by the ladder (a director at step 3).
-	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc FROM incidents i
+	// Acknowledged incidents come too, and are kept only when they ask a safety poll: a
+	// person may answer (or change their answer) after acknowledging in the app. A
+	// person may be in the audience or paged by the ladder (a director at step 3).
+	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc,
+		EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
+		FROM incidents i
 		WHERE i.status IN ('declared', 'acknowledged', 'investigating')
 		AND (EXISTS (SELECT 1 FROM incident_recipients r WHERE r.incident_id = i.id AND r.person_id = $1)
 			OR EXISTS (SELECT 1 FROM escalation_pages g WHERE g.incident_id = i.id AND g.person_id = $1))
-		AND NOT EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
-		ORDER BY i.created_at DESC LIMIT 20`, personID)
+		ORDER BY i.created_at DESC LIMIT 200`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("open alerts: %w", err)
 	}
@@ -125,13 +128,18 @@ func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalat
 			a   escalation.OpenAlert
 			doc []byte
 		)
-		if err := rows.Scan(&a.IncidentID, &a.Folio, &a.Priority, &doc); err != nil {
+		if err := rows.Scan(&a.IncidentID, &a.Folio, &a.Priority, &doc, &a.Acknowledged); err != nil {
 			return nil, err
 		}
-		var inc struct{ Title string }
+		var inc struct {
+			Title      string
+			SafetyPoll bool `json:"safety_poll"`
+		}
 		_ = json.Unmarshal(doc, &inc)
-		a.Title = inc.Title
-		out = append(out, a)
+		a.Title, a.SafetyPoll = inc.Title, inc.SafetyPoll
+		if (!a.Acknowledged || a.SafetyPoll) && len(out) < 20 {
+			out = append(out, a)
+		}
 	}
 	return out, rows.Err()
 }

@@ -24,7 +24,7 @@ var _ incident.Store = (*Incidents)(nil)
 
 // Tx runs fn in one write transaction.
 func (s *Incidents) Tx(ctx context.Context, fn func(incident.Tx) error) error {
-	return s.db.eventsTx(ctx, func(tx *eventTx) error { return fn(incidentTx{tx}) })
+	return s.db.eventsTx(ctx, func(tx *eventTx) error { return fn(deskTx{incidentTx{tx}}) })
 }
 
 // Incident returns the incident with the id or folio.
@@ -236,7 +236,7 @@ func (t incidentTx) Insert(ctx context.Context, inc incident.Incident) error {
 	if err != nil {
 		return fmt.Errorf("insert incident: %w", err)
 	}
-	return nil
+	return indexIncident(ctx, t.tx, inc)
 }
 
 func (t incidentTx) Update(ctx context.Context, inc incident.Incident) error {
@@ -252,7 +252,7 @@ func (t incidentTx) Update(ctx context.Context, inc incident.Incident) error {
 	if n, _ := res.RowsAffected(); n != 1 {
 		return optimum.Errorf(optimum.ENOTFOUND, "Incident %s does not exist.", inc.ID)
 	}
-	return nil
+	return indexIncident(ctx, t.tx, inc)
 }
 
 // Lock reads the incident inside the write transaction. SQLite's immediate transactions

@@ -294,36 +294,24 @@ func (t escalationTx) StopPages(ctx context.Context, incidentID, personID string
 }
 
 // CancelQueued cancels the person's queued deliveries for the incident; each keeps its
-// row (status cancelled, with the reason) and gets an event, so boards show it.
-func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID string, at time.Time, reason string) (int, error) {
-	rows, err := t.tx.QueryContext(ctx, `UPDATE deliveries SET status = $3, error = $4, updated_at = $5
-		WHERE subject = $1 AND recipient = $2 AND status = $6 RETURNING id, channel`,
-		incidentID, personID, broadcast.StatusCancelled, reason, millis(at), broadcast.StatusQueued)
+// row (status cancelled, with the reason), and the incident's next delivery progress
+// event counts them, so boards show it.
+func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID string, since *time.Time, at time.Time, reason string) (int, error) {
+	after := int64(-1 << 62)
+	if since != nil {
+		after = millis(*since)
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE deliveries SET status = $3, error = $4, updated_at = $5
+		WHERE subject = $1 AND recipient = $2 AND status = $6 AND due_at > $7`,
+		incidentID, personID, broadcast.StatusCancelled, reason, millis(at), broadcast.StatusQueued, after)
 	if err != nil {
 		return 0, fmt.Errorf("cancel deliveries: %w", err)
 	}
-	type cancelled struct{ id, channel string }
-	var list []cancelled
-	for rows.Next() {
-		var c cancelled
-		if err := rows.Scan(&c.id, &c.channel); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, c)
+	n, _ := res.RowsAffected()
+	if n == 0 {
+		return 0, nil
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	for _, c := range list {
-		data, _ := json.Marshal(map[string]string{"incident_id": incidentID, "delivery_id": c.id, "person_id": personID,
-			"channel": c.channel, "status": broadcast.StatusCancelled, "provider_status": ""})
-		if _, err := t.tx.appendEvent(ctx, optimum.Event{Type: EventDeliveryUpdated, At: at, IncidentID: incidentID, Actor: &optimum.System, Data: data}); err != nil {
-			return 0, err
-		}
-	}
-	return len(list), nil
+	return int(n), markProgress(ctx, t.tx, incidentID, at)
 }
 
 const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, '')`

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, watchErrors } from './harness.mjs';
 
 const FOLIO = /^BCP-\d{4}-\d{6}$/;
 
@@ -36,14 +36,6 @@ async function declareByAPI(title) {
 
 function boardItem(page, folio) {
   return page.locator(`[data-testid="board-item"][data-folio="${folio}"]`);
-}
-
-// watchErrors collects uncaught errors and CSP violations of a page.
-function watchErrors(page, into) {
-  page.on('pageerror', (err) => into.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
-  });
 }
 
 describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120_000 }, () => {

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, watchErrors } from './harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.join(HERE, '..', '..');
@@ -26,13 +26,6 @@ async function apiGet(p) {
   const body = await res.json();
   assert.equal(res.status, 200, `GET ${p}: ${res.status} ${JSON.stringify(body)}`);
   return body;
-}
-
-function watchErrors(page, into) {
-  page.on('pageerror', (err) => into.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
-  });
 }
 
 // peopleReady waits until the people list shows the answer to the search q.

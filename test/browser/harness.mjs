@@ -1,5 +1,7 @@
 // What every browser test file shares: the server under test, the admin token, where
 // screenshots go, and how Debian's Chromium is started here.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -17,4 +19,32 @@ if (BASE) {
   if (!/^(localhost|127(\.\d{1,3}){3}|\[::1\])$/.test(host)) {
     throw new Error(`OPTIMUM_URL must be a loopback address, got ${host}`);
   }
+}
+
+// apiCall calls the API the way another client would: bearer token, no browser. A
+// declaration gets an Idempotency-Key, as the web app sends one.
+export async function apiCall(method, p, { json, csv, want = 200 } = {}) {
+  const headers = { Authorization: `Bearer ${TOKEN}` };
+  let body;
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (csv !== undefined) {
+    headers['Content-Type'] = 'text/csv';
+    body = csv;
+  }
+  if (method === 'POST' && p === 'incidents') headers['Idempotency-Key'] = randomUUID();
+  const res = await fetch(`${BASE}/api/v1/${p}`, { method, headers, body });
+  const text = await res.text();
+  const data = text ? JSON.parse(text) : null;
+  assert.equal(res.status, want, `${method} ${p}: ${res.status} ${text}`);
+  return data;
+}
+
+// watchErrors collects a page's uncaught errors and Content-Security-Policy violations.
+export function watchErrors(page, into) {
+  page.on('pageerror', (err) => into.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
+  });
 }

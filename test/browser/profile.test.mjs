@@ -22,35 +22,10 @@ import { generateKeyPairSync, randomBytes, randomInt, randomUUID } from 'node:cr
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall, watchErrors } from './harness.mjs';
 
 
 
-
-// apiCall calls the API the way another client would: bearer token, no browser.
-async function apiCall(method, p, { json, csv, want = 200 } = {}) {
-  const headers = { Authorization: `Bearer ${TOKEN}` };
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (csv !== undefined) {
-    headers['Content-Type'] = 'text/csv';
-    body = csv;
-  }
-  const res = await fetch(`${BASE}/api/v1/${p}`, { method, headers, body });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  assert.equal(res.status, want, `${method} ${p}: ${res.status} ${text}`);
-  return data;
-}
-
-function watchErrors(page, into) {
-  page.on('pageerror', (err) => into.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
-  });
-}
 
 // submit presses a button and returns the answer of its POST to pathEnd. Should the
 // server's rate limit answer 429 (another test file signed in meanwhile), it waits as long

@@ -1,0 +1,262 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/optimum-bcp/optimum"
+)
+
+// Notices takes the desk's messages off the event log and out to people's phones, the
+// way the escalation notifier sends the first alert: what the requester is told (the
+// folio, a question, the conformity link) goes to the requester by SMS and push when the
+// requester is a directory person with them; a stakeholder update goes to the whole
+// audience by push, and by SMS only when the update asks for it. It is a consumer with
+// its own cursor, so each event is turned into deliveries once, in the transaction that
+// advances the cursor.
+type Notices struct {
+	store NoticeStore
+	opt   NoticeOptions
+	ids   <-chan int64
+}
+
+// NoticeStore is what Notices needs of the database.
+type NoticeStore interface {
+	// Consume runs fn for up to limit events after the consumer's cursor, in order, in
+	// one transaction that also advances the cursor.
+	Consume(ctx context.Context, consumer string, limit int, fn func(NoticeTx, optimum.Event) error) (int, error)
+}
+
+// NoticeTx is the work done with one event.
+type NoticeTx interface {
+	// Audience returns the incident's active recipients with their addresses.
+	Audience(ctx context.Context, incidentID string) ([]Contact, error)
+	// Contact returns the directory person behind an actor id (a person, or a user
+	// linked to one); false when there is none.
+	Contact(ctx context.Context, actorID string) (Contact, bool, error)
+	// Message returns a message to a requester by id.
+	Message(ctx context.Context, id string) (Message, error)
+	// Send queues the notices for the dispatcher.
+	Send(ctx context.Context, ns []Notice) error
+}
+
+// Contact is a person with the addresses they can be reached at now.
+type Contact struct {
+	PersonID    string
+	Name        string
+	Language    string
+	Phone       string // E.164, "" if none
+	SMSOptedOut bool
+	Push        []string // PushSubscription JSON
+}
+
+// Notice is one message to one address, ready to queue as a delivery.
+type Notice struct {
+	IncidentID string
+	PersonID   string
+	// Kind is "update" or "requester": a newer push of the same kind replaces an older one.
+	Kind     string
+	Channel  string // "sms" or "webpush"
+	To       string
+	Language string
+	Title    string
+	Text     string
+	URL      string
+	At       time.Time
+}
+
+// NoticeOptions configure Notices.
+type NoticeOptions struct {
+	// PublicURL is the base of the links in the messages.
+	PublicURL string
+	// Channels are the channels with a configured sender ("sms", "webpush").
+	Channels []string
+	// Location is the time zone of the times in messages (the next update at 14:30).
+	Location *time.Location
+	Wake     func()
+	Poll     time.Duration
+	Logger   *slog.Logger
+}
+
+// NoticesConsumer is the cursor's name in the event log.
+const NoticesConsumer = "incident.notices"
+
+// NewNotices returns the consumer; ids (a bus subscription) wakes it up.
+func NewNotices(store NoticeStore, ids <-chan int64, opt NoticeOptions) *Notices {
+	if opt.Location == nil {
+		opt.Location = time.UTC
+	}
+	if opt.Wake == nil {
+		opt.Wake = func() {}
+	}
+	if opt.Poll <= 0 {
+		opt.Poll = time.Second
+	}
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	opt.PublicURL = strings.TrimRight(opt.PublicURL, "/")
+	return &Notices{store: store, opt: opt, ids: ids}
+}
+
+// Run processes the log until ctx is done.
+func (n *Notices) Run(ctx context.Context) error {
+	poll := time.NewTicker(n.opt.Poll)
+	defer poll.Stop()
+	for {
+		for {
+			done, err := n.Step(ctx)
+			if err != nil && ctx.Err() == nil {
+				n.opt.Logger.Error("notices: processing the event log", "err", err)
+			}
+			if done == 0 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-n.ids:
+		case <-poll.C:
+		}
+	}
+}
+
+// Step processes the next batch of events and returns how many it processed.
+func (n *Notices) Step(ctx context.Context) (int, error) {
+	queued := 0
+	done, err := n.store.Consume(ctx, NoticesConsumer, 100, func(tx NoticeTx, e optimum.Event) error {
+		ns, err := n.notices(ctx, tx, e)
+		if err != nil || len(ns) == 0 {
+			return err
+		}
+		queued += len(ns)
+		return tx.Send(ctx, ns)
+	})
+	if queued > 0 {
+		n.opt.Wake()
+	}
+	return done, err
+}
+
+func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]Notice, error) {
+	var data struct {
+		MessageID string `json:"message_id"`
+		Message   *struct {
+			MessageID string `json:"message_id"`
+		} `json:"message"`
+		Known        string     `json:"known"`
+		Doing        string     `json:"doing"`
+		NextUpdateAt *time.Time `json:"next_update_at"`
+		SMS          bool       `json:"sms"`
+	}
+	switch e.Type {
+	case EventDeclared, EventMessageSent, EventUpdatePosted:
+	default:
+		return nil, nil
+	}
+	if len(e.Data) > 0 {
+		if err := json.Unmarshal(e.Data, &data); err != nil {
+			return nil, fmt.Errorf("decode event data: %w", err)
+		}
+	}
+	var inc Incident
+	if err := json.Unmarshal(e.Incident, &inc); err != nil {
+		return nil, fmt.Errorf("decode incident: %w", err)
+	}
+	if e.Type == EventUpdatePosted {
+		people, err := tx.Audience(ctx, inc.ID)
+		if err != nil {
+			return nil, err
+		}
+		var out []Notice
+		for _, c := range people {
+			title, text := n.updateText(inc, c.Language, data.Known, data.Doing, data.NextUpdateAt)
+			out = append(out, n.to(c, inc, "update", title, text, n.pageURL(inc), e.At, data.SMS)...)
+		}
+		return out, nil
+	}
+	id := data.MessageID
+	if data.Message != nil {
+		id = data.Message.MessageID
+	}
+	if id == "" {
+		return nil, nil
+	}
+	m, err := tx.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	c, ok, err := tx.Contact(ctx, m.To.ID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	c.Language = m.Language
+	url := m.URL
+	if url == "" {
+		url = n.pageURL(inc)
+	}
+	return n.to(c, inc, "requester", "OPTIMUM · "+inc.Folio, m.Text, url, e.At, true), nil
+}
+
+// to addresses one text to a person on each configured channel they have.
+func (n *Notices) to(c Contact, inc Incident, kind, title, text, url string, at time.Time, sms bool) []Notice {
+	var out []Notice
+	for _, ch := range n.opt.Channels {
+		var addrs []string
+		switch ch {
+		case "webpush":
+			addrs = c.Push
+		case "sms":
+			if sms && c.Phone != "" && !c.SMSOptedOut {
+				addrs = []string{c.Phone}
+			}
+		}
+		for _, a := range addrs {
+			body := text
+			if ch == "sms" && !strings.Contains(body, url) {
+				body = clipText(body, 480) + " " + url
+			}
+			out = append(out, Notice{IncidentID: inc.ID, PersonID: c.PersonID, Kind: kind, Channel: ch, To: a, Language: lang(c.Language),
+				Title: title, Text: body, URL: url, At: at})
+		}
+	}
+	return out
+}
+
+func (n *Notices) pageURL(inc Incident) string { return n.opt.PublicURL + "/#/incidente/" + inc.Folio }
+
+var updateTexts = map[string][3]string{
+	"es": {"%sActualización %s", "%s%s%s", " Próxima actualización: %s."},
+	"en": {"%sUpdate %s", "%s%s%s", " Next update: %s."},
+}
+
+func (n *Notices) updateText(inc Incident, language, known, doing string, next *time.Time) (string, string) {
+	l := lang(language)
+	f := updateTexts[l]
+	prefix := ""
+	if inc.Drill {
+		prefix = messageTexts[l]["drill"]
+	}
+	body := strings.TrimSpace(known)
+	if doing = strings.TrimSpace(doing); doing != "" {
+		body = strings.TrimRight(body, ".") + ". " + doing
+	}
+	nextText := ""
+	if next != nil {
+		nextText = fmt.Sprintf(f[2], next.In(n.opt.Location).Format("15:04 MST"))
+	}
+	return fmt.Sprintf(f[0], prefix, inc.Folio), fmt.Sprintf(f[1], prefix, clipText(body, 400), nextText)
+}
+
+func clipText(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/incident"
+)
+
+var conformityPage = template.Must(template.New("conformity").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>OPTIMUM BCP — {{.Inc.Folio}}</title>
+<link rel="stylesheet" href="/app.css"></head>
+<body class="ack-page"><main class="ack conformity">
+{{if .Inc.Drill}}<p class="drill">{{.T.drill}}</p>{{end}}
+{{with .Inc.Folio}}<p class="ack-folio">{{.}}</p>{{end}}
+{{with .Inc.Title}}<h1>{{.}}</h1>{{end}}
+{{with .Name}}<p>{{$.T.hello}} {{.}}.</p>{{end}}
+{{if .Problem}}<p class="alert alert-error" role="alert">{{.Problem}}</p>
+{{else if .Done}}<p class="ack-done" role="status">{{if .Accepted}}{{.T.accepted}}{{else}}{{.T.rejected}}{{end}}</p>
+{{else}}<h2>{{.T.solution}}</h2><p class="resolution">{{.Inc.Resolution}}</p>
+<form method="post">
+<label for="comment">{{.T.comment}}</label>
+<textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
+<button type="submit" name="decision" value="accept" class="ack-button">{{.T.accept}}</button>
+<button type="submit" name="decision" value="reject" class="secondary">{{.T.reject}}</button>
+</form>{{end}}
+</main></body></html>`))
+
+var conformityTexts = map[string]map[string]string{
+	"es": {"hello": "Hola,", "solution": "Solución", "comment": "Comentario (obligatorio si no está conforme)",
+		"accept": "Estoy conforme", "reject": "No estoy conforme", "drill": "SIMULACRO",
+		"accepted": "Gracias. Registramos su conformidad y cerramos el reporte.",
+		"rejected": "Gracias. Reabrimos el reporte y el equipo seguirá trabajando en él."},
+	"en": {"hello": "Hello,", "solution": "Solution", "comment": "Comment (required if you are not satisfied)",
+		"accept": "I am satisfied", "reject": "I am not satisfied", "drill": "DRILL",
+		"accepted": "Thank you. Your conformity is recorded and the report is closed.",
+		"rejected": "Thank you. The report is reopened and the team will keep working on it."},
+}
+
+// conformityLinkPage handles GET /c/{token}: the solution and two buttons. Only the POST
+// answers, so link previews never do.
+func (s *Server) conformityLinkPage(w http.ResponseWriter, r *http.Request) error {
+	inc, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return conformityProblem(w, r, err)
+	}
+	return renderConformity(w, inc, l, false, false)
+}
+
+// answerConformity handles POST /c/{token}: a form (decision=accept|reject, comment) or
+// JSON {"decision", "comment"}. Acceptance closes the incident; rejection reopens it.
+func (s *Server) answerConformity(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Decision string `json:"decision"`
+		Comment  string `json:"comment"`
+	}
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+	} else {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if err := r.ParseForm(); err != nil {
+			return badRequest("The form could not be read.")
+		}
+		body.Decision, body.Comment = r.PostForm.Get("decision"), r.PostForm.Get("comment")
+	}
+	if body.Decision != "accept" && body.Decision != "reject" {
+		return badRequest("The decision must be accept or reject.")
+	}
+	_, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
+	if err != nil {
+		return conformityProblem(w, r, err)
+	}
+	inc, err := s.Desk.AnswerConformity(r.Context(), r.PathValue("token"), body.Decision == "accept", body.Comment)
+	if err != nil {
+		return conformityProblem(w, r, err)
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		writeJSON(w, http.StatusOK, inc)
+		return nil
+	}
+	return renderConformity(w, inc, l, true, body.Decision == "accept")
+}
+
+// conformityProblem answers a person who tapped a link (a browser asking for HTML) with
+// a page that says what is wrong, in their language and with the problem's status; API
+// clients get the problem+json as usual.
+func conformityProblem(w http.ResponseWriter, r *http.Request, err error) error {
+	code := optimum.ErrorCode(err)
+	if !strings.Contains(r.Header.Get("Accept"), "text/html") || (code != optimum.ENOTFOUND && code != optimum.ECONFLICT && code != optimum.EINVALID) {
+		return err
+	}
+	lang := pageLang(r)
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(statusOf[code])
+	return conformityPage.Execute(w, map[string]any{"Inc": incident.Incident{}, "Lang": lang, "T": conformityTexts[lang],
+		"Problem": translate(lang, optimum.ErrorMessage(err))})
+}
+
+func renderConformity(w http.ResponseWriter, inc incident.Incident, l incident.ConformityLink, done, accepted bool) error {
+	lang := l.Language
+	if lang != "en" {
+		lang = "es"
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Robots-Tag", "noindex")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	return conformityPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Requester.Name, "Lang": lang,
+		"T": conformityTexts[lang], "Done": done, "Accepted": accepted})
+}
