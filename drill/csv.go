@@ -14,7 +14,9 @@ import (
 // confirmation_rate, ack_median_s, ack_p90_s, ack_max_s. Sections: header rows
 // (key and value in the next column), overall, team, role, channel, ack_channel,
 // criterion (key is the criterion; then targeted, needed, in time, rate, result), late
-// (person; seconds, after window, criteria missed), unreached (person; reason, error).
+// (person; seconds, after window, criteria missed), unreached (person; reason, error),
+// hygiene (person; action, detail), trend (run; targeted, start, status, reach rate,
+// confirmation rate, median, criteria met/total).
 func WriteCSV(w io.Writer, r Report) error {
 	c := csv.NewWriter(w)
 	row := func(v ...string) { _ = c.Write(v) }
@@ -64,6 +66,13 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	for _, u := range r.Unreached {
 		row("unreached", u.Name, u.Reason, u.Error, strings.Join(u.Channels, ";"), "", u.PersonID, "", "", "")
+	}
+	for _, a := range r.Hygiene {
+		row("hygiene", a.Name, a.Action, a.Detail, "", "", a.PersonID, "", "", "")
+	}
+	for _, p := range r.Trend {
+		row("trend", p.RunID, strconv.Itoa(p.Targeted), when(p.StartedAt), p.Status, rate(p.ReachRate), rate(p.ConfirmRate),
+			num(p.AckMedian), fmt.Sprintf("%d/%d", p.CriteriaMet, p.Criteria), "")
 	}
 	c.Flush()
 	return c.Error()

@@ -26,6 +26,8 @@ type Target struct {
 	HasPhone    bool
 	SMSOptedOut bool
 	Push        int
+	// Verified is true when the phone was verified or a browser subscribed.
+	Verified bool
 }
 
 // DeliveryFact is one delivery of the run's incident.
@@ -62,6 +64,40 @@ type Report struct {
 	Late        []LateAck    `json:"late"`
 	Unreached   []Unreached  `json:"unreached"`
 	People      []PersonLine `json:"people"`
+	// Hygiene lists the directory fixes the drill revealed.
+	Hygiene []HygieneAction `json:"hygiene"`
+	// Trend compares this run with the previous runs of the same plan, oldest first.
+	Trend []TrendPoint `json:"trend"`
+}
+
+// HygieneAction is one fix to the directory the drill revealed.
+type HygieneAction struct {
+	PersonID string `json:"person_id"`
+	Name     string `json:"name"`
+	// Action is fix_number (a message to the phone failed), add_channel (no phone and
+	// no browser) or verify_channel (reachable only on channels never proved).
+	Action string `json:"action"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Hygiene actions.
+const (
+	ActionFixNumber     = "fix_number"
+	ActionAddChannel    = "add_channel"
+	ActionVerifyChannel = "verify_channel"
+)
+
+// TrendPoint is the outcome of one run of the plan.
+type TrendPoint struct {
+	RunID       string     `json:"run_id"`
+	StartedAt   *time.Time `json:"started_at"`
+	Status      string     `json:"status"`
+	Targeted    int        `json:"targeted"`
+	ReachRate   float64    `json:"reach_rate"`
+	ConfirmRate float64    `json:"confirmation_rate"`
+	CriteriaMet int        `json:"criteria_met"`
+	Criteria    int        `json:"criteria"`
+	AckMedian   *float64   `json:"ack_median_seconds"`
 }
 
 // Header names what was rehearsed.
@@ -180,7 +216,40 @@ func (s *Service) Report(ctx context.Context, runID string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return Compute(r, f, s.now()), nil
+	now := s.now()
+	rep := Compute(r, f, now)
+	// The trend: the previous runs of the plan that ran, and this one.
+	runs, err := s.store.Runs(ctx, r.PlanID, 12)
+	if err != nil {
+		return Report{}, err
+	}
+	for i := len(runs) - 1; i >= 0; i-- {
+		o := runs[i]
+		switch {
+		case o.ID == r.ID:
+			rep.Trend = append(rep.Trend, trendOf(rep))
+		case o.StartedAt == nil || r.StartedAt == nil || !o.StartedAt.Before(*r.StartedAt) ||
+			(o.Status != StatusEnded && o.Status != StatusCancelled):
+		default:
+			of, err := s.store.Facts(ctx, o)
+			if err != nil {
+				return Report{}, err
+			}
+			rep.Trend = append(rep.Trend, trendOf(Compute(o, of, now)))
+		}
+	}
+	return rep, nil
+}
+
+func trendOf(rep Report) TrendPoint {
+	p := TrendPoint{RunID: rep.Run.ID, StartedAt: rep.Run.StartedAt, Status: rep.Run.Status, Targeted: rep.Overall.Targeted,
+		ReachRate: rep.Overall.ReachRate, ConfirmRate: rep.Overall.ConfirmRate, Criteria: len(rep.Criteria), AckMedian: rep.Overall.AckMedian}
+	for _, v := range rep.Criteria {
+		if v.Result == Met {
+			p.CriteriaMet++
+		}
+	}
+	return p
 }
 
 // Compute builds the report of run r from its facts as of now. Definitions:
@@ -194,7 +263,8 @@ func (s *Service) Report(ctx context.Context, runID string) (Report, error) {
 //     ack_channels group the acknowledgements by the channel they came through.
 func Compute(r Run, f Facts, now time.Time) Report {
 	rep := Report{Run: r, AsOf: now, Criteria: []Verdict{}, Teams: []Figures{}, Roles: []Figures{}, Channels: []Figures{},
-		AckChannels: []Figures{}, Late: []LateAck{}, Unreached: []Unreached{}, People: []PersonLine{}}
+		AckChannels: []Figures{}, Late: []LateAck{}, Unreached: []Unreached{}, People: []PersonLine{}, Hygiene: []HygieneAction{},
+		Trend: []TrendPoint{}}
 	p := r.Plan
 	channels := p.Channels
 	if len(channels) == 0 {
@@ -373,6 +443,23 @@ func Compute(r Run, f Facts, now time.Time) Report {
 		u := why(pp.t, byPerson[pp.t.PersonID], channels)
 		u.PersonID, u.Name = pp.t.PersonID, pp.t.Name
 		rep.Unreached = append(rep.Unreached, u)
+	}
+	for _, pp := range people {
+		t := pp.t
+		fix := ""
+		for _, d := range byPerson[t.PersonID] {
+			if (d.Channel == "sms" || d.Channel == "voice") && (d.Status == "failed" || d.Status == "undelivered") && !pp.reachOn[d.Channel] {
+				fix = d.Error
+			}
+		}
+		switch {
+		case fix != "":
+			rep.Hygiene = append(rep.Hygiene, HygieneAction{PersonID: t.PersonID, Name: t.Name, Action: ActionFixNumber, Detail: fix})
+		case !t.HasPhone && t.Push == 0:
+			rep.Hygiene = append(rep.Hygiene, HygieneAction{PersonID: t.PersonID, Name: t.Name, Action: ActionAddChannel})
+		case !t.Verified:
+			rep.Hygiene = append(rep.Hygiene, HygieneAction{PersonID: t.PersonID, Name: t.Name, Action: ActionVerifyChannel})
+		}
 	}
 	return rep
 }

@@ -306,6 +306,23 @@ func TestReportOfADrillOf200PeopleMatchesTheScript(t *testing.T) {
 		t.Errorf("board states = %v, want %v", states, want)
 	}
 
+	// Directory fixes: the 5 failing numbers, the 5 people without any channel, and the
+	// 150 others reachable only on an unverified phone.
+	actions := map[string]int{}
+	for _, a := range rep.Hygiene {
+		actions[a.Action]++
+		if a.Action == drill.ActionFixNumber && (!strings.HasPrefix(a.Name, "Operaciones 09") || a.Detail != "21211: invalid 'To' number") {
+			t.Errorf("fix number: %+v", a)
+		}
+	}
+	if want := map[string]int{drill.ActionFixNumber: 5, drill.ActionAddChannel: 5, drill.ActionVerifyChannel: 150}; !reflect.DeepEqual(actions, want) {
+		t.Errorf("hygiene = %v, want %v", actions, want)
+	}
+	if len(rep.Trend) != 1 || rep.Trend[0].RunID != run.ID || rep.Trend[0].ReachRate != 0.925 || rep.Trend[0].ConfirmRate != 0.75 ||
+		rep.Trend[0].CriteriaMet != 1 || rep.Trend[0].Criteria != 3 {
+		t.Errorf("trend = %+v", rep.Trend)
+	}
+
 	// The CSV carries the same figures.
 	var csv strings.Builder
 	if err := drill.WriteCSV(&csv, rep); err != nil {
@@ -317,6 +334,8 @@ func TestReportOfADrillOf200PeopleMatchesTheScript(t *testing.T) {
 		"role,backup,20,5,0,0.2500,0.0000,,,",
 		"channel,sms,190,185,150,0.9737,0.7895,1200,1650,2400",
 		"criterion,all 90% within 30m0s,200,180,140,0.7000,not_met,,,",
+		"hygiene,Operaciones 095,fix_number,21211: invalid 'To' number,,," + people[email("ops", 95)].ID + ",,,",
+		"trend," + run.ID + ",200,2026-12-07T16:00:00Z,ended,0.9250,0.7500,1200,1/3,",
 	} {
 		if !strings.Contains(csv.String(), line+"\n") {
 			t.Errorf("CSV lacks %q:\n%s", line, csv.String())

@@ -2,6 +2,7 @@ package drill_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -337,5 +338,51 @@ func TestAStartLeftByADeadNodeIsFinishedByAnotherWithTheSameIncident(t *testing.
 	rep, err := e.drills.Report(ctx, "drr_dead")
 	if err != nil || rep.Overall.Targeted != 2 {
 		t.Errorf("report targets %d, %v; want the 2 technology people", rep.Overall.Targeted, err)
+	}
+}
+
+func TestTheReportComparesARunWithThePreviousRunsOfItsPlan(t *testing.T) {
+	e := newEnv(t)
+	e.importPeople(smallOrg)
+	ctx := context.Background()
+	plan := e.savePlan(basicPlan("TI", "technology"))
+	people := e.people()
+	first, err := e.drills.Start(manager, plan.ID, drill.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at(time.Minute)
+	e.ack(first.IncidentID, people["ana@example.com"], "web")
+	e.at(2 * time.Minute)
+	if _, err := e.drills.Cancel(manager, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.at(time.Hour)
+	second, err := e.drills.Start(manager, plan.ID, drill.StartOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at(time.Hour + time.Minute)
+	e.ack(second.IncidentID, people["ana@example.com"], "web")
+	e.ack(second.IncidentID, people["bob@example.com"], "sms")
+	e.at(2 * time.Hour)
+	if _, err := e.drills.Tick(ctx, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.drills.Report(ctx, second.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range rep.Trend {
+		got = append(got, fmt.Sprintf("%s %s %v %d/%d", p.RunID, p.Status, p.ConfirmRate, p.CriteriaMet, p.Criteria))
+	}
+	want := []string{first.ID + " cancelled 0.5 0/1", second.ID + " ended 1 1/1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("trend = %v, want %v", got, want)
+	}
+	// The first run's report does not look ahead.
+	if rep, _ := e.drills.Report(ctx, first.ID); len(rep.Trend) != 1 {
+		t.Errorf("first run's trend = %+v", rep.Trend)
 	}
 }

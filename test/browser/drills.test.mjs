@@ -108,6 +108,8 @@ describe('web app: drills, planned, started and followed live', { skip, timeout:
     assert.equal(await page.getByTestId('drill-person').count(), 2);
     assert.equal(await page.locator('[data-testid="drill-criterion"][data-result="pending"]').count(), 2);
     assert.equal(await page.getByTestId('drill-csv').getAttribute('href'), `api/v1/drill-runs/${run.id}/report.csv`);
+    // Neither has proved a channel: the report asks to verify both.
+    assert.equal(await page.locator('[data-testid="drill-hygiene"] li[data-action="verify_channel"]').count(), 2);
     const { data: inc } = await call('GET', `incidents/${run.incident_id}`);
     assert.equal(inc.drill, true);
     await page.getByTestId('live').waitFor({ state: 'visible' });

@@ -47,5 +47,6 @@ CREATE TABLE drill_run_targets (
     has_phone     INTEGER NOT NULL,
     sms_opted_out INTEGER NOT NULL,
     push          INTEGER NOT NULL, -- subscribed browsers
+    verified      INTEGER NOT NULL, -- a verified phone or a subscribed browser
     PRIMARY KEY (run_id, person_id)
 );
