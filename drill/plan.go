@@ -64,6 +64,10 @@ type Plan struct {
 	// Schedule is a cron spec with seconds ("0 0 10 * * MON") in the configured time
 	// zone; "" runs only on demand.
 	Schedule string `json:"schedule" yaml:"schedule"`
+	// Randomize delays each scheduled firing by a random time below it, the same on every
+	// node: "0 0 9 * * MON" with 104h announces the week but not the moment (Monday 9:00
+	// to Friday 17:00). Keep it shorter than the time between two cron times.
+	Randomize Duration `json:"randomize,omitempty" yaml:"randomize"`
 	// Announced says whether the audience was told of the drill beforehand.
 	Announced bool `json:"announced" yaml:"announced"`
 	// Source is where the plan was last written: "config" (the configuration file) or
@@ -237,6 +241,11 @@ func (p Plan) Validate() error {
 		} else if w >= MinWindow && time.Duration(c.Within) > w {
 			add(key+".within", "is longer than the window (%s): it could never be judged", w)
 		}
+	}
+	if r := time.Duration(p.Randomize); r < 0 || r > MaxWindow {
+		add("randomize", "must be between 0s and 168h")
+	} else if r > 0 && p.Schedule == "" {
+		add("randomize", "needs a schedule")
 	}
 	if p.Schedule != "" {
 		if _, err := ParseSchedule(p.Schedule); err != nil {

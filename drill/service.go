@@ -2,6 +2,8 @@ package drill
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -269,12 +271,35 @@ func (s *Service) next(p Plan, t time.Time) *time.Time {
 	if err != nil {
 		return nil
 	}
-	n := sched.Next(t.In(s.opt.Location))
-	if n.IsZero() {
-		return nil
+	r := time.Duration(p.Randomize)
+	if r <= 0 {
+		n := sched.Next(t.In(s.opt.Location))
+		if n.IsZero() {
+			return nil
+		}
+		n = n.UTC()
+		return &n
 	}
-	n = n.UTC()
-	return &n
+	// Each cron time b fires at b + offset(b), offset in [0, r): the first such time after
+	// t comes from a cron time after t - r. The offset is derived from the plan and b, so
+	// every node computes the same firing.
+	for b := sched.Next(t.Add(-r).In(s.opt.Location)); !b.IsZero(); b = sched.Next(b) {
+		if at := b.Add(jitter(p, b, r)).UTC().Truncate(time.Second); at.After(t) {
+			return &at
+		}
+	}
+	return nil
+}
+
+// jitter is the plan's offset for the cron time b: uniform in [0, r), in seconds,
+// unknown to whoever does not have the plan's id and creation time.
+func jitter(p Plan, b time.Time, r time.Duration) time.Duration {
+	sum := sha256.Sum256([]byte(p.ID + "|" + p.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + b.UTC().Format(time.RFC3339)))
+	secs := uint64(r / time.Second)
+	if secs == 0 {
+		return 0
+	}
+	return time.Duration(binary.BigEndian.Uint64(sum[:8])%secs) * time.Second
 }
 
 // DeletePlan removes a plan from the list; its runs and reports are kept.

@@ -386,3 +386,47 @@ func TestTheReportComparesARunWithThePreviousRunsOfItsPlan(t *testing.T) {
 		t.Errorf("first run's trend = %+v", rep.Trend)
 	}
 }
+
+func TestARandomizedScheduleAnnouncesTheWeekButNotTheTime(t *testing.T) {
+	e := newEnv(t)
+	e.importPeople(smallOrg)
+	ctx := context.Background()
+	sunday := t0.Add(-28 * time.Hour) // Sunday 06:00 in Mexico City
+	e.clock.Set(sunday)
+	p := basicPlan("Semana de simulacro", "technology")
+	p.Schedule = "0 0 9 * * MON" // Monday 9:00 in Mexico City: 15:00 UTC
+	p.Randomize = drill.Duration(104 * time.Hour)
+	plan := e.savePlan(p)
+	monday := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	at := plan.NextRunAt
+	if at == nil || at.Before(monday) || !at.Before(monday.Add(104*time.Hour)) {
+		t.Fatalf("next run at %v, want within the work week from %v", at, monday)
+	}
+	other := p
+	other.Name = "Otra semana"
+	o := e.savePlan(other)
+	if o.NextRunAt.Equal(*at) {
+		t.Errorf("two plans drew the same moment %v", at)
+	}
+	if err := e.drills.DeletePlan(manager, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(at.Add(-time.Second))
+	if res, err := e.drills.Tick(ctx, e.clock.Now()); err != nil || res.Started != 0 {
+		t.Fatalf("a second early: %+v, %v", res, err)
+	}
+	e.clock.Set(*at)
+	if res, err := e.drills.Tick(ctx, e.clock.Now()); err != nil || res.Started != 1 {
+		t.Fatalf("at the drawn moment: %+v, %v", res, err)
+	}
+	again, _ := e.drills.Plan(ctx, plan.ID)
+	week := monday.Add(7 * 24 * time.Hour)
+	if n := again.NextRunAt; n == nil || n.Before(week) || !n.Before(week.Add(104*time.Hour)) {
+		t.Errorf("following run at %v, want within the next work week", n)
+	}
+	bad := basicPlan("Sin programación", "technology")
+	bad.Randomize = drill.Duration(time.Hour)
+	if _, err := e.drills.SavePlan(manager, bad, true); optimum.ErrorCode(err) != optimum.EINVALID {
+		t.Errorf("randomize without a schedule: %v", err)
+	}
+}

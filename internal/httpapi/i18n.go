@@ -550,6 +550,8 @@ var catalog = compileCatalog([]phrase{
 	{en: "has more than %d criteria", es: "tiene más de $1 criterios"},
 	{en: "must be critical, high, medium or low", es: "debe ser critical, high, medium o low"},
 	{en: "must be between 1m and 168h", es: "debe estar entre 1m y 168h"},
+	{en: "must be between 0s and 168h", es: "debe estar entre 0s y 168h"},
+	{en: "needs a schedule", es: "necesita una programación"},
 	{en: "team %q is not in the drill's audience", es: "el equipo $1 no está en la audiencia del simulacro"},
 	{en: "must be all, team:<id> or role:<lead|member|backup>", es: "debe ser all, team:<id> o role:<lead|member|backup>"},
 	{en: "must be from 1 to 100 (a share of people can never exceed 100%%)", es: "debe estar entre 1 y 100 (un porcentaje de personas nunca supera el 100%)"},
