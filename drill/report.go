@@ -379,6 +379,9 @@ func Compute(r Run, f Facts, now time.Time) Report {
 				secs = append(secs, pp.acked.At.Sub(start).Seconds())
 			}
 		}
+		if g.Targeted == 0 && len(p.Channels) == 0 {
+			continue // a channel nobody could be reached on (no sender, no address)
+		}
 		g.ReachRate, g.ConfirmRate = ratio(g.Reached, g.Targeted), ratio(g.Acknowledged, g.Targeted)
 		g.AckMedian, g.AckP90, g.AckMax = quantiles(secs)
 		rep.Channels = append(rep.Channels, g)

@@ -31,10 +31,11 @@ export function renderDrills() {
 async function loadList() {
   const seq = nav.seq;
   try {
-    const [plans, runs] = await Promise.all([api('GET', 'drills'), api('GET', 'drill-runs')]);
+    const [plans, runs, ladders] = await Promise.all([api('GET', 'drills'), api('GET', 'drill-runs'), api('GET', 'ladders').catch(() => [])]);
     if (seq !== nav.seq) return;
     list.plans = plans;
     list.runs = runs;
+    list.ladders = (ladders || []).map((l) => l.ladder || l);
     list.error = null;
   } catch (err) {
     list.error = errorText(err);
@@ -50,7 +51,7 @@ function renderList() {
 }
 
 function newForm() {
-  return { name: '', title: '', teams: new Set(), window: 30, schedule: '', announced: false, criteria: [{ scope: 'all', percent: 90, within: 15 }], fields: {} };
+  return { name: '', title: '', teams: new Set(), channels: new Set(), ladder: '', window: 30, schedule: '', announced: false, criteria: [{ scope: 'all', percent: 90, within: 15 }], fields: {} };
 }
 
 function paintList() {
@@ -87,6 +88,12 @@ function paintList() {
     h('label', {}, t('drill.name'), input('name', { type: 'text', maxlength: 200 })), fieldErr('name'), fieldErr('id'),
     h('label', {}, t('drill.scenario'), input('title', { type: 'text', maxlength: 200, placeholder: 'Sismo 7.1 en CDMX' })), fieldErr('scenario.title'),
     h('fieldset', {}, h('legend', {}, t('drill.teams')), teams), fieldErr('teams'),
+    h('fieldset', {}, h('legend', {}, t('drill.channelsQ')), ['webpush', 'sms', 'voice'].map((ch) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', checked: f.channels.has(ch), testid: `drill-channel-${ch}`,
+        onchange: (e) => { if (e.target.checked) f.channels.add(ch); else f.channels.delete(ch); } }), ' ', t(`drill.channel.${ch}`)))), fieldErr('channels[0]'),
+    h('label', {}, t('drill.ladder'), h('select', { testid: 'drill-ladder', onchange: (e) => { f.ladder = e.target.value; } },
+      h('option', { value: '' }, t('drill.ladderAuto')),
+      (list.ladders || []).map((l) => h('option', { value: l.id, selected: l.id === f.ladder }, l.name?.[state.lang] || l.name?.es || l.id)))), fieldErr('ladder'),
     h('label', {}, t('drill.windowMin'), input('window', { type: 'number', min: 1 })), fieldErr('window'),
     h('label', {}, t('drill.schedule'), input('schedule', { type: 'text', placeholder: '0 0 10 * * MON' })), fieldErr('schedule'),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: f.announced, testid: 'drill-announced', onchange: (e) => { f.announced = e.target.checked; } }), ' ', t('drill.announcedQ')),
@@ -114,7 +121,8 @@ function scopeName(s) {
 async function save() {
   const f = list.form;
   const body = {
-    name: f.name, scenario: { title: f.title }, teams: [...f.teams], window: `${f.window}m`, schedule: f.schedule.trim(),
+    name: f.name, scenario: { title: f.title }, teams: [...f.teams], channels: [...f.channels], ladder: f.ladder,
+    window: `${f.window}m`, schedule: f.schedule.trim(),
     announced: f.announced, criteria: f.criteria.map((c) => ({ scope: c.scope, percent: c.percent, within: `${c.within}m` })),
   };
   try {

@@ -93,6 +93,19 @@ describe('web app: drills, planned, started and followed live', { skip, timeout:
     assert.match(await page.getByTestId('drill-error-criteria[0].percent').textContent(), /nunca supera el 100%/);
     const { data: plans } = await call('GET', 'drills');
     assert.ok(!plans.some((p) => p.name === `Imposible ${stamp}`), 'the refused plan was saved');
+
+    // Corrected, it is saved and listed.
+    await page.getByTestId(`drill-team-${team}`).check();
+    await page.getByTestId('drill-channel-sms').check();
+    await page.getByTestId('drill-percent').fill('100');
+    const saved = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/drills'));
+    await page.getByTestId('drill-save').click();
+    const res = await saved;
+    assert.equal(res.status(), 201, await res.text());
+    const created = await res.json();
+    assert.deepEqual([created.teams, created.channels, created.criteria[0].percent], [[team], ['sms'], 100]);
+    await page.locator(`[data-testid="drill-plan"][data-id="${created.id}"]`).waitFor();
+    await call('DELETE', `drills/${created.id}`, { want: 204 });
   });
 
   it('starting a plan opens its live board', async () => {
