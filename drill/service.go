@@ -451,10 +451,12 @@ func (s *Service) Cancel(ctx context.Context, runID string) (Run, error) {
 	if r.Status != StatusRunning {
 		return Run{}, optimum.Errorf(optimum.ECONFLICT, "Drill run %s is %s; only a running drill can be cancelled.", r.ID, r.Status)
 	}
-	return s.finish(ctx, r, StatusCancelled, actor)
+	done, _, err := s.finish(ctx, r, StatusCancelled, actor)
+	return done, err
 }
 
-func (s *Service) finish(ctx context.Context, r Run, status string, actor optimum.Actor) (Run, error) {
+// finish ends a running run; false when another node ended it first.
+func (s *Service) finish(ctx context.Context, r Run, status string, actor optimum.Actor) (Run, bool, error) {
 	now := s.now()
 	incStatus, event := incident.StatusResolved, EventEnded
 	if status == StatusCancelled {
@@ -462,17 +464,17 @@ func (s *Service) finish(ctx context.Context, r Run, status string, actor optimu
 	}
 	done, ok, err := s.store.Finish(ctx, r.ID, status, incStatus, actor, now, event)
 	if err != nil {
-		return Run{}, err
+		return Run{}, false, err
 	}
 	if !ok {
-		if status == StatusCancelled {
-			cur, err := s.store.Run(ctx, r.ID)
-			if err != nil {
-				return Run{}, err
-			}
-			return Run{}, optimum.Errorf(optimum.ECONFLICT, "Drill run %s is %s; only a running drill can be cancelled.", cur.ID, cur.Status)
+		cur, err := s.store.Run(ctx, r.ID)
+		if err != nil {
+			return Run{}, false, err
 		}
-		return s.store.Run(ctx, r.ID)
+		if status == StatusCancelled {
+			return Run{}, false, optimum.Errorf(optimum.ECONFLICT, "Drill run %s is %s; only a running drill can be cancelled.", cur.ID, cur.Status)
+		}
+		return cur, false, nil
 	}
 	if s.stopper != nil {
 		if _, err := s.stopper.Stop(ctx, r.IncidentID, "drill "+status, now); err != nil {
@@ -482,7 +484,7 @@ func (s *Service) finish(ctx context.Context, r Run, status string, actor optimu
 		}
 	}
 	s.opt.Logger.Info("drill "+status, "run", r.ID, "plan", r.PlanID, "incident", r.Folio)
-	return done, nil
+	return done, true, nil
 }
 
 // Run returns a run.
@@ -540,12 +542,12 @@ func (s *Service) Tick(ctx context.Context, now time.Time) (TickResult, error) {
 		return res, err
 	}
 	for _, r := range ending {
-		done, err := s.finish(ctx, r, StatusEnded, optimum.System)
+		_, ended, err := s.finish(ctx, r, StatusEnded, optimum.System)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("drill run %s: %w", r.ID, err))
 			continue
 		}
-		if done.Status == StatusEnded && done.EndedAt != nil {
+		if ended {
 			res.Ended++
 		}
 	}
