@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // script is a Sender whose answers the test decides, per delivery and attempt.
@@ -56,11 +56,7 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 func setup(t *testing.T) (*store.DB, *store.Deliveries, *clock) {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	return db, db.Deliveries(), &clock{t: time.Now().UTC().Truncate(time.Millisecond)}
 }
 
@@ -116,7 +112,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestEveryDeliveryIsSentOnce(t *testing.T) {
+func TestEveryDeliveryIsSentOnce(t *testing.T) { storetest.Each(t, testEveryDeliveryIsSentOnce) }
+
+func testEveryDeliveryIsSentOnce(t *testing.T) {
 	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond, Concurrency: 4})
@@ -134,6 +132,10 @@ func TestEveryDeliveryIsSentOnce(t *testing.T) {
 // 429 and 5xx are retried with backoff until they succeed; the reason of each retry is
 // recorded, so nothing reaches the provider twice without one.
 func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
+	storetest.Each(t, testRetryableFailuresAreRetriedWithAReason)
+}
+
+func testRetryableFailuresAreRetriedWithAReason(t *testing.T) {
 	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}}
 	s.answer = func(m broadcast.Message) (bool, error) {
@@ -158,6 +160,10 @@ func TestRetryableFailuresAreRetriedWithAReason(t *testing.T) {
 }
 
 func TestPermanentFailuresAreNotRetried(t *testing.T) {
+	storetest.Each(t, testPermanentFailuresAreNotRetried)
+}
+
+func testPermanentFailuresAreNotRetried(t *testing.T) {
 	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) {
 		return false, errors.New("twilio 21211: invalid To number")
@@ -173,7 +179,9 @@ func TestPermanentFailuresAreNotRetried(t *testing.T) {
 	}
 }
 
-func TestRetriesStopAtTheDeadline(t *testing.T) {
+func TestRetriesStopAtTheDeadline(t *testing.T) { storetest.Each(t, testRetriesStopAtTheDeadline) }
+
+func testRetriesStopAtTheDeadline(t *testing.T) {
 	_, q, c := setup(t)
 	s := &script{sent: map[string]int{}, answer: func(broadcast.Message) (bool, error) { return true, errors.New("503") }}
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, MinBackoff: time.Minute, MaxBackoff: 30 * time.Minute})
@@ -192,6 +200,10 @@ func TestRetriesStopAtTheDeadline(t *testing.T) {
 // A dispatcher that dies mid-send leaves its deliveries leased; once the lease expires
 // another sends them again, marked as a resend with the reason recorded.
 func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
+	storetest.Each(t, testADeadDispatchersDeliveriesAreResent)
+}
+
+func testADeadDispatchersDeliveriesAreResent(t *testing.T) {
 	_, q, c := setup(t)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	dead := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Lease: time.Minute, Owner: "node-a"})
@@ -245,6 +257,10 @@ func queueOn(t *testing.T, q *store.Deliveries, c *clock, channel string, n int)
 // SMS stuck at the provider (or waiting for their rate limit) take every SMS slot; the
 // pushes queued behind them must still go out at once, not after the SMS.
 func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
+	storetest.Each(t, testAStuckChannelDoesNotHoldBackTheOthers)
+}
+
+func testAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
 	_, q, c := setup(t)
 	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
 	push := &script{sent: map[string]int{}}
@@ -276,6 +292,10 @@ func TestAStuckChannelDoesNotHoldBackTheOthers(t *testing.T) {
 // A delivery on a channel nobody configured fails at once with the reason, instead of
 // waiting in the queue forever.
 func TestAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
+	storetest.Each(t, testAChannelWithoutSenderFailsWithTheReason)
+}
+
+func testAChannelWithoutSenderFailsWithTheReason(t *testing.T) {
 	_, q, c := setup(t)
 	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: &script{sent: map[string]int{}}},
 		broadcast.DispatcherOptions{Now: c.now, Poll: 10 * time.Millisecond})

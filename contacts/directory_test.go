@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -12,19 +11,16 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var manager = optimum.WithActor(context.Background(), optimum.Actor{ID: "usr_m", Name: "Manager", Role: optimum.RoleManager})
 
 func newDirectory(t testing.TB) (*contacts.Directory, *store.DB) {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	d := contacts.NewDirectory(db.Contacts(), nil)
-	err = d.EnsureTeams(context.Background(), []contacts.TeamInput{
+	err := d.EnsureTeams(context.Background(), []contacts.TeamInput{
 		{ID: "directors", NameES: "Dirección", NameEN: "Directors"},
 		{ID: "continuity", NameES: "Continuidad del negocio", NameEN: "Business continuity"},
 		{ID: "technology", NameES: "Tecnología", NameEN: "Technology"},
@@ -55,6 +51,10 @@ func events(t testing.TB, db *store.DB) []optimum.Event {
 }
 
 func TestImportExampleFilesAndReimportChangesNothing(t *testing.T) {
+	storetest.Each(t, testImportExampleFilesAndReimportChangesNothing)
+}
+
+func testImportExampleFilesAndReimportChangesNothing(t *testing.T) {
 	d, db := newDirectory(t)
 	data, err := os.ReadFile("../configs/contacts.example.csv")
 	if err != nil {
@@ -100,7 +100,9 @@ func TestImportExampleFilesAndReimportChangesNothing(t *testing.T) {
 }
 
 // One bad row and nothing is imported; the report names every problem by line and field.
-func TestImportIsAllOrNothing(t *testing.T) {
+func TestImportIsAllOrNothing(t *testing.T) { storetest.Each(t, testImportIsAllOrNothing) }
+
+func testImportIsAllOrNothing(t *testing.T) {
 	d, db := newDirectory(t)
 	before := len(events(t, db))
 	csv := "name,email,phone,language,teams,manager_email\n" +
@@ -129,7 +131,9 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	}
 }
 
-func TestImportMatchesByExternalID(t *testing.T) {
+func TestImportMatchesByExternalID(t *testing.T) { storetest.Each(t, testImportMatchesByExternalID) }
+
+func testImportMatchesByExternalID(t *testing.T) {
 	d, _ := newDirectory(t)
 	h := "name,email,phone,language,teams,manager_email,external_id\n"
 	if _, err := importCSV(t, d, h+"Ana,ana@old.example.com,,es,technology,,E1\n"); err != nil {
@@ -146,6 +150,10 @@ func TestImportMatchesByExternalID(t *testing.T) {
 }
 
 func TestPersonEditsAreValidatedAndLogged(t *testing.T) {
+	storetest.Each(t, testPersonEditsAreValidatedAndLogged)
+}
+
+func testPersonEditsAreValidatedAndLogged(t *testing.T) {
 	d, db := newDirectory(t)
 	boss, err := d.CreatePerson(manager, contacts.PersonInput{Name: "Boss", Email: "boss@example.com", Language: "es", Teams: []contacts.Membership{{Team: "Dirección", Role: "lead"}}})
 	if err != nil {
@@ -188,7 +196,9 @@ func TestPersonEditsAreValidatedAndLogged(t *testing.T) {
 	}
 }
 
-func TestResolveAudience(t *testing.T) {
+func TestResolveAudience(t *testing.T) { storetest.Each(t, testResolveAudience) }
+
+func testResolveAudience(t *testing.T) {
 	d, _ := newDirectory(t)
 	_, err := importCSV(t, d, "name,email,phone,language,teams,manager_email,active\n"+
 		"Ana,ana@example.com,+525512345678,es,technology:lead;directors,,\n"+
@@ -230,7 +240,9 @@ func TestResolveAudience(t *testing.T) {
 	}
 }
 
-func TestReadiness(t *testing.T) {
+func TestReadiness(t *testing.T) { storetest.Each(t, testReadiness) }
+
+func testReadiness(t *testing.T) {
 	d, _ := newDirectory(t)
 	importCSV(t, d, "name,email,phone,language,teams,manager_email\n"+
 		"Ana,ana@example.com,+525512345678,es,technology,\n"+

@@ -7,8 +7,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 )
 
 // Ladder is who is paged, in which order, until somebody owns an incident. Each step
@@ -126,7 +128,7 @@ func ValidateLadders(ls []Ladder, known TeamSizes) []optimum.FieldError {
 			key = "ladders[" + l.ID + "]"
 		}
 		switch {
-		case !validID(l.ID):
+		case !contacts.ValidID(l.ID):
 			add(key+".id", "%q must be lower-case letters, digits, '-' or '_' (1-64)", l.ID)
 		case byID[l.ID].ID != "":
 			add(key+".id", "%q is used by two ladders", l.ID)
@@ -164,6 +166,14 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 	}
 	if strings.TrimSpace(l.Name.ES) == "" || strings.TrimSpace(l.Name.EN) == "" {
 		add(".name", "needs both es and en")
+	}
+	for _, n := range []string{l.Name.ES, l.Name.EN} {
+		if c := utf8.RuneCountInString(n); c > 100 {
+			add(".name", "is too long: %d characters, at most %d", c, 100)
+		}
+	}
+	if len(l.Services) > 50 {
+		add(".services", "has %d items, at most %d", len(l.Services), 50)
 	}
 	for _, p := range l.Priorities {
 		if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {
@@ -267,21 +277,11 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 	return f
 }
 
-func validID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // Choose returns the ladder for an incident: the one named (an override at declaration),
-// else the first naming one of its services and its priority, else the first naming its
-// priority and no services. ok is false when none fits.
+// else the most specific that fits, in this order: naming one of its services and its
+// priority; naming one of its services and no priority; naming its priority and no
+// service; naming neither (a catch-all). Among equals, the first wins. ok is false when
+// none fits.
 func Choose(ls []Ladder, named, priority string, services []string) (Ladder, bool) {
 	if named != "" {
 		for _, l := range ls {
@@ -291,16 +291,26 @@ func Choose(ls []Ladder, named, priority string, services []string) (Ladder, boo
 		}
 		return Ladder{}, false
 	}
-	prio := func(l Ladder) bool { return len(l.Priorities) == 0 || slices.Contains(l.Priorities, priority) }
+	best, rank := Ladder{}, 0
 	for _, l := range ls {
-		if prio(l) && len(l.Services) > 0 && slices.ContainsFunc(services, func(s string) bool { return slices.Contains(l.Services, s) }) {
-			return l, true
+		r := 0
+		service := slices.ContainsFunc(services, func(s string) bool { return slices.Contains(l.Services, s) })
+		prio := slices.Contains(l.Priorities, priority)
+		switch {
+		case len(l.Services) > 0 && !service, len(l.Priorities) > 0 && !prio:
+			continue // names something else
+		case service && prio:
+			r = 4
+		case service:
+			r = 3
+		case prio:
+			r = 2
+		default:
+			r = 1
+		}
+		if r > rank {
+			best, rank = l, r
 		}
 	}
-	for _, l := range ls {
-		if prio(l) && len(l.Services) == 0 {
-			return l, true
-		}
-	}
-	return Ladder{}, false
+	return best, rank > 0
 }

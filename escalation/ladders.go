@@ -2,6 +2,7 @@ package escalation
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,9 @@ type LadderStore interface {
 	DeleteLadder(ctx context.Context, id string, actor optimum.Actor, at time.Time) error
 	// TeamSizes returns, per team, its active members by role.
 	TeamSizes(ctx context.Context) (map[string]map[string]int, error)
+	// KnownTargets returns the ids and emails of the active people, and the ids of the
+	// active services.
+	KnownTargets(ctx context.Context) (people, services map[string]bool, err error)
 }
 
 // LadderRecord is a stored ladder with where it came from.
@@ -176,6 +180,23 @@ func (s *Ladders) check(ctx context.Context, ls []Ladder, only string) error {
 		return n, true
 	}
 	f := ValidateLadders(ls, known)
+	people, services, err := s.store.KnownTargets(ctx)
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		for i, st := range l.Steps {
+			for j, t := range st.Targets {
+				key := fmt.Sprintf("ladders[%s].steps[%d].targets[%d]", l.ID, i, j)
+				if t.Person != "" && !people[t.Person] && !people[strings.ToLower(t.Person)] {
+					f = append(f, optimum.FieldError{Field: key + ".person", Message: fmt.Sprintf("%q is not an active person in the directory", t.Person)})
+				}
+				if t.Service != "" && !services[t.Service] {
+					f = append(f, optimum.FieldError{Field: key + ".service", Message: fmt.Sprintf("%q is not a service", t.Service)})
+				}
+			}
+		}
+	}
 	if only != "" {
 		kept := f[:0]
 		for _, e := range f {

@@ -26,8 +26,9 @@ type Manual struct {
 // Escalate pages new people for an incident at once, as the actor of ctx asks: a
 // functional escalation goes to a team (or the team owning a service, or a person); a
 // hierarchical one to a person or team named, else to the managers of whoever owns the
-// incident now (who acknowledged first, else who the current step paged), else to the
-// directors. The reason is required and goes on the timeline with who was paged.
+// incident now (its assigned owner, else who acknowledged first, else who the current
+// step paged), else to the directors. The reason is required and goes on the timeline
+// with who was paged.
 func (e *Engine) Escalate(ctx context.Context, idOrFolio string, m Manual) ([]Contact, error) {
 	actor, ok := optimum.ActorFrom(ctx)
 	if !ok {
@@ -127,10 +128,17 @@ func (w *work) manualTargets(ctx context.Context, inc incident.Incident, r Run, 
 		}
 		return nil, bad()
 	}
-	// Hierarchical with no one named: the managers of whoever owns it now.
-	owner, err := w.tx.FirstAcker(ctx, inc.ID)
-	if err != nil {
-		return nil, err
+	// Hierarchical with no one named: the managers of whoever owns it now — the owner
+	// assigned on the incident, else who acknowledged first, else the current step's people.
+	owner := ""
+	if inc.Owner != nil {
+		owner = inc.Owner.ID
+	}
+	if owner == "" {
+		var err error
+		if owner, err = w.tx.FirstAcker(ctx, inc.ID); err != nil {
+			return nil, err
+		}
 	}
 	var who []string
 	if owner != "" {

@@ -2,7 +2,6 @@ package escalation_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var admin = optimum.WithActor(context.Background(), optimum.Actor{ID: "tok_admin", Name: "Admin", Role: optimum.RoleAdmin})
@@ -27,11 +27,7 @@ type world struct {
 func newWorld(t *testing.T, channels ...string) *world {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
@@ -76,6 +72,10 @@ func (w *world) claimAll(t *testing.T) []broadcast.Delivery {
 }
 
 func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
+	storetest.Each(t, testDeclaredIncidentQueuesOneSMSPerReachablePerson)
+}
+
+func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelWebPush, broadcast.ChannelSMS)
 	inc := w.declare(t, "Corte de energía en el CPD", false)
 	if n, err := w.notifier.Consume(context.Background()); err != nil || n == 0 {
@@ -111,6 +111,10 @@ func TestDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 }
 
 func TestDrillMessagesSayDrillFirst(t *testing.T) {
+	storetest.Each(t, testDrillMessagesSayDrillFirst)
+}
+
+func testDrillMessagesSayDrillFirst(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	w.declare(t, "Sismo", true)
 	w.notifier.Consume(context.Background())
@@ -123,6 +127,10 @@ func TestDrillMessagesSayDrillFirst(t *testing.T) {
 
 // The link in each message acknowledges as that person, once, from any number of taps.
 func TestAckLinkAcknowledgesAsItsPerson(t *testing.T) {
+	storetest.Each(t, testAckLinkAcknowledgesAsItsPerson)
+}
+
+func testAckLinkAcknowledgesAsItsPerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
 	w.notifier.Consume(context.Background())

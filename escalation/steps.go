@@ -48,8 +48,12 @@ func (w *work) start(ctx context.Context, inc incident.Incident, at time.Time) e
 	if err != nil {
 		return err
 	}
+	paged := make(map[string]bool, len(pages))
+	for _, p := range pages {
+		paged[p.PersonID] = true
+	}
 	for _, c := range audience {
-		if slices.ContainsFunc(pages, func(p Page) bool { return p.PersonID == c.PersonID }) {
+		if paged[c.PersonID] {
 			continue // paged by the step already: one page, one set of reminders
 		}
 		if err := w.page(ctx, inc, c, -1, 0, ReasonAudience, schedule, at, at); err != nil {
@@ -78,6 +82,7 @@ func (w *work) pageStep(ctx context.Context, r *Run, inc incident.Incident, step
 	var (
 		contacts []Contact
 		empty    []any
+		seen     = map[string]bool{}
 	)
 	for _, t := range s.Targets {
 		cs, err := w.tx.Resolve(ctx, t, prior)
@@ -91,7 +96,8 @@ func (w *work) pageStep(ctx context.Context, r *Run, inc incident.Incident, step
 			empty = append(empty, map[string]any{"target": t, "problem": "nobody active to page"})
 		}
 		for _, c := range cs {
-			if !slices.ContainsFunc(contacts, func(o Contact) bool { return o.PersonID == c.PersonID }) {
+			if !seen[c.PersonID] {
+				seen[c.PersonID] = true
 				contacts = append(contacts, c)
 			}
 		}

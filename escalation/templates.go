@@ -27,8 +27,8 @@ var defaultTemplates = map[string]string{
 	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}} {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
 	"voice/es/title":   `{{if .Drill}}Esto es un simulacro. {{end}}Alerta de crisis de OPTIMUM, prioridad {{.PriorityWords}}.`,
 	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
-	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}} Folio {{.FolioWords}}.`,
-	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}} Reference {{.FolioWords}}.`,
+	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}}{{with index .Messages "es"}} {{.}}{{end}} Folio {{.FolioWords}}.`,
+	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}}{{with index .Messages "en"}} {{.}}{{end}} Reference {{.FolioWords}}.`,
 }
 
 // ackLabel is the push action's button, per language.
@@ -75,7 +75,11 @@ func (t *Templates) Render(channel, lang string, inc incident.Incident, link str
 	if lang != "en" {
 		lang = "es"
 	}
-	d := templateData{Incident: inc, Link: link, Summary: clip(inc.Description, 300),
+	summary := inc.Description
+	if m := inc.Messages[lang]; m != "" {
+		summary = m // the declarer's (or the scenario template's) words for the audience
+	}
+	d := templateData{Incident: inc, Link: link, Summary: clip(summary, 300),
 		PriorityWords: strings.TrimPrefix(string(inc.Priority), "P"), FolioWords: spell(inc.Folio)}
 	m := broadcast.Message{Language: lang, URL: link}
 	for part, dst := range map[string]*string{"title": &m.Title, "text": &m.Text} {

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -32,12 +33,19 @@ type Declaration struct {
 	// SafetyPoll asks every recipient whether they are safe ("1 = estoy a salvo,
 	// 2 = necesito ayuda") instead of only to acknowledge: earthquakes, floods, fires.
 	SafetyPoll bool `json:"safety_poll"`
+	// Messages are what the audience is told, by language ("es", "en"): the push text
+	// and the spoken call of each person, in their own language. A scenario template
+	// fills them in both languages; empty ones fall back to the description.
+	Messages map[string]string `json:"messages,omitempty"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
 	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for
 	// every configured one. Drills use it to rehearse one channel.
 	Channels []string `json:"channels,omitempty"`
 }
+
+// MaxMessage is the longest audience message, in characters.
+const MaxMessage = 500
 
 // Normalize trims white space and drops empty and repeated list items, so the same
 // declaration typed twice is recognised as the same.
@@ -50,6 +58,16 @@ func (d *Declaration) Normalize() {
 	d.Services = cleanList(d.Services, false)
 	d.Causes = cleanList(d.Causes, false)
 	d.Teams = cleanList(d.Teams, true)
+	for lang, m := range d.Messages {
+		if m = strings.TrimSpace(m); m == "" {
+			delete(d.Messages, lang)
+		} else {
+			d.Messages[lang] = m
+		}
+	}
+	if len(d.Messages) == 0 {
+		d.Messages = nil
+	}
 	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
 	d.Channels = cleanList(d.Channels, true)
 	if len(d.Channels) == 0 {
@@ -94,6 +112,13 @@ func (d Declaration) Validate(knownTeams []string) error {
 	text("title", d.Title, MaxTitle, true)
 	text("description", d.Description, MaxDescription, false)
 	text("location", d.Location, MaxLocation, false)
+	for _, lang := range slices.Sorted(maps.Keys(d.Messages)) {
+		if lang != "es" && lang != "en" {
+			add("messages."+truncate(lang, 10), "is not a language of the app: es or en")
+			continue
+		}
+		text("messages."+lang, d.Messages[lang], MaxMessage, false)
+	}
 	list := func(field string, items []string) {
 		if len(items) > MaxListItems {
 			add(field, "has %d items, at most %d", len(items), MaxListItems)

@@ -81,6 +81,9 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 		{"unknown team", Declaration{Title: "x", Impact: Low, Urgency: Low, Teams: []string{"marketing"}}, []string{"teams[0]"}},
 		{"too many services", Declaration{Title: "x", Impact: Low, Urgency: Low, Services: make([]string, MaxListItems+1)}, []string{"services"}},
 		{"long service", Declaration{Title: "x", Impact: Low, Urgency: Low, Services: []string{strings.Repeat("s", MaxListItem+1)}}, []string{"services[0]"}},
+		{"messages in both languages", Declaration{Title: "x", Impact: Low, Urgency: Low, Messages: map[string]string{"es": "Evacúa.", "en": "Evacuate."}}, nil},
+		{"message in another language, and too long", Declaration{Title: "x", Impact: Low, Urgency: Low,
+			Messages: map[string]string{"fr": "Évacuez.", "es": strings.Repeat("á", MaxMessage+1)}}, []string{"messages.es", "messages.fr"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.d.Validate(teams)

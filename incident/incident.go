@@ -105,6 +105,8 @@ type Incident struct {
 	// latest answer of each person who gave one.
 	SafetyPoll bool         `json:"safety_poll"`
 	Safety     *SafetyTally `json:"safety,omitempty"`
+	// Messages are what the audience is told, by language (see Declaration.Messages).
+	Messages map[string]string `json:"messages,omitempty"`
 	// Ladder is the escalation ladder chosen at declaration ("" for the one that fits
 	// the priority and services).
 	Ladder string `json:"ladder,omitempty"`

@@ -8,6 +8,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var (
@@ -55,6 +56,10 @@ func (f *deskFixture) declareIn(t testing.TB, status incident.Status) incident.I
 }
 
 func TestEveryTransitionIsAllowedOrRefusedByTheStateMachine(t *testing.T) {
+	storetest.Each(t, testEveryTransitionIsAllowedOrRefusedByTheStateMachine)
+}
+
+func testEveryTransitionIsAllowedOrRefusedByTheStateMachine(t *testing.T) {
 	f := newDesk(t)
 	for _, from := range incident.Statuses {
 		for _, to := range incident.Statuses {
@@ -97,6 +102,10 @@ func TestEveryTransitionIsAllowedOrRefusedByTheStateMachine(t *testing.T) {
 }
 
 func TestMovesThatNeedAReasonOrAManager(t *testing.T) {
+	storetest.Each(t, testMovesThatNeedAReasonOrAManager)
+}
+
+func testMovesThatNeedAReasonOrAManager(t *testing.T) {
 	f := newDesk(t)
 	cases := []struct {
 		from incident.Status
@@ -140,6 +149,10 @@ func truncateNote(s string) string {
 }
 
 func TestAcknowledgeMovesADeclaredIncidentToAcknowledged(t *testing.T) {
+	storetest.Each(t, testAcknowledgeMovesADeclaredIncidentToAcknowledged)
+}
+
+func testAcknowledgeMovesADeclaredIncidentToAcknowledged(t *testing.T) {
 	f := newDesk(t)
 	inc := f.declareIn(t, incident.StatusDeclared)
 	got, err := f.svc.Acknowledge(as(alice), inc.ID, "web")
@@ -152,6 +165,10 @@ func TestAcknowledgeMovesADeclaredIncidentToAcknowledged(t *testing.T) {
 }
 
 func TestReclassificationNeedsANoteAndKeepsEveryChange(t *testing.T) {
+	storetest.Each(t, testReclassificationNeedsANoteAndKeepsEveryChange)
+}
+
+func testReclassificationNeedsANoteAndKeepsEveryChange(t *testing.T) {
 	f := newDesk(t)
 	inc := f.declareIn(t, incident.StatusInvestigating) // critical × high = P1
 	before := len(f.events(t))
@@ -184,6 +201,10 @@ func TestReclassificationNeedsANoteAndKeepsEveryChange(t *testing.T) {
 }
 
 func TestConformityUnansweredClosesAfterItsTime(t *testing.T) {
+	storetest.Each(t, testConformityUnansweredClosesAfterItsTime)
+}
+
+func testConformityUnansweredClosesAfterItsTime(t *testing.T) {
 	f := newDesk(t)
 	inc := f.declareIn(t, incident.StatusResolved)
 	if n, err := f.desk.Tick(context.Background(), t0.Add(71*time.Hour)); err != nil || n != 0 {
@@ -213,6 +234,10 @@ func TestConformityUnansweredClosesAfterItsTime(t *testing.T) {
 }
 
 func TestRequesterIsToldTheFolioAtOnce(t *testing.T) {
+	storetest.Each(t, testRequesterIsToldTheFolioAtOnce)
+}
+
+func testRequesterIsToldTheFolioAtOnce(t *testing.T) {
 	f := newDesk(t)
 	inc := f.declareIn(t, incident.StatusDeclared)
 	ms, err := f.desk.Messages(context.Background(), inc.ID)

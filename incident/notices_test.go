@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,19 +15,19 @@ import (
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
-	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // The requester (a directory person with a phone) gets the folio, a question and the
 // conformity link by SMS; a stakeholder update reaches the audience by SMS only when it
 // is flagged; each event is queued once, however often the consumer runs.
 func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
+	storetest.Each(t, testNoticesReachTheRequesterAndTheAudience)
+}
+
+func testNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {
@@ -118,12 +117,12 @@ func TestNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 // Assignment names an owner and resources from the directory; unknown people or teams
 // are refused with nothing changed, and every change is an event that keeps the before.
 func TestAssignmentKeepsOwnerAndResourcesInTheHistory(t *testing.T) {
+	storetest.Each(t, testAssignmentKeepsOwnerAndResourcesInTheHistory)
+}
+
+func testAssignmentKeepsOwnerAndResourcesInTheHistory(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	dir := contacts.NewDirectory(db.Contacts(), nil)
 	if err := dir.EnsureTeams(ctx, cfg.TeamInputs()); err != nil {

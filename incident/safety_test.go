@@ -7,12 +7,17 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // An earthquake alert asks "¿Estás a salvo?". Each answer acknowledges (once), is one
 // event, and the tally counts each person's latest answer: Ana says safe, Luis says he
 // needs help and later that he is safe; the same answer twice changes nothing.
 func TestSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T) {
+	storetest.Each(t, testSafetyPollTalliesTheLatestAnswerOfEachPerson)
+}
+
+func testSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T) {
 	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
 	f := newFixture(t, func() time.Time { return now })
 	d := power()
@@ -62,6 +67,10 @@ func TestSafetyPollTalliesTheLatestAnswerOfEachPerson(t *testing.T) {
 }
 
 func TestSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer(t *testing.T) {
+	storetest.Each(t, testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer)
+}
+
+func testSafetyAnswersAreRefusedWithoutAPollOrWithAnUnknownAnswer(t *testing.T) {
 	f := newFixture(t, time.Now)
 	plain, _, err := f.svc.Declare(as(alice), power(), "")
 	if err != nil {

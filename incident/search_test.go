@@ -9,6 +9,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 func TestTermsFoldAccentsCasePluralsAndLanguages(t *testing.T) {
@@ -98,6 +99,10 @@ var pastIncidents = []struct{ title, description, services, causes, resolution s
 }
 
 func TestSimilarIncidentsRankTheExpectedMatchFirst(t *testing.T) {
+	storetest.Each(t, testSimilarIncidentsRankTheExpectedMatchFirst)
+}
+
+func testSimilarIncidentsRankTheExpectedMatchFirst(t *testing.T) {
 	f := newDesk(t)
 	ctx := context.Background()
 	folio := map[string]string{} // title → id

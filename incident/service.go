@@ -186,6 +186,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Assigned:    []Person{},
 			Drill:       d.Drill,
 			SafetyPoll:  d.SafetyPoll,
+			Messages:    d.Messages,
 			Ladder:      d.Ladder,
 			Channels:    d.Channels,
 			Audience:    len(recipients),

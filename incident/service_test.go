@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var (
@@ -30,11 +30,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, now func() time.Time) *fixture {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	f := &fixture{db: db}
 	db.SetNotifier(func(id int64) {
 		f.mu.Lock()
@@ -61,6 +57,10 @@ func (f *fixture) events(t testing.TB) []optimum.Event {
 }
 
 func TestDeclareRegistersAndLogsTheIncident(t *testing.T) {
+	storetest.Each(t, testDeclareRegistersAndLogsTheIncident)
+}
+
+func testDeclareRegistersAndLogsTheIncident(t *testing.T) {
 	now := time.Date(2026, 11, 22, 15, 4, 5, 0, time.UTC)
 	f := newFixture(t, func() time.Time { return now })
 	inc, created, err := f.svc.Declare(as(alice), power(), "")
@@ -90,6 +90,10 @@ func TestDeclareRegistersAndLogsTheIncident(t *testing.T) {
 }
 
 func TestInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
+	storetest.Each(t, testInvalidDeclarationStoresAndLogsNothing)
+}
+
+func testInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
 	f := newFixture(t, nil)
 	d := power()
 	d.Impact = "apocalyptic"
@@ -106,6 +110,10 @@ func TestInvalidDeclarationStoresAndLogsNothing(t *testing.T) {
 }
 
 func TestDeclareWithoutActorIsUnauthorized(t *testing.T) {
+	storetest.Each(t, testDeclareWithoutActorIsUnauthorized)
+}
+
+func testDeclareWithoutActorIsUnauthorized(t *testing.T) {
 	f := newFixture(t, nil)
 	if _, _, err := f.svc.Declare(context.Background(), power(), ""); optimum.ErrorCode(err) != optimum.EUNAUTHORIZED {
 		t.Fatalf("err = %v", err)
@@ -114,6 +122,10 @@ func TestDeclareWithoutActorIsUnauthorized(t *testing.T) {
 
 // Folios are unique and without gaps, also when many people declare at once.
 func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
+	storetest.Each(t, testConcurrentDeclaresGetGaplessFolios)
+}
+
+func testConcurrentDeclaresGetGaplessFolios(t *testing.T) {
 	f := newFixture(t, nil)
 	const n = 40
 	folios := make([]string, n)
@@ -147,6 +159,10 @@ func TestConcurrentDeclaresGetGaplessFolios(t *testing.T) {
 
 // A declaration whose transaction fails gives its folio number back.
 func TestRolledBackDeclarationLeavesNoGap(t *testing.T) {
+	storetest.Each(t, testRolledBackDeclarationLeavesNoGap)
+}
+
+func testRolledBackDeclarationLeavesNoGap(t *testing.T) {
 	f := newFixture(t, nil)
 	boom := errors.New("boom")
 	err := f.db.Incidents().Tx(context.Background(), func(tx incident.Tx) error {
@@ -168,7 +184,9 @@ func TestRolledBackDeclarationLeavesNoGap(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKey(t *testing.T) {
+func TestIdempotencyKey(t *testing.T) { storetest.Each(t, testIdempotencyKey) }
+
+func testIdempotencyKey(t *testing.T) {
 	f := newFixture(t, nil)
 	first, created, err := f.svc.Declare(as(alice), power(), "key-1")
 	if err != nil || !created {
@@ -192,7 +210,9 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 // Keys are kept for the retention period, then forgotten.
-func TestIdempotencyKeyExpires(t *testing.T) {
+func TestIdempotencyKeyExpires(t *testing.T) { storetest.Each(t, testIdempotencyKeyExpires) }
+
+func testIdempotencyKeyExpires(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	f := newFixture(t, func() time.Time { return now })
 	first, _, _ := f.svc.Declare(as(alice), power(), "key-1")
@@ -207,6 +227,10 @@ func TestIdempotencyKeyExpires(t *testing.T) {
 }
 
 func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
+	storetest.Each(t, testAcknowledgeIsIdempotentPerPerson)
+}
+
+func testAcknowledgeIsIdempotentPerPerson(t *testing.T) {
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	f := newFixture(t, func() time.Time { now = now.Add(time.Second); return now })
 	inc, _, _ := f.svc.Declare(as(alice), power(), "")
@@ -238,7 +262,9 @@ func TestAcknowledgeIsIdempotentPerPerson(t *testing.T) {
 	}
 }
 
-func TestListFilters(t *testing.T) {
+func TestListFilters(t *testing.T) { storetest.Each(t, testListFilters) }
+
+func testListFilters(t *testing.T) {
 	now := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	f := newFixture(t, func() time.Time { now = now.Add(time.Minute); return now })
 	mk := func(title string, impact incident.Level, drill bool) incident.Incident {

@@ -23,6 +23,8 @@ type Template struct {
 	Impact   Level                   `json:"impact"`
 	Urgency  Level                   `json:"urgency"`
 	Teams    []string                `json:"teams"`
+	// SafetyPoll makes the alert ask each person whether they are safe.
+	SafetyPoll bool `json:"safety_poll"`
 	// BuiltIn is true for a template as shipped, never edited.
 	BuiltIn   bool       `json:"built_in"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -49,13 +51,13 @@ var builtInTemplates = []Template{
 	{ID: "cyberattack", Impact: Critical, Urgency: Critical, Services: []string{}, Causes: []string{"ciberataque"}, Texts: map[string]TemplateText{
 		"es": {"Ciberataque", "Posible ciberataque en ", "Actividad sospechosa detectada. No apagues equipos; aísla de la red lo afectado.", "Atendemos un posible ciberataque. No abras correos sospechosos ni apagues equipos; espera instrucciones."},
 		"en": {"Cyberattack", "Possible cyberattack on ", "Suspicious activity detected. Do not power off machines; isolate what is affected from the network.", "We are handling a possible cyberattack. Do not open suspicious emails or power off machines; wait for instructions."}}},
-	{ID: "earthquake", Impact: Critical, Urgency: Critical, Services: []string{}, Causes: []string{"sismo"}, Texts: map[string]TemplateText{
+	{ID: "earthquake", SafetyPoll: true, Impact: Critical, Urgency: Critical, Services: []string{}, Causes: []string{"sismo"}, Texts: map[string]TemplateText{
 		"es": {"Sismo", "Sismo: evaluación de ", "Sismo percibido. Evacuación y revisión estructural en curso.", "Tras el sismo, sigue las rutas de evacuación y reporta tu estado a tu líder."},
 		"en": {"Earthquake", "Earthquake: assessment of ", "Earthquake felt. Evacuation and structural check under way.", "After the earthquake, follow the evacuation routes and report your status to your lead."}}},
-	{ID: "flood", Impact: High, Urgency: High, Services: []string{}, Causes: []string{"inundación"}, Texts: map[string]TemplateText{
+	{ID: "flood", SafetyPoll: true, Impact: High, Urgency: High, Services: []string{}, Causes: []string{"inundación"}, Texts: map[string]TemplateText{
 		"es": {"Inundación", "Inundación en ", "Agua en las instalaciones. Se corta la energía de las zonas afectadas.", "Hay una inundación. Aléjate de las zonas con agua y de los equipos eléctricos."},
 		"en": {"Flood", "Flood at ", "Water on the premises. Power is being cut in the affected areas.", "There is a flood. Keep away from flooded areas and electrical equipment."}}},
-	{ID: "fire", Impact: Critical, Urgency: Critical, Services: []string{}, Causes: []string{"incendio"}, Texts: map[string]TemplateText{
+	{ID: "fire", SafetyPoll: true, Impact: Critical, Urgency: Critical, Services: []string{}, Causes: []string{"incendio"}, Texts: map[string]TemplateText{
 		"es": {"Incendio", "Incendio en ", "Fuego o humo detectado. Evacuación activada; bomberos avisados.", "Hay un incendio. Evacúa por la ruta señalada y ve al punto de reunión."},
 		"en": {"Fire", "Fire at ", "Fire or smoke detected. Evacuation under way; fire brigade called.", "There is a fire. Evacuate by the marked route and go to the assembly point."}}},
 	{ID: "pandemic", Impact: High, Urgency: Medium, Services: []string{}, Causes: []string{"pandemia"}, Texts: map[string]TemplateText{

@@ -30,7 +30,7 @@ const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
 const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll', 'message_es', 'message_en'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -361,7 +361,7 @@ function newDeclare() {
     step: 'form',
     draft: {
       title: '', description: '', location: '', services: '', causes: '',
-      impact: '', urgency: '', drill: false, safety_poll: false,
+      impact: '', urgency: '', drill: false, safety_poll: false, message_es: '', message_en: '',
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
     },
     fieldErrors: {},
@@ -530,6 +530,8 @@ function renderForm(d) {
   textField(d, 'description', { multiline: true }),
   textField(d, 'services'),
   textField(d, 'causes'),
+  textField(d, 'message_es', { multiline: true, max: 500 }),
+  textField(d, 'message_en', { multiline: true, max: 500 }),
   teams,
   h('div', { class: 'field', 'data-field': 'drill' },
     h('label', { class: 'check check-drill', testid: 'drill' },
@@ -575,6 +577,12 @@ function declaration(d) {
     drill: d.draft.drill,
     safety_poll: d.draft.safety_poll,
   };
+  const messages = {};
+  for (const lang of ['es', 'en']) {
+    const m = d.draft[`message_${lang}`].trim();
+    if (m) messages[lang] = m;
+  }
+  if (Object.keys(messages).length) body.messages = messages;
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
   return body;
 }
@@ -611,7 +619,9 @@ function renderConfirm(d) {
       body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
       body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
       body.drill ? row(t('f.drill'), t('yes')) : null,
-      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null),
+      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null,
+      body.messages?.es ? row(t('f.message_es'), body.messages.es) : null,
+      body.messages?.en ? row(t('f.message_en'), body.messages.en) : null),
     d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
     h('div', { class: 'actions' }, send, back)));
 }
@@ -639,7 +649,8 @@ async function sendDeclaration(d) {
       d.fieldErrors = {};
       d.extraErrors = [];
       for (const e of err.problem.errors) {
-        const field = String(e.field || '').split(/[.[]/)[0];
+        // messages.es → the field message_es; others by their first name.
+        const field = String(e.field || '').replace(/^messages\.(es|en)$/, 'message_$1').split(/[.[]/)[0];
         const msg = e.message || String(e);
         if (FORM_FIELDS.includes(field)) {
           d.fieldErrors[field] = d.fieldErrors[field] ? `${d.fieldErrors[field]} ${msg}` : msg;

@@ -312,6 +312,11 @@ export function templatePicker(draft, redraw) {
       draft.causes = (tpl.causes || []).join(', ');
       if (tpl.impact) draft.impact = tpl.impact;
       if (tpl.urgency) draft.urgency = tpl.urgency;
+      // The scenario's message for the audience, in both languages (each person gets
+      // theirs), and its safety poll (earthquake, flood, fire).
+      draft.message_es = tpl.texts?.es?.message || '';
+      draft.message_en = tpl.texts?.en?.message || '';
+      draft.safety_poll = !!tpl.safety_poll;
       declareSide.applied = tx.name || tpl.id;
       redraw();
     } },

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +23,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 type env struct {
@@ -36,10 +36,7 @@ type env struct {
 
 func start(t *testing.T, opt ws.Options) *env {
 	t.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	bus := broadcast.NewLocalBus()
 	db.SetNotifier(func(id int64) { bus.Publish(context.Background(), id) })
 	hub := ws.New(db, bus, opt)
@@ -101,6 +98,10 @@ func read(t testing.TB, c *websocket.Conn) frame {
 }
 
 func TestReadyFrameCarriesTheNewestID(t *testing.T) {
+	storetest.Each(t, testReadyFrameCarriesTheNewestID)
+}
+
+func testReadyFrameCarriesTheNewestID(t *testing.T) {
 	e := start(t, ws.Options{})
 	e.declare(t, "one", "")
 	e.declare(t, "two", "")
@@ -130,6 +131,10 @@ func TestReadyFrameCarriesTheNewestID(t *testing.T) {
 // Clients that resume at any point while events are being appended receive every event
 // after their cursor exactly once, in order.
 func TestResumeWhileAppendingHasNoGapAndNoDuplicate(t *testing.T) {
+	storetest.Each(t, testResumeWhileAppendingHasNoGapAndNoDuplicate)
+}
+
+func testResumeWhileAppendingHasNoGapAndNoDuplicate(t *testing.T) {
 	e := start(t, ws.Options{ReplayBatch: 7})
 	const total = 300
 	var wg sync.WaitGroup

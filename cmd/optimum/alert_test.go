@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
 	"github.com/optimum-bcp/optimum/broadcast/webpush/webpushtest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 const public = "https://bcp.example.test"
@@ -55,19 +57,23 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // startTwilioServer starts a server whose SMS and calls go to a fake Twilio that sends
 // its signed callbacks back, with Ana (Spanish, +52 55 1234 5678, lead) and Bob (English,
-// +34 612 34 56 78) in team.
-func startTwilioServer(t *testing.T, team string) (*twiliotest.Fake, string, client, *logBuffer) {
+// +34 612 34 56 78) in team. env adds to (or overrides) the server's variables.
+func startTwilioServer(t *testing.T, team string, env ...map[string]string) (*twiliotest.Fake, string, client, *logBuffer) {
 	t.Helper()
 	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
 	const token = "alert-admin-token-0123456789"
-	base, logs := startServer(t, map[string]string{
+	vars := map[string]string{
 		"OPTIMUM_BOOTSTRAP_TOKEN": token,
 		"OPTIMUM_PUBLIC_URL":      public,
 		"TWILIO_ACCOUNT_SID":      fake.AccountSID(),
 		"TWILIO_AUTH_TOKEN":       fake.AuthToken(),
 		"TWILIO_FROM":             "+15005550006",
 		"OPTIMUM_TWILIO_API_URL":  fake.URL(),
-	})
+	}
+	for _, e := range env {
+		maps.Copy(vars, e)
+	}
+	base, logs := startServer(t, vars)
 	fake.Route(public, base)
 	api := client{t, base, token}
 	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
@@ -83,7 +89,14 @@ func startTwilioServer(t *testing.T, team string) (*twiliotest.Fake, string, cli
 // language, with a one-tap link → Twilio reports them delivered → a signed inbound "1"
 // acknowledges → the live board shows it. Forged and replayed webhooks change nothing.
 func TestAlertBySMSAndAcknowledgeByReply(t *testing.T) {
-	fake, base, api, logs := startTwilioServer(t, "technology")
+	t.Run("sqlite", func(t *testing.T) { alertBySMSAndAcknowledgeByReply(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		alertBySMSAndAcknowledgeByReply(t, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)})
+	})
+}
+
+func alertBySMSAndAcknowledgeByReply(t *testing.T, env map[string]string) {
+	fake, base, api, logs := startTwilioServer(t, "technology", env)
 	token := api.token
 	board, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/api/v1/stream?token="+token, nil)
 	if err != nil {

@@ -93,8 +93,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A search of 10,000 accented or non-Latin characters is 60–120 KB once
+		// percent-encoded in the URL: it must reach the handler, which answers it with a
+		// clear 422, rather than Go's bare 431.
+		MaxHeaderBytes: 128 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
 	runCtx, cancel := context.WithCancel(ctx)
@@ -247,15 +250,15 @@ func loadConfig(getenv func(string) string) (config.Config, error) {
 }
 
 func openStore(ctx context.Context, cfg config.Config) (*store.DB, error) {
-	if cfg.Database.URL != "" {
-		return nil, errors.New("database.url: PostgreSQL is not supported yet by this build; leave OPTIMUM_DATABASE_URL empty for SQLite")
+	if cfg.Database.URL != "" { // Validate accepted it: postgres:// or postgresql://
+		return store.OpenPostgres(ctx, cfg.Database.URL)
 	}
 	return store.OpenSQLite(ctx, cfg.SQLitePath())
 }
 
 func storeName(cfg config.Config) string {
 	if cfg.Database.URL != "" {
-		return "postgres"
+		return store.PostgresName(cfg.Database.URL)
 	}
 	return "sqlite:" + cfg.SQLitePath()
 }

@@ -150,6 +150,13 @@ func (s *Service) Bootstrap(ctx context.Context, secret string) (loginCode strin
 			return "", fmt.Errorf("OPTIMUM_BOOTSTRAP_TOKEN must be at least 16 characters")
 		}
 		_, _, err := s.createToken(ctx, "bootstrap admin", optimum.RoleAdmin, secret)
+		if err != nil {
+			// Nodes of a cluster starting at once share the token: the one that lost the
+			// race finds the admin the other created (its insert hit the unique hash).
+			if n, cerr := s.store.CountAdmins(ctx); cerr == nil && n > 0 {
+				return "", nil
+			}
+		}
 		return "", err
 	}
 	t, _, err := s.createToken(ctx, "first admin", optimum.RoleAdmin, NewSecret("obcp_"))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 type problemBody struct {
@@ -30,6 +31,10 @@ func (a *api) timelineLen(id string) int {
 }
 
 func TestIllegalTransitionIs409NamingTheAllowedMoves(t *testing.T) {
+	storetest.Each(t, testIllegalTransitionIs409NamingTheAllowedMoves)
+}
+
+func testIllegalTransitionIs409NamingTheAllowedMoves(t *testing.T) {
 	a := newAPI(t, adminToken)
 	resp := a.token(optimum.RoleResponder)
 	var inc incident.Incident
@@ -63,6 +68,10 @@ func TestIllegalTransitionIs409NamingTheAllowedMoves(t *testing.T) {
 }
 
 func TestReclassificationWithoutNoteIsRefusedAndChangesNothing(t *testing.T) {
+	storetest.Each(t, testReclassificationWithoutNoteIsRefusedAndChangesNothing)
+}
+
+func testReclassificationWithoutNoteIsRefusedAndChangesNothing(t *testing.T) {
 	a := newAPI(t, adminToken)
 	resp := a.token(optimum.RoleResponder)
 	var inc incident.Incident
@@ -89,7 +98,9 @@ func TestReclassificationWithoutNoteIsRefusedAndChangesNothing(t *testing.T) {
 // The requester's loop end to end over HTTP: told the folio, asked for information,
 // answers, gets the solution with a link, rejects (reopens), gets a new link, accepts
 // (closes); links are single use and expire.
-func TestConformityLoopEndToEnd(t *testing.T) {
+func TestConformityLoopEndToEnd(t *testing.T) { storetest.Each(t, testConformityLoopEndToEnd) }
+
+func testConformityLoopEndToEnd(t *testing.T) {
 	a, clk := newTestAPI(t, adminToken, nil)
 	// The desk on the test's clock, so links expire when the test says.
 	a.api.Incidents = incident.NewService(a.db.Incidents(), a.api.Config.IncidentPolicy(), a.api.Directory, clk.Now)
@@ -235,7 +246,9 @@ func (a *api) formPost(path string, form url.Values) response {
 	return a.do("POST", path, "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded")
 }
 
-func TestSearchBadInputIsAClear4xx(t *testing.T) {
+func TestSearchBadInputIsAClear4xx(t *testing.T) { storetest.Each(t, testSearchBadInputIsAClear4xx) }
+
+func testSearchBadInputIsAClear4xx(t *testing.T) {
 	a := newAPI(t, adminToken)
 	resp := a.token(optimum.RoleResponder)
 	for name, q := range map[string]string{
@@ -259,6 +272,10 @@ func TestSearchBadInputIsAClear4xx(t *testing.T) {
 }
 
 func TestUpdatesTemplatesAndReportOverHTTP(t *testing.T) {
+	storetest.Each(t, testUpdatesTemplatesAndReportOverHTTP)
+}
+
+func testUpdatesTemplatesAndReportOverHTTP(t *testing.T) {
 	a := newAPI(t, adminToken)
 	resp, mgr := a.token(optimum.RoleResponder), a.token(optimum.RoleManager)
 	var inc incident.Incident

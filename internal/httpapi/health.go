@@ -19,6 +19,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.Logger.Warn("not ready", "err", err)
+		if optimum.ErrorCode(err) != optimum.EINTERNAL {
+			return err // an application error (the database is unreachable): its message, not the driver's text
+		}
 		return optimum.Errorf(optimum.EUNAVAILABLE, "Not ready: %v", err)
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -26,6 +25,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 const adminToken = "test-admin-token-0123456789"
@@ -52,10 +52,7 @@ func newAPI(t *testing.T, bootstrap string) *api {
 func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*api, *clock) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "optimum.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t) // SQLite, or PostgreSQL inside storetest.Each
 	cfg := config.Default()
 	if tweak != nil {
 		tweak(&cfg)
@@ -160,7 +157,9 @@ func declaration() map[string]any {
 	return map[string]any{"title": "Caída del centro de datos", "description": "Sin energía", "services": []string{"erp"}, "causes": []string{"energía"}, "impact": "critical", "urgency": "high", "location": "CDMX"}
 }
 
-func TestDeclareReadAndAcknowledge(t *testing.T) {
+func TestDeclareReadAndAcknowledge(t *testing.T) { storetest.Each(t, testDeclareReadAndAcknowledge) }
+
+func testDeclareReadAndAcknowledge(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/incidents", adminToken, declaration())
 	if res.status != 201 {
@@ -206,7 +205,9 @@ func TestDeclareReadAndAcknowledge(t *testing.T) {
 
 // Bad input answers a 4xx problem+json that says what is wrong, stores nothing and
 // broadcasts nothing.
-func TestBadInputChangesNothing(t *testing.T) {
+func TestBadInputChangesNothing(t *testing.T) { storetest.Each(t, testBadInputChangesNothing) }
+
+func testBadInputChangesNothing(t *testing.T) {
 	a := newAPI(t, adminToken)
 	reporter := a.token(optimum.RoleReporter)
 	long := declaration()
@@ -276,7 +277,9 @@ func TestBadInputChangesNothing(t *testing.T) {
 	}
 }
 
-func TestFieldErrorsAreListed(t *testing.T) {
+func TestFieldErrorsAreListed(t *testing.T) { storetest.Each(t, testFieldErrorsAreListed) }
+
+func testFieldErrorsAreListed(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/incidents", adminToken, map[string]any{"impact": "huge", "urgency": "high", "teams": []string{"marketing"}})
 	var p struct {
@@ -292,7 +295,9 @@ func TestFieldErrorsAreListed(t *testing.T) {
 	}
 }
 
-func TestIdempotencyKeyOverHTTP(t *testing.T) {
+func TestIdempotencyKeyOverHTTP(t *testing.T) { storetest.Each(t, testIdempotencyKeyOverHTTP) }
+
+func testIdempotencyKeyOverHTTP(t *testing.T) {
 	a := newAPI(t, adminToken)
 	first := a.do("POST", "/api/v1/incidents", adminToken, declaration(), "Idempotency-Key", "abc")
 	again := a.do("POST", "/api/v1/incidents", adminToken, declaration(), "Idempotency-Key", "abc")
@@ -309,7 +314,9 @@ func TestIdempotencyKeyOverHTTP(t *testing.T) {
 	}
 }
 
-func TestListFiltersAndPaging(t *testing.T) {
+func TestListFiltersAndPaging(t *testing.T) { storetest.Each(t, testListFiltersAndPaging) }
+
+func testListFiltersAndPaging(t *testing.T) {
 	a := newAPI(t, adminToken)
 	for i := range 5 {
 		d := declaration()
@@ -338,6 +345,10 @@ func TestListFiltersAndPaging(t *testing.T) {
 }
 
 func TestTokensAreShownOnceAndRevocable(t *testing.T) {
+	storetest.Each(t, testTokensAreShownOnceAndRevocable)
+}
+
+func testTokensAreShownOnceAndRevocable(t *testing.T) {
 	a := newAPI(t, adminToken)
 	res := a.do("POST", "/api/v1/tokens", adminToken, map[string]string{"name": "Tablero sala de crisis", "role": "responder"})
 	var tok struct{ ID, Token, Role string }
@@ -361,6 +372,10 @@ func TestTokensAreShownOnceAndRevocable(t *testing.T) {
 }
 
 func TestSessionCookieAndCrossOriginProtection(t *testing.T) {
+	storetest.Each(t, testSessionCookieAndCrossOriginProtection)
+}
+
+func testSessionCookieAndCrossOriginProtection(t *testing.T) {
 	a := newAPI(t, adminToken)
 	if res := a.do("POST", "/api/v1/session", "", map[string]string{"token": "wrong"}); res.status != 401 {
 		t.Fatalf("wrong token sign-in = %d", res.status)
@@ -395,7 +410,9 @@ func TestSessionCookieAndCrossOriginProtection(t *testing.T) {
 
 // Without a bootstrap token, first start creates an admin reachable through a one-time
 // link: the GET only shows a button (prefetchers cannot spend it), the POST signs in once.
-func TestOneTimeLoginLink(t *testing.T) {
+func TestOneTimeLoginLink(t *testing.T) { storetest.Each(t, testOneTimeLoginLink) }
+
+func testOneTimeLoginLink(t *testing.T) {
 	a := newAPI(t, "")
 	if a.login == "" {
 		t.Fatal("no login code on first start")
@@ -432,7 +449,9 @@ func sessionCookie(res *http.Response) string {
 	return c.Name + "=" + c.Value
 }
 
-func TestStreamAuthAndOrigin(t *testing.T) {
+func TestStreamAuthAndOrigin(t *testing.T) { storetest.Each(t, testStreamAuthAndOrigin) }
+
+func testStreamAuthAndOrigin(t *testing.T) {
 	a := newAPI(t, adminToken)
 	base := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/api/v1/stream"
 	if _, res, err := websocket.DefaultDialer.Dial(base, nil); err == nil || res.StatusCode != 401 {
@@ -460,7 +479,9 @@ func TestStreamAuthAndOrigin(t *testing.T) {
 	}
 }
 
-func TestHealthAndStatic(t *testing.T) {
+func TestHealthAndStatic(t *testing.T) { storetest.Each(t, testHealthAndStatic) }
+
+func testHealthAndStatic(t *testing.T) {
 	a := newAPI(t, adminToken)
 	if res := a.do("GET", "/healthz", "", nil); res.status != 200 {
 		t.Errorf("healthz = %d", res.status)
@@ -483,6 +504,10 @@ func TestHealthAndStatic(t *testing.T) {
 // A reporter's stream carries the incidents they declared, and nothing else; a responder's
 // carries every incident; only managers see directory events.
 func TestStreamShowsEachRoleWhatItMaySee(t *testing.T) {
+	storetest.Each(t, testStreamShowsEachRoleWhatItMaySee)
+}
+
+func testStreamShowsEachRoleWhatItMaySee(t *testing.T) {
 	a := newAPI(t, adminToken)
 	reporter, responder, manager := a.token(optimum.RoleReporter), a.token(optimum.RoleResponder), a.token(optimum.RoleManager)
 	base := "ws" + strings.TrimPrefix(a.srv.URL, "http") + "/api/v1/stream?since=0&token="

@@ -453,6 +453,7 @@ var catalog = compileCatalog([]phrase{
 	// Phone verification: contacts/verify.go, internal/httpapi/verify.go, internal/store.
 	{en: "SMS is not configured on this server, so phones cannot be verified.", es: "Los SMS no están configurados en este servidor, así que no se pueden verificar teléfonos."},
 	{en: "The code could not be sent; try again in a moment.", es: "No se pudo enviar el código; inténtelo de nuevo en un momento."},
+	{en: "The database cannot be reached right now; try again in a moment.", es: "No se puede acceder a la base de datos en este momento; inténtelo de nuevo en un momento."},
 	{en: "There is no phone to verify; add one first.", es: "No hay ningún teléfono que verificar; añada uno primero."},
 	{en: "There is no code pending; ask for a new one.", es: "No hay ningún código pendiente; solicite uno nuevo."},
 	{en: "No code is pending.", es: "No hay ningún código pendiente."},
@@ -615,6 +616,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "has no words to search for", es: "no tiene palabras que buscar"},
 	{en: "has too many items (at most %d)", es: "tiene demasiados elementos (como máximo $1)"},
 	{en: "is not a language of the templates (es, en)", es: "no es un idioma de las plantillas (es, en)"},
+	{en: "is not a language of the app: es or en", es: "no es un idioma de la aplicación: es o en"},
 	{en: "is required: %s", fn: func(g []string) string {
 		why := map[string]string{
 			"a reopening needs the reason":                                "reabrir requiere el motivo",

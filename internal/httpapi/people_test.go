@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 func (a *api) upload(path, token, contentType string, body []byte) response {
@@ -25,7 +26,9 @@ func (a *api) upload(path, token, contentType string, body []byte) response {
 	return response{res.StatusCode, res.Header, buf.Bytes()}
 }
 
-func TestImportExportPeopleOverHTTP(t *testing.T) {
+func TestImportExportPeopleOverHTTP(t *testing.T) { storetest.Each(t, testImportExportPeopleOverHTTP) }
+
+func testImportExportPeopleOverHTTP(t *testing.T) {
 	a := newAPI(t, adminToken)
 	csv, err := os.ReadFile("../../configs/contacts.example.csv")
 	if err != nil {
@@ -80,6 +83,10 @@ func TestImportExportPeopleOverHTTP(t *testing.T) {
 }
 
 func TestImportErrorsAreReportedPerRow(t *testing.T) {
+	storetest.Each(t, testImportErrorsAreReportedPerRow)
+}
+
+func testImportErrorsAreReportedPerRow(t *testing.T) {
 	a := newAPI(t, adminToken)
 	for _, tt := range []struct {
 		name, contentType, body string
@@ -104,7 +111,9 @@ func TestImportErrorsAreReportedPerRow(t *testing.T) {
 	}
 }
 
-func TestPersonLifecycleOverHTTP(t *testing.T) {
+func TestPersonLifecycleOverHTTP(t *testing.T) { storetest.Each(t, testPersonLifecycleOverHTTP) }
+
+func testPersonLifecycleOverHTTP(t *testing.T) {
 	a := newAPI(t, adminToken)
 	body := map[string]any{"name": "Ana López", "email": "ana@example.com", "phone": "+52 55 1234 5678", "language": "es", "teams": []map[string]string{{"team": "technology", "role": "lead"}}}
 	res := a.do("POST", "/api/v1/people", adminToken, body)
@@ -133,7 +142,9 @@ func TestPersonLifecycleOverHTTP(t *testing.T) {
 
 // The declare path resolves the audience from the directory: the incident lists its
 // recipients, and the preview tells who can be reached before sending.
-func TestDeclareResolvesTheAudience(t *testing.T) {
+func TestDeclareResolvesTheAudience(t *testing.T) { storetest.Each(t, testDeclareResolvesTheAudience) }
+
+func testDeclareResolvesTheAudience(t *testing.T) {
 	a := newAPI(t, adminToken)
 	a.upload("/api/v1/people/import", adminToken, "text/csv", []byte("name,email,phone,language,teams,manager_email\n"+
 		"Ana,ana@example.com,+525512345678,es,technology,\nBob,bob@example.com,,en,technology;directors,\n"))
@@ -172,7 +183,9 @@ func TestDeclareResolvesTheAudience(t *testing.T) {
 
 // "Mi perfil": a signed-in user whose email is in the directory keeps their own phone and
 // language; a new phone must be verified again. A user outside the directory is told so.
-func TestProfileSelfService(t *testing.T) {
+func TestProfileSelfService(t *testing.T) { storetest.Each(t, testProfileSelfService) }
+
+func testProfileSelfService(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	a.do("POST", "/api/v1/people", adminToken, map[string]any{"name": "Ana López", "email": "ana@example.com", "phone": "+525512345678", "language": "es", "teams": []map[string]string{{"team": "technology"}}})
 	a.createUser("ana@example.com", optimum.RoleResponder)

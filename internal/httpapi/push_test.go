@@ -14,6 +14,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast/webpush/webpushtest"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // newPushAPI is the test server with web push on, sending to a local fake push service
@@ -80,6 +81,10 @@ func (a *api) pushEvents() []optimum.Event {
 }
 
 func TestPushSubscribeTestAndUnsubscribe(t *testing.T) {
+	storetest.Each(t, testPushSubscribeTestAndUnsubscribe)
+}
+
+func testPushSubscribeTestAndUnsubscribe(t *testing.T) {
 	a, fake, keys := newPushAPI(t)
 	personID, cookie := a.person("Ana López", "ana@example.com", "es")
 
@@ -161,7 +166,9 @@ func TestPushSubscribeTestAndUnsubscribe(t *testing.T) {
 	}
 }
 
-func TestPushBadSubscriptionIs422(t *testing.T) {
+func TestPushBadSubscriptionIs422(t *testing.T) { storetest.Each(t, testPushBadSubscriptionIs422) }
+
+func testPushBadSubscriptionIs422(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	_, cookie := a.person("Ana López", "ana@example.com", "es")
 	sub, endpoint := fake.NewSubscription()
@@ -197,6 +204,10 @@ func TestPushBadSubscriptionIs422(t *testing.T) {
 }
 
 func TestPushRefusesAnAccountWithoutAPerson(t *testing.T) {
+	storetest.Each(t, testPushRefusesAnAccountWithoutAPerson)
+}
+
+func testPushRefusesAnAccountWithoutAPerson(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	a.createUser("bob@example.com", optimum.RoleResponder)
 	cookie := a.session("bob@example.com", password)
@@ -214,6 +225,10 @@ func TestPushRefusesAnAccountWithoutAPerson(t *testing.T) {
 // A subscription whose push service answers 410 (the browser dropped it) is removed when
 // the test push finds out; the person's other browser still gets it.
 func TestPushTestRemovesAnExpiredSubscription(t *testing.T) {
+	storetest.Each(t, testPushTestRemovesAnExpiredSubscription)
+}
+
+func testPushTestRemovesAnExpiredSubscription(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	personID, cookie := a.person("Ana López", "ana@example.com", "es")
 	live, liveEndpoint := fake.NewSubscription()
@@ -251,6 +266,10 @@ func TestPushTestRemovesAnExpiredSubscription(t *testing.T) {
 // A shared computer: the browser subscribed for Ana moves to Bob when he subscribes it,
 // and his test push speaks his language.
 func TestPushBrowserMovesToWhoeverSubscribesIt(t *testing.T) {
+	storetest.Each(t, testPushBrowserMovesToWhoeverSubscribesIt)
+}
+
+func testPushBrowserMovesToWhoeverSubscribesIt(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	ana, anaCookie := a.person("Ana López", "ana@example.com", "es")
 	bob, bobCookie := a.person("Bob Smith", "bob@example.com", "en")
@@ -290,6 +309,10 @@ func TestPushBrowserMovesToWhoeverSubscribesIt(t *testing.T) {
 }
 
 func TestPushDropsTheOldestBrowserOverTheLimit(t *testing.T) {
+	storetest.Each(t, testPushDropsTheOldestBrowserOverTheLimit)
+}
+
+func testPushDropsTheOldestBrowserOverTheLimit(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	personID, _ := a.person("Ana López", "ana@example.com", "es")
 	ctx := context.Background()
@@ -323,7 +346,9 @@ func TestPushDropsTheOldestBrowserOverTheLimit(t *testing.T) {
 	}
 }
 
-func TestPushRoutesAnswer503WhenOff(t *testing.T) {
+func TestPushRoutesAnswer503WhenOff(t *testing.T) { storetest.Each(t, testPushRoutesAnswer503WhenOff) }
+
+func testPushRoutesAnswer503WhenOff(t *testing.T) {
 	a := newAPI(t, adminToken)
 	if res := a.do("GET", "/api/v1/push/vapid-public-key", adminToken, nil); res.status != 503 || !bytes.Contains(res.body, []byte("not configured")) {
 		t.Errorf("= %d %s", res.status, res.body)

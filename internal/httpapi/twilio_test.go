@@ -12,6 +12,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 const (
@@ -46,7 +47,9 @@ func (a *api) twilioPost(pathAndQuery string, form url.Values, sig string) respo
 
 // Pressing 1 during an alert call acknowledges as the person called; any other key asks
 // again; an unsigned request changes nothing.
-func TestVoiceKeyPressAcknowledges(t *testing.T) {
+func TestVoiceKeyPressAcknowledges(t *testing.T) { storetest.Each(t, testVoiceKeyPressAcknowledges) }
+
+func testVoiceKeyPressAcknowledges(t *testing.T) {
 	a, _ := newTestAPI(t, adminToken, withTwilio)
 	a.upload("/api/v1/people/import", adminToken, "text/csv", []byte("name,email,phone,language,teams,manager_email\nBob,bob@example.com,+34612345678,en,technology,\n"))
 	d := declaration()
@@ -84,6 +87,10 @@ func TestVoiceKeyPressAcknowledges(t *testing.T) {
 // Status callbacks only move a delivery forward: a late "sent" after "delivered" changes
 // nothing; an unknown delivery is 404.
 func TestStatusCallbacksMoveForwardOnly(t *testing.T) {
+	storetest.Each(t, testStatusCallbacksMoveForwardOnly)
+}
+
+func testStatusCallbacksMoveForwardOnly(t *testing.T) {
 	a, _ := newTestAPI(t, adminToken, withTwilio)
 	now := time.Now()
 	a.db.Deliveries().Enqueue(context.Background(), []broadcast.Delivery{{

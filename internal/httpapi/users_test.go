@@ -14,6 +14,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // clock is the time of a test server: the auth service, the sign-in lockout and the
@@ -78,6 +79,10 @@ func (a *api) session(email, pw string) string {
 }
 
 func TestSignInWithPasswordSetsTheSessionCookie(t *testing.T) {
+	storetest.Each(t, testSignInWithPasswordSetsTheSessionCookie)
+}
+
+func testSignInWithPasswordSetsTheSessionCookie(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	id := a.createUser("ana.lopez@example.com", optimum.RoleResponder)
 
@@ -110,7 +115,9 @@ func TestSignInWithPasswordSetsTheSessionCookie(t *testing.T) {
 	}
 }
 
-func TestSignInBodyMustBeOneForm(t *testing.T) {
+func TestSignInBodyMustBeOneForm(t *testing.T) { storetest.Each(t, testSignInBodyMustBeOneForm) }
+
+func testSignInBodyMustBeOneForm(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	for _, tt := range []struct {
 		name   string
@@ -142,7 +149,9 @@ func TestSignInBodyMustBeOneForm(t *testing.T) {
 
 // Whether the email is unknown, the password wrong, the user disabled or without a
 // password yet, the answer is byte for byte the same, so it tells nothing about accounts.
-func TestFailedSignInsLookAlike(t *testing.T) {
+func TestFailedSignInsLookAlike(t *testing.T) { storetest.Each(t, testFailedSignInsLookAlike) }
+
+func testFailedSignInsLookAlike(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	a.createUser("ana@example.com", optimum.RoleResponder)
 	off := a.createUser("gone@example.com", optimum.RoleResponder)
@@ -191,6 +200,10 @@ func retryAfter(t *testing.T, res response) string {
 }
 
 func TestSignInIsRateLimitedPerClientAndRecovers(t *testing.T) {
+	storetest.Each(t, testSignInIsRateLimitedPerClientAndRecovers)
+}
+
+func testSignInIsRateLimitedPerClientAndRecovers(t *testing.T) {
 	a, clk := newUserAPI(t, nil) // 10 a minute, burst 5
 	for i := range 5 {
 		if res := a.signIn(string(rune('a'+i))+"@example.com", password); res.status != 401 {
@@ -215,7 +228,9 @@ func TestSignInIsRateLimitedPerClientAndRecovers(t *testing.T) {
 	}
 }
 
-func TestTrustedProxyNamesTheClient(t *testing.T) {
+func TestTrustedProxyNamesTheClient(t *testing.T) { storetest.Each(t, testTrustedProxyNamesTheClient) }
+
+func testTrustedProxyNamesTheClient(t *testing.T) {
 	a, _ := newUserAPI(t, func(c *config.Config) { c.Limits.TrustedProxies = []string{"127.0.0.1/32"} })
 	from := func(ip string) []string { return []string{"X-Forwarded-For", "198.51.100.7, " + ip} }
 	for i := range 5 {
@@ -230,6 +245,10 @@ func TestTrustedProxyNamesTheClient(t *testing.T) {
 }
 
 func TestSignInIsRateLimitedPerAccount(t *testing.T) {
+	storetest.Each(t, testSignInIsRateLimitedPerAccount)
+}
+
+func testSignInIsRateLimitedPerAccount(t *testing.T) {
 	a, _ := newUserAPI(t, func(c *config.Config) { c.Limits.TrustedProxies = []string{"127.0.0.1"} })
 	a.createUser("ana@example.com", optimum.RoleResponder)
 	for i := range 5 { // 5 a minute, burst 5, from five clients
@@ -245,6 +264,10 @@ func TestSignInIsRateLimitedPerAccount(t *testing.T) {
 // holds even for the right password, looks the same for unknown emails, and a success
 // resets it. The clock moves 24 s between rounds so the rate limits never interfere.
 func TestRepeatedFailuresLockTheAccount(t *testing.T) {
+	storetest.Each(t, testRepeatedFailuresLockTheAccount)
+}
+
+func testRepeatedFailuresLockTheAccount(t *testing.T) {
 	a, clk := newUserAPI(t, nil)
 	a.createUser("ana@example.com", optimum.RoleResponder)
 	for _, email := range []string{"ana@example.com", "nobody@example.com"} {
@@ -281,7 +304,9 @@ func TestRepeatedFailuresLockTheAccount(t *testing.T) {
 	}
 }
 
-func TestAdminManagesUsers(t *testing.T) {
+func TestAdminManagesUsers(t *testing.T) { storetest.Each(t, testAdminManagesUsers) }
+
+func testAdminManagesUsers(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	responder := a.token(optimum.RoleResponder)
 
@@ -399,7 +424,9 @@ func TestAdminManagesUsers(t *testing.T) {
 	}
 }
 
-func TestTheLastAdminStays(t *testing.T) {
+func TestTheLastAdminStays(t *testing.T) { storetest.Each(t, testTheLastAdminStays) }
+
+func testTheLastAdminStays(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	id := a.createUser("root@example.com", optimum.RoleAdmin)
 	root := a.session("root@example.com", password)
@@ -418,7 +445,9 @@ func TestTheLastAdminStays(t *testing.T) {
 	}
 }
 
-func TestChangeOwnPassword(t *testing.T) {
+func TestChangeOwnPassword(t *testing.T) { storetest.Each(t, testChangeOwnPassword) }
+
+func testChangeOwnPassword(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	a.createUser("ana@example.com", optimum.RoleReporter)
 	phone, laptop := a.session("ana@example.com", password), a.session("ana@example.com", password)
@@ -462,7 +491,9 @@ func TestChangeOwnPassword(t *testing.T) {
 	}
 }
 
-func TestSetPasswordPage(t *testing.T) {
+func TestSetPasswordPage(t *testing.T) { storetest.Each(t, testSetPasswordPage) }
+
+func testSetPasswordPage(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	res := a.do("POST", "/api/v1/users", adminToken, map[string]string{"email": "new@example.com", "name": "Nuevo", "role": "reporter"})
 	var u struct {
@@ -518,6 +549,10 @@ func TestSetPasswordPage(t *testing.T) {
 }
 
 func TestUserAndTokenChangesAreInTheEventLog(t *testing.T) {
+	storetest.Each(t, testUserAndTokenChangesAreInTheEventLog)
+}
+
+func testUserAndTokenChangesAreInTheEventLog(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
 	ctx := context.Background()
 	before, _ := a.db.LastEventID(ctx)
@@ -577,6 +612,10 @@ func TestUserAndTokenChangesAreInTheEventLog(t *testing.T) {
 }
 
 func TestDeclareIsRateLimitedPerClientAndPerActor(t *testing.T) {
+	storetest.Each(t, testDeclareIsRateLimitedPerClientAndPerActor)
+}
+
+func testDeclareIsRateLimitedPerClientAndPerActor(t *testing.T) {
 	a, clk := newUserAPI(t, func(c *config.Config) { c.Limits.TrustedProxies = []string{"127.0.0.0/8"} })
 	reporter := a.token(optimum.RoleReporter)
 	from := func(ip string) []string { return []string{"X-Forwarded-For", ip} }

@@ -13,16 +13,25 @@ import (
 // one write transaction that also advances the cursor: an event's effects and the
 // consumer's progress commit together, so after a crash the consumer continues exactly
 // where it was, processing each event once.
+//
+// The cursor row is the consumer's lease: it is locked for the transaction, and on
+// PostgreSQL a node that finds it locked by another node returns 0 at once (that node is
+// processing the same events, and whatever it leaves is taken on the next wake-up).
 func (db *DB) consume(ctx context.Context, consumer string, limit int, fn func(tx *eventTx, e optimum.Event) error) (int, error) {
 	n := 0
-	err := db.eventsTx(ctx, func(tx *eventTx) error {
-		var cursor int64
-		err := tx.QueryRowContext(ctx, "SELECT cursor FROM consumer_cursors WHERE consumer = $1", consumer).Scan(&cursor)
-		if errors.Is(err, sql.ErrNoRows) {
-			cursor = 0
-		} else if err != nil {
-			return err
+	var cursor int64
+	claim := func(tx *sql.Tx) (bool, error) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO consumer_cursors (consumer, cursor, updated_at) VALUES ($1, 0, $2)
+			ON CONFLICT (consumer) DO NOTHING`, consumer, millis(nowUTC())); err != nil {
+			return false, err
 		}
+		err := tx.QueryRowContext(ctx, "SELECT cursor FROM consumer_cursors WHERE consumer = $1"+db.d.skipLocked, consumer).Scan(&cursor)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil // another node holds it
+		}
+		return err == nil, err
+	}
+	err := db.claimEventsTx(ctx, claim, func(tx *eventTx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, type, at, incident_id, actor, incident, data
 			FROM events WHERE id > $1 ORDER BY id LIMIT $2`, cursor, limit)
 		if err != nil {

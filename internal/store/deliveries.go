@@ -81,13 +81,13 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 			return rows.Err()
 		}
 		if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`,
+			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`+q.db.d.skipLocked,
 			broadcast.StatusSending, channel, millis(now), limit); err != nil {
 			return err
 		}
 		if len(out) < limit {
 			if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4`,
+				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4`+q.db.d.skipLocked,
 				broadcast.StatusQueued, channel, millis(now), limit-len(out)); err != nil {
 				return err
 			}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
@@ -230,14 +229,8 @@ func (t deskTx) SaveTemplate(ctx context.Context, tpl incident.Template) error {
 // weighs most, then services and causes, then the description and the solution.
 // Cancelled incidents (declared by mistake) are left out.
 func (s *Desk) Similar(ctx context.Context, terms []string, exclude string, limit int) ([]incident.Match, error) {
-	quoted := make([]string, len(terms))
-	for i, t := range terms {
-		quoted[i] = `"` + strings.ReplaceAll(t, `"`, `""`) + `"`
-	}
-	rows, err := s.db.read.QueryContext(ctx, `SELECT i.doc, bm25(incident_search, 0.0, 4.0, 1.0, 2.0, 2.0, 1.0) AS rank
-		FROM incident_search JOIN incidents i ON i.id = incident_search.incident_id
-		WHERE incident_search MATCH $1 AND i.id <> $2 AND i.status <> $3
-		ORDER BY rank, i.created_at DESC LIMIT $4`, strings.Join(quoted, " OR "), exclude, string(incident.StatusCancelled), limit)
+	search := s.db.d.search
+	rows, err := s.db.read.QueryContext(ctx, search.similar, search.anyOf(terms), exclude, string(incident.StatusCancelled), limit)
 	if err != nil {
 		return nil, fmt.Errorf("similar incidents: %w", err)
 	}

@@ -29,15 +29,16 @@ func (s *Escalation) Work(ctx context.Context, fn func(escalation.Tx) error) err
 }
 
 // ClaimRuns leases up to limit escalations due at now whose lease is free or expired.
-// The lease condition is repeated in the outer WHERE so that, in PostgreSQL, a row a
-// concurrent claim took meanwhile is not taken twice.
+// On PostgreSQL the rows are locked as they are picked and rows another node is claiming
+// are skipped (dialect.skipLocked); the lease condition is repeated in the outer WHERE,
+// so a row claimed meanwhile is never taken twice.
 func (s *Escalation) ClaimRuns(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]string, error) {
 	var ids []string
 	err := s.db.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE escalations SET lease_owner = $1, lease_until = $2
 			WHERE (lease_until IS NULL OR lease_until < $3) AND incident_id IN (
 				SELECT incident_id FROM escalations WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY due_at LIMIT $4)
+				ORDER BY due_at LIMIT $4`+s.db.d.skipLocked+`)
 			RETURNING incident_id`, owner, millis(now.Add(lease)), millis(now), limit)
 		if err != nil {
 			return err
@@ -65,7 +66,7 @@ func (s *Escalation) ClaimPages(ctx context.Context, owner string, now time.Time
 		rows, err := tx.QueryContext(ctx, `UPDATE escalation_pages SET lease_owner = $1, lease_until = $2
 			WHERE (lease_until IS NULL OR lease_until < $3) AND (incident_id, person_id) IN (
 				SELECT incident_id, person_id FROM escalation_pages WHERE next_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_at LIMIT $4)
+				ORDER BY next_at LIMIT $4`+s.db.d.skipLocked+`)
 			RETURNING incident_id, person_id`, owner, millis(now.Add(lease)), millis(now), limit)
 		if err != nil {
 			return err
@@ -540,4 +541,39 @@ func (s *Escalation) TeamSizes(ctx context.Context) (map[string]map[string]int, 
 		}
 	}
 	return out, rows.Err()
+}
+
+// KnownTargets returns the ids and emails of the active people and the ids of the active
+// services, for checking a ladder's targets.
+func (s *Escalation) KnownTargets(ctx context.Context) (map[string]bool, map[string]bool, error) {
+	people, services := map[string]bool{}, map[string]bool{}
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id, email FROM people WHERE active = 1")
+	if err != nil {
+		return nil, nil, fmt.Errorf("known targets: %w", err)
+	}
+	for rows.Next() {
+		var id, email string
+		if err := rows.Scan(&id, &email); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		people[id], people[strings.ToLower(email)] = true, true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	rows, err = s.db.read.QueryContext(ctx, "SELECT id FROM services WHERE active = 1")
+	if err != nil {
+		return nil, nil, fmt.Errorf("known targets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, nil, err
+		}
+		services[id] = true
+	}
+	return people, services, rows.Err()
 }

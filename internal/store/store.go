@@ -1,5 +1,5 @@
-// Package store keeps every feature's state in SQLite (the embedded default) or, later,
-// PostgreSQL, behind one set of queries written where the two dialects agree ($N
+// Package store keeps every feature's state in SQLite (the embedded default) or
+// PostgreSQL (several nodes sharing one database), behind one set of queries written where the two dialects agree ($N
 // placeholders, RETURNING, ON CONFLICT, times as UTC unix milliseconds). It owns the event
 // log: events are appended inside the transaction of the change they record, and after a
 // commit the store tells its notifier the newest id, so the fan-out wakes up.
@@ -27,11 +27,13 @@ import (
 //go:embed migrations
 var migrations embed.FS
 
-// DB is the database. Writes go through one connection (SQLite serializes writers anyway,
-// and a single writer avoids SQLITE_BUSY on lock upgrades); reads use a small pool.
+// DB is the database. On SQLite, writes go through one connection (SQLite serializes
+// writers anyway, and a single writer avoids SQLITE_BUSY on lock upgrades) and reads use a
+// small pool; on PostgreSQL both are pools (postgres.go).
 type DB struct {
 	write *sql.DB
 	read  *sql.DB
+	d     dialect
 
 	mu     sync.RWMutex
 	notify func(lastID int64)
@@ -66,8 +68,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{write: w}
-	if err := db.migrate(ctx, "sqlite"); err != nil {
+	db := &DB{write: w, d: sqliteDialect}
+	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -110,13 +112,29 @@ func (db *DB) notified(id int64) {
 	}
 }
 
-// migrate applies, in order, the embedded migrations not yet recorded.
-func (db *DB) migrate(ctx context.Context, dialect string) error {
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+// migrate applies, in order, the embedded migrations of the dialect not yet recorded. It
+// works on one connection holding the dialect's migration lock, so several nodes starting
+// at once apply each migration once: the others wait, then find it recorded.
+func (db *DB) migrate(ctx context.Context) (err error) {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	dir := "migrations/" + dialect
+	defer conn.Close()
+	if err := execIf(ctx, conn, db.d.lockMigrations); err != nil {
+		return fmt.Errorf("migrate: lock: %w", err)
+	}
+	defer func() {
+		// A session lock outlives errors: release it even when the context is done.
+		if uerr := execIf(context.WithoutCancel(ctx), conn, db.d.unlockMigrations); uerr != nil && err == nil {
+			err = fmt.Errorf("migrate: unlock: %w", uerr)
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	dir := "migrations/" + db.d.name
 	entries, err := fs.ReadDir(migrations, dir)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
@@ -134,22 +152,31 @@ func (db *DB) migrate(ctx context.Context, dialect string) error {
 		if err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = $1", version).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", version, time.Now().UnixMilli())
-			return err
-		})
-		if err != nil {
+		if err := applyMigration(ctx, conn, name, version, string(body)); err != nil {
 			return fmt.Errorf("migrate: %w", err)
 		}
 	}
 	return nil
+}
+
+// applyMigration runs one migration and records it, in one transaction, unless recorded.
+func applyMigration(ctx context.Context, conn *sql.Conn, name, version, body string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = $1", version).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, body); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", version, time.Now().UnixMilli()); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // tx runs fn in a write transaction and commits it when fn returns nil.
@@ -176,8 +203,23 @@ type eventTx struct {
 
 // eventsTx runs fn in a write transaction that may append to the event log.
 func (db *DB) eventsTx(ctx context.Context, fn func(*eventTx) error) error {
+	return db.claimEventsTx(ctx, nil, fn)
+}
+
+// claimEventsTx is eventsTx with a first step, claim, run before the transaction waits
+// for its turn among writers (dialect.serialize): a claim that finds its work taken by
+// another node answers false and the transaction ends at once, without waiting.
+func (db *DB) claimEventsTx(ctx context.Context, claim func(*sql.Tx) (bool, error), fn func(*eventTx) error) error {
 	var last int64
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if claim != nil {
+			if ok, err := claim(tx); err != nil || !ok {
+				return err
+			}
+		}
+		if err := db.d.serializeTx(ctx, tx); err != nil {
+			return err
+		}
 		et := &eventTx{Tx: tx}
 		if err := fn(et); err != nil {
 			return err

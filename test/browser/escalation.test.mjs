@@ -7,28 +7,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
-
-async function apiCall(method, p, { json, csv, want = 200 } = {}) {
-  const headers = { Authorization: `Bearer ${TOKEN}` };
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (csv !== undefined) {
-    headers['Content-Type'] = 'text/csv';
-    body = csv;
-  }
-  if (method === 'POST' && p === 'incidents') headers['Idempotency-Key'] = randomUUID();
-  const res = await fetch(`${BASE}/api/v1/${p}`, { method, headers, body });
-  const text = await res.text();
-  const data = text ? JSON.parse(text) : null;
-  assert.equal(res.status, want, `${method} ${p}: ${res.status} ${text}`);
-  return data;
-}
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall, watchErrors } from './harness.mjs';
 
 describe('web app: escalation on the incident page and the ladders page', { skip, timeout: 120_000 }, () => {
   let browser;
@@ -50,7 +31,8 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     // A ladder of our own, chosen at declaration: our team's lead, then (after 10 minutes) the helper.
     await apiCall('PUT', `ladders/${team}`, {
       json: {
-        id: team, name: { es: `Escalera ${stamp}`, en: `Ladder ${stamp}` },
+        // Named at declaration; its own service keeps it from other tests' incidents.
+        id: team, name: { es: `Escalera ${stamp}`, en: `Ladder ${stamp}` }, services: [`svc-${stamp}`],
         steps: [
           { targets: [{ team, roles: ['lead'] }], reminders: [{ after: '0s', channels: ['webpush'] }], wait: '10m', owned: 'any' },
           { targets: [{ team: `${team}-apoyo` }], reminders: [{ after: '0s', channels: ['webpush'] }], wait: '10m', owned: 'any' },
@@ -69,7 +51,7 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'es-MX' });
     ctx.setDefaultTimeout(10_000);
     page = await ctx.newPage();
-    page.on('pageerror', (err) => errors.push(err.message));
+    watchErrors(page, errors);
     await page.goto(`${BASE}/#/login?token=${encodeURIComponent(TOKEN)}`);
     await page.getByTestId('nav-board').waitFor();
   });

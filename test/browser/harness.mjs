@@ -48,3 +48,10 @@ export function watchErrors(page, into) {
     if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
   });
 }
+
+// noSidewaysScroll fails when the page is wider than the screen (a phone must never
+// scroll sideways).
+export async function noSidewaysScroll(page) {
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+}

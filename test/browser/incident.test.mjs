@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall, watchErrors } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall, watchErrors, noSidewaysScroll } from './harness.mjs';
 
 
 
@@ -32,11 +32,6 @@ async function submit(page, testid, pathEnd) {
     const wait = Number(res.headers()['retry-after'] || 10);
     await page.locator(`[data-testid="${testid}"]:not([disabled])`).waitFor({ timeout: (wait + 5) * 1000 });
   }
-}
-
-async function noSidewaysScroll(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
 }
 
 describe('web app: sign-in with a password, the incident page, live', { skip, timeout: 150_000 }, () => {

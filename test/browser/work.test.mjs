@@ -9,31 +9,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall as call, watchErrors, noSidewaysScroll } from './harness.mjs';
 
-async function apiCall(method, p, json, want = 200) {
-  const headers = { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' };
-  if (method === 'POST' && p === 'incidents') headers['Idempotency-Key'] = randomUUID();
-  const res = await fetch(`${BASE}/api/v1/${p}`, { method, headers, body: json === undefined ? undefined : JSON.stringify(json) });
-  const text = await res.text();
-  assert.equal(res.status, want, `${method} ${p}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : null;
-}
-
-function watchErrors(page, into) {
-  page.on('pageerror', (err) => into.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) into.push(`console: ${msg.text()}`);
-  });
-}
-
-async function noSidewaysScroll(page) {
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-  assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
-}
+// apiCall keeps this file's short form: the JSON body and the expected status.
+const apiCall = (method, p, json, want = 200) => call(method, p, { json, want });
 
 describe('web app: working an incident on a phone', { skip, timeout: 120_000 }, () => {
   let browser;
@@ -80,6 +61,10 @@ describe('web app: working an incident on a phone', { skip, timeout: 120_000 }, 
     const title = mobile.getByTestId('field-title');
     assert.match(await title.inputValue(), /^Inundación en/);
     assert.ok(await mobile.locator('[data-testid="impact-high"] input').isChecked(), 'the template set the impact');
+    // The scenario's message for the audience, in both languages, and its safety poll.
+    assert.match(await mobile.getByTestId('field-message_es').inputValue(), /^Hay una inundación/);
+    assert.match(await mobile.getByTestId('field-message_en').inputValue(), /^There is a flood/);
+    assert.ok(await mobile.locator('[data-testid="safety-poll"] input').isChecked(), 'a flood asks whether people are safe');
     await title.fill(`Inundaciones en sótanos ${stamp}`);
     const hit = mobile.locator(`[data-testid="declare-similar-item"][data-folio="${past.folio}"]`);
     await hit.waitFor();

@@ -1,0 +1,193 @@
+// Package storetest opens real, fresh databases for tests: SQLite in a temporary folder,
+// and PostgreSQL as a new database with a random name on the server of
+// OPTIMUM_TEST_POSTGRES_URL, dropped when the test ends. EachDB runs a test on both, so
+// the two backends keep one contract.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver for the admin connection
+
+	"github.com/optimum-bcp/optimum/internal/store"
+)
+
+// DefaultPostgresURL is the machine's PostgreSQL, used when OPTIMUM_TEST_POSTGRES_URL is
+// not set. Its database is only where new test databases are created from.
+const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// EachDB runs fn as two subtests, "sqlite" and "postgres", each on a fresh database.
+func EachDB(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+// EachShared runs fn as two subtests, "sqlite" and "postgres", each on a fresh database
+// that open opens once more on every call, as separate nodes (processes) would: each
+// *store.DB has its own connections. Every one is closed at cleanup.
+func EachShared(t *testing.T, fn func(t *testing.T, open func() *store.DB)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "optimum.db")
+		fn(t, func() *store.DB {
+			t.Helper()
+			db, err := store.OpenSQLite(context.Background(), path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := PostgresURL(t)
+		fn(t, func() *store.DB {
+			t.Helper()
+			db, err := store.OpenPostgres(context.Background(), u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db
+		})
+	})
+}
+
+// Each runs fn as two subtests, "sqlite" and "postgres"; inside them Open opens a fresh
+// database of that backend. It suits tests whose helpers open the database deep inside.
+func Each(t *testing.T, fn func(t *testing.T)) {
+	t.Helper()
+	t.Run("sqlite", fn)
+	t.Run("postgres", fn)
+}
+
+// Open opens a fresh database: PostgreSQL when tb runs inside the "postgres" subtest of
+// Each or EachDB, SQLite otherwise.
+func Open(tb testing.TB) *store.DB {
+	tb.Helper()
+	if slices.Contains(strings.Split(tb.Name(), "/"), "postgres") {
+		return Postgres(tb)
+	}
+	return SQLite(tb)
+}
+
+// SQLite opens a fresh SQLite database in a temporary folder, closed at cleanup.
+func SQLite(tb testing.TB) *store.DB {
+	tb.Helper()
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "optimum.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db
+}
+
+// Postgres opens a fresh, migrated PostgreSQL database, closed and dropped at cleanup.
+func Postgres(tb testing.TB) *store.DB {
+	tb.Helper()
+	u := PostgresURL(tb)
+	db, err := store.OpenPostgres(context.Background(), u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() }) // runs before the DROP registered by PostgresURL
+	return db
+}
+
+// PostgresURL creates an empty database with a random name and returns its URL; the
+// database is dropped at cleanup (after the cleanups registered later, which close it).
+// When the server can't be reached the test is skipped with the reason, or fails when CI
+// is set: CI must never skip it.
+func PostgresURL(tb testing.TB) string {
+	tb.Helper()
+	admin, base := adminDB(tb)
+	name := "optimum_test_" + randomHex(8)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" TEMPLATE template0"); err != nil {
+		tb.Fatalf("create test database: %v", err)
+	}
+	// A test needs no durability across a server crash: commits that don't wait for the
+	// WAL flush keep the suite fast on a shared disk. Visibility and locking are unchanged.
+	if _, err := admin.ExecContext(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		tb.Fatalf("set up test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		// WITH (FORCE) ends connections the test left open (PostgreSQL 13+).
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+		}
+	})
+	u := *base
+	u.Path = "/" + name
+	return u.String()
+}
+
+// ServerURL is the URL of the test PostgreSQL server's base database:
+// OPTIMUM_TEST_POSTGRES_URL, or DefaultPostgresURL.
+func ServerURL() string {
+	if u := os.Getenv("OPTIMUM_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return DefaultPostgresURL
+}
+
+var (
+	adminOnce sync.Once
+	adminPool *sql.DB
+	adminURL  *url.URL
+	adminErr  error
+)
+
+// adminDB is the connection to the server's base database, shared by the package's tests.
+func adminDB(tb testing.TB) (*sql.DB, *url.URL) {
+	tb.Helper()
+	adminOnce.Do(func() {
+		raw := ServerURL()
+		if adminURL, adminErr = url.Parse(raw); adminErr != nil {
+			return
+		}
+		if adminPool, adminErr = sql.Open("pgx", raw); adminErr != nil {
+			return
+		}
+		adminPool.SetMaxOpenConns(4)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		adminErr = adminPool.PingContext(ctx)
+	})
+	if adminErr != nil {
+		msg := "PostgreSQL is not reachable (set OPTIMUM_TEST_POSTGRES_URL): " + firstLine(adminErr.Error())
+		if os.Getenv("CI") != "" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	return adminPool, adminURL
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
