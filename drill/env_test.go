@@ -17,6 +17,7 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 var manager = optimum.WithActor(context.Background(), optimum.Actor{ID: "tok_mgr", Name: "Carla Continuidad", Role: optimum.RoleManager})
@@ -44,29 +45,45 @@ type node struct {
 }
 
 type env struct {
-	t     *testing.T
-	path  string
-	clock *clock
-	cfg   config.Config
+	t      *testing.T
+	openDB func() *store.DB
+	clock  *clock
+	cfg    config.Config
 	*node
 }
 
+// newEnv is a SQLite database in a temporary folder with one node on it.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{t: t, path: filepath.Join(t.TempDir(), "drill.db"), clock: &clock{t: t0}, cfg: config.Default()}
+	path := filepath.Join(t.TempDir(), "drill.db")
+	return newEnvOn(t, func() *store.DB {
+		t.Helper()
+		db, err := store.OpenSQLite(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	})
+}
+
+func newEnvOn(t *testing.T, open func() *store.DB) *env {
+	t.Helper()
+	e := &env{t: t, openDB: open, clock: &clock{t: t0}, cfg: config.Default()}
 	e.node = e.open("node-a")
 	return e
+}
+
+// eachBackend runs fn on SQLite and on PostgreSQL (a fresh database each).
+func eachBackend(t *testing.T, fn func(t *testing.T, e *env)) {
+	storetest.EachShared(t, func(t *testing.T, open func() *store.DB) { fn(t, newEnvOn(t, open)) })
 }
 
 // open builds a process on the database.
 func (e *env) open(owner string) *node {
 	e.t.Helper()
 	ctx := context.Background()
-	db, err := store.OpenSQLite(ctx, e.path)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { db.Close() })
+	db := e.openDB()
 	n := &node{db: db}
 	n.dir = contacts.NewDirectory(db.Contacts(), e.clock.Now)
 	if err := n.dir.EnsureTeams(ctx, e.cfg.TeamInputs()); err != nil {

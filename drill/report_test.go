@@ -55,7 +55,10 @@ func orgOf200() string {
 }
 
 func TestReportOfADrillOf200PeopleMatchesTheScript(t *testing.T) {
-	e := newEnv(t)
+	eachBackend(t, reportOf200)
+}
+
+func reportOf200(t *testing.T, e *env) {
 	ctx := context.Background()
 	e.importPeople(orgOf200())
 	people := e.people()

@@ -40,7 +40,10 @@ func (e *env) drillIncidents() []incident.Incident {
 }
 
 func TestScheduledDrillFiresOnceAtItsCronTimeAcrossTwoNodes(t *testing.T) {
-	e := newEnv(t)
+	eachBackend(t, firesOnce)
+}
+
+func firesOnce(t *testing.T, e *env) {
 	e.importPeople(smallOrg)
 	other := e.open("node-b")
 	ctx := context.Background()
@@ -169,7 +172,10 @@ func TestScheduledFiringIsSkippedWhenThePreviousRunStillGoesOrTheTimeWasMissed(t
 }
 
 func TestCancelStopsAllNagging(t *testing.T) {
-	e := newEnv(t)
+	eachBackend(t, cancelStops)
+}
+
+func cancelStops(t *testing.T, e *env) {
 	e.importPeople(smallOrg)
 	ctx := context.Background()
 	if err := e.ladders.Seed(ctx, e.cfg.Escalation.Ladders); err != nil {
