@@ -62,6 +62,8 @@ type DispatcherOptions struct {
 	MaxBackoff  time.Duration      // longest retry delay; default 2 min
 	Rates       map[string]float64 // messages a second per channel, never exceeded; 0 or absent: unlimited
 	Owner       string             // lease owner name (node id)
+	// SharedLimit, when set, keeps each channel's rate across every node (ratelimit.go).
+	SharedLimit RateLimiter
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -211,7 +213,8 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 		return
 	}
 	if l := d.limits[del.Channel]; l != nil {
-		if err := l.Wait(ctx); err != nil {
+		// Shared across nodes when SharedLimit is set (ratelimit.go), else this node's.
+		if err := d.waitTurn(ctx, del.Channel); err != nil {
 			return // shutting down; the lease expires and the delivery is sent again
 		}
 		// The limiter spaces its grants, but goroutines woken late (a busy machine) can

@@ -25,6 +25,7 @@ import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
+import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
@@ -62,6 +63,7 @@ function route() {
   if (p === 'perfil') return 'perfil';
   if (p === 'escaleras' || p === 'ladders') return 'escaleras';
   if (p === 'simulacros' || p.startsWith('simulacros/')) return 'simulacros';
+  if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
   return 'tablero';
 }
@@ -192,6 +194,7 @@ function resetSession() {
   forgetChannels();
   forgetDrills();
   forgetIncident();
+  forgetIndicators();
   state.me = null;
   state.meta = null;
   state.board.clear();
@@ -345,12 +348,14 @@ function render() {
   }
   if (!state.meta) return;
   const r = route();
+  tvMode(r === 'indicadores');
   if (r === 'declarar') renderDeclare();
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
   else if (r === 'escaleras') renderLadders();
   else if (r === 'simulacros') renderDrills();
   else if (r === 'incidente') renderIncident();
+  else if (r === 'indicadores') renderIndicators();
   else renderBoard();
 }
 
@@ -872,6 +877,7 @@ function onFrame(text) {
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
     else incidentStreamResumed();
+    indicatorsFrame(ev);
     return;
   }
   if (Number.isFinite(ev.id)) {
@@ -887,6 +893,7 @@ function onFrame(text) {
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
   drillFrame(ev);
+  indicatorsFrame(ev);
 }
 
 // ---------------------------------------------------------------- board view
@@ -1091,6 +1098,7 @@ async function start() {
   });
   window.addEventListener('online', () => { if (!stream.ws && stream.wanted && !stream.hold) { stream.attempt = 0; connectStream(); } });
   setInterval(tickTimes, 1000);
+  setInterval(tickIndicators, 1000);
   if ('serviceWorker' in navigator && window.isSecureContext) {
     navigator.serviceWorker.register('sw.js').catch(() => { /* push is optional */ });
   }

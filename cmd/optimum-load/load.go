@@ -29,6 +29,7 @@ type options struct {
 	concurrency int
 	serverPID   int
 	json        bool
+	spread      []string // other nodes' base URLs: the clients are divided over -url and these
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -44,6 +45,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.concurrency, "concurrency", 64, "handshakes in flight while connecting")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process id, to report its memory per connection and CPU per delivery from /proc")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	spreadRaw := fs.String("spread", "", "base URLs of other nodes of the same deployment, comma separated: the clients are divided evenly over -url and these; declarations go to -url")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: optimum-load -url http://127.0.0.1:PORT -token TOKEN [-clients N] [-declares N] [flags]")
 		fs.PrintDefaults()
@@ -80,6 +82,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		}
 		o.base = strings.TrimRight(u.String(), "/")
 	}
+	var more []string
+	o.spread, more = parseSpread(*spreadRaw)
+	problems = append(problems, more...)
 	if len(problems) > 0 {
 		return o, errors.New(strings.Join(problems, "\n"))
 	}
@@ -148,8 +153,10 @@ func (d ms) String() string {
 }
 
 func load(ctx context.Context, o options, progress io.Writer) (*report, error) {
-	streamURL := o.base + "/api/v1/stream?token=" + url.QueryEscape(o.token)
 	rep := &report{URL: o.base + "/api/v1/stream", Clients: o.clients, Declares: o.declares}
+	for _, b := range o.spread {
+		rep.URL += ", " + b + "/api/v1/stream"
+	}
 
 	var before loadgen.ProcStat
 	if o.serverPID != 0 {
@@ -160,8 +167,8 @@ func load(ctx context.Context, o options, progress io.Writer) (*report, error) {
 	}
 	fmt.Fprintf(progress, "opening %d connections to %s …\n", o.clients, rep.URL)
 	start := time.Now()
-	fleet, err := loadgen.Dial(ctx, loadgen.Config{
-		URL: streamURL, Clients: o.clients, Ready: `"type":"stream.ready"`, Concurrency: o.concurrency,
+	fleet, err := dialSpread(ctx, append([]string{o.base}, o.spread...), o.token, o.clients, loadgen.Config{
+		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency,
 	})
 	if err != nil {
 		return nil, redact(err, o.token)

@@ -21,9 +21,11 @@ import (
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
+	"github.com/optimum-bcp/optimum/internal/metrics"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/static"
 )
@@ -57,7 +59,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return fmt.Errorf("bootstrap admin: %w", err)
 	}
 
-	bus := broadcast.NewLocalBus()
+	fan, err := openFanout(ctx, cfg, db, log)
+	if err != nil {
+		return err
+	}
+	defer fan.close()
+	bus := fan.bus
 	db.SetNotifier(func(id int64) { _ = bus.Publish(context.Background(), id) })
 
 	directory := contacts.NewDirectory(db.Contacts(), nil)
@@ -73,6 +80,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Static:    static.Files,
 		Logger:    log,
 	}
+	srv.ReadyChecks = fan.readyChecks()
 	if _, err := db.ReindexSearch(ctx); err != nil {
 		return err
 	}
@@ -81,6 +89,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
+	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	srv.Metrics = mtr.Handler() // mtr.ObserveEscalationTick is the escalation engine's tick observer
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -121,6 +132,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { fan.run(runCtx) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {
@@ -138,6 +150,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
+		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
@@ -204,7 +217,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}()
 
-	log.Info("listening on "+base, "database", storeName(cfg), "fanout", "in-process", "data", cfg.Server.DataDir)
+	log.Info("listening on "+base, "database", storeName(cfg), "fanout", fan.name(), "data", cfg.Server.DataDir)
 	if loginCode != "" {
 		public := cfg.Server.PublicURL
 		if public == "" {

@@ -42,6 +42,7 @@ type Config struct {
 	Escalation Escalation `yaml:"escalation"`
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills Drills `yaml:"drills"`
+	Metrics    Metrics    `yaml:"metrics"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -54,6 +55,9 @@ type Delivery struct {
 	RetryFor Duration `yaml:"retry_for"`
 	// LinkTTL is how long a one-tap acknowledgement link works.
 	LinkTTL Duration `yaml:"link_ttl"`
+	// Lease is how long a node owns a delivery it is sending. If the node dies, another
+	// sends it once the lease has expired; it must be longer than the slowest send.
+	Lease Duration `yaml:"lease"`
 }
 
 // Twilio is the SMS and voice provider. Without an account SID, SMS and voice are off.
@@ -93,6 +97,9 @@ type Database struct {
 // Redis selects the fan-out between nodes. An empty URL means in-process.
 type Redis struct {
 	URL string `yaml:"url"` // OPTIMUM_REDIS_URL
+	// Prefix starts every Redis channel and key of this deployment, so several
+	// deployments can share one Redis. Every node of one deployment needs the same.
+	Prefix string `yaml:"prefix"` // OPTIMUM_REDIS_PREFIX
 }
 
 // Team is one of the teams an alert may go to.
@@ -186,6 +193,7 @@ func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(),
 func Default() Config {
 	return Config{
 		Server:   Server{Addr: ":8080", DataDir: "./data"},
+		Redis:    Redis{Prefix: "optimum:"},
 		TimeZone: "America/Mexico_City",
 		Teams: []Team{
 			{ID: "directors", Name: Names{ES: "Dirección", EN: "Directors"}},
@@ -215,10 +223,12 @@ func Default() Config {
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(7 * 24 * time.Hour),
+			Lease:       Duration(2 * time.Minute),
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
+		Metrics:    DefaultMetrics(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -279,6 +289,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Server.BootstrapToken, "OPTIMUM_BOOTSTRAP_TOKEN")
 	set(&c.Database.URL, "OPTIMUM_DATABASE_URL")
 	set(&c.Redis.URL, "OPTIMUM_REDIS_URL")
+	set(&c.Redis.Prefix, "OPTIMUM_REDIS_PREFIX")
 	set(&c.TimeZone, "OPTIMUM_TIME_ZONE")
 	set(&c.Twilio.AccountSID, "TWILIO_ACCOUNT_SID")
 	set(&c.Twilio.AuthToken, "TWILIO_AUTH_TOKEN")
@@ -340,6 +351,9 @@ func (c Config) Validate() error {
 	}
 	if u := c.Redis.URL; u != "" && !strings.HasPrefix(u, "redis://") && !strings.HasPrefix(u, "rediss://") {
 		p.add("redis.url", "must be empty (in-process) or a redis:// or rediss:// URL")
+	}
+	if c.Redis.Prefix == "" || len(c.Redis.Prefix) > 64 || strings.ContainsAny(c.Redis.Prefix, " \t\r\n{}") {
+		p.add("redis.prefix", "must be 1-64 characters without spaces or braces, got %q", c.Redis.Prefix)
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil || c.TimeZone == "" {
 		p.add("time_zone", "%q is not an IANA time zone such as America/Mexico_City", c.TimeZone)
@@ -416,6 +430,7 @@ func (c Config) Validate() error {
 	}
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
+	c.Metrics.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
@@ -432,6 +447,9 @@ func (c Config) Validate() error {
 	}
 	if c.Delivery.LinkTTL < Duration(time.Hour) || c.Delivery.LinkTTL > Duration(90*24*time.Hour) {
 		p.add("delivery.link_ttl", "must be from 1h to 2160h (90 days)")
+	}
+	if c.Delivery.Lease < Duration(time.Second) || c.Delivery.Lease > Duration(time.Hour) {
+		p.add("delivery.lease", "must be from 1s to 1h")
 	}
 	if c.Twilio.AccountSID != "" {
 		if c.Twilio.AuthToken == "" {

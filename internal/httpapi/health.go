@@ -3,27 +3,50 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
-
-	"github.com/optimum-bcp/optimum"
 )
+
+// ReadyCheck is one dependency /readyz reports on besides the database (Redis, when
+// configured).
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
 }
 
-// readyz answers 200 only when every dependency answers within two seconds.
+// readyz answers 200 only when every dependency answers within two seconds. Otherwise it
+// answers 503 with each part's state, so an operator (or a load balancer's log) sees which
+// part is degraded: {"status":"degraded","degraded":["redis"],"checks":{"database":"ok",
+// "redis":"unavailable"}}. The reasons are logged, not shown: the endpoint is public.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.Ready(ctx); err != nil {
-		s.Logger.Warn("not ready", "err", err)
-		if optimum.ErrorCode(err) != optimum.EINTERNAL {
-			return err // an application error (the database is unreachable): its message, not the driver's text
-		}
-		return optimum.Errorf(optimum.EUNAVAILABLE, "Not ready: %v", err)
+	checks := append([]ReadyCheck{{Name: "database", Check: s.Ready}}, s.ReadyChecks...)
+	errs := make([]error, len(checks))
+	var wg sync.WaitGroup
+	for i, c := range checks {
+		wg.Go(func() { errs[i] = c.Check(ctx) })
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	wg.Wait()
+	states := map[string]string{}
+	degraded := []string{}
+	for i, c := range checks {
+		states[c.Name] = "ok"
+		if errs[i] != nil {
+			states[c.Name] = "unavailable"
+			degraded = append(degraded, c.Name)
+			s.Logger.Warn("not ready", "part", c.Name, "err", errs[i])
+		}
+	}
+	if len(degraded) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "degraded": degraded, "checks": states})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": states})
 	return nil
 }

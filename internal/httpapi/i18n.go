@@ -564,6 +564,24 @@ var catalog = compileCatalog([]phrase{
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
 	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+
+	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.
+	{en: "The indicators query is not valid.", es: "La consulta de indicadores no es válida."},
+	{en: "The range needs a start and an end.", es: "El periodo necesita un inicio y un fin."},
+	{en: "The end of the range must be after its start.", es: "El fin del periodo debe ser posterior a su inicio."},
+	{en: "The range may cover at most %d days.", es: "El periodo puede abarcar como máximo $1 días."},
+	{en: "%q is not a priority; use P1, P2, P3, P4 or P5.", es: "$1 no es una prioridad; use P1, P2, P3, P4 o P5."},
+	{en: "%q is not a bucket; use hour or day.", es: "$1 no es un intervalo; use hour (hora) o day (día)."},
+	{en: "Hour buckets cover at most %d days; use day.", es: "Los intervalos por hora abarcan como máximo $1 días; use day (día)."},
+	{en: "%q is not a time: use RFC 3339 (2026-11-02T09:00:00-06:00) or a date (2026-11-02).", es: "$1 no es una fecha ni una hora: use RFC 3339 (2026-11-02T09:00:00-06:00) o una fecha (2026-11-02)."},
+	{en: "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", es: "$1 no es un filtro de los indicadores; use from, to, priority, service, team o bucket."},
+	{en: "Indicator tables are CSV files: add .csv to %q.", es: "Las tablas de indicadores son archivos CSV: añada .csv a $1."},
+	{en: "There is no indicator table %q; the tables are %s.", es: "No existe la tabla de indicadores $1; las tablas son $2."},
+	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
+	{en: "Metrics need an admin bearer token, or a request from an allowed network (metrics.allow_networks).", es: "Las métricas necesitan un token de administración (Bearer) o una solicitud desde una red permitida (metrics.allow_networks)."},
+	{en: "Your role (%s) may not read metrics; it needs admin.", fn: func(g []string) string {
+		return "Su rol, " + gloss(rolesES, g[1]) + ", no permite leer las métricas; se necesita " + gloss(rolesES, "admin") + "."
+	}},
 	// The incident worked after its declaration: incident/lifecycle.go, requester.go,
 	// search.go, templates.go and internal/httpapi/desk.go, conformity.go.
 	{en: "Sign in to work on incidents.", es: "Inicie sesión para trabajar en las crisis."},

@@ -101,6 +101,8 @@ var passThrough = map[string]string{
 	"broadcast/webpush/subscription.go:ParseSubscription": "bad's definition; bad(endpoint, m) comes from checkEndpoint",
 	"internal/auth/password.go:CheckPassword":             "msg is collected from CheckPassword",
 	"internal/httpapi/incidents.go:parseFilter":           "bad's definition",
+	"internal/httpapi/indicators.go:parseIndicatorQuery":  "add's definition",
+	"indicators/indicators.go:Validate":                   "add's definition",
 	"internal/httpapi/ratelimit.go:rateLimited":           "the limiter's message, collected from newLimits",
 	"internal/httpapi/people.go:importPeople":             "a FileError's message, collected from contacts/importfile.go",
 	"escalation/ladder.go:ValidateLadders":                "add's definition",

@@ -128,6 +128,10 @@ func (s *Server) Routes() []Route {
 		{"DELETE /api/v1/push/subscriptions", anyone, s.handle(s.unsubscribePush)},
 		{"DELETE /api/v1/push/subscriptions/{id}", anyone, s.handle(s.unsubscribePushID)},
 		{"POST /api/v1/push/test", anyone, s.handle(s.testPushes)},
+
+		{"GET /api/v1/indicators", optimum.RoleResponder, s.handle(s.indicatorsReport)},
+		{"GET /api/v1/indicators/{table}", optimum.RoleResponder, s.handle(s.indicatorsTable)},
+		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
 	}
 }
 

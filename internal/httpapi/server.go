@@ -17,6 +17,7 @@ import (
 	"github.com/optimum-bcp/optimum/drill"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
+	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
 )
@@ -42,10 +43,16 @@ type Server struct {
 	Hub           *ws.Hub
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
+	// Indicators computes the dashboard's figures (indicators.go); Metrics serves the
+	// Prometheus scrape (metrics.go), nil turns it off.
+	Indicators *indicators.Service
+	Metrics    http.Handler
 	// Ready reports whether every dependency answers (the store, Redis when configured).
-	Ready  func(ctx context.Context) error
-	Static fs.FS
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// ReadyChecks are the other dependencies /readyz reports on (Redis when configured).
+	ReadyChecks []ReadyCheck
+	Static      fs.FS
+	Logger      *slog.Logger
 
 	limits *limits // built by Handler
 }

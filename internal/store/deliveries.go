@@ -251,7 +251,11 @@ func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryC
 
 // Sent records that the provider accepted the delivery.
 func (q *Deliveries) Sent(ctx context.Context, id string, attempt int, at time.Time) error {
-	return q.finish(ctx, id, attempt, at, "sent", "", "status = $4, sent_at = $3, error = ''", broadcast.StatusSent)
+	// The provider's status callback may arrive before this is recorded (a busy node, a
+	// fast network): a delivery it already reported delivered or failed stays so.
+	return q.finish(ctx, id, attempt, at, "sent", "",
+		"status = CASE WHEN status IN ('delivered', 'undelivered', 'failed') THEN status ELSE $4 END, sent_at = $3, error = CASE WHEN status IN ('undelivered', 'failed') THEN error ELSE '' END",
+		broadcast.StatusSent)
 }
 
 // Retry puts the delivery back in the queue for next.

@@ -167,7 +167,9 @@ func adminDB(tb testing.TB) (*sql.DB, *url.URL) {
 		adminPool.SetMaxOpenConns(4)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		adminErr = adminPool.PingContext(ctx)
+		if adminErr = adminPool.PingContext(ctx); adminErr == nil {
+			dropAbandoned(ctx, adminPool)
+		}
 	})
 	if adminErr != nil {
 		msg := "PostgreSQL is not reachable (set OPTIMUM_TEST_POSTGRES_URL): " + firstLine(adminErr.Error())
@@ -177,6 +179,31 @@ func adminDB(tb testing.TB) (*sql.DB, *url.URL) {
 		tb.Skip(msg)
 	}
 	return adminPool, adminURL
+}
+
+// dropAbandoned drops the test databases that a killed test run left behind: made by
+// this package (the name), over two hours old (the creation time of their folder) and
+// with nobody connected. Failures are ignored: it is housekeeping, and without the
+// rights to read the folder's time it does nothing.
+func dropAbandoned(ctx context.Context, admin *sql.DB) {
+	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database d
+		WHERE datname LIKE 'optimum\_test\_%'
+		AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)
+		AND (pg_stat_file('base/' || d.oid || '/PG_VERSION')).modification < now() - interval '2 hours'`)
+	if err != nil {
+		return
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if rows.Scan(&n) == nil {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		admin.ExecContext(ctx, `DROP DATABASE IF EXISTS "`+n+`"`) // not WITH (FORCE): if someone connected since, leave it
+	}
 }
 
 func randomHex(n int) string {

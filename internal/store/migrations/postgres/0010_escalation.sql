@@ -1,9 +1,9 @@
 -- PostgreSQL port of ../sqlite/0010_escalation.sql: the same tables and columns; unix-millisecond times are
 -- BIGINT (SQLite's INTEGER is 64-bit), steps and counts stay INTEGER.
--- Escalation ladders and the state of each incident's escalation. Due work (a step, a
--- reminder) is claimed with a lease (lease_owner, lease_until) so two nodes never fire
--- the same one and a dead node's claim expires; the work itself is committed together
--- with the row's new state.
+-- Escalation ladders and the state of each incident's escalation. Times are unix
+-- milliseconds, UTC. Due work (a step, a reminder) is claimed with a lease
+-- (lease_owner, lease_until) so two nodes never fire the same one and a dead node's
+-- claim expires; the work itself is committed together with the row's new state.
 
 -- Ladders as edited through the API; seeded from the configuration file at start.
 CREATE TABLE ladders (
@@ -23,12 +23,12 @@ CREATE TABLE escalations (
     step         INTEGER NOT NULL, -- index of the step paged last
     round        INTEGER NOT NULL, -- 0 the first time through the ladder, 1 the first repeat…
     step_at      BIGINT  NOT NULL, -- when that step was paged
-    next_step_at BIGINT,           -- when the next step is paged unless owned; NULL: none
+    next_step_at BIGINT,          -- when the next step is paged unless owned; NULL: none
     ack_by       BIGINT  NOT NULL,
     resolve_by   BIGINT  NOT NULL,
     ack_sla      TEXT    NOT NULL, -- pending, met, breached
     resolve_sla  TEXT    NOT NULL, -- pending, met, breached
-    due_at       BIGINT,           -- the earliest of next_step_at and pending SLA deadlines
+    due_at       BIGINT,          -- the earliest of next_step_at and pending SLA deadlines
     lease_owner  TEXT,
     lease_until  BIGINT,
     created_at   BIGINT  NOT NULL,
@@ -47,7 +47,7 @@ CREATE TABLE escalation_pages (
     schedule    TEXT    NOT NULL, -- JSON []escalation.Reminder
     reminder    INTEGER NOT NULL, -- index of the next reminder to send
     paged_at    BIGINT  NOT NULL,
-    next_at     BIGINT,           -- when the next reminder is due; NULL: none left
+    next_at     BIGINT,          -- when the next reminder is due; NULL: none left
     acked_at    BIGINT,
     stopped_at  BIGINT,
     stop_reason TEXT    NOT NULL DEFAULT '',
