@@ -12,6 +12,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
 	"github.com/optimum-bcp/optimum/drill"
 	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/indicators"
 )
 
 // The organisation of the 200-person drill:
@@ -353,6 +354,20 @@ func reportOf200(t *testing.T, e *env) {
 	}
 	if len(list) != 0 {
 		t.Errorf("real incidents = %d, want 0", len(list))
+	}
+	// Nor do the indicators: no incident, recipient, delivery or open item.
+	ind, err := indicators.New(e.db.Indicators(), e.cfg.IndicatorOptions(e.clock.Now)).
+		Compute(ctx, indicators.Query{From: t0.Add(-time.Hour), To: t0.Add(2 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ind.Summary.Declared != 0 || ind.Summary.Recipients != 0 || ind.Summary.Acknowledged != 0 || len(ind.Open) != 0 {
+		t.Errorf("the drill leaked into the indicators: %+v, open %v", ind.Summary, ind.Open)
+	}
+	for _, c := range ind.Channels {
+		if c.Total != 0 {
+			t.Errorf("drill deliveries counted in the channel indicators: %+v", c)
+		}
 	}
 	v, err := e.engine.View(ctx, run.IncidentID)
 	if err != nil || v == nil || v.State != escalation.StateStopped {
