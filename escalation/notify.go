@@ -43,8 +43,8 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 	var ds []broadcast.Delivery
 	var link string
 	for _, ch := range channels {
-		if !slices.Contains(w.e.opt.Channels, ch) {
-			continue
+		if !slices.Contains(w.e.opt.Channels, ch) || (len(inc.Channels) > 0 && !slices.Contains(inc.Channels, ch)) {
+			continue // no sender, or not a channel this incident (a drill) may use
 		}
 		var addrs []string
 		switch ch {

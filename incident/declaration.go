@@ -39,6 +39,9 @@ type Declaration struct {
 	Messages map[string]string `json:"messages,omitempty"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
+	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for
+	// every configured one. Drills use it to rehearse one channel.
+	Channels []string `json:"channels,omitempty"`
 }
 
 // MaxMessage is the longest audience message, in characters.
@@ -66,6 +69,10 @@ func (d *Declaration) Normalize() {
 		d.Messages = nil
 	}
 	d.Ladder = strings.ToLower(strings.TrimSpace(d.Ladder))
+	d.Channels = cleanList(d.Channels, true)
+	if len(d.Channels) == 0 {
+		d.Channels = nil
+	}
 }
 
 func cleanList(in []string, lower bool) []string {
@@ -142,6 +149,11 @@ func (d Declaration) Validate(knownTeams []string) error {
 		}
 	}
 	text("ladder", d.Ladder, 64, false)
+	for i, c := range d.Channels {
+		if c != "webpush" && c != "sms" && c != "voice" {
+			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", truncate(c, 40))
+		}
+	}
 	return optimum.Invalid("The declaration has errors.", f)
 }
 

@@ -110,6 +110,8 @@ type Incident struct {
 	// Ladder is the escalation ladder chosen at declaration ("" for the one that fits
 	// the priority and services).
 	Ladder string `json:"ladder,omitempty"`
+	// Channels limits the channels alerts go out on; empty for every configured one.
+	Channels []string `json:"channels,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

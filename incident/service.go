@@ -188,6 +188,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			SafetyPoll:  d.SafetyPoll,
 			Messages:    d.Messages,
 			Ladder:      d.Ladder,
+			Channels:    d.Channels,
 			Audience:    len(recipients),
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,

@@ -21,6 +21,7 @@ import { syncPush, forgetChannels } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
+import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
@@ -61,6 +62,7 @@ function route() {
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
   if (p === 'escaleras' || p === 'ladders') return 'escaleras';
+  if (p === 'simulacros' || p.startsWith('simulacros/')) return 'simulacros';
   if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
   return 'tablero';
@@ -190,6 +192,7 @@ function resetSession() {
   forgetBoardEscalations();
   forgetAccount();
   forgetChannels();
+  forgetDrills();
   forgetIncident();
   forgetIndicators();
   state.me = null;
@@ -350,6 +353,7 @@ function render() {
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
   else if (r === 'escaleras') renderLadders();
+  else if (r === 'simulacros') renderDrills();
   else if (r === 'incidente') renderIncident();
   else if (r === 'indicadores') renderIndicators();
   else renderBoard();
@@ -888,6 +892,7 @@ function onFrame(text) {
   // Frames without an incident (incident.deliveries_progress) are for the incident page only.
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
+  drillFrame(ev);
   indicatorsFrame(ev);
 }
 

@@ -193,9 +193,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	srv.Drills = newDrills(cfg, db, srv.Incidents, directory, srv.Escalation, srv.Ladders, log)
+	if err := srv.Drills.Seed(ctx, cfg.Drills.Plans); err != nil {
+		return fmt.Errorf("drill plans: %w", err)
+	}
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = srv.Escalation.Run(runCtx) })
 	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log, mtr.ObserveEscalationTick) })
+	wg.Go(func() { _ = tickDrills(runCtx, cfg, srv.Drills, log) })
 	noticeIDs, stopNotices := bus.Subscribe()
 	defer stopNotices()
 	noticeStore := db.Notices()

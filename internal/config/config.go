@@ -40,6 +40,8 @@ type Config struct {
 	WebPush  WebPush  `yaml:"webpush"`
 	// Escalation holds the ladders and the engine's settings (escalation.go).
 	Escalation Escalation `yaml:"escalation"`
+	// Drills holds drill plans kept in the file (drills.go).
+	Drills Drills `yaml:"drills"`
 	Metrics    Metrics    `yaml:"metrics"`
 }
 
@@ -225,6 +227,7 @@ func Default() Config {
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
 		Escalation: defaultEscalation(),
+		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
 		Limits: Limits{
 			TrustedProxies:   []string{},

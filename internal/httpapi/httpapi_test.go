@@ -18,6 +18,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/drill"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/indicators"
@@ -87,6 +88,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
+	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()
 	runCtx, cancel := context.WithCancel(ctx)

@@ -530,6 +530,36 @@ var catalog = compileCatalog([]phrase{
 	{en: "roles need a team", es: "los roles necesitan un equipo"},
 	{en: "%s was not paged for %s.", es: "$1 no recibió aviso para $2."},
 
+	// Drills (drill/, internal/store/drills.go).
+	{en: "The drill plan has errors.", es: "El plan de simulacro tiene errores."},
+	{en: "The drill's audience has errors.", es: "La audiencia del simulacro tiene errores."},
+	{en: "Sign in to start a drill.", es: "Inicie sesión para iniciar un simulacro."},
+	{en: "A drill plan with the id %q exists already.", es: "Ya existe un plan de simulacro con el id $1."},
+	{en: "No drill plan has the id %q.", es: "Ningún plan de simulacro tiene el id $1."},
+	{en: "No drill run has the id %q.", es: "Ningún simulacro tiene el id $1."},
+	{en: "Drill plan %q has a run going: cancel it first.", es: "El plan de simulacro $1 tiene un simulacro en curso: cancélelo primero."},
+	{en: "Drill plan %q already has a run going: cancel it or wait for its window to close.", es: "El plan de simulacro $1 ya tiene un simulacro en curso: cancélelo o espere a que termine su ventana."},
+	{en: "Drill %q is running for the same teams (%s): wait, cancel it, or start with force.", es: "El simulacro $1 está en curso para los mismos equipos ($2): espere, cancélelo o inicie con force."},
+	{en: "Drill run %s is %s; only a running drill can be cancelled.", fn: func(g []string) string {
+		return "El simulacro " + g[1] + " está " + gloss(drillStatusesES, g[2]) + "; solo se puede cancelar un simulacro en curso."
+	}},
+	{en: "must be 1 to 64 lower-case letters, digits, - or _", es: "debe tener de 1 a 64 minúsculas, dígitos, - o _"},
+	{en: "is longer than %d characters", es: "tiene más de $1 caracteres"},
+	{en: "the audience is empty: name at least one team", es: "la audiencia está vacía: indique al menos un equipo"},
+	{en: "the audience is empty: nobody active is in these teams", es: "la audiencia está vacía: nadie activo pertenece a estos equipos"},
+	{en: "has more than %d teams", es: "tiene más de $1 equipos"},
+	{en: "has more than %d criteria", es: "tiene más de $1 criterios"},
+	{en: "must be critical, high, medium or low", es: "debe ser critical, high, medium o low"},
+	{en: "must be between 1m and 168h", es: "debe estar entre 1m y 168h"},
+	{en: "must be between 0s and 168h", es: "debe estar entre 0s y 168h"},
+	{en: "needs a schedule", es: "necesita una programación"},
+	{en: "team %q is not in the drill's audience", es: "el equipo $1 no está en la audiencia del simulacro"},
+	{en: "must be all, team:<id> or role:<lead|member|backup>", es: "debe ser all, team:<id> o role:<lead|member|backup>"},
+	{en: "must be from 1 to 100 (a share of people can never exceed 100%%)", es: "debe estar entre 1 y 100 (un porcentaje de personas nunca supera el 100%)"},
+	{en: "must be more than 0: nobody acknowledges in no time", es: "debe ser mayor que 0: nadie confirma en tiempo cero"},
+	{en: "is longer than the window (%s): it could never be judged", es: "es más largo que la ventana ($1): nunca podría evaluarse"},
+	{en: "%q is not a cron spec with seconds such as \"0 0 10 * * MON\"", es: "$1 no es una expresión cron con segundos como \"0 0 10 * * MON\""},
+
 	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
 	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
@@ -629,3 +659,9 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
 	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
 })
+
+// drillStatusesES names a drill run's statuses in Spanish.
+var drillStatusesES = map[string]string{
+	"starting": "iniciándose", "running": "en curso", "ended": "terminado", "cancelled": "cancelado",
+	"skipped": "omitido", "failed": "fallido",
+}

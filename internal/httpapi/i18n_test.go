@@ -108,6 +108,7 @@ var passThrough = map[string]string{
 	"escalation/ladder.go:ValidateLadders":                "add's definition",
 	"escalation/ladder.go:validate":                       "add's definition",
 	"internal/store/ladders.go:Resolve":                   "add's definition",
+	"drill/plan.go:Validate":                              "add's definition",
 }
 
 type collected struct {

@@ -86,6 +86,19 @@ func (s *Server) Routes() []Route {
 		{"GET /c/{token}", public, s.handle(s.conformityLinkPage)},
 		{"POST /c/{token}", public, lim.signIn(s.handle(s.answerConformity))},
 
+		{"GET /api/v1/drills", optimum.RoleManager, s.handle(s.listDrills)},
+		{"POST /api/v1/drills", optimum.RoleManager, s.handle(s.saveDrill)},
+		{"GET /api/v1/drills/{id}", optimum.RoleManager, s.handle(s.getDrill)},
+		{"PUT /api/v1/drills/{id}", optimum.RoleManager, s.handle(s.saveDrill)},
+		{"DELETE /api/v1/drills/{id}", optimum.RoleManager, s.handle(s.deleteDrill)},
+		{"POST /api/v1/drills/{id}/runs", optimum.RoleManager, s.handle(s.startDrill)},
+		{"GET /api/v1/drills/{id}/runs", optimum.RoleManager, s.handle(s.listDrillRuns)},
+		{"GET /api/v1/drill-runs", optimum.RoleManager, s.handle(s.listDrillRuns)},
+		{"GET /api/v1/drill-runs/{id}", optimum.RoleManager, s.handle(s.drillBoard)},
+		{"POST /api/v1/drill-runs/{id}/cancel", optimum.RoleManager, s.handle(s.cancelDrill)},
+		{"GET /api/v1/drill-runs/{id}/report", optimum.RoleManager, s.handle(s.drillReport(false))},
+		{"GET /api/v1/drill-runs/{id}/report.csv", optimum.RoleManager, s.handle(s.drillReport(true))},
+
 		{"GET /api/v1/stream", anyone, s.handle(s.stream)},
 
 		{"GET /api/v1/people", optimum.RoleResponder, s.handle(s.listPeople)},

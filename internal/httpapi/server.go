@@ -14,6 +14,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/drill"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/indicators"
@@ -32,6 +33,8 @@ type Server struct {
 	// Escalation runs ladders and manual escalations; Ladders edits the ladders.
 	Escalation *escalation.Engine
 	Ladders    *escalation.Ladders
+	// Drills plans, runs and reports drills.
+	Drills *drill.Service
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore

@@ -1,0 +1,277 @@
+// OPTIMUM BCP web app: drills (#/simulacros). The list of plans with "start now", the
+// recent runs, a form to plan a drill, and the live board of a run
+// (#/simulacros/<run id>): who was reached, on which channel, who acknowledged, who is
+// pending, against each success criterion. The board re-reads GET
+// /api/v1/drill-runs/<id> when the stream carries an event of the run's incident (or a
+// drill event), at most once a second.
+
+import { state, t, teamName, h, show, focusHeading, fmtTime, api, errorText, ProblemError, hashParts, nav } from './core.js';
+
+const ROLES = ['lead', 'member', 'backup'];
+const REFRESH_MS = 1000;
+
+const board = { runId: null, data: null, timer: 0, last: 0, loading: false, error: null, cancelling: false };
+let list = { plans: null, runs: null, error: null, form: null, starting: null, problem: null };
+
+function runIdOf() {
+  const p = hashParts().path;
+  return p.startsWith('simulacros/') ? decodeURIComponent(p.slice('simulacros/'.length)) : null;
+}
+
+// renderDrills shows the list or a run's board, by the hash.
+export function renderDrills() {
+  const id = runIdOf();
+  if (id) return renderBoard(id);
+  board.runId = null;
+  return renderList();
+}
+
+// ---------------------------------------------------------------- list and form
+
+async function loadList() {
+  const seq = nav.seq;
+  try {
+    const [plans, runs, ladders] = await Promise.all([api('GET', 'drills'), api('GET', 'drill-runs'), api('GET', 'ladders').catch(() => [])]);
+    if (seq !== nav.seq) return;
+    list.plans = plans;
+    list.runs = runs;
+    list.ladders = (ladders || []).map((l) => l.ladder || l);
+    list.error = null;
+  } catch (err) {
+    list.error = errorText(err);
+  }
+  if (!runIdOf() && hashParts().path === 'simulacros') paintList();
+}
+
+function renderList() {
+  if (!list.form) list.form = newForm();
+  paintList();
+  focusHeading();
+  loadList();
+}
+
+function newForm() {
+  return { name: '', title: '', teams: new Set(), channels: new Set(), ladder: '', window: 30, schedule: '', announced: false, criteria: [{ scope: 'all', percent: 90, within: 15 }], fields: {} };
+}
+
+function paintList() {
+  const f = list.form;
+  const plans = list.plans == null
+    ? h('p', { class: 'loading' }, t('loading'))
+    : list.plans.length === 0
+      ? h('p', { class: 'muted', testid: 'drill-plans-empty' }, t('drill.noPlans'))
+      : h('ul', { class: 'drill-plans', testid: 'drill-plans' }, list.plans.map((p) => h('li', { class: 'card', testid: 'drill-plan', 'data-id': p.id },
+        h('h3', {}, p.name),
+        h('p', {}, p.scenario.title),
+        h('p', { class: 'muted' }, p.teams.map(teamName).join(', '), ' · ', t('drill.window', { n: Math.round(durMs(p.window) / 60000) }),
+          p.schedule ? [' · ', t('drill.next', { when: p.next_run_at ? fmtTime(p.next_run_at) : '—' })] : null,
+          ' · ', t(p.announced ? 'drill.announced' : 'drill.unannounced')),
+        h('button', { type: 'button', class: 'btn btn-primary', testid: 'drill-start', disabled: list.starting === p.id, onclick: () => start(p) },
+          t(list.starting === p.id ? 'drill.starting' : 'drill.start')))));
+  const runs = (list.runs || []).slice(0, 20).map((r) => h('li', { testid: 'drill-run', 'data-status': r.status },
+    h('a', { href: `#/simulacros/${encodeURIComponent(r.id)}` }, r.plan.name, ' · ', r.folio || r.id),
+    ' ', h('span', { class: 'chip' }, t(`drill.status.${r.status}`)), ' ', r.started_at ? fmtTime(r.started_at) : ''));
+  const fieldErr = (name) => f.fields[name] ? h('p', { class: 'field-error', testid: `drill-error-${name}` }, f.fields[name]) : null;
+  const teams = (state.meta?.teams || []).map((tm) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', value: tm.id, checked: f.teams.has(tm.id), testid: `drill-team-${tm.id}`,
+      onchange: (e) => { if (e.target.checked) f.teams.add(tm.id); else f.teams.delete(tm.id); } }), ' ', teamName(tm.id)));
+  const scopes = ['all', ...[...f.teams].map((x) => `team:${x}`), ...ROLES.map((r) => `role:${r}`)];
+  const criteria = f.criteria.map((c, i) => h('div', { class: 'drill-criterion-row', testid: 'drill-criterion-input' },
+    h('select', { 'aria-label': t('drill.scope'), onchange: (e) => { c.scope = e.target.value; } },
+      scopes.map((s) => h('option', { value: s, selected: s === c.scope }, scopeName(s)))),
+    h('input', { type: 'number', min: 1, max: 100, value: c.percent, 'aria-label': t('drill.percent'), testid: 'drill-percent', oninput: (e) => { c.percent = Number(e.target.value); } }), ' % ',
+    h('input', { type: 'number', min: 0, value: c.within, 'aria-label': t('drill.within'), testid: 'drill-within', oninput: (e) => { c.within = Number(e.target.value); } }), ' min',
+    fieldErr(`criteria[${i}].percent`), fieldErr(`criteria[${i}].within`), fieldErr(`criteria[${i}].scope`)));
+  const input = (name, props) => h('input', { ...props, value: f[name], testid: `drill-${name}`, oninput: (e) => { f[name] = props.type === 'number' ? Number(e.target.value) : e.target.value; } });
+  const form = h('form', { class: 'card drill-form', testid: 'drill-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } },
+    h('h2', {}, t('drill.new')),
+    h('label', {}, t('drill.name'), input('name', { type: 'text', maxlength: 200 })), fieldErr('name'), fieldErr('id'),
+    h('label', {}, t('drill.scenario'), input('title', { type: 'text', maxlength: 200, placeholder: 'Sismo 7.1 en CDMX' })), fieldErr('scenario.title'),
+    h('fieldset', {}, h('legend', {}, t('drill.teams')), teams), fieldErr('teams'),
+    h('fieldset', {}, h('legend', {}, t('drill.channelsQ')), ['webpush', 'sms', 'voice'].map((ch) => h('label', { class: 'check' },
+      h('input', { type: 'checkbox', checked: f.channels.has(ch), testid: `drill-channel-${ch}`,
+        onchange: (e) => { if (e.target.checked) f.channels.add(ch); else f.channels.delete(ch); } }), ' ', t(`drill.channel.${ch}`)))), fieldErr('channels[0]'),
+    h('label', {}, t('drill.ladder'), h('select', { testid: 'drill-ladder', onchange: (e) => { f.ladder = e.target.value; } },
+      h('option', { value: '' }, t('drill.ladderAuto')),
+      (list.ladders || []).map((l) => h('option', { value: l.id, selected: l.id === f.ladder }, l.name?.[state.lang] || l.name?.es || l.id)))), fieldErr('ladder'),
+    h('label', {}, t('drill.windowMin'), input('window', { type: 'number', min: 1 })), fieldErr('window'),
+    h('label', {}, t('drill.schedule'), input('schedule', { type: 'text', placeholder: '0 0 10 * * MON' })), fieldErr('schedule'),
+    h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: f.announced, testid: 'drill-announced', onchange: (e) => { f.announced = e.target.checked; } }), ' ', t('drill.announcedQ')),
+    h('fieldset', {}, h('legend', {}, t('drill.criteria')), criteria,
+      h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => { f.criteria.push({ scope: 'all', percent: 100, within: 15 }); paintList(); } }, t('drill.addCriterion'))),
+    list.problem ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'drill-form-error' }, list.problem) : null,
+    h('button', { type: 'submit', class: 'btn btn-primary', testid: 'drill-save' }, t('drill.save')));
+  show(
+    h('section', { class: 'drills', testid: 'drills' },
+      h('h1', { testid: 'drills-heading' }, t('drill.title')),
+      h('p', { class: 'lead' }, t('drill.lead')),
+      list.error ? h('p', { class: 'alert alert-error', role: 'alert' }, list.error) : null,
+      plans,
+      h('h2', {}, t('drill.runs')),
+      runs.length ? h('ul', { class: 'drill-runs' }, runs) : h('p', { class: 'muted' }, t('drill.noRuns')),
+      form));
+}
+
+function scopeName(s) {
+  if (s === 'all') return t('drill.scope.all');
+  if (s.startsWith('team:')) return teamName(s.slice(5));
+  return t(`drill.role.${s.slice(5)}`);
+}
+
+async function save() {
+  const f = list.form;
+  const body = {
+    name: f.name, scenario: { title: f.title }, teams: [...f.teams], channels: [...f.channels], ladder: f.ladder,
+    window: `${f.window}m`, schedule: f.schedule.trim(),
+    announced: f.announced, criteria: f.criteria.map((c) => ({ scope: c.scope, percent: c.percent, within: `${c.within}m` })),
+  };
+  try {
+    await api('POST', 'drills', { body });
+    list.form = newForm();
+    list.problem = null;
+  } catch (err) {
+    list.problem = errorText(err);
+    f.fields = {};
+    if (err instanceof ProblemError) for (const e of err.problem?.errors || []) f.fields[e.field] = e.message;
+  }
+  paintList();
+  loadList();
+}
+
+async function start(p) {
+  list.starting = p.id;
+  list.problem = null;
+  paintList();
+  try {
+    const run = await api('POST', `drills/${encodeURIComponent(p.id)}/runs`, { body: {} });
+    list.starting = null;
+    location.hash = `#/simulacros/${encodeURIComponent(run.id)}`;
+  } catch (err) {
+    list.starting = null;
+    list.error = errorText(err);
+    paintList();
+  }
+}
+
+function durMs(d) {
+  // Go durations as JSON: "1h30m0s", "30m0s", "45s".
+  let ms = 0;
+  for (const [, n, u] of String(d).matchAll(/([\d.]+)(h|m|s|ms)/g)) ms += Number(n) * { h: 3600000, m: 60000, s: 1000, ms: 1 }[u];
+  return ms;
+}
+
+// ---------------------------------------------------------------- the live board
+
+function renderBoard(id) {
+  if (board.runId !== id) {
+    board.runId = id;
+    board.data = null;
+    board.error = null;
+  }
+  paintBoard();
+  focusHeading();
+  refresh();
+}
+
+async function refresh() {
+  const id = board.runId;
+  if (!id || board.loading) return;
+  board.loading = true;
+  board.last = Date.now();
+  try {
+    const data = await api('GET', `drill-runs/${encodeURIComponent(id)}`);
+    if (board.runId === id) { board.data = data; board.error = null; }
+  } catch (err) {
+    if (board.runId === id) board.error = errorText(err);
+  } finally {
+    board.loading = false;
+  }
+  if (board.runId === id && runIdOf() === id) paintBoard();
+}
+
+// drillFrame is called with every stream frame: the open board re-reads itself when one
+// concerns its run, at most once a second.
+export function drillFrame(ev) {
+  if (!board.runId || runIdOf() !== board.runId) return;
+  const inc = board.data?.run?.incident_id;
+  const about = ev.incident?.id || ev.data?.incident_id;
+  if (!(ev.type?.startsWith('drill.') || (inc && about === inc))) return;
+  if (board.timer) return;
+  const wait = Math.max(0, REFRESH_MS - (Date.now() - board.last));
+  board.timer = setTimeout(() => { board.timer = 0; refresh(); }, wait);
+}
+
+async function cancel() {
+  if (!board.data || !confirm(t('drill.cancelQ'))) return;
+  board.cancelling = true;
+  paintBoard();
+  try {
+    await api('POST', `drill-runs/${encodeURIComponent(board.runId)}/cancel`, { body: {} });
+  } catch (err) {
+    board.error = errorText(err);
+  }
+  board.cancelling = false;
+  refresh();
+}
+
+const pct = (x) => `${Math.round(x * 1000) / 10} %`;
+const secs = (v) => (v == null ? '—' : v < 60 ? `${Math.round(v)} s` : `${Math.round(v / 6) / 10} min`);
+
+function paintBoard() {
+  const d = board.data;
+  if (!d) {
+    show(h('section', { class: 'drill-board', testid: 'drill-board', 'data-state': board.error ? 'error' : 'loading' },
+      h('h1', {}, t('drill.board')), board.error ? h('p', { class: 'alert alert-error', role: 'alert' }, board.error) : h('p', { class: 'loading' }, t('loading'))));
+    return;
+  }
+  const r = d.run;
+  const hd = d.header;
+  const base = `api/v1/drill-runs/${encodeURIComponent(r.id)}/report`;
+  const criteria = d.criteria.map((v) => h('li', { class: `drill-verdict verdict-${v.result}`, testid: 'drill-criterion', 'data-result': v.result },
+    h('b', {}, t(`drill.result.${v.result}`)), ' · ',
+    t('drill.criterionText', { pct: v.criterion.percent, scope: scopeName(v.criterion.scope), min: Math.round(durMs(v.criterion.within) / 60000) }),
+    ' — ', t('drill.inTime', { n: v.in_time, of: v.targeted, need: v.needed })));
+  const fig = (g, label) => h('tr', { testid: 'drill-figure', 'data-key': g.key },
+    h('th', { scope: 'row' }, label), h('td', {}, `${g.reached} / ${g.targeted}`), h('td', {}, pct(g.reach_rate)),
+    h('td', {}, `${g.acknowledged} / ${g.targeted}`), h('td', {}, pct(g.confirmation_rate)),
+    h('td', {}, secs(g.ack_median_seconds)), h('td', {}, secs(g.ack_p90_seconds)), h('td', {}, secs(g.ack_max_seconds)));
+  const figures = h('table', { class: 'drill-figures', testid: 'drill-figures' },
+    h('thead', {}, h('tr', {}, ['', 'drill.reached', 'drill.reachRate', 'drill.acked', 'drill.ackRate', 'drill.median', 'drill.p90', 'drill.max'].map((k) => h('th', { scope: 'col' }, k ? t(k) : '')))),
+    h('tbody', {}, fig(d.overall, t('drill.overall')), d.teams.map((g) => fig(g, teamName(g.key))),
+      d.roles.map((g) => fig(g, t(`drill.role.${g.key}`))), d.channels.map((g) => fig(g, t(`drill.channel.${g.key}`)))));
+  const people = h('table', { class: 'drill-people', testid: 'drill-people' },
+    h('thead', {}, h('tr', {}, ['drill.person', 'drill.channels', 'drill.state'].map((k) => h('th', { scope: 'col' }, t(k))))),
+    h('tbody', {}, d.people.map((p) => h('tr', { testid: 'drill-person', 'data-person-id': p.person_id, 'data-state': p.state },
+      h('td', {}, p.name),
+      h('td', {}, p.channels.length ? p.channels.map((c) => h('span', { class: `chip chip-${c.status}`, title: c.error || '' }, `${t(`drill.channel.${c.channel}`)}: ${t(`drill.dstatus.${c.status}`)}`)) : '—'),
+      h('td', { testid: 'drill-person-state' }, t(`drill.pstate.${p.state}`), p.acknowledged_at ? ` · ${fmtTime(p.acknowledged_at)}` : '')))));
+  const counts = { acknowledged: 0, reached: 0, pending: 0, unreached: 0 };
+  for (const p of d.people) counts[p.state] = (counts[p.state] || 0) + 1;
+  show(h('section', { class: 'drill-board', testid: 'drill-board', 'data-state': 'ready', 'data-status': r.status, 'data-run-id': r.id },
+    h('p', { class: 'drill-tag' }, t('drill.tag')),
+    h('h1', { testid: 'drill-title' }, hd.scenario || hd.plan),
+    h('p', { class: 'muted' }, hd.plan, ' · ', h('a', { href: `#/incidente/${encodeURIComponent(hd.folio)}` }, hd.folio), ' · ',
+      h('span', { testid: 'drill-status' }, t(`drill.status.${r.status}`)), ' · ', t(hd.announced ? 'drill.announced' : 'drill.unannounced'),
+      hd.ends_at ? [' · ', t('drill.endsAt', { when: fmtTime(hd.ends_at) })] : null),
+    board.error ? h('p', { class: 'alert alert-error', role: 'alert' }, board.error) : null,
+    h('p', { class: 'drill-counts', testid: 'drill-counts' }, t('drill.counts', counts)),
+    h('h2', {}, t('drill.criteria')), h('ul', { class: 'drill-verdicts' }, criteria),
+    h('h2', {}, t('drill.figures')), h('div', { class: 'table-scroll' }, figures),
+    h('h2', {}, t('drill.people')), h('div', { class: 'table-scroll' }, people),
+    d.hygiene?.length ? [h('h2', {}, t('drill.hygiene')), h('ul', { class: 'drill-hygiene', testid: 'drill-hygiene' },
+      d.hygiene.map((a) => h('li', { 'data-action': a.action }, a.name, ': ', t(`drill.action.${a.action}`), a.detail ? ` (${a.detail})` : '')))] : null,
+    d.trend?.length > 1 ? [h('h2', {}, t('drill.trend')), h('ul', { class: 'drill-trend', testid: 'drill-trend' },
+      d.trend.map((p) => h('li', {}, p.started_at ? fmtTime(p.started_at) : '—', ' · ', t(`drill.status.${p.status}`), ' · ',
+        t('drill.trendLine', { reach: pct(p.reach_rate), ack: pct(p.confirmation_rate), met: p.criteria_met, of: p.criteria }))))] : null,
+    h('p', { class: 'drill-actions' },
+      h('a', { class: 'btn', href: `${base}.csv`, download: true, testid: 'drill-csv' }, t('drill.csv')), ' ',
+      h('a', { class: 'btn btn-quiet', href: base, target: '_blank', rel: 'noopener' }, 'JSON'), ' ',
+      r.status === 'running' ? h('button', { type: 'button', class: 'btn btn-danger', testid: 'drill-cancel', disabled: board.cancelling, onclick: cancel }, t('drill.cancel')) : null)));
+}
+
+// forgetDrills drops what was loaded, at sign-out.
+export function forgetDrills() {
+  list = { plans: null, runs: null, error: null, form: null, starting: null, problem: null };
+  board.runId = null;
+  board.data = null;
+}
