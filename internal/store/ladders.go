@@ -29,15 +29,16 @@ func (s *Escalation) Work(ctx context.Context, fn func(escalation.Tx) error) err
 }
 
 // ClaimRuns leases up to limit escalations due at now whose lease is free or expired.
-// The lease condition is repeated in the outer WHERE so that, in PostgreSQL, a row a
-// concurrent claim took meanwhile is not taken twice.
+// On PostgreSQL the rows are locked as they are picked and rows another node is claiming
+// are skipped (dialect.skipLocked); the lease condition is repeated in the outer WHERE,
+// so a row claimed meanwhile is never taken twice.
 func (s *Escalation) ClaimRuns(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]string, error) {
 	var ids []string
 	err := s.db.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `UPDATE escalations SET lease_owner = $1, lease_until = $2
 			WHERE (lease_until IS NULL OR lease_until < $3) AND incident_id IN (
 				SELECT incident_id FROM escalations WHERE due_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY due_at LIMIT $4)
+				ORDER BY due_at LIMIT $4`+s.db.d.skipLocked+`)
 			RETURNING incident_id`, owner, millis(now.Add(lease)), millis(now), limit)
 		if err != nil {
 			return err
@@ -65,7 +66,7 @@ func (s *Escalation) ClaimPages(ctx context.Context, owner string, now time.Time
 		rows, err := tx.QueryContext(ctx, `UPDATE escalation_pages SET lease_owner = $1, lease_until = $2
 			WHERE (lease_until IS NULL OR lease_until < $3) AND (incident_id, person_id) IN (
 				SELECT incident_id, person_id FROM escalation_pages WHERE next_at <= $3 AND (lease_until IS NULL OR lease_until < $3)
-				ORDER BY next_at LIMIT $4)
+				ORDER BY next_at LIMIT $4`+s.db.d.skipLocked+`)
 			RETURNING incident_id, person_id`, owner, millis(now.Add(lease)), millis(now), limit)
 		if err != nil {
 			return err
