@@ -186,7 +186,7 @@ func TestThreeNodesClimbOneLadderOnce(t *testing.T) {
 	var names []string
 	for rows.Next() {
 		var (
-			name, reason          string
+			name, reason         string
 			reminder, first, all int
 		)
 		if err := rows.Scan(&name, &reminder, &reason, &first, &all); err != nil {
