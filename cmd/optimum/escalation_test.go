@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // movableClock replaces the server's clock for a test: time moves only when told, so
@@ -38,16 +40,33 @@ func useClock(t *testing.T) *movableClock {
 // The whole product, through the real server and the fake Twilio: a P1 is declared; the
 // technology lead is paged; nobody acknowledges for 5 minutes, so the continuity team is
 // paged; at 10 the director; the director answers "1" by SMS (a signed inbound webhook)
-// and all nagging stops: nothing more reaches Twilio.
+// and all nagging stops: nothing more reaches Twilio. On PostgreSQL, twice: one node,
+// and two nodes sharing the database, each with its cron and engine — every step and
+// reminder still reaches Twilio once.
 func TestP1ClimbsToTheDirectorWhoAcknowledgesBySMS(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { p1ClimbsToTheDirector(t, nil, 1) })
+	t.Run("postgres", func(t *testing.T) {
+		p1ClimbsToTheDirector(t, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)}, 1)
+	})
+	t.Run("postgres-two-nodes", func(t *testing.T) {
+		p1ClimbsToTheDirector(t, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)}, 2)
+	})
+}
+
+func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	clk := useClock(t)
 	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
 	const token = "ladder-admin-token-0123456789"
-	base, logs := startServer(t, map[string]string{
+	vars := map[string]string{
 		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
 		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(),
 		"TWILIO_FROM": "+15005550006", "OPTIMUM_TWILIO_API_URL": fake.URL(),
-	})
+	}
+	maps.Copy(vars, env)
+	base, logs := startServer(t, vars)
+	for range nodes - 1 {
+		startServer(t, vars) // another node on the same database: its own cron and engine
+	}
 	fake.Route(public, base)
 	api := client{t, base, token}
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
@@ -78,17 +97,32 @@ func TestP1ClimbsToTheDirectorWhoAcknowledgesBySMS(t *testing.T) {
 	}
 	var inc struct{ ID, Folio string }
 	json.Unmarshal(body, &inc)
+	// settle waits until Twilio has had nothing new for half a second: every send in
+	// flight has ended (and was recorded) before the clock jumps, since a jump of five
+	// minutes would outlast a send's lease and rightly have it sent again.
+	settle := func() {
+		n, since := -1, time.Now()
+		for time.Since(since) < 500*time.Millisecond {
+			if m := len(fake.Requests()); m != n {
+				n, since = m, time.Now()
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	eventually(t, "the lead's SMS", func() bool { return has(fake.Messages(), "+525500000003") })
+	settle()
 
 	clk.skip(5 * time.Minute)
 	eventually(t, "the continuity team's SMS at 5 minutes", func() bool { return has(fake.Messages(), "+525500000002") })
 	if has(fake.Messages(), "+525500000001") {
 		t.Fatalf("the director was paged at 5 minutes: %v", to(fake.Messages()))
 	}
+	settle()
 	clk.skip(5 * time.Minute)
 	eventually(t, "the director's SMS and call, and the continuity team's call (due at 7), at 10 minutes", func() bool {
 		return has(fake.Messages(), "+525500000001") && has(fake.Calls(), "+525500000001") && has(fake.Calls(), "+525500000002")
 	})
+	settle()
 
 	res, err := fake.SendInboundSMS(context.Background(), public+"/hooks/twilio/sms", "+525500000001", "+15005550006", "1")
 	if err != nil {
@@ -121,6 +155,26 @@ func TestP1ClimbsToTheDirectorWhoAcknowledgesBySMS(t *testing.T) {
 	}
 	if view.Escalation.Step != 3 || len(view.Escalation.Pending) != 2 {
 		t.Errorf("escalation = %+v", view.Escalation)
+	}
+	count := func(rs []twiliotest.Request) map[string]int {
+		n := map[string]int{}
+		for _, r := range rs {
+			n[r.Form.Get("To")]++
+		}
+		return n
+	}
+	// Ana: the page, then at the 5-minute jump her SMS (2 min) and call (4 min) at once;
+	// Carla: the page at 5, the call due at 7; Dora: SMS and call at 10. Once each.
+	wantSMS := map[string]int{"+525500000003": 2, "+525500000002": 1, "+525500000001": 1}
+	wantCalls := map[string]int{"+525500000003": 1, "+525500000002": 1, "+525500000001": 1}
+	if got := count(fake.Messages()); !maps.Equal(got, wantSMS) {
+		t.Errorf("SMS per number = %v, want %v", got, wantSMS)
+		for _, m := range fake.Messages() {
+			t.Logf("%s %s %.60s", m.Form.Get("To"), m.Form.Get("StatusCallback"), m.Form.Get("Body"))
+		}
+	}
+	if got := count(fake.Calls()); !maps.Equal(got, wantCalls) {
+		t.Errorf("calls per number = %v, want %v", got, wantCalls)
 	}
 	sentMsgs, sentCalls := len(fake.Messages()), len(fake.Calls())
 	clk.skip(30 * time.Minute) // every reminder and step would be due by now
