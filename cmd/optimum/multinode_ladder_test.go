@@ -20,10 +20,11 @@ import (
 
 // ladderConfig is a P1 ladder in seconds: the technology lead at once, the operations
 // lead 3 s later, the directors 4 s after that; each paged person is sent an SMS again
-// every 2 s (nine times) until someone owns the incident. The P1 acknowledge SLA is 5 s, so it passes
-// between steps 2 and 3 and pages the continuity team (sla_jump off: the ladder keeps its
-// own pace). The engine ticks every second and a claim lasts 5 s (the least allowed), so
-// a node that dies holding one leaves it to the others within a few ticks.
+// every 2 s (nine times) until someone owns the incident. The P1 acknowledge SLA is 5 s,
+// so it passes between steps 2 and 3 and pages the continuity team (sla_jump off: the
+// ladder keeps its own pace). The engine ticks every second and a claim lasts 5 s (the
+// least allowed), so a node that dies holding one leaves it to the others within a few
+// ticks.
 const ladderConfig = `delivery:
   lease: 3s
   rates: {sms: 200, voice: 2, webpush: 100}
@@ -63,10 +64,11 @@ func nagEvery2s() string {
 	return "[" + strings.Join(rs, ", ") + "]"
 }
 
-// Three nodes climb one P1 ladder on one PostgreSQL database and Redis. A node is killed
-// with kill -9 between steps 2 and 3: the SLA breach and step 3 still happen, each once,
-// on the nodes left; every person's first alert is queued once and no reminder twice. A
-// director then acknowledges by SMS reply through node C, and no node sends anything more.
+// Three nodes climb one P1 ladder on one PostgreSQL database and Redis. Between steps 2
+// and 3, the node holding the escalation's lease is killed with kill -9: once the lease
+// expires, the nodes left record the SLA breach and fire step 3, each once; every
+// person's first alert is queued once and no reminder twice. A director then acknowledges
+// by SMS reply through node C (or B if C was killed), and no node sends anything more.
 func TestThreeNodesClimbOneLadderOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three server processes")
@@ -88,8 +90,6 @@ func TestThreeNodesClimbOneLadderOnce(t *testing.T) {
 	}
 	nodes := startNodes(t, bin, env, "A", "B", "C")
 	a, c := nodes[0], nodes[2]
-	// Twilio calls the public URL; here it reaches node C.
-	fake.Route(public, c.base)
 
 	const (
 		ana   = "+525512340001" // technology lead: the audience and step 1
@@ -120,16 +120,60 @@ func TestThreeNodesClimbOneLadderOnce(t *testing.T) {
 		t.Fatalf("declare = %d %s", status, body)
 	}
 
-	// Step 2 fires; then the node that declared dies, with step 3 four seconds away.
+	// Step 2 fires. Then the test holds the lock that serializes event appends
+	// (dialect.go's lockKeyEvents), so a node that claims the escalation when its SLA
+	// check falls due (at 5 s) keeps the lease while its work waits for the lock. That node
+	// is killed, holding the lease, and the lock released.
 	awaitSteps(t, db, inc.ID, 2)
-	a.kill(t)
+	hold, err := db.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback()
+	const lockKeyEvents = 0x6f7074696d756d01
+	if _, err := hold.Exec("SELECT pg_advisory_xact_lock($1)", int64(lockKeyEvents)); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		owner      string
+		leaseUntil int64
+		victim     *node
+	)
+	deadline := time.Now().Add(20 * time.Second)
+	for victim == nil {
+		err := db.QueryRow("SELECT lease_owner, lease_until FROM escalations WHERE incident_id = $1 AND lease_owner IS NOT NULL", inc.ID).
+			Scan(&owner, &leaseUntil)
+		if err == nil {
+			for _, n := range nodes {
+				if strings.HasSuffix(owner, fmt.Sprintf(":%d", n.cmd.Process.Pid)) {
+					victim = n
+				}
+			}
+		} else if err != sql.ErrNoRows {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no node held the escalation's lease while event appends were blocked (owner %q): has dialect.go's lockKeyEvents changed?", owner)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	victim.kill(t)
 	atKill := escalatedSteps(t, db, inc.ID)
-	t.Logf("killed node A after steps %v", atKill)
-	if slices.Contains(atKill, 3) {
-		t.Fatalf("step 3 fired before the kill (steps %v): the test did not kill in the middle of the ladder", atKill)
+	var stillLeased string
+	db.QueryRow("SELECT coalesce(lease_owner, '') FROM escalations WHERE incident_id = $1", inc.ID).Scan(&stillLeased)
+	if err := hold.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("killed node %s holding the escalation's lease (until %s) after steps %v", victim.name, time.UnixMilli(leaseUntil).UTC(), atKill)
+	if stillLeased != owner {
+		t.Fatalf("the escalation's lease was not held by the killed node when it died (held by %q)", stillLeased)
+	}
+	if slices.Contains(atKill, 3) || countEvents(t, db, inc.ID, "incident.sla_breached") != 0 {
+		t.Fatalf("step 3 or the SLA breach happened before the kill (steps %v): the test did not kill in the middle of the ladder", atKill)
 	}
 
-	// The nodes left fire the SLA breach and step 3: each once.
+	// The nodes left take the escalation over once the dead node's lease expires, and
+	// fire the SLA breach and step 3: each once.
 	awaitSteps(t, db, inc.ID, 3)
 	eventually(t, "Dora's alert at Twilio", func() bool { return smsTo(fake, dora) > 0 })
 	if steps := escalatedSteps(t, db, inc.ID); !slices.Equal(steps, []int{1, 2, 3}) {
@@ -138,8 +182,22 @@ func TestThreeNodesClimbOneLadderOnce(t *testing.T) {
 	if n := countEvents(t, db, inc.ID, "incident.sla_breached"); n != 1 {
 		t.Errorf("%d SLA breach events, want 1", n)
 	}
+	var breachAt int64
+	if err := db.QueryRow("SELECT at FROM events WHERE incident_id = $1 AND type = 'incident.sla_breached'", inc.ID).Scan(&breachAt); err != nil {
+		t.Fatal(err)
+	}
+	if breachAt < leaseUntil {
+		t.Errorf("the SLA breach was recorded at %s, before the dead node's lease expired at %s",
+			time.UnixMilli(breachAt).UTC(), time.UnixMilli(leaseUntil).UTC())
+	}
 
-	// Dora answers "1" by SMS; Twilio delivers it to node C.
+	// The acknowledgement reaches a node left: C, unless C was the one killed.
+	ack := c
+	if victim == c {
+		ack = nodes[1]
+	}
+	fake.Route(public, ack.base)
+	// Dora answers "1" by SMS.
 	res, err := fake.SendInboundSMS(context.Background(), public+"/hooks/twilio/sms", dora, "+15005550006", "1")
 	if err != nil {
 		t.Fatal(err)
