@@ -66,6 +66,9 @@ type DispatcherOptions struct {
 	SharedLimit RateLimiter
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// Observe, when set, is told how long each provider call took and whether it
+	// succeeded (metrics). It must not block.
+	Observe func(channel string, ok bool, took time.Duration)
 }
 
 // RateMargin is the share of a configured rate the dispatcher actually uses. A limiter
@@ -226,7 +229,11 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 	}
 	m := del.Message
 	m.Attempt = del.Attempts
+	start := time.Now()
 	retryable, err := sender.Send(ctx, m)
+	if d.opt.Observe != nil {
+		d.opt.Observe(del.Channel, err == nil, time.Since(start))
+	}
 	now := d.opt.Now()
 	switch {
 	case err == nil:

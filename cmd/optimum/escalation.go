@@ -34,11 +34,14 @@ func newEscalation(ctx context.Context, cfg config.Config, db *store.DB, templat
 	return ladders, engine, nil
 }
 
-// tickEscalation runs the engine's Tick on the configured cron spec until ctx is done.
-func tickEscalation(ctx context.Context, cfg config.Config, engine *escalation.Engine, log *slog.Logger) error {
+// tickEscalation runs the engine's Tick on the configured cron spec until ctx is done,
+// telling observe (the metrics) how long each tick took.
+func tickEscalation(ctx context.Context, cfg config.Config, engine *escalation.Engine, log *slog.Logger, observe func(time.Duration)) error {
 	return escalation.Schedule(ctx, cfg.Escalation.Tick, cfg.Location(), log, func(ctx context.Context) {
+		start := time.Now()
 		if _, err := engine.Tick(ctx, clock()); err != nil && ctx.Err() == nil {
 			log.Error("escalation tick", "err", err)
 		}
+		observe(time.Since(start))
 	})
 }

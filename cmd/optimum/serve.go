@@ -91,7 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Verifications = db.Contacts()
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
-	srv.Metrics = mtr.Handler() // mtr.ObserveEscalationTick is the escalation engine's tick observer
+	srv.Metrics = mtr.Handler()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
@@ -151,6 +151,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
+		Observe: mtr.ObserveSend,
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
@@ -194,7 +195,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	wg.Go(func() { _ = dispatcher.Run(runCtx) })
 	wg.Go(func() { _ = srv.Escalation.Run(runCtx) })
-	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log) })
+	wg.Go(func() { _ = tickEscalation(runCtx, cfg, srv.Escalation, log, mtr.ObserveEscalationTick) })
 	noticeIDs, stopNotices := bus.Subscribe()
 	defer stopNotices()
 	noticeStore := db.Notices()

@@ -8,11 +8,16 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
 func TestIndicatorsOfRealIncidentsOnly(t *testing.T) {
+	storetest.Each(t, testIndicatorsOfRealIncidentsOnly)
+}
+
+func testIndicatorsOfRealIncidentsOnly(t *testing.T) {
 	a := newAPI(t, adminToken)
 	responder := a.token(optimum.RoleResponder)
 	for _, drill := range []bool{false, false, true} {
@@ -107,7 +112,9 @@ func TestIndicatorsRefuseBadQueries(t *testing.T) {
 	}
 }
 
-func TestIndicatorTablesAsCSV(t *testing.T) {
+func TestIndicatorTablesAsCSV(t *testing.T) { storetest.Each(t, testIndicatorTablesAsCSV) }
+
+func testIndicatorTablesAsCSV(t *testing.T) {
 	a := newAPI(t, adminToken)
 	d := declaration()
 	d["title"] = "=HYPERLINK(\"http://evil\")"
@@ -150,6 +157,10 @@ func TestIndicatorTablesAsCSV(t *testing.T) {
 }
 
 func TestMetricsFromLoopbackAreScrapedAndParsed(t *testing.T) {
+	storetest.Each(t, testMetricsFromLoopbackAreScrapedAndParsed)
+}
+
+func testMetricsFromLoopbackAreScrapedAndParsed(t *testing.T) {
 	a := newAPI(t, adminToken)
 	for _, drill := range []bool{false, true} {
 		d := declaration()

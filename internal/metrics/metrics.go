@@ -53,8 +53,9 @@ type Options struct {
 
 // Metrics is the registry of one process.
 type Metrics struct {
-	reg  *prometheus.Registry
-	tick prometheus.Histogram
+	reg   *prometheus.Registry
+	tick  prometheus.Histogram
+	sends *prometheus.HistogramVec
 }
 
 // New builds the registry: the scrape-time collector over src and log, the process and
@@ -81,8 +82,22 @@ func New(src Source, log Log, opt Options) *Metrics {
 		Name: "optimum_escalation_tick_duration_seconds", Help: "How long one escalation engine tick took in this process.",
 		Buckets: TickBuckets,
 	})
-	reg.MustRegister(m.tick)
+	m.sends = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "optimum_provider_request_seconds", Help: "How long this process's calls to a provider (Twilio, a push service) took, by channel and result.",
+		Buckets: DeliveryBuckets,
+	}, []string{"channel", "result"})
+	reg.MustRegister(m.tick, m.sends)
 	return m
+}
+
+// ObserveSend records one provider call of the dispatcher. Pass it as the dispatcher's
+// Observe option.
+func (m *Metrics) ObserveSend(channel string, ok bool, took time.Duration) {
+	result := "error"
+	if ok {
+		result = "ok"
+	}
+	m.sends.WithLabelValues(channel, result).Observe(took.Seconds())
 }
 
 // ObserveEscalationTick records how long one tick of the escalation engine took. Pass it

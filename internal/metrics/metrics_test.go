@@ -65,6 +65,8 @@ func gather(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
 func TestScrapeReadsTheSourceAndTheProcess(t *testing.T) {
 	m := metrics.New(fixed{}, fixed{}, metrics.Options{Connections: func() int { return 5 }, Dropped: func() int64 { return 1 }})
 	m.ObserveEscalationTick(30 * time.Millisecond)
+	m.ObserveSend("sms", true, 400*time.Millisecond)
+	m.ObserveSend("sms", false, 3*time.Second)
 	f := gather(t, m)
 	if v := f["optimum_incidents_declared_total"].GetMetric()[0].GetCounter().GetValue(); v != 3 {
 		t.Errorf("declared %v", v)
@@ -82,6 +84,13 @@ func TestScrapeReadsTheSourceAndTheProcess(t *testing.T) {
 	tick := f["optimum_escalation_tick_duration_seconds"].GetMetric()[0].GetHistogram()
 	if tick.GetSampleCount() != 1 {
 		t.Errorf("tick %v", tick)
+	}
+	sends := map[string]uint64{}
+	for _, mt := range f["optimum_provider_request_seconds"].GetMetric() {
+		sends[mt.GetLabel()[0].GetValue()+"/"+mt.GetLabel()[1].GetValue()] = mt.GetHistogram().GetSampleCount()
+	}
+	if sends["sms/ok"] != 1 || sends["sms/error"] != 1 {
+		t.Errorf("provider requests %v", sends)
 	}
 	// sms has 7 waiting; voice and webpush are reported as 0, not left out.
 	depth := map[string]float64{}
