@@ -83,11 +83,18 @@ func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incid
 	if lang != "en" {
 		lang = "es"
 	}
+	linkPageHeaders(w)
+	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done, "Answer": answer})
+}
+
+// linkPageHeaders are those of a page reached by a capability link (one-tap
+// acknowledgement, conformity): never cached, never indexed, never telling the next site
+// its address, no script, forms only to us.
+func linkPageHeaders(w http.ResponseWriter) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Robots-Tag", "noindex")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done, "Answer": answer})
 }

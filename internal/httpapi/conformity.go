@@ -95,11 +95,7 @@ func conformityProblem(w http.ResponseWriter, r *http.Request, err error) error 
 		return err
 	}
 	lang := pageLang(r)
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	linkPageHeaders(w)
 	w.WriteHeader(statusOf[code])
 	return conformityPage.Execute(w, map[string]any{"Inc": incident.Incident{}, "Lang": lang, "T": conformityTexts[lang],
 		"Problem": translate(lang, optimum.ErrorMessage(err))})
@@ -110,12 +106,7 @@ func renderConformity(w http.ResponseWriter, inc incident.Incident, l incident.C
 	if lang != "en" {
 		lang = "es"
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Robots-Tag", "noindex")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	linkPageHeaders(w)
 	return conformityPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Requester.Name, "Lang": lang,
 		"T": conformityTexts[lang], "Done": done, "Accepted": accepted})
 }
