@@ -114,7 +114,7 @@ func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalat
 	rows, err := s.db.read.QueryContext(ctx, `SELECT i.id, i.folio, i.priority, i.doc,
 		EXISTS (SELECT 1 FROM incident_acks a WHERE a.incident_id = i.id AND a.person_id = $1)
 		FROM incidents i
-		WHERE i.status IN ('declared', 'acknowledged', 'investigating')
+		WHERE i.status IN ('declared', 'acknowledged', 'investigating', 'reopened')
 		AND (EXISTS (SELECT 1 FROM incident_recipients r WHERE r.incident_id = i.id AND r.person_id = $1)
 			OR EXISTS (SELECT 1 FROM escalation_pages g WHERE g.incident_id = i.id AND g.person_id = $1))
 		ORDER BY i.created_at DESC LIMIT 200`, personID)
