@@ -41,8 +41,8 @@ type Config struct {
 	// Escalation holds the ladders and the engine's settings (escalation.go).
 	Escalation Escalation `yaml:"escalation"`
 	// Drills holds drill plans kept in the file (drills.go).
-	Drills Drills `yaml:"drills"`
-	Metrics    Metrics    `yaml:"metrics"`
+	Drills  Drills  `yaml:"drills"`
+	Metrics Metrics `yaml:"metrics"`
 }
 
 // Delivery tunes how alerts are sent.
