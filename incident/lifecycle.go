@@ -196,15 +196,9 @@ func (d *Desk) Transition(ctx context.Context, idOrFolio string, to Status, note
 		return Incident{}, optimum.Errorf(optimum.EFORBIDDEN, "Only a continuity manager may close an incident without the requester's conformity.")
 	}
 	now := d.now()
-	var inc Incident
-	err := d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
-		return d.move(ctx, tx, &inc, actor, to, note, now)
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
+		return d.move(ctx, tx, inc, actor, to, note, now)
 	})
-	return inc, err
 }
 
 // move applies one transition inside tx: the checks, the side effects of the new state
@@ -295,12 +289,7 @@ func (d *Desk) Assign(ctx context.Context, idOrFolio string, a Assignment) (Inci
 		return Incident{}, err
 	}
 	now := d.now()
-	var inc Incident
-	err := d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
 		if inc.Status == StatusClosed || inc.Status == StatusCancelled {
 			return optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; it can no longer be assigned.", inc.Folio, inc.Status)
 		}
@@ -337,13 +326,12 @@ func (d *Desk) Assign(ctx context.Context, idOrFolio string, a Assignment) (Inci
 			inc.AssignedTeams = a.Teams
 		}
 		inc.UpdatedAt = now
-		if err := tx.Update(ctx, inc); err != nil {
+		if err := tx.Update(ctx, *inc); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, EventAssigned, now, actor, inc, map[string]any{
+		return appendEvent(ctx, tx, EventAssigned, now, actor, *inc, map[string]any{
 			"before": before, "owner": inc.Owner, "assigned": inc.Assigned, "assigned_teams": inc.AssignedTeams, "note": a.Note})
 	})
-	return inc, err
 }
 
 // Reclassification changes impact and urgency; the note is required.
@@ -380,12 +368,7 @@ func (d *Desk) Reclassify(ctx context.Context, idOrFolio string, r Reclassificat
 		return Incident{}, err
 	}
 	now := d.now()
-	var inc Incident
-	err = d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
 		if inc.Status == StatusClosed || inc.Status == StatusCancelled {
 			return optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; it can no longer be reclassified.", inc.Folio, inc.Status)
 		}
@@ -396,13 +379,12 @@ func (d *Desk) Reclassify(ctx context.Context, idOrFolio string, r Reclassificat
 		inc.Impact, inc.Urgency, inc.Priority = r.Impact, r.Urgency, pr
 		inc.SLA = d.svc.policy.SLA(pr, inc.CreatedAt)
 		inc.UpdatedAt = now
-		if err := tx.Update(ctx, inc); err != nil {
+		if err := tx.Update(ctx, *inc); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, EventReclassified, now, actor, inc, map[string]any{
+		return appendEvent(ctx, tx, EventReclassified, now, actor, *inc, map[string]any{
 			"before": before, "impact": inc.Impact, "urgency": inc.Urgency, "priority": inc.Priority, "sla": inc.SLA, "note": r.Note})
 	})
-	return inc, err
 }
 
 // MarkKnownError records a resolved incident's workaround, to be shown with it in
@@ -414,23 +396,17 @@ func (d *Desk) MarkKnownError(ctx context.Context, idOrFolio, workaround string)
 		return Incident{}, err
 	}
 	now := d.now()
-	var inc Incident
-	err := d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
 		if inc.ResolvedAt == nil && inc.Status != StatusClosed {
 			return optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; only a resolved incident can be a known error.", inc.Folio, inc.Status)
 		}
 		inc.KnownError = &KnownError{Workaround: workaround, MarkedBy: actor.Name, MarkedAt: now}
 		inc.UpdatedAt = now
-		if err := tx.Update(ctx, inc); err != nil {
+		if err := tx.Update(ctx, *inc); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, EventKnownError, now, actor, inc, map[string]any{"workaround": workaround})
+		return appendEvent(ctx, tx, EventKnownError, now, actor, *inc, map[string]any{"workaround": workaround})
 	})
-	return inc, err
 }
 
 // checkNote validates a note; required is the reason when it is missing ("" when it is
@@ -453,6 +429,20 @@ func checkText(field, v, required string) error {
 		return nil
 	}
 	return optimum.Invalid("The request has errors.", []optimum.FieldError{fe})
+}
+
+// locked runs fn on the incident idOrFolio, read for update in one write transaction, and
+// returns the incident as fn left it.
+func (d *Desk) locked(ctx context.Context, idOrFolio string, fn func(tx DeskTx, inc *Incident) error) (Incident, error) {
+	var inc Incident
+	err := d.store.Tx(ctx, func(tx DeskTx) error {
+		var err error
+		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
+			return err
+		}
+		return fn(tx, &inc)
+	})
+	return inc, err
 }
 
 func (d *Desk) now() time.Time { return d.svc.now().UTC().Truncate(time.Millisecond) }

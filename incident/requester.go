@@ -169,18 +169,12 @@ func (d *Desk) AnswerRequest(ctx context.Context, idOrFolio, answer string) (Inc
 		return Incident{}, err
 	}
 	now := d.now()
-	var inc Incident
-	err := d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
+		if err := workable(*inc, "given information"); err != nil {
 			return err
 		}
-		if err := workable(inc, "given information"); err != nil {
-			return err
-		}
-		return appendEvent(ctx, tx, EventInfoProvided, now, actor, inc, map[string]any{"answer": answer})
+		return appendEvent(ctx, tx, EventInfoProvided, now, actor, *inc, map[string]any{"answer": answer})
 	})
-	return inc, err
 }
 
 // workable refuses work on a closed or cancelled incident.
@@ -351,22 +345,16 @@ func (d *Desk) PostUpdate(ctx context.Context, idOrFolio string, u Update) (Inci
 	if err := optimum.Invalid("The update has errors.", f); err != nil {
 		return Incident{}, err
 	}
-	var inc Incident
-	err := d.store.Tx(ctx, func(tx DeskTx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
-		if err := workable(inc, "updated"); err != nil {
+	return d.locked(ctx, idOrFolio, func(tx DeskTx, inc *Incident) error {
+		if err := workable(*inc, "updated"); err != nil {
 			return err
 		}
 		inc.LastUpdateAt, inc.NextUpdateAt, inc.UpdatedAt = &now, u.NextUpdateAt, now
 		inc.Updates++
-		if err := tx.Update(ctx, inc); err != nil {
+		if err := tx.Update(ctx, *inc); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, EventUpdatePosted, now, actor, inc, map[string]any{
+		return appendEvent(ctx, tx, EventUpdatePosted, now, actor, *inc, map[string]any{
 			"known": u.Known, "doing": u.Doing, "next_update_at": u.NextUpdateAt, "sms": u.SMS, "number": inc.Updates})
 	})
-	return inc, err
 }

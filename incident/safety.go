@@ -61,16 +61,11 @@ func (s *Service) answerSafety(ctx context.Context, idOrFolio string, actor opti
 		channel = "web"
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
-	var inc Incident
-	err := s.store.Tx(ctx, func(tx Tx) error {
-		var err error
-		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
-			return err
-		}
+	return s.locked(ctx, idOrFolio, func(tx Tx, inc *Incident) error {
 		if !inc.SafetyPoll {
 			return optimum.Errorf(optimum.ECONFLICT, "Incident %s does not ask whether people are safe; acknowledge it instead.", inc.Folio)
 		}
-		if _, err := acknowledgeTx(ctx, tx, &inc, actor, channel, now); err != nil {
+		if _, err := acknowledgeTx(ctx, tx, inc, actor, channel, now); err != nil {
 			return err
 		}
 		prev, err := tx.SetSafety(ctx, inc.ID, SafetyAnswer{PersonID: actor.PersonID, Answer: answer, Channel: channel, At: now})
@@ -94,12 +89,11 @@ func (s *Service) answerSafety(ctx context.Context, idOrFolio string, actor opti
 		count(prev, -1)
 		count(answer, +1)
 		inc.UpdatedAt = now
-		if err := tx.Update(ctx, inc); err != nil {
+		if err := tx.Update(ctx, *inc); err != nil {
 			return err
 		}
-		return appendEvent(ctx, tx, EventSafetyAnswered, now, actor, inc, map[string]any{
+		return appendEvent(ctx, tx, EventSafetyAnswered, now, actor, *inc, map[string]any{
 			"person_id": actor.PersonID, "name": actor.Name, "channel": channel, "answer": answer, "previous": prev,
 		})
 	})
-	return inc, err
 }

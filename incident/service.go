@@ -232,14 +232,22 @@ func (s *Service) Acknowledge(ctx context.Context, idOrFolio, channel string) (I
 		channel = "web"
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
+	return s.locked(ctx, idOrFolio, func(tx Tx, inc *Incident) error {
+		_, err := acknowledgeTx(ctx, tx, inc, actor, channel, now)
+		return err
+	})
+}
+
+// locked runs fn on the incident idOrFolio, read for update in one write transaction, and
+// returns the incident as fn left it.
+func (s *Service) locked(ctx context.Context, idOrFolio string, fn func(tx Tx, inc *Incident) error) (Incident, error) {
 	var inc Incident
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		var err error
 		if inc, err = tx.Lock(ctx, idOrFolio); err != nil {
 			return err
 		}
-		_, err = acknowledgeTx(ctx, tx, &inc, actor, channel, now)
-		return err
+		return fn(tx, &inc)
 	})
 	return inc, err
 }
