@@ -122,9 +122,11 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 }
 
 // finish records an attempt's outcome, only if the attempt is still the current one (a
-// late outcome of a superseded attempt changes nothing).
+// late outcome of a superseded attempt changes nothing). It appends no event (the change
+// only marks its incident for the next progress event), so it does not wait for the
+// event log's turn among writers.
 func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
-	return q.db.eventsTx(ctx, func(tx *eventTx) error {
+	return q.db.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
 			WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
 		if err != nil {
@@ -139,7 +141,7 @@ func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time
 		if err != nil || outcome == "retry" {
 			return err
 		}
-		return deliveryEvent(ctx, tx, id, at)
+		return markDeliveryProgress(ctx, tx, id, at)
 	})
 }
 
@@ -149,9 +151,9 @@ func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time
 // a few dozen frames on every board, not 40,000.
 const EventDeliveriesProgress = "incident.deliveries_progress"
 
-// deliveryEvent marks the incident of a delivery whose status changed, for the next
-// progress event.
-func deliveryEvent(ctx context.Context, tx *eventTx, id string, at time.Time) error {
+// markDeliveryProgress marks the incident of a delivery whose status changed, for the
+// next progress event.
+func markDeliveryProgress(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	var subject string
 	if err := tx.QueryRowContext(ctx, "SELECT subject FROM deliveries WHERE id = $1", id).Scan(&subject); err != nil {
 		return err
@@ -285,7 +287,7 @@ func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time
 // and the status if it moves the delivery forward. It returns the delivery's subject and
 // whether anything changed.
 func (q *Deliveries) ProviderUpdate(ctx context.Context, id, providerID, status, errText string, at time.Time, later func(old, new string) bool) (subject string, changed bool, err error) {
-	err = q.db.eventsTx(ctx, func(tx *eventTx) error {
+	err = q.db.tx(ctx, func(tx *sql.Tx) error {
 		var old, oldProvider string
 		err := tx.QueryRowContext(ctx, "SELECT subject, provider_status, provider_id FROM deliveries WHERE id = $1", id).Scan(&subject, &old, &oldProvider)
 		if err != nil {
@@ -319,7 +321,7 @@ func (q *Deliveries) ProviderUpdate(ctx context.Context, id, providerID, status,
 		if _, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+" WHERE id = $1", args...); err != nil {
 			return err
 		}
-		return deliveryEvent(ctx, tx, id, at)
+		return markDeliveryProgress(ctx, tx, id, at)
 	})
 	return subject, changed, err
 }
