@@ -93,22 +93,8 @@ func cleanList(in []string, lower bool) []string {
 // are the teams an audience may name; nil leaves teams to the directory. Call Normalize
 // first.
 func (d Declaration) Validate(knownTeams []string) error {
-	var f []optimum.FieldError
-	add := func(field, format string, args ...any) {
-		f = append(f, optimum.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
-	text := func(field, v string, max int, required bool) {
-		switch {
-		case required && v == "":
-			add(field, "is required")
-		case !utf8.ValidString(v):
-			add(field, "must be UTF-8 text")
-		case utf8.RuneCountInString(v) > max:
-			add(field, "is too long: %d characters, at most %d", utf8.RuneCountInString(v), max)
-		case strings.ContainsFunc(v, isControl):
-			add(field, "must not contain control characters")
-		}
-	}
+	var p problems
+	add, text := p.add, p.text
 	text("title", d.Title, MaxTitle, true)
 	text("description", d.Description, MaxDescription, false)
 	text("location", d.Location, MaxLocation, false)
@@ -154,7 +140,29 @@ func (d Declaration) Validate(knownTeams []string) error {
 			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", truncate(c, 40))
 		}
 	}
-	return optimum.Invalid("The declaration has errors.", f)
+	return optimum.Invalid("The declaration has errors.", p)
+}
+
+// problems collects what is wrong with the fields of a form.
+type problems []optimum.FieldError
+
+func (p *problems) add(field, format string, args ...any) {
+	*p = append(*p, optimum.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// text checks a free-text field: present when required, UTF-8, at most max characters,
+// no control characters other than tabs and line breaks.
+func (p *problems) text(field, v string, max int, required bool) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		p.add(field, "is required")
+	case !utf8.ValidString(v):
+		p.add(field, "must be UTF-8 text")
+	case utf8.RuneCountInString(v) > max:
+		p.add(field, "is too long: %d characters, at most %d", utf8.RuneCountInString(v), max)
+	case strings.ContainsFunc(v, isControl):
+		p.add(field, "must not contain control characters")
+	}
 }
 
 // isControl reports control characters other than tab and line breaks.

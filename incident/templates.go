@@ -2,12 +2,10 @@ package incident
 
 import (
 	"context"
-	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/optimum-bcp/optimum"
 )
@@ -117,24 +115,10 @@ func (d *Desk) SaveTemplate(ctx context.Context, id string, t Template) (Templat
 	t.Services, t.Causes, t.Teams = cleanList(t.Services, false), cleanList(t.Causes, false), cleanList(t.Teams, true)
 	t.Impact = Level(strings.ToLower(strings.TrimSpace(string(t.Impact))))
 	t.Urgency = Level(strings.ToLower(strings.TrimSpace(string(t.Urgency))))
-	var f []optimum.FieldError
-	add := func(field, format string, args ...any) {
-		f = append(f, optimum.FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
-	}
+	var p problems
+	add, text := p.add, p.text
 	if !templateID.MatchString(t.ID) {
 		add("id", "must be 1 to 40 lower-case letters, digits or dashes")
-	}
-	text := func(field, v string, max int, required bool) {
-		switch {
-		case required && strings.TrimSpace(v) == "":
-			add(field, "is required")
-		case !utf8.ValidString(v):
-			add(field, "must be UTF-8 text")
-		case utf8.RuneCountInString(v) > max:
-			add(field, "is too long: %d characters, at most %d", utf8.RuneCountInString(v), max)
-		case strings.ContainsFunc(v, isControl):
-			add(field, "must not contain control characters")
-		}
 	}
 	for k := range t.Texts {
 		if k != "es" && k != "en" {
@@ -159,7 +143,7 @@ func (d *Desk) SaveTemplate(ctx context.Context, id string, t Template) (Templat
 	if len(t.Services) > MaxListItems || len(t.Causes) > MaxListItems || len(t.Teams) > MaxListItems {
 		add("services", "has too many items (at most %d)", MaxListItems)
 	}
-	if err := optimum.Invalid("The template has errors.", f); err != nil {
+	if err := optimum.Invalid("The template has errors.", p); err != nil {
 		return Template{}, err
 	}
 	now := d.now()
