@@ -15,16 +15,17 @@ import {
   fmtDuration, fmtCountdown, fmtTime, priorityRank, priorityBadge, uuid, splitList,
   API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav,
 } from './core.js';
-import { renderDirectory, renderProfile, reachPanel, forgetDirectory, forgetReach } from './directory.js';
+import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
-import { templatePicker, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
+import { scenarioTiles, scenarioTitle, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
+import { wireMenu } from './menu.js';
 import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
@@ -77,13 +78,14 @@ function applyChrome() {
   for (const b of document.querySelectorAll('.lang-btn')) b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
   const session = $('[data-testid="session"]');
   session.hidden = !state.me;
+  $('[data-testid="menu"]').hidden = !state.me;
   const who = $('[data-testid="who"]');
   who.textContent = state.me ? `${state.me.name || state.me.id}${state.me.role ? ` · ${t(`role.${state.me.role}`)}` : ''}` : '';
   who.title = t('nav.profile');
   const r = route();
   if (r === 'perfil') who.setAttribute('aria-current', 'page');
   else who.removeAttribute('aria-current');
-  for (const a of document.querySelectorAll('.tab')) {
+  for (const a of document.querySelectorAll('.tab, .menu-link')) {
     a.hidden = !!a.dataset.role && !can(a.dataset.role);
     if (a.dataset.route === r || (r === 'incidente' && a.dataset.route === 'tablero')) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
@@ -369,6 +371,9 @@ function newDeclare() {
       impact: '', urgency: '', drill: false, safety_poll: false, message_es: '', message_en: '',
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
     },
+    template: null, // the scenario tile chosen: {id, name, prefix}
+    titleAuto: false, // the title is the scenario's, completed with the place
+    more: false, // "Más detalles" is open
     fieldErrors: {},
     problem: null,
     extraErrors: [],
@@ -390,8 +395,7 @@ function slaOf(p) {
 function renderDeclare() {
   if (!state.declare) state.declare = newDeclare();
   const d = state.declare;
-  if (d.step === 'confirm') renderConfirm(d);
-  else if (d.step === 'done') renderDone(d);
+  if (d.step === 'done') renderDone(d);
   else renderForm(d);
 }
 
@@ -416,6 +420,14 @@ function textField(d, name, { multiline = false, required = false, max } = {}) {
     oninput: (e) => {
       d.draft[name] = e.target.value;
       if (d.fieldErrors[name]) clearFieldError(d, name);
+      if (name === 'title') d.titleAuto = false;
+      if (name === 'location' && d.titleAuto) {
+        d.draft.title = scenarioTitle(d);
+        const title = $('#f-title', view());
+        if (title) title.value = d.draft.title;
+        const chosen = $('[data-testid="chosen-title"]', view());
+        if (chosen) chosen.textContent = d.draft.title;
+      }
       if (name === 'title') counter.textContent = `${[...e.target.value].length}/${TITLE_MAX}`;
     },
   };
@@ -425,7 +437,7 @@ function textField(d, name, { multiline = false, required = false, max } = {}) {
   const input = multiline ? h('textarea', { ...props, rows: '4' }) : h('input', { ...props, type: 'text', autocomplete: 'off' });
   input.value = d.draft[name];
   const counter = name === 'title' ? h('span', { class: 'counter', 'aria-hidden': 'true' }, `${[...d.draft.title].length}/${TITLE_MAX}`) : null;
-  return h('div', { class: 'field', 'data-field': name },
+  return h('div', { class: `field field-${name}`, 'data-field': name },
     h('label', { for: id, class: 'label' }, t(`f.${name}`), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null, counter),
     h('p', { class: 'hint', id: `hint-${name}` }, t(`f.${name}.hint`)),
     input,
@@ -475,9 +487,18 @@ function validate(d) {
   return e;
 }
 
+// MORE_FIELDS are the fields folded into "Más detalles" (with a scenario chosen, also
+// the title, impact and urgency it filled in).
+const MORE_FIELDS = ['description', 'services', 'causes', 'message_es', 'message_en', 'teams', 'drill', 'safety_poll'];
+
+// renderForm is the declare form: scenario tiles, "¿Dónde?", and a sticky "Enviar alerta"
+// with who it reaches; a tile fills everything else, which waits under "Más detalles".
+// Without a tile the title, impact and urgency are asked in plain sight.
 function renderForm(d) {
+  const redraw = () => { if (route() === 'declarar' && state.declare === d && d.step === 'form') renderForm(d); };
   const preview = h('div', { class: 'preview-slot', testid: 'priority-preview', 'aria-live': 'polite' }, priorityPreview(d));
   const refresh = () => preview.replaceChildren(priorityPreview(d));
+  const line = reachLine(state.meta.teams.length ? chosenTeams(d) : [], { testid: 'reach-line' });
   // Who of the chosen teams can be reached, and how, before anything is sent.
   const reach = state.meta.teams.length ? reachPanel(chosenTeams(d)) : null;
   const teams = state.meta.teams.length ? h('fieldset', {
@@ -493,21 +514,66 @@ function renderForm(d) {
         else d.draft.teams.delete(team.id);
         if (d.fieldErrors.teams) clearFieldError(d, 'teams');
         reach.update(chosenTeams(d));
+        line.update(chosenTeams(d));
       },
     }),
     h('span', {}, teamName(team.id))))),
   fieldError('teams', d),
   reach.el) : null;
+  if (!state.meta.teams.length) line.el.hidden = true;
 
   const problem = d.problem ? h('div', { class: 'alert alert-error', role: 'alert', testid: 'form-error' },
     h('p', {}, d.problem),
     d.extraErrors.length ? h('ul', {}, d.extraErrors.map((x) => h('li', {}, x))) : null) : null;
 
+  const tiled = !!d.template;
+  const basics = [
+    textField(d, 'title', { required: true, max: TITLE_MAX }),
+    choiceField(d, 'impact', refresh),
+    choiceField(d, 'urgency', refresh),
+    preview,
+  ];
+  const folded = [...(tiled ? basics : []), ...MORE_FIELDS];
+  // A refused field is never hidden: "Más detalles" opens when one of its fields is marked.
+  const open = d.more || Object.keys(d.fieldErrors).some((f) => folded.includes(f) || (tiled && ['title', 'impact', 'urgency'].includes(f)));
   const similar = similarWhileTyping(d.draft);
+  const more = h('details', { class: 'more', testid: 'more-details', open, ontoggle: (e) => { d.more = e.target.open; } },
+    h('summary', { class: 'more-summary', testid: 'more-summary' }, t('declare.more')),
+    h('div', { class: 'stack' },
+      tiled ? basics : null,
+      textField(d, 'description', { multiline: true }),
+      textField(d, 'services'),
+      textField(d, 'causes'),
+      textField(d, 'message_es', { multiline: true, max: 500 }),
+      textField(d, 'message_en', { multiline: true, max: 500 }),
+      teams,
+      h('div', { class: 'field', 'data-field': 'drill' },
+        h('label', { class: 'check check-drill', testid: 'drill' },
+          h('input', { type: 'checkbox', name: 'drill', checked: d.draft.drill, onchange: (e) => { d.draft.drill = e.target.checked; } }),
+          h('span', {}, t('f.drill'))),
+        fieldError('drill', d)),
+      h('div', { class: 'field', 'data-field': 'safety_poll' },
+        h('label', { class: 'check check-poll', testid: 'safety-poll' },
+          h('input', { type: 'checkbox', name: 'safety_poll', checked: d.draft.safety_poll, onchange: (e) => { d.draft.safety_poll = e.target.checked; } }),
+          h('span', {}, t('f.safetyPoll'))),
+        h('p', { class: 'hint' }, t('f.safetyPollHint')),
+        fieldError('safety_poll', d))));
+
+  const chosen = tiled ? h('p', { class: 'scenario-chosen', testid: 'scenario-chosen' },
+    priorityBadge(priorityOf(d.draft.impact, d.draft.urgency), 'chosen-priority'), ' ',
+    h('strong', { testid: 'chosen-title' }, d.draft.title),
+    d.draft.safety_poll ? h('span', { class: 'muted' }, ` · ${t('declare.asksSafety')}`) : null) : null;
+
+  const send = h('button', {
+    type: 'submit', class: 'btn btn-danger btn-block btn-big', testid: 'declare-submit', disabled: d.sending,
+  }, d.sending ? t('confirm.sending') : d.draft.drill ? t('declare.sendDrill') : t('declare.send'));
   const form = h('form', {
-    class: 'stack', novalidate: true, testid: 'declare-form', oninput: similar.update,
+    class: 'stack declare-form', novalidate: true, testid: 'declare-form',
+    oninput: (e) => { similar.update(e); d.idemKey = null; d.sendError = null; },
+    onchange: () => { d.idemKey = null; },
     onsubmit: (e) => {
       e.preventDefault();
+      if (d.sending) return;
       d.fieldErrors = validate(d);
       d.extraErrors = [];
       if (Object.keys(d.fieldErrors).length) {
@@ -517,43 +583,35 @@ function renderForm(d) {
         return;
       }
       d.problem = null;
-      d.sendError = null;
-      d.idemKey = uuid();
-      d.step = 'confirm';
-      renderDeclare();
-      focusHeading();
+      sendDeclaration(d);
     },
   },
   problem,
-  templatePicker(d.draft, () => { if (route() === 'declarar' && state.declare === d && d.step === 'form') renderForm(d); }),
-  textField(d, 'title', { required: true, max: TITLE_MAX }),
-  similar.el,
-  choiceField(d, 'impact', refresh),
-  choiceField(d, 'urgency', refresh),
-  preview,
+  scenarioTiles(d, redraw, () => {
+    d.template = null;
+    d.titleAuto = false;
+    forgetDeclareWork();
+    const teamsBefore = d.draft.teams;
+    const place = d.draft.location;
+    state.declare = newDeclare();
+    state.declare.draft.teams = teamsBefore;
+    state.declare.draft.location = place;
+    state.declare.other = true;
+    d = state.declare;
+  }),
+  chosen,
+  tiled ? null : basics,
   textField(d, 'location'),
-  textField(d, 'description', { multiline: true }),
-  textField(d, 'services'),
-  textField(d, 'causes'),
-  textField(d, 'message_es', { multiline: true, max: 500 }),
-  textField(d, 'message_en', { multiline: true, max: 500 }),
-  teams,
-  h('div', { class: 'field', 'data-field': 'drill' },
-    h('label', { class: 'check check-drill', testid: 'drill' },
-      h('input', { type: 'checkbox', name: 'drill', checked: d.draft.drill, onchange: (e) => { d.draft.drill = e.target.checked; } }),
-      h('span', {}, t('f.drill'))),
-    fieldError('drill', d)),
-  h('div', { class: 'field', 'data-field': 'safety_poll' },
-    h('label', { class: 'check check-poll', testid: 'safety-poll' },
-      h('input', { type: 'checkbox', name: 'safety_poll', checked: d.draft.safety_poll, onchange: (e) => { d.draft.safety_poll = e.target.checked; } }),
-      h('span', {}, t('f.safetyPoll'))),
-    h('p', { class: 'hint' }, t('f.safetyPollHint')),
-    fieldError('safety_poll', d)),
-  h('button', { type: 'submit', class: 'btn btn-danger btn-block btn-big', testid: 'declare-submit' }, t('declare.review')));
+  similar.el,
+  more,
+  h('div', { class: 'send-bar', testid: 'send-bar' },
+    d.draft.drill ? h('p', { class: 'drill-note' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('confirm.drill')) : null,
+    line.el,
+    d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
+    send));
 
   show(h('section', { class: 'page', testid: 'declare' },
     h('h1', {}, t('declare.title')),
-    h('p', { class: 'lead' }, t('declare.lead')),
     form));
 }
 
@@ -592,49 +650,13 @@ function declaration(d) {
   return body;
 }
 
-function renderConfirm(d) {
-  const body = declaration(d);
-  const n = body.teams ? body.teams.length : 0;
-  const heading = !body.teams ? t('confirm.title0') : n === 1 ? t('confirm.title1') : t('confirm.title', { n });
-  const p = priorityOf(body.impact, body.urgency);
-  const sla = slaOf(p);
-  const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, ...value)];
-  const send = h('button', {
-    type: 'button', class: 'btn btn-danger btn-block btn-big', testid: 'confirm-send', disabled: d.sending,
-    onclick: () => sendDeclaration(d),
-  }, d.sending ? t('confirm.sending') : t('confirm.send'));
-  const back = h('button', {
-    type: 'button', class: 'btn btn-block', testid: 'confirm-back', disabled: d.sending,
-    onclick: () => { d.step = 'form'; d.idemKey = null; d.sendError = null; renderDeclare(); focusHeading(); },
-  }, t('confirm.back'));
-  show(h('section', { class: 'page confirm', testid: 'confirm' },
-    h('h1', {}, heading),
-    body.drill ? h('p', { class: 'drill-note' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('confirm.drill')) : null,
-    h('dl', { class: 'summary', testid: 'confirm-summary' },
-      row(t('f.title'), body.title),
-      row(t('priority'), priorityBadge(p, 'confirm-priority'), sla ? h('span', { class: 'muted' }, ' ', t('priority.sla', {
-        ack: fmtDuration((sla.acknowledge_seconds || 0) * 1000),
-        resolve: fmtDuration((sla.resolve_seconds || 0) * 1000),
-      })) : null),
-      row(t('f.impact'), t(`impact.${body.impact}`)),
-      row(t('f.urgency'), t(`urgency.${body.urgency}`)),
-      body.location ? row(t('f.location'), body.location) : null,
-      body.services.length ? row(t('f.services'), body.services.join(', ')) : null,
-      body.causes.length ? row(t('f.causes'), body.causes.join(', ')) : null,
-      body.teams ? row(t('f.teams'), body.teams.map(teamName).join(', ')) : null,
-      body.teams && body.teams.length ? row(t('confirm.reach'), reachPanel(body.teams, { testid: 'confirm-reach', debounce: false }).el) : null,
-      body.drill ? row(t('f.drill'), t('yes')) : null,
-      body.safety_poll ? row(t('f.safetyPoll'), t('yes')) : null,
-      body.messages?.es ? row(t('f.message_es'), body.messages.es) : null,
-      body.messages?.en ? row(t('f.message_en'), body.messages.en) : null),
-    d.sendError ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'send-error' }, d.sendError) : null,
-    h('div', { class: 'actions' }, send, back)));
-}
-
 async function sendDeclaration(d) {
   if (d.sending) return;
   d.sending = true;
   d.sendError = null;
+  // One key per declaration: a retry after a lost answer reuses it, so nothing is
+  // declared twice; any change to the form drops it.
+  if (!d.idemKey) d.idemKey = uuid();
   renderDeclare();
   try {
     const inc = await api('POST', 'incidents', { body: declaration(d), headers: { 'Idempotency-Key': d.idemKey } });
@@ -669,8 +691,8 @@ async function sendDeclaration(d) {
       }
       return;
     }
-    // Network trouble: stay on the confirmation and keep the key, so a retry cannot
-    // declare the same crisis twice.
+    // Network trouble: stay on the form and keep the key, so a retry cannot declare the
+    // same crisis twice.
     d.sendError = t('confirm.network');
   }
   if (route() === 'declarar' && state.declare === d) {
@@ -694,6 +716,8 @@ function renderDone(d) {
       ackBy ? h('p', { class: 'folio-sla', testid: 'result-ack-by' }, t('done.ackBy', {
         time: fmtTime(ackBy), left: Number.isFinite(left) ? fmtDuration(left) : '',
       })) : null),
+    Array.isArray(inc.teams) && inc.teams.length ? h('div', { class: 'reach-done' }, h('strong', {}, `${t('done.reach')} `),
+      reachLine(inc.teams, { testid: 'done-reach' }).el) : null,
     h('div', { class: 'actions' },
       h('a', { class: 'btn btn-primary btn-block btn-big', href: '#/tablero', testid: 'go-board' }, t('done.board')),
       h('button', {
@@ -1081,6 +1105,7 @@ async function start() {
   applyChrome();
   for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('[data-testid="signout"]').addEventListener('click', () => signOut());
+  wireMenu();
   hooks.signedOut = signedOut;
   hooks.acked = (inc) => {
     state.mine.add(inc.id);

@@ -264,3 +264,12 @@ export function can(role) {
 // nav counts hash navigations, so a page knows to fetch fresh data when it is opened
 // again (and not when it is only redrawn, e.g. for a change of language).
 export const nav = { seq: 0 };
+
+// ---------------------------------------------------------------- plurals
+
+// tn is t for a count: it picks `${key}.one` when n is 1 and `${key}.other` otherwise, and
+// fills {n}. Every sentence with a number in it goes through here, so none reads
+// "1 necesitan ayuda" or "14 enviado".
+export function tn(key, n, vars) {
+  return t(`${key}.${Number(n) === 1 ? 'one' : 'other'}`, { ...vars, n });
+}

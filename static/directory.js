@@ -16,7 +16,7 @@
 
 import {
   state, t, h, $, show, view, api, ProblemError, errorText, hashParts, can, nav,
-  fmtDuration, teamName,
+  fmtDuration, teamName, tn,
 } from './core.js';
 import { passwordCard, hasPassword } from './account.js';
 import { pushCard, phoneCard } from './channels.js';
@@ -716,7 +716,7 @@ function renderTeams() {
       h('td', { 'data-label': t('team.name_en'), testid: 'team-name-en' }, team.name_en),
       h('td', { 'data-label': t('team.members') },
         h('a', {
-          href: '#/directorio', testid: 'team-members',
+          href: '#/directorio', testid: 'team-members', class: 'cell-link',
           onclick: () => { dir.filters.team = team.id; dir.filters.q = ''; },
         }, team.members === 1 ? t('team.members1') : t('team.membersN', { n: team.members }))),
       h('td', { 'data-label': t('p.state') }, team.active ? t('team.active') : t('team.inactive')),
@@ -1357,7 +1357,7 @@ function fetchReach(teams) {
   return entry;
 }
 
-function reachLine(r) {
+function teamReachLine(r) {
   const missing = r.people - r.verified;
   if (!r.people) return t('reach.teamEmpty', { team: reachName(r) });
   const main = t('reach.team', { r: r.reachable, n: r.people, team: reachName(r) });
@@ -1382,7 +1382,7 @@ function reachView(entry, teams) {
     : `${t('reach.total', { r: reachable, n: people })}; ${verified < people ? t('reach.unverified', { k: people - verified }) : t('reach.allVerified')}`;
   return h('div', { class: `reach reach-${level}`, 'data-people': String(people), 'data-reachable': String(reachable), 'data-verified': String(verified) },
     h('p', { class: 'reach-title' }, t('reach.title')),
-    h('ul', { class: 'reach-list' }, rows.map((r) => h('li', { testid: 'reach-team', 'data-team': r.team }, reachLine(r)))),
+    h('ul', { class: 'reach-list' }, rows.map((r) => h('li', { testid: 'reach-team', 'data-team': r.team }, teamReachLine(r)))),
     h('p', { class: 'reach-total', testid: 'reach-total' }, total),
     names.length ? h('details', { class: 'reach-who', testid: 'reach-without' },
       h('summary', {}, t('reach.who', { n: names.length })),
@@ -1422,6 +1422,70 @@ export function reachPanel(teams, { testid = 'audience-reach', debounce = true }
     } else draw();
   };
   update(teams, { wait: false });
+  return { el, update };
+}
+
+// CHANNEL_ORDER is how the one-line reach names the channels.
+const CHANNEL_ORDER = ['sms', 'webpush', 'voice', 'email'];
+
+// reachSentence is who an alert to the chosen teams reaches, in one line: "14 personas:
+// 14 por SMS, 9 por notificación; ~2 min para el último SMS a la tasa actual". It reads
+// the preview's per-channel estimate ({channel, people, rate_per_second, seconds}) when
+// the server gives one, and otherwise counts the channels of the teams' rows (a person in
+// two teams counts once in the total, and at most the total per channel).
+export function reachSentence(data, teams) {
+  const people = Number(data?.people) || 0;
+  if (!people) return t('reach.totalEmpty');
+  const counts = new Map();
+  let slowest = null;
+  if (Array.isArray(data.estimate) && data.estimate.length) {
+    for (const e of data.estimate) {
+      if (!e || !e.channel) continue;
+      counts.set(e.channel, Number(e.people) || 0);
+      const secs = Number(e.seconds);
+      if (Number.isFinite(secs) && secs > 0 && (!slowest || secs > slowest.seconds)) slowest = { channel: e.channel, seconds: secs };
+    }
+  } else {
+    const rows = (Array.isArray(data.teams) ? data.teams : []).filter((r) => !teams || teams.includes(r.team));
+    for (const r of rows) {
+      for (const [ch, n] of Object.entries(r.channels || {})) counts.set(ch, Math.min(people, (counts.get(ch) || 0) + (Number(n) || 0)));
+    }
+  }
+  const parts = [...counts.entries()].filter(([, n]) => n > 0)
+    .sort((a, b) => rankChannel(a[0]) - rankChannel(b[0]))
+    .map(([ch, n]) => t('reach.by', { n, channel: t(`reach.ch.${ch}`) }));
+  let line = tn('reach.people', people);
+  if (parts.length) line += `: ${parts.join(', ')}`;
+  else line += `: ${t('reach.noChannel')}`;
+  if (slowest) line += `; ${t('reach.eta', { time: fmtDuration(slowest.seconds * 1000), channel: t(`reach.last.${slowest.channel}`) })}`;
+  return line;
+}
+
+function rankChannel(ch) {
+  const i = CHANNEL_ORDER.indexOf(ch);
+  return i < 0 ? CHANNEL_ORDER.length : i;
+}
+
+// reachLine is reachSentence kept up to date for the chosen teams: an element and a
+// function to call when the teams change.
+export function reachLine(teams, { testid = 'reach-line' } = {}) {
+  const el = h('p', { class: 'reach-line', testid, 'aria-live': 'polite' });
+  const update = (list) => {
+    const ids = [...list];
+    const key = reachKey(ids);
+    el.dataset.teams = key;
+    if (!ids.length) { el.dataset.state = 'empty'; el.textContent = t('v.teams'); return; }
+    const entry = fetchReach(ids);
+    const draw = () => {
+      if (el.dataset.teams !== key) return;
+      if (entry.data) { el.dataset.state = 'ready'; el.textContent = reachSentence(entry.data, ids); }
+      else if (entry.error) { el.dataset.state = 'error'; el.textContent = t('reach.error', { detail: entry.error }); }
+      else { el.dataset.state = 'loading'; el.textContent = t('reach.loading'); }
+    };
+    draw();
+    entry.promise?.then(draw);
+  };
+  update(teams);
   return { el, update };
 }
 

@@ -51,7 +51,11 @@ function renderList() {
 }
 
 function newForm() {
-  return { name: '', title: '', teams: new Set(), channels: new Set(), ladder: '', window: 30, schedule: '', announced: false, criteria: [{ scope: 'all', percent: 90, within: 15 }], fields: {} };
+  return {
+    name: '', title: '', teams: new Set(), channels: new Set(), ladder: '', window: 30, announced: false,
+    repeat: 'none', date: '', weekday: 'MON', monthday: 1, time: '10:00',
+    criteria: [{ scope: 'all', percent: 90, within: 15 }], fields: {},
+  };
 }
 
 function paintList() {
@@ -71,36 +75,43 @@ function paintList() {
   const runs = (list.runs || []).slice(0, 20).map((r) => h('li', { testid: 'drill-run', 'data-status': r.status },
     h('a', { href: `#/simulacros/${encodeURIComponent(r.id)}` }, r.plan.name, ' · ', r.folio || r.id),
     ' ', h('span', { class: 'chip' }, t(`drill.status.${r.status}`)), ' ', r.started_at ? fmtTime(r.started_at) : ''));
-  const fieldErr = (name) => f.fields[name] ? h('p', { class: 'field-error', testid: `drill-error-${name}` }, f.fields[name]) : null;
+  const fieldErr = (name) => f.fields[name] ? h('p', { class: 'field-error', id: `drill-err-${slug(name)}`, testid: `drill-error-${name}` }, f.fields[name]) : null;
+  const marked = (...names) => (names.some((n) => f.fields[n]) ? 'true' : null);
   const teams = (state.meta?.teams || []).map((tm) => h('label', { class: 'check' },
     h('input', { type: 'checkbox', value: tm.id, checked: f.teams.has(tm.id), testid: `drill-team-${tm.id}`,
       onchange: (e) => { if (e.target.checked) f.teams.add(tm.id); else f.teams.delete(tm.id); } }), ' ', teamName(tm.id)));
   const scopes = ['all', ...[...f.teams].map((x) => `team:${x}`), ...ROLES.map((r) => `role:${r}`)];
   const criteria = f.criteria.map((c, i) => h('div', { class: 'drill-criterion-row', testid: 'drill-criterion-input' },
-    h('select', { 'aria-label': t('drill.scope'), onchange: (e) => { c.scope = e.target.value; } },
+    h('select', { class: 'input', 'aria-label': t('drill.scope'), 'aria-invalid': marked(`criteria[${i}].scope`), onchange: (e) => { c.scope = e.target.value; } },
       scopes.map((s) => h('option', { value: s, selected: s === c.scope }, scopeName(s)))),
-    h('input', { type: 'number', min: 1, max: 100, value: c.percent, 'aria-label': t('drill.percent'), testid: 'drill-percent', oninput: (e) => { c.percent = Number(e.target.value); } }), ' % ',
-    h('input', { type: 'number', min: 0, value: c.within, 'aria-label': t('drill.within'), testid: 'drill-within', oninput: (e) => { c.within = Number(e.target.value); } }), ' min',
+    h('span', { class: 'drill-criterion-nums' },
+      h('input', { class: 'input', type: 'number', inputmode: 'numeric', min: 1, max: 100, value: c.percent, 'aria-label': t('drill.percent'), 'aria-invalid': marked(`criteria[${i}].percent`), testid: 'drill-percent', oninput: (e) => { c.percent = Number(e.target.value); } }), ' % ',
+      h('span', {}, t('drill.in')), ' ',
+      h('input', { class: 'input', type: 'number', inputmode: 'numeric', min: 0, value: c.within, 'aria-label': t('drill.within'), 'aria-invalid': marked(`criteria[${i}].within`), testid: 'drill-within', oninput: (e) => { c.within = Number(e.target.value); } }), ' min'),
     fieldErr(`criteria[${i}].percent`), fieldErr(`criteria[${i}].within`), fieldErr(`criteria[${i}].scope`)));
-  const input = (name, props) => h('input', { ...props, value: f[name], testid: `drill-${name}`, oninput: (e) => { f[name] = props.type === 'number' ? Number(e.target.value) : e.target.value; } });
-  const form = h('form', { class: 'card drill-form', testid: 'drill-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } },
+  const input = (name, props, errName = name) => h('input', {
+    class: 'input', ...props, value: f[name], testid: `drill-${name}`, 'aria-invalid': marked(errName),
+    oninput: (e) => { f[name] = props.type === 'number' ? Number(e.target.value) : e.target.value; },
+  });
+  const field = (label, control, ...errs) => h('div', { class: 'field' }, h('label', { class: 'label' }, label, control), ...errs);
+  const form = h('form', { class: 'card drill-form stack', testid: 'drill-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } },
     h('h2', {}, t('drill.new')),
-    h('label', {}, t('drill.name'), input('name', { type: 'text', maxlength: 200 })), fieldErr('name'), fieldErr('id'),
-    h('label', {}, t('drill.scenario'), input('title', { type: 'text', maxlength: 200, placeholder: 'Sismo 7.1 en CDMX' })), fieldErr('scenario.title'),
-    h('fieldset', {}, h('legend', {}, t('drill.teams')), teams), fieldErr('teams'),
-    h('fieldset', {}, h('legend', {}, t('drill.channelsQ')), ['webpush', 'sms', 'voice'].map((ch) => h('label', { class: 'check' },
+    field(t('drill.name'), input('name', { type: 'text', maxlength: 200 }), fieldErr('name')),
+    field(t('drill.scenario'), input('title', { type: 'text', maxlength: 200, placeholder: 'Sismo 7.1 en CDMX' }, 'scenario.title'), fieldErr('scenario.title')),
+    h('fieldset', { class: 'field', 'aria-invalid': marked('teams') }, h('legend', { class: 'label' }, t('drill.teams')), h('div', { class: 'checks' }, teams), fieldErr('teams')),
+    h('fieldset', { class: 'field', 'aria-invalid': marked('channels', 'channels[0]') }, h('legend', { class: 'label' }, t('drill.channelsQ')), h('div', { class: 'checks' }, ['webpush', 'sms', 'voice'].map((ch) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', checked: f.channels.has(ch), testid: `drill-channel-${ch}`,
-        onchange: (e) => { if (e.target.checked) f.channels.add(ch); else f.channels.delete(ch); } }), ' ', t(`drill.channel.${ch}`)))), fieldErr('channels[0]'),
-    h('label', {}, t('drill.ladder'), h('select', { testid: 'drill-ladder', onchange: (e) => { f.ladder = e.target.value; } },
+        onchange: (e) => { if (e.target.checked) f.channels.add(ch); else f.channels.delete(ch); } }), ' ', t(`drill.channel.${ch}`)))), fieldErr('channels'), fieldErr('channels[0]')),
+    field(t('drill.ladder'), h('select', { class: 'input', testid: 'drill-ladder', 'aria-invalid': marked('ladder'), onchange: (e) => { f.ladder = e.target.value; } },
       h('option', { value: '' }, t('drill.ladderAuto')),
-      (list.ladders || []).map((l) => h('option', { value: l.id, selected: l.id === f.ladder }, l.name?.[state.lang] || l.name?.es || l.id)))), fieldErr('ladder'),
-    h('label', {}, t('drill.windowMin'), input('window', { type: 'number', min: 1 })), fieldErr('window'),
-    h('label', {}, t('drill.schedule'), input('schedule', { type: 'text', placeholder: '0 0 10 * * MON' })), fieldErr('schedule'),
+      (list.ladders || []).map((l) => h('option', { value: l.id, selected: l.id === f.ladder }, l.name?.[state.lang] || l.name?.es || l.id))), fieldErr('ladder')),
+    field(t('drill.windowMin'), input('window', { type: 'number', inputmode: 'numeric', min: 1 }), fieldErr('window')),
+    schedulePicker(f, fieldErr('schedule'), marked('schedule')),
     h('label', { class: 'check' }, h('input', { type: 'checkbox', checked: f.announced, testid: 'drill-announced', onchange: (e) => { f.announced = e.target.checked; } }), ' ', t('drill.announcedQ')),
-    h('fieldset', {}, h('legend', {}, t('drill.criteria')), criteria,
-      h('button', { type: 'button', class: 'btn btn-quiet', onclick: () => { f.criteria.push({ scope: 'all', percent: 100, within: 15 }); paintList(); } }, t('drill.addCriterion'))),
+    h('fieldset', { class: 'field' }, h('legend', { class: 'label' }, t('drill.criteria')), criteria,
+      h('button', { type: 'button', class: 'btn', testid: 'drill-add-criterion', onclick: () => { f.criteria.push({ scope: 'all', percent: 100, within: 15 }); paintList(); } }, `+ ${t('drill.addCriterion')}`)),
     list.problem ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'drill-form-error' }, list.problem) : null,
-    h('button', { type: 'submit', class: 'btn btn-primary', testid: 'drill-save' }, t('drill.save')));
+    h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'drill-save' }, t('drill.save')));
   show(
     h('section', { class: 'drills', testid: 'drills' },
       h('h1', { testid: 'drills-heading' }, t('drill.title')),
@@ -120,9 +131,15 @@ function scopeName(s) {
 
 async function save() {
   const f = list.form;
+  if (cronOf(f) === 'once-without-date') {
+    f.fields = { schedule: t('drill.needDate') };
+    list.problem = t('v.fix');
+    paintList();
+    return;
+  }
   const body = {
     name: f.name, scenario: { title: f.title }, teams: [...f.teams], channels: [...f.channels], ladder: f.ladder,
-    window: `${f.window}m`, schedule: f.schedule.trim(),
+    window: `${f.window}m`, schedule: cronOf(f),
     announced: f.announced, criteria: f.criteria.map((c) => ({ scope: c.scope, percent: c.percent, within: `${c.within}m` })),
   };
   try {
@@ -133,6 +150,11 @@ async function save() {
     list.problem = errorText(err);
     f.fields = {};
     if (err instanceof ProblemError) for (const e of err.problem?.errors || []) f.fields[e.field] = e.message;
+    // The form has no id field: the id is made from the name, so a bad id is the name's.
+    if (f.fields.id) {
+      if (!f.fields.name) f.fields.name = t('drill.idFromName');
+      delete f.fields.id;
+    }
   }
   paintList();
   loadList();
@@ -256,8 +278,8 @@ function paintBoard() {
     board.error ? h('p', { class: 'alert alert-error', role: 'alert' }, board.error) : null,
     h('p', { class: 'drill-counts', testid: 'drill-counts' }, t('drill.counts', counts)),
     h('h2', {}, t('drill.criteria')), h('ul', { class: 'drill-verdicts' }, criteria),
-    h('h2', {}, t('drill.figures')), h('div', { class: 'table-scroll' }, figures),
-    h('h2', {}, t('drill.people')), h('div', { class: 'table-scroll' }, people),
+    h('h2', {}, t('drill.figures')), h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('drill.figures') }, figures),
+    h('h2', {}, t('drill.people')), h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('drill.people') }, people),
     d.hygiene?.length ? [h('h2', {}, t('drill.hygiene')), h('ul', { class: 'drill-hygiene', testid: 'drill-hygiene' },
       d.hygiene.map((a) => h('li', { 'data-action': a.action }, a.name, ': ', t(`drill.action.${a.action}`), a.detail ? ` (${a.detail})` : '')))] : null,
     d.trend?.length > 1 ? [h('h2', {}, t('drill.trend')), h('ul', { class: 'drill-trend', testid: 'drill-trend' },
@@ -274,4 +296,53 @@ export function forgetDrills() {
   list = { plans: null, runs: null, error: null, form: null, starting: null, problem: null };
   board.runId = null;
   board.data = null;
+}
+
+// ---------------------------------------------------------------- schedule picker
+
+const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'];
+
+function slug(s) { return String(s).replace(/[^a-z0-9]+/gi, '-'); }
+
+// cronOf writes the plan's cron spec (with seconds, as the server reads it) from the
+// picker: never, once (a date and time), every week (a weekday and time) or every month
+// (a day of the month and time). "Once" repeats on that date a year later, which the
+// hint says; the plan can be deleted after it ran.
+export function cronOf(f) {
+  const [hh, mm] = String(f.time || '').split(':').map((x) => parseInt(x, 10));
+  if (f.repeat === 'none') return '';
+  const h24 = Number.isFinite(hh) ? hh : 10;
+  const min = Number.isFinite(mm) ? mm : 0;
+  if (f.repeat === 'weekly') return `0 ${min} ${h24} * * ${f.weekday || 'MON'}`;
+  if (f.repeat === 'monthly') return `0 ${min} ${h24} ${Math.min(28, Math.max(1, Number(f.monthday) || 1))} * *`;
+  if (f.repeat === 'once') {
+    const d = /^(\d{4})-(\d{2})-(\d{2})$/.exec(f.date || '');
+    if (!d) return 'once-without-date';
+    return `0 ${min} ${h24} ${Number(d[3])} ${Number(d[2])} *`;
+  }
+  return '';
+}
+
+// schedulePicker asks when the drill runs by itself, in words, and shows the spec it writes.
+function schedulePicker(f, err, invalid) {
+  const redraw = () => paintList();
+  const kinds = ['none', 'once', 'weekly', 'monthly'];
+  const spec = cronOf(f);
+  return h('fieldset', { class: 'field schedule', testid: 'drill-schedule', 'aria-invalid': invalid },
+    h('legend', { class: 'label' }, t('drill.when')),
+    h('div', { class: 'seg' }, kinds.map((k) => h('label', { class: `seg-opt${f.repeat === k ? ' seg-on' : ''}`, testid: `drill-repeat-${k}` },
+      h('input', { type: 'radio', name: 'drill-repeat', value: k, checked: f.repeat === k, onchange: () => { f.repeat = k; redraw(); } }),
+      h('span', {}, t(`drill.repeat.${k}`))))),
+    f.repeat === 'none' ? h('p', { class: 'hint' }, t('drill.repeat.noneHint')) : h('div', { class: 'schedule-row' },
+      f.repeat === 'once' ? h('label', { class: 'label' }, t('drill.date'),
+        h('input', { class: 'input', type: 'date', value: f.date, testid: 'drill-date', onchange: (e) => { f.date = e.target.value; redraw(); } })) : null,
+      f.repeat === 'weekly' ? h('label', { class: 'label' }, t('drill.weekday'),
+        h('select', { class: 'input', testid: 'drill-weekday', onchange: (e) => { f.weekday = e.target.value; redraw(); } },
+          WEEKDAYS.map((d) => h('option', { value: d, selected: f.weekday === d }, t(`drill.day.${d}`))))) : null,
+      f.repeat === 'monthly' ? h('label', { class: 'label' }, t('drill.monthday'),
+        h('input', { class: 'input', type: 'number', inputmode: 'numeric', min: 1, max: 28, value: f.monthday, testid: 'drill-monthday', onchange: (e) => { f.monthday = Number(e.target.value); redraw(); } })) : null,
+      h('label', { class: 'label' }, t('drill.time'),
+        h('input', { class: 'input', type: 'time', value: f.time, testid: 'drill-time', onchange: (e) => { f.time = e.target.value; redraw(); } }))),
+    spec && spec !== 'once-without-date' ? h('p', { class: 'hint', testid: 'drill-cron' }, t('drill.cronIs', { spec }), f.repeat === 'once' ? ` ${t('drill.onceHint')}` : '') : null,
+    err);
 }

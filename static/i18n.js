@@ -2,6 +2,7 @@
 // Both languages must hold the same keys; the browser test checks it.
 
 import { WORK_I18N } from './work-i18n.js';
+import { PHONE_I18N } from './phone-i18n.js';
 
 export const I18N = {
   es: {
@@ -67,7 +68,7 @@ export const I18N = {
     'f.message_es.hint': 'Lo que leen en la notificación y escuchan en la llamada. Vacío: la descripción.',
     'f.message_en': 'Mensaje para las personas avisadas (inglés)',
     'f.message_en.hint': 'Para quienes reciben los avisos en inglés.',
-    'f.location': 'Ubicación',
+    'f.location': '¿Dónde?',
     'f.location.hint': 'Sitio, edificio o ciudad.',
     'f.services': 'Servicios afectados',
     'f.services.hint': 'Separados por comas. Ej.: pagos, correo',
@@ -769,7 +770,7 @@ export const I18N = {
     'f.message_es.hint': 'What people read in the notification and hear in the call. Empty: the description.',
     'f.message_en': 'Message for the people alerted (English)',
     'f.message_en.hint': 'For those who get alerts in English.',
-    'f.location': 'Location',
+    'f.location': 'Where?',
     'f.location.hint': 'Site, building or city.',
     'f.services': 'Affected services',
     'f.services.hint': 'Separated by commas. E.g.: payments, email',
@@ -1412,3 +1413,4 @@ export const I18N = {
 
 // The strings of the modules that keep their own (work-i18n.js).
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], PHONE_I18N[lang]);

@@ -317,7 +317,8 @@ function card(testid, title, ...children) {
 }
 
 function table(testid, head, rows) {
-  return h('div', { class: 'ind-table-wrap' }, h('table', { class: 'ind-table', testid },
+  // The wrapper scrolls sideways on a phone: it takes the focus, so a keyboard can scroll it too.
+  return h('div', { class: 'ind-table-wrap', tabindex: '0', role: 'region', 'aria-label': t('ind.scrollTable') }, h('table', { class: 'ind-table', testid },
     h('thead', {}, h('tr', {}, head.map((x) => h('th', { scope: 'col' }, x)))),
     h('tbody', {}, rows)));
 }
@@ -326,7 +327,7 @@ function openCard(d) {
   const counts = h('p', { class: 'ind-chips' }, d.open_counts.map((c) => h('span', { class: 'ind-chip' }, priorityBadge(c.priority), ` ${t(`status.${c.status}`)} `, h('b', {}, num(c.count)))));
   const rows = d.open.map((o) => h('tr', { class: o.breached ? 'ind-breached' : '' },
     h('td', {}, priorityBadge(o.priority)),
-    h('td', {}, tv() ? o.folio : h('a', { href: `#/incidente/${encodeURIComponent(o.folio || o.id)}` }, o.folio)),
+    h('td', {}, tv() ? o.folio : h('a', { class: 'cell-link', href: `#/incidente/${encodeURIComponent(o.folio || o.id)}` }, o.folio)),
     h('td', { class: 'ind-title-cell' }, o.title),
     h('td', {}, t(`status.${o.status}`)),
     h('td', { class: 'sla', 'data-due': o.acknowledged_at ? '' : o.ack_by, 'data-done': o.acknowledged_at || '' }),

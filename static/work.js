@@ -291,40 +291,75 @@ export function workEventText(ev) {
 
 const declareSide = { templates: null, timer: 0, seq: 0, similar: [], applied: '' };
 
-// templatePicker offers the scenario templates; choosing one fills the draft and calls
-// redraw.
-export function templatePicker(draft, redraw) {
+// SCENARIO_ICONS mark the built-in scenarios' tiles (decoration only: the name is the label).
+// Plain symbols that every system font has (no colour emoji: a phone without them shows
+// empty boxes).
+const SCENARIO_ICONS = {
+  earthquake: '≋', fire: '♨', flood: '≈', 'power-loss': '⚡', cyberattack: '⚠', 'datacenter-down': '▦', pandemic: '✚',
+};
+// SCENARIO_ORDER puts the scenarios a person declares in a hurry first.
+const SCENARIO_ORDER = ['earthquake', 'fire', 'flood', 'power-loss', 'cyberattack', 'datacenter-down', 'pandemic'];
+
+// applyTemplate fills the draft from a scenario template: its title (completed with the
+// place as the person types it), impact and urgency, services, causes, the message for
+// the audience in both languages and its safety poll.
+export function applyTemplate(d, tpl) {
+  const draft = d.draft;
+  const lang = state.lang === 'en' ? 'en' : 'es';
+  const tx = tpl.texts?.[lang] || tpl.texts?.es || {};
+  d.template = { id: tpl.id, name: tx.name || tpl.id, prefix: tx.title || '' };
+  d.titleAuto = true;
+  draft.title = scenarioTitle(d);
+  draft.description = tx.description || '';
+  draft.services = (tpl.services || []).join(', ');
+  draft.causes = (tpl.causes || []).join(', ');
+  if (tpl.impact) draft.impact = tpl.impact;
+  if (tpl.urgency) draft.urgency = tpl.urgency;
+  if (Array.isArray(tpl.teams) && tpl.teams.length) {
+    const known = new Set((state.meta?.teams || []).map((x) => x.id));
+    const teams = tpl.teams.filter((x) => known.has(x));
+    if (teams.length) draft.teams = new Set(teams);
+  }
+  draft.message_es = tpl.texts?.es?.message || '';
+  draft.message_en = tpl.texts?.en?.message || '';
+  draft.safety_poll = !!tpl.safety_poll;
+  declareSide.applied = d.template.name;
+}
+
+// scenarioTitle is a scenario's title for the place typed so far: "Incendio en Torre
+// Norte", or the scenario's name while no place is given.
+export function scenarioTitle(d) {
+  if (!d.template) return d.draft.title;
+  const place = d.draft.location.trim();
+  return place && d.template.prefix ? `${d.template.prefix}${place}` : d.template.name;
+}
+
+// scenarioTiles offers the scenario templates as big buttons at the top of the declare
+// form; a tap fills the whole form and calls redraw. "Otra crisis" clears the choice.
+export function scenarioTiles(d, redraw, reset) {
   if (declareSide.templates == null) {
     declareSide.templates = [];
     api('GET', 'templates').then((ts) => { declareSide.templates = ts || []; redraw(); }).catch(() => {});
   }
-  const ts = declareSide.templates;
+  const ts = [...declareSide.templates].sort((a, b) => rankOf(a.id) - rankOf(b.id));
   if (!ts.length) return null;
   const lang = state.lang === 'en' ? 'en' : 'es';
-  const select = h('select', { class: 'input', id: 'f-template', testid: 'template-select',
-    onchange: () => {
-      const tpl = ts.find((x) => x.id === select.value);
-      if (!tpl) return;
-      const tx = tpl.texts?.[lang] || tpl.texts?.es || {};
-      draft.title = tx.title || '';
-      draft.description = tx.description || '';
-      draft.services = (tpl.services || []).join(', ');
-      draft.causes = (tpl.causes || []).join(', ');
-      if (tpl.impact) draft.impact = tpl.impact;
-      if (tpl.urgency) draft.urgency = tpl.urgency;
-      // The scenario's message for the audience, in both languages (each person gets
-      // theirs), and its safety poll (earthquake, flood, fire).
-      draft.message_es = tpl.texts?.es?.message || '';
-      draft.message_en = tpl.texts?.en?.message || '';
-      draft.safety_poll = !!tpl.safety_poll;
-      declareSide.applied = tx.name || tpl.id;
-      redraw();
-    } },
-  h('option', { value: '' }, t('tpl.none')),
-  ts.map((x) => h('option', { value: x.id }, x.texts?.[lang]?.name || x.id)));
-  return h('div', { class: 'field', 'data-field': 'template' },
-    h('label', { for: 'f-template', class: 'label' }, t('tpl.label')), select,
+  const chosen = d.template ? d.template.id : d.other ? '' : null;
+  const tile = (id, name, onclick, icon) => h('button', {
+    type: 'button', class: `tile${chosen === id ? ' tile-on' : ''}`, testid: `tile-${id || 'other'}`,
+    'aria-pressed': String(chosen === id), onclick,
+  }, h('span', { class: 'tile-icon', 'aria-hidden': 'true' }, icon || '…'), h('span', { class: 'tile-name' }, name));
+  return h('fieldset', { class: 'field tiles-field', testid: 'scenario-tiles' },
+    h('legend', { class: 'question' }, t('tpl.label')),
+    h('div', { class: 'tiles' },
+      ts.map((x) => tile(x.id, x.texts?.[lang]?.name || x.texts?.es?.name || x.id, () => { applyTemplate(d, x); redraw(); }, SCENARIO_ICONS[x.id] || '!')),
+      tile('', t('tpl.other'), () => { reset(); redraw(); }, '✎')),
     declareSide.applied ? h('p', { class: 'hint', role: 'status', testid: 'template-applied' }, t('tpl.applied', { name: declareSide.applied })) : null);
+}
+
+function rankOf(id) {
+  const i = SCENARIO_ORDER.indexOf(id);
+  return i < 0 ? SCENARIO_ORDER.length : i;
 }
 
 // similarWhileTyping is a box under the declare form that lists similar past incidents

@@ -121,16 +121,21 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
     await mobile.getByTestId('urgency-critical').tap();
 
     // The server refuses a service name far too long: its problem+json detail shows on
-    // top and its message next to the field it names ("services[0]").
+    // top and its message next to the field it names ("services[0]"), under "Más
+    // detalles", which opens by itself to show it.
+    await mobile.getByTestId('more-summary').tap();
     await mobile.getByTestId('field-services').fill(`${'x'.repeat(500)}, pagos`);
-    await mobile.getByTestId('declare-submit').tap();
     const refused = mobile.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/incidents'));
-    await mobile.getByTestId('confirm-send').tap();
+    await mobile.getByTestId('declare-submit').tap();
     const problem = await (await refused).json();
     assert.ok(problem.errors.some((e) => e.field.startsWith('services')), JSON.stringify(problem));
     await mobile.getByTestId('form-error').filter({ hasText: problem.detail }).waitFor();
     const fieldMsg = problem.errors.find((e) => e.field.startsWith('services')).message;
     await mobile.getByTestId('error-services').filter({ hasText: fieldMsg }).waitFor();
+    assert.equal(await mobile.getByTestId('field-services').getAttribute('aria-invalid'), 'true');
+    // What was typed is still there.
+    assert.equal(await mobile.getByTestId('field-title').inputValue(), title);
+    assert.equal(await mobile.getByTestId('field-location').inputValue(), 'Ciudad de México, sitio norte');
     const firstKey = (await refused).request().headers()['idempotency-key'];
 
     await mobile.getByTestId('field-services').fill('pagos, banca móvil');
@@ -138,13 +143,6 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
     assert.equal(await mobile.getByTestId('preview-priority').textContent(), 'P1');
     await mobile.evaluate(() => window.scrollTo(0, 0));
     await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-form.png'), fullPage: true });
-    await mobile.getByTestId('declare-submit').tap();
-
-    const heading = mobile.getByTestId('confirm').locator('h1');
-    await heading.waitFor();
-    await mobile.evaluate(() => window.scrollTo(0, 0));
-    await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-confirm.png'), fullPage: true });
-    assert.match(await heading.textContent(), /^¿Enviar alerta a \d+ equipos?\?$/);
 
     // The first send reaches the server but its answer is lost on the way back: the page
     // says so, and the retry carries the same Idempotency-Key, so nothing is declared twice.
@@ -154,13 +152,14 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
       lost = { status: res.status(), body: await res.json(), key: route.request().headers()['idempotency-key'] };
       await route.abort('connectionreset');
     }, { times: 1 });
-    await mobile.getByTestId('confirm-send').tap();
+    await mobile.getByTestId('declare-submit').tap();
     await mobile.getByTestId('send-error').waitFor();
     assert.equal(lost.status, 201, JSON.stringify(lost.body));
-    assert.equal(await mobile.getByTestId('confirm-send').isEnabled(), true);
+    assert.equal(await mobile.getByTestId('declare-submit').isEnabled(), true);
+    await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-confirm.png'), fullPage: true });
 
     const request = mobile.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/incidents'));
-    await mobile.getByTestId('confirm-send').tap();
+    await mobile.getByTestId('declare-submit').tap();
     const sent = await request;
     assert.equal(sent.headers()['idempotency-key'], lost.key);
     assert.match(sent.headers()['idempotency-key'] || '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -260,6 +259,8 @@ describe('web app: declare on a phone, watch on a desktop', { skip, timeout: 120
   });
 
   it('signing out returns to the sign-in view', async () => {
+    // On a phone "Salir" is in the "Más" menu.
+    await mobile.getByTestId('nav-more').tap();
     await mobile.getByTestId('signout').tap();
     await mobile.getByTestId('signin').waitFor();
     const status = await mobile.evaluate(async () => (await fetch('/api/v1/me')).status);

@@ -447,7 +447,8 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
   it('the phone sees who the chosen teams reach before sending', async () => {
     await mobile.goto(`${BASE}/#/declarar`);
     await mobile.getByTestId('declare-form').waitFor();
-    // Choose exactly Dirección and Tecnología.
+    // The teams wait under "Más detalles". Choose exactly Dirección and Tecnología.
+    await mobile.getByTestId('more-summary').tap();
     const boxes = mobile.locator('[data-testid^="team-"] input[type="checkbox"]');
     for (let i = 0; i < await boxes.count(); i++) {
       const box = boxes.nth(i);
@@ -477,17 +478,14 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     await reach.scrollIntoViewIfNeeded();
     await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-declare-reach.png') });
 
-    // The confirmation repeats it; going back sends nothing.
-    await mobile.getByTestId('field-title').fill(`Prueba de alcance ${stamp}`);
-    await mobile.getByTestId('impact-low').tap();
-    await mobile.getByTestId('urgency-low').tap();
-    await mobile.getByTestId('declare-submit').tap();
-    const confirmReach = mobile.locator('[data-testid="confirm-reach"][data-state="ready"]');
-    await confirmReach.waitFor();
-    assert.match(await confirmReach.getByTestId('reach-total').textContent(), /localizables/);
+    // Next to "Enviar alerta", the same audience in one line: how many people, by which channel.
+    const line = mobile.locator('[data-testid="reach-line"][data-teams="directors,technology"][data-state="ready"]');
+    await line.waitFor();
+    const text = (await line.textContent()).trim();
+    assert.ok(text.startsWith(preview.people === 1 ? '1 persona: ' : `${preview.people} personas: `), text);
+    const sms = preview.teams.reduce((n, x) => n + (x.channels?.sms || 0), 0);
+    if (sms > 0) assert.match(text, / por SMS/);
     await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-confirm-reach.png'), fullPage: true });
-    await mobile.getByTestId('confirm-back').tap();
-    await mobile.getByTestId('declare-form').waitFor();
   });
 
   it('the directory works on a phone', async () => {

@@ -319,6 +319,7 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
   });
 
   it('"Mi perfil" changes the password', async () => {
+    await mobile.getByTestId('nav-more').tap();
     await mobile.getByTestId('who').tap();
     const form = mobile.getByTestId('password-form');
     await form.waitFor();

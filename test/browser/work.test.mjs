@@ -56,15 +56,21 @@ describe('web app: working an incident on a phone', { skip, timeout: 120_000 }, 
     await mobile.getByTestId('board-heading').waitFor();
     await mobile.goto(`${BASE}/#/declarar`);
     await mobile.getByTestId('declare-form').waitFor();
-    await mobile.getByTestId('template-select').selectOption('flood');
+    await mobile.getByTestId('tile-flood').tap();
     await mobile.getByTestId('template-applied').waitFor();
+    assert.equal(await mobile.getByTestId('tile-flood').getAttribute('aria-pressed'), 'true');
     const title = mobile.getByTestId('field-title');
-    assert.match(await title.inputValue(), /^Inundación en/);
+    assert.equal(await title.inputValue(), 'Inundación');
+    // The place completes the scenario's title.
+    await mobile.getByTestId('field-location').fill('sótano B2');
+    assert.equal(await title.inputValue(), 'Inundación en sótano B2');
+    assert.equal(await mobile.getByTestId('chosen-title').textContent(), 'Inundación en sótano B2');
     assert.ok(await mobile.locator('[data-testid="impact-high"] input').isChecked(), 'the template set the impact');
     // The scenario's message for the audience, in both languages, and its safety poll.
     assert.match(await mobile.getByTestId('field-message_es').inputValue(), /^Hay una inundación/);
     assert.match(await mobile.getByTestId('field-message_en').inputValue(), /^There is a flood/);
     assert.ok(await mobile.locator('[data-testid="safety-poll"] input').isChecked(), 'a flood asks whether people are safe');
+    await mobile.getByTestId('more-summary').tap();
     await title.fill(`Inundaciones en sótanos ${stamp}`);
     const hit = mobile.locator(`[data-testid="declare-similar-item"][data-folio="${past.folio}"]`);
     await hit.waitFor();
