@@ -211,16 +211,22 @@ export function renderIncident() {
   const root = h('section', { class: 'page page-wide incident', testid: 'incident', 'aria-busy': 'true' },
     h('a', { class: 'back', href: '#/tablero', testid: 'incident-back' }, t('inc.back')),
     slot('head', 'incident-head'),
-    h('div', { class: 'inc-grid' },
-      h('div', { class: 'inc-main' },
-        slot('facts', 'incident-facts'),
-        slot('work', 'incident-work'),
-        slot('recipients', 'incident-recipients')),
-      h('div', { class: 'inc-side' },
-        slot('sla', 'incident-sla'),
-        slot('escalation', 'incident-escalation'),
-        slot('timeline', 'incident-timeline'),
-        slot('similar', 'incident-similar'))));
+    // First what the alerted person needs: what happened, where, the message, their own
+    // buttons and the deadlines. Then the management, under "Gestionar".
+    h('div', { class: 'inc-lead' },
+      slot('facts', 'incident-facts'),
+      slot('sla', 'incident-sla')),
+    h('section', { class: 'inc-manage', testid: 'incident-manage', 'aria-labelledby': 'inc-manage-title' },
+      h('h2', { id: 'inc-manage-title', class: 'inc-manage-title' }, t('inc.manage')),
+      h('div', { class: 'inc-grid' },
+        h('div', { class: 'inc-main' },
+          slot('details', 'incident-details'),
+          slot('work', 'incident-work'),
+          slot('recipients', 'incident-recipients')),
+        h('div', { class: 'inc-side' },
+          slot('escalation', 'incident-escalation'),
+          slot('timeline', 'incident-timeline'),
+          slot('similar', 'incident-similar')))));
   page.els.root = root;
   show(root);
   fill();
@@ -239,14 +245,15 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
+    for (const name of ['facts', 'details', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
   const first = els.slots.head.el.querySelector('h1') == null;
   put('head', [inc.folio, inc.priority, inc.status, inc.title, inc.drill, state.lang], () => head(inc));
   put('facts', [inc.description, inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at,
-    inc.impact, inc.urgency, state.lang], () => facts(inc));
+    inc.impact, inc.urgency, inc.messages, state.lang], () => facts(inc));
+  put('details', [inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at, inc.impact, inc.urgency, state.lang], () => details(inc));
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
     page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
@@ -293,15 +300,26 @@ function head(inc) {
   ];
 }
 
+// facts is what happened, where, and what the alerted are told: the top of the page.
 function facts(inc) {
+  const message = inc.messages?.[state.lang] || inc.messages?.es || inc.messages?.en || '';
+  return h('section', { class: 'card inc-facts-card', 'aria-labelledby': 'inc-facts-title' },
+    h('h2', { id: 'inc-facts-title', class: 'sr-only' }, t('inc.facts')),
+    inc.location ? h('p', { class: 'inc-where', testid: 'incident-where' }, h('span', { class: 'inc-where-label' }, `${t('f.location')} `), inc.location) : null,
+    message ? h('blockquote', { class: 'inc-message', testid: 'incident-message' }, message) : null,
+    inc.description ? h('p', { class: 'inc-description', testid: 'incident-description' }, inc.description) : null,
+    !inc.location && !message && !inc.description ? h('p', { class: 'muted' }, t('inc.noFacts')) : null);
+}
+
+// details are the incident's classification and bookkeeping, for those who manage it.
+function details(inc) {
   const row = (label, testid, ...value) => [h('dt', {}, label), h('dd', { testid }, ...value)];
   const list = (xs) => (Array.isArray(xs) ? xs.filter(Boolean) : []);
   const services = list(inc.services);
   const causes = list(inc.causes);
   const teams = list(inc.teams);
-  return h('section', { class: 'card inc-facts-card', 'aria-labelledby': 'inc-facts-title' },
-    h('h2', { id: 'inc-facts-title', class: 'sr-only' }, t('inc.facts')),
-    inc.description ? h('p', { class: 'inc-description', testid: 'incident-description' }, inc.description) : null,
+  return h('section', { class: 'card inc-facts-card', 'aria-labelledby': 'inc-details-title' },
+    h('h2', { id: 'inc-details-title' }, t('inc.details')),
     h('dl', { class: 'summary inc-dl' },
       row(t('inc.impact'), 'incident-impact', inc.impact ? t(`level.${inc.impact}`) : '—',
         inc.urgency ? h('span', { class: 'muted' }, ` · ${t('inc.urgency')}: ${t(`level.${inc.urgency}`)}`) : null),
@@ -325,6 +343,13 @@ function slaCard(inc) {
   const canAck = can('responder') && !CLOSED.has(inc.status);
   return h('section', { class: 'card inc-sla-card', 'aria-labelledby': 'inc-sla-title' },
     h('h2', { id: 'inc-sla-title' }, t('inc.sla')),
+    page.ackError ? h('p', { class: 'field-error', role: 'alert', testid: 'incident-ack-error' }, page.ackError) : null,
+    canAck && inc.safety_poll && state.me?.person_id ? pollButtons(inc) : null,
+    canAck && !(inc.safety_poll && state.me?.person_id) ? h('button', {
+      type: 'button', class: `btn btn-block btn-big ${acked ? 'btn-done' : 'btn-primary'}`, testid: 'incident-ack',
+      disabled: acked || page.acking, 'data-acked': acked ? 'true' : 'false', 'aria-pressed': acked ? 'true' : 'false',
+      onclick: () => acknowledge(),
+    }, acked ? `✓ ${t('item.ackDone')}` : page.acking ? t('item.acking') : t('item.ack')) : null,
     h('dl', { class: 'inc-deadlines' },
       h('dt', {}, t('inc.sla.ack')),
       h('dd', {
@@ -335,14 +360,7 @@ function slaCard(inc) {
         class: 'sla', testid: 'incident-sla-resolve', 'data-due': inc.sla?.resolve_by || '', 'data-done': DONE.has(inc.status) ? (inc.updated_at || 'done') : '', 'data-kind': 'resolve',
       })),
     h('p', { class: 'inc-acks', testid: 'incident-acks' }, total ? t('item.acksOf', { n, total }) : t('item.acks', { n })),
-    page.ackError ? h('p', { class: 'field-error', role: 'alert', testid: 'incident-ack-error' }, page.ackError) : null,
-    inc.safety_poll ? safetyLine(inc) : null,
-    canAck && inc.safety_poll && state.me?.person_id ? pollButtons(inc) : null,
-    canAck && !(inc.safety_poll && state.me?.person_id) ? h('button', {
-      type: 'button', class: `btn btn-block btn-big ${acked ? 'btn-done' : 'btn-primary'}`, testid: 'incident-ack',
-      disabled: acked || page.acking, 'data-acked': acked ? 'true' : 'false', 'aria-pressed': acked ? 'true' : 'false',
-      onclick: () => acknowledge(),
-    }, acked ? `✓ ${t('item.ackDone')}` : page.acking ? t('item.acking') : t('item.ack')) : null);
+    inc.safety_poll ? safetyLine(inc) : null);
 }
 
 // pollButtons answer the safety poll for the signed-in person: either answer also

@@ -4,6 +4,9 @@
 
 export const PHONE_I18N = {
   es: {
+    'inc.details': 'Clasificación y datos',
+    'inc.noFacts': 'Sin más detalles por ahora.',
+    'inc.manage': 'Gestionar',
     'drill.in': 'en',
     'drill.idFromName': 'Escribe un nombre con letras o números: de él sale el identificador del plan.',
     'drill.when': '¿Cuándo se repite?',
@@ -49,6 +52,9 @@ export const PHONE_I18N = {
     'reach.last.email': 'el último correo',
   },
   en: {
+    'inc.details': 'Classification and details',
+    'inc.noFacts': 'No more details yet.',
+    'inc.manage': 'Manage',
     'drill.in': 'within',
     'drill.idFromName': 'Write a name with letters or digits: the plan\'s identifier is made from it.',
     'drill.when': 'When does it repeat?',

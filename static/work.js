@@ -6,7 +6,7 @@
 //
 // Its strings live in work-i18n.js, which i18n.js merges into I18N.
 
-import { state, t, h, api, errorText, can, fmtTime, fmtDuration, fmtCountdown } from './core.js';
+import { state, t, h, api, errorText, can, fmtTime, fmtDuration, fmtCountdown, ProblemError } from './core.js';
 
 // MOVES is the server's state machine (incident/lifecycle.go), to offer only legal moves.
 const MOVES = {
@@ -25,7 +25,7 @@ const FINAL = new Set(['closed', 'cancelled']);
 
 // side is what the panels fetch besides the incident: the requester's messages, the
 // similar incidents, the people to assign. It is refetched when the incident changes.
-const side = { id: null, stamp: null, messages: null, similar: null, people: null, busy: '', error: '', errorFor: '' };
+const side = { id: null, stamp: null, messages: null, similar: null, people: null, busy: '', error: '', errorFor: '', drafts: {}, fields: {}, open: {} };
 
 // workData loads what the panels show for the incident, then calls redraw.
 export function workData(inc, redraw) {
@@ -34,7 +34,7 @@ export function workData(inc, redraw) {
   if (side.stamp === stamp) return;
   const fresh = side.id !== inc.id;
   side.stamp = stamp;
-  if (fresh) Object.assign(side, { id: inc.id, messages: null, similar: null, busy: '', error: '', errorFor: '' });
+  if (fresh) Object.assign(side, { id: inc.id, messages: null, similar: null, busy: '', error: '', errorFor: '', drafts: {}, fields: {}, open: {} });
   const id = encodeURIComponent(inc.id);
   api('GET', `incidents/${id}/messages`).then((ms) => {
     if (side.id === inc.id) { side.messages = ms || []; redraw(); }
@@ -64,18 +64,56 @@ async function act(inc, what, method, path, body, redraw, after) {
   side.busy = what;
   side.error = '';
   side.errorFor = '';
+  side.fields = {};
   redraw();
   try {
     const got = await api(method, `incidents/${encodeURIComponent(inc.id)}/${path}`, { body });
     side.busy = '';
     side.stamp = null; // fetch the messages again
+    forgetDrafts(what);
     if (after) after(got);
   } catch (err) {
     side.busy = '';
     side.error = errorText(err);
     side.errorFor = what;
+    // The refused fields are marked; what was typed and chosen stays (keep).
+    if (err instanceof ProblemError) for (const e of err.problem?.errors || []) side.fields[`${what}.${e.field}`] = e.message;
   }
   redraw();
+}
+
+// keep makes a panel's input survive a redraw: what the person typed or chose is kept
+// under key ("reclass.note") until the action it belongs to succeeds; a field the
+// server refused is marked, with its message.
+function keep(el, key) {
+  if (key in side.drafts) {
+    if (el.type === 'checkbox') el.checked = side.drafts[key];
+    else el.value = side.drafts[key];
+  }
+  const save = () => { side.drafts[key] = el.type === 'checkbox' ? el.checked : el.value; };
+  el.addEventListener('input', save);
+  el.addEventListener('change', save);
+  if (side.fields[key]) {
+    el.setAttribute('aria-invalid', 'true');
+    el.setAttribute('aria-describedby', `werr-${key.replace(/\W/g, '-')}`);
+  }
+  return el;
+}
+
+// fieldMessage is the server's message for a kept field, next to it.
+function fieldMessage(key) {
+  return side.fields[key] ? h('p', { class: 'field-error', id: `werr-${key.replace(/\W/g, '-')}`, testid: `work-field-error-${key}` }, side.fields[key]) : null;
+}
+
+// keepOpen keeps a folded block open across redraws once the person opened it.
+function keepOpen(details, key, dflt = false) {
+  details.open = key in side.open ? side.open[key] : dflt;
+  details.addEventListener('toggle', () => { side.open[key] = details.open; });
+  return details;
+}
+
+function forgetDrafts(what) {
+  for (const k of Object.keys(side.drafts)) if (k.startsWith(`${what}.`)) delete side.drafts[k];
 }
 
 function errorFor(what) {
@@ -83,8 +121,8 @@ function errorFor(what) {
     ? h('p', { class: 'field-error', role: 'alert', testid: `work-error-${what}` }, side.error) : null;
 }
 
-function field(label, input) {
-  return h('label', { class: 'field' }, h('span', { class: 'label' }, label), input);
+function field(label, input, key) {
+  return h('div', { class: 'field' }, h('label', {}, h('span', { class: 'label' }, label), input), key ? fieldMessage(key) : null);
 }
 
 // workPanel is the incident page's card of actions, for the incident as it is now.
@@ -101,10 +139,10 @@ export function workPanel(inc, { redraw, reload }) {
 
   if (can('responder')) {
     const moves = (MOVES[inc.status] || []).filter((m) => m !== 'closed' || can('manager'));
-    const note = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'move-note' });
+    const note = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'move-note' }), 'move.note');
     parts.push(h('section', { class: 'work-block', testid: 'work-moves' },
       h('h3', {}, t('work.moves')),
-      moves.length ? [field(t('work.note'), note),
+      moves.length ? [field(t('work.note'), note, 'move.note'),
         h('div', { class: 'work-buttons' }, moves.map((to) => h('button', {
           type: 'button', class: `btn ${to === 'cancelled' || to === 'reopened' ? '' : 'btn-primary'}`, testid: `move-${to}`,
           disabled: !!side.busy, 'data-note-required': NOTE_REQUIRED.has(to) ? 'true' : 'false',
@@ -112,6 +150,7 @@ export function workPanel(inc, { redraw, reload }) {
             if (NOTE_REQUIRED.has(to) && !note.value.trim()) {
               side.error = t('work.noteRequired');
               side.errorFor = 'move';
+              side.fields = { 'move.note': t('work.noteRequired') };
               redraw();
               return;
             }
@@ -128,8 +167,8 @@ export function workPanel(inc, { redraw, reload }) {
   }
   parts.push(requesterBlock(inc, redraw, done));
   if (can('responder') && (inc.resolved_at || inc.status === 'closed') && !inc.known_error) {
-    const wa = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'known-error-text' });
-    parts.push(h('details', { class: 'work-block', testid: 'work-known-error' }, h('summary', {}, h('h3', {}, t('work.knownError'))), field(t('work.workaround'), wa),
+    const wa = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'known-error-text' }), 'known.workaround');
+    parts.push(h('details', { class: 'work-block', testid: 'work-known-error' }, h('summary', {}, h('h3', {}, t('work.knownError'))), field(t('work.workaround'), wa, 'known.workaround'),
       h('button', { type: 'button', class: 'btn', testid: 'known-error-save', disabled: !!side.busy,
         onclick: () => act(inc, 'known', 'POST', 'known-error', { workaround: wa.value }, redraw, done) }, t('work.knownError')),
       errorFor('known')));
@@ -146,16 +185,16 @@ export function workPanel(inc, { redraw, reload }) {
 
 function ownerBlock(inc, redraw, done) {
   const people = side.people || [];
-  const select = h('select', { class: 'input', testid: 'owner-select' },
+  const select = keep(h('select', { class: 'input', testid: 'owner-select' },
     h('option', { value: '' }, t('work.nobody')),
-    people.map((p) => h('option', { value: p.id, selected: inc.owner?.id === p.id }, p.name)));
-  const note = h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'owner-note' });
-  return h('details', { class: 'work-block', testid: 'work-owner' },
+    people.map((p) => h('option', { value: p.id, selected: inc.owner?.id === p.id }, p.name))), 'owner.owner');
+  const note = keep(h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'owner-note' }), 'owner.note');
+  return keepOpen(h('details', { class: 'work-block', testid: 'work-owner' },
     h('summary', {}, h('h3', {}, t('work.owner'), ': ', h('span', { testid: 'incident-owner' }, inc.owner?.name || t('work.nobody')))),
-    field(t('work.owner'), select), field(t('work.note'), note),
+    field(t('work.owner'), select, 'owner.owner'), field(t('work.note'), note, 'owner.note'),
     h('button', { type: 'button', class: 'btn', testid: 'owner-save', disabled: !!side.busy || !people.length,
       onclick: () => select.value && act(inc, 'owner', 'POST', 'assignment', { owner: select.value, note: note.value }, redraw, done) }, t('work.assign')),
-    errorFor('owner'));
+    errorFor('owner')), 'owner');
 }
 
 function levelSelect(name, value) {
@@ -164,35 +203,35 @@ function levelSelect(name, value) {
 }
 
 function reclassifyBlock(inc, redraw, done) {
-  const impact = levelSelect('impact', inc.impact);
-  const urgency = levelSelect('urgency', inc.urgency);
-  const note = h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'reclass-note' });
-  return h('details', { class: 'work-block', testid: 'work-reclassify' },
+  const impact = keep(levelSelect('impact', inc.impact), 'reclass.impact');
+  const urgency = keep(levelSelect('urgency', inc.urgency), 'reclass.urgency');
+  const note = keep(h('input', { class: 'input', type: 'text', maxlength: '2000', testid: 'reclass-note' }), 'reclass.note');
+  return keepOpen(h('details', { class: 'work-block', testid: 'work-reclassify' },
     h('summary', {}, h('h3', {}, t('work.reclassify'), ': ', `${inc.priority || ''}`)),
-    h('div', { class: 'work-row' }, field(t('work.impact'), impact), field(t('work.urgency'), urgency)),
-    field(t('work.note'), note),
+    h('div', { class: 'work-row' }, field(t('work.impact'), impact, 'reclass.impact'), field(t('work.urgency'), urgency, 'reclass.urgency')),
+    field(t('work.note'), note, 'reclass.note'),
     h('button', { type: 'button', class: 'btn', testid: 'reclass-save', disabled: !!side.busy,
       onclick: () => act(inc, 'reclass', 'POST', 'classification', { impact: impact.value, urgency: urgency.value, note: note.value }, redraw, done) }, t('work.reclassify')),
-    errorFor('reclass'));
+    errorFor('reclass')), 'reclass');
 }
 
 function updateBlock(inc, redraw, done) {
-  const known = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'update-known' });
-  const doing = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'update-doing' });
-  const next = h('select', { class: 'input', testid: 'update-next' },
-    [15, 30, 60, 120, 240].map((n) => h('option', { value: String(n), selected: n === 30 }, t('work.minutes', { n }))));
-  const sms = h('input', { type: 'checkbox', testid: 'update-sms' });
-  return h('details', { class: 'work-block', testid: 'work-update', open: true },
+  const known = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'update-known' }), 'update.known');
+  const doing = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'update-doing' }), 'update.doing');
+  const next = keep(h('select', { class: 'input', testid: 'update-next' },
+    [15, 30, 60, 120, 240].map((n) => h('option', { value: String(n), selected: n === 30 }, t('work.minutes', { n })))), 'update.next');
+  const sms = keep(h('input', { type: 'checkbox', testid: 'update-sms' }), 'update.sms');
+  return keepOpen(h('details', { class: 'work-block', testid: 'work-update' },
     h('summary', {}, h('h3', {}, t('work.update'))),
     inc.last_update_at ? h('p', { class: 'muted' }, t('work.lastUpdate', { time: fmtTime(inc.last_update_at) })) : null,
-    field(t('work.known'), known), field(t('work.doing'), doing), field(t('work.next'), next),
+    field(t('work.known'), known, 'update.known'), field(t('work.doing'), doing, 'update.doing'), field(t('work.next'), next, 'update.next_update_at'),
     h('label', { class: 'check' }, sms, h('span', {}, t('work.sms'))),
     h('button', { type: 'button', class: 'btn btn-primary', testid: 'update-post', disabled: !!side.busy,
       onclick: () => act(inc, 'update', 'POST', 'updates', {
         known: known.value, doing: doing.value, sms: sms.checked,
         next_update_at: new Date(Date.now() + Number(next.value) * 60000).toISOString(),
       }, redraw, done) }, t('work.post')),
-    errorFor('update'));
+    errorFor('update')), 'update', true);
 }
 
 function requesterBlock(inc, redraw, done) {
@@ -207,13 +246,13 @@ function requesterBlock(inc, redraw, done) {
     m.url ? h('a', { class: 'btn btn-primary', href: m.url, testid: 'conformity-link' }, t('work.conformity')) : null)))
       : h('p', { class: 'muted' }, t('work.noMessages'))];
   if (can('responder') && !FINAL.has(inc.status) && inc.reporter?.id) {
-    const q = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'ask-text' });
-    parts.push(field(t('work.question'), q), h('button', { type: 'button', class: 'btn', testid: 'ask-send', disabled: !!side.busy,
+    const q = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'ask-text' }), 'ask.question');
+    parts.push(field(t('work.question'), q, 'ask.question'), h('button', { type: 'button', class: 'btn', testid: 'ask-send', disabled: !!side.busy,
       onclick: () => act(inc, 'ask', 'POST', 'questions', { question: q.value }, redraw, () => redraw()) }, t('work.ask')), errorFor('ask'));
   }
   if ((mineToAnswer || can('responder')) && !FINAL.has(inc.status) && ms.some((m) => m.kind === 'question')) {
-    const a = h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'answer-text' });
-    parts.push(field(t('work.answer'), a), h('button', { type: 'button', class: 'btn btn-primary', testid: 'answer-send', disabled: !!side.busy,
+    const a = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'answer-text' }), 'answer.answer');
+    parts.push(field(t('work.answer'), a, 'answer.answer'), h('button', { type: 'button', class: 'btn btn-primary', testid: 'answer-send', disabled: !!side.busy,
       onclick: () => act(inc, 'answer', 'POST', 'answers', { answer: a.value }, redraw, done) }, t('work.answerSend')), errorFor('answer'));
   }
   return h('section', { class: 'work-block', testid: 'work-requester' }, parts);

@@ -90,6 +90,7 @@ describe('web app: answer a safety poll from a phone', { skip, timeout: 120_000 
 
   it('lets the declare form ask the poll', async () => {
     await page.goto(`${BASE}/#/declarar`);
+    await page.getByTestId('more-summary').tap();
     const box = page.getByTestId('safety-poll');
     await box.waitFor();
     assert.match(await box.textContent(), /está a salvo/);
