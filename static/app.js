@@ -13,7 +13,7 @@
 import {
   LANGS, state, t, initialLang, saveLang, teamName, $, h, append, view, show, focusHeading,
   fmtDuration, fmtCountdown, fmtTime, priorityRank, priorityBadge, uuid, splitList,
-  API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav,
+  API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav, tn,
 } from './core.js';
 import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
@@ -203,6 +203,7 @@ function resetSession() {
   state.seen.clear();
   state.acks.clear();
   state.mine.clear();
+  myAnswers.clear();
   state.itemErrors.clear();
   state.flash.clear();
   state.listLoaded = false;
@@ -798,13 +799,17 @@ async function loadAcks(ids) {
   await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
-async function acknowledge(id) {
+// myAnswers are the signed-in person's answers to safety polls from the board, by incident.
+const myAnswers = new Map();
+
+async function acknowledge(id, safety) {
   if (state.acking.has(id)) return;
   state.acking.add(id);
   state.itemErrors.delete(id);
   scheduleBoardUpdate();
   try {
-    const inc = await api('POST', `incidents/${encodeURIComponent(id)}/ack`);
+    const inc = await api('POST', `incidents/${encodeURIComponent(id)}/ack`, safety ? { body: { safety } } : undefined);
+    if (safety) myAnswers.set(id, safety);
     state.mine.add(id);
     addAcks(id, [myPersonId()]);
     if (inc && inc.id === id) mergeIncident(inc);
@@ -966,7 +971,7 @@ function updateBoard() {
   boardEls.error.hidden = !state.listError;
   boardEls.error.textContent = state.listError || '';
   boardEls.empty.hidden = items.length > 0 || !state.listLoaded;
-  boardEls.count.textContent = items.length === 1 ? t('board.count1') : t('board.count', { n: items.length });
+  boardEls.count.textContent = tn('board.active', items.length);
   const keep = new Set(items.map((x) => x.id));
   for (const [id, entry] of boardEls.items) {
     if (!keep.has(id)) {
@@ -998,7 +1003,7 @@ function updateBoard() {
 
 function itemSignature(inc) {
   return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
-    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), state.itemErrors.get(inc.id) || '', state.lang,
+    ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), inc.safety, myAnswers.get(inc.id) || '', state.itemErrors.get(inc.id) || '', state.lang,
     escalationSig(inc.id)]);
 }
 
@@ -1030,11 +1035,23 @@ function fillItem(li, inc) {
     err ? h('p', { class: 'field-error', role: 'alert' }, err) : null,
     h('div', { class: 'item-actions' },
       h('a', { class: 'btn', href: incidentHref(inc), testid: 'item-link' }, t('item.open'), h('span', { class: 'sr-only' }, ` ${inc.folio || ''}`)),
-      state.me?.role === 'reporter' ? null : h('button', {
+      inc.safety_poll && state.me?.person_id ? pollButtons(inc, busy) : state.me?.role === 'reporter' ? null : h('button', {
         type: 'button', class: `btn ${mine ? 'btn-done' : 'btn-primary'}`, testid: 'ack-button',
         disabled: mine || busy, 'data-acked': mine ? 'true' : 'false', 'aria-pressed': mine ? 'true' : 'false',
         onclick: () => acknowledge(inc.id),
       }, mine ? `✓ ${t('item.ackDone')}` : busy ? t('item.acking') : t('item.ack')))]);
+}
+
+// pollButtons answer a safety poll from the board card: either answer acknowledges too;
+// the answer given is pressed and can be changed.
+function pollButtons(inc, busy) {
+  const given = myAnswers.get(inc.id) || '';
+  const button = (answer, cls) => h('button', {
+    type: 'button', class: `btn ${cls}`, testid: `board-answer-${answer}`, disabled: busy,
+    'aria-pressed': given === answer ? 'true' : 'false', onclick: () => acknowledge(inc.id, answer),
+  }, `${given === answer ? '✓ ' : ''}${t(`safety.answer.${answer}`)}`);
+  return h('div', { class: 'board-poll', role: 'group', 'aria-label': t('safety.question') },
+    button('safe', 'btn-primary'), button('help_needed', 'btn-danger'));
 }
 
 // ackText: "Acuses: 3 / 12" — of the people the incident is for (its audience).

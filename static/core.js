@@ -271,5 +271,5 @@ export const nav = { seq: 0 };
 // fills {n}. Every sentence with a number in it goes through here, so none reads
 // "1 necesitan ayuda" or "14 enviado".
 export function tn(key, n, vars) {
-  return t(`${key}.${Number(n) === 1 ? 'one' : 'other'}`, { ...vars, n });
+  return t(`${key}.${Number(n) === 1 ? 'one' : 'other'}`, { n, ...vars });
 }

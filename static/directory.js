@@ -370,7 +370,7 @@ function updatePeople() {
   const n = p.list.length;
   els.status.dataset.count = String(n);
   els.status.textContent = p.loading && n === 0 ? t('loading')
-    : p.next ? t('dir.people.countMore', { n }) : n === 1 ? t('dir.people.count1') : t('dir.people.count', { n });
+    : p.next ? t('dir.people.countMore', { n }) : tn('people', n);
   els.empty.hidden = p.loading || n > 0 || !!p.error;
   const filtered = !!(dir.filters.q.trim() || dir.filters.team || dir.filters.active);
   els.empty.textContent = filtered ? t('dir.people.empty') : t('dir.people.none');
@@ -399,7 +399,7 @@ function channelBadges(person) {
   if (c.sms_opted_out_at) out.push(h('span', { class: 'cb cb-bad', testid: 'ch-stop', title: ago(c.sms_opted_out_at) }, t('ch.sms.stop')));
   const n = Number(c.push_subscriptions) || 0;
   out.push(n > 0
-    ? h('span', { class: 'cb cb-ok', testid: 'ch-push', 'data-count': String(n) }, `✓ ${n === 1 ? t('ch.push1') : t('ch.push', { n })}`)
+    ? h('span', { class: 'cb cb-ok', testid: 'ch-push', 'data-count': String(n) }, `✓ ${tn('browsers', n)}`)
     : h('span', { class: 'cb cb-none', testid: 'ch-push', 'data-count': '0' }, t('ch.push0')));
   out.push(h('span', { class: 'cb-when', testid: 'ch-last' }, c.last_reached_at ? t('ch.last', { ago: ago(c.last_reached_at) }) : t('ch.never')));
   return h('div', { class: 'cbs' }, out);
@@ -718,7 +718,7 @@ function renderTeams() {
         h('a', {
           href: '#/directorio', testid: 'team-members', class: 'cell-link',
           onclick: () => { dir.filters.team = team.id; dir.filters.q = ''; },
-        }, team.members === 1 ? t('team.members1') : t('team.membersN', { n: team.members }))),
+        }, tn('people', team.members))),
       h('td', { 'data-label': t('p.state') }, team.active ? t('team.active') : t('team.inactive')),
       manager ? h('td', { class: 'cell-actions' }, h('button', {
         type: 'button', class: 'btn btn-small', testid: 'team-rename',

@@ -8,7 +8,7 @@
 
 import {
   state, t, h, $, view, show, api, ProblemError, errorText, can, hooks, hashParts, nav,
-  fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName,
+  fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName, tn,
 } from './core.js';
 import { I18N } from './i18n.js';
 import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
@@ -215,7 +215,8 @@ export function renderIncident() {
     // buttons and the deadlines. Then the management, under "Gestionar".
     h('div', { class: 'inc-lead' },
       slot('facts', 'incident-facts'),
-      slot('sla', 'incident-sla')),
+      slot('sla', 'incident-sla'),
+      slot('help', 'incident-help')),
     h('section', { class: 'inc-manage', testid: 'incident-manage', 'aria-labelledby': 'inc-manage-title' },
       h('h2', { id: 'inc-manage-title', class: 'inc-manage-title' }, t('inc.manage')),
       h('div', { class: 'inc-grid' },
@@ -245,7 +246,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'details', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
+    for (const name of ['facts', 'details', 'help', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -257,6 +258,7 @@ function fill() {
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
     page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
+  put('help', [inc.safety_poll, needHelp(inc).map((r) => [r.person_id, r.name, r.safety_at, phones.get(r.person_id)]), state.lang], () => helpCard(inc));
   put('escalation', [inc.escalation, inc.status, state.me?.role, state.lang], () => escalationCard(inc, refresh));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
   workData(inc, () => { if (open()) fill(); });
@@ -383,13 +385,52 @@ function pollButtons(inc) {
     button('help_needed', 'btn-danger'));
 }
 
+// ---------------------------------------------------------------- who needs help
+
+// phones are the directory's phone numbers of people who asked for help (person id →
+// number, '' when none, null while asked), for a tap-to-call link.
+const phones = new Map();
+
+function needHelp(inc) {
+  return (inc.recipients || []).filter((r) => r.safety === 'help_needed')
+    .sort((a, b) => (Date.parse(a.safety_at) || 0) - (Date.parse(b.safety_at) || 0));
+}
+
+function lookUpPhone(id) {
+  if (phones.has(id) || !can('responder')) return;
+  phones.set(id, null);
+  api('GET', `people/${encodeURIComponent(id)}`)
+    .then((p) => { phones.set(id, p?.phone || ''); })
+    .catch(() => { phones.set(id, ''); })
+    .finally(() => { if (open()) fill(); });
+}
+
+// helpCard lists who answered "Necesito ayuda", the first first, with the time of the
+// answer and a link that calls them.
+function helpCard(inc) {
+  if (!inc.safety_poll) return null;
+  const list = needHelp(inc);
+  if (!list.length) return null;
+  for (const r of list) lookUpPhone(r.person_id);
+  return h('section', { class: 'card help-card', testid: 'help-list', 'aria-labelledby': 'inc-help-title' },
+    h('h2', { id: 'inc-help-title' }, t('help.title'), ' ', h('span', { class: 'help-n' }, `(${list.length})`)),
+    h('ul', { class: 'help-people' }, list.map((r) => {
+      const phone = phones.get(r.person_id);
+      return h('li', { class: 'help-person', testid: 'help-person', 'data-person-id': r.person_id },
+        h('span', { class: 'help-name' }, r.name || r.person_id),
+        h('span', { class: 'help-at muted', testid: 'help-at' }, r.safety_at ? t('help.at', { time: fmtTime(r.safety_at) }) : ''),
+        phone ? h('a', { class: 'btn btn-danger help-call', href: `tel:${phone.replace(/[^+\d]/g, '')}`, testid: 'help-call' },
+          t('help.call'), h('span', { class: 'sr-only' }, ` ${r.name || ''}`), ` ${phone}`) : null);
+    })));
+}
+
 // safetyLine tells a poll's answers so far; people needing help stand out.
 export function safetyLine(inc) {
   const safe = inc.safety?.safe || 0;
   const help = inc.safety?.help_needed || 0;
   return h('p', { class: 'item-safety', testid: 'item-safety', 'data-safe': String(safe), 'data-help': String(help) },
-    h('span', { class: 'safe-count' }, t('safety.safe', { n: safe })),
-    help ? h('strong', { class: 'help-count', role: 'status' }, t('safety.help', { n: help })) : null);
+    h('span', { class: 'safe-count' }, tn('safety.safe', safe)),
+    help ? h('strong', { class: 'help-count', role: 'status' }, tn('safety.help', help)) : null);
 }
 
 // ---------------------------------------------------------------- recipients
@@ -400,6 +441,8 @@ function label(key, fallback) {
 
 function chanName(c) { return label(`chan.${c}`, c || '?'); }
 function statusName(s) { return label(`dst.${s}`, s || '?'); }
+// countName is "1 enviado", "14 enviados": a count of deliveries in a status.
+function countName(s, n) { return `dcount.${s}.one` in I18N.es ? tn(`dcount.${s}`, n) : `${n} ${s}`; }
 
 // latest is the newest delivery of each channel of a recipient (the list comes oldest
 // first), with how many there were.
@@ -431,7 +474,7 @@ function summaryText(list, channels) {
     const order = [...STATUSES.filter((s) => counts.has(s)), ...[...counts.keys()].filter((s) => !STATUSES.includes(s))];
     const words = order.map((s) => {
       const k = counts.get(s);
-      return k === 1 ? `1 ${statusName(s)}` : label(`dstn.${s}`, `{n} ${s}`).replace('{n}', String(k));
+      return countName(s, k);
     });
     parts.push(`${chanName(c)}: ${words.join(', ')}`);
   }
@@ -523,7 +566,7 @@ function eventText(ev, names) {
       const chans = d.channels && typeof d.channels === 'object' ? d.channels : {};
       const parts = Object.keys(chans).sort().map((c) => {
         const by = chans[c] || {};
-        const counts = STATUSES.filter((st) => by[st] > 0).map((st) => `${by[st]} ${statusName(st)}`);
+        const counts = STATUSES.filter((st) => by[st] > 0).map((st) => countName(st, by[st]));
         return `${chanName(c)}: ${counts.join(', ') || '0'}`;
       });
       return t('tl.progress', { counts: parts.join(' · ') || '—' });

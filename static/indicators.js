@@ -10,7 +10,7 @@
 // type, no controls. Other parameters: periodo (24h, 7d, 30d, 90d, 365d), prioridad,
 // equipo, servicio.
 
-import { state, t, h, show, api, errorText, hashParams, hashParts, API_BASE, fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName } from './core.js';
+import { state, t, h, show, api, errorText, hashParams, hashParts, API_BASE, fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName, tn } from './core.js';
 
 const PERIODS = { '24h': 864e5, '7d': 7 * 864e5, '30d': 30 * 864e5, '90d': 90 * 864e5, '365d': 365 * 864e5 };
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
@@ -308,7 +308,7 @@ function kpis(d) {
     kpi('kpi-ttr', t('ind.kpi.ttr'), secs(s.time_to_resolve.median_seconds), h('span', { class: 'muted small' }, `p90 ${secs(s.time_to_resolve.p90_seconds)}`)),
     kpi('kpi-sla', t('ind.kpi.sla'), pct(s.ack_sla.percent_within), h('span', { class: 'muted small' }, `${t('ind.kpi.resolveSla')} ${pct(s.resolve_sla.percent_within)}`)),
     kpi('kpi-ackrate', t('ind.kpi.ackRate'), pct(s.ack_rate), h('span', { class: 'muted small' }, t('ind.kpi.people', { n: num(s.recipients_acknowledged), of: num(s.recipients) }))),
-    kpi('kpi-delivery', t('ind.kpi.delivery'), pct(s.delivery_success), h('span', { class: 'muted small' }, t('ind.kpi.messages', { n: num(s.deliveries) }))),
+    kpi('kpi-delivery', t('ind.kpi.delivery'), pct(s.delivery_success), h('span', { class: 'muted small' }, tn('messages', s.deliveries, { n: num(s.deliveries) }))),
     kpi('kpi-escalations', t('ind.kpi.escalations'), num(s.escalations), delta(s.escalations, p.escalations)));
 }
 

@@ -5,7 +5,7 @@
 // saving sends it back: the server checks it with every other ladder and the directory
 // and, when it refuses, lists each problem next to the editor and changes nothing.
 
-import { state, t, h, api, show, ProblemError, errorText, teamName, fmtDuration } from './core.js';
+import { state, t, h, api, show, ProblemError, errorText, teamName, fmtDuration, tn } from './core.js';
 
 
 const page = { list: null, error: null, editing: null, text: '', problems: [], detail: null, saving: false, notice: null };
@@ -33,7 +33,7 @@ function target(x) {
 function owned(o) {
   if (!o || o === 'any') return t('lad.owned.any');
   if (o === 'all') return t('lad.owned.all');
-  return t('lad.owned.n', { n: o });
+  return tn('lad.owned', o);
 }
 
 function ladderCard(l) {
@@ -47,7 +47,7 @@ function ladderCard(l) {
       `${t('lad.reminders')}: ${(s.reminders || []).map((r) => `${(r.channels || []).join('+')} ${dur(r.after) ? t('lad.after', { d: dur(r.after) }) : t('lad.atOnce')}`).join('; ')}. `,
       owned(s.owned), '. ',
       dur(s.wait) ? t('lad.wait', { d: dur(s.wait) }) : t('lad.waitLast')))),
-    l.repeat ? h('p', {}, t('lad.repeat', { n: l.repeat })) : null,
+    l.repeat ? h('p', {}, tn('lad.repeat', l.repeat)) : null,
     l.then ? h('p', {}, t('lad.then', { id: l.then })) : null,
     h('button', { type: 'button', class: 'btn', testid: 'ladder-edit', onclick: () => edit(l) }, t('lad.edit')));
 }
