@@ -68,6 +68,16 @@ describe('web app: every page is accessible at both sizes', { skip, timeout: 240
         await page.waitForLoadState('networkidle').catch(() => {});
         problems.push(...await pageProblems(page, `${size}-${name}`));
       }
+      // The declare form with a scenario chosen and everything unfolded, and the phone's menu open.
+      await page.evaluate(() => { location.hash = '#/declarar'; });
+      await page.getByTestId('tile-earthquake').click();
+      await page.getByTestId('more-summary').click();
+      await page.waitForLoadState('networkidle').catch(() => {});
+      problems.push(...await pageProblems(page, `${size}-declare-tile`));
+      if (size === 'phone') {
+        await page.getByTestId('nav-more').click();
+        problems.push(...await pageProblems(page, `${size}-menu`));
+      }
       await ctx.close();
       assert.deepEqual(problems, [], 'accessibility problems');
       assert.deepEqual(errors, []);
