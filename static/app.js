@@ -17,7 +17,7 @@ import {
 } from './core.js';
 import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
-import { syncPush, forgetChannels } from './channels.js';
+import { syncPush, forgetChannels, setPushTimeout } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { scenarioTiles, scenarioTitle, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
@@ -95,6 +95,21 @@ function applyChrome() {
 function setLive(on) {
   stream.live = on;
   $('[data-testid="live"]').hidden = !on;
+}
+
+// showStale tells that what is shown is the offline copy, and since when; null hides it.
+function showStale(since) {
+  const el = $('[data-testid="offline"]');
+  if (!el) return;
+  const at = since ? Date.parse(since) : NaN;
+  el.hidden = !since;
+  document.documentElement.classList.toggle('is-stale', !!since);
+  if (since) el.querySelector('[data-part="text"]').textContent = Number.isFinite(at) && at > 0 ? t('offline.since', { time: fmtTime(new Date(at).toISOString()) }) : t('offline.old');
+}
+
+// forgetOffline drops the offline copy of the person's data (at sign-out).
+function forgetOffline() {
+  if ('caches' in window) caches.delete('optimum-data-v1').catch(() => {});
 }
 
 function setReconnecting(on) {
@@ -235,6 +250,7 @@ async function loginWithLink() {
 
 async function signOut() {
   try { await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
+  forgetOffline();
   signedOut();
 }
 
@@ -1115,6 +1131,7 @@ window.__optimum = {
   streamState() {
     return { lastId: stream.lastId, url: stream.url, live: stream.live, connected: !!stream.ws };
   },
+  pushTimeout(ms) { setPushTimeout(ms); },
 };
 
 async function start() {
@@ -1124,6 +1141,7 @@ async function start() {
   $('[data-testid="signout"]').addEventListener('click', () => signOut());
   wireMenu();
   hooks.signedOut = signedOut;
+  hooks.stale = showStale;
   hooks.acked = (inc) => {
     state.mine.add(inc.id);
     addAcks(inc.id, [myPersonId()]);

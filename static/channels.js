@@ -13,10 +13,16 @@
 // Phone: POST /api/v1/me/phone/verification sends the code, …/confirm {code} checks it and
 // answers the person, whose channels.phone_verified_at is then set.
 
-import { state, t, h, $, view, api, ProblemError, errorText, nav, fmtDuration, fmtCountdown } from './core.js';
+import { state, t, h, $, view, api, ProblemError, NetworkError, errorText, nav, fmtDuration, fmtCountdown } from './core.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, coolingDown } from './account.js';
 
 const READY_TIMEOUT_MS = 15_000;
+// PUSH_TIMEOUT_MS bounds the browser's push service: past it, the person is told that the
+// browser's service (not our server) did not answer. Tests shorten it (setPushTimeout).
+let PUSH_TIMEOUT_MS = 10_000;
+
+// setPushTimeout changes how long subscribing may take (for the browser test).
+export function setPushTimeout(ms) { PUSH_TIMEOUT_MS = ms; }
 const PUSH_OWNER_KEY = 'optimum.push.person';
 
 // ---------------------------------------------------------------- small helpers
@@ -86,7 +92,8 @@ function redrawCard(testid, build) {
 
 // problemText is a problem's detail and its field errors, as text.
 function problemText(err) {
-  if (!(err instanceof ProblemError)) return errorText(err);
+  // Only a failed request to our server is "no connection"; anything else says what failed.
+  if (!(err instanceof ProblemError)) return err instanceof NetworkError || !err?.message ? errorText(err) : err.message;
   const extra = err.problem.errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message || String(e)));
   return [err.problem.detail, ...extra].join(' ');
 }
@@ -119,7 +126,7 @@ function permission() {
 // it is active, which pushManager.subscribe requires.
 async function registration() {
   await navigator.serviceWorker.register(new URL('sw.js', document.baseURI).href, { scope: scopeURL() });
-  return withTimeout(navigator.serviceWorker.ready, READY_TIMEOUT_MS, t('push.swTimeout'));
+  return withTimeout(navigator.serviceWorker.ready, Math.min(READY_TIMEOUT_MS, PUSH_TIMEOUT_MS), t('push.swTimeout', { s: Math.round(Math.min(READY_TIMEOUT_MS, PUSH_TIMEOUT_MS) / 1000) }));
 }
 
 async function currentSubscription() {
@@ -258,7 +265,7 @@ function subscribe() {
     const { key } = await api('GET', 'push/vapid-public-key');
     const appKey = base64UrlToBytes(key);
     const reg = await registration();
-    let sub = await reg.pushManager.getSubscription();
+    let sub = await withTimeout(reg.pushManager.getSubscription(), PUSH_TIMEOUT_MS, t('push.timeout', { s: Math.round(PUSH_TIMEOUT_MS / 1000) }));
     // A subscription made with another server key (the keys changed) cannot be reused.
     if (sub && sub.options?.applicationServerKey && !sameBytes(sub.options.applicationServerKey, appKey)) {
       await sub.unsubscribe();
@@ -266,9 +273,11 @@ function subscribe() {
     }
     if (!sub) {
       try {
-        sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: appKey });
+        sub = await withTimeout(reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: appKey }),
+          PUSH_TIMEOUT_MS, t('push.timeout', { s: Math.round(PUSH_TIMEOUT_MS / 1000) }));
       } catch (err) {
         if (permission() === 'denied') return;
+        if (err?.message === t('push.timeout', { s: Math.round(PUSH_TIMEOUT_MS / 1000) })) throw err;
         throw new Error(t('push.failed', { detail: err?.message || String(err) }));
       }
     }

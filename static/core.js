@@ -199,7 +199,7 @@ export function errorText(err) {
 
 // hooks are set by app.js: what to do when the session turns out to be gone, and when
 // a page other than the board acknowledged an incident (the board counts it too).
-export const hooks = { signedOut: () => {}, acked: () => {} };
+export const hooks = { signedOut: () => {}, acked: () => {}, stale: () => {} };
 
 // api calls the JSON API with the session cookie. A 401 outside the sign-in calls means
 // the session is gone: the app goes back to the sign-in view. raw sends a body as is with
@@ -225,6 +225,8 @@ export async function api(method, path, { body, raw, contentType, headers = {}, 
   } catch {
     throw new NetworkError();
   }
+  // Offline, the service worker answers a few reads from its copy and says since when.
+  hooks.stale(res.headers.get('X-Optimum-Stale'));
   let data = null;
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }

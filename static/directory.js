@@ -1252,6 +1252,7 @@ export function renderProfile() {
     body,
     pr.person ? phoneCard(pr.person, { onVerified: (person) => profileVerified(person) }) : null,
     pr.error ? null : pushCard({ linked: pr.person ? true : pr.missing ? false : null, onCount: (n) => pushCount(n) }),
+    pr.error ? null : silentCard(),
     hasPassword() ? passwordCard(() => { if (onRoute('perfil')) renderProfile(); }) : null));
 }
 
@@ -1425,6 +1426,36 @@ export function reachPanel(teams, { testid = 'audience-reach', debounce = true }
   return { el, update };
 }
 
+// ---------------------------------------------------------------- through silent mode
+
+const silent = { numbers: null, error: null };
+
+// silentCard offers the alert numbers as a contact card, with how to let them ring
+// through silent mode: web push cannot, an SMS or a call from a known contact can.
+function silentCard() {
+  const el = h('section', { class: 'card silent-card', testid: 'silent-card', 'aria-labelledby': 'silent-title' });
+  const draw = () => {
+    const n = silent.numbers;
+    el.replaceChildren(...[
+      h('h2', { id: 'silent-title' }, t('silent.title')),
+      h('p', {}, t('silent.lead')),
+      n == null ? h('p', { class: 'muted' }, silent.error || t('loading'))
+        : n.length === 0 ? h('p', { class: 'muted', testid: 'silent-none' }, t('silent.none'))
+          : [h('ul', { class: 'silent-numbers', testid: 'silent-numbers' }, n.map((x) => h('li', {}, x))),
+            h('a', { class: 'btn btn-primary btn-block', href: 'api/v1/alert-numbers.vcf', download: 'optimum-bcp-alertas.vcf', testid: 'silent-vcard' }, t('silent.download')),
+            h('details', { class: 'silent-how', testid: 'silent-ios' }, h('summary', {}, t('silent.ios')), h('ol', {}, ['silent.ios1', 'silent.ios2', 'silent.ios3'].map((k) => h('li', {}, t(k))))),
+            h('details', { class: 'silent-how', testid: 'silent-android' }, h('summary', {}, t('silent.android')), h('ol', {}, ['silent.android1', 'silent.android2', 'silent.android3'].map((k) => h('li', {}, t(k)))))],
+    ].flat().filter(Boolean));
+  };
+  if (silent.numbers == null) {
+    api('GET', 'alert-numbers').then((d) => { silent.numbers = Array.isArray(d?.numbers) ? d.numbers : []; silent.error = null; })
+      .catch((err) => { silent.error = errorText(err); })
+      .finally(() => { if (el.isConnected) draw(); });
+  }
+  draw();
+  return el;
+}
+
 // CHANNEL_ORDER is how the one-line reach names the channels.
 const CHANNEL_ORDER = ['sms', 'webpush', 'voice', 'email'];
 
@@ -1496,6 +1527,8 @@ export function forgetReach() { reachCache.clear(); }
 // forgetDirectory drops what the directory pages remember, at sign-out.
 export function forgetDirectory() {
   reachCache.clear();
+  silent.numbers = null;
+  silent.error = null;
   dir.teams = null;
   dir.services = null;
   dir.people = { nav: -1, list: [], next: null, loading: false, error: null, seq: dir.people.seq + 1, loadedQuery: null };

@@ -1,6 +1,9 @@
 // OPTIMUM BCP service worker: shows crisis alerts pushed by the server (Web Push) and
-// acknowledges them from the notification. It has no fetch handler, so it never caches
-// or changes a request.
+// acknowledges them from the notification, and keeps an offline copy of the app: its
+// page and versioned files, and the last answers of the few API reads the board and an
+// incident page need (me, meta, the incident list, an incident, the templates). Offline,
+// those answers are served from the copy with an X-Optimum-Stale header (when it was
+// fetched), which the app shows as "sin conexión". Every other request passes untouched.
 //
 // A push payload is the JSON of broadcast/webpush.Notification:
 //   {title, body, url, tag, lang, delivery_id, actions: [{action, title}], timestamp}
@@ -17,9 +20,9 @@ const texts = {
     done: 'Recepción confirmada',
     doneBody: 'Gracias; el equipo de continuidad ya lo sabe.',
     failed: 'No se pudo confirmar',
-    failedBody: 'Abra el aviso para confirmar la recepción.',
-    safe: 'Registramos que está a salvo',
-    help_needed: 'Registramos que necesita ayuda',
+    failedBody: 'Abre el aviso para confirmar la recepción.',
+    safe: 'Registramos que estás a salvo',
+    help_needed: 'Registramos que necesitas ayuda',
     pollBody: 'El equipo de continuidad ya lo sabe.',
   },
   en: {
@@ -40,12 +43,87 @@ function textsFor(lang) {
   return String(lang || '').toLowerCase().startsWith('en') ? texts.en : texts.es;
 }
 
-self.addEventListener('install', () => {
+const SHELL = 'optimum-shell-v1';
+const DATA = 'optimum-data-v1';
+// READS are the API reads kept for offline use (path after api/v1/, query allowed).
+const READS = [/^me$/, /^meta$/, /^incidents$/, /^incidents\/[^/]+$/, /^templates$/];
+
+function scoped(path) { return new URL(path, self.registration.scope).href; }
+
+// precache keeps the page and every versioned file it names, so the app opens offline.
+async function precache() {
+  const res = await fetch(scoped('./'), { cache: 'no-cache', credentials: 'same-origin' });
+  if (!res.ok) return;
+  const html = await res.clone().text();
+  const cache = await caches.open(SHELL);
+  await cache.put(scoped('./'), res);
+  const files = [...html.matchAll(/(?:href|src)="(v\/[^"]+)"/g)].map((m) => scoped(m[1]));
+  await cache.addAll(files);
+}
+
+self.addEventListener('install', (event) => {
   self.skipWaiting();
+  event.waitUntil(precache().catch(() => { /* kept on the first visits instead */ }));
 });
 
 self.addEventListener('activate', (event) => {
-  event.waitUntil(self.clients.claim());
+  event.waitUntil((async () => {
+    const keep = new Set([SHELL, DATA]);
+    for (const name of await caches.keys()) if (name.startsWith('optimum-') && !keep.has(name)) await caches.delete(name);
+    await self.clients.claim();
+  })());
+});
+
+// stale answers from the copy, saying since when it is.
+async function stale(cached) {
+  const headers = new Headers(cached.headers);
+  headers.set('X-Optimum-Stale', cached.headers.get('Date') || new Date(0).toUTCString());
+  return new Response(await cached.blob(), { status: cached.status, statusText: cached.statusText, headers });
+}
+
+async function networkFirst(request, cacheName, markStale) {
+  const cache = await caches.open(cacheName);
+  try {
+    const res = await fetch(request);
+    if (res.ok) await cache.put(request, res.clone());
+    else if (res.status === 401) await caches.delete(DATA); // signed out: forget the person's data
+    return res;
+  } catch (err) {
+    const cached = await cache.match(request, { ignoreVary: true });
+    if (!cached) throw err;
+    return markStale ? stale(cached) : cached;
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(SHELL);
+  const cached = await cache.match(request, { ignoreVary: true });
+  if (cached) return cached;
+  const res = await fetch(request);
+  if (res.ok) await cache.put(request, res.clone());
+  return res;
+}
+
+self.addEventListener('fetch', (event) => {
+  const req = event.request;
+  if (req.method !== 'GET') return;
+  const url = new URL(req.url);
+  const scope = new URL(self.registration.scope);
+  if (url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return;
+  const path = url.pathname.slice(scope.pathname.length);
+  if (path === '' || path === 'index.html') {
+    // The page: fresh when the network answers, the kept copy when it does not.
+    event.respondWith(networkFirst(new Request(scoped('./'), { credentials: 'same-origin' }), SHELL, false));
+  } else if (path.startsWith('v/')) {
+    event.respondWith(cacheFirst(req));
+  } else if (path.startsWith('api/v1/') && READS.some((re) => re.test(path.slice('api/v1/'.length)))) {
+    event.respondWith(networkFirst(req, DATA, true));
+  }
+});
+
+// The app asks to forget the person's data at sign-out.
+self.addEventListener('message', (event) => {
+  if (event.data === 'forget-data') event.waitUntil(caches.delete(DATA));
 });
 
 // parsePayload reads the push data: JSON when it is, else the text as the body. A push

@@ -80,6 +80,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/incidents/{id}/report", optimum.RoleResponder, s.handle(s.report)},
 		{"GET /api/v1/incidents/{id}/report.md", optimum.RoleResponder, s.handle(s.reportMarkdown)},
 		{"GET /api/v1/incidents/{id}/report.html", optimum.RoleResponder, s.handle(s.reportHTML)},
+		{"GET /api/v1/alert-numbers", anyone, s.handle(s.alertNumbers)},
+		{"GET /api/v1/alert-numbers.vcf", anyone, s.handle(s.alertNumbersCard)},
 		{"GET /api/v1/templates", anyone, s.handle(s.listTemplates)},
 		{"GET /api/v1/templates/{id}", anyone, s.handle(s.getTemplate)},
 		{"PUT /api/v1/templates/{id}", optimum.RoleManager, s.handle(s.saveTemplate)},

@@ -89,7 +89,7 @@ func TestStaticFilesCompressedVersionedAndRevalidated(t *testing.T) {
 	}
 
 	// No compression accepted: the file as it is.
-	res = get("/v/"+version+"/app.css")
+	res = get("/v/" + version + "/app.css")
 	if res.Header.Get("Content-Encoding") != "" || readAll(t, res.Body) != css {
 		t.Error("without Accept-Encoding the file must come as it is")
 	}

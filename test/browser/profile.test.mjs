@@ -85,6 +85,8 @@ function installFakePush({ endpoint, p256dh, auth }) {
     },
   });
   PushManager.prototype.subscribe = async function subscribe(opts) {
+    // A push service that never answers, when the test asks for one.
+    if (localStorage.getItem('test.fake-push-hang')) return new Promise(() => {});
     if (Notification.permission !== 'granted') throw new DOMException('Registration failed - permission denied', 'NotAllowedError');
     if (!opts || opts.userVisibleOnly !== true || !opts.applicationServerKey) throw new DOMException('bad options', 'NotSupportedError');
     const key = b64(new Uint8Array(opts.applicationServerKey));
@@ -287,6 +289,19 @@ describe('web app: "Mi perfil" — alerts in this browser and phone verification
     assert.match(await stop.textContent(), /responde START/);
     assert.equal(await probe.getByTestId('ch-stop').count(), 1);
     await probe.close();
+  });
+
+  it('a push service that does not answer is told honestly after the timeout', async () => {
+    // The page's 10 s are shortened (the clock of the test); the push service hangs.
+    await mobile.evaluate(() => { localStorage.setItem('test.fake-push-hang', '1'); window.__optimum.pushTimeout(1000); });
+    await mobile.getByTestId('push-subscribe').click();
+    const err = mobile.getByTestId('push-error');
+    await err.waitFor();
+    const text = await err.textContent();
+    assert.match(text, /El servicio de notificaciones del navegador no respondió en 1 s\. Nuestro servidor funciona/);
+    assert.doesNotMatch(text, /No hay conexión con el servidor/);
+    assert.equal(await mobile.getByTestId('push-subscribe').isEnabled(), true, 'the button is usable again');
+    await mobile.evaluate(() => { localStorage.removeItem('test.fake-push-hang'); window.__optimum.pushTimeout(10_000); });
   });
 
   it('"Recibir alertas en este navegador" subscribes it', async () => {
