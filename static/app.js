@@ -13,7 +13,7 @@
 import {
   LANGS, state, t, initialLang, saveLang, teamName, $, h, append, view, show, focusHeading,
   fmtDuration, fmtCountdown, fmtTime, priorityRank, priorityBadge, uuid, splitList,
-  API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav, tn,
+  API_BASE, ProblemError, errorText, api, hooks, hashParams, hashParts, replaceHash, can, nav, tn, userName,
 } from './core.js';
 import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory, forgetReach } from './directory.js';
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
@@ -80,7 +80,7 @@ function applyChrome() {
   session.hidden = !state.me;
   $('[data-testid="menu"]').hidden = !state.me;
   const who = $('[data-testid="who"]');
-  who.textContent = state.me ? `${state.me.name || state.me.id}${state.me.role ? ` · ${t(`role.${state.me.role}`)}` : ''}` : '';
+  who.textContent = state.me ? `${userName(state.me)}${state.me.role ? ` · ${t(`role.${state.me.role}`)}` : ''}` : '';
   who.title = t('nav.profile');
   const r = route();
   if (r === 'perfil') who.setAttribute('aria-current', 'page');

@@ -32,7 +32,7 @@ function locale() { return state.lang === 'es' ? 'es-MX' : 'en-GB'; }
 function fmtDate(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeStyle: 'short' }).format(d);
+  return new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeStyle: 'short', hourCycle: 'h23' }).format(d);
 }
 
 function ago(iso) {

@@ -275,3 +275,10 @@ export const nav = { seq: 0 };
 export function tn(key, n, vars) {
   return t(`${key}.${Number(n) === 1 ? 'one' : 'other'}`, { n, ...vars });
 }
+
+// userName is how a user is called on screen: the first administrator's account, which
+// the server names in English ("first admin", "bootstrap admin"), in the page's language.
+export function userName(me) {
+  const name = me?.name || me?.id || '';
+  return name === 'first admin' || name === 'bootstrap admin' ? t('user.firstAdmin') : name;
+}

@@ -16,7 +16,7 @@
 
 import {
   state, t, h, $, show, view, api, ProblemError, errorText, hashParts, can, nav,
-  fmtDuration, teamName, tn,
+  fmtDuration, teamName, tn, userName,
 } from './core.js';
 import { passwordCard, hasPassword } from './account.js';
 import { pushCard, phoneCard } from './channels.js';
@@ -1233,7 +1233,7 @@ export function renderProfile() {
   if (pr.nav !== nav.seq && !pr.loading && !pr.saving) loadProfile();
   const me = state.me || {};
   const who = h('div', { class: 'card profile-who', testid: 'profile-who' },
-    h('p', { class: 'profile-name', testid: 'profile-name' }, me.name || me.id || ''),
+    h('p', { class: 'profile-name', testid: 'profile-name' }, userName(me)),
     h('p', { class: 'muted' }, t('profile.role'), ': ', h('strong', { testid: 'profile-role' }, me.role ? t(`role.${me.role}`) : '—')));
 
   let body;

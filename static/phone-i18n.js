@@ -4,6 +4,7 @@
 
 export const PHONE_I18N = {
   es: {
+    'user.firstAdmin': 'Primer administrador',
     'silent.title': 'Que las alertas suenen aunque tu teléfono esté en silencio',
     'silent.lead': 'Las notificaciones del navegador no suenan en modo silencio; un SMS o una llamada de un contacto guardado sí pueden. Guarda estos números como contacto y permite que te avisen.',
     'silent.none': 'Este servidor no tiene números de SMS configurados; las alertas te llegan por notificación.',
@@ -102,6 +103,7 @@ export const PHONE_I18N = {
     'reach.last.email': 'el último correo',
   },
   en: {
+    'user.firstAdmin': 'First administrator',
     'silent.title': 'Let alerts ring even when your phone is on silent',
     'silent.lead': 'Browser notifications do not ring in silent mode; an SMS or a call from a saved contact can. Save these numbers as a contact and let them through.',
     'silent.none': 'This server has no SMS numbers configured; alerts reach you as notifications.',

@@ -293,16 +293,16 @@ var catalog = compileCatalog([]phrase{
 	// Signing in, sessions, tokens and users: internal/httpapi, internal/auth, internal/store.
 	{en: "Missing or invalid credentials.", es: "Credenciales ausentes o no válidas."},
 	{en: "The Authorization header must be \"Bearer <token>\".", es: "El encabezado Authorization debe ser \"Bearer <token>\"."},
-	{en: "Sign in or send \"Authorization: Bearer <token>\".", es: "Inicie sesión o envíe \"Authorization: Bearer <token>\"."},
+	{en: "Sign in or send \"Authorization: Bearer <token>\".", es: "Inicia sesión o envía \"Authorization: Bearer <token>\"."},
 	{en: "Your role (%s) may not do this; it needs %s or above.", fn: func(g []string) string {
 		return "Su rol, " + gloss(rolesES, g[1]) + ", no permite esta acción; se necesita " + gloss(rolesES, g[2]) + " o un rol superior."
 	}},
 	{en: "Sign-in needs an email and a password.", es: "Para iniciar sesión se necesitan un correo y una contraseña."},
 	{en: `Send either {"token": "…"} or {"email": "…", "password": "…"}.`, es: `Envíe {"token": "…"} o bien {"email": "…", "password": "…"}.`},
 	{en: "The email or the password is wrong.", es: "El correo o la contraseña son incorrectos."},
-	{en: "Too many sign-in attempts. Wait a moment and try again.", es: "Demasiados intentos de inicio de sesión. Espere un momento e inténtelo de nuevo."},
+	{en: "Too many sign-in attempts. Wait a moment and try again.", es: "Demasiados intentos de inicio de sesión. Espera un momento e inténtalo de nuevo."},
 	{en: "This login link is unknown, already used or expired.", es: "Este enlace de acceso no es válido, ya se usó o expiró."},
-	{en: "This link is unknown, already used or expired. Ask an administrator for a new one.", es: "Este enlace no es válido, ya se usó o expiró. Pida uno nuevo a un administrador."},
+	{en: "This link is unknown, already used or expired. Ask an administrator for a new one.", es: "Este enlace no es válido, ya se usó o expiró. Pide uno nuevo a un administrador."},
 	{en: "The token has errors.", es: "El token tiene errores."},
 	{en: "The user has errors.", es: "Los datos del usuario tienen errores."},
 	{en: "The change has errors.", es: "El cambio tiene errores."},
@@ -322,7 +322,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "is required, at most %d characters", es: "es obligatorio, como máximo $1 caracteres"},
 	{en: "%q is not one of admin, manager, responder, reporter", es: "$1 no es ninguno de estos roles: " + userRolesES},
 	{en: "must be an email address such as ana@example.com", es: "debe ser una dirección de correo como ana@example.com"},
-	{en: "is not your current password", es: "no es su contraseña actual"},
+	{en: "is not your current password", es: "no es tu contraseña actual"},
 	{en: "must differ from the current password", es: "debe ser distinta de la contraseña actual"},
 	{en: "must be valid UTF-8 text", es: "debe ser texto UTF-8 válido"},
 	{en: "must have at least %d characters", es: "debe tener al menos $1 caracteres"},
@@ -331,11 +331,11 @@ var catalog = compileCatalog([]phrase{
 
 	// Rate limits: internal/httpapi/ratelimit.go.
 	{en: "Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team.",
-		es: "Demasiadas declaraciones en poco tiempo. Espere un momento e inténtelo de nuevo; si la crisis es real, llame al equipo de continuidad."},
+		es: "Demasiadas declaraciones en poco tiempo. Espera un momento e inténtalo de nuevo; si la crisis es real, llama al equipo de continuidad."},
 
 	// Incidents: incident, internal/httpapi/incidents.go, internal/store.
-	{en: "Sign in to declare an incident.", es: "Inicie sesión para declarar una crisis."},
-	{en: "Sign in to acknowledge.", es: "Inicie sesión para acusar recibo."},
+	{en: "Sign in to declare an incident.", es: "Inicia sesión para declarar una crisis."},
+	{en: "Sign in to acknowledge.", es: "Inicia sesión para acusar recibo."},
 	{en: "The declaration has errors.", es: "La declaración tiene errores."},
 	{en: "Idempotency-Key is too long (at most %d characters).", es: "El encabezado Idempotency-Key es demasiado largo (como máximo $1 caracteres)."},
 	{en: "This Idempotency-Key was already used for a different declaration.", es: "Esta Idempotency-Key ya se usó para una declaración distinta."},
@@ -350,7 +350,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The answer has errors.", es: "La respuesta tiene errores."},
 	{en: "The answer must be safe or help_needed.", es: "La respuesta debe ser safe (a salvo) o help_needed (necesita ayuda)."},
 	{en: "Incident %s does not ask whether people are safe; acknowledge it instead.", es: "La crisis $1 no pregunta si las personas están a salvo; acuse recibo en su lugar."},
-	{en: "Only a person of the directory can answer a safety poll; your account is not linked to one.", es: "Solo una persona del directorio puede responder una encuesta de seguridad; su cuenta no está vinculada a ninguna."},
+	{en: "Only a person of the directory can answer a safety poll; your account is not linked to one.", es: "Solo una persona del directorio puede contestar una encuesta de seguridad; tu cuenta no está vinculada a ninguna."},
 	{en: "This link is unknown or has expired.", es: "Este enlace no es válido o ya expiró."},
 	{en: "No such link.", es: "El enlace no existe."},
 	{en: "The time range is empty or reversed: from must be before to.", es: "El intervalo de tiempo está vacío o invertido: from debe ser anterior a to."},
@@ -359,7 +359,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The paging cursor %q is not an incident id.", es: "El cursor de paginación $1 no es el id de una crisis."},
 	{en: "The list parameters have errors.", es: "Los parámetros de la lista tienen errores."},
 	{en: "The stream parameters have errors.", es: "Los parámetros del flujo de eventos tienen errores."},
-	{en: "The server is shutting down; try again.", es: "El servidor se está deteniendo; inténtelo de nuevo."},
+	{en: "The server is shutting down; try again.", es: "El servidor se está deteniendo; inténtalo de nuevo."},
 	{en: "No delivery has the id %q.", es: "No hay ningún envío con el id $1."},
 	{en: "is required", es: "es obligatorio"},
 	{en: "must be UTF-8 text", es: "debe ser texto UTF-8"},
@@ -388,7 +388,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "Nobody has the phone %s.", es: "Nadie tiene el teléfono $1."},
 	{en: "The paging cursor %q is not a person id.", es: "El cursor de paginación $1 no es el id de una persona."},
 	{en: "Your account is not linked to a person in the directory; ask a continuity manager to add you with your email.",
-		es: "Su cuenta no está vinculada a ninguna persona del directorio; pida a un responsable de continuidad que le dé de alta con su correo."},
+		es: "Tu cuenta no está vinculada a ninguna persona del directorio; pide a un responsable de continuidad que te dé de alta con tu correo."},
 	{en: "is too long", es: "es demasiado largo"},
 	{en: "%q is not an email address", es: "$1 no es una dirección de correo válida"},
 	{en: "%q must start with + and the country code (e.g. +52 55 1234 5678)", es: "$1 debe empezar por + y el código del país (p. ej., +52 55 1234 5678)"},
@@ -452,8 +452,8 @@ var catalog = compileCatalog([]phrase{
 
 	// Phone verification: contacts/verify.go, internal/httpapi/verify.go, internal/store.
 	{en: "SMS is not configured on this server, so phones cannot be verified.", es: "Los SMS no están configurados en este servidor, así que no se pueden verificar teléfonos."},
-	{en: "The code could not be sent; try again in a moment.", es: "No se pudo enviar el código; inténtelo de nuevo en un momento."},
-	{en: "The database cannot be reached right now; try again in a moment.", es: "No se puede acceder a la base de datos en este momento; inténtelo de nuevo en un momento."},
+	{en: "The code could not be sent; try again in a moment.", es: "No se pudo enviar el código; inténtalo de nuevo en un momento."},
+	{en: "The database cannot be reached right now; try again in a moment.", es: "No se puede acceder a la base de datos en este momento; inténtalo de nuevo en un momento."},
 	{en: "There is no phone to verify; add one first.", es: "No hay ningún teléfono que verificar; añada uno primero."},
 	{en: "There is no code pending; ask for a new one.", es: "No hay ningún código pendiente; solicite uno nuevo."},
 	{en: "No code is pending.", es: "No hay ningún código pendiente."},
@@ -492,7 +492,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "No active person has the id %q.", es: "Ninguna persona activa tiene el id $1."},
 	{en: "No ladder has the id %q.", es: "Ninguna escalera tiene el id $1."},
 	{en: "Nobody to page.", es: "No hay nadie a quien avisar."},
-	{en: "Sign in to escalate.", es: "Inicie sesión para escalar."},
+	{en: "Sign in to escalate.", es: "Inicia sesión para escalar."},
 	{en: "The escalation has errors.", es: "El escalamiento tiene errores."},
 	{en: "The ladder has errors.", es: "La escalera de escalamiento tiene errores."},
 	{en: "The target is unknown.", es: "El destinatario no existe."},
@@ -533,13 +533,13 @@ var catalog = compileCatalog([]phrase{
 	// Drills (drill/, internal/store/drills.go).
 	{en: "The drill plan has errors.", es: "El plan de simulacro tiene errores."},
 	{en: "The drill's audience has errors.", es: "La audiencia del simulacro tiene errores."},
-	{en: "Sign in to start a drill.", es: "Inicie sesión para iniciar un simulacro."},
+	{en: "Sign in to start a drill.", es: "Inicia sesión para iniciar un simulacro."},
 	{en: "A drill plan with the id %q exists already.", es: "Ya existe un plan de simulacro con el id $1."},
 	{en: "No drill plan has the id %q.", es: "Ningún plan de simulacro tiene el id $1."},
 	{en: "No drill run has the id %q.", es: "Ningún simulacro tiene el id $1."},
-	{en: "Drill plan %q has a run going: cancel it first.", es: "El plan de simulacro $1 tiene un simulacro en curso: cancélelo primero."},
-	{en: "Drill plan %q already has a run going: cancel it or wait for its window to close.", es: "El plan de simulacro $1 ya tiene un simulacro en curso: cancélelo o espere a que termine su ventana."},
-	{en: "Drill %q is running for the same teams (%s): wait, cancel it, or start with force.", es: "El simulacro $1 está en curso para los mismos equipos ($2): espere, cancélelo o inicie con force."},
+	{en: "Drill plan %q has a run going: cancel it first.", es: "El plan de simulacro $1 tiene un simulacro en curso: cancélalo primero."},
+	{en: "Drill plan %q already has a run going: cancel it or wait for its window to close.", es: "El plan de simulacro $1 ya tiene un simulacro en curso: cancélalo o espera a que termine su ventana."},
+	{en: "Drill %q is running for the same teams (%s): wait, cancel it, or start with force.", es: "El simulacro $1 está en curso para los mismos equipos ($2): espera, cancélalo o inicia con force."},
 	{en: "Drill run %s is %s; only a running drill can be cancelled.", fn: func(g []string) string {
 		return "El simulacro " + g[1] + " está " + gloss(drillStatusesES, g[2]) + "; solo se puede cancelar un simulacro en curso."
 	}},
@@ -584,7 +584,7 @@ var catalog = compileCatalog([]phrase{
 	}},
 	// The incident worked after its declaration: incident/lifecycle.go, requester.go,
 	// search.go, templates.go and internal/httpapi/desk.go, conformity.go.
-	{en: "Sign in to work on incidents.", es: "Inicie sesión para trabajar en las crisis."},
+	{en: "Sign in to work on incidents.", es: "Inicia sesión para trabajar en las crisis."},
 	{en: "The transition has errors.", es: "El cambio de estado tiene errores."},
 	{en: "The assignment has errors.", es: "La asignación tiene errores."},
 	{en: "The reclassification has errors.", es: "La reclasificación tiene errores."},

@@ -429,7 +429,7 @@ func TestTranslate(t *testing.T) {
 			`"55 1234 5678" debe empezar por + y el código del país (p. ej., +52 55 1234 5678)`},
 		{"must have at least 12 characters", "debe tener al menos 12 caracteres"},
 		{"Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team.",
-			"Demasiadas declaraciones en poco tiempo. Espere un momento e inténtelo de nuevo; si la crisis es real, llame al equipo de continuidad."},
+			"Demasiadas declaraciones en poco tiempo. Espera un momento e inténtalo de nuevo; si la crisis es real, llama al equipo de continuidad."},
 		{"Internal error.", "Error interno."},
 		// No entry: the message stays as it is.
 		{"A message nobody has written yet.", "A message nobody has written yet."},
@@ -639,7 +639,7 @@ func TestWriteErrorSpeaksTheCallersLanguage(t *testing.T) {
 			"Conflicto", "La crisis INC-2026-0001 ya está cancelada (cancelled); ya no se puede acusar recibo.", nil},
 		{"internal, es", "es", errors.New("database is locked"), 500, "Error interno del servidor", "Error interno.", nil},
 		{"rate limited, es", "es", optimum.Errorf(optimum.ERATELIMITED, "%s", "Too many sign-in attempts. Wait a moment and try again."), 429,
-			"Demasiadas solicitudes", "Demasiados intentos de inicio de sesión. Espere un momento e inténtelo de nuevo.", nil},
+			"Demasiadas solicitudes", "Demasiados intentos de inicio de sesión. Espera un momento e inténtalo de nuevo.", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -350,8 +350,11 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     await page.getByTestId('who').click();
     await page.getByTestId('profile').waitFor();
     const me = await apiGet('me');
-    assert.equal(await page.getByTestId('profile-name').textContent(), me.name);
-    assert.equal(await page.getByTestId('profile-role').textContent(), 'administración');
+    // The first administrator's account is named in English by the server; the page says it in Spanish.
+    assert.equal(me.name, 'bootstrap admin');
+    assert.equal(await page.getByTestId('profile-name').textContent(), 'Primer administrador');
+    assert.equal(await page.getByTestId('who').textContent(), 'Primer administrador · administrador');
+    assert.equal(await page.getByTestId('profile-role').textContent(), 'administrador');
     // The bootstrap admin has no directory entry (or the server has no self-service yet):
     // a friendly message, never a raw error.
     await page.locator('[data-testid="profile-missing"], [data-testid="profile-form"]').first().waitFor();

@@ -136,7 +136,7 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
     assert.equal(res.status(), 200, JSON.stringify(me));
     assert.equal(me.person_id, ana.id, 'the user is the directory person with the same email');
     await mobile.getByTestId('board-heading').waitFor();
-    assert.match(await mobile.getByTestId('who').textContent(), new RegExp(`^${ana.name} · respuesta$`));
+    assert.match(await mobile.getByTestId('who').textContent(), new RegExp(`^${ana.name} · equipo de respuesta$`));
     assert.ok(mobile.url().endsWith('#/tablero'), mobile.url());
     // The desktop shares this session (one sign-in for both).
     desktop = await browser.newContext({
