@@ -26,6 +26,7 @@ import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
 import { wireMenu } from './menu.js';
+import { attentionNew, attentionTitle, soundToggle } from './attention.js';
 import { renderIndicators, indicatorsFrame, indicatorsRoute, tickIndicators, tvMode, forgetIndicators } from './indicators.js';
 
 const LEVELS = ['critical', 'high', 'medium', 'low'];
@@ -757,6 +758,8 @@ function mergeIncident(inc, { flash = false } = {}) {
   const known = state.seen.get(inc.id);
   if (known !== undefined && ts < known) return;
   state.seen.set(inc.id, ts);
+  // New on the stream, and not what this person just declared: demand attention.
+  if (flash && known === undefined && isActive(inc) && state.declare?.result?.id !== inc.id) attentionNew(inc);
   seedEscalation(inc);
   if (isActive(inc)) state.board.set(inc.id, inc);
   else state.board.delete(inc.id);
@@ -957,8 +960,16 @@ function scheduleBoardUpdate() {
 
 function renderBoard() {
   const list = h('ol', { class: 'board', testid: 'board', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-labelledby': 'board-title' });
+  // Drills sit in their own section, below the real crises, unmistakable.
+  const drills = h('ol', { class: 'board board-drills', testid: 'board-drills', 'aria-labelledby': 'board-drills-title' });
+  const drillSection = h('section', { class: 'drill-section', testid: 'drill-section', hidden: true },
+    h('h2', { id: 'board-drills-title', class: 'drill-section-title' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('board.drills')),
+    h('p', { class: 'muted' }, t('board.drillsLead')),
+    drills);
   boardEls = {
     list,
+    drills,
+    drillSection,
     items: new Map(),
     empty: h('p', { class: 'empty', testid: 'board-empty', hidden: true }, t('board.empty')),
     count: h('span', { class: 'count', testid: 'board-count' }),
@@ -968,10 +979,12 @@ function renderBoard() {
     h('div', { class: 'page-head' },
       h('h1', { id: 'board-title', testid: 'board-heading' }, t('board.title')),
       boardEls.count),
-    h('p', { class: 'lead' }, t('board.lead')),
+    h('div', { class: 'board-tools' }, h('p', { class: 'lead' }, t('board.lead')), soundToggle()),
     boardEls.error,
     boardEls.empty,
-    list));
+    list,
+    drillSection));
+  boardEls.root = view().firstElementChild;
   updateBoard();
 }
 
@@ -986,8 +999,12 @@ function updateBoard() {
   const items = sortedBoard();
   boardEls.error.hidden = !state.listError;
   boardEls.error.textContent = state.listError || '';
-  boardEls.empty.hidden = items.length > 0 || !state.listLoaded;
-  boardEls.count.textContent = tn('board.active', items.length);
+  const real = items.filter((x) => !x.drill);
+  const drills = items.filter((x) => x.drill);
+  boardEls.empty.hidden = real.length > 0 || !state.listLoaded;
+  boardEls.count.textContent = tn('board.active', real.length);
+  boardEls.drillSection.hidden = drills.length === 0;
+  attentionTitle();
   const keep = new Set(items.map((x) => x.id));
   for (const [id, entry] of boardEls.items) {
     if (!keep.has(id)) {
@@ -995,8 +1012,14 @@ function updateBoard() {
       boardEls.items.delete(id);
     }
   }
+  for (const [list, group] of [[boardEls.list, real], [boardEls.drills, drills]]) placeItems(list, group);
+  tickTimes();
+}
+
+// placeItems puts a group's items into their list, in order.
+function placeItems(list, group) {
   let prev = null;
-  for (const inc of items) {
+  for (const inc of group) {
     const sig = itemSignature(inc);
     let entry = boardEls.items.get(inc.id);
     if (!entry) {
@@ -1010,11 +1033,10 @@ function updateBoard() {
     const flashing = (state.flash.get(inc.id) || 0) > Date.now();
     entry.li.classList.toggle('flash', flashing);
     // Move into place only when out of place, so focus and screen readers are not disturbed.
-    const want = prev ? prev.nextSibling : boardEls.list.firstChild;
-    if (want !== entry.li) boardEls.list.insertBefore(entry.li, want);
+    const want = prev ? prev.nextSibling : list.firstChild;
+    if (want !== entry.li) list.insertBefore(entry.li, want);
     prev = entry.li;
   }
-  tickTimes();
 }
 
 function itemSignature(inc) {
@@ -1080,14 +1102,15 @@ function ackText(inc) {
 function tickTimes() {
   tickIncident();
   if (!boardEls || !boardEls.list.isConnected) return;
-  tickEscalation(boardEls.list);
-  tickWork(boardEls.list, true);
+  const root = boardEls.root || boardEls.list;
+  tickEscalation(root);
+  tickWork(root, true);
   const now = Date.now();
-  for (const el of boardEls.list.querySelectorAll('[data-since]')) {
+  for (const el of root.querySelectorAll('[data-since]')) {
     const ts = Date.parse(el.dataset.since);
     el.textContent = Number.isFinite(ts) ? t('item.declared', { ago: t('ago', { d: fmtDuration(now - ts) }) }) : '';
   }
-  for (const el of boardEls.list.querySelectorAll('[data-ack-by]')) {
+  for (const el of root.querySelectorAll('[data-ack-by]')) {
     const ackedAt = el.dataset.ackedAt;
     const due = Date.parse(el.dataset.ackBy);
     el.classList.remove('sla-late', 'sla-soon', 'sla-ok');

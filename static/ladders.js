@@ -23,7 +23,7 @@ function dur(s) {
 }
 
 function target(x) {
-  if (x.team) return teamName(x.team) + (x.roles?.length ? ` ${t('lad.roles', { roles: x.roles.join(', ') })}` : '');
+  if (x.team) return teamName(x.team) + (x.roles?.length ? ` ${t('lad.roles', { roles: x.roles.map((r) => t(`trole.${r}`)).join(', ') })}` : '');
   if (x.service) return t('lad.service', { id: x.service });
   if (x.person) return x.person;
   if (x.managers_of_paged) return t('lad.managers');
@@ -44,7 +44,7 @@ function ladderCard(l) {
       `${t('lad.services')}: ${(l.services || []).join(', ') || t('lad.any')} · ${t(`lad.source.${l.source}`)}`),
     h('ol', { class: 'ladder-steps' }, (l.steps || []).map((s, i) => h('li', { testid: 'ladder-step' },
       h('strong', {}, t('lad.stepN', { n: i + 1 })), ' — ', `${t('lad.targets')}: ${(s.targets || []).map(target).join(', ')}`, '. ',
-      `${t('lad.reminders')}: ${(s.reminders || []).map((r) => `${(r.channels || []).join('+')} ${dur(r.after) ? t('lad.after', { d: dur(r.after) }) : t('lad.atOnce')}`).join('; ')}. `,
+      `${t('lad.reminders')}: ${(s.reminders || []).map((r) => `${(r.channels || []).map((c) => t(`chan.${c}`)).join(' + ')} ${dur(r.after) ? t('lad.after', { d: dur(r.after) }) : t('lad.atOnce')}`).join('; ')}. `,
       owned(s.owned), '. ',
       dur(s.wait) ? t('lad.wait', { d: dur(s.wait) }) : t('lad.waitLast')))),
     l.repeat ? h('p', {}, tn('lad.repeat', l.repeat)) : null,

@@ -4,6 +4,10 @@
 
 export const PHONE_I18N = {
   es: {
+    'board.drills': 'Simulacros en curso',
+    'board.drillsLead': 'Ensayos: no son crisis reales.',
+    'sound.on': 'Sonido de alertas activado',
+    'sound.off': 'Activar sonido de alertas',
     'user.firstAdmin': 'Primer administrador',
     'silent.title': 'Que las alertas suenen aunque tu teléfono esté en silencio',
     'silent.lead': 'Las notificaciones del navegador no suenan en modo silencio; un SMS o una llamada de un contacto guardado sí pueden. Guarda estos números como contacto y permite que te avisen.',
@@ -103,6 +107,10 @@ export const PHONE_I18N = {
     'reach.last.email': 'el último correo',
   },
   en: {
+    'board.drills': 'Drills under way',
+    'board.drillsLead': 'Rehearsals: not real crises.',
+    'sound.on': 'Alert sound on',
+    'sound.off': 'Turn on the alert sound',
     'user.firstAdmin': 'First administrator',
     'silent.title': 'Let alerts ring even when your phone is on silent',
     'silent.lead': 'Browser notifications do not ring in silent mode; an SMS or a call from a saved contact can. Save these numbers as a contact and let them through.',

@@ -60,7 +60,9 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--disable-quic'],
     });
-    desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'es-MX' });
+    // No service worker: its offline copy would answer GET /api/v1/me before the test's
+    // route can rewrite the role (a page it controls is not routed).
+    desktop = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'es-MX', serviceWorkers: 'block' });
     desktop.setDefaultTimeout(10_000);
     page = await desktop.newPage();
     watchErrors(page, errors);

@@ -82,8 +82,10 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', '--disable-quic'],
     });
+    // No service worker: the test answers some reads of the incident itself, and a page
+    // the worker controls is not routed (the worker's offline copy is tested in install.test.mjs).
     phone = await browser.newContext({
-      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'es-MX',
+      viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'es-MX', serviceWorkers: 'block',
     });
     phone.setDefaultTimeout(10_000);
     mobile = await phone.newPage();
@@ -122,7 +124,7 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
     await mobile.getByTestId('signin-password').fill('another guess');
     await mobile.getByTestId('signin-submit').click();
     const msg = mobile.getByTestId('signin-error');
-    await msg.filter({ hasText: /^Demasiados intentos; espere [12] s$/ }).waitFor();
+    await msg.filter({ hasText: /^Demasiados intentos; espera [12] s$/ }).waitFor();
     assert.equal(await mobile.getByTestId('signin-submit').isDisabled(), true);
     await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-signin-wait.png') });
     await mobile.locator('[data-testid="signin-submit"]:not([disabled])').waitFor({ timeout: 5_000 });
@@ -140,7 +142,7 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
     assert.ok(mobile.url().endsWith('#/tablero'), mobile.url());
     // The desktop shares this session (one sign-in for both).
     desktop = await browser.newContext({
-      viewport: { width: 1280, height: 800 }, locale: 'es-MX', storageState: await phone.storageState(),
+      viewport: { width: 1280, height: 800 }, locale: 'es-MX', storageState: await phone.storageState(), serviceWorkers: 'block',
     });
     desktop.setDefaultTimeout(10_000);
     page = await desktop.newPage();
@@ -295,11 +297,11 @@ describe('web app: sign-in with a password, the incident page, live', { skip, ti
       assert.match(await failed.getAttribute('title'), /21614: the number is not a mobile number/);
       assert.equal(await row.getByTestId('delivery-error').textContent(), '21614: the number is not a mobile number');
       assert.equal(await rowOf(probe, ana.id).locator('[data-testid="delivery"][data-channel="sms"]').getAttribute('data-status'), 'delivered');
-      assert.equal(await rowOf(probe, ana.id).locator('[data-testid="delivery"][data-channel="webpush"]').textContent(), 'Push: enviado');
+      assert.equal(await rowOf(probe, ana.id).locator('[data-testid="delivery"][data-channel="webpush"]').textContent(), 'Notificación: enviado');
       const full = await apiCall('GET', `incidents/${inc.id}`);
       const acked = full.recipients.filter((r) => r.acknowledged_at).length;
       assert.equal(await probe.getByTestId('recipients-summary').textContent(),
-        `${acked} de ${full.recipients.length} confirmaron · SMS: 1 entregado, 1 fallido · Llamada: 1 en cola · Push: 1 enviado`);
+        `${acked} de ${full.recipients.length} confirmaron · SMS: 1 entregado, 1 fallido · Llamada: 1 en cola · Notificación: 1 enviado`);
       if (name === 'phone') await noSidewaysScroll(probe);
       await row.scrollIntoViewIfNeeded();
       await probe.evaluate(() => window.scrollTo(0, 0));

@@ -253,7 +253,7 @@ describe('web app: "Mi perfil" — alerts in this browser and phone verification
 
     // Too many requests: the button waits as long as the server says.
     await probe.getByTestId('phone-start').click();
-    await probe.getByTestId('phone-wait').filter({ hasText: /^Demasiados intentos; espere [12] s$/ }).waitFor();
+    await probe.getByTestId('phone-wait').filter({ hasText: /^Demasiados intentos; espera [12] s$/ }).waitFor();
     assert.equal(await probe.getByTestId('phone-start').isDisabled(), true);
     await probe.locator('[data-testid="phone-start"]:not([disabled])').waitFor({ timeout: 5_000 });
     assert.equal(await probe.getByTestId('phone-wait').isVisible(), false);
