@@ -615,7 +615,93 @@ function renderPersonForm(id) {
     h('div', { class: 'form-head' },
       h('a', { class: 'back', href: '#/directorio' }, `← ${t('dir.back')}`),
       h('h2', { testid: 'person-form-title' }, p ? `${title}: ${p.name}` : title)),
-    h('div', { class: side ? 'with-side' : '' }, form, side)));
+    h('div', { class: side ? 'with-side' : '' }, form, side),
+    p && can('admin') ? accessCard(p, () => renderPersonForm(id)) : null));
+}
+
+// ---------------------------------------------------------------- access (users)
+
+// access is what the access card of the person being edited knows: the users (by the
+// API of /api/v1/users, admins only), what is being done and what came of it.
+const access = { nav: -1, users: null, error: null, busy: '', problem: null, fields: {}, role: 'responder', link: null, forId: null };
+const ROLE_CHOICES = ['reporter', 'responder', 'manager', 'admin'];
+
+function loadUsers(redraw) {
+  access.nav = nav.seq;
+  api('GET', 'users').then((list) => { access.users = Array.isArray(list) ? list : []; access.error = null; })
+    .catch((err) => { access.error = errorText(err); })
+    .finally(redraw);
+}
+
+// accessCard gives a person of the directory a login with a role (the API sends no
+// mail: the card hands over the set-password link, by email when the person has one, by
+// SMS otherwise), sends a new link, changes the role, and disables or enables the login.
+function accessCard(p, redraw) {
+  if (access.forId !== p.id) Object.assign(access, { forId: p.id, busy: '', problem: null, fields: {}, link: null, role: 'responder' });
+  if (access.nav !== nav.seq) loadUsers(redraw);
+  const email = String(p.email || '').toLowerCase();
+  const user = (access.users || []).find((u) => u.person_id === p.id || (email && u.email === email));
+  const act = async (what, method, path, body) => {
+    access.busy = what;
+    access.problem = null;
+    access.fields = {};
+    redraw();
+    try {
+      const got = await api(method, path, body === undefined ? undefined : { body });
+      if (got?.password_link) access.link = new URL(got.password_link.replace(/^\//, ''), document.baseURI).href;
+      access.busy = '';
+      loadUsers(redraw);
+      return;
+    } catch (err) {
+      access.busy = '';
+      access.problem = errorText(err);
+      if (err instanceof ProblemError) for (const e of err.problem.errors || []) access.fields[e.field] = e.message;
+    }
+    redraw();
+  };
+  const roleSelect = h('select', {
+    class: 'input', id: 'access-role', testid: 'access-role', 'aria-invalid': access.fields.role ? 'true' : null,
+    onchange: (e) => { access.role = e.target.value; },
+  }, ROLE_CHOICES.map((r) => h('option', { value: r, selected: (user && !access.fields.role ? user.role : access.role) === r }, t(`role.${r}`))));
+  const linkBox = access.link ? h('div', { class: 'alert alert-ok access-link', role: 'status', testid: 'access-link' },
+    h('p', {}, t('access.linkLead')),
+    h('p', {}, h('code', { testid: 'access-link-url' }, access.link)),
+    h('p', { class: 'work-buttons' },
+      email ? h('a', { class: 'btn btn-primary', testid: 'access-mail', href: `mailto:${encodeURIComponent(email)}?subject=${encodeURIComponent(t('access.mailSubject'))}&body=${encodeURIComponent(t('access.mailBody', { link: access.link }))}` }, t('access.byMail'))
+        : p.phone ? h('a', { class: 'btn btn-primary', testid: 'access-sms', href: `sms:${p.phone.replace(/[^+\d]/g, '')}?body=${encodeURIComponent(t('access.mailBody', { link: access.link }))}` }, t('access.bySms')) : null,
+      h('button', { type: 'button', class: 'btn', testid: 'access-copy', onclick: () => navigator.clipboard?.writeText(access.link).catch(() => {}) }, t('access.copy')))) : null;
+  let body;
+  if (access.users == null) body = h('p', { class: access.error ? 'alert alert-error' : 'loading' }, access.error || t('loading'));
+  else if (!email) body = h('p', { class: 'muted', testid: 'access-no-email' }, t('access.noEmail'));
+  else if (!user) {
+    body = [h('p', {}, t('access.none')),
+      h('div', { class: 'field' }, h('label', { for: 'access-role', class: 'label' }, t('access.role')), roleSelect,
+        access.fields.role ? h('p', { class: 'field-error', testid: 'access-error-role' }, access.fields.role) : null),
+      h('button', { type: 'button', class: 'btn btn-primary btn-block', testid: 'access-invite', disabled: !!access.busy,
+        onclick: () => act('invite', 'POST', 'users', { email, name: p.name, role: roleSelect.value }) }, access.busy === 'invite' ? t('access.working') : t('access.invite'))];
+  } else {
+    const off = !!user.disabled_at;
+    body = [h('p', { testid: 'access-state', 'data-state': off ? 'disabled' : 'active' },
+      off ? t('access.disabled') : t('access.active', { role: t(`role.${user.role}`) }),
+      user.has_password ? '' : ` ${t('access.noPassword')}`),
+    off ? null : h('div', { class: 'field' }, h('label', { for: 'access-role', class: 'label' }, t('access.role')), roleSelect,
+      access.fields.role ? h('p', { class: 'field-error', testid: 'access-error-role' }, access.fields.role) : null),
+    h('p', { class: 'work-buttons' },
+      off ? null : h('button', { type: 'button', class: 'btn', testid: 'access-save-role', disabled: !!access.busy,
+        onclick: () => act('role', 'PATCH', `users/${encodeURIComponent(user.id)}`, { role: roleSelect.value }) }, t('access.saveRole')),
+      off ? null : h('button', { type: 'button', class: 'btn', testid: 'access-resend', disabled: !!access.busy,
+        onclick: () => act('link', 'POST', `users/${encodeURIComponent(user.id)}/password-link`, {}) }, t('access.resend')),
+      h('button', { type: 'button', class: `btn ${off ? 'btn-primary' : 'btn-danger'}`, testid: off ? 'access-enable' : 'access-disable', disabled: !!access.busy,
+        onclick: () => {
+          if (!off && !window.confirm(t('access.disableConfirm', { name: p.name }))) return;
+          act('disable', 'PATCH', `users/${encodeURIComponent(user.id)}`, { disabled: !off });
+        } }, off ? t('access.enable') : t('access.disable')))];
+  }
+  return h('section', { class: 'card access-card', testid: 'access-card', 'aria-labelledby': 'access-title' },
+    h('h2', { id: 'access-title' }, t('access.title')),
+    access.problem ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'access-error' }, access.problem) : null,
+    body,
+    linkBox);
 }
 
 function teamRow(f, m, i, redraw) {
@@ -1529,6 +1615,7 @@ export function forgetDirectory() {
   reachCache.clear();
   silent.numbers = null;
   silent.error = null;
+  Object.assign(access, { nav: -1, users: null, error: null, busy: '', problem: null, fields: {}, link: null, forId: null });
   dir.teams = null;
   dir.services = null;
   dir.people = { nav: -1, list: [], next: null, loading: false, error: null, seq: dir.people.seq + 1, loadedQuery: null };
