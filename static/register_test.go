@@ -86,7 +86,7 @@ func TestSpanishSaysTuInSpanishWith24HourTimes(t *testing.T) {
 			clean := placeholder.ReplaceAllString(text, "")
 			for _, r := range rules {
 				for _, p := range r.patterns {
-					if regexp.MustCompile(`(?i)`+p).MatchString(clean) {
+					if regexp.MustCompile(`(?i)` + p).MatchString(clean) {
 						t.Errorf("%s: %q %s (%s)", file, text, r.what, p)
 					}
 				}
