@@ -98,6 +98,8 @@ describe('web app: escalation on the incident page and the ladders page', { skip
     await mine.waitFor();
     assert.equal(await mine.getByTestId('ladder-step').count(), 2);
     await mine.getByTestId('ladder-edit').click();
+    // The JSON is the advanced view of the visual editor.
+    await page.getByTestId('ladder-json-toggle').click();
     const json = page.getByTestId('ladder-json');
     const doc = JSON.parse(await json.inputValue());
     doc.steps[0].wait = '-5m';
