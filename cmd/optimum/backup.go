@@ -85,4 +85,3 @@ func plainError(err error) error {
 	}
 	return err
 }
-
