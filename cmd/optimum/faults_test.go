@@ -46,7 +46,7 @@ func faultEnv(t *testing.T, fake *twiliotest.Fake, apiURL, cfg string, extra map
 	env := map[string]string{
 		"OPTIMUM_CONFIG": p, "OPTIMUM_BOOTSTRAP_TOKEN": faultToken, "OPTIMUM_PUBLIC_URL": public,
 		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(), "TWILIO_FROM": "+15005550006",
-		"OPTIMUM_TWILIO_API_URL": apiURL, "OPTIMUM_LOG_LEVEL": "warn",
+		"OPTIMUM_TWILIO_API_URL": apiURL, "OPTIMUM_LOG_LEVEL": "info",
 	}
 	for k, v := range extra {
 		env[k] = v
@@ -339,6 +339,7 @@ func TestFaultPostgresRestartedDuringAnAlert(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/api/v1/incidents", strings.NewReader(`{"title":"Durante la caída","impact":"high","urgency":"high"}`))
 	req.Header.Set("Authorization", "Bearer "+faultToken)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept-Language", "es-MX")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -496,8 +497,10 @@ func TestFaultRedisRestartedDuringAnAlertOfAThousand(t *testing.T) {
 }
 
 // Two nodes climb one P1 ladder; B's clock is two minutes ahead of A's (a test-only
-// skew, OPTIMUM_TEST_CLOCK_SKEW). Both schedule by the database's clock, so no step
-// fires before its time and none twice.
+// skew, OPTIMUM_TEST_CLOCK_SKEW). A declares and fires the first steps alone; B starts
+// while step 3 is still 10 s away, the step A scheduled by its clock. Both schedule by
+// the database's clock, so B does not fire it early (by its own clock it is two minutes
+// overdue, and A's claims look expired), and no step fires twice.
 func TestFaultClockTwoMinutesAheadOnOneNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts two server processes")
@@ -522,7 +525,7 @@ escalation:
           owned: any
         - targets: [{team: operations, roles: [lead]}]
           reminders: [{after: 0s, channels: [sms]}]
-          wait: 4s
+          wait: 12s
           owned: any
         - targets: [{team: directors}]
           reminders: [{after: 0s, channels: [sms]}]
@@ -530,16 +533,8 @@ escalation:
           owned: any
 `
 	env := faultEnv(t, fake, fake.URL(), cfg, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t),
-		"OPTIMUM_REDIS_URL": testenv.RedisURL(t), "OPTIMUM_REDIS_PREFIX": testenv.Prefix(t), "OPTIMUM_LOG_LEVEL": "info"})
+		"OPTIMUM_REDIS_URL": testenv.RedisURL(t), "OPTIMUM_REDIS_PREFIX": testenv.Prefix(t)})
 	a := startNodes(t, bin, env, "A")[0]
-	skewed := map[string]string{"OPTIMUM_TEST_CLOCK_SKEW": "2m"}
-	for k, v := range env {
-		skewed[k] = v
-	}
-	b := startNodes(t, bin, skewed, "B")[0]
-	if !strings.Contains(b.logs.String(), "clock: this node's clock differs from the database's") {
-		t.Errorf("node B did not notice its clock is off:\n%s", b.logs)
-	}
 	people := "name,email,phone,language,teams,manager_email\n" +
 		"Ana Tecnología,ana@example.com,+525512340001,es,technology:lead,\n" +
 		"Ed Operaciones,ed@example.com,+525512340002,es,operations:lead,\n" +
@@ -553,24 +548,40 @@ escalation:
 	}
 	defer db.Close()
 
-	// Declared on B, the node ahead: its 201 comes after the declaration, so the steps
-	// are due no earlier than 3 s and 7 s after sent.
+	// The steps are due no earlier than 3 s and 15 s after sent (the 201 comes after the
+	// declaration, and each step's wait counts from when the one before fired).
 	sent := time.Now()
-	id, _ := declareFor(t, b.base, "Caída del enlace con el banco")
+	id, _ := declareFor(t, a.base, "Caída del enlace con el banco")
 	seen := map[int]time.Time{}
-	deadline := time.Now().Add(30 * time.Second)
-	for len(seen) < 3 {
-		for _, s := range escalatedSteps(t, db, id) {
-			if _, ok := seen[s]; !ok {
-				seen[s] = time.Now()
+	watch := func(until int, limit time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for len(seen) < until {
+			for _, s := range escalatedSteps(t, db, id) {
+				if _, ok := seen[s]; !ok {
+					seen[s] = time.Now()
+				}
 			}
+			if time.Now().After(deadline) {
+				t.Fatalf("steps seen %v", seen)
+			}
+			time.Sleep(25 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("steps seen %v after 30 s", seen)
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
-	for step, due := range map[int]time.Duration{2: 3 * time.Second, 3: 7 * time.Second} {
+	watch(2, 20*time.Second)
+	skewed := map[string]string{"OPTIMUM_TEST_CLOCK_SKEW": "2m"}
+	for k, v := range env {
+		skewed[k] = v
+	}
+	b := startNodes(t, bin, skewed, "B")[0]
+	if !strings.Contains(b.logs.String(), "clock: this node's clock differs from the database's") {
+		t.Errorf("node B did not notice its clock is off:\n%s", b.logs)
+	}
+	if len(escalatedSteps(t, db, id)) > 2 {
+		t.Fatal("step 3 fired before node B was up: the test cannot tell whether B would fire it early")
+	}
+	watch(3, 30*time.Second)
+	for step, due := range map[int]time.Duration{2: 3 * time.Second, 3: 15 * time.Second} {
 		if at := seen[step].Sub(sent); at < due {
 			t.Errorf("step %d fired %v after the declaration, before its time (%v)", step, at.Round(time.Millisecond), due)
 		}
