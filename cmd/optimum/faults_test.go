@@ -309,6 +309,12 @@ func TestFaultNodeKilledWhileSendingAtTheRateLimit(t *testing.T) {
 		t.Fatal("everything was sent before the kill: the test did not kill in the middle of sending")
 	}
 	awaitSMSSent(t, db, id, len(phones), 60*time.Second)
+	var resent int
+	db.QueryRow(`SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.subject = $1 AND a.outcome = 'resent'`, id).Scan(&resent)
+	if resent == 0 {
+		t.Error("no delivery was taken over from the killed node (no attempt marked resent)")
+	}
 	checkOncePerPerson(t, db, fake, id, folio, phones)
 }
 
@@ -438,6 +444,11 @@ func TestFaultRedisRestartedDuringAnAlertOfAThousand(t *testing.T) {
 	id, folio := declareFor(t, a, "Sismo: evacuación del edificio")
 	eventually(t, "the alert being sent", func() bool { return len(acceptedSMS(fake, folio)) >= 100 })
 	rds.Stop()
+	if n := len(acceptedSMS(fake, folio)); n == len(phones) {
+		t.Fatal("the whole alert was sent before Redis stopped: the test did not restart it in the middle")
+	} else {
+		t.Logf("Redis killed with %d of %d SMS sent", n, len(phones))
+	}
 	awaitReady(t, a, 503)
 	second, _ := declareFor(t, b, "Réplica durante la caída de Redis")
 	rds.Start()
