@@ -80,8 +80,7 @@ func BackupSQLite(ctx context.Context, dbPath, dest string, files map[string][]b
 	if err := syncFile(tmp); err != nil {
 		return BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
-	// Link, not rename: it fails if dest appeared meanwhile instead of replacing it.
-	if err := os.Link(tmp, dest); err != nil {
+	if err := publish(tmp, dest); err != nil {
 		return BackupInfo{}, fmt.Errorf("backup: %w", err)
 	}
 	syncDir(filepath.Dir(dest))
@@ -290,10 +289,9 @@ func RestoreSQLite(ctx context.Context, path, dataDir, dbName string) (info Back
 	}
 	dbPath := filepath.Join(dataDir, dbName)
 	written = append(written, dbPath)
-	if err := os.Link(tmp, dbPath); err != nil {
+	if err := publish(tmp, dbPath); err != nil {
 		return BackupInfo{}, fmt.Errorf("restore: %w", err)
 	}
-	os.Remove(tmp)
 	syncDir(dataDir)
 	return info, nil
 }
@@ -362,6 +360,26 @@ func checkCarriedName(name string) error {
 		return fmt.Errorf("carried file name %q is not a plain file name", name)
 	}
 	return nil
+}
+
+// publish gives the complete file tmp its name dest, never replacing a file that
+// appeared there meanwhile: a hard link fails if dest exists (where the file system has
+// no hard links, a rename after a last check).
+func publish(tmp, dest string) error {
+	err := os.Link(tmp, dest)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; nothing was replaced", dest)
+	}
+	if err != nil {
+		if _, serr := os.Lstat(dest); serr == nil {
+			return fmt.Errorf("%s already exists; nothing was replaced", dest)
+		}
+		if rerr := os.Rename(tmp, dest); rerr != nil {
+			return rerr
+		}
+		return nil
+	}
+	return os.Remove(tmp)
 }
 
 func copyFile(from, to string) error {
