@@ -87,6 +87,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
+	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))

@@ -153,8 +153,9 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun)
-	if err != nil && optimum.ErrorCode(err) == optimum.EINVALID && rep.ErrorCount > 0 {
-		writeProblemFor(w, r, http.StatusUnprocessableEntity, optimum.EINVALID, optimum.ErrorMessage(err), map[string]any{"report": rep})
+	if code := optimum.ErrorCode(err); (code == optimum.EINVALID || code == optimum.ECONFLICT) && rep.ErrorCount > 0 {
+		// 409 when every error is a phone another active person has, 422 otherwise.
+		writeProblemFor(w, r, statusOf[code], code, optimum.ErrorMessage(err), map[string]any{"report": rep})
 		return nil
 	} else if err != nil {
 		return err
