@@ -11,5 +11,14 @@ func init() {
 		{en: "already belongs to %s, who is active", es: "ya es de $1, que está activa"},
 		{en: "The file gives %d phone numbers to a second active person; nothing was imported.", es: "El archivo da $1 números de teléfono a una segunda persona activa; no se importó nada."},
 		{en: "The phone %s belongs to more than one active person.", es: "El teléfono $1 es de más de una persona activa."},
+
+		// internal/httpapi/push.go: why a test push failed, without addresses or bodies.
+		{en: "The endpoint is not a public push service; notifications are sent only to public ones over https.", es: "El destino no es un servicio de notificaciones público; solo se envían a servicios públicos por https."},
+		{en: "The push service refused the notification (HTTP %d).", es: "El servicio de notificaciones rechazó el aviso (HTTP $1)."},
+		{en: "The push service could not be reached; try again later.", es: "No se pudo contactar con el servicio de notificaciones; inténtalo más tarde."},
+		{en: "The notification could not be sent.", es: "No se pudo enviar el aviso."},
+
+		// internal/store/push.go: an endpoint registered to someone else.
+		{en: "This browser's notifications are registered to another person; they must turn them off first, or subscribe this browser again.", es: "Las notificaciones de este navegador están registradas a nombre de otra persona; primero tiene que desactivarlas, o vuelve a suscribir este navegador."},
 	})...)
 }
