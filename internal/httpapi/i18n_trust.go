@@ -20,5 +20,10 @@ func init() {
 
 		// internal/store/push.go: an endpoint registered to someone else.
 		{en: "This browser's notifications are registered to another person; they must turn them off first, or subscribe this browser again.", es: "Las notificaciones de este navegador están registradas a nombre de otra persona; primero tiene que desactivarlas, o vuelve a suscribir este navegador."},
+
+		// internal/httpapi/query.go: the bounds of list parameters.
+		{en: "has %d values, at most %d", es: "tiene $1 valores; como máximo $2"},
+		{en: "has %d more problems", es: "tiene $1 problemas más"},
+		{en: "has a value longer than %d characters", es: "tiene un valor de más de $1 caracteres"},
 	})...)
 }

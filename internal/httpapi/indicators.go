@@ -110,11 +110,11 @@ func parseIndicatorQuery(r *http.Request, now time.Time, loc *time.Location) (in
 				q.To = t
 			}
 		case "priority":
-			for _, vv := range values {
-				for _, p := range splitList(strings.ToUpper(vv)) {
-					q.Priorities = append(q.Priorities, p)
-				}
+			var lp queryProblems
+			for _, p := range listParam(key, values, &lp) {
+				q.Priorities = append(q.Priorities, strings.ToUpper(p))
 			}
+			problems = append(problems, lp.list...)
 		case "service":
 			q.Service = v
 		case "team":
@@ -125,7 +125,7 @@ func parseIndicatorQuery(r *http.Request, now time.Time, loc *time.Location) (in
 			add(truncateText(key, 40), "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", truncateText(key, 40))
 		}
 	}
-	if err := optimum.Invalid("The indicators query is not valid.", problems); err != nil {
+	if err := optimum.Invalid("The indicators query is not valid.", capped(problems)); err != nil {
 		return q, err
 	}
 	if q.To.IsZero() {

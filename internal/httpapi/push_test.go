@@ -304,7 +304,7 @@ func testPushEndpointOfAnotherPersonIsRefused(t *testing.T) {
 	if n, _ := got[1].Notification(); n["title"] != "OPTIMUM BCP test" || n["lang"] != "en" {
 		t.Errorf("notification = %v", n)
 	}
-// Ana cannot remove Bob's browser, by endpoint or by id.
+	// Ana cannot remove Bob's browser, by endpoint or by id.
 	var list []browserJSON
 	a.do("GET", "/api/v1/push/subscriptions", "", nil, "Cookie", bobCookie).json(t, &list)
 	if res := a.do("DELETE", "/api/v1/push/subscriptions/"+list[0].ID, "", nil, "Cookie", anaCookie); res.status != 404 {
