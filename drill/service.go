@@ -135,6 +135,9 @@ type Options struct {
 	// MissedAfter is how late a scheduled firing may still start (after a restart);
 	// later, it is recorded as skipped. Default 10 minutes.
 	MissedAfter time.Duration
+	// MinInterval is the shortest time allowed between two firings of a plan's schedule
+	// (drills.min_interval); default DefaultMinInterval.
+	MinInterval time.Duration
 	Ladder      LadderChecker
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -162,6 +165,9 @@ func NewService(store Store, declarer Declarer, audience Audience, stopper Stopp
 	}
 	if opt.MissedAfter <= 0 {
 		opt.MissedAfter = 10 * time.Minute
+	}
+	if opt.MinInterval <= 0 {
+		opt.MinInterval = DefaultMinInterval
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -226,6 +232,14 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 			return Plan{}, err
 		}
 		fields = optimum.ErrorFields(err)
+	}
+	if p.Schedule != "" {
+		if sched, perr := ParseSchedule(p.Schedule); perr == nil {
+			if gap := ShortestInterval(sched, s.opt.Now().In(s.opt.Location)); gap > 0 && gap < s.opt.MinInterval {
+				fields = append(fields, optimum.FieldError{Field: "schedule", Message: fmt.Sprintf(
+					"fires every %s; drills may run at most once every %s", gap, s.opt.MinInterval)})
+			}
+		}
 	}
 	if len(p.Teams) > 0 && s.audience != nil {
 		if _, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams}); aerr != nil {

@@ -436,6 +436,7 @@ func (c Config) Validate() error {
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
 	c.Outbound.validate(&p)
+	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

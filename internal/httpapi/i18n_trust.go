@@ -25,5 +25,8 @@ func init() {
 		{en: "has %d values, at most %d", es: "tiene $1 valores; como máximo $2"},
 		{en: "has %d more problems", es: "tiene $1 problemas más"},
 		{en: "has a value longer than %d characters", es: "tiene un valor de más de $1 caracteres"},
+
+		// drill/service.go: a schedule firing more often than drills.min_interval.
+		{en: "fires every %s; drills may run at most once every %s", es: "se dispara cada $1; un simulacro puede ejecutarse como mucho una vez cada $2"},
 	})...)
 }
