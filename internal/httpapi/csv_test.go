@@ -11,7 +11,9 @@ import (
 // The people export is opened in spreadsheets: a name or an id that starts a formula
 // comes out with an apostrophe in front (CSV injection), and the export still imports
 // back unchanged.
-func TestPeopleExportDefusesFormulas(t *testing.T) { storetest.Each(t, testPeopleExportDefusesFormulas) }
+func TestPeopleExportDefusesFormulas(t *testing.T) {
+	storetest.Each(t, testPeopleExportDefusesFormulas)
+}
 
 func testPeopleExportDefusesFormulas(t *testing.T) {
 	a := newAPI(t, adminToken)
