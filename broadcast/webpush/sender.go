@@ -182,7 +182,9 @@ func (s *Sender) Send(ctx context.Context, m broadcast.Message) (retryable bool,
 		var te transportError
 		if errors.As(err, &te) {
 			// A refused address will not become public by retrying.
-			return !errors.Is(err, netguard.ErrRefused), fmt.Errorf("webpush to %s: %w", host, te.err)
+			// Go's text would name the endpoint (a capability), the addresses dialed and the
+			// resolver; the error ends up in a delivery's record, which users read.
+			return !errors.Is(err, netguard.ErrRefused), fmt.Errorf("webpush to %s: %w", host, netguard.Public(te.err))
 		}
 		return false, fmt.Errorf("webpush to %s: %w", host, err)
 	}
@@ -204,7 +206,7 @@ func (s *Sender) early(sub Subscription) error {
 		return err
 	}
 	if a, err := netip.ParseAddr(u.Hostname()); err == nil && !s.opt.Guard.Allowed(a) {
-		return fmt.Errorf("%w: %s is not a public address", netguard.ErrRefused, a)
+		return &netguard.RefusedError{Addr: a}
 	}
 	return nil
 }
@@ -238,7 +240,8 @@ func classify(res *http.Response, body []byte, host string, now time.Time) (bool
 type StatusError struct {
 	StatusCode int
 	Host       string
-	// Body is the start of the service's explanation, e.g. {"reason":"BadJwtToken"}.
+	// Body is the start of the service's explanation, e.g. {"reason":"BadJwtToken"}, for
+	// the server's log; Error leaves it out.
 	Body string
 }
 
@@ -256,11 +259,8 @@ func (e *StatusError) Error() string {
 	case http.StatusTooManyRequests:
 		hint = ": too many requests"
 	}
-	s := fmt.Sprintf("push service %s answered %d %s%s", e.Host, e.StatusCode, http.StatusText(e.StatusCode), hint)
-	if e.Body != "" {
-		s += " (" + e.Body + ")"
-	}
-	return s
+	// Body is left out: the text is stored with the delivery, which users read.
+	return fmt.Sprintf("push service %s answered %d %s%s", e.Host, e.StatusCode, http.StatusText(e.StatusCode), hint)
 }
 
 // payload renders m as the notification JSON, shortening the text until it fits the

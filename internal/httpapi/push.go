@@ -257,8 +257,19 @@ func (s *Server) testPushes(w http.ResponseWriter, r *http.Request) error {
 			default:
 				// The caller sees why in general terms only: the full error may name an
 				// address the endpoint's host resolved to, or quote the service's answer.
-				s.Logger.Warn("test push failed", "subscription", b.ID, "host", b.Subscription.Host(),
-					"err", strings.ReplaceAll(err.Error(), b.Endpoint, "https://"+b.Subscription.Host()+"/…"))
+				var (
+					se      *webpush.StatusError
+					refused *netguard.RefusedError
+					detail  []any
+				)
+				if errors.As(err, &se) {
+					detail = append(detail, "service_answer", se.Body)
+				}
+				if errors.As(err, &refused) {
+					detail = append(detail, "refused_address", refused.Addr.String())
+				}
+				s.Logger.Warn("test push failed", append([]any{"subscription", b.ID, "host", b.Subscription.Host(),
+					"err", strings.ReplaceAll(err.Error(), b.Endpoint, "https://"+b.Subscription.Host()+"/…")}, detail...)...)
 				res.Status, res.Error, res.Retryable = "failed", translate(requestLang(r), pushFailure(err, retryable)), retryable
 				err = p.Browsers.MarkFailed(ctx, b.Endpoint, at)
 				res.LastFailureAt = &at

@@ -82,11 +82,8 @@ func (p Policy) Allowed(a netip.Addr) bool {
 // policy does not allow. It sees the resolved address, after DNS.
 func (p Policy) Control(network, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %q is not an address", ErrRefused, address)
-	}
-	if !p.Allowed(ap.Addr()) {
-		return fmt.Errorf("%w: %s is not a public address", ErrRefused, ap.Addr())
+	if err != nil || !p.Allowed(ap.Addr()) {
+		return &RefusedError{Addr: ap.Addr()}
 	}
 	return nil
 }

@@ -1,13 +1,18 @@
 package netguard_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -168,5 +173,41 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusFound || hits.Load() != 0 {
 		t.Errorf("status %d, %d hits on the redirect target", res.StatusCode, hits.Load())
+	}
+}
+
+// What a refusal or a network failure says names no address, port or resolver: such
+// texts are stored with deliveries, which users read, and an internal name's address
+// must not be learned by registering it.
+func TestErrorsNameNoAddress(t *testing.T) {
+	srv, _ := internalService(t)
+	port := srv.URL[strings.LastIndex(srv.URL, ":")+1:]
+	_, err := netguard.Policy{}.Client(5 * time.Second).Get("https://localhost:" + port + "/")
+	var refused *netguard.RefusedError
+	if !errors.As(err, &refused) || !refused.Addr.IsLoopback() {
+		t.Fatalf("err = %v, want a RefusedError keeping the address for the log", err)
+	}
+	if strings.Contains(refused.Error(), "127.0.0.1") || strings.Contains(refused.Error(), "::1") {
+		t.Errorf("refusal = %q", refused.Error())
+	}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&net.DNSError{Err: "no such host", Name: "db.internal", Server: "10.255.255.53:53", IsNotFound: true}, "the host name does not exist"},
+		{&net.DNSError{Err: "server misbehaving", Name: "db.internal", Server: "10.255.255.53:53"}, "the host name could not be resolved"},
+		{&net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 8443}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "the connection was refused"},
+		{&net.OpError{Op: "read", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 8443}, Err: os.NewSyscallError("read", syscall.ECONNRESET)}, "the connection was reset"},
+		{fmt.Errorf("post https://10.1.2.3:8443/x: %w", context.DeadlineExceeded), "timed out"},
+		{&netguard.RefusedError{Addr: netip.MustParseAddr("10.1.2.3")}, "outbound address refused: the host is not at a public address"},
+		{errors.New("dial tcp 10.1.2.3:8443: something new"), "the connection failed"},
+	} {
+		got := netguard.Public(tc.err)
+		if got.Error() != tc.want {
+			t.Errorf("Public(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+		if !errors.Is(got, tc.err) {
+			t.Errorf("Public(%v) does not wrap it", tc.err)
+		}
 	}
 }
