@@ -57,12 +57,20 @@ var Loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustPa
 // is judged as IPv4.
 func Internal(a netip.Addr) bool {
 	a = a.Unmap()
+	if nat64.Contains(a) { // 64:ff9b::a.b.c.d reaches a.b.c.d through a NAT64 gateway
+		b := a.As16()
+		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	}
 	return !a.IsValid() || a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
 		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || cgnat.Contains(a)
 }
 
-// cgnat is the carrier-grade NAT range (RFC 6598): not public either.
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+var (
+	// cgnat is the carrier-grade NAT range (RFC 6598): not public either.
+	cgnat = netip.MustParsePrefix("100.64.0.0/10")
+	// nat64 is the well-known NAT64 prefix (RFC 6052).
+	nat64 = netip.MustParsePrefix("64:ff9b::/96")
+)
 
 // Allowed reports whether a connection to a may be made.
 func (p Policy) Allowed(a netip.Addr) bool {

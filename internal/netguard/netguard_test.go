@@ -48,7 +48,9 @@ func TestAllowedAddresses(t *testing.T) {
 		{"ff02::1", false, false},
 		{"0.0.0.0", false, false},
 		{"::", false, false},
-		{"100.64.0.1", false, false}, // carrier-grade NAT
+		{"100.64.0.1", false, false},      // carrier-grade NAT
+		{"64:ff9b::7f00:1", false, false}, // NAT64 of 127.0.0.1
+		{"64:ff9b::808:808", true, true},  // NAT64 of 8.8.8.8
 	} {
 		a := netip.MustParseAddr(tc.addr)
 		if got := (netguard.Policy{}).Allowed(a); got != tc.zero {
