@@ -2,6 +2,7 @@ package drill_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,5 +81,42 @@ func TestFrequentSchedulesAreRefused(t *testing.T) {
 	p.Schedule = "0 0 * * * *"
 	if _, err := daily.SavePlan(manager, p, true); optimum.ErrorCode(err) != optimum.EINVALID {
 		t.Errorf("hourly with a daily minimum: %v", err)
+	}
+}
+
+// A plan saved while a shorter minimum was allowed (before drills.min_interval existed,
+// or before it was raised) does not page every minute: its next firing is recorded as
+// skipped, saying why, and it is not scheduled again until someone edits it.
+func TestFrequentPlanSavedBeforeIsSkippedOnce(t *testing.T) {
+	e := newEnv(t)
+	e.importPeople(smallOrg)
+	ctx := context.Background()
+	lax := drill.NewService(e.node.db.Drills(), e.incidents, e.dir, e.engine, drill.Options{MinInterval: time.Minute, Now: e.clock.Now})
+	p := basicPlan("Every minute", "technology")
+	p.Schedule = "0 * * * * *"
+	saved, err := lax.SavePlan(manager, p, true)
+	if err != nil || saved.NextRunAt == nil {
+		t.Fatalf("save with a 1-minute minimum: %+v %v", saved, err)
+	}
+	e.at(time.Minute)
+	res, err := e.drills.Tick(ctx, e.clock.Now())
+	if err != nil || res.Started != 0 || res.Skipped != 1 {
+		t.Fatalf("first tick = %+v, %v; want one skipped firing", res, err)
+	}
+	runs, _ := e.drills.Runs(ctx, saved.ID)
+	if len(runs) != 1 || runs[0].Status != drill.StatusSkipped || !strings.Contains(runs[0].Reason, "too frequent") {
+		t.Errorf("runs = %+v", runs)
+	}
+	for i := 2; i <= 5; i++ {
+		e.at(time.Duration(i) * time.Minute)
+		if res, err := e.drills.Tick(ctx, e.clock.Now()); err != nil || res.Started+res.Skipped != 0 {
+			t.Errorf("tick %d = %+v, %v; want nothing", i, res, err)
+		}
+	}
+	if got, _ := e.drills.Plan(ctx, saved.ID); got.NextRunAt != nil {
+		t.Errorf("next run at %v, want none", got.NextRunAt)
+	}
+	if len(e.drillIncidents()) != 0 {
+		t.Error("a drill was declared")
 	}
 }

@@ -233,13 +233,9 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 		}
 		fields = optimum.ErrorFields(err)
 	}
-	if p.Schedule != "" {
-		if sched, perr := ParseSchedule(p.Schedule); perr == nil {
-			if gap := ShortestInterval(sched, s.opt.Now().In(s.opt.Location)); gap > 0 && gap < s.opt.MinInterval {
-				fields = append(fields, optimum.FieldError{Field: "schedule", Message: fmt.Sprintf(
-					"fires every %s; drills may run at most once every %s", gap, s.opt.MinInterval)})
-			}
-		}
+	if gap := s.tooFrequent(p); gap > 0 {
+		fields = append(fields, optimum.FieldError{Field: "schedule", Message: fmt.Sprintf(
+			"fires every %s; drills may run at most once every %s", gap, s.opt.MinInterval)})
 	}
 	if len(p.Teams) > 0 && s.audience != nil {
 		if _, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams}); aerr != nil {
@@ -274,6 +270,22 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 		return Plan{}, err
 	}
 	return p, nil
+}
+
+// tooFrequent returns the shortest time between two firings of the plan's schedule when
+// it is below MinInterval, and 0 when the schedule is fine (or absent, or unparsable).
+func (s *Service) tooFrequent(p Plan) time.Duration {
+	if p.Schedule == "" {
+		return 0
+	}
+	sched, err := ParseSchedule(p.Schedule)
+	if err != nil {
+		return 0
+	}
+	if gap := ShortestInterval(sched, s.opt.Now().In(s.opt.Location)); gap > 0 && gap < s.opt.MinInterval {
+		return gap
+	}
+	return 0
 }
 
 // next returns the plan's first firing after t, nil when it has no schedule.
@@ -574,7 +586,12 @@ func (s *Service) fire(ctx context.Context, p Plan, now time.Time) (started, ski
 	next := s.next(p, now)
 	r := Run{ID: optimum.NewID("drr"), PlanID: p.ID, Plan: p, Status: StatusStarting, Trigger: TriggerSchedule,
 		ScheduledFor: &at, Announced: p.Announced, StartedBy: scheduler, CreatedAt: now}
-	switch {
+	switch gap := s.tooFrequent(p); {
+	case gap > 0:
+		// Saved before drills.min_interval existed (or before it was raised): skipped once,
+		// and not scheduled again until someone edits the plan.
+		next = nil
+		r.Status, r.Reason = StatusSkipped, fmt.Sprintf("too frequent: the schedule fires every %s, more often than drills.min_interval (%s); edit the plan", gap, s.opt.MinInterval)
 	case now.Sub(at) > s.opt.MissedAfter:
 		r.Status, r.Reason = StatusSkipped, fmt.Sprintf("missed: the scheduled time passed %s ago while no node was running", now.Sub(at).Round(time.Second))
 	default:
