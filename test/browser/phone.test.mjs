@@ -148,8 +148,10 @@ describe('web app: a phone under stress, and a desktop', { skip, timeout: 180_00
       const c = counter(page, size);
       await page.evaluate(() => { location.hash = '#/simulacros'; });
       await page.getByTestId('drill-form').waitFor();
+      // The page draws again when its lists arrive: measure once they are there.
+      await page.locator('[data-testid="drill-plans"], [data-testid="drill-plans-empty"]').first().waitFor();
       // Every input of the form is a finger's height.
-      const small = await page.getByTestId('drill-form').evaluate((f) => [...f.querySelectorAll('input.input, select')]
+      const small = await page.evaluate(() => [...document.querySelectorAll('[data-testid="drill-form"] input.input, [data-testid="drill-form"] select')]
         .filter((x) => x.getBoundingClientRect().height < 44).map((x) => x.dataset.testid || x.getAttribute('aria-label')));
       assert.deepEqual(small, []);
       const add = page.getByTestId('drill-add-criterion');
