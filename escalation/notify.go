@@ -38,8 +38,10 @@ var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.Channel
 
 // send queues one message per address of the person on each of the channels (those with
 // a configured sender), each with a fresh one-tap acknowledgement link; a reminder says
-// so. It returns how many deliveries it queued.
-func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder bool, now time.Time) (int, error) {
+// so. audience marks the general audience's first alert, which goes after the people a
+// step targets and reminders when a channel is the bottleneck (broadcast.LaneOf). It
+// returns how many deliveries it queued.
+func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder, audience bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
 	var link string
 	for _, ch := range channels {
@@ -76,7 +78,8 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			}
 			msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
 			msg.Topic, msg.TTL = inc.ID, w.e.opt.PushTTL
-			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor)})
+			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor),
+				Priority: string(inc.Priority), Drill: inc.Drill, Audience: audience})
 		}
 	}
 	if len(ds) == 0 {

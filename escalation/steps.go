@@ -191,7 +191,7 @@ func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Co
 	if len(channels) == 0 {
 		return nil
 	}
-	_, err := w.send(ctx, inc, c, channels, !first, now)
+	_, err := w.send(ctx, inc, c, channels, !first, first && p.Reason == ReasonAudience, now)
 	return err
 }
 

@@ -93,15 +93,32 @@ func (t noticeTx) Message(ctx context.Context, id string) (incident.Message, err
 	return m, nil
 }
 
-// Send queues the notices as deliveries.
+// Send queues the notices as deliveries, in the lane of their incident (its priority,
+// drill or not; an update to everyone as the general audience).
 func (t noticeTx) Send(ctx context.Context, ns []incident.Notice) error {
+	type class struct {
+		priority string
+		drill    bool
+	}
+	classes := map[string]class{}
 	ds := make([]broadcast.Delivery, len(ns))
 	for i, n := range ns {
+		c, ok := classes[n.IncidentID]
+		if !ok {
+			var drill int
+			err := t.tx.QueryRowContext(ctx, "SELECT priority, drill FROM incidents WHERE id = $1", n.IncidentID).Scan(&c.priority, &drill)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("notice lane: %w", err)
+			}
+			c.drill = drill == 1
+			classes[n.IncidentID] = c
+		}
 		topic := n.IncidentID + "/" + n.Kind
 		ds[i] = broadcast.Delivery{
 			Message: broadcast.Message{DeliveryID: optimum.NewID("dlv"), Channel: n.Channel, To: n.To, Language: n.Language,
 				Title: n.Title, Text: n.Text, URL: n.URL, Topic: topic, TTL: t.s.PushTTL},
 			Subject: n.IncidentID, Recipient: n.PersonID, DueAt: n.At, Deadline: n.At.Add(t.s.RetryFor),
+			Priority: c.priority, Drill: c.drill, Audience: n.Kind == "update",
 		}
 	}
 	return enqueue(ctx, t.tx, ds, nowUTC())
