@@ -13,10 +13,14 @@ package broadcast
 // Within a lane, turns interleave the incidents that share it (round robin, see the
 // store's enqueue), so one big alert does not hold back a small one of the same kind.
 const (
-	laneDrill    = 100 // added to drills and canaries
-	lanePriority = 10  // times the priority's number (P1 = 1 … P5 = 5)
-	laneAudience = 1   // added to the general audience's first alert
+	laneDrill    = DrillLanes // added to drills and canaries
+	lanePriority = 10         // times the priority's number (P1 = 1 … P5 = 5)
+	laneAudience = 1          // added to the general audience's first alert
 )
+
+// DrillLanes is the first lane of drills and canaries: a delivery with a lane at least
+// this is rehearsal traffic (kept apart in metrics).
+const DrillLanes = 100
 
 // LaneOf returns the lane of a delivery about an incident of priority ("P1" … "P5";
 // anything else counts as P5), drill or not, to the general audience (audience) or to

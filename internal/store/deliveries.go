@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -59,12 +60,12 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 		turn, ok := next[k]
 		if !ok {
 			var last, head sql.NullInt64
-			if err := tx.QueryRowContext(ctx, "SELECT max(turn) FROM deliveries WHERE subject = $1 AND channel = $2 AND lane = $3",
-				k.subject, k.channel, k.lane).Scan(&last); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT turn FROM delivery_turns WHERE subject = $1 AND channel = $2 AND lane = $3",
+				k.subject, k.channel, k.lane).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("enqueue delivery: %w", err)
 			}
-			if err := tx.QueryRowContext(ctx, "SELECT min(turn) FROM deliveries WHERE status = $1 AND channel = $2 AND lane = $3",
-				broadcast.StatusQueued, k.channel, k.lane).Scan(&head); err != nil {
+			if err := tx.QueryRowContext(ctx, "SELECT min(turn) FROM deliveries WHERE status = 'queued' AND channel = $1 AND lane = $2",
+				k.channel, k.lane).Scan(&head); err != nil {
 				return fmt.Errorf("enqueue delivery: %w", err)
 			}
 			turn = 0
@@ -85,6 +86,12 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 			return fmt.Errorf("enqueue delivery: %w", err)
 		}
 	}
+	for k, turn := range next {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_turns (subject, channel, lane, turn) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (subject, channel, lane) DO UPDATE SET turn = excluded.turn`, k.subject, k.channel, k.lane, turn-1); err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -93,8 +100,9 @@ const resentReason = "lease expired before an outcome was recorded (process stop
 
 // Claim leases up to limit due deliveries of one channel: ones whose sending lease ran
 // out (their sender died; they are marked as resent) first, then queued ones whose time
-// has come, by lane, turn and due time (migration 0032). Each half is one indexed range
-// scan, so a claim costs the same with 10 or 100,000 rows waiting. On PostgreSQL the
+// has come, by lane, turn and due time (migration 0032). Each half is one scan of a
+// partial index (the statuses are literals so that SQLite can use them), so a claim costs
+// the same with 10 or 100,000 rows waiting. On PostgreSQL the
 // whole claim is one statement (claimSet).
 func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
 	if q.db.d.name == "postgres" {
@@ -118,14 +126,14 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 			return rows.Err()
 		}
 		if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`,
-			broadcast.StatusSending, channel, millis(now), limit); err != nil {
+			WHERE status = 'sending' AND channel = $1 AND lease_until < $2 ORDER BY lease_until LIMIT $3`,
+			channel, millis(now), limit); err != nil {
 			return err
 		}
 		if len(out) < limit {
 			if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY lane, turn, due_at, id LIMIT $4`,
-				broadcast.StatusQueued, channel, millis(now), limit-len(out)); err != nil {
+				WHERE status = 'queued' AND channel = $1 AND due_at <= $2 ORDER BY lane, turn, due_at, id LIMIT $3`,
+				channel, millis(now), limit-len(out)); err != nil {
 				return err
 			}
 		}
@@ -164,9 +172,10 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 // UPDATE per row took 483 ms per 1,000 (issue 16); docs/deliveries.md has the figures.
 func (q *Deliveries) claimSet(ctx context.Context, owner, channel string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
 	cols := strings.Join(strings.Fields(deliveryColumns), " ")
-	var dcols []string
+	var dcols, ccols []string
 	for _, c := range strings.Split(cols, ",") {
 		dcols = append(dcols, "d."+strings.TrimSpace(c))
+		ccols = append(ccols, "c."+strings.TrimSpace(c))
 	}
 	rows, err := q.db.write.QueryContext(ctx, `WITH expired AS (
 			SELECT id, 0 AS k, lease_until AS o1, 0 AS o2, 0 AS o3, id AS o4 FROM deliveries
@@ -181,15 +190,15 @@ func (q *Deliveries) claimSet(ctx context.Context, owner, channel string, now ti
 			ORDER BY k, o1, o2, o3, o4 LIMIT $3),
 		claimed AS (
 			UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_owner = $4, lease_until = $5, updated_at = $2
-			FROM picked p WHERE d.id = p.id
-			RETURNING `+strings.Join(dcols, ", ")+`, p.k, p.o1, p.o2, p.o3, p.o4),
+			WHERE d.id = ANY (ARRAY (SELECT id FROM picked))
+			RETURNING `+strings.Join(dcols, ", ")+`),
 		resent AS (
 			UPDATE delivery_attempts a SET outcome = 'resent', ended_at = $2, reason = $6
-			FROM claimed c WHERE c.k = 0 AND a.delivery_id = c.id AND a.attempt = c.attempts - 1),
+			FROM claimed c JOIN picked p ON p.id = c.id WHERE p.k = 0 AND a.delivery_id = c.id AND a.attempt = c.attempts - 1),
 		opened AS (
 			INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome)
 			SELECT id, attempts, $2, 'sending' FROM claimed)
-		SELECT `+cols+`, k FROM claimed ORDER BY k, o1, o2, o3, o4`,
+		SELECT `+strings.Join(ccols, ", ")+`, p.k FROM claimed c JOIN picked p ON p.id = c.id ORDER BY p.k, p.o1, p.o2, p.o3, p.o4`,
 		channel, millis(now), limit, owner, millis(now.Add(lease)), resentReason)
 	if err != nil {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
@@ -246,22 +255,28 @@ func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until t
 // event log's turn among writers.
 func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
 	return q.db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
-			WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		base := []any{id, attempt, millis(at)}
-		_, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+", lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND attempts = $2",
-			append(base, args...)...)
-		if err != nil || outcome == "retry" {
-			return err
-		}
-		return markDeliveryProgress(ctx, tx, id, at)
+		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
+		return err
 	})
+}
+
+// finishTx is finish inside tx; it returns whether the attempt was the current one.
+func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
+		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	base := []any{id, attempt, millis(at)}
+	_, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+", lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND attempts = $2",
+		append(base, args...)...)
+	if err != nil || outcome == "retry" {
+		return err == nil, err
+	}
+	return true, markDeliveryProgress(ctx, tx, id, at)
 }
 
 // EventDeliveriesProgress tells live boards and the incident page how an incident's
@@ -390,19 +405,29 @@ func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next
 // out at the provider (Twilio 21610: they replied STOP to that number), the person is
 // recorded as opted out of SMS, as their STOP would have done had it reached us.
 func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
-	err := q.finish(ctx, id, attempt, at, "failed", reason, "status = $4, failed_at = $3, error = $5", broadcast.StatusFailed, truncate(reason, 500))
-	if err != nil || !gone {
-		return err
+	const set = "status = $4, failed_at = $3, error = $5"
+	if !gone {
+		return q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
 	}
 	var channel, address, recipient string
 	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address, recipient FROM deliveries WHERE id = $1", id).Scan(&channel, &address, &recipient); err != nil {
 		return err
 	}
-	switch channel {
-	case broadcast.ChannelWebPush:
+	if channel == broadcast.ChannelSMS {
+		// The failure and the opt-out together: one is never recorded without the other.
+		return q.db.eventsTx(ctx, func(tx *eventTx) error {
+			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+			if err != nil || !current {
+				return err
+			}
+			return optOutAtProvider(ctx, tx, recipient, address, at)
+		})
+	}
+	if err := q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
+		return err
+	}
+	if channel == broadcast.ChannelWebPush {
 		return q.db.dropPushAddress(ctx, address)
-	case broadcast.ChannelSMS:
-		return q.db.optOutAtProvider(ctx, recipient, address, at)
 	}
 	return nil
 }
@@ -410,20 +435,18 @@ func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time
 // optOutAtProvider records that the person with phone opted out of SMS at the provider:
 // the same change and event as a STOP reply (person.sms_opted_out), with the reason. A
 // person already opted out, or whose phone has changed since, is left alone.
-func (db *DB) optOutAtProvider(ctx context.Context, personID, phone string, at time.Time) error {
-	return db.eventsTx(ctx, func(tx *eventTx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE people SET sms_opted_out_at = $2 WHERE id = $1 AND phone = $3 AND sms_opted_out_at IS NULL",
-			personID, millis(at), phone)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		data, _ := json.Marshal(map[string]string{"id": personID, "reason": "provider"})
-		_, err = tx.appendEvent(ctx, optimum.Event{Type: "person.sms_opted_out", At: at, Actor: &optimum.System, Data: data})
+func optOutAtProvider(ctx context.Context, tx *eventTx, personID, phone string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, "UPDATE people SET sms_opted_out_at = $2 WHERE id = $1 AND phone = $3 AND sms_opted_out_at IS NULL",
+		personID, millis(at), phone)
+	if err != nil {
 		return err
-	})
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	data, _ := json.Marshal(map[string]string{"id": personID, "reason": "provider"})
+	_, err = tx.appendEvent(ctx, optimum.Event{Type: "person.sms_opted_out", At: at, Actor: &optimum.System, Data: data})
+	return err
 }
 
 // ProviderUpdate records a provider's status callback for a delivery: the provider id,
