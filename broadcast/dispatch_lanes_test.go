@@ -47,6 +47,7 @@ func TestARealP1IsNotHeldBehindADrill(t *testing.T) {
 		run(t, d)
 		d.Wake()
 		waitFor(t, "the drill under way", func() bool { return provider.sent() >= 10 })
+		c.add(time.Second) // one second later
 		before := provider.sent()
 		director := queueSMS(t, q, c, "inc_real", "dlv_director", 1, "P1", false, false)[0]
 		d.Wake()
@@ -72,6 +73,7 @@ func TestAReminderStormDelaysAP1ByAtMostOneSendSlot(t *testing.T) {
 		run(t, d)
 		d.Wake()
 		waitFor(t, "the reminders under way", func() bool { return provider.sent() >= 5 })
+		c.add(time.Second)
 		before := provider.sent()
 		alert := queueSMS(t, q, c, "inc_p1", "dlv_p1", 3, "P1", false, true)
 		d.Wake()
