@@ -242,7 +242,8 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 		case <-ctx.Done():
 			return
 		}
-		batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, d.opt.Now(), d.opt.Lease, 1)
+		claimed := d.opt.Now() // the lease runs from here, however long the claim waits for the database
+		batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, claimed, d.opt.Lease, 1)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
 		}
@@ -257,7 +258,7 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 			continue
 		}
 		del := batch[0]
-		if !d.awaitTurn(ctx, del) {
+		if !d.awaitTurn(ctx, del, claimed) {
 			<-slots
 			continue
 		}
@@ -268,14 +269,15 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 	}
 }
 
-// awaitTurn waits for the rate limit's turn of a claimed delivery, renewing its lease
-// every third of the lease meanwhile and once more before the send if the wait was long.
+// awaitTurn waits for the rate limit's turn of a claimed delivery (leased at leased),
+// renewing its lease every third of the lease meanwhile, and once more before the send
+// if more than a third of the lease has passed (a long wait, or a claim that waited long
+// for the database).
 // It returns false when the delivery must not be sent:
 // its lease was lost (recorded by whoever claimed it since), or the dispatcher is
 // stopping (then the attempt is put back in the queue with the reason, so another
 // dispatcher sends it at once and the record says why the attempt made no request).
-func (d *Dispatcher) awaitTurn(ctx context.Context, del Delivery) bool {
-	leased := d.opt.Now()
+func (d *Dispatcher) awaitTurn(ctx context.Context, del Delivery, leased time.Time) bool {
 	turn, cancel := context.WithCancel(ctx)
 	defer cancel()
 	got := make(chan error, 1)

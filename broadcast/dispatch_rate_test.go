@@ -115,7 +115,7 @@ func TestThreeDispatchersUnderARateLimitSendEachDeliveryOnce(t *testing.T) {
 		shared := &sharedLimit{}
 		for i := range 3 {
 			d := broadcast.NewDispatcher(open().Deliveries(), map[string]broadcast.Sender{broadcast.ChannelSMS: provider}, broadcast.DispatcherOptions{
-				Owner: fmt.Sprintf("node-%d", i), Lease: 3 * time.Second, Poll: 20 * time.Millisecond,
+				Owner: fmt.Sprintf("node-%d", i), Lease: 3 * time.Second, Poll: 100 * time.Millisecond,
 				Rates: map[string]float64{broadcast.ChannelSMS: perSecond}, SharedLimit: shared,
 			})
 			run(t, d)

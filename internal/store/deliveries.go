@@ -108,6 +108,18 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 	if q.db.d.name == "postgres" {
 		return q.claimSet(ctx, owner, channel, now, lease, limit)
 	}
+	// SQLite has one writer at a time: look on a read connection first, so that polling
+	// a channel with nothing due never takes the writer from those with work to record.
+	var due int
+	if err := q.db.read.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM deliveries WHERE status = 'queued' AND channel = $1 AND due_at <= $2
+		UNION ALL SELECT 1 FROM deliveries WHERE status = 'sending' AND channel = $1 AND lease_until < $2 LIMIT 1) x`,
+		channel, millis(now)).Scan(&due); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
 	var out []broadcast.Delivery
 	err := q.db.tx(ctx, func(tx *sql.Tx) error {
 		scan := func(query string, args ...any) error {
