@@ -85,3 +85,16 @@ func TestAReminderStormDelaysAP1ByAtMostOneSendSlot(t *testing.T) {
 		}
 	})
 }
+
+// A dispatcher claims a tenth of a second's worth of a rate-limited channel at once.
+func TestClaimAhead(t *testing.T) {
+	for _, tc := range []struct {
+		rate        float64
+		concurrency int
+		want        int
+	}{{0.5, 16, 1}, {2, 16, 1}, {10, 16, 1}, {19, 16, 1}, {50, 16, 5}, {200, 16, 16}, {200, 64, 20}, {200, 1, 1}} {
+		if got := broadcast.ClaimAhead(tc.rate, tc.concurrency); got != tc.want {
+			t.Errorf("ClaimAhead(%v, %d) = %d, want %d", tc.rate, tc.concurrency, got, tc.want)
+		}
+	}
+}
