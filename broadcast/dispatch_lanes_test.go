@@ -48,8 +48,8 @@ func TestARealP1IsNotHeldBehindADrill(t *testing.T) {
 		d.Wake()
 		waitFor(t, "the drill under way", func() bool { return provider.sent() >= 10 })
 		c.add(time.Second) // one second later
-		before := provider.sent()
 		director := queueSMS(t, q, c, "inc_real", "dlv_director", 1, "P1", false, false)[0]
+		before := provider.sent() // requests made by the time it was queued (committed)
 		d.Wake()
 		waitFor(t, "the director's SMS", func() bool { return provider.position(director) >= 0 })
 		if pos := provider.position(director); pos > before+2 {
@@ -74,8 +74,8 @@ func TestAReminderStormDelaysAP1ByAtMostOneSendSlot(t *testing.T) {
 		d.Wake()
 		waitFor(t, "the reminders under way", func() bool { return provider.sent() >= 5 })
 		c.add(time.Second)
-		before := provider.sent()
 		alert := queueSMS(t, q, c, "inc_p1", "dlv_p1", 3, "P1", false, true)
+		before := provider.sent()
 		d.Wake()
 		waitFor(t, "the P1 alerts", func() bool { return provider.position(alert[2]) >= 0 })
 		for i, id := range alert {
