@@ -43,6 +43,11 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Consumers, Watchdog, Canary and Heartbeat make the system prove it is alive (alive.go).
+	Consumers Consumers `yaml:"consumers"`
+	Watchdog  Watchdog  `yaml:"watchdog"`
+	Canary    Canary    `yaml:"canary"`
+	Heartbeat Heartbeat `yaml:"heartbeat"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -229,6 +234,10 @@ func Default() Config {
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Consumers:  defaultConsumers(),
+		Watchdog:   defaultWatchdog(),
+		Canary:     defaultCanary(),
+		Heartbeat:  defaultHeartbeat(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -431,6 +440,10 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Consumers.validate(&p)
+	c.Watchdog.validate(&p)
+	c.Canary.validate(&p, teams)
+	c.Heartbeat.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

@@ -14,6 +14,14 @@ type ReadyCheck struct {
 	Check func(ctx context.Context) error
 }
 
+// Concern is a part that works but needs an operator (late work, a parked event, a failed
+// canary): while it has reasons, /readyz says "degraded" with them but still answers 200,
+// since the node serves and taking it out of a load balancer would help nobody.
+type Concern struct {
+	Name    string
+	Reasons func(ctx context.Context) []string
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
@@ -43,8 +51,22 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			s.Logger.Warn("not ready", "part", c.Name, "err", errs[i])
 		}
 	}
+	unavailable := len(degraded) > 0
+	reasons := map[string][]string{}
+	for _, c := range s.Concerns {
+		if r := c.Reasons(ctx); len(r) > 0 {
+			reasons[c.Name], states[c.Name] = r, "degraded"
+			degraded = append(degraded, c.Name)
+		} else {
+			states[c.Name] = "ok"
+		}
+	}
+	if unavailable {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "degraded": degraded, "checks": states, "reasons": reasons})
+		return nil
+	}
 	if len(degraded) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "degraded": degraded, "checks": states})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "degraded", "degraded": degraded, "checks": states, "reasons": reasons})
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": states})

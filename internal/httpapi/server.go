@@ -54,6 +54,10 @@ type Server struct {
 	Static      fs.FS
 	Logger      *slog.Logger
 
+	// Concerns are what /readyz reports as degraded while the node still serves: late
+	// work, parked events, a failed canary (health.go).
+	Concerns []Concern
+
 	limits *limits // built by Handler
 }
 

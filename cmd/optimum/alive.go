@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/httpapi"
+	"github.com/optimum-bcp/optimum/internal/metrics"
+	"github.com/optimum-bcp/optimum/internal/store"
+	"github.com/optimum-bcp/optimum/internal/watchdog"
+)
+
+// startAlive starts what makes the node prove it is alive: the watchdog of late work (in
+// /readyz, the metrics and the log), and the heartbeat to an outside monitor when one is
+// configured. Its goroutines stop with ctx, under wg.
+func startAlive(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server, mtr *metrics.Metrics, log *slog.Logger) *watchdog.Watchdog {
+	dog := watchdog.New(db, watchdog.Options{
+		Limits: store.OverdueLimits{
+			Grace:   2*tickInterval(cfg.Escalation.Tick) + time.Duration(cfg.Escalation.Lease),
+			Queued:  time.Duration(cfg.Watchdog.Queued),
+			Stalled: time.Duration(cfg.Watchdog.Stalled),
+		},
+		Interval: time.Duration(cfg.Watchdog.Interval), LogEvery: time.Duration(cfg.Watchdog.LogEvery),
+		Now: clock, Logger: log,
+	})
+	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "work", Reasons: dog.Concerns})
+	mtr.WatchOverdue(dog.Look)
+	wg.Go(func() { _ = dog.Run(ctx) })
+	if cfg.Heartbeat.URL != "" {
+		hb := watchdog.Heartbeat{URL: cfg.Heartbeat.URL, Method: cfg.Heartbeat.Method, Interval: time.Duration(cfg.Heartbeat.Interval),
+			Timeout: time.Duration(cfg.Heartbeat.Timeout), Observe: mtr.HeartbeatObserver(), Logger: log}
+		wg.Go(func() { _ = hb.Run(ctx) })
+	}
+	return dog
+}
+
+// tickInterval is the time between two firings of the escalation engine's cron spec
+// (validated already); 1 s if it cannot be read.
+func tickInterval(spec string) time.Duration {
+	p := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	s, err := p.Parse(spec)
+	if err != nil {
+		return time.Second
+	}
+	first := s.Next(time.Now())
+	if d := s.Next(first).Sub(first); d > 0 {
+		return d
+	}
+	return time.Second
+}
