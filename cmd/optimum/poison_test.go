@@ -5,7 +5,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,25 +15,6 @@ import (
 
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
-
-// fastPoisonConfig writes the example configuration with the consumers giving up on an
-// event after three quick attempts, and returns its path.
-func fastPoisonConfig(t *testing.T) string {
-	t.Helper()
-	example, err := os.ReadFile("../../configs/optimum.example.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := strings.Replace(string(example), "  attempts: 5 # 1-100\n  backoff: 1s # 1ms-1m\n", "  attempts: 3\n  backoff: 20ms\n", 1)
-	if cfg == string(example) {
-		t.Fatal("the example configuration has no consumers section to tune")
-	}
-	path := filepath.Join(t.TempDir(), "optimum.yaml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // A corrupt row in the event log (its incident and data not JSON, as a bad write or a
 // hand edit could leave it) no longer stops every alert after it: the consumers try it
@@ -55,7 +35,7 @@ func TestCorruptEventIsParkedAndLaterDeclarationsStillAlert(t *testing.T) {
 }
 
 func corruptEventIsParked(t *testing.T, env map[string]string, open func() (*sql.DB, error)) {
-	env["OPTIMUM_CONFIG"] = fastPoisonConfig(t)
+	env["OPTIMUM_CONFIG"] = exampleConfigWith(t, "  attempts: 5 # 1-100\n  backoff: 1s # 1ms-1m\n", "  attempts: 3\n  backoff: 20ms\n")
 	fake, base, api, _ := startTwilioServer(t, "technology", env)
 	board, _, err := websocket.DefaultDialer.Dial(strings.Replace(base, "http", "ws", 1)+"/api/v1/stream?token="+api.token, nil)
 	if err != nil {
