@@ -19,8 +19,14 @@ func (w *work) start(ctx context.Context, inc incident.Incident, at time.Time) e
 	l, ok := Choose(ls, inc.Ladder, string(inc.Priority), inc.Services)
 	r := Run{IncidentID: inc.ID, Ladder: l, State: StateRunning, Step: -1, StepAt: at,
 		AckBy: inc.SLA.AckBy, ResolveBy: inc.SLA.ResolveBy, AckSLA: SLAPending, ResolveSLA: SLAPending}
+	if inc.Canary {
+		// The canary tests the channels to its own audience: no ladder, no SLA, nobody else.
+		ok, r.AckBy, r.ResolveBy = false, time.Time{}, time.Time{}
+	}
 	if !ok {
 		r.State = StateManual
+	}
+	if !ok && !inc.Canary {
 		w.e.opt.Logger.Warn("escalation: no ladder fits the incident; only its audience is alerted", "incident", inc.Folio, "priority", inc.Priority, "ladder", inc.Ladder)
 	}
 	if r.AckBy.IsZero() {
