@@ -17,6 +17,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 )
 
@@ -374,6 +375,7 @@ func (c *Canary) page(ctx context.Context, r Run) string {
 		Description: "La alerta de prueba programada de OPTIMUM falló (" + clip(r.Reason, 300) + "). Revisa los canales y el proveedor. " +
 			"The scheduled OPTIMUM test alert failed; check the channels and the provider. Detalle / details: GET /api/v1/canary.",
 		Impact: incident.High, Urgency: incident.High, Teams: []string{c.opt.PageTeam}, Channels: working,
+		Ladder: escalation.NoLadder, // the continuity team at once on each working channel, nobody else
 	}, "canary-failure:"+r.ID)
 	if err != nil {
 		c.opt.Logger.Error("canary: paging the continuity team about the failure", "err", err)

@@ -6,6 +6,10 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast"
 )
 
+// NoLadder, as an incident's ladder, alerts its audience only (at once on each of its
+// channels) and climbs no ladder: the page about a failed canary uses it.
+const NoLadder = "none"
+
 // canaryWords replace a drill's first words in the messages of the canary (the scheduled
 // end-to-end test alert, always a drill): it is a test of the system, not a rehearsal of
 // people, and says so on every channel.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/robfig/cron/v3"
 
+	"github.com/optimum-bcp/optimum/canary"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
@@ -18,7 +19,8 @@ import (
 // startAlive starts what makes the node prove it is alive: the watchdog of late work (in
 // /readyz, the metrics and the log), and the heartbeat to an outside monitor when one is
 // configured. Its goroutines stop with ctx, under wg.
-func startAlive(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server, mtr *metrics.Metrics, log *slog.Logger) *watchdog.Watchdog {
+func startAlive(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server, mtr *metrics.Metrics,
+	channels []string, log *slog.Logger) *watchdog.Watchdog {
 	dog := watchdog.New(db, watchdog.Options{
 		Limits: store.OverdueLimits{
 			Grace:   2*tickInterval(cfg.Escalation.Tick) + time.Duration(cfg.Escalation.Lease),
@@ -36,7 +38,51 @@ func startAlive(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *
 			Timeout: time.Duration(cfg.Heartbeat.Timeout), Observe: mtr.HeartbeatObserver(), Logger: log}
 		wg.Go(func() { _ = hb.Run(ctx) })
 	}
+	startCanary(ctx, wg, cfg, db, srv, mtr, channels, log)
 	return dog
+}
+
+// startCanary starts the scheduled end-to-end test alert when configured, and always
+// shows its runs (GET /api/v1/canary, the metrics, /readyz while the last one failed).
+func startCanary(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server, mtr *metrics.Metrics,
+	channels []string, log *slog.Logger) {
+	runs := db.Canary()
+	srv.Canary = &httpapi.Canary{Runs: runs.Runs, Schedule: cfg.Canary.Schedule, Channels: cfg.Canary.Channels}
+	mtr.WatchCanary(runs)
+	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "canary", Reasons: func(ctx context.Context) []string {
+		last, err := runs.Runs(ctx, 5)
+		if err != nil {
+			return nil
+		}
+		for _, r := range last {
+			switch r.Status {
+			case canary.StatusFailed:
+				return []string{"the last canary (end-to-end test alert) failed at " + r.StartedAt.Format(time.RFC3339)}
+			case canary.StatusPassed:
+				return nil
+			}
+		}
+		return nil
+	}})
+	if cfg.Canary.Schedule == "" {
+		return
+	}
+	if cfg.Canary.Person != "" {
+		if _, err := db.Contacts().Person(ctx, cfg.Canary.Person); err != nil {
+			log.Warn("canary: canary.person is not in the directory yet; each canary fails until it is", "person", cfg.Canary.Person)
+		}
+	}
+	c, err := canary.New(runs, srv.Incidents, srv.Desk, canary.Options{
+		Schedule: cfg.Canary.Schedule, Location: cfg.Location(), Person: cfg.Canary.Person, Team: cfg.Canary.Team,
+		Channels: cfg.Canary.Channels, Timeout: time.Duration(cfg.Canary.Timeout), PageTeam: cfg.Canary.PageTeam,
+		Available: channels, Owner: nodeName(), Now: clock, Logger: log,
+	})
+	if err != nil { // Validate checked the spec
+		log.Error("canary", "err", err)
+		return
+	}
+	srv.Canary.Trigger = c.Trigger
+	wg.Go(func() { _ = c.Run(ctx) })
 }
 
 // tickInterval is the time between two firings of the escalation engine's cron spec

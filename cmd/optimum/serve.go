@@ -211,7 +211,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
-	startAlive(runCtx, &wg, cfg, db, srv, mtr, log)
+	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/optimum-bcp/optimum/canary"
 	"github.com/optimum-bcp/optimum/internal/store"
 )
 
@@ -68,5 +69,79 @@ func (m *Metrics) HeartbeatObserver() func(ok bool) {
 			result = "ok"
 		}
 		beats.WithLabelValues(result).Inc()
+	}
+}
+
+// CanarySource reads the canary runs; *store.Canary implements it.
+type CanarySource interface {
+	Runs(ctx context.Context, limit int) ([]canary.Run, error)
+	LastPassed(ctx context.Context) (*canary.Run, error)
+	Counts(ctx context.Context) (map[string]int, error)
+}
+
+// WatchCanary exports the canary's outcomes, read at each scrape: runs by result, whether
+// the last finished run passed, when the last run and the last pass were, and the last
+// pass's timings (declaration to the last provider acceptance, and to the last report).
+func (m *Metrics) WatchCanary(src CanarySource) {
+	m.reg.MustRegister(&canaryCollector{src: src, lg: m.lg,
+		runs:      prometheus.NewDesc("optimum_canary_runs_total", "Finished canary runs (scheduled end-to-end test alerts), by result (passed, failed).", []string{"result"}, nil),
+		passed:    prometheus.NewDesc("optimum_canary_last_passed", "1 when the last finished canary passed, 0 when it failed.", nil, nil),
+		lastRun:   prometheus.NewDesc("optimum_canary_last_run_timestamp_seconds", "When the last finished canary started (unix seconds).", nil, nil),
+		lastPass:  prometheus.NewDesc("optimum_canary_last_success_timestamp_seconds", "When the last canary that passed started (unix seconds).", nil, nil),
+		accepted:  prometheus.NewDesc("optimum_canary_accepted_seconds", "Seconds from the last passing canary's declaration to its last provider acceptance.", nil, nil),
+		delivered: prometheus.NewDesc("optimum_canary_delivered_seconds", "Seconds from the last passing canary's declaration to its last delivery report.", nil, nil),
+	})
+}
+
+type canaryCollector struct {
+	src                                                  CanarySource
+	lg                                                   *slog.Logger
+	runs, passed, lastRun, lastPass, accepted, delivered *prometheus.Desc
+}
+
+func (c *canaryCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.runs, c.passed, c.lastRun, c.lastPass, c.accepted, c.delivered} {
+		ch <- d
+	}
+}
+
+func (c *canaryCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	counts, err := c.src.Counts(ctx)
+	if err != nil {
+		c.lg.Warn("metrics: scrape", "metric", "canary", "err", err)
+		return
+	}
+	for result, n := range counts {
+		ch <- prometheus.MustNewConstMetric(c.runs, prometheus.CounterValue, float64(n), result)
+	}
+	runs, err := c.src.Runs(ctx, 20)
+	if err != nil {
+		c.lg.Warn("metrics: scrape", "metric", "canary", "err", err)
+		return
+	}
+	for _, r := range runs {
+		if r.Status == canary.StatusRunning {
+			continue
+		}
+		v := 0.0
+		if r.Status == canary.StatusPassed {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.passed, prometheus.GaugeValue, v)
+		ch <- prometheus.MustNewConstMetric(c.lastRun, prometheus.GaugeValue, float64(r.StartedAt.UnixMilli())/1000)
+		break
+	}
+	last, err := c.src.LastPassed(ctx)
+	if err != nil || last == nil {
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.lastPass, prometheus.GaugeValue, float64(last.StartedAt.UnixMilli())/1000)
+	if last.Accepted != nil {
+		ch <- prometheus.MustNewConstMetric(c.accepted, prometheus.GaugeValue, float64(*last.Accepted))
+	}
+	if last.Delivered != nil {
+		ch <- prometheus.MustNewConstMetric(c.delivered, prometheus.GaugeValue, float64(*last.Delivered))
 	}
 }

@@ -329,7 +329,7 @@ func (db *DB) DismissParked(ctx context.Context, consumer string, eventID int64,
 		return err
 	})
 	if err == nil && n == 0 {
-		return optimum.Errorf(optimum.ENOTFOUND, "no parked event %d of %s", eventID, consumer)
+		return optimum.Errorf(optimum.ENOTFOUND, "No parked event %d of %s.", eventID, consumer)
 	}
 	return err
 }
