@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -98,4 +102,48 @@ func tickInterval(spec string) time.Duration {
 		return d
 	}
 	return time.Second
+}
+
+// parked lists the events the consumers of the event log gave up on, or dismisses one
+// an operator has dealt with (it then no longer degrades /readyz):
+//
+//	optimum parked
+//	optimum parked dismiss CONSUMER EVENT_ID
+func parked(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	const use = "usage: optimum parked [dismiss CONSUMER EVENT_ID]"
+	if len(args) != 0 && (len(args) != 3 || args[0] != "dismiss") {
+		return errors.New(use)
+	}
+	var id int64
+	if len(args) == 3 {
+		var err error
+		if id, err = strconv.ParseInt(args[2], 10, 64); err != nil || id <= 0 {
+			return fmt.Errorf("event id %q is not a positive whole number\n%s", args[2], use)
+		}
+	}
+	_, db, err := openConfigured(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if len(args) == 3 {
+		if err := db.DismissParked(ctx, args[1], id, time.Now()); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "dismissed event %d of %s\n", id, args[1])
+		return nil
+	}
+	list, err := db.ParkedEvents(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "no parked events")
+		return nil
+	}
+	for _, p := range list {
+		fmt.Fprintf(stdout, "%s\t%d\t%s\tincident=%s\tattempts=%d\tparked=%s\t%s\n", p.Consumer, p.EventID, p.EventType,
+			p.IncidentID, p.Attempts, p.ParkedAt.Format(time.RFC3339), p.Reason)
+	}
+	return nil
 }

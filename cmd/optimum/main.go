@@ -6,6 +6,7 @@
 //	optimum user create -email E -name N -role R [-password-stdin]
 //	                                      create a user; print a one-time set-password link
 //	optimum healthcheck                   probe the local server's /healthz
+//	optimum parked [dismiss C ID]         list (or dismiss) the events consumers gave up on
 //	optimum version                       print the version
 package main
 
@@ -50,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
+	case "parked":
+		return parked(ctx, args, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "optimum", version)
 		return nil
@@ -71,6 +74,8 @@ commands:
                                  or reads the password from standard input
   import contacts [-dry-run] FILE  import the directory from CSV or YAML (all or nothing)
   healthcheck                    exit 0 if the local server answers /healthz (for containers)
+  parked [dismiss CONSUMER EVENT_ID]
+                                 list the events the log consumers gave up on, or dismiss one
   version                        print the version
 
 configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml

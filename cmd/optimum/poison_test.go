@@ -138,6 +138,31 @@ func corruptEventIsParked(t *testing.T, env map[string]string, open func() (*sql
 	if parked == 0 {
 		t.Errorf("the first incident's timeline has no parking event: %s", body)
 	}
+
+	// The operator lists the parked events and dismisses them: /readyz is ready again.
+	cli := func(args ...string) string {
+		t.Helper()
+		var out bytes.Buffer
+		if err := run(context.Background(), args, func(k string) string { return env[k] }, &out, &bytes.Buffer{}); err != nil {
+			t.Fatalf("optimum %v: %v", args, err)
+		}
+		return out.String()
+	}
+	list := strings.TrimSpace(cli("parked"))
+	lines := strings.Split(list, "\n")
+	if list == "" || !strings.Contains(list, "incident="+first) || !strings.Contains(list, "not valid JSON") {
+		t.Fatalf("optimum parked =\n%s", list)
+	}
+	for _, l := range lines {
+		f := strings.Split(l, "\t")
+		cli("parked", "dismiss", f[0], f[1])
+	}
+	if out := cli("parked"); out != "no parked events\n" {
+		t.Errorf("after dismissing: %q", out)
+	}
+	if status, body := api.do("GET", "/readyz", "", ""); status != 200 || !bytes.Contains(body, []byte(`"status":"ready"`)) {
+		t.Errorf("/readyz after dismissing = %d %s", status, body)
+	}
 }
 
 func grepLines(b []byte, word string) string {
