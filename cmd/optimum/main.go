@@ -7,6 +7,8 @@
 //	                                      create a user; print a one-time set-password link
 //	optimum healthcheck                   probe the local server's /healthz
 //	optimum parked [dismiss C ID]         list (or dismiss) the events consumers gave up on
+//	optimum backup FILE                   copy the SQLite database, while it serves, to FILE
+//	optimum restore FILE                  restore a backup into an empty data folder
 //	optimum version                       print the version
 package main
 
@@ -53,6 +55,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return healthcheck(ctx, getenv, stdout)
 	case "parked":
 		return parked(ctx, args, getenv, stdout)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "optimum", version)
 		return nil
@@ -76,6 +82,10 @@ commands:
   healthcheck                    exit 0 if the local server answers /healthz (for containers)
   parked [dismiss CONSUMER EVENT_ID]
                                  list the events the log consumers gave up on, or dismiss one
+  backup FILE                    write a consistent copy of the SQLite database to FILE, while
+                                 the server serves (PostgreSQL: pg_dump, see docs/operations.md)
+  restore FILE                   restore a backup into the data folder (OPTIMUM_DATA), which
+                                 must be empty
   version                        print the version
 
 configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml
