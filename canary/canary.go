@@ -168,28 +168,44 @@ func (c *Canary) Trigger() bool {
 }
 
 // Run runs the scheduled and triggered canaries until ctx is done, one at a time, and
-// fails those whose node stopped in the middle.
+// every minute fails the runs whose node stopped in the middle of them.
 func (c *Canary) Run(ctx context.Context) error {
+	abandoned := time.NewTicker(time.Minute)
+	defer abandoned.Stop()
+	var (
+		slot  time.Time
+		timer *time.Timer
+	)
+	schedule := func() {
+		if c.sched == nil {
+			return
+		}
+		now := c.opt.Now()
+		slot = c.sched.Next(now.In(c.opt.Location))
+		timer = time.NewTimer(slot.Sub(now))
+	}
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	c.failAbandoned(ctx)
+	schedule()
 	for {
-		c.failAbandoned(ctx)
-		var next <-chan time.Time
-		var slot time.Time
-		stop := func() bool { return false }
-		if c.sched != nil {
-			now := c.opt.Now()
-			slot = c.sched.Next(now.In(c.opt.Location))
-			t := time.NewTimer(slot.Sub(now))
-			next, stop = t.C, t.Stop
+		var due <-chan time.Time
+		if timer != nil {
+			due = timer.C
 		}
 		select {
 		case <-ctx.Done():
-			stop()
 			return nil
+		case <-abandoned.C:
+			c.failAbandoned(ctx)
 		case <-c.trigger:
-			stop()
 			c.Check(ctx, c.opt.Now(), true)
-		case <-next:
+		case <-due:
 			c.Check(ctx, slot, false)
+			schedule()
 		}
 	}
 }
