@@ -31,6 +31,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // answers 503 with each part's state, so an operator (or a load balancer's log) sees which
 // part is degraded: {"status":"degraded","degraded":["redis"],"checks":{"database":"ok",
 // "redis":"unavailable"}}. The reasons are logged, not shown: the endpoint is public.
+// A concern (late work, a parked event, a failed canary) with reasons makes the answer
+// {"status":"degraded", …, "reasons":{"work":["2 reminders overdue"]}} with 200: its
+// reasons say what and how much, never an incident's contents.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
