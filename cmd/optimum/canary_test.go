@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
 	"github.com/optimum-bcp/optimum/broadcast/webpush/webpushtest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 const (
@@ -34,13 +36,17 @@ type canaryRun struct {
 // startCanaryServer starts a server whose canary (on a schedule that does not come during
 // the test) alerts Ana by SMS and push; Carla is the continuity team, reachable by phone.
 // Ana's browser is subscribed to the fake push service.
-func startCanaryServer(t *testing.T) (*twiliotest.Fake, *webpushtest.Fake, client) {
+func startCanaryServer(t *testing.T, env ...map[string]string) (*twiliotest.Fake, *webpushtest.Fake, client) {
 	t.Helper()
 	cfg := exampleConfigWith(t,
 		"canary:\n  schedule: \"\" # e.g. \"0 0 9 * * MON-FRI\"\n  person: \"\"   # e.g. canary@example.com\n",
 		"canary:\n  schedule: \"0 0 0 1 1 *\"\n  person: ana@example.com\n",
 		"  timeout: 5m\n  page_team: continuity\n", "  timeout: 20s\n  page_team: continuity\n")
-	sms, base, api, _ := startTwilioServer(t, "technology", map[string]string{"OPTIMUM_CONFIG": cfg, "OPTIMUM_PUSH_ALLOW_PRIVATE": "1"})
+	vars := map[string]string{"OPTIMUM_CONFIG": cfg, "OPTIMUM_PUSH_ALLOW_PRIVATE": "1"}
+	for _, e := range env {
+		maps.Copy(vars, e)
+	}
+	sms, base, api, _ := startTwilioServer(t, "technology", vars)
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Carla Continuidad,carla@example.com,"+carlaPhone+",es,continuity,\n"); status != 200 {
 		t.Fatalf("import = %d %s", status, body)
@@ -106,7 +112,14 @@ func messagesTo(fake *twiliotest.Fake, number string) []twiliotest.Request {
 // nobody else was alerted, no continuity page went out, and the indicators do not count
 // it.
 func TestCanaryPassesEndToEnd(t *testing.T) {
-	sms, push, api := startCanaryServer(t)
+	t.Run("sqlite", func(t *testing.T) { canaryPasses(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		canaryPasses(t, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)})
+	})
+}
+
+func canaryPasses(t *testing.T, env map[string]string) {
+	sms, push, api := startCanaryServer(t, env)
 	if status, body := api.do("POST", "/api/v1/canary/run", "", ""); status != 202 {
 		t.Fatalf("run = %d %s", status, body)
 	}
