@@ -97,7 +97,8 @@ func (w Watchdog) validate(p *problems) {
 	}
 }
 
-func (c Canary) validate(p *problems, teams map[string]bool) {
+// validate checks the canary; twilio says whether SMS and calls have a sender.
+func (c Canary) validate(p *problems, teams map[string]bool, twilio bool) {
 	if c.Schedule == "" {
 		return
 	}
@@ -118,6 +119,8 @@ func (c Canary) validate(p *problems, teams map[string]bool) {
 	for _, ch := range c.Channels {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("canary.channels", "unknown channel %q (sms, voice, webpush)", ch)
+		} else if ch != "webpush" && !twilio {
+			p.add("canary.channels", "%s has no sender: configure Twilio, or leave %s out (every canary would fail)", ch, ch)
 		}
 	}
 	if c.Timeout < Duration(time.Second) || c.Timeout > Duration(time.Hour) {

@@ -21,6 +21,8 @@ func TestAliveSettingsAreValidated(t *testing.T) {
 			[]string{"canary.schedule", "canary.team: \"nadie\"", "canary.channels: unknown channel \"fax\"", "canary.page_team", "canary.timeout"}},
 		{"canary naming a person and a team", "canary:\n  schedule: \"0 0 9 * * *\"\n  person: a@example.com\n  team: continuity\n",
 			[]string{"canary: set canary.person or canary.team, not both"}},
+		{"canary on SMS and calls without Twilio", "canary:\n  schedule: \"0 0 9 * * *\"\n  person: a@example.com\n  channels: [sms, voice, webpush]\n",
+			[]string{"canary.channels: sms has no sender", "canary.channels: voice has no sender"}},
 		{"heartbeat with a bad URL and method", "heartbeat:\n  url: \"ftp://monitor.example.com/x\"\n  method: PUT\n",
 			[]string{"heartbeat.url", "heartbeat.method"}},
 		{"heartbeat timeout longer than its interval", "heartbeat:\n  url: \"https://hc.example.com/ping/1\"\n  interval: 5s\n  timeout: 10s\n",
@@ -55,6 +57,13 @@ func TestAliveSettingsAccepted(t *testing.T) {
 	cfg := Default()
 	cfg.Canary.Schedule, cfg.Canary.Person = "0 0 9 * * MON-FRI", "canary@example.com"
 	cfg.Heartbeat.URL, cfg.Heartbeat.Method = "https://hc.example.com/ping/abc", "post"
+	cfg.Canary.Channels = []string{"webpush"} // no Twilio here
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Canary.Channels = []string{"sms", "webpush"}
+	cfg.Twilio.AccountSID, cfg.Twilio.AuthToken, cfg.Twilio.From = "AC0123", "secret", []string{"+15005550006"}
+	cfg.Server.PublicURL = "https://bcp.example.com"
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}

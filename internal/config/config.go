@@ -442,7 +442,7 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams)
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
 	c.Heartbeat.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {

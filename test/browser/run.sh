@@ -40,6 +40,7 @@ limits:
 canary:
   schedule: "0 0 0 1 1 *"
   person: canario-navegador@example.com
+  channels: [webpush]
 YAML
 OPTIMUM_ADDR=127.0.0.1:0 OPTIMUM_DATA="$work/data" OPTIMUM_BOOTSTRAP_TOKEN="$token" OPTIMUM_CONFIG="$work/optimum.yaml" \
   "$work/optimum" >"$work/server.log" 2>&1 &
