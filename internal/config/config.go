@@ -48,6 +48,8 @@ type Config struct {
 	Watchdog  Watchdog  `yaml:"watchdog"`
 	Canary    Canary    `yaml:"canary"`
 	Heartbeat Heartbeat `yaml:"heartbeat"`
+	// Outbound bounds requests to URLs users chose (outbound.go).
+	Outbound Outbound `yaml:"outbound"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -238,6 +240,7 @@ func Default() Config {
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
+		Outbound:   defaultOutbound(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -305,6 +308,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.MessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
+	c.Outbound.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -444,6 +448,8 @@ func (c Config) Validate() error {
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
 	c.Heartbeat.validate(&p)
+	c.Outbound.validate(&p)
+	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
