@@ -93,6 +93,9 @@ func (t *Templates) Render(channel, lang string, inc incident.Incident, link str
 		}
 		*dst = strings.TrimSpace(b.String())
 	}
+	if inc.Canary {
+		canaryLabel(&m)
+	}
 	switch {
 	case inc.SafetyPoll && (channel == broadcast.ChannelWebPush || channel == broadcast.ChannelVoice):
 		// Push shows two buttons; a call asks for 1 or 2 instead of "1 to acknowledge".

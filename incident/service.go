@@ -133,7 +133,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	if len(idempotencyKey) > 200 {
 		return Incident{}, false, optimum.Errorf(optimum.EINVALID, "Idempotency-Key is too long (at most 200 characters).")
 	}
-	if len(d.Teams) == 0 {
+	if len(d.Teams) == 0 && len(d.People) == 0 {
 		d.Teams = append([]string(nil), s.policy.DefaultTeams...)
 	}
 	pr, err := s.policy.Priority(d.Impact, d.Urgency)
@@ -142,7 +142,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	}
 	var recipients []contacts.Recipient
 	if s.audience != nil {
-		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams}); err != nil {
+		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, People: d.People}); err != nil {
 			if f := optimum.ErrorFields(err); len(f) > 0 {
 				return Incident{}, false, optimum.Invalid("The declaration has errors.", f)
 			}
@@ -185,6 +185,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Teams:       d.Teams,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
+			Canary:      d.Canary && d.Drill,
 			SafetyPoll:  d.SafetyPoll,
 			Messages:    d.Messages,
 			Ladder:      d.Ladder,

@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	db.SetPoisonPolicy(store.PoisonPolicy{Attempts: cfg.Consumers.Attempts, Backoff: time.Duration(cfg.Consumers.Backoff)})
 	if err := syncClock(ctx, db, getenv, log); err != nil {
 		return err
 	}
@@ -217,6 +218,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
+	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

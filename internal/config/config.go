@@ -43,6 +43,11 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Consumers, Watchdog, Canary and Heartbeat make the system prove it is alive (alive.go).
+	Consumers Consumers `yaml:"consumers"`
+	Watchdog  Watchdog  `yaml:"watchdog"`
+	Canary    Canary    `yaml:"canary"`
+	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
 }
@@ -231,6 +236,10 @@ func Default() Config {
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Consumers:  defaultConsumers(),
+		Watchdog:   defaultWatchdog(),
+		Canary:     defaultCanary(),
+		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
@@ -435,6 +444,10 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Consumers.validate(&p)
+	c.Watchdog.validate(&p)
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {

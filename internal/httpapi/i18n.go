@@ -658,6 +658,11 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be within 7 days", es: "debe estar dentro de los próximos 7 días"},
 	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
 	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
+	{en: "The query has errors.", es: "La consulta tiene errores."},
+	{en: "No parked event %d of %s.", es: "No hay ningún evento apartado número $1 de $2."},
+	{en: "must be a whole number from 1 to 200", es: "debe ser un número entero de 1 a 200"},
+	{en: "The canary is not configured: set canary.schedule and canary.person or canary.team.", es: "El canario no está configurado: define canary.schedule y canary.person o canary.team."},
+	{en: "A canary is already waiting to start.", es: "Ya hay un canario esperando para empezar."},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

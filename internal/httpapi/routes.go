@@ -132,6 +132,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/indicators", optimum.RoleResponder, s.handle(s.indicatorsReport)},
 		{"GET /api/v1/indicators/{table}", optimum.RoleResponder, s.handle(s.indicatorsTable)},
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
+		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
+		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
 	}
 }
 
