@@ -240,7 +240,7 @@ func TestP1NobodyAnswersTheLadderClimbsAndADirectorsSMSStopsAllNagging(t *testin
 		// Dora's call has not gone out yet when she answers the SMS: it is cancelled.
 		var queued []broadcast.Delivery
 		e.clock.Set(t0.Add(10*time.Minute + 30*time.Second))
-		reply, err := e.inbound.SMS(context.Background(), "+525500000001", func(bool) (string, string) { return escalation.ReplyAck, "" })
+		reply, err := e.inbound.SMS(context.Background(), "+525500000001", "1", func(bool) (string, string) { return escalation.ReplyAck, "" })
 		if err != nil || !strings.Contains(reply, inc.Folio) {
 			t.Fatalf("reply = %q, %v", reply, err)
 		}

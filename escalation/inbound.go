@@ -58,6 +58,16 @@ type Inbound struct {
 	store     InboundStore
 	incidents *incident.Service
 	now       func() time.Time
+	// Requests, when set, takes a free-text SMS from a requester who was asked a
+	// question as their answer.
+	Requests RequesterAnswers
+}
+
+// RequesterAnswers records a requester's reply to the responders' question.
+type RequesterAnswers interface {
+	// AnswerByPerson records answer on the newest open incident the person declared
+	// that asked them a question and returns its folio; "" when they were asked nothing.
+	AnswerByPerson(ctx context.Context, personID, name, answer string) (folio string, err error)
 }
 
 // NewInbound returns an Inbound; now nil means time.Now.
@@ -80,6 +90,7 @@ var replies = map[string]map[string]string{
 		"start":          "Volverá a recibir alertas por SMS de OPTIMUM BCP.",
 		"safe":           "Gracias. Registramos que está a salvo (%s).",
 		"help_needed":    "Registramos que necesita ayuda (%s). El equipo de continuidad ya lo sabe. Si puede, responda con su ubicación.",
+		"answered":       "Gracias. Tu respuesta quedó registrada en el reporte %s.",
 	},
 	"en": {
 		"unknown_number": "This number is not registered in OPTIMUM BCP. If it should be, tell your continuity manager.",
@@ -92,6 +103,7 @@ var replies = map[string]map[string]string{
 		"start":          "You will receive OPTIMUM BCP alerts by SMS again.",
 		"safe":           "Thank you. We recorded that you are safe (%s).",
 		"help_needed":    "We recorded that you need help (%s). The continuity team knows. If you can, reply with where you are.",
+		"answered":       "Thank you. Your answer was added to report %s.",
 	},
 }
 
@@ -105,8 +117,10 @@ func text(lang, key string) string {
 // SMS handles an inbound SMS from an E.164 number and returns the answer to send back
 // ("" for none). read tells what the reply means (kind, and the folio it quotes, if any),
 // read as an answer to a safety poll when poll is true: "1" is then "I am safe" and "2"
-// "I need help". A reply nobody can match acknowledges nothing and gets a helpful answer.
-func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (kind, folio string)) (string, error) {
+// "I need help". A reply that is none of those, from a requester the responders asked a
+// question, is their answer (body). A reply nobody can match acknowledges nothing and
+// gets a helpful answer.
+func (in *Inbound) SMS(ctx context.Context, from, body string, read func(poll bool) (kind, folio string)) (string, error) {
 	p, err := in.store.PersonByPhone(ctx, from)
 	if optimum.ErrorCode(err) == optimum.ENOTFOUND {
 		return text("es", "unknown_number"), nil
@@ -147,6 +161,15 @@ func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (k
 		return text(lang, "start"), in.store.SetSMSOptOut(ctx, p.PersonID, nil)
 	case ReplyHelp:
 		return text(lang, "help"), nil
+	}
+	if kind == ReplyUnknown && in.Requests != nil && strings.TrimSpace(body) != "" {
+		folio, err := in.Requests.AnswerByPerson(ctx, p.PersonID, p.Name, body)
+		if err != nil {
+			return "", err
+		}
+		if folio != "" {
+			return fmt.Sprintf(text(lang, "answered"), folio), nil
+		}
 	}
 	if kind != ReplyAck {
 		return in.pending(lang, open), nil

@@ -99,6 +99,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	base := "http://" + hostPort(ln.Addr())
 	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
+	srv.Inbound.Requests = srv.Desk // a requester's SMS reply answers the responders' question
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
