@@ -27,6 +27,9 @@ type Store interface {
 	Deliveries(ctx context.Context, id string) (map[string][]Delivery, error)
 	// SafetyAnswers returns each person's latest safety-poll answer, by person id.
 	SafetyAnswers(ctx context.Context, id string) (map[string]SafetyAnswer, error)
+	// InAudience reports whether the person was alerted of the incident: a recipient,
+	// or paged by a step of its ladder.
+	InAudience(ctx context.Context, id, personID string) (bool, error)
 }
 
 // AckLink is a one-tap acknowledgement link: one person, one incident.
@@ -72,6 +75,9 @@ type Filter struct {
 	Priority []Priority
 	Drill    *bool
 	Reporter string // only incidents this actor declared
+	// Audience, with Reporter, also lists the incidents this directory person was
+	// alerted of (a reporter sees what they declared and what they must answer).
+	Audience string
 	Text     string
 	From, To time.Time // created_at in [From, To)
 	// Before pages backwards: only incidents created before this incident id's position.

@@ -658,6 +658,8 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be within 7 days", es: "debe estar dentro de los próximos 7 días"},
 	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
 	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
+	// identity (issue 13.6): acknowledging what one was sent.
+	{en: "Only the people this incident was sent to, and responders, can acknowledge it.", es: "Solo las personas a las que se envió esta crisis, y quienes atienden crisis, pueden acusar recibo."},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.
