@@ -37,8 +37,8 @@ type Contact struct {
 var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS}}}
 
 // send queues one message per address of the person on each of the channels (those with
-// a configured sender), each with a fresh one-tap acknowledgement link; a reminder says
-// so. It returns how many deliveries it queued.
+// a configured sender), each with the slot of a one-tap acknowledgement link, filled
+// when it is sent (links.go); a reminder says so. It returns how many deliveries it queued.
 func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
 	var link string
@@ -61,11 +61,9 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 		}
 		for _, addr := range addrs {
 			if link == "" {
-				token := newToken()
-				if err := w.tx.CreateAckLink(ctx, HashToken(token), inc.ID, c.PersonID, now, now.Add(w.e.opt.LinkTTL)); err != nil {
-					return 0, err
-				}
-				link = w.e.opt.PublicURL + "/a/" + token
+				// The token is made when the message is sent (Links.Prepare): the
+				// queued message keeps only its slot.
+				link = w.e.opt.PublicURL + "/a/" + LinkSlot
 			}
 			msg, err := w.e.templates.Render(ch, c.Language, inc, link)
 			if err != nil {

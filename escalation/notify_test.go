@@ -134,13 +134,7 @@ func testAckLinkAcknowledgesAsItsPerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
 	w.notifier.Consume(context.Background())
-	var link string
-	for _, d := range w.claimAll(t) {
-		if d.Language == "en" {
-			link = d.URL
-		}
-	}
-	token := link[strings.LastIndex(link, "/")+1:]
+	token, _ := sentLink(t, w, escalation.NewLinks(w.db.Escalation(), time.Hour, nil), "en")
 	got, l, err := w.incidents.AcknowledgeByLink(context.Background(), token, "link")
 	if err != nil || l.Name != "Bob" || got.Status != incident.StatusAcknowledged || got.AckCount != 1 {
 		t.Fatalf("ack = %+v %+v %v", got, l, err)

@@ -289,7 +289,8 @@ func acknowledgeTx(ctx context.Context, tx Tx, inc *Incident, actor optimum.Acto
 }
 
 // Link returns the incident and the person of a one-tap link token. An unknown or expired
-// token is ENOTFOUND, with the same message, so tokens cannot be probed.
+// token is ENOTFOUND, with the same message, so tokens cannot be probed; the link of a
+// closed or cancelled incident is ECONFLICT (with the incident and link returned).
 func (s *Service) Link(ctx context.Context, token string) (Incident, AckLink, error) {
 	bad := optimum.Errorf(optimum.ENOTFOUND, "This link is unknown or has expired.")
 	if token == "" || len(token) > 100 {
@@ -303,6 +304,11 @@ func (s *Service) Link(ctx context.Context, token string) (Incident, AckLink, er
 		return Incident{}, AckLink{}, err
 	}
 	inc, err := s.store.Incident(ctx, l.IncidentID)
+	if err == nil && (inc.Status == StatusClosed || inc.Status == StatusCancelled) {
+		// A link stops working with its incident; the incident is returned so that the
+		// page can say what happened to it.
+		return inc, l, optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; this link no longer works.", inc.Folio, inc.Status)
+	}
 	return inc, l, err
 }
 

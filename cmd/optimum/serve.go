@@ -153,6 +153,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 		Observe: mtr.ObserveSend,
+		// One-tap links are made as their message is sent, never stored (escalation/links.go).
+		Prepare: escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {

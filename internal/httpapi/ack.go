@@ -62,9 +62,7 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
 		err error
 	)
 	if answer != "" {
-		if _, l, err = s.Incidents.Link(r.Context(), r.PathValue("token")); err == nil {
-			inc, err = s.Incidents.AnswerSafety(r.Context(), l.IncidentID, l.PersonID, l.Name, channel, answer)
-		}
+		inc, l, err = s.Incidents.AnswerSafetyByLink(r.Context(), r.PathValue("token"), channel, answer)
 	} else {
 		inc, l, err = s.Incidents.AcknowledgeByLink(r.Context(), r.PathValue("token"), channel)
 	}
