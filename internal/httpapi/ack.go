@@ -29,13 +29,13 @@ var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>
 var ackTexts = map[string]map[string]string{
 	"es": {"hello": "Hola,", "button": "Confirmar recepción", "done": "Recepción confirmada. Gracias.", "drill": "SIMULACRO",
 		"question": "¿Estás a salvo?", "safe": "Estoy a salvo", "help": "Necesito ayuda",
-		"how":      "Pulsa el botón para avisar que recibiste la alerta. Luego sigue las indicaciones de tu responsable de continuidad.",
-		"poll_how": "Elige una respuesta. Si necesitas ayuda, el equipo de continuidad lo sabrá al momento.",
+		"how":       "Pulsa el botón para avisar que recibiste la alerta. Luego sigue las indicaciones de tu responsable de continuidad.",
+		"poll_how":  "Elige una respuesta. Si necesitas ayuda, el equipo de continuidad lo sabrá al momento.",
 		"safe_done": "Registramos que estás a salvo. Gracias.", "help_done": "Registramos que necesitas ayuda. El equipo de continuidad ya lo sabe."},
 	"en": {"hello": "Hello,", "button": "Acknowledge", "done": "Acknowledged. Thank you.", "drill": "DRILL",
 		"question": "Are you safe?", "safe": "I am safe", "help": "I need help",
-		"how":      "Press the button to let us know you received the alert. Then follow your continuity manager's instructions.",
-		"poll_how": "Choose an answer. If you need help, the continuity team will know at once.",
+		"how":       "Press the button to let us know you received the alert. Then follow your continuity manager's instructions.",
+		"poll_how":  "Choose an answer. If you need help, the continuity team will know at once.",
 		"safe_done": "We recorded that you are safe. Thank you.", "help_done": "We recorded that you need help. The continuity team knows."},
 }
 
