@@ -634,7 +634,7 @@ func TestRemindersSayTheyAreReminders(t *testing.T) {
 			}
 		}
 		for _, m := range again {
-			if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: Confirme") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: Acknowledge") {
+			if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: P") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: P") {
 				t.Errorf("reminder = %q", m.Text)
 			}
 		}

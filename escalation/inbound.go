@@ -80,16 +80,16 @@ func NewInbound(store InboundStore, incidents *incident.Service, now func() time
 
 var replies = map[string]map[string]string{
 	"es": {
-		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avise a su responsable de continuidad.",
-		"none":           "No tiene alertas pendientes de confirmar.",
+		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avisa a tu responsable de continuidad.",
+		"none":           "No tienes alertas pendientes de confirmar.",
 		"acked":          "Recepción confirmada: %s. Gracias.",
-		"several":        "Tiene %d alertas pendientes: %s. Para confirmar una, responda 1 y su folio (por ejemplo: 1 %s).",
-		"one_hint":       "Tiene una alerta pendiente: %s. Responda 1 para confirmar recepción.",
-		"no_such":        "No encontramos la alerta %s entre las suyas pendientes. %s",
-		"help":           "OPTIMUM BCP: responda 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
-		"start":          "Volverá a recibir alertas por SMS de OPTIMUM BCP.",
-		"safe":           "Gracias. Registramos que está a salvo (%s).",
-		"help_needed":    "Registramos que necesita ayuda (%s). El equipo de continuidad ya lo sabe. Si puede, responda con su ubicación.",
+		"several":        "Tienes %d alertas pendientes: %s. Para confirmar una, responde 1 y su folio (por ejemplo: 1 %s).",
+		"one_hint":       "Tienes una alerta pendiente: %s. Responde 1 para confirmar recepción.",
+		"no_such":        "No encontramos la alerta %s entre tus pendientes. %s",
+		"help":           "OPTIMUM BCP: responde 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
+		"start":          "Volverás a recibir alertas por SMS de OPTIMUM BCP.",
+		"safe":           "Gracias. Registramos que estás a salvo (%s).",
+		"help_needed":    "Registramos que necesitas ayuda (%s). El equipo de continuidad ya lo sabe. Si puedes, responde con tu ubicación.",
 		"answered":       "Gracias. Tu respuesta quedó registrada en el reporte %s.",
 	},
 	"en": {

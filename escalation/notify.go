@@ -65,12 +65,16 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 				// queued message keeps only its slot.
 				link = w.e.opt.PublicURL + "/a/" + LinkSlot
 			}
-			msg, err := w.e.templates.Render(ch, c.Language, inc, link)
+			render := w.e.templates.Render
+			if reminder {
+				render = w.e.templates.RenderReminder
+			}
+			msg, err := render(ch, c.Language, inc, link)
 			if err != nil {
 				return 0, err
 			}
-			if reminder {
-				markReminder(&msg, ch, inc.Drill)
+			if reminder && ch != broadcast.ChannelSMS {
+				markReminder(&msg, ch, inc.Drill) // an SMS says it in its own text
 			}
 			msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
 			msg.Topic, msg.TTL = inc.ID, w.e.opt.PushTTL

@@ -160,6 +160,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	templates.SetSMSAlphabet(twilio.Alphabet{}) // alerts are written in GSM-7 and fit one segment
 	pushKeys, err := webpush.LoadKeys(cfg.Server.DataDir, func(k string) string {
 		switch k {
 		case "VAPID_SUBJECT":
