@@ -108,6 +108,8 @@ var passThrough = map[string]string{
 	"escalation/ladder.go:validate":                       "add's definition",
 	"internal/store/ladders.go:Resolve":                   "add's definition",
 	"drill/plan.go:Validate":                              "add's definition",
+	"internal/httpapi/query.go:add":                       "queryProblems.add's definition",
+	"internal/httpapi/query.go:err":                       "optimum.Invalid(message, …): its callers' messages are collected",
 }
 
 type collected struct {
