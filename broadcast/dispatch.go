@@ -3,6 +3,7 @@ package broadcast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -81,6 +82,10 @@ type DispatcherOptions struct {
 	// Observe, when set, is told how long each provider call took and whether it
 	// succeeded (metrics). It must not block.
 	Observe func(channel string, ok bool, took time.Duration)
+	// Prepare, when set, finishes a message right before each attempt to send it
+	// (escalation.Links fills in one-tap links, which are never stored). An error is
+	// retried like a provider's.
+	Prepare func(ctx context.Context, d *Delivery) error
 }
 
 // RateMargin is the share of a configured rate the dispatcher actually uses. A limiter
@@ -363,10 +368,21 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 			return
 		}
 	}
+	var (
+		retryable bool
+		err       error
+	)
+	if d.opt.Prepare != nil {
+		if err = d.opt.Prepare(ctx, &del); err != nil {
+			retryable, err = true, fmt.Errorf("prepare the message: %w", err)
+		}
+	}
 	m := del.Message
 	m.Attempt = del.Attempts
 	start := time.Now()
-	retryable, err := sender.Send(ctx, m)
+	if err == nil {
+		retryable, err = sender.Send(ctx, m)
+	}
 	if d.opt.Observe != nil {
 		d.opt.Observe(del.Channel, err == nil, time.Since(start))
 	}

@@ -229,7 +229,7 @@ func Default() Config {
 			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
-			LinkTTL:     Duration(7 * 24 * time.Hour),
+			LinkTTL:     Duration(72 * time.Hour),
 			Lease:       Duration(2 * time.Minute),
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
