@@ -54,6 +54,12 @@ type Server struct {
 	Static      fs.FS
 	Logger      *slog.Logger
 
+	// Concerns are what /readyz reports as degraded while the node still serves: late
+	// work, parked events, a failed canary (health.go).
+	Concerns []Concern
+	// Canary is the scheduled end-to-end test alert (canary.go); nil shows it off.
+	Canary *Canary
+
 	limits *limits // built by Handler
 }
 

@@ -95,7 +95,7 @@ func (s *Server) twilioSMS(w http.ResponseWriter, r *http.Request) error {
 		}
 		return kind, reply.Folio
 	}
-	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), read)
+	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), form.Get("Body"), read)
 	if err != nil {
 		return err
 	}
