@@ -67,6 +67,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/incidents/{id}/report", "responder"},
 	{"GET /api/v1/incidents/{id}/report.md", "responder"},
 	{"GET /api/v1/incidents/{id}/report.html", "responder"},
+	{"GET /api/v1/alert-numbers", "reporter"},
+	{"GET /api/v1/alert-numbers.vcf", "reporter"},
 	{"GET /api/v1/templates", "reporter"},
 	{"GET /api/v1/templates/{id}", "reporter"},
 	{"PUT /api/v1/templates/{id}", "manager"},
