@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"container/list"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -109,6 +112,18 @@ type limits struct {
 
 	signInClient, signInAccount *limiter
 	declareClient, declareActor *limiter
+
+	// signInGlobal slows down password attempts from browsers no account knows, over
+	// all accounts together (it never applies to a known browser: session.go).
+	signInGlobal *limiter
+	// linkPerToken limits the answers of one capability link (one-tap acknowledgement,
+	// conformity); linkGuesses limits unknown or expired links per client. A valid
+	// link never spends the client's budget, so a whole office behind one address
+	// answers at once.
+	linkPerToken, linkGuesses *limiter
+	// webhookForged limits webhook requests whose signature is wrong, per client. A
+	// request Twilio signed is never limited: every one comes from Twilio's addresses.
+	webhookForged *limiter
 }
 
 // newLimits builds the limits of the configuration. They run on the auth service's
@@ -128,6 +143,13 @@ func (s *Server) newLimits() *limits {
 		signInAccount: newLimiter(c.SignInPerAccount, c.MaxKeys, now, signIn),
 		declareClient: newLimiter(c.DeclarePerClient, c.MaxKeys, now, declare),
 		declareActor:  newLimiter(c.DeclarePerActor, c.MaxKeys, now, declare),
+		signInGlobal:  newLimiter(c.SignInGlobal, 1, now, signIn),
+		linkPerToken: newLimiter(c.LinkPerToken, c.MaxKeys, now,
+			"Too many answers from this link in a short time. Wait a moment and try again."),
+		linkGuesses: newLimiter(c.LinkGuessesPerClient, c.MaxKeys, now,
+			"Too many unknown or expired links from your address. Wait a moment and try again; if your link does not work, ask the continuity team."),
+		webhookForged: newLimiter(c.WebhookForgedPerClient, c.MaxKeys, now,
+			"Too many unsigned webhook requests from this address."),
 	}
 }
 
@@ -181,9 +203,51 @@ func (l *limits) perActor(lm *limiter, h http.Handler) http.Handler {
 // signIn limits a sign-in route per client.
 func (l *limits) signIn(h http.Handler) http.Handler { return l.perClient(l.signInClient, h) }
 
-// declare limits declaring per client and per actor; wrap it inside require.
+// declare limits declaring per actor; wrap it inside require. It is not limited per
+// client: a site declaring several incidents at once from one address is normal in a
+// crisis, and nobody reaches it without credentials.
 func (l *limits) declare(h http.Handler) http.Handler {
-	return l.perClient(l.declareClient, l.perActor(l.declareActor, h))
+	return l.perActor(l.declareActor, h)
+}
+
+// perAccount limits a signed-in route per actor under the sign-in rate (password
+// changes, phone codes): people behind one address do not share it.
+func (l *limits) perAccount(h http.Handler) http.Handler {
+	return l.perActor(l.signInAccount, h)
+}
+
+// linkLookup checks a capability token without using it: nil when it is valid,
+// ENOTFOUND when it is unknown, another error when it is spent or expired.
+type linkLookup func(ctx context.Context, token string) error
+
+// capability limits a route reached by a capability link, {token} in its path. The token
+// is looked up first: a valid one is limited only per link (answer, the same
+// person answering again), never per client, so everybody behind one office NAT or
+// carrier NAT answers at once. An unknown, spent or expired one spends the client's
+// budget of guesses, and once it is empty the client gets 429 instead of the page that
+// says so. Guessing is hopeless anyway (the tokens carry 128 random bits or more); the
+// limit keeps a flood of made-up links cheap and visible.
+func (l *limits) capability(lookup linkLookup, answer bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.PathValue("token")
+		err := lookup(r.Context(), token)
+		switch code := optimum.ErrorCode(err); {
+		case err == nil:
+			if answer {
+				sum := sha256.Sum256([]byte(token))
+				if err := l.check(w, l.linkPerToken, "link:"+hex.EncodeToString(sum[:16])); err != nil {
+					writeError(w, r, l.log, err)
+					return
+				}
+			}
+		case code == optimum.ENOTFOUND || code == optimum.ECONFLICT || code == optimum.EINVALID:
+			if err := l.check(w, l.linkGuesses, clientKey(clientIP(r, l.proxies))); err != nil {
+				writeError(w, r, l.log, err)
+				return
+			}
+		}
+		h.ServeHTTP(w, r) // it answers a bad link itself, as before
+	})
 }
 
 // clientIP is the address of the client: the TCP peer, unless the peer is a trusted
@@ -241,4 +305,19 @@ func clientKey(a netip.Addr) string {
 // accountKey is the bucket key of an email as typed, normalized the way sign-in does.
 func accountKey(email string) string {
 	return fmt.Sprintf("email:%s", strings.ToLower(strings.TrimSpace(email)))
+}
+
+// ackLinkValid is the linkLookup of one-tap acknowledgement links (/a/{token}).
+func (s *Server) ackLinkValid(ctx context.Context, token string) error {
+	_, _, err := s.Incidents.Link(ctx, token)
+	return err
+}
+
+// conformityLinkValid is the linkLookup of conformity links (/c/{token}).
+func (s *Server) conformityLinkValid(ctx context.Context, token string) error {
+	if s.Desk == nil {
+		return nil
+	}
+	_, _, err := s.Desk.Conformity(ctx, token)
+	return err
 }

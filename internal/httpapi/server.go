@@ -38,6 +38,8 @@ type Server struct {
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore
+	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
+	SMSBudget SMSBudget
 	Webhooks      Webhooks
 	Auth          *auth.Service
 	Hub           *ws.Hub
