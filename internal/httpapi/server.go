@@ -40,9 +40,9 @@ type Server struct {
 	Verifications contacts.VerificationStore
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
-	Webhooks      Webhooks
-	Auth          *auth.Service
-	Hub           *ws.Hub
+	Webhooks  Webhooks
+	Auth      *auth.Service
+	Hub       *ws.Hub
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
 	// Indicators computes the dashboard's figures (indicators.go); Metrics serves the
