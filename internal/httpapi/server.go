@@ -38,11 +38,9 @@ type Server struct {
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore
-	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
-	SMSBudget SMSBudget
-	Webhooks  Webhooks
-	Auth      *auth.Service
-	Hub       *ws.Hub
+	Webhooks      Webhooks
+	Auth          *auth.Service
+	Hub           *ws.Hub
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
 	// Indicators computes the dashboard's figures (indicators.go); Metrics serves the
@@ -55,6 +53,9 @@ type Server struct {
 	ReadyChecks []ReadyCheck
 	Static      fs.FS
 	Logger      *slog.Logger
+
+	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
+	SMSBudget SMSBudget
 
 	limits *limits // built by Handler
 }
