@@ -231,18 +231,27 @@ func (l *limits) capability(lookup linkLookup, answer bool, h http.Handler) http
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.PathValue("token")
 		err := lookup(r.Context(), token)
+		refuse := func(err error) {
+			// A person who tapped a link reads Spanish unless they ask otherwise, as on
+			// the link's page (pageLang).
+			if r.Header.Get("Accept-Language") == "" {
+				r = r.Clone(r.Context())
+				r.Header.Set("Accept-Language", langES)
+			}
+			writeError(w, r, l.log, err)
+		}
 		switch code := optimum.ErrorCode(err); {
 		case err == nil:
 			if answer {
 				sum := sha256.Sum256([]byte(token))
 				if err := l.check(w, l.linkPerToken, "link:"+hex.EncodeToString(sum[:16])); err != nil {
-					writeError(w, r, l.log, err)
+					refuse(err)
 					return
 				}
 			}
 		case code == optimum.ENOTFOUND || code == optimum.ECONFLICT || code == optimum.EINVALID:
 			if err := l.check(w, l.linkGuesses, clientKey(clientIP(r, l.proxies))); err != nil {
-				writeError(w, r, l.log, err)
+				refuse(err)
 				return
 			}
 		}

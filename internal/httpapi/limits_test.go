@@ -1,0 +1,224 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/internal/config"
+)
+
+// behindProxy trusts the loopback proxy, so that X-Forwarded-For names the client.
+func behindProxy(c *config.Config) { c.Limits.TrustedProxies = []string{"127.0.0.1", "::1"} }
+
+// crowdLinks imports n people, declares an incident for them and gives each a one-tap
+// link, as the escalation engine does; it returns the incident's id and the tokens.
+func crowdLinks(t *testing.T, a *api, n int) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("name,email,phone,language,teams,manager_email\n")
+	for i := range n {
+		fmt.Fprintf(&csv, "Persona %d,p%d@example.com,,es,technology,\n", i, i)
+	}
+	if res := a.upload("/api/v1/people/import", adminToken, "text/csv", []byte(csv.String())); res.status != 200 {
+		t.Fatalf("import = %d %s", res.status, res.body)
+	}
+	d := declaration()
+	d["teams"] = []string{"technology"}
+	var inc struct{ ID string }
+	if res := a.do("POST", "/api/v1/incidents", adminToken, d); res.status != 201 {
+		t.Fatalf("declare = %d %s", res.status, res.body)
+	} else {
+		res.json(t, &inc)
+	}
+	var people []contacts.Person
+	for after := ""; ; {
+		page, err := a.api.Directory.People(ctx, contacts.Filter{Teams: []string{"technology"}, Limit: 500, After: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		people = append(people, page...)
+		after = page[len(page)-1].ID
+	}
+	if len(people) != n {
+		t.Fatalf("%d people in the team, want %d", len(people), n)
+	}
+	tokens := make([]string, n)
+	now := time.Now()
+	err := a.db.Escalation().Work(ctx, func(tx escalation.Tx) error {
+		for i, p := range people {
+			tokens[i] = fmt.Sprintf("crowd-link-%04d-0123456789abcdefghijklmnop", i)
+			if err := tx.CreateAckLink(ctx, escalation.HashToken(tokens[i]), inc.ID, p.ID, now, now.Add(24*time.Hour)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inc.ID, tokens
+}
+
+// tapLink posts a one-tap link as the button of its page does, from a client address.
+func (a *api) tapLink(token, client string, header ...string) response {
+	a.t.Helper()
+	return a.do("POST", "/a/"+token, "", nil, append([]string{"Accept", "application/json", "X-Forwarded-For", client}, header...)...)
+}
+
+// A whole building answers its own links at once from one address (an office NAT, a
+// mobile carrier's NAT): nobody is refused. Made-up links from one address are refused
+// after a small burst, in the caller's language and saying what is wrong, while the
+// valid links of others, even behind the same address, still work.
+func TestEveryoneBehindOneAddressAcknowledges(t *testing.T) {
+	a, clk := newTestAPI(t, adminToken, behindProxy)
+	const n = 1000
+	id, tokens := crowdLinks(t, a, n)
+	const office = "198.51.100.7"
+	for i, tok := range tokens { // 1,000 answers in 50 s
+		if res := a.tapLink(tok, office); res.status != 200 {
+			t.Fatalf("person %d of %d from one address = %d %s", i+1, n, res.status, res.body)
+		}
+		clk.Advance(50 * time.Millisecond)
+	}
+	var inc struct {
+		AckCount int `json:"ack_count"`
+	}
+	a.do("GET", "/api/v1/incidents/"+id, adminToken, nil).json(t, &inc)
+	if inc.AckCount != n {
+		t.Errorf("ack_count = %d, want %d", inc.AckCount, n)
+	}
+
+	// 1,000 made-up links from one address, in 50 s, with the valid links of others
+	// answered in between, from the same address and from another.
+	const attacker = "203.0.113.66"
+	var notFound, limited int
+	for i := range n {
+		res := a.tapLink(fmt.Sprintf("made-up-link-%04d-0123456789abcdefghijkl", i), attacker)
+		switch res.status {
+		case 404:
+			notFound++
+		case 429:
+			limited++
+			if limited == 1 {
+				checkLinkGuessProblem(t, a, res)
+			}
+		default:
+			t.Fatalf("made-up link %d = %d %s", i+1, res.status, res.body)
+		}
+		if i%100 == 99 {
+			for _, client := range []string{attacker, office} {
+				if res := a.tapLink(tokens[i/100], client); res.status != 200 {
+					t.Errorf("a valid link from %s during the flood = %d %s", client, res.status, res.body)
+				}
+			}
+		}
+		clk.Advance(50 * time.Millisecond)
+	}
+	// Burst 10, then 30 a minute: at most 10 + 25 over 50 s get an answer at all.
+	if notFound < 10 || notFound > 36 || limited != n-notFound {
+		t.Errorf("made-up links: %d answered 404, %d refused with 429; want 10 to 36 answered and the rest refused", notFound, limited)
+	}
+
+	// One link answered over and over is limited on its own: 10 at once.
+	clk.Advance(time.Minute)
+	for i := range 10 {
+		if res := a.tapLink(tokens[0], office); res.status != 200 {
+			t.Fatalf("answer %d of one link = %d", i+1, res.status)
+		}
+	}
+	res := a.tapLink(tokens[0], "192.0.2.1", "Accept-Language", "en")
+	if res.status != 429 || !bytes.Contains(res.body, []byte("Too many answers from this link")) {
+		t.Errorf("11th answer of one link = %d %s, want 429 about this link", res.status, res.body)
+	}
+	if res := a.tapLink(tokens[1], office); res.status != 200 {
+		t.Errorf("another link meanwhile = %d %s", res.status, res.body)
+	}
+}
+
+// checkLinkGuessProblem checks the refusal of a made-up link: a problem in Spanish by
+// default and in English on request, about links, never about signing in.
+func checkLinkGuessProblem(t *testing.T, a *api, es response) {
+	t.Helper()
+	var p struct{ Title, Detail, Code string }
+	es.json(t, &p)
+	if p.Code != "rate_limited" || es.header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(es.header.Get("Content-Type"), "application/problem+json") ||
+		!strings.Contains(p.Detail, "Demasiados enlaces desconocidos o vencidos desde tu dirección") {
+		t.Errorf("refusal = %v %s", es.header, es.body)
+	}
+	en := a.tapLink("made-up-link-en-0123456789abcdefghijkl", "203.0.113.66", "Accept-Language", "en")
+	en.json(t, &p)
+	if en.status != 429 || !strings.Contains(p.Detail, "Too many unknown or expired links from your address") {
+		t.Errorf("refusal in English = %d %s", en.status, en.body)
+	}
+	for _, body := range [][]byte{es.body, en.body} {
+		if bytes.Contains(bytes.ToLower(body), []byte("sign-in")) || bytes.Contains(body, []byte("inicio de sesión")) {
+			t.Errorf("the refusal talks about signing in: %s", body)
+		}
+	}
+}
+
+// A conformity link is limited the same way: made-up ones per client, after a burst.
+func TestMadeUpConformityLinksAreLimitedPerClient(t *testing.T) {
+	a, _ := newTestAPI(t, adminToken, behindProxy)
+	var statuses []int
+	for i := range 12 {
+		res := a.do("POST", fmt.Sprintf("/c/made-up-%02d-0123456789abcdefghij", i), "", map[string]string{"decision": "accept"},
+			"X-Forwarded-For", "203.0.113.5")
+		statuses = append(statuses, res.status)
+	}
+	want := []int{404, 404, 404, 404, 404, 404, 404, 404, 404, 404, 429, 429}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("statuses = %v, want %v", statuses, want)
+	}
+	if res := a.do("POST", "/c/made-up-xx-0123456789abcdefghij", "", map[string]string{"decision": "accept"},
+		"X-Forwarded-For", "203.0.113.6"); res.status != 404 {
+		t.Errorf("another client = %d, want 404", res.status)
+	}
+}
+
+// The pages reached by a link forbid framing and scripts; JSON is never cached nor
+// sniffed.
+func TestSecurityHeaders(t *testing.T) {
+	a, _ := newTestAPI(t, adminToken, nil)
+	_, tokens := crowdLinks(t, a, 1)
+	for _, path := range []string{"/login/some-code", "/set-password/some-code", "/a/" + tokens[0], "/c/unknown-conformity-link"} {
+		req, _ := http.NewRequest("GET", a.srv.URL+path, nil)
+		req.Header.Set("Accept", "text/html")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		csp := res.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+			t.Errorf("%s: Content-Security-Policy = %q", path, csp)
+		}
+		if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("%s: X-Content-Type-Options = %q", path, got)
+		}
+	}
+	for _, tt := range []struct{ method, path, token string }{
+		{"GET", "/api/v1/me", adminToken},
+		{"GET", "/api/v1/incidents", adminToken},
+		{"GET", "/api/v1/me", ""}, // a problem
+		{"GET", "/api/v1/nothing-here", adminToken},
+	} {
+		res := a.do(tt.method, tt.path, tt.token, nil)
+		if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s %s (%d): X-Content-Type-Options %q, Cache-Control %q", tt.method, tt.path, res.status,
+				res.header.Get("X-Content-Type-Options"), res.header.Get("Cache-Control"))
+		}
+	}
+}
