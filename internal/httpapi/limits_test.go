@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // behindProxy trusts the loopback proxy, so that X-Forwarded-For names the client.
@@ -220,5 +222,94 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s %s (%d): X-Content-Type-Options %q, Cache-Control %q", tt.method, tt.path, res.status,
 				res.header.Get("X-Content-Type-Options"), res.header.Get("Cache-Control"))
 		}
+	}
+}
+
+// deviceCookie is the "Cookie" header value of the device cookie a sign-in set.
+func deviceCookie(t *testing.T, res response) string {
+	t.Helper()
+	for _, c := range res.header.Values("Set-Cookie") {
+		if strings.HasPrefix(c, "optimum_device=") {
+			if !strings.Contains(c, "HttpOnly") || !strings.Contains(c, "Path=/api/v1/session") {
+				t.Errorf("device cookie = %q, want HttpOnly and only for the sign-in route", c)
+			}
+			return strings.Split(c, ";")[0]
+		}
+	}
+	t.Fatalf("no device cookie in %v", res.header)
+	return ""
+}
+
+// An attacker hammering one account with wrong passwords from 50 addresses never stops
+// its owner from signing in with the right password from the browser they signed in
+// with before, while the attacker is refused. With the in-memory rates of one node as
+// configured, and with them lifted (as if the attack were spread over many nodes), when
+// only the lockout kept in the database holds: then browsers the account does not know
+// are locked out too, and the owner's known browser still is not.
+func TestAttackerCannotLockTheOwnerOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		t.Run("one node", func(t *testing.T) { testAttackerCannotLockTheOwnerOut(t, false) })
+		t.Run("many nodes", func(t *testing.T) { testAttackerCannotLockTheOwnerOut(t, true) })
+	})
+}
+
+func testAttackerCannotLockTheOwnerOut(t *testing.T, manyNodes bool) {
+	a, clk := newTestAPI(t, adminToken, func(c *config.Config) {
+		behindProxy(c)
+		if manyNodes {
+			generous(c)
+		}
+	})
+	a.createUser("ana@example.com", optimum.RoleResponder)
+	const home = "192.0.2.10"
+	first := a.signIn("ana@example.com", password, "X-Forwarded-For", home)
+	if first.status != 200 {
+		t.Fatalf("first sign-in = %d %s", first.status, first.body)
+	}
+	device := deviceCookie(t, first)
+
+	statuses := map[int]int{}
+	for round := range 6 {
+		for i := range 50 {
+			res := a.signIn("ana@example.com", fmt.Sprintf("guess %d-%d", round, i), "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+			statuses[res.status]++
+			clk.Advance(200 * time.Millisecond)
+		}
+		// The owner, from their known browser, at home or elsewhere.
+		for _, from := range []string{home, "198.51.100.20"} {
+			res := a.signIn("ana@example.com", password, "X-Forwarded-For", from, "Cookie", device)
+			if res.status != 200 {
+				t.Fatalf("round %d: the owner's known browser from %s = %d %s", round+1, from, res.status, res.body)
+			}
+		}
+	}
+	if statuses[401] == 0 || statuses[429] < 200 || statuses[200] != 0 {
+		t.Errorf("the attacker's 300 answers = %v, want some 401, at least 200 refused with 429, never 200", statuses)
+	}
+	// Another account is not affected.
+	a.createUser("bea@example.com", optimum.RoleResponder)
+	if res := a.signIn("bea@example.com", password, "X-Forwarded-For", "198.51.100.31"); res.status != 200 {
+		t.Errorf("another account = %d %s", res.status, res.body)
+	}
+	if !manyNodes {
+		return
+	}
+	// A browser the account does not know waits even with the right password: the
+	// account is locked against unknown browsers.
+	if res := a.signIn("ana@example.com", password, "X-Forwarded-For", "198.51.100.30"); res.status != 429 {
+		t.Errorf("an unknown browser during the attack = %d, want 429", res.status)
+	}
+	// The known browser has its own lockout: its own five failures lock it.
+	for range 5 {
+		if res := a.signIn("ana@example.com", "the owner mistypes", "X-Forwarded-For", home, "Cookie", device); res.status != 401 {
+			t.Fatalf("the owner's failure = %d %s", res.status, res.body)
+		}
+	}
+	if res := a.signIn("ana@example.com", password, "X-Forwarded-For", home, "Cookie", device); res.status != 429 {
+		t.Errorf("the known browser after its own failures = %d, want 429", res.status)
+	}
+	// A made-up device cookie is an unknown browser.
+	if res := a.signIn("ana@example.com", password, "X-Forwarded-For", "198.51.100.32", "Cookie", "optimum_device=dev_made-up"); res.status != 429 {
+		t.Errorf("a made-up device cookie = %d, want 429", res.status)
 	}
 }
