@@ -5,11 +5,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast/twilio"
+	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/internal/config"
@@ -311,5 +314,107 @@ func testAttackerCannotLockTheOwnerOut(t *testing.T, manyNodes bool) {
 	// A made-up device cookie is an unknown browser.
 	if res := a.signIn("ana@example.com", password, "X-Forwarded-For", "198.51.100.32", "Cookie", "optimum_device=dev_made-up"); res.status != 429 {
 		t.Errorf("a made-up device cookie = %d, want 429", res.status)
+	}
+}
+
+// verificationAPI is a test server that sends SMS through the fake Twilio, with ana
+// (phone +525512345678) signed in; it returns the server, the fake and ana's cookie.
+func verificationAPI(t *testing.T, tweak func(*config.Config)) (*api, *clock, *twiliotest.Fake, string) {
+	t.Helper()
+	fake := twiliotest.New(t, twiliotest.Options{})
+	a, clk := newTestAPI(t, adminToken, func(c *config.Config) {
+		generous(c)
+		if tweak != nil {
+			tweak(c)
+		}
+	})
+	tc, err := twilio.New(twilio.Config{AccountSID: fake.AccountSID(), AuthToken: fake.AuthToken(), From: []string{"+15005550006"},
+		APIURL: fake.URL(), PublicURL: twilioPublic})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tc.Close() })
+	a.api.SMS, a.api.Verifications = tc.SMS(), a.db.Contacts() // before any request
+	csv := "name,email,phone,language,teams,manager_email\nAna López,ana@example.com,+52 55 1234 5678,es,operations,\nBea Ruiz,bea@example.com,+52 55 8765 4321,es,operations,\n"
+	if res := a.upload("/api/v1/people/import", adminToken, "text/csv", []byte(csv)); res.status != 200 {
+		t.Fatalf("import = %d %s", res.status, res.body)
+	}
+	a.createUser("ana@example.com", optimum.RoleReporter)
+	return a, clk, fake, a.session("ana@example.com", password)
+}
+
+// askCode asks for a verification code as the signed-in person of cookie.
+func (a *api) askCode(cookie string, header ...string) response {
+	a.t.Helper()
+	return a.do("POST", "/api/v1/me/phone/verification", "", nil, append([]string{"Cookie", cookie}, header...)...)
+}
+
+// Verification codes are limited per account and per number: 3 an hour, 10 a day. A
+// refusal is a clear 429 that sends nothing and leaves the pending code as it was.
+func TestPhoneCodesAreLimitedPerAccount(t *testing.T) { storetest.Each(t, testPhoneCodesAreLimitedPerAccount) }
+
+func testPhoneCodesAreLimitedPerAccount(t *testing.T) {
+	a, clk, fake, ana := verificationAPI(t, nil)
+	sent := func() int { return len(fake.Messages()) }
+	// From 12 addresses within a second, as in the review: three go out.
+	var statuses []int
+	for i := range 12 {
+		statuses = append(statuses, a.askCode(ana, "X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1)).status)
+	}
+	want := []int{202, 202, 202, 429, 429, 429, 429, 429, 429, 429, 429, 429}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) || sent() != 3 {
+		t.Fatalf("statuses = %v (%d SMS sent), want %v and 3 sent", statuses, sent(), want)
+	}
+	res := a.askCode(ana, "Accept-Language", "es")
+	var p struct{ Detail, Code string }
+	res.json(t, &p)
+	if res.status != 429 || p.Code != "rate_limited" || p.Detail != "Pediste demasiados códigos hace poco. Espera antes de pedir otro." ||
+		res.header.Get("Retry-After") != "3600" {
+		t.Errorf("refusal = %d %v %s", res.status, res.header, res.body)
+	}
+	res = a.askCode(ana, "Accept-Language", "en")
+	if res.status != 429 || !bytes.Contains(res.body, []byte("You asked for too many codes recently.")) {
+		t.Errorf("refusal in English = %d %s", res.status, res.body)
+	}
+	// The third code is still the one that works: refusals replaced nothing.
+	code := regexp.MustCompile(`\d{6}`).FindString(fake.Messages()[2].Form.Get("Body"))
+	if res := a.do("POST", "/api/v1/me/phone/verification/confirm", "", map[string]string{"code": code}, "Cookie", ana); res.status != 200 {
+		t.Errorf("the last code sent = %d %s", res.status, res.body)
+	}
+	// An hour later three more, and so on up to ten a day.
+	for hour := 1; hour <= 4; hour++ {
+		clk.Advance(time.Hour)
+		for range 3 {
+			a.askCode(ana)
+		}
+	}
+	if sent() != 10 {
+		t.Errorf("%d SMS sent in a day, want 10", sent())
+	}
+	clk.Advance(time.Hour)
+	if res := a.askCode(ana); res.status != 429 || sent() != 10 {
+		t.Errorf("an eleventh code within a day = %d (%d sent), want 429", res.status, sent())
+	}
+	clk.Advance(24 * time.Hour)
+	ana = a.session("ana@example.com", password) // the session ended meanwhile
+	if res := a.askCode(ana); res.status != 202 {
+		t.Errorf("a day later = %d %s", res.status, res.body)
+	}
+}
+
+// The daily cap of non-alert SMS stops verification codes for everybody once reached,
+// with its own clear 429.
+func TestDailyCapOfNonAlertSMS(t *testing.T) {
+	a, _, fake, ana := verificationAPI(t, func(c *config.Config) { c.Limits.NonAlertSMSPerDay = 4 })
+	a.createUser("bea@example.com", optimum.RoleReporter)
+	bea := a.session("bea@example.com", password)
+	for _, cookie := range []string{ana, ana, ana, bea} {
+		if res := a.askCode(cookie); res.status != 202 {
+			t.Fatalf("code = %d %s", res.status, res.body)
+		}
+	}
+	res := a.askCode(bea, "Accept-Language", "es")
+	if res.status != 429 || !bytes.Contains(res.body, []byte("las alertas se siguen enviando")) || len(fake.Messages()) != 4 {
+		t.Errorf("over the daily cap = %d %s (%d sent)", res.status, res.body, len(fake.Messages()))
 	}
 }
