@@ -351,7 +351,9 @@ func (a *api) askCode(cookie string, header ...string) response {
 
 // Verification codes are limited per account and per number: 3 an hour, 10 a day. A
 // refusal is a clear 429 that sends nothing and leaves the pending code as it was.
-func TestPhoneCodesAreLimitedPerAccount(t *testing.T) { storetest.Each(t, testPhoneCodesAreLimitedPerAccount) }
+func TestPhoneCodesAreLimitedPerAccount(t *testing.T) {
+	storetest.Each(t, testPhoneCodesAreLimitedPerAccount)
+}
 
 func testPhoneCodesAreLimitedPerAccount(t *testing.T) {
 	a, clk, fake, ana := verificationAPI(t, nil)
