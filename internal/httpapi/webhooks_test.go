@@ -79,7 +79,9 @@ func TestTwilioWebhooksWithOrWithoutTrailingSlash(t *testing.T) {
 // An English "yes" acknowledges like "SI". The same SMS (same MessageSid) again, its body
 // re-encoded in another order and its signature written non-canonically, even two days
 // later, gets the same answer and changes nothing.
-func TestTwilioRepliesAreKeyedOnTwilioIDs(t *testing.T) { storetest.Each(t, testTwilioRepliesAreKeyedOnTwilioIDs) }
+func TestTwilioRepliesAreKeyedOnTwilioIDs(t *testing.T) {
+	storetest.Each(t, testTwilioRepliesAreKeyedOnTwilioIDs)
+}
 
 func testTwilioRepliesAreKeyedOnTwilioIDs(t *testing.T) {
 	a, clk := newTestAPI(t, adminToken, withTwilio)
@@ -130,7 +132,9 @@ func testTwilioRepliesAreKeyedOnTwilioIDs(t *testing.T) {
 }
 
 // A request that failed is processed when Twilio retries it: nothing is recorded for it.
-func TestTwilioRetriesAFailedRequest(t *testing.T) { storetest.Each(t, testTwilioRetriesAFailedRequest) }
+func TestTwilioRetriesAFailedRequest(t *testing.T) {
+	storetest.Each(t, testTwilioRetriesAFailedRequest)
+}
 
 func testTwilioRetriesAFailedRequest(t *testing.T) {
 	a, _ := newTestAPI(t, adminToken, withTwilio)
