@@ -144,7 +144,9 @@ type Limits struct {
 	// set-password links, and password changes, per client IP and per email.
 	SignInPerClient  Rate `yaml:"sign_in_per_client"`
 	SignInPerAccount Rate `yaml:"sign_in_per_account"`
-	// DeclarePerClient and DeclarePerActor limit POST /api/v1/incidents.
+	// DeclarePerActor limits POST /api/v1/incidents. DeclarePerClient is no longer
+	// applied (a site declaring several incidents from one address is normal); it is
+	// still read so that older files load.
 	DeclarePerClient Rate `yaml:"declare_per_client"`
 	DeclarePerActor  Rate `yaml:"declare_per_actor"`
 	// Lockout slows down repeated failed sign-ins of one email.
