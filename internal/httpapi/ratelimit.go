@@ -225,8 +225,8 @@ type linkLookup func(ctx context.Context, token string) error
 // person answering again), never per client, so everybody behind one office NAT or
 // carrier NAT answers at once. An unknown, spent or expired one spends the client's
 // budget of guesses, and once it is empty the client gets 429 instead of the page that
-// says so. Guessing is hopeless anyway (the tokens carry 128 random bits or more); the
-// limit keeps a flood of made-up links cheap and visible.
+// says so. Guessing is hopeless anyway (one-tap tokens carry about 81 random bits,
+// conformity tokens 192); the limit keeps a flood of made-up links cheap and visible.
 func (l *limits) capability(lookup linkLookup, answer bool, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := r.PathValue("token")
