@@ -140,8 +140,9 @@ type Limits struct {
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses) whose
 	// X-Forwarded-For header names the client. From anyone else the header is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-	// SignInPerClient and SignInPerAccount limit POST /api/v1/session, the login and
-	// set-password links, and password changes, per client IP and per email.
+	// SignInPerClient and SignInPerAccount limit POST /api/v1/session per client IP and
+	// per email; SignInPerAccount also limits password changes and phone codes per user.
+	// Login and set-password links count under LinkGuessesPerClient.
 	SignInPerClient  Rate `yaml:"sign_in_per_client"`
 	SignInPerAccount Rate `yaml:"sign_in_per_account"`
 	// DeclarePerActor limits POST /api/v1/incidents. DeclarePerClient is no longer

@@ -420,3 +420,41 @@ func TestDailyCapOfNonAlertSMS(t *testing.T) {
 		t.Errorf("over the daily cap = %d %s (%d sent)", res.status, res.body, len(fake.Messages()))
 	}
 }
+
+// Twelve new users behind one office address set their passwords through their links in
+// the same minute: none is refused. Made-up codes from one address are refused after a
+// burst, before they are tried (a code is tried by spending it), while valid links from
+// other addresses keep working.
+func TestOneTimeCodesAreLimitedOnGuessesOnly(t *testing.T) {
+	a, _ := newTestAPI(t, adminToken, behindProxy)
+	const office = "198.51.100.7"
+	var links []string
+	for i := range 13 {
+		id := a.createUser(fmt.Sprintf("new%d@example.com", i), optimum.RoleReporter)
+		var l struct {
+			PasswordLink string `json:"password_link"`
+		}
+		a.do("POST", "/api/v1/users/"+id+"/password-link", adminToken, nil).json(t, &l)
+		links = append(links, l.PasswordLink)
+	}
+	for i, link := range links[:12] {
+		if res := a.do("POST", link, "", map[string]string{"password": "otra frase de paso larga"}, "X-Forwarded-For", office); res.status != 200 {
+			t.Fatalf("user %d from the office = %d %s", i+1, res.status, res.body)
+		}
+	}
+	var statuses []int
+	for i := range 12 {
+		res := a.do("POST", fmt.Sprintf("/set-password/made-up-%02d", i), "", map[string]string{"password": "otra frase de paso larga"}, "X-Forwarded-For", office)
+		statuses = append(statuses, res.status)
+	}
+	want := []int{401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 429, 429}
+	if fmt.Sprint(statuses) != fmt.Sprint(want) {
+		t.Errorf("made-up codes = %v, want %v", statuses, want)
+	}
+	if res := a.do("POST", "/login/made-up", "", nil, "X-Forwarded-For", office); res.status != 429 {
+		t.Errorf("a made-up login code from the same address = %d, want 429", res.status)
+	}
+	if res := a.do("POST", links[12], "", map[string]string{"password": "otra frase de paso larga"}, "X-Forwarded-For", "198.51.100.8"); res.status != 200 {
+		t.Errorf("a valid link from another address = %d %s", res.status, res.body)
+	}
+}

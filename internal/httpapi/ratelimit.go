@@ -98,6 +98,24 @@ func (l *limiter) makeRoom(now time.Time) {
 	}
 }
 
+// peek reports whether key's bucket has a token, without taking it, and if not how long
+// until it has one.
+func (l *limiter) peek(key string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	el, ok := l.keys[key]
+	if !ok {
+		return true, 0
+	}
+	b := el.Value.(*bucket)
+	b.refill(now, l.perSec, l.burst)
+	if b.tokens >= 1 {
+		return true, 0
+	}
+	return false, time.Duration((1 - b.tokens) / l.perSec * float64(time.Second))
+}
+
 // size is the number of keys remembered.
 func (l *limiter) size() int {
 	l.mu.Lock()
@@ -210,8 +228,8 @@ func (l *limits) declare(h http.Handler) http.Handler {
 	return l.perActor(l.declareActor, h)
 }
 
-// perAccount limits a signed-in route per actor under the sign-in rate (password
-// changes, phone codes): people behind one address do not share it.
+// perAccount limits a signed-in route per actor under the sign-in rate (phone codes):
+// people behind one address do not share it.
 func (l *limits) perAccount(h http.Handler) http.Handler {
 	return l.perActor(l.signInAccount, h)
 }
@@ -315,6 +333,50 @@ func clientKey(a netip.Addr) string {
 func accountKey(email string) string {
 	return fmt.Sprintf("email:%s", strings.ToLower(strings.TrimSpace(email)))
 }
+
+// oneTimeCode limits a route that spends a one-time code in its path (a login link, a
+// set-password link) like capability links: a valid code never counts per client, so a
+// whole office can take its links from one address; an answer that says the code is
+// unknown, used or expired (401, 404) spends the client's budget of guesses
+// (link_guesses_per_client), and a client whose budget is empty is refused before its
+// code is tried.
+func (l *limits) oneTimeCode(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := clientKey(clientIP(r, l.proxies))
+		if ok, wait := l.linkGuesses.peek(key); !ok {
+			writeError(w, r, l.log, rateLimited(w, wait, l.linkGuesses.message))
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == http.StatusUnauthorized || sw.status == http.StatusNotFound {
+			l.linkGuesses.allow(key)
+		}
+	})
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ackLinkValid is the linkLookup of one-tap acknowledgement links (/a/{token}).
 func (s *Server) ackLinkValid(ctx context.Context, token string) error {

@@ -31,10 +31,10 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/session", public, lim.signIn(s.handle(s.signIn(lim)))},
 		{"DELETE /api/v1/session", public, s.handle(s.signOut)},
 		{"GET /login/{code}", public, securePage(s.handle(s.loginPage))},
-		{"POST /login/{code}", public, securePage(lim.signIn(s.handle(s.loginWithCode)))},
+		{"POST /login/{code}", public, securePage(lim.oneTimeCode(s.handle(s.loginWithCode)))},
 		{"GET /set-password/{code}", public, securePage(s.handle(s.setPasswordPage))},
-		{"POST /set-password/{code}", public, securePage(lim.signIn(s.handle(s.setPassword)))},
-		{"POST /api/v1/me/password", anyone, lim.perAccount(s.handle(s.changePassword(lim)))},
+		{"POST /set-password/{code}", public, securePage(lim.oneTimeCode(s.handle(s.setPassword)))},
+		{"POST /api/v1/me/password", anyone, s.handle(s.changePassword(lim))},
 		{"GET /api/v1/me", anyone, s.handle(s.me)},
 		{"GET /api/v1/meta", anyone, s.handle(s.meta)},
 
