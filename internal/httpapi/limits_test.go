@@ -243,8 +243,8 @@ func deviceCookie(t *testing.T, res response) string {
 	return ""
 }
 
-// An attacker hammering one account with wrong passwords from 50 addresses never stops
-// its owner from signing in with the right password from the browser they signed in
+// An attacker hammering one account with wrong passwords from 50 addresses, and from
+// the owner's own address, never stops its owner from signing in with the right password from the browser they signed in
 // with before, while the attacker is refused. With the in-memory rates of one node as
 // configured, and with them lifted (as if the attack were spread over many nodes), when
 // only the lockout kept in the database holds: then browsers the account does not know
@@ -278,6 +278,11 @@ func testAttackerCannotLockTheOwnerOut(t *testing.T, manyNodes bool) {
 			statuses[res.status]++
 			clk.Advance(200 * time.Millisecond)
 		}
+		// The attacker also sits behind the owner's address (the same NAT).
+		for i := range 10 {
+			res := a.signIn("ana@example.com", fmt.Sprintf("guess %d-home-%d", round, i), "X-Forwarded-For", home)
+			statuses[res.status]++
+		}
 		// The owner, from their known browser, at home or elsewhere.
 		for _, from := range []string{home, "198.51.100.20"} {
 			res := a.signIn("ana@example.com", password, "X-Forwarded-For", from, "Cookie", device)
@@ -287,7 +292,7 @@ func testAttackerCannotLockTheOwnerOut(t *testing.T, manyNodes bool) {
 		}
 	}
 	if statuses[401] == 0 || statuses[429] < 200 || statuses[200] != 0 {
-		t.Errorf("the attacker's 300 answers = %v, want some 401, at least 200 refused with 429, never 200", statuses)
+		t.Errorf("the attacker's 360 answers = %v, want some 401, at least 200 refused with 429, never 200", statuses)
 	}
 	// Another account is not affected.
 	a.createUser("bea@example.com", optimum.RoleResponder)

@@ -129,7 +129,7 @@ type limits struct {
 	proxies []netip.Prefix
 
 	signInClient, signInAccount *limiter
-	declareClient, declareActor *limiter
+	declareActor                *limiter // declaring is not limited per client (declare)
 
 	// signInGlobal slows down password attempts from browsers no account knows, over
 	// all accounts together (it never applies to a known browser: session.go).
@@ -159,7 +159,6 @@ func (s *Server) newLimits() *limits {
 		log: s.Logger, proxies: proxies,
 		signInClient:  newLimiter(c.SignInPerClient, c.MaxKeys, now, signIn),
 		signInAccount: newLimiter(c.SignInPerAccount, c.MaxKeys, now, signIn),
-		declareClient: newLimiter(c.DeclarePerClient, c.MaxKeys, now, declare),
 		declareActor:  newLimiter(c.DeclarePerActor, c.MaxKeys, now, declare),
 		signInGlobal:  newLimiter(c.SignInGlobal, 1, now, signIn),
 		linkPerToken: newLimiter(c.LinkPerToken, c.MaxKeys, now,
@@ -195,17 +194,6 @@ func throttled(w http.ResponseWriter, err error) error {
 	return err
 }
 
-// perClient answers 429 to a client over lm's rate before h runs.
-func (l *limits) perClient(lm *limiter, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := l.check(w, lm, clientKey(clientIP(r, l.proxies))); err != nil {
-			writeError(w, r, l.log, err)
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
-}
-
 // perActor answers 429 to an actor over lm's rate; it runs after require.
 func (l *limits) perActor(lm *limiter, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -217,9 +205,6 @@ func (l *limits) perActor(lm *limiter, h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
-
-// signIn limits a sign-in route per client.
-func (l *limits) signIn(h http.Handler) http.Handler { return l.perClient(l.signInClient, h) }
 
 // declare limits declaring per actor; wrap it inside require. It is not limited per
 // client: a site declaring several incidents at once from one address is normal in a

@@ -28,7 +28,7 @@ func (s *Server) Routes() []Route {
 		{"GET /healthz", public, s.handle(s.healthz)},
 		{"GET /readyz", public, s.handle(s.readyz)},
 
-		{"POST /api/v1/session", public, lim.signIn(s.handle(s.signIn(lim)))},
+		{"POST /api/v1/session", public, s.handle(s.signIn(lim))},
 		{"DELETE /api/v1/session", public, s.handle(s.signOut)},
 		{"GET /login/{code}", public, securePage(s.handle(s.loginPage))},
 		{"POST /login/{code}", public, securePage(lim.oneTimeCode(s.handle(s.loginWithCode)))},

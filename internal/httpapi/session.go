@@ -29,8 +29,12 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			actor          optimum.Actor
 			err            error
 		)
+		client := clientKey(clientIP(r, lim.proxies))
 		switch {
 		case body.Token != nil && body.Email == nil && body.Password == nil:
+			if err := lim.check(w, lim.signInClient, client); err != nil {
+				return err
+			}
 			secret, actor, err = s.Auth.SignIn(r.Context(), strings.TrimSpace(*body.Token))
 		case body.Token == nil && body.Email != nil && body.Password != nil:
 			var f []optimum.FieldError
@@ -43,13 +47,17 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			if err := optimum.Invalid("Sign-in needs an email and a password.", f); err != nil {
 				return err
 			}
-			// A browser that signed in to this account before is neither slowed down by
-			// the account's rate nor by the global one: attackers elsewhere cannot lock
-			// its owner out (auth.SignInPasswordFrom).
+			// A browser that signed in to this account before is slowed down neither by
+			// the rates of its address or of the account nor by the global one:
+			// attackers elsewhere, or behind the same NAT, cannot lock its owner out.
+			// It has a lockout of its own (auth.SignInPasswordFrom).
 			if c, err := r.Cookie(deviceCookie); err == nil {
 				device = c.Value
 			}
 			if !s.Auth.KnownDevice(r.Context(), *body.Email, device) {
+				if err := lim.check(w, lim.signInClient, client); err != nil {
+					return err
+				}
 				if err := lim.check(w, lim.signInAccount, accountKey(*body.Email)); err != nil {
 					return err
 				}
@@ -57,9 +65,12 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 					return err
 				}
 			}
-			at := auth.Attempt{Client: clientKey(clientIP(r, lim.proxies)), Device: device}
+			at := auth.Attempt{Client: client, Device: device}
 			secret, actor, device, err = s.Auth.SignInPasswordFrom(r.Context(), *body.Email, *body.Password, at)
 		default:
+			if err := lim.check(w, lim.signInClient, client); err != nil {
+				return err
+			}
 			return optimum.Errorf(optimum.EINVALID, `Send either {"token": "…"} or {"email": "…", "password": "…"}.`)
 		}
 		if err != nil {
