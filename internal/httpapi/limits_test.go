@@ -146,6 +146,12 @@ func TestEveryoneBehindOneAddressAcknowledges(t *testing.T) {
 	if res.status != 429 || !bytes.Contains(res.body, []byte("Too many answers from this link")) {
 		t.Errorf("11th answer of one link = %d %s, want 429 about this link", res.status, res.body)
 	}
+	// From the page's button, a browser gets a page in Spanish.
+	res = a.do("POST", "/a/"+tokens[0], "", nil, "Accept", "text/html", "X-Forwarded-For", office)
+	if res.status != 429 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") ||
+		!bytes.Contains(res.body, []byte("Demasiadas respuestas desde este enlace")) || res.header.Get("Retry-After") == "" {
+		t.Errorf("the page over the limit = %d %v %s", res.status, res.header, res.body)
+	}
 	if res := a.tapLink(tokens[1], office); res.status != 200 {
 		t.Errorf("another link meanwhile = %d %s", res.status, res.body)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"math"
 	"net/http"
@@ -236,7 +237,15 @@ func (l *limits) capability(lookup linkLookup, answer bool, h http.Handler) http
 		err := lookup(r.Context(), token)
 		refuse := func(err error) {
 			// A person who tapped a link reads Spanish unless they ask otherwise, as on
-			// the link's page (pageLang).
+			// the link's page (pageLang), and a browser gets a page, not JSON.
+			if strings.Contains(r.Header.Get("Accept"), "text/html") {
+				lang := pageLang(r)
+				linkPageHeaders(w)
+				w.WriteHeader(http.StatusTooManyRequests)
+				_ = limitedPage.Execute(w, map[string]string{"Lang": lang, "Title": limitedTitle[lang],
+					"Detail": translate(lang, optimum.ErrorMessage(err))})
+				return
+			}
 			if r.Header.Get("Accept-Language") == "" {
 				r = r.Clone(r.Context())
 				r.Header.Set("Accept-Language", langES)
@@ -318,6 +327,15 @@ func clientKey(a netip.Addr) string {
 func accountKey(email string) string {
 	return fmt.Sprintf("email:%s", strings.ToLower(strings.TrimSpace(email)))
 }
+
+// limitedPage tells a person who tapped a link too often, or from an address that sent
+// too many bad links, to wait; the Retry-After header says how long.
+var limitedPage = template.Must(template.New("limited").Parse(`<!doctype html>
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex"><title>OPTIMUM BCP</title><link rel="stylesheet" href="/app.css"></head>
+<body class="ack-page"><main class="ack"><h1>{{.Title}}</h1><p role="alert">{{.Detail}}</p></main></body></html>`))
+
+var limitedTitle = map[string]string{langES: "Espera un momento", langEN: "Wait a moment"}
 
 // oneTimeCode limits a route that spends a one-time code in its path (a login link, a
 // set-password link) like capability links: a valid code never counts per client, so a
