@@ -32,10 +32,10 @@ type Webhooks interface {
 // try takes it over (the node that claimed it died).
 const webhookStale = time.Minute
 
-// publicURL is OPTIMUM_PUBLIC_URL without a trailing slash, as Twilio's signatures and
+// webhookBase is OPTIMUM_PUBLIC_URL without a trailing slash, as Twilio's signatures and
 // the links want it: "https://bcp.example.com/" and "https://bcp.example.com" are the
 // same server.
-func (s *Server) publicURL() string { return strings.TrimRight(s.Config.Server.PublicURL, "/") }
+func (s *Server) webhookBase() string { return strings.TrimRight(s.Config.Server.PublicURL, "/") }
 
 // twilioForm checks a Twilio webhook's X-Twilio-Signature over OPTIMUM_PUBLIC_URL + the
 // request URI and the form. A forged request is 403 and changes nothing; a client that
@@ -62,7 +62,7 @@ func (s *Server) twilioForm(w http.ResponseWriter, r *http.Request) (url.Values,
 	if err != nil {
 		return nil, badRequest("The body is not a form.")
 	}
-	full := s.publicURL() + r.URL.RequestURI()
+	full := s.webhookBase() + r.URL.RequestURI()
 	sig := r.Header.Get(twilio.SignatureHeader)
 	if sig == "" || !twilio.ValidSignature(s.Config.Twilio.AuthToken, full, form, sig) {
 		return nil, refuse()
@@ -222,6 +222,6 @@ func (s *Server) twilioVoice(r *http.Request, form url.Values) (twiml, error) {
 	}
 	answer := map[string]string{escalation.ReplyAck: twilio.VoiceAcked, escalation.ReplySafe: twilio.VoiceSafe,
 		escalation.ReplyHelpNeeded: twilio.VoiceHelpNeeded}[recorded]
-	next := s.publicURL() + twilio.PathVoice + "?d=" + url.QueryEscape(d) + "&s=" + strconv.Itoa(voiceStep(r)+1)
+	next := s.webhookBase() + twilio.PathVoice + "?d=" + url.QueryEscape(d) + "&s=" + strconv.Itoa(voiceStep(r)+1)
 	return twiML(twilio.VoiceReply(lang, answer, poll, next)), nil
 }
