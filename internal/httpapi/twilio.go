@@ -93,7 +93,7 @@ func (s *Server) twilioHook(key func(r *http.Request, form url.Values) string, h
 			return optimum.Errorf(optimum.EINVALID, "The request has no Twilio id (MessageSid or CallSid).")
 		}
 		ctx := r.Context()
-		status, ctype, body, first, err := s.Webhooks.ClaimWebhook(ctx, k, s.now(), webhookStale)
+		status, ctype, body, first, err := s.Webhooks.ClaimWebhook(ctx, k, s.authNow(), webhookStale)
 		if err != nil {
 			return err
 		}
@@ -112,7 +112,7 @@ func (s *Server) twilioHook(key func(r *http.Request, form url.Values) string, h
 			}
 			return err
 		}
-		if err := s.Webhooks.FinishWebhook(context.WithoutCancel(ctx), k, out.status, out.contentType, out.body, s.now()); err != nil {
+		if err := s.Webhooks.FinishWebhook(context.WithoutCancel(ctx), k, out.status, out.contentType, out.body, s.authNow()); err != nil {
 			// Processed but not recorded: a replay would be processed again, which the
 			// handlers make harmless (states only move forward).
 			s.Logger.Error("recording a webhook's answer", "key", k, "err", err)

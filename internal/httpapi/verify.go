@@ -77,7 +77,7 @@ func (s *Server) takeSMS(w http.ResponseWriter, r *http.Request, personID string
 		return "", nil
 	}
 	c := s.Config.Limits
-	now := s.now()
+	now := s.authNow()
 	id, limit, retry, err := s.SMSBudget.TakeSMS(r.Context(), "verification", personID, p.Phone, now,
 		store.SMSLimits{PerHour: c.PhoneCodesPerHour, PerDay: c.PhoneCodesPerDay, AllPerDay: c.NonAlertSMSPerDay})
 	if err != nil {
@@ -96,8 +96,8 @@ func (s *Server) takeSMS(w http.ResponseWriter, r *http.Request, personID string
 	}
 }
 
-// now is the clock of the handlers: the auth service's, which tests move.
-func (s *Server) now() time.Time {
+// authNow is the clock of the handlers: the auth service's, which tests move.
+func (s *Server) authNow() time.Time {
 	if s.Auth != nil {
 		return s.Auth.Now()
 	}
