@@ -350,7 +350,7 @@ func (l *limits) oneTimeCode(h http.Handler) http.Handler {
 			writeError(w, r, l.log, rateLimited(w, wait, l.linkGuesses.message))
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &guessStatusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		if sw.status == http.StatusUnauthorized || sw.status == http.StatusNotFound {
 			l.linkGuesses.allow(key)
@@ -358,20 +358,20 @@ func (l *limits) oneTimeCode(h http.Handler) http.Handler {
 	})
 }
 
-// statusWriter remembers the status a handler answered.
-type statusWriter struct {
+// guessStatusWriter remembers the status a handler answered.
+type guessStatusWriter struct {
 	http.ResponseWriter
 	status int
 }
 
-func (w *statusWriter) WriteHeader(status int) {
+func (w *guessStatusWriter) WriteHeader(status int) {
 	if w.status == 0 {
 		w.status = status
 	}
 	w.ResponseWriter.WriteHeader(status)
 }
 
-func (w *statusWriter) Write(b []byte) (int, error) {
+func (w *guessStatusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
@@ -379,7 +379,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 }
 
 // Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+func (w *guessStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // ackLinkValid is the linkLookup of one-tap acknowledgement links (/a/{token}).
 func (s *Server) ackLinkValid(ctx context.Context, token string) error {
