@@ -43,6 +43,8 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Outbound bounds requests to URLs users chose (outbound.go).
+	Outbound Outbound `yaml:"outbound"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -255,6 +257,7 @@ func Default() Config {
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Outbound:   defaultOutbound(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -330,6 +333,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.MessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
+	c.Outbound.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -465,6 +469,8 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Outbound.validate(&p)
+	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

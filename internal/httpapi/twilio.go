@@ -220,6 +220,10 @@ func (s *Server) twilioVoice(r *http.Request, form url.Values) (twiml, error) {
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
 		return twiml{}, err
 	}
+	if recorded == escalation.ReplyRefused {
+		writeTwiML(w, twilio.VoiceRefusedReply(lang))
+		return nil
+	}
 	answer := map[string]string{escalation.ReplyAck: twilio.VoiceAcked, escalation.ReplySafe: twilio.VoiceSafe,
 		escalation.ReplyHelpNeeded: twilio.VoiceHelpNeeded}[recorded]
 	next := s.webhookBase() + twilio.PathVoice + "?d=" + url.QueryEscape(d) + "&s=" + strconv.Itoa(voiceStep(r)+1)
