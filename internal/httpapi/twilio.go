@@ -221,8 +221,7 @@ func (s *Server) twilioVoice(r *http.Request, form url.Values) (twiml, error) {
 		return twiml{}, err
 	}
 	if recorded == escalation.ReplyRefused {
-		writeTwiML(w, twilio.VoiceRefusedReply(lang))
-		return nil
+		return twiML(twilio.VoiceRefusedReply(lang)), nil
 	}
 	answer := map[string]string{escalation.ReplyAck: twilio.VoiceAcked, escalation.ReplySafe: twilio.VoiceSafe,
 		escalation.ReplyHelpNeeded: twilio.VoiceHelpNeeded}[recorded]
