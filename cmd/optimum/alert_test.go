@@ -126,7 +126,8 @@ func alertBySMSAndAcknowledgeByReply(t *testing.T, env map[string]string) {
 			t.Errorf("%s's SMS form = %v", who, m.Form)
 		}
 	}
-	if !strings.HasPrefix(ana.Form.Get("Body"), "Confirme recepcion") || !strings.HasPrefix(bob.Form.Get("Body"), "Acknowledge") {
+	if !strings.HasPrefix(ana.Form.Get("Body"), "P1 Caida del centro de datos, CDMX ("+inc.Folio+"). Confirma: responde 1 o entra a "+public+"/a/") ||
+		!strings.HasPrefix(bob.Form.Get("Body"), "P1 Caida del centro de datos, CDMX ("+inc.Folio+"). Acknowledge: reply 1 or open "+public+"/a/") {
 		t.Errorf("texts = %q / %q (Spanish transliterated to GSM-7, English)", ana.Form.Get("Body"), bob.Form.Get("Body"))
 	}
 	if err := fake.Advance(context.Background(), ana.SID, "sent", "delivered"); err != nil {

@@ -43,6 +43,11 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Consumers, Watchdog, Canary and Heartbeat make the system prove it is alive (alive.go).
+	Consumers Consumers `yaml:"consumers"`
+	Watchdog  Watchdog  `yaml:"watchdog"`
+	Canary    Canary    `yaml:"canary"`
+	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
 }
@@ -250,13 +255,17 @@ func Default() Config {
 			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
-			LinkTTL:     Duration(7 * 24 * time.Hour),
+			LinkTTL:     Duration(72 * time.Hour),
 			Lease:       Duration(2 * time.Minute),
 		},
 		Twilio:     Twilio{From: []string{}, Transliterate: true},
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Consumers:  defaultConsumers(),
+		Watchdog:   defaultWatchdog(),
+		Canary:     defaultCanary(),
+		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
@@ -469,6 +478,10 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Consumers.validate(&p)
+	c.Watchdog.validate(&p)
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {

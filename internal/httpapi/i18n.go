@@ -656,6 +656,7 @@ var catalog = compileCatalog([]phrase{
 			"a resolution needs the solution":                             "resolver requiere la solución",
 			"closing without the requester's conformity needs the reason": "cerrar sin la conformidad de quien reportó requiere el motivo",
 			"a reclassification needs the reason":                         "reclasificar requiere el motivo",
+			"say how you know the person's answer":                        "di cómo sabes la respuesta de la persona",
 			"a known error needs its workaround":                          "un error conocido requiere su solución temporal",
 			"write the question for the requester":                        "escriba la pregunta para quien reportó",
 			"write the answer":                                            "escriba la respuesta",
@@ -672,6 +673,23 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be within 7 days", es: "debe estar dentro de los próximos 7 días"},
 	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
 	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
+	{en: "The query has errors.", es: "La consulta tiene errores."},
+	{en: "No parked event %d of %s.", es: "No hay ningún evento apartado número $1 de $2."},
+	{en: "must be a whole number from 1 to 200", es: "debe ser un número entero de 1 a 200"},
+	{en: "The canary is not configured: set canary.schedule and canary.person or canary.team.", es: "El canario no está configurado: define canary.schedule y canary.person o canary.team."},
+	{en: "A canary is already waiting to start.", es: "Ya hay un canario esperando para empezar."},
+	// identity (issue 13.6): acknowledging what one was sent.
+	{en: "Incident %s is %s; this link no longer works.", fn: func(g []string) string {
+		state := g[2]
+		if es, ok := statusesES[state]; ok {
+			state = es
+		}
+		return "La crisis " + g[1] + " ya está " + state + "; este enlace ya no funciona."
+	}},
+	{en: "You told us you need help; a link cannot change that. Sign in to the app, or tell the continuity team.", es: "Nos dijiste que necesitas ayuda; un enlace no puede cambiarlo. Entra en la app o avisa al equipo de continuidad."},
+	{en: "Only a responder can record another person's answer.", es: "Solo quien atiende crisis puede registrar la respuesta de otra persona."},
+	{en: "is not among the people this incident was sent to", es: "no está entre las personas a las que se envió esta crisis"},
+	{en: "Only the people this incident was sent to, and responders, can acknowledge it.", es: "Solo las personas a las que se envió esta crisis, y quienes atienden crisis, pueden acusar recibo."},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

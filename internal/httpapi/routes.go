@@ -57,7 +57,8 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/voice", public, s.handle(s.twilioHook(voiceKey, s.twilioVoice))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
-		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
+		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)
+		{"POST /api/v1/incidents/{id}/safety", optimum.RoleResponder, s.handle(s.setSafety)},
 		{"POST /api/v1/incidents/{id}/escalate", optimum.RoleResponder, s.handle(s.escalate)},
 		{"GET /api/v1/incidents/{id}/escalation", anyone, s.handle(s.getEscalation)},
 		{"GET /api/v1/ladders", optimum.RoleResponder, s.handle(s.listLadders)},
@@ -132,6 +133,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/indicators", optimum.RoleResponder, s.handle(s.indicatorsReport)},
 		{"GET /api/v1/indicators/{table}", optimum.RoleResponder, s.handle(s.indicatorsTable)},
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
+		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
+		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
 	}
 }
 

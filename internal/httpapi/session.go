@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
 )
 
@@ -135,6 +136,9 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) loginWithCode(w http.ResponseWriter, r *http.Request) error {
 	secret, _, err := s.Auth.SignInWithCode(r.Context(), r.PathValue("code"))
 	if err != nil {
+		if code := optimum.ErrorCode(err); !wantsJSON(r) && (code == optimum.EUNAUTHORIZED || code == optimum.ENOTFOUND) {
+			return renderLinkProblem(w, http.StatusUnauthorized, pageLang(r), incident.Incident{}, "signin", "")
+		}
 		return err
 	}
 	s.setSession(w, r, secret)

@@ -185,7 +185,7 @@ func (s *Server) twilioSMS(r *http.Request, form url.Values) (twiml, error) {
 		}
 		return kind, reply.Folio
 	}
-	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), read)
+	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), form.Get("Body"), read)
 	if err != nil {
 		return twiml{}, err
 	}

@@ -15,8 +15,6 @@ import (
 // failed sign-in counts. Like tokens, they live on Auth, so db.Auth() is the whole store
 // the auth service needs.
 
-const userColumns = "id, email, name, role, password_hash, COALESCE(person_id, (SELECT p.id FROM people p WHERE p.email = users.email)), created_at, updated_at, disabled_at"
-
 func scanUser(row interface{ Scan(...any) error }) (auth.User, string, error) {
 	var (
 		u                auth.User
@@ -186,7 +184,7 @@ func (s *Auth) CreatePasswordCode(ctx context.Context, hash, userID string, expi
 }
 
 func (s *Auth) PasswordCodeUser(ctx context.Context, hash string, now time.Time) (auth.User, error) {
-	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, COALESCE(u.person_id, (SELECT p.id FROM people p WHERE p.email = u.email)), u.created_at, u.updated_at, u.disabled_at
+	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT `+userColumnsOf("u")+`
 		FROM password_codes c JOIN users u ON u.id = c.user_id
 		WHERE c.hash = $1 AND c.used_at IS NULL AND c.expires_at > $2`, hash, millis(now)))
 	if err != nil {
@@ -219,7 +217,7 @@ func (s *Auth) CreateUserSession(ctx context.Context, hash, userID string, at, e
 }
 
 func (s *Auth) UserSession(ctx context.Context, hash string, now time.Time) (auth.User, error) {
-	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, COALESCE(u.person_id, (SELECT p.id FROM people p WHERE p.email = u.email)), u.created_at, u.updated_at, u.disabled_at
+	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT `+userColumnsOf("u")+`
 		FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`, hash, millis(now)))
 	if err != nil {
