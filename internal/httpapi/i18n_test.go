@@ -449,22 +449,26 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestRequestLang(t *testing.T) {
+	// Spanish is the first language: only a request that prefers English most gets it.
 	tests := []struct{ header, want string }{
-		{"", "en"},
+		{"", "es"},
 		{"es", "es"},
 		{"es-MX,es;q=0.9", "es"},
 		{"es-ES,es;q=0.9,en;q=0.8", "es"},
 		{" es-419 ", "es"},
 		{"ES_mx", "es"},
 		{"en-US", "en"},
+		{"EN_gb", "en"},
 		{"en-US,en;q=0.9,es;q=0.8", "en"},
 		{"en;q=0.5, es;q=0.9", "es"},
 		{"en, es", "en"}, // a tie: the first wins
-		{"pt-BR, es;q=0.9", "en"},
-		{"fr", "en"},
-		{"*", "en"},
-		{"es;q=0", "en"},
-		{"estonian", "en"},
+		{"es, en", "es"},
+		{"pt-BR, es;q=0.9", "es"},
+		{"fr, en;q=0.9", "es"},
+		{"fr", "es"},
+		{"*", "es"},
+		{"en;q=0", "es"},
+		{"english", "es"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
@@ -475,8 +479,8 @@ func TestRequestLang(t *testing.T) {
 			t.Errorf("Accept-Language %q: requestLang = %q, want %q", tt.header, got, tt.want)
 		}
 	}
-	if got := requestLang(nil); got != "en" {
-		t.Errorf("requestLang(nil) = %q, want en", got)
+	if got := requestLang(nil); got != "es" {
+		t.Errorf("requestLang(nil) = %q, want es", got)
 	}
 }
 
@@ -631,7 +635,10 @@ func TestWriteErrorSpeaksTheCallersLanguage(t *testing.T) {
 			{Field: "impact", Message: `"huge" no es ninguno de estos valores: critical (crítico), high (alto), medium (medio) o low (bajo)`},
 		}},
 		{"invalid, en-US", "en-US", invalid(), 422, "Unprocessable Entity", "The declaration has errors.", optimum.ErrorFields(invalid())},
-		{"invalid, no header", "", invalid(), 422, "Unprocessable Entity", "The declaration has errors.", optimum.ErrorFields(invalid())},
+		{"invalid, no header: Spanish, the first language", "", invalid(), 422, "Datos no válidos", "La declaración tiene errores.", []optimum.FieldError{
+			{Field: "title", Message: "es obligatorio"},
+			{Field: "impact", Message: `"huge" no es ninguno de estos valores: critical (crítico), high (alto), medium (medio) o low (bajo)`},
+		}},
 		{"unauthorized, es", "es", optimum.Errorf(optimum.EUNAUTHORIZED, "Missing or invalid credentials."), 401,
 			"No autorizado", "Credenciales ausentes o no válidas.", nil},
 		{"request error, es-ES", "es-ES", badRequest("The body is not valid JSON (at byte %d).", 12), 400,
