@@ -253,7 +253,8 @@ func testBadInputChangesNothing(t *testing.T) {
 		{"bad token role", "POST", "/api/v1/tokens", adminToken, map[string]string{"name": "x", "role": "god"}, nil, 422, "token has errors"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			res := a.do(tt.method, tt.path, tt.token, tt.body, tt.header...)
+			// The details below are the English ones: ask for English (Spanish is the default).
+			res := a.do(tt.method, tt.path, tt.token, tt.body, append([]string{"Accept-Language", "en"}, tt.header...)...)
 			if res.status != tt.status {
 				t.Fatalf("status = %d, want %d: %s", res.status, tt.status, res.body)
 			}

@@ -12,7 +12,8 @@ import (
 
 // The API's messages are written in English, in the code that finds the problem. The
 // web app speaks Spanish first, so writeError answers in the language of the request's
-// Accept-Language: Spanish for es (any region), English otherwise. Spanish comes from
+// Accept-Language: English for en (any region), Spanish otherwise, since our users speak
+// Spanish first and a problem must read well to them whatever sent it. Spanish comes from
 // the catalog below, one entry per message shape; a message without an entry is left in
 // English. i18n_test.go reads the source and fails when a message has no entry.
 
@@ -22,12 +23,12 @@ const (
 	langEN = "en"
 )
 
-// requestLang is "es" when the language the request prefers most (the highest q of
-// Accept-Language, the first one on a tie) is Spanish, and "en" otherwise: API clients
-// that send nothing get English, the language of the API's documentation.
+// requestLang is "en" when the language the request prefers most (the highest q of
+// Accept-Language, the first one on a tie) is English, and "es" otherwise: Spanish is the
+// product's first language, so a client that sends nothing (a script, curl) gets Spanish.
 func requestLang(r *http.Request) string {
 	if r == nil {
-		return langEN
+		return langES
 	}
 	best, bestQ := "", 0.0
 	for _, h := range r.Header.Values("Accept-Language") {
@@ -52,10 +53,10 @@ func requestLang(r *http.Request) string {
 		}
 	}
 	primary, _, _ := strings.Cut(strings.ReplaceAll(best, "_", "-"), "-")
-	if strings.EqualFold(primary, langES) {
-		return langES
+	if strings.EqualFold(primary, langEN) {
+		return langEN
 	}
-	return langEN
+	return langES
 }
 
 // translate returns msg in lang: msg itself for English or a message with no entry.

@@ -449,22 +449,26 @@ func TestTranslate(t *testing.T) {
 }
 
 func TestRequestLang(t *testing.T) {
+	// Spanish is the first language: only a request that prefers English most gets it.
 	tests := []struct{ header, want string }{
-		{"", "en"},
+		{"", "es"},
 		{"es", "es"},
 		{"es-MX,es;q=0.9", "es"},
 		{"es-ES,es;q=0.9,en;q=0.8", "es"},
 		{" es-419 ", "es"},
 		{"ES_mx", "es"},
 		{"en-US", "en"},
+		{"EN_gb", "en"},
 		{"en-US,en;q=0.9,es;q=0.8", "en"},
 		{"en;q=0.5, es;q=0.9", "es"},
 		{"en, es", "en"}, // a tie: the first wins
-		{"pt-BR, es;q=0.9", "en"},
-		{"fr", "en"},
-		{"*", "en"},
-		{"es;q=0", "en"},
-		{"estonian", "en"},
+		{"es, en", "es"},
+		{"pt-BR, es;q=0.9", "es"},
+		{"fr, en;q=0.9", "es"},
+		{"fr", "es"},
+		{"*", "es"},
+		{"en;q=0", "es"},
+		{"english", "es"},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(http.MethodGet, "/api/v1/me", nil)
@@ -475,8 +479,8 @@ func TestRequestLang(t *testing.T) {
 			t.Errorf("Accept-Language %q: requestLang = %q, want %q", tt.header, got, tt.want)
 		}
 	}
-	if got := requestLang(nil); got != "en" {
-		t.Errorf("requestLang(nil) = %q, want en", got)
+	if got := requestLang(nil); got != "es" {
+		t.Errorf("requestLang(nil) = %q, want es", got)
 	}
 }
 
@@ -631,7 +635,10 @@ func TestWriteErrorSpeaksTheCallersLanguage(t *testing.T) {
 			{Field: "impact", Message: `"huge" no es ninguno de estos valores: critical (crítico), high (alto), medium (medio) o low (bajo)`},
 		}},
 		{"invalid, en-US", "en-US", invalid(), 422, "Unprocessable Entity", "The declaration has errors.", optimum.ErrorFields(invalid())},
-		{"invalid, no header", "", invalid(), 422, "Unprocessable Entity", "The declaration has errors.", optimum.ErrorFields(invalid())},
+		{"invalid, no header: Spanish, the first language", "", invalid(), 422, "Datos no válidos", "La declaración tiene errores.", []optimum.FieldError{
+			{Field: "title", Message: "es obligatorio"},
+			{Field: "impact", Message: `"huge" no es ninguno de estos valores: critical (crítico), high (alto), medium (medio) o low (bajo)`},
+		}},
 		{"unauthorized, es", "es", optimum.Errorf(optimum.EUNAUTHORIZED, "Missing or invalid credentials."), 401,
 			"No autorizado", "Credenciales ausentes o no válidas.", nil},
 		{"request error, es-ES", "es-ES", badRequest("The body is not valid JSON (at byte %d).", 12), 400,
@@ -690,17 +697,14 @@ func TestWriteProblemForTranslatesTheImportReport(t *testing.T) {
 		t.Errorf("the report itself changed: %q", rep.Errors[1].Message)
 	}
 
-	for _, r := range []*http.Request{requestIn("en"), nil} {
-		w := httptest.NewRecorder()
-		writeProblemFor(w, r, http.StatusUnprocessableEntity, optimum.EINVALID, detail, map[string]any{"report": &rep})
-		p := answer(t, w)
-		if p.Title != "Unprocessable Entity" || p.Detail != detail || p.Report == nil || !slices.Equal(p.Report.Errors, rep.Errors) {
-			t.Errorf("English: got %q %q %+v", p.Title, p.Detail, p.Report)
-		}
+	w = httptest.NewRecorder()
+	writeProblemFor(w, requestIn("en"), http.StatusUnprocessableEntity, optimum.EINVALID, detail, map[string]any{"report": &rep})
+	if p := answer(t, w); p.Title != "Unprocessable Entity" || p.Detail != detail || p.Report == nil || !slices.Equal(p.Report.Errors, rep.Errors) {
+		t.Errorf("English: got %q %q %+v", p.Title, p.Detail, p.Report)
 	}
 	w = httptest.NewRecorder()
 	writeProblemFor(w, nil, http.StatusUnprocessableEntity, optimum.EINVALID, detail, map[string]any{"report": rep})
-	if p := answer(t, w); p.Detail != detail || p.Title != "Unprocessable Entity" {
-		t.Errorf("no request: got %q %q", p.Title, p.Detail)
+	if p := answer(t, w); p.Detail != "El archivo tiene 2 errores; no se importó nada." || p.Title != "Datos no válidos" {
+		t.Errorf("no request (Spanish first): got %q %q", p.Title, p.Detail)
 	}
 }

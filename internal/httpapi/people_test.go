@@ -94,8 +94,8 @@ func testImportErrorsAreReportedPerRow(t *testing.T) {
 		want                    string
 	}{
 		{"bad rows", "text/csv", "name,email,phone,language,teams,manager_email\nAna,ana@x.com,123,es,,\n", 422, `"line":2`},
-		{"wrong header", "text/csv", "nombre,correo\n", 422, "Missing: name"},
-		{"latin-1", "text/csv", "name,email,phone,language,teams,manager_email\nJos\xe9,j@x.com,,es,,\n", 422, "not UTF-8"},
+		{"wrong header", "text/csv", "nombre,correo\n", 422, "Faltan: name"}, // Spanish: the request names no language
+		{"latin-1", "text/csv", "name,email,phone,language,teams,manager_email\nJos\xe9,j@x.com,,es,,\n", 422, "no está en UTF-8"},
 		{"not csv", "application/pdf", "%PDF", 415, "text/csv"},
 		{"bad yaml", "application/yaml", "people: [", 422, "YAML"},
 	} {
@@ -125,7 +125,7 @@ func testPersonLifecycleOverHTTP(t *testing.T) {
 	if res.status != 201 || p.Phone != "+525512345678" || !p.Active {
 		t.Fatalf("create = %d %s", res.status, res.body)
 	}
-	if res := a.do("POST", "/api/v1/people", adminToken, body); res.status != 422 || !bytes.Contains(res.body, []byte("already belongs")) {
+	if res := a.do("POST", "/api/v1/people", adminToken, body); res.status != 422 || !bytes.Contains(res.body, []byte("ya pertenece a Ana")) {
 		t.Errorf("duplicate email = %d %s", res.status, res.body)
 	}
 	body["name"] = "Ana López García"
@@ -207,7 +207,7 @@ func testProfileSelfService(t *testing.T) {
 		t.Errorf("bad phone = %d %s", res.status, res.body)
 	}
 	a.createUser("bob@example.com", optimum.RoleResponder)
-	if res := a.do("GET", "/api/v1/me/profile", "", nil, "Cookie", a.session("bob@example.com", password)); res.status != 404 || !bytes.Contains(res.body, []byte("not linked")) {
+	if res := a.do("GET", "/api/v1/me/profile", "", nil, "Cookie", a.session("bob@example.com", password)); res.status != 404 || !bytes.Contains(res.body, []byte("no está vinculada")) {
 		t.Errorf("unlinked = %d %s", res.status, res.body)
 	}
 }

@@ -213,7 +213,7 @@ func testPushRefusesAnAccountWithoutAPerson(t *testing.T) {
 	cookie := a.session("bob@example.com", password)
 	sub, _ := fake.NewSubscription()
 	for _, path := range []string{"/api/v1/push/subscriptions", "/api/v1/push/test"} {
-		if res := a.do("POST", path, "", string(sub), "Cookie", cookie); res.status != 404 || !bytes.Contains(res.body, []byte("not linked")) {
+		if res := a.do("POST", path, "", string(sub), "Cookie", cookie); res.status != 404 || !bytes.Contains(res.body, []byte("no está vinculada")) {
 			t.Errorf("%s = %d %s", path, res.status, res.body)
 		}
 	}
@@ -357,7 +357,7 @@ func TestPushRoutesAnswer503WhenOff(t *testing.T) { storetest.Each(t, testPushRo
 
 func testPushRoutesAnswer503WhenOff(t *testing.T) {
 	a := newAPI(t, adminToken)
-	if res := a.do("GET", "/api/v1/push/vapid-public-key", adminToken, nil); res.status != 503 || !bytes.Contains(res.body, []byte("not configured")) {
+	if res := a.do("GET", "/api/v1/push/vapid-public-key", adminToken, nil); res.status != 503 || !bytes.Contains(res.body, []byte("no están configuradas")) {
 		t.Errorf("= %d %s", res.status, res.body)
 	}
 }

@@ -31,13 +31,9 @@ func (s *Server) reportMarkdown(w http.ResponseWriter, r *http.Request) error {
 	return err
 }
 
-// pageLang is the language of a page for people: Spanish unless English comes first.
-func pageLang(r *http.Request) string {
-	if r.Header.Get("Accept-Language") == "" || requestLang(r) == langES {
-		return langES
-	}
-	return langEN
-}
+// pageLang is the language of a page for people: Spanish unless English comes first,
+// the same rule as the API's problems.
+func pageLang(r *http.Request) string { return requestLang(r) }
 
 var reportPage = template.Must(template.New("report").Funcs(template.FuncMap{
 	"when": func(t time.Time) string { return t.Format("2006-01-02 15:04:05 MST") },

@@ -181,7 +181,7 @@ func testFailedSignInsLookAlike(t *testing.T) {
 			t.Errorf("%s: body = %s, want the same as for %s: %s", tt.name, res.body, cases[0].name, first.body)
 		}
 	}
-	if !strings.Contains(string(first.body), "The email or the password is wrong.") {
+	if !strings.Contains(string(first.body), "El correo o la contraseña son incorrectos.") {
 		t.Errorf("body = %s", first.body)
 	}
 }
