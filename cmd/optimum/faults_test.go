@@ -329,6 +329,11 @@ func TestFaultPostgresRestartedDuringAnAlert(t *testing.T) {
 	env := faultEnv(t, fake, fake.URL(), "delivery:\n  lease: 3s\n  rates: {sms: 20, voice: 2, webpush: 100}\n",
 		map[string]string{"OPTIMUM_DATABASE_URL": dbURL})
 	base, logs := startServer(t, env)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
 	phones := importTeam(t, base, 60)
 	db, err := sql.Open("pgx", dbURL)
 	if err != nil {
@@ -365,9 +370,6 @@ func TestFaultPostgresRestartedDuringAnAlert(t *testing.T) {
 	awaitSMSSent(t, db, id, len(phones), 60*time.Second)
 	awaitSMSSent(t, db, after, len(phones), 60*time.Second)
 	checkOncePerPerson(t, db, fake, id, folio, phones)
-	if t.Failed() {
-		t.Logf("server log:\n%s", logs)
-	}
 }
 
 // board reads a live stream in the background and keeps the ids of the events it got.

@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -247,26 +244,21 @@ func (db *DB) eventFailed(ctx context.Context, consumer string, e optimum.Event,
 // transient reports whether err is the database or the network failing rather than the
 // event: such a failure is retried without counting against the event.
 func transient(err error) bool {
+	if isConnectionLost(err) {
+		return true
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) ||
-		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) ||
-		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	if _, ok := errors.AsType[net.Error](err); ok {
-		return true
-	}
-	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, sql.ErrTxDone) {
 		return true
 	}
 	if pg, ok := errors.AsType[*pgconn.PgError](err); ok {
 		switch {
-		case len(pg.Code) >= 2 && (pg.Code[:2] == "08" || pg.Code[:2] == "53" || pg.Code[:2] == "57" || pg.Code[:2] == "40"):
-			return true // connection, resources, operator intervention, rollback (serialization, deadlock)
+		case len(pg.Code) >= 2 && (pg.Code[:2] == "53" || pg.Code[:2] == "57" || pg.Code[:2] == "40"):
+			return true // resources, operator intervention, rollback (serialization, deadlock)
 		}
 		return false
 	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
+	if pgconn.Timeout(err) {
 		return true
 	}
 	// SQLite: SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_IOERR (10), SQLITE_FULL (13).

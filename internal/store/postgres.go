@@ -153,6 +153,9 @@ func (c *pgConn) QueryContext(ctx context.Context, query string, args []driver.N
 func (c *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	tx, err := c.Conn.BeginTx(ctx, opts)
 	if err != nil {
+		// Nothing has happened yet: a connection found dead here (the server restarted
+		// while it sat in the pool, or pgx closed it after a failed round trip, "conn
+		// closed") is dropped and database/sql begins again on another or a new one.
 		if isConnectionLost(err) {
 			return nil, driver.ErrBadConn
 		}
@@ -178,27 +181,41 @@ func (tx pgTx) Rollback() error {
 }
 
 // connectionLost marks err as EUNAVAILABLE when it says the server ended or lost the
-// connection.
+// connection. driver.ErrBadConn stays in the chain, so outside a transaction database/sql
+// still retries on another connection; inside one (where it does not retry) the caller
+// sees a 503, not an internal error.
 func connectionLost(err error) error {
-	if err == nil || !isConnectionLost(err) {
+	if err == nil || !(isConnectionLost(err) || errors.Is(err, driver.ErrBadConn)) || optimum.ErrorCode(err) == optimum.EUNAVAILABLE {
 		return err
 	}
 	return fmt.Errorf("%w: %w", errUnavailable, err)
 }
 
-// isConnectionLost reports whether err says the server ended or lost the connection:
-// SQLSTATE class 08, 57P01-57P03 (shutdown, crash, starting up), or a broken socket.
+// isConnectionLost reports whether err says the database server ended, refused or lost the
+// connection: SQLSTATE class 08, 57P01-57P03 (shutdown, crash, starting up), a failed
+// connect, a broken socket, or a connection pgx already closed ("conn closed"). It is the
+// store's one test of "the database is not there"; transient builds on it.
 func isConnectionLost(err error) bool {
-	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return false
 	}
-	var pgErr *pgconn.PgError
-	var netErr net.Error
-	switch {
-	case errors.As(err, &pgErr):
-		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
-	case errors.As(err, &netErr), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+	if optimum.ErrorCode(err) == optimum.EUNAVAILABLE {
 		return true
 	}
-	return false
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var netErr net.Error
+	var connectErr *pgconn.ConnectError
+	switch {
+	case errors.As(err, &netErr), errors.As(err, &connectErr),
+		errors.Is(err, pgconn.ErrConnClosed), // pgx closed it after a failed read (e.g. the server's 57P01)
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	// pgconn says nothing was sent: a closed connection ("conn closed") or a write that
+	// failed before any byte left.
+	return pgconn.SafeToRetry(err)
 }
