@@ -370,6 +370,13 @@ func TestFaultPostgresRestartedDuringAnAlert(t *testing.T) {
 	awaitSMSSent(t, db, id, len(phones), 60*time.Second)
 	awaitSMSSent(t, db, after, len(phones), 60*time.Second)
 	checkOncePerPerson(t, db, fake, id, folio, phones)
+	// Every request the node failed, during the outage and after it, failed as a 503
+	// "unavailable" problem: none as an internal error (writeError logs each 5xx answer).
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, `msg="request failed"`) && !strings.Contains(line, "code=unavailable") {
+			t.Errorf("a request failed other than as 503 unavailable: %s", line)
+		}
+	}
 }
 
 // board reads a live stream in the background and keeps the ids of the events it got.
