@@ -43,6 +43,8 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Stream tunes the live stream (stream.go).
+	Stream Stream `yaml:"stream"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -229,6 +231,7 @@ func Default() Config {
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Stream:     DefaultStream(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -431,6 +434,7 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Stream.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
