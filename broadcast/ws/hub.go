@@ -129,7 +129,7 @@ type Hub struct {
 	clients  []*client
 	perActor map[string]int // live connections per actor id, for Stream.MaxPerActor
 	ready    chan struct{}  // closed once Run has read the initial head
-	stopped bool
+	stopped  bool
 
 	snapshot []*client // owned by the Run goroutine
 	batch    []frameOf // owned by the Run goroutine

@@ -121,7 +121,9 @@ func (a *api) declareTitled(token, cookie, title string) {
 // Revoking a token closes its open streams with 4401 (the web app's "Tu sesión
 // terminó"), and no incident declared afterwards reaches them; the streams of other
 // credentials go on.
-func TestRevokingATokenClosesItsStreams(t *testing.T) { storetest.Each(t, testRevokingATokenClosesItsStreams) }
+func TestRevokingATokenClosesItsStreams(t *testing.T) {
+	storetest.Each(t, testRevokingATokenClosesItsStreams)
+}
 
 func testRevokingATokenClosesItsStreams(t *testing.T) {
 	a := newAPI(t, adminToken)
@@ -159,7 +161,9 @@ func testRevokingATokenClosesItsStreams(t *testing.T) {
 }
 
 // Disabling a user closes the streams of their browser sessions with 4401.
-func TestDisablingAUserClosesTheirStreams(t *testing.T) { storetest.Each(t, testDisablingAUserClosesTheirStreams) }
+func TestDisablingAUserClosesTheirStreams(t *testing.T) {
+	storetest.Each(t, testDisablingAUserClosesTheirStreams)
+}
 
 func testDisablingAUserClosesTheirStreams(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
@@ -180,7 +184,9 @@ func testDisablingAUserClosesTheirStreams(t *testing.T) {
 
 // A user whose role is lowered from responder to reporter keeps the stream but sees, from
 // the change on, what a reporter sees: their own incidents and no one else's.
-func TestLoweringARoleFiltersTheOpenStream(t *testing.T) { storetest.Each(t, testLoweringARoleFiltersTheOpenStream) }
+func TestLoweringARoleFiltersTheOpenStream(t *testing.T) {
+	storetest.Each(t, testLoweringARoleFiltersTheOpenStream)
+}
 
 func testLoweringARoleFiltersTheOpenStream(t *testing.T) {
 	a, _ := newUserAPI(t, generous)
@@ -247,7 +253,9 @@ func TestStreamsPerTokenAndPerUserAreCapped(t *testing.T) {
 
 // A since beyond the newest event is a 422 that names the newest event (in Spanish by
 // default and in English on request); a since at the head is fine.
-func TestStreamSinceBeyondTheLogIs422(t *testing.T) { storetest.Each(t, testStreamSinceBeyondTheLogIs422) }
+func TestStreamSinceBeyondTheLogIs422(t *testing.T) {
+	storetest.Each(t, testStreamSinceBeyondTheLogIs422)
+}
 
 func testStreamSinceBeyondTheLogIs422(t *testing.T) {
 	a := newAPI(t, adminToken)
