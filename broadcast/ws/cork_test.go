@@ -1,0 +1,94 @@
+package ws_test
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/ws"
+)
+
+// countingListener counts the writes made to the connections it accepts: each is one
+// write syscall to the socket.
+type countingListener struct {
+	net.Listener
+	writes atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: &l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.n.Add(1)
+	return c.Conn.Write(p)
+}
+
+// appendBurst appends n events to the log at once (as one transaction does) and only then
+// signals the bus.
+func (l *memLog) appendBurst(n int, data []byte) {
+	l.mu.Lock()
+	id := int64(len(l.events))
+	for range n {
+		id++
+		l.events = append(l.events, optimum.Event{ID: id, Type: "test.burst", At: time.Now(), Data: data})
+	}
+	l.mu.Unlock()
+	l.bus.Publish(context.Background(), id)
+}
+
+// Events appended together reach a client in one write to its socket, and still one
+// event per websocket frame (the contract for clients that ask for nothing else).
+func TestABurstReachesAClientInOneWrite(t *testing.T) {
+	bus := broadcast.NewLocalBus()
+	log := &memLog{bus: bus}
+	hub := ws.New(log, bus, ws.Options{Heartbeat: time.Hour, PingPeriod: time.Hour})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Run(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: ln}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.Serve(w, r, optimum.Actor{ID: "t"}, 0, false)
+	}))
+	srv.Listener = cl
+	srv.Start()
+	defer srv.Close()
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	if f := read(t, c); f.Type != "stream.ready" {
+		t.Fatalf("first frame %+v", f)
+	}
+	data, _ := json.Marshal(strings.Repeat("x", 1000))
+	for round := 1; round <= 3; round++ {
+		before := cl.writes.Load()
+		log.appendBurst(3, data)
+		for k := int64(1); k <= 3; k++ {
+			if f := read(t, c); f.ID != int64(round-1)*3+k || f.Type != "test.burst" {
+				t.Fatalf("round %d: frame %+v, want event %d alone in its frame", round, f, int64(round-1)*3+k)
+			}
+		}
+		if got := cl.writes.Load() - before; got != 1 {
+			t.Errorf("round %d: 3 events took %d writes to the socket, want 1", round, got)
+		}
+	}
+}
