@@ -92,3 +92,38 @@ func TestABurstReachesAClientInOneWrite(t *testing.T) {
 		}
 	}
 }
+
+// Events appended one after another, each with its own bus signal, within Coalesce of the
+// first, also reach a client in one write.
+func TestEventsAppendedWithinTheCoalesceWindowShareOneWrite(t *testing.T) {
+	bus := broadcast.NewLocalBus()
+	log := &memLog{bus: bus}
+	hub := ws.New(log, bus, ws.Options{Heartbeat: time.Hour, PingPeriod: time.Hour, Coalesce: 300 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Run(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := &countingListener{Listener: ln}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.Serve(w, r, optimum.Actor{ID: "t"}, 0, false)
+	}))
+	srv.Listener = cl
+	srv.Start()
+	defer srv.Close()
+	c := dial(t, "ws"+strings.TrimPrefix(srv.URL, "http"))
+	read(t, c)
+	before := cl.writes.Load()
+	log.append([]byte(`"declared"`))
+	log.appendBurst(2, []byte(`"escalated"`))
+	for want := int64(1); want <= 3; want++ {
+		if f := read(t, c); f.ID != want {
+			t.Fatalf("frame %+v, want event %d", f, want)
+		}
+	}
+	if got := cl.writes.Load() - before; got != 1 {
+		t.Errorf("3 events appended in 2 signals within the window took %d writes, want 1", got)
+	}
+}

@@ -72,7 +72,12 @@ type Options struct {
 	// for about that long gets a stream.heartbeat. Default 10 s (the contract: at least
 	// every 15 s).
 	Heartbeat time.Duration
-	Logger    *slog.Logger
+	// Coalesce is how long the hub waits, once woken by the bus, for more events before it
+	// fans out: events appended within that time (a declaration, then the escalation
+	// engine's events about it) reach each client in one write instead of several. It
+	// delays every event by up to that much; 0 fans out at once.
+	Coalesce time.Duration
+	Logger   *slog.Logger
 }
 
 // Close codes the hub sends besides the standard ones, in the range RFC 6455 leaves to
@@ -191,12 +196,22 @@ func (h *Hub) Run(ctx context.Context) error {
 	// so it never goes longer than two ticks (Heartbeat) without one.
 	beat := time.NewTicker(h.opt.Heartbeat / 2)
 	defer beat.Stop()
+	linger := time.NewTimer(time.Hour)
+	linger.Stop()
 	defer h.closeAll()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ids:
+			if h.opt.Coalesce > 0 {
+				linger.Reset(h.opt.Coalesce)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-linger.C:
+				}
+			}
 		case <-poll.C:
 		case <-ping.C:
 			h.pingAll()
