@@ -69,8 +69,8 @@ type Options struct {
 	// its streams see from that event on. It returns "" for every other event.
 	Access func(e optimum.Event) (actorID string, role optimum.Role, ended bool)
 	// Heartbeat is the longest a connection goes without a frame: one that has had none
-	// for about that long gets a stream.heartbeat. Default 10 s (the contract: at least
-	// every 15 s).
+	// for about that long gets a stream.heartbeat. 0 sends none (the server sets it from
+	// stream.heartbeat; the contract asks for one at least every 15 s).
 	Heartbeat time.Duration
 	// Coalesce is how long the hub waits, once woken by the bus, for more events before it
 	// fans out: events appended within that time (a declaration, then the escalation
@@ -111,9 +111,6 @@ func (o *Options) defaults() {
 	}
 	if o.ReplayBatch <= 0 {
 		o.ReplayBatch = 500
-	}
-	if o.Heartbeat <= 0 {
-		o.Heartbeat = 10 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -194,8 +191,12 @@ func (h *Hub) Run(ctx context.Context) error {
 	defer ping.Stop()
 	// A connection gets a heartbeat at a tick when it got no frame since the tick before,
 	// so it never goes longer than two ticks (Heartbeat) without one.
-	beat := time.NewTicker(h.opt.Heartbeat / 2)
-	defer beat.Stop()
+	var beats <-chan time.Time
+	if h.opt.Heartbeat > 0 {
+		beat := time.NewTicker(h.opt.Heartbeat / 2)
+		defer beat.Stop()
+		beats = beat.C
+	}
 	linger := time.NewTimer(time.Hour)
 	linger.Stop()
 	defer h.closeAll()
@@ -216,7 +217,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-ping.C:
 			h.pingAll()
 			continue
-		case <-beat.C:
+		case <-beats:
 			h.heartbeat()
 			continue
 		}
