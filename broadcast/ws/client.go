@@ -16,12 +16,13 @@ import (
 // client is one connection. The reader goroutine lives as long as the connection; the
 // writer goroutine is started when frames are queued and ends when the queue is empty.
 type client struct {
-	hub   *Hub
-	conn  *websocket.Conn
-	cork  *corkConn
-	actor optimum.Actor
-	role  atomic.Pointer[optimum.Role] // the role the stream sees by; changes with Access
-	index int                          // position in hub.clients; guarded by hub.mu
+	hub     *Hub
+	conn    *websocket.Conn
+	cork    *corkConn
+	actor   optimum.Actor
+	recheck func(context.Context) (optimum.Role, bool, error) // Stream.Recheck, or nil
+	role    atomic.Pointer[optimum.Role]                      // the role the stream sees by; changes with Access
+	index   int                                               // position in hub.clients; guarded by hub.mu
 
 	mu        sync.Mutex
 	after     int64 // the client has every event up to this id; skip those
@@ -63,12 +64,16 @@ func (c *client) deliver(batch []frameOf) {
 	for i := range batch {
 		f := &batch[i]
 		if f.subject != "" && f.subject == c.actor.ID {
-			if f.ended {
+			switch {
+			case f.ended:
 				c.mu.Unlock()
 				c.endSession()
 				return
+			case f.role != "":
+				c.setRole(f.role)
+			default:
+				go c.revalidate()
 			}
-			c.setRole(f.role)
 		}
 		if f.id <= c.after || !c.sees(f.minRole, f.owner) {
 			continue
@@ -83,6 +88,25 @@ func (c *client) deliver(batch []frameOf) {
 	}
 	c.startWriter()
 	c.mu.Unlock()
+}
+
+// revalidate checks the stream's credentials again: closed when they ended, filtered by
+// the current role otherwise. An error (the store is down) keeps the stream as it is.
+func (c *client) revalidate() {
+	if c.recheck == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	role, ok, err := c.recheck(ctx)
+	switch {
+	case err != nil:
+		c.hub.opt.Logger.Warn("hub: checking a stream's credentials again", "err", err)
+	case !ok:
+		c.endSession()
+	default:
+		c.setRole(role)
+	}
 }
 
 // endSession closes the connection because its access ended.
@@ -199,10 +223,14 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 		for _, e := range events {
 			since = e.ID
 			if subject, role, ended := c.hub.access(e); subject != "" && subject == c.actor.ID {
-				if ended {
+				switch {
+				case ended:
 					return errSessionEnded
+				case role != "":
+					c.setRole(role)
+				default:
+					go c.revalidate()
 				}
-				c.setRole(role)
 			}
 			if !c.sees(c.hub.audience(e)) {
 				continue

@@ -65,8 +65,10 @@ type Options struct {
 	// see everything. It is called once per event, not once per connection.
 	Audience func(e optimum.Event) (minRole optimum.Role, owner string)
 	// Access, when set, says whether an event changes the access of an actor: the actor's
-	// id, and either ended (its streams are closed with CloseSessionEnded) or the role
-	// its streams see from that event on. It returns "" for every other event.
+	// id, and either ended (its streams are closed with CloseSessionEnded), or the role
+	// its streams see from that event on, or neither: some of the actor's credentials may
+	// have ended (a password change ends other sessions), so each of its streams checks
+	// its own again (Stream.Recheck). It returns "" for every other event.
 	Access func(e optimum.Event) (actorID string, role optimum.Role, ended bool)
 	// Heartbeat is the longest a connection goes without a frame: one that has had none
 	// for about that long gets a stream.heartbeat. 0 sends none (the server sets it from
@@ -347,11 +349,13 @@ type Stream struct {
 	// MaxPerActor caps the live streams of Actor.ID on this node; 0 is no cap. The stream
 	// over the cap is closed with CloseTooManyStreams.
 	MaxPerActor int
-	// Recheck, when set, authenticates the request again once the stream is registered,
-	// closing the gap between the first authentication and the moment from which this hub
-	// applies access changes to the stream: a revocation in between is seen by one or the
-	// other. It returns the actor's current role, or ok false when the credentials no
-	// longer work (the stream is then closed with CloseSessionEnded).
+	// Recheck, when set, authenticates the stream's credentials again: once the stream is
+	// registered, closing the gap between the first authentication and the moment from
+	// which this hub applies access changes to the stream (a revocation in between is seen
+	// by one or the other), and whenever Access says the actor's credentials may have
+	// ended. It returns the actor's current role, or ok false when the credentials no
+	// longer work (the stream is then closed with CloseSessionEnded). The stream keeps it
+	// for its lifetime: it should hold the credentials, not the request.
 	Recheck func(ctx context.Context) (role optimum.Role, ok bool, err error)
 }
 
@@ -400,7 +404,7 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, s Stream) erro
 			return nil
 		}
 	}
-	c := &client{hub: h, conn: conn, cork: cw.conn, actor: s.Actor, replaying: true, after: since}
+	c := &client{hub: h, conn: conn, cork: cw.conn, actor: s.Actor, recheck: s.Recheck, replaying: true, after: since}
 	c.role.Store(&s.Actor.Role)
 	h.mu.Lock()
 	if h.stopped {

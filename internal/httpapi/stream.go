@@ -53,20 +53,39 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 	if strings.HasPrefix(actor.ID, "usr_") {
 		max = s.Config.Stream.MaxPerUser
 	}
-	err := s.Hub.ServeStream(w, r, ws.Stream{Actor: actor, Since: since, HasSince: hasSince, MaxPerActor: max,
-		Recheck: func(ctx context.Context) (optimum.Role, bool, error) {
-			a, err := s.authenticate(r.WithContext(ctx))
-			if optimum.ErrorCode(err) == optimum.EUNAUTHORIZED {
-				return "", false, nil
-			} else if err != nil {
-				return "", false, err
-			}
-			return a.Role, true, nil
-		}})
+	err := s.Hub.ServeStream(w, r, ws.Stream{Actor: actor, Since: since, HasSince: hasSince, MaxPerActor: max, Recheck: s.streamRecheck(r)})
 	if err != nil {
 		return optimum.Errorf(optimum.EUNAVAILABLE, "The server is shutting down; try again.")
 	}
 	return nil
+}
+
+// streamRecheck returns how the stream authenticates its credentials again, later: the
+// same credentials authenticate found on r (header, then cookie, then ?token=), kept
+// without the request itself, which would cost every idle stream its memory.
+func (s *Server) streamRecheck(r *http.Request) func(context.Context) (optimum.Role, bool, error) {
+	var check func(context.Context) (optimum.Actor, error)
+	if h := r.Header.Get("Authorization"); h != "" {
+		_, token, _ := strings.Cut(h, " ")
+		token = strings.TrimSpace(token)
+		check = func(ctx context.Context) (optimum.Actor, error) { return s.Auth.Authenticate(ctx, token) }
+	} else if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		session := c.Value
+		check = func(ctx context.Context) (optimum.Actor, error) { return s.Auth.Session(ctx, session) }
+	} else if t := r.URL.Query().Get("token"); t != "" {
+		check = func(ctx context.Context) (optimum.Actor, error) { return s.Auth.Authenticate(ctx, t) }
+	} else {
+		return nil
+	}
+	return func(ctx context.Context) (optimum.Role, bool, error) {
+		a, err := check(ctx)
+		if optimum.ErrorCode(err) == optimum.EUNAUTHORIZED {
+			return "", false, nil
+		} else if err != nil {
+			return "", false, err
+		}
+		return a.Role, true, nil
+	}
 }
 
 // StreamAudience says who sees an event on the stream: incident events go to responders
@@ -90,7 +109,8 @@ func StreamAudience(e optimum.Event) (optimum.Role, string) {
 
 // StreamAccess says what an event changes of who may keep a stream open: a revoked token
 // (and the browser sessions opened with it) and a disabled user lose their streams; a
-// user whose role changed sees from then on what the new role sees.
+// user whose role changed sees from then on what the new role sees; a user whose password
+// changed keeps only the streams of the sessions that survived it.
 func StreamAccess(e optimum.Event) (actorID string, role optimum.Role, ended bool) {
 	switch e.Type {
 	case auth.EventTokenRevoked:
@@ -99,6 +119,14 @@ func StreamAccess(e optimum.Event) (actorID string, role optimum.Role, ended boo
 		}
 		if json.Unmarshal(e.Data, &d) == nil && d.Token != "" {
 			return d.Token, "", true
+		}
+	case auth.EventUserPasswordChanged:
+		// The user's other sessions ended: each stream checks its own credentials.
+		var d struct {
+			User string `json:"user"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil && d.User != "" {
+			return d.User, "", false
 		}
 	case auth.EventUserDisabled, auth.EventUserUpdated:
 		var d struct {

@@ -315,3 +315,26 @@ func TestIdleStreamGetsHeartbeats(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A password change ends the user's other sessions, and with them their streams (4401);
+// the stream of the session that made the change stays.
+func TestAPasswordChangeClosesTheStreamsOfTheEndedSessions(t *testing.T) {
+	storetest.Each(t, testAPasswordChangeClosesTheStreamsOfTheEndedSessions)
+}
+
+func testAPasswordChangeClosesTheStreamsOfTheEndedSessions(t *testing.T) {
+	a, _ := newUserAPI(t, generous)
+	a.createUser("ana@example.com", optimum.RoleResponder)
+	desk, phone := a.session("ana@example.com", password), a.session("ana@example.com", password)
+	onDesk, onPhone := a.openStream("", desk, ""), a.openStream("", phone, "")
+	if res := a.do("POST", "/api/v1/me/password", "", map[string]string{"current": password, "new": "otra frase de paso larga"}, "Cookie", desk, "Origin", a.srv.URL); res.status != 204 {
+		t.Fatalf("change = %d %s", res.status, res.body)
+	}
+	if code, _ := awaitClose(t, onPhone); code != 4401 {
+		t.Errorf("the other session's stream closed with %d, want 4401", code)
+	}
+	a.declareTitled(adminToken, "", "after the change")
+	if f := nextEvent(t, onDesk); f.Incident.Title != "after the change" {
+		t.Errorf("the changing session's stream got %+v", f)
+	}
+}
