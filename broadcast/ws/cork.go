@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // corkConn lets the writer of a connection gather every frame of a burst into one buffer
@@ -19,9 +20,10 @@ import (
 // for a reason has no use for stale frames.
 type corkConn struct {
 	net.Conn
-	mu     sync.Mutex
-	corked bool
-	buf    *[]byte
+	mu       sync.Mutex
+	corked   bool
+	buf      *[]byte
+	deadline time.Time // the last write deadline set while corked, applied by flush
 }
 
 var corkPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
@@ -39,6 +41,19 @@ func (c *corkConn) Write(p []byte) (int, error) {
 	}
 	c.mu.Unlock()
 	return c.Conn.Write(p)
+}
+
+// SetWriteDeadline, while corked, only notes the deadline for flush: gorilla sets it
+// before every frame, and each setting costs a timer update in the runtime.
+func (c *corkConn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	if c.corked {
+		c.deadline = t
+		c.mu.Unlock()
+		return nil
+	}
+	c.mu.Unlock()
+	return c.Conn.SetWriteDeadline(t)
 }
 
 // cork starts gathering writes.
@@ -59,12 +74,17 @@ func (c *corkConn) flush() error {
 		return nil
 	}
 	c.corked = false
-	buf := c.buf
-	c.buf = nil
+	buf, deadline := c.buf, c.deadline
+	c.buf, c.deadline = nil, time.Time{}
 	c.mu.Unlock()
 	var err error
 	if len(*buf) > 0 {
-		_, err = c.Conn.Write(*buf)
+		if !deadline.IsZero() {
+			err = c.Conn.SetWriteDeadline(deadline)
+		}
+		if err == nil {
+			_, err = c.Conn.Write(*buf)
+		}
 	}
 	if cap(*buf) <= maxPooledCork {
 		*buf = (*buf)[:0]
