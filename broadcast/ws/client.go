@@ -175,7 +175,12 @@ func (c *client) writeLoop() {
 		c.queue, c.spare = c.spare[:0], nil
 		c.mu.Unlock()
 
-		deadline := time.Now().Add(c.hub.opt.WriteTimeout)
+		// At most Options.Writers connections write at once: the others wait here, parked,
+		// so the goroutines that take declarations in never queue behind thousands of
+		// writers for the CPU.
+		c.hub.writers <- struct{}{}
+		now := time.Now()
+		deadline := now.Add(c.hub.opt.WriteTimeout)
 		_ = c.conn.SetWriteDeadline(deadline)
 		c.cork.cork()
 		var err error
@@ -189,7 +194,7 @@ func (c *client) writeLoop() {
 				break
 			}
 		}
-		if ferr := c.cork.flush(); err == nil {
+		if ferr := c.cork.flush(now.Add(fastWrite), c.hub.releaseWriter); err == nil {
 			err = ferr
 		}
 		clear(batch)
@@ -204,6 +209,10 @@ func (c *client) writeLoop() {
 }
 
 var errSessionEnded = errors.New("the stream's access ended")
+
+// fastWrite is how long a writer may hold its turn (Options.Writers) on one socket; a
+// client whose socket takes longer is finished without the turn.
+const fastWrite = 20 * time.Millisecond
 
 // replay writes the events after since, up to the end of the log, then stream.ready with
 // the last id written, then lets the writer send what was queued meanwhile, less what the

@@ -2,8 +2,10 @@ package ws
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 )
@@ -66,11 +68,16 @@ func (c *corkConn) cork() {
 	c.mu.Unlock()
 }
 
-// flush stops gathering and writes what was gathered, in one write.
-func (c *corkConn) flush() error {
+// flush stops gathering and writes what was gathered, in one write. The write first has
+// until fast at most; release is called once that first attempt is over, whatever its
+// outcome. A socket that takes longer (a client not reading) gets the rest of the
+// deadline for the remainder, after release: the writer waits for it without holding
+// whatever release gives back.
+func (c *corkConn) flush(fast time.Time, release func()) error {
 	c.mu.Lock()
 	if !c.corked {
 		c.mu.Unlock()
+		release()
 		return nil
 	}
 	c.corked = false
@@ -79,12 +86,22 @@ func (c *corkConn) flush() error {
 	c.mu.Unlock()
 	var err error
 	if len(*buf) > 0 {
-		if !deadline.IsZero() {
-			err = c.Conn.SetWriteDeadline(deadline)
+		first := fast
+		if !deadline.IsZero() && deadline.Before(first) {
+			first = deadline
 		}
-		if err == nil {
-			_, err = c.Conn.Write(*buf)
+		n := 0
+		if err = c.Conn.SetWriteDeadline(first); err == nil {
+			n, err = c.Conn.Write(*buf)
 		}
+		release()
+		if errors.Is(err, os.ErrDeadlineExceeded) && first.Before(deadline) {
+			if err = c.Conn.SetWriteDeadline(deadline); err == nil {
+				_, err = c.Conn.Write((*buf)[n:])
+			}
+		}
+	} else {
+		release()
 	}
 	if cap(*buf) <= maxPooledCork {
 		*buf = (*buf)[:0]

@@ -79,7 +79,13 @@ type Options struct {
 	// engine's events about it) reach each client in one write instead of several. It
 	// delays every event by up to that much; 0 fans out at once.
 	Coalesce time.Duration
-	Logger   *slog.Logger
+	// Writers is how many connections may be written to at once; default 8. The writers
+	// of the other connections wait, parked, so a burst to many thousands of streams
+	// never lines thousands of goroutines up for the CPU ahead of the requests that
+	// declare (intake never starves behind fan-out). A socket that takes more than a few
+	// milliseconds gives its turn up while it waits.
+	Writers int
+	Logger  *slog.Logger
 }
 
 // Close codes the hub sends besides the standard ones, in the range RFC 6455 leaves to
@@ -114,6 +120,9 @@ func (o *Options) defaults() {
 	if o.ReplayBatch <= 0 {
 		o.ReplayBatch = 500
 	}
+	if o.Writers <= 0 {
+		o.Writers = 8
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -135,8 +144,9 @@ type Hub struct {
 	ready    chan struct{}  // closed once Run has read the initial head
 	stopped  bool
 
-	snapshot []*client // owned by the Run goroutine
-	batch    []frameOf // owned by the Run goroutine
+	snapshot []*client     // owned by the Run goroutine
+	batch    []frameOf     // owned by the Run goroutine
+	writers  chan struct{} // a turn to write, Options.Writers of them
 	dropped  atomic.Int64
 	ended    atomic.Int64
 }
@@ -144,7 +154,7 @@ type Hub struct {
 // New returns a hub reading log and woken by bus. Call Run to start it.
 func New(log Log, bus broadcast.Bus, opt Options) *Hub {
 	opt.defaults()
-	h := &Hub{log: log, bus: bus, opt: opt, ready: make(chan struct{}), perActor: map[string]int{}}
+	h := &Hub{log: log, bus: bus, opt: opt, ready: make(chan struct{}), perActor: map[string]int{}, writers: make(chan struct{}, opt.Writers)}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:   256, // clients send next to nothing; pongs and close frames fit
 		WriteBufferPool:  &sync.Pool{},
@@ -163,6 +173,8 @@ func (h *Hub) Connections() int {
 
 // Dropped returns how many connections were closed for being too slow.
 func (h *Hub) Dropped() int64 { return h.dropped.Load() }
+
+func (h *Hub) releaseWriter() { <-h.writers }
 
 // Ended returns how many connections were closed because their access ended.
 func (h *Hub) Ended() int64 { return h.ended.Load() }
