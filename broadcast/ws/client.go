@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,6 +180,11 @@ func (c *client) writeLoop() {
 		// so the goroutines that take declarations in never queue behind thousands of
 		// writers for the CPU.
 		c.hub.writers <- struct{}{}
+		// A turn handed over by a finishing writer runs at once in the scheduler's
+		// next slot and would pass it on and on, a chain that keeps the run queue (the
+		// requests that declare among it) waiting for hundreds of milliseconds. Queue up
+		// behind it instead.
+		runtime.Gosched()
 		now := time.Now()
 		deadline := now.Add(c.hub.opt.WriteTimeout)
 		_ = c.conn.SetWriteDeadline(deadline)
