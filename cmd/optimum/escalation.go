@@ -14,8 +14,9 @@ import (
 
 // clock is the server's time. Tests move it forward to run a ladder without waiting;
 // everything that schedules (incidents' SLA, the escalation engine, the dispatcher's due
-// times) reads it.
-var clock = time.Now
+// times) reads it. It is this node's clock corrected to the database's when nodes share
+// PostgreSQL (clock.go).
+var clock = nodeNow
 
 // newEscalation stores the configured ladders (refusing a bad one with every problem)
 // and returns the ladder service and the engine.

@@ -6,6 +6,8 @@
 //	optimum user create -email E -name N -role R [-password-stdin]
 //	                                      create a user; print a one-time set-password link
 //	optimum healthcheck                   probe the local server's /healthz
+//	optimum backup FILE                   copy the SQLite database, while it serves, to FILE
+//	optimum restore FILE                  restore a backup into an empty data folder
 //	optimum version                       print the version
 package main
 
@@ -50,6 +52,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
+	case "backup":
+		return backupCmd(ctx, args, getenv, stdout)
+	case "restore":
+		return restoreCmd(ctx, args, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "optimum", version)
 		return nil
@@ -71,6 +77,10 @@ commands:
                                  or reads the password from standard input
   import contacts [-dry-run] FILE  import the directory from CSV or YAML (all or nothing)
   healthcheck                    exit 0 if the local server answers /healthz (for containers)
+  backup FILE                    write a consistent copy of the SQLite database to FILE, while
+                                 the server serves (PostgreSQL: pg_dump, see docs/operations.md)
+  restore FILE                   restore a backup into the data folder (OPTIMUM_DATA), which
+                                 must be empty
   version                        print the version
 
 configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml

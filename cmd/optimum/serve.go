@@ -51,6 +51,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	if err := syncClock(ctx, db, getenv, log); err != nil {
+		return err
+	}
 
 	authn := auth.NewService(db.Auth(), nil)
 	authn.SetLockout(lockoutOf(cfg))
@@ -134,6 +137,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
 	wg.Go(func() { fan.run(runCtx) })
+	wg.Go(func() { keepClockInSync(runCtx, db, log) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
 	if cfg.Twilio.AccountSID != "" {

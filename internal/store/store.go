@@ -39,6 +39,10 @@ type DB struct {
 	notify func(lastID int64)
 }
 
+// SQLiteSynchronous is the synchronous setting of every SQLite connection: FULL, so a
+// commit is on disk before the client is answered (see docs/operations.md, "Durability").
+const SQLiteSynchronous = "FULL"
+
 // OpenSQLite opens (creating if needed) the SQLite database at path and applies the
 // embedded migrations.
 func OpenSQLite(ctx context.Context, path string) (*DB, error) {
@@ -50,7 +54,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "foreign_keys(1)")
-		q.Add("_pragma", "synchronous(NORMAL)")
+		// FULL, not NORMAL: in WAL mode NORMAL syncs only at checkpoints, so a power cut
+		// can lose the last commits, and a declaration, an acknowledgement or a safety
+		// answer the client was told is saved (201, 200) would be gone. FULL syncs the
+		// WAL before every commit returns. Set on every connection, readers included, so
+		// no pooled connection runs with the weaker setting (TestSQLiteSyncsEveryCommit).
+		q.Add("_pragma", "synchronous("+SQLiteSynchronous+")")
 		q.Set("_txlock", "immediate")
 		if extra != "" {
 			q.Add("_pragma", extra)
