@@ -52,7 +52,8 @@ func TestBrowser(t *testing.T) {
 	}
 	const token = "browser-admin-token-0123456789"
 	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_CONFIG": cfg})
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	// The stream test alone waits about 40 s for the board to notice a dead network.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
 	cmd.Dir = dir
