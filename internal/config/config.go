@@ -45,6 +45,8 @@ type Config struct {
 	Metrics Metrics `yaml:"metrics"`
 	// Stream tunes the live stream (stream.go).
 	Stream Stream `yaml:"stream"`
+	// Intake bounds the declarations at work at once (intake.go).
+	Intake Intake `yaml:"intake"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -232,6 +234,7 @@ func Default() Config {
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
+		Intake:     DefaultIntake(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -435,6 +438,7 @@ func (c Config) Validate() error {
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
+	c.Intake.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

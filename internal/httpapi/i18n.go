@@ -361,6 +361,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The stream parameters have errors.", es: "Los parámetros del flujo de eventos tienen errores."},
 	{en: "The stream cannot resume after event %d: the newest event is %d.", es: "El flujo de eventos no puede reanudarse después del evento $1: el más reciente es el $2."},
 	{en: "is beyond the newest event, %d", es: "está más allá del evento más reciente, el $1"},
+	{en: "The server is busy with many declarations at once. Nothing was declared; try again in a moment.", es: "El servidor está atendiendo muchas declaraciones a la vez. No se declaró nada; inténtalo de nuevo en un momento."},
 	{en: "The server is shutting down; try again.", es: "El servidor se está deteniendo; inténtelo de nuevo."},
 	{en: "No delivery has the id %q.", es: "No hay ningún envío con el id $1."},
 	{en: "is required", es: "es obligatorio"},
