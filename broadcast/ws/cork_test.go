@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
@@ -125,5 +126,60 @@ func TestEventsAppendedWithinTheCoalesceWindowShareOneWrite(t *testing.T) {
 	}
 	if got := cl.writes.Load() - before; got != 1 {
 		t.Errorf("3 events appended in 2 signals within the window took %d writes, want 1", got)
+	}
+}
+
+// A stream authenticated before its token was revoked, but registered after the hub
+// broadcast the revocation, is caught by a second authentication; a stream of an actor
+// whose access did not change is not authenticated twice.
+func TestAStreamRegisteredAfterARevocationChecksItsCredentialsAgain(t *testing.T) {
+	bus := broadcast.NewLocalBus()
+	log := &memLog{bus: bus}
+	access := func(e optimum.Event) (string, optimum.Role, bool) {
+		if e.Type == "token.revoked" {
+			return strings.Trim(string(e.Data), `"`), "", true
+		}
+		return "", "", false
+	}
+	hub := ws.New(log, bus, ws.Options{Access: access})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go hub.Run(ctx)
+	var rechecks atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("as")
+		hub.ServeStream(w, r, ws.Stream{Actor: optimum.Actor{ID: id, Role: optimum.RoleAdmin},
+			Recheck: func(context.Context) (optimum.Role, bool, error) {
+				rechecks.Add(1)
+				return optimum.RoleAdmin, id != "tok_revoked", nil
+			}})
+	}))
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "?as="
+	watcher := dial(t, url+"tok_watcher")
+	read(t, watcher)
+	if n := rechecks.Load(); n != 0 {
+		t.Fatalf("%d second authentications for an actor whose access never changed", n)
+	}
+	// The revocation is broadcast (the watcher has it) before the revoked token's stream
+	// registers, as if its request had been authenticated just before the revocation.
+	log.mu.Lock()
+	log.events = append(log.events, optimum.Event{ID: 1, Type: "token.revoked", At: time.Now(), Data: []byte(`"tok_revoked"`)})
+	log.mu.Unlock()
+	bus.Publish(context.Background(), 1)
+	if f := read(t, watcher); f.ID != 1 {
+		t.Fatalf("watcher got %+v", f)
+	}
+	late := dial(t, url+"tok_revoked")
+	late.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, _, err := late.ReadMessage()
+		if err == nil {
+			continue
+		}
+		if !websocket.IsCloseError(err, ws.CloseSessionEnded) {
+			t.Errorf("the late stream of a revoked token ended with %v, want close %d", err, ws.CloseSessionEnded)
+		}
+		break
 	}
 }

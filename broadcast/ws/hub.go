@@ -141,7 +141,10 @@ type Hub struct {
 	// cheaper than a map's random order (docs/benchmarks.md). Removal swaps with the last.
 	clients  []*client
 	perActor map[string]int // live connections per actor id, for Stream.MaxPerActor
-	ready    chan struct{}  // closed once Run has read the initial head
+	// accessAt is when this hub last broadcast an access change about each actor, kept
+	// for accessMemory: a stream registered soon after one checks its credentials again.
+	accessAt map[string]time.Time
+	ready    chan struct{} // closed once Run has read the initial head
 	stopped  bool
 
 	snapshot []*client     // owned by the Run goroutine
@@ -154,7 +157,7 @@ type Hub struct {
 // New returns a hub reading log and woken by bus. Call Run to start it.
 func New(log Log, bus broadcast.Bus, opt Options) *Hub {
 	opt.defaults()
-	h := &Hub{log: log, bus: bus, opt: opt, ready: make(chan struct{}), perActor: map[string]int{}, writers: make(chan struct{}, opt.Writers)}
+	h := &Hub{log: log, bus: bus, opt: opt, ready: make(chan struct{}), perActor: map[string]int{}, accessAt: map[string]time.Time{}, writers: make(chan struct{}, opt.Writers)}
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize:   256, // clients send next to nothing; pongs and close frames fit
 		WriteBufferPool:  &sync.Pool{},
@@ -282,6 +285,11 @@ func (h *Hub) catchUp(ctx context.Context) error {
 		h.mu.Lock()
 		h.head = events[len(events)-1].ID
 		h.snapshot = append(h.snapshot[:0], h.clients...)
+		for _, f := range batch {
+			if f.subject != "" {
+				h.noteAccess(f.subject)
+			}
+		}
 		h.mu.Unlock()
 		for _, c := range h.snapshot {
 			c.deliver(batch)
@@ -289,6 +297,24 @@ func (h *Hub) catchUp(ctx context.Context) error {
 		clear(h.snapshot)
 		clear(batch)
 		h.batch = batch[:0]
+	}
+}
+
+// accessMemory is how long the hub remembers that an actor's access changed. A stream
+// authenticated before the change but registered after the hub broadcast it would miss
+// it; one registered within accessMemory of a change checks its credentials again.
+const accessMemory = 5 * time.Minute
+
+// noteAccess records an access change about id now, and forgets old ones. h.mu is held.
+func (h *Hub) noteAccess(id string) {
+	now := time.Now()
+	h.accessAt[id] = now
+	if len(h.accessAt) > 64 {
+		for k, t := range h.accessAt {
+			if now.Sub(t) > accessMemory {
+				delete(h.accessAt, k)
+			}
+		}
 	}
 }
 
@@ -362,10 +388,10 @@ type Stream struct {
 	// over the cap is closed with CloseTooManyStreams.
 	MaxPerActor int
 	// Recheck, when set, authenticates the stream's credentials again: once the stream is
-	// registered, closing the gap between the first authentication and the moment from
-	// which this hub applies access changes to the stream (a revocation in between is seen
-	// by one or the other), and whenever Access says the actor's credentials may have
-	// ended. It returns the actor's current role, or ok false when the credentials no
+	// registered, when this hub broadcast an access change about the actor lately (it may
+	// fall between the first authentication and the registration, from which on the hub
+	// applies changes to the stream), and whenever Access says the actor's credentials may
+	// have ended. It returns the actor's current role, or ok false when the credentials no
 	// longer work (the stream is then closed with CloseSessionEnded). The stream keeps it
 	// for its lifetime: it should hold the credentials, not the request.
 	Recheck func(ctx context.Context) (role optimum.Role, ok bool, err error)
@@ -433,9 +459,13 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, s Stream) erro
 	c.index = len(h.clients)
 	h.clients = append(h.clients, c)
 	h.perActor[s.Actor.ID]++
+	changed, seen := h.accessAt[s.Actor.ID]
 	h.mu.Unlock()
 
-	if s.Recheck != nil {
+	// From here on this hub applies access changes to the stream. One it broadcast
+	// earlier, after the request was authenticated, would be missed: check again when the
+	// actor's access changed lately.
+	if s.Recheck != nil && seen && time.Since(changed) < accessMemory {
 		role, ok, err := s.Recheck(r.Context())
 		switch {
 		case err != nil:
