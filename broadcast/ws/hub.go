@@ -443,7 +443,8 @@ func (h *Hub) ServeStream(w http.ResponseWriter, r *http.Request, s Stream) erro
 		}
 	}
 	c := &client{hub: h, conn: conn, cork: cw.conn, actor: s.Actor, recheck: s.Recheck, replaying: true, after: since}
-	c.role.Store(&s.Actor.Role)
+	role := s.Actor.Role // a copy: a pointer into s would keep all of s alive
+	c.role.Store(&role)
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
