@@ -120,6 +120,9 @@ type PersonRef struct {
 type Readiness struct {
 	Overall Reach   `json:"overall"`
 	Teams   []Reach `json:"teams"`
+	// SharedPhones are numbers several active people have: replies from them are
+	// refused until a manager gives each number to one person (phones.go).
+	SharedPhones []SharedPhone `json:"shared_phones"`
 }
 
 // Readiness reports, for the whole directory and each team, how many active people can
@@ -138,6 +141,9 @@ func (s *Directory) Readiness(ctx context.Context, teams []string) (Readiness, e
 		tr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Teams, t.ID) })
 		tr.Team, tr.NameES, tr.NameEN = t.ID, t.NameES, t.NameEN
 		r.Teams = append(r.Teams, tr)
+	}
+	if r.SharedPhones, err = s.store.SharedPhones(ctx); err != nil {
+		return Readiness{}, err
 	}
 	return r, nil
 }

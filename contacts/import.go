@@ -47,6 +47,9 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 		if len(rep.Errors) > maxReportedErrors {
 			rep.Errors = rep.Errors[:maxReportedErrors]
 		}
+		if rep.ErrorCount > 0 && rep.ErrorCount == p.conflicts {
+			return optimum.Errorf(optimum.ECONFLICT, "The file gives %d phone numbers to a second active person; nothing was imported.", rep.ErrorCount)
+		}
 		if rep.ErrorCount > 0 {
 			return optimum.Errorf(optimum.EINVALID, "The file has %d errors; nothing was imported.", rep.ErrorCount)
 		}
@@ -102,6 +105,7 @@ type importPlan struct {
 	changedTeams []Team
 	changes      []personChange
 	svc          []serviceChange
+	conflicts    int // errors that are phones shared with another active person
 }
 
 func (p *importPlan) fail(line int, email, field, format string, args ...any) {
@@ -136,13 +140,7 @@ func (p *importPlan) teams(in []TeamInput) {
 // people validates every row, then plans the changes; managers are resolved once every
 // row has an id, so a file may name a manager further down.
 func (p *importPlan) people(rows []Row) {
-	type planned struct {
-		row    Row
-		person Person
-		isNew  bool
-		teams  []Membership
-	}
-	var plan []planned
+	var plan []importedRow
 	seenEmail, seenExternal := map[string]int{}, map[string]int{}
 	inFile := map[string]string{} // email -> id of the person as imported
 	for _, r := range rows {
@@ -208,7 +206,7 @@ func (p *importPlan) people(rows []Row) {
 		}
 		r.Input = in
 		inFile[in.Email] = person.ID
-		plan = append(plan, planned{row: r, person: person, isNew: !found, teams: teams})
+		plan = append(plan, importedRow{row: r, person: person, isNew: !found, teams: teams})
 	}
 	// Managers, and the management chain after the import, must not loop.
 	manager := map[string]string{} // person id -> manager id, after the import
@@ -244,6 +242,7 @@ func (p *importPlan) people(rows []Row) {
 			seen[cur] = true
 		}
 	}
+	p.sharedPhones(plan)
 	for _, pl := range plan {
 		per := pl.person
 		changed := apply(&per, pl.row.Input, pl.teams, per.ManagerID)
@@ -294,5 +293,55 @@ func (p *importPlan) services(in []ServiceInput, existing []Service) {
 		}
 		p.svc = append(p.svc, serviceChange{sv, !found})
 		p.rep.ServicesChanged++
+	}
+}
+
+// importedRow is a valid row with the person it changes.
+type importedRow struct {
+	row    Row
+	person Person
+	isNew  bool
+	teams  []Membership
+}
+
+// sharedPhones fails every row that would give its phone to a second active person,
+// counting the directory as it will be after the whole file: two rows with one number
+// both fail, and so does a row taking the number of someone the file does not change.
+func (p *importPlan) sharedPhones(plan []importedRow) {
+	after := map[string]Person{}
+	line := map[string]int{}
+	for _, pl := range plan {
+		per := pl.person
+		apply(&per, pl.row.Input, slices.Clone(pl.teams), per.ManagerID)
+		after[per.ID], line[per.ID] = per, pl.row.Line
+	}
+	holders := map[string][]Person{} // phone -> active holders after the import
+	for id, per := range p.idx.byID {
+		if _, changed := after[id]; !changed && per.Active && per.Phone != "" {
+			holders[per.Phone] = append(holders[per.Phone], per)
+		}
+	}
+	for _, pl := range plan {
+		if per := after[pl.person.ID]; per.Active && per.Phone != "" {
+			holders[per.Phone] = append(holders[per.Phone], per)
+		}
+	}
+	for _, pl := range plan {
+		per := after[pl.person.ID]
+		if !claimsPhone(p.idx.byID[per.ID], pl.isNew, per) {
+			continue
+		}
+		for _, other := range holders[per.Phone] {
+			if other.ID == per.ID {
+				continue
+			}
+			if l, inFile := line[other.ID]; inFile {
+				p.fail(pl.row.Line, pl.row.Input.Email, "phone", "%s is also on line %d", per.Phone, l)
+			} else {
+				p.fail(pl.row.Line, pl.row.Input.Email, "phone", "%s already belongs to %s", per.Phone, other.Name)
+			}
+			p.conflicts++
+			break
+		}
 	}
 }

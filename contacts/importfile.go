@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/optimum-bcp/optimum/internal/csvsafe"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -108,7 +109,7 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 		}
 		get := func(name string) string {
 			if i, ok := col[name]; ok && i < len(rec) {
-				return rec[i]
+				return csvsafe.Restore(rec[i]) // an export's defused cells import back as they were
 			}
 			return ""
 		}
@@ -248,7 +249,7 @@ func ParseYAML(data []byte) (File, error) {
 
 // WriteCSV writes people in the import format, so an export imports back unchanged.
 func WriteCSV(w io.Writer, people []Person, emailOf func(personID string) string) error {
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	header := append(append([]string{}, CSVHeader...), optionalColumns...)
 	if err := cw.Write(header); err != nil {
 		return err
@@ -271,8 +272,7 @@ func WriteCSV(w io.Writer, people []Person, emailOf func(personID string) string
 			return err
 		}
 	}
-	cw.Flush()
-	return cw.Error()
+	return cw.Flush()
 }
 
 // decodeStrict decodes a node refusing unknown keys (Node.Decode has no such option).

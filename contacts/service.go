@@ -31,6 +31,8 @@ type Store interface {
 	Services(ctx context.Context) ([]Service, error)
 	// Snapshot reads the whole directory, outside any write transaction.
 	Snapshot(ctx context.Context) (Snapshot, error)
+	// SharedPhones lists the phones more than one active person has (phones.go).
+	SharedPhones(ctx context.Context) ([]SharedPhone, error)
 }
 
 // Tx is the work done atomically with the events that record it.
@@ -167,6 +169,11 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 			out = p
 			return nil
 		}
+		if claimsPhone(before, isNew, p) {
+			if other, taken := idx.phoneTaken(p.Phone, p.ID); taken {
+				return phoneConflict(actor, other)
+			}
+		}
 		p.UpdatedAt = now
 		if err := tx.SavePerson(ctx, p, isNew); err != nil {
 			return err
@@ -219,6 +226,16 @@ func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Pers
 		out = p
 		if p.Active == active {
 			return nil
+		}
+		if active && p.Phone != "" {
+			// Coming back must not share a number someone took meanwhile.
+			dir, err := tx.Snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			if other, taken := newIndex(dir).phoneTaken(p.Phone, p.ID); taken {
+				return phoneConflict(actor, other)
+			}
 		}
 		now := s.now().UTC().Truncate(time.Millisecond)
 		p.Active, p.UpdatedAt = active, now
@@ -275,11 +292,12 @@ func apply(p *Person, in PersonInput, teams []Membership, managerID string) []st
 // index finds people and teams of a directory by their keys.
 type index struct {
 	byID, byEmail, byExternal map[string]Person
-	teams                     map[string]Team // by id, and by slug of each name
+	byPhone                   map[string][]Person // every person with the phone, active or not
+	teams                     map[string]Team     // by id, and by slug of each name
 }
 
 func newIndex(d Snapshot) *index {
-	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, teams: map[string]Team{}}
+	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, byPhone: map[string][]Person{}, teams: map[string]Team{}}
 	for _, p := range d.People {
 		x.put(p)
 	}
@@ -293,6 +311,9 @@ func (x *index) put(p Person) {
 	x.byID[p.ID], x.byEmail[p.Email] = p, p
 	if p.ExternalID != "" {
 		x.byExternal[p.ExternalID] = p
+	}
+	if p.Phone != "" {
+		x.byPhone[p.Phone] = append(x.byPhone[p.Phone], p)
 	}
 }
 

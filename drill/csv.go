@@ -1,12 +1,13 @@
 package drill
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/optimum-bcp/optimum/internal/csvsafe"
 )
 
 // WriteCSV writes the report as one CSV table, a row per figure, for a spreadsheet or
@@ -18,7 +19,7 @@ import (
 // hygiene (person; action, detail), trend (run; targeted, start, status, reach rate,
 // confirmation rate, median, criteria met/total).
 func WriteCSV(w io.Writer, r Report) error {
-	c := csv.NewWriter(w)
+	c := csvsafe.NewWriter(w) // names and texts are typed by people: defused for spreadsheets
 	row := func(v ...string) { _ = c.Write(v) }
 	row("section", "key", "targeted", "reached", "acknowledged", "reach_rate", "confirmation_rate", "ack_median_s", "ack_p90_s", "ack_max_s")
 	h := r.Header
@@ -74,8 +75,7 @@ func WriteCSV(w io.Writer, r Report) error {
 		row("trend", p.RunID, strconv.Itoa(p.Targeted), when(p.StartedAt), p.Status, rate(p.ReachRate), rate(p.ConfirmRate),
 			num(p.AckMedian), fmt.Sprintf("%d/%d", p.CriteriaMet, p.Criteria), "")
 	}
-	c.Flush()
-	return c.Error()
+	return c.Flush()
 }
 
 func rate(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }

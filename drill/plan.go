@@ -117,6 +117,33 @@ func ParseSchedule(spec string) (s cron.Schedule, err error) {
 	return parser.Parse(spec)
 }
 
+// DefaultMinInterval is the shortest time allowed between two scheduled firings of a
+// plan, unless configured (drills.min_interval): a drill pages whole teams, and
+// "@every 1s" would page them every second.
+const DefaultMinInterval = time.Hour
+
+// ShortestInterval returns the shortest time between two consecutive firings of
+// schedule among its next 1,000 firings after from (or the firings of the next five
+// years, whichever ends first); 0 when it fires at most once.
+func ShortestInterval(schedule cron.Schedule, from time.Time) time.Duration {
+	var shortest time.Duration
+	prev := schedule.Next(from)
+	for range 1000 {
+		if prev.IsZero() {
+			break
+		}
+		next := schedule.Next(prev)
+		if next.IsZero() || next.Sub(from) > 5*366*24*time.Hour {
+			break
+		}
+		if gap := next.Sub(prev); shortest == 0 || gap < shortest {
+			shortest = gap
+		}
+		prev = next
+	}
+	return shortest
+}
+
 // Normalize trims and lower-cases what is compared, fills the defaults and derives the
 // id from the name when it is missing.
 func (p *Plan) Normalize() {

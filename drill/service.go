@@ -135,6 +135,9 @@ type Options struct {
 	// MissedAfter is how late a scheduled firing may still start (after a restart);
 	// later, it is recorded as skipped. Default 10 minutes.
 	MissedAfter time.Duration
+	// MinInterval is the shortest time allowed between two firings of a plan's schedule
+	// (drills.min_interval); default DefaultMinInterval.
+	MinInterval time.Duration
 	Ladder      LadderChecker
 	Logger      *slog.Logger
 	Now         func() time.Time
@@ -162,6 +165,9 @@ func NewService(store Store, declarer Declarer, audience Audience, stopper Stopp
 	}
 	if opt.MissedAfter <= 0 {
 		opt.MissedAfter = 10 * time.Minute
+	}
+	if opt.MinInterval <= 0 {
+		opt.MinInterval = DefaultMinInterval
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -227,6 +233,10 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 		}
 		fields = optimum.ErrorFields(err)
 	}
+	if gap := s.tooFrequent(p); gap > 0 {
+		fields = append(fields, optimum.FieldError{Field: "schedule", Message: fmt.Sprintf(
+			"fires every %s; drills may run at most once every %s", gap, s.opt.MinInterval)})
+	}
 	if len(p.Teams) > 0 && s.audience != nil {
 		if _, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams}); aerr != nil {
 			f := optimum.ErrorFields(aerr)
@@ -260,6 +270,22 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 		return Plan{}, err
 	}
 	return p, nil
+}
+
+// tooFrequent returns the shortest time between two firings of the plan's schedule when
+// it is below MinInterval, and 0 when the schedule is fine (or absent, or unparsable).
+func (s *Service) tooFrequent(p Plan) time.Duration {
+	if p.Schedule == "" {
+		return 0
+	}
+	sched, err := ParseSchedule(p.Schedule)
+	if err != nil {
+		return 0
+	}
+	if gap := ShortestInterval(sched, s.opt.Now().In(s.opt.Location)); gap > 0 && gap < s.opt.MinInterval {
+		return gap
+	}
+	return 0
 }
 
 // next returns the plan's first firing after t, nil when it has no schedule.
@@ -560,7 +586,12 @@ func (s *Service) fire(ctx context.Context, p Plan, now time.Time) (started, ski
 	next := s.next(p, now)
 	r := Run{ID: optimum.NewID("drr"), PlanID: p.ID, Plan: p, Status: StatusStarting, Trigger: TriggerSchedule,
 		ScheduledFor: &at, Announced: p.Announced, StartedBy: scheduler, CreatedAt: now}
-	switch {
+	switch gap := s.tooFrequent(p); {
+	case gap > 0:
+		// Saved before drills.min_interval existed (or before it was raised): skipped once,
+		// and not scheduled again until someone edits the plan.
+		next = nil
+		r.Status, r.Reason = StatusSkipped, fmt.Sprintf("too frequent: the schedule fires every %s, more often than drills.min_interval (%s); edit the plan", gap, s.opt.MinInterval)
 	case now.Sub(at) > s.opt.MissedAfter:
 		r.Status, r.Reason = StatusSkipped, fmt.Sprintf("missed: the scheduled time passed %s ago while no node was running", now.Sub(at).Round(time.Second))
 	default:

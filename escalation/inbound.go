@@ -3,6 +3,7 @@ package escalation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ const (
 	// Safety-poll answers: "1 = estoy a salvo, 2 = necesito ayuda".
 	ReplySafe       = "safe"
 	ReplyHelpNeeded = "help_needed"
+	// ReplyRefused is what Digits records when the number the call went to is shared by
+	// several active people: nothing, since the answer cannot be told to be one person's.
+	ReplyRefused = "refused"
 )
 
 // Sender is a person who wrote or answered on a channel.
@@ -58,6 +62,9 @@ type Inbound struct {
 	store     InboundStore
 	incidents *incident.Service
 	now       func() time.Time
+	// Logger records replies refused because their number is shared; nil means
+	// slog.Default().
+	Logger *slog.Logger
 }
 
 // NewInbound returns an Inbound; now nil means time.Now.
@@ -71,6 +78,7 @@ func NewInbound(store InboundStore, incidents *incident.Service, now func() time
 var replies = map[string]map[string]string{
 	"es": {
 		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avise a su responsable de continuidad.",
+		"shared_number":  "Este número está registrado para más de una persona en OPTIMUM BCP, así que no podemos registrar tu respuesta. Responde desde la app o avisa a tu responsable de continuidad.",
 		"none":           "No tiene alertas pendientes de confirmar.",
 		"acked":          "Recepción confirmada: %s. Gracias.",
 		"several":        "Tiene %d alertas pendientes: %s. Para confirmar una, responda 1 y su folio (por ejemplo: 1 %s).",
@@ -83,6 +91,7 @@ var replies = map[string]map[string]string{
 	},
 	"en": {
 		"unknown_number": "This number is not registered in OPTIMUM BCP. If it should be, tell your continuity manager.",
+		"shared_number":  "This number is registered for more than one person in OPTIMUM BCP, so your answer cannot be recorded. Answer in the app or tell your continuity manager.",
 		"none":           "You have no alerts waiting for acknowledgement.",
 		"acked":          "Acknowledged: %s. Thank you.",
 		"several":        "You have %d pending alerts: %s. To acknowledge one, reply 1 and its folio (for example: 1 %s).",
@@ -108,9 +117,17 @@ func text(lang, key string) string {
 // "I need help". A reply nobody can match acknowledges nothing and gets a helpful answer.
 func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (kind, folio string)) (string, error) {
 	p, err := in.store.PersonByPhone(ctx, from)
-	if optimum.ErrorCode(err) == optimum.ENOTFOUND {
+	switch optimum.ErrorCode(err) {
+	case optimum.ENOTFOUND:
 		return text("es", "unknown_number"), nil
-	} else if err != nil {
+	case optimum.ECONFLICT:
+		// Matching it to one of them (the oldest, say) would record one person's answer
+		// as another's: a "necesito ayuda" lost in a crisis. Nothing is recorded.
+		in.logger().Warn("inbound SMS refused: the number belongs to more than one active person",
+			"reason", "shared_phone", "from", from)
+		return text("es", "shared_number"), nil
+	}
+	if err != nil {
 		return "", err
 	}
 	lang := p.Language
@@ -173,6 +190,13 @@ func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (k
 	return fmt.Sprintf(text(lang, "acked"), target.Folio), nil
 }
 
+func (in *Inbound) logger() *slog.Logger {
+	if in.Logger != nil {
+		return in.Logger
+	}
+	return slog.Default()
+}
+
 // pending tells a person what is waiting and how to answer.
 func (in *Inbound) pending(lang string, open []OpenAlert) string {
 	switch len(open) {
@@ -195,9 +219,15 @@ func (in *Inbound) pending(lang string, open []OpenAlert) string {
 // Digits handles a key pressed during an alert call. Without a safety poll "1"
 // acknowledges; with one, "1" answers safe and "2" help needed. It returns the language
 // to answer in, what was recorded (ReplyAck, ReplySafe, ReplyHelpNeeded, or "" for
-// nothing) and whether the call asks the poll.
+// nothing; ReplyRefused when the number is shared and nothing can be recorded) and
+// whether the call asks the poll.
 func (in *Inbound) Digits(ctx context.Context, deliveryID, digits string) (lang, recorded string, poll bool, err error) {
 	incID, p, err := in.store.DeliveryTarget(ctx, deliveryID)
+	if optimum.ErrorCode(err) == optimum.ECONFLICT {
+		in.logger().Warn("key pressed in a call refused: the number belongs to more than one active person",
+			"reason", "shared_phone", "delivery", deliveryID, "incident", incID)
+		return p.Language, ReplyRefused, false, nil
+	}
 	if err != nil {
 		return "es", "", false, err
 	}

@@ -274,7 +274,16 @@ function subscribe() {
     }
     let saved;
     try {
-      saved = await api('POST', 'push/subscriptions', { body: sub.toJSON() });
+      try {
+        saved = await api('POST', 'push/subscriptions', { body: sub.toJSON() });
+      } catch (err) {
+        // 409: this browser's subscription is registered to someone else (a shared
+        // computer). The server never hands it over; a fresh subscription is this person's.
+        if (!(err instanceof ProblemError && err.status === 409)) throw err;
+        await sub.unsubscribe().catch(() => {});
+        sub = await reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: appKey });
+        saved = await api('POST', 'push/subscriptions', { body: sub.toJSON() });
+      }
     } catch (err) {
       // The server refused it: drop it here too, so what the card shows is what is true.
       if (err instanceof ProblemError && err.status !== 401) await sub.unsubscribe().catch(() => {});

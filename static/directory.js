@@ -1163,6 +1163,19 @@ function readinessCard(r, { overall = false } = {}) {
   ] : h('p', { class: 'muted' }, t('ready.empty')));
 }
 
+// sharedPhones lists the numbers several active people have: replies from them are
+// refused until a manager gives each number to one person (contacts/phones.go).
+function sharedPhones(list) {
+  if (!Array.isArray(list) || !list.length) return null;
+  return h('section', { class: 'alert alert-error', role: 'alert', testid: 'ready-shared-phones' },
+    h('h2', {}, t('ready.shared.title', { n: list.length })),
+    h('p', {}, t('ready.shared.lead')),
+    h('ul', {}, list.map((sp) => h('li', { 'data-phone': sp.phone },
+      h('strong', {}, sp.phone), ': ',
+      (sp.people || []).map((p, i) => [i ? ', ' : '',
+        h('a', { href: `#/directorio/personas/${encodeURIComponent(p.id)}` }, p.name)])))));
+}
+
 async function loadReadiness() {
   const rd = dir.readiness;
   rd.loading = true;
@@ -1188,6 +1201,7 @@ function renderReadiness() {
   else {
     const teams = Array.isArray(rd.data.teams) ? rd.data.teams : [];
     body = [
+      sharedPhones(rd.data.shared_phones),
       readinessCard(rd.data.overall || { people: 0 }, { overall: true }),
       h('h2', { class: 'section-title' }, t('ready.byTeam')),
       teams.length ? h('div', { class: 'ready-grid', testid: 'readiness-teams' }, teams.map((r) => readinessCard(r))) : h('p', { class: 'muted' }, t('ready.noTeams')),

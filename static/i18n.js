@@ -378,6 +378,8 @@ export const I18N = {
     'ready.without': 'Sin canal verificado ({n})',
     'ready.empty': 'No hay personas activas.',
     'ready.noTeams': 'No hay equipos.',
+    'ready.shared.title': 'Números de teléfono compartidos ({n})',
+    'ready.shared.lead': 'Estos números los tienen varias personas activas, así que sus respuestas por SMS o llamada no se registran. Deja cada número a una sola persona.',
     'reason.phoneUnverified': 'teléfono sin verificar',
     'reason.noChannel': 'sin teléfono ni navegador suscrito',
 
@@ -1082,6 +1084,8 @@ export const I18N = {
     'ready.without': 'Without a verified channel ({n})',
     'ready.empty': 'There are no active people.',
     'ready.noTeams': 'There are no teams.',
+    'ready.shared.title': 'Shared phone numbers ({n})',
+    'ready.shared.lead': 'Several active people have these numbers, so their SMS or call replies are not recorded. Give each number to one person only.',
     'reason.phoneUnverified': 'phone not verified',
     'reason.noChannel': 'no phone and no subscribed browser',
 

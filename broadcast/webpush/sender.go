@@ -20,6 +20,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +31,7 @@ import (
 
 	webpushgo "github.com/SherClockHolmes/webpush-go"
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/internal/netguard"
 )
 
 // Defaults of Options.
@@ -53,8 +57,14 @@ var ErrPayloadTooLarge = errors.New("the push payload does not fit in one record
 type Options struct {
 	// HTTPClient sends to the push services. Default: a client with DefaultTimeout that
 	// does not follow redirects (a push service never redirects; following one would let
-	// an endpoint point the server anywhere).
+	// an endpoint point the server anywhere) and whose every connection is checked by
+	// Guard after DNS resolution. A client given here is used as it is, unguarded: tests only.
 	HTTPClient *http.Client
+	// Guard says which addresses endpoints may reach: public ones over https, plus the
+	// networks its allowlist names (config outbound.allow_networks). Any signed-in user may
+	// register an endpoint, and the server must not POST into its own network on their
+	// behalf (server-side request forgery).
+	Guard netguard.Policy
 	// TTL is how long a push service may hold a message for an offline browser when the
 	// message has no TTL of its own; default one hour, at most MaxTTL.
 	TTL time.Duration
@@ -62,10 +72,8 @@ type Options struct {
 	// the alert; default and maximum 4096 (push services refuse larger bodies). The
 	// payload may take RecordSize-103 bytes; longer texts are shortened.
 	RecordSize int
-	// AllowPrivateEndpoints lets endpoints that name a loopback or private address (or
-	// localhost) through, for local fakes. Off, such endpoints fail permanently: any
-	// signed-in user may register an endpoint, and the server must not POST into its own
-	// network on their behalf.
+	// AllowPrivateEndpoints adds this machine's loopback addresses to Guard's allowlist,
+	// for a local fake push service in tests (OPTIMUM_PUSH_ALLOW_PRIVATE=1).
 	AllowPrivateEndpoints bool
 	// Now is the clock for the notification's timestamp; default time.Now.
 	Now func() time.Time
@@ -84,14 +92,17 @@ var _ broadcast.Sender = (*Sender)(nil)
 
 // New returns a Sender signing with keys (see LoadKeys).
 func New(keys Keys, opt Options) *Sender {
+	if opt.AllowPrivateEndpoints {
+		opt.Guard.Allow = append(slices.Clone(opt.Guard.Allow), netguard.Loopback...)
+	}
 	if opt.HTTPClient == nil {
 		// Keep connections to each push service open: the default transport keeps only two
 		// idle per host, so a burst of alerts would open one connection (a TLS handshake
 		// against a real push service) for most pushes.
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := opt.Guard.Transport()
 		tr.MaxIdleConnsPerHost = 64
 		opt.HTTPClient = &http.Client{
-			Transport:     tr,
+			Transport:     opt.Guard.RoundTripper(tr),
 			Timeout:       DefaultTimeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
@@ -142,8 +153,8 @@ func (s *Sender) Send(ctx context.Context, m broadcast.Message) (retryable bool,
 		return false, fmt.Errorf("webpush %s: invalid subscription: %w", m.DeliveryID, err)
 	}
 	host := sub.Host()
-	if !s.opt.AllowPrivateEndpoints && isPrivateHost(host) {
-		return false, fmt.Errorf("webpush to %s: endpoints on loopback or private addresses are refused", host)
+	if err := s.early(sub); err != nil {
+		return false, fmt.Errorf("webpush to %s: %w", host, err)
 	}
 	payload, err := s.payload(m)
 	if err != nil {
@@ -170,7 +181,10 @@ func (s *Sender) Send(ctx context.Context, m broadcast.Message) (retryable bool,
 	if err != nil {
 		var te transportError
 		if errors.As(err, &te) {
-			return true, fmt.Errorf("webpush to %s: %w", host, te.err)
+			// A refused address will not become public by retrying.
+			// Go's text would name the endpoint (a capability), the addresses dialed and the
+			// resolver; the error ends up in a delivery's record, which users read.
+			return !errors.Is(err, netguard.ErrRefused), fmt.Errorf("webpush to %s: %w", host, netguard.Public(te.err))
 		}
 		return false, fmt.Errorf("webpush to %s: %w", host, err)
 	}
@@ -178,6 +192,23 @@ func (s *Sender) Send(ctx context.Context, m broadcast.Message) (retryable bool,
 	body, _ := io.ReadAll(io.LimitReader(res.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // so the connection is reused
 	return classify(res, body, host, s.opt.Now())
+}
+
+// early refuses, before any work, an endpoint the guard would refuse anyway: a scheme
+// other than https, or a host that is itself a refused IP address. A name (localhost
+// included) is judged at dial time, on the addresses it resolves to.
+func (s *Sender) early(sub Subscription) error {
+	u, err := url.Parse(sub.Endpoint)
+	if err != nil {
+		return err
+	}
+	if err := s.opt.Guard.CheckScheme(u.Scheme, u.Hostname()); err != nil {
+		return err
+	}
+	if a, err := netip.ParseAddr(u.Hostname()); err == nil && !s.opt.Guard.Allowed(a) {
+		return &netguard.RefusedError{Addr: a}
+	}
+	return nil
 }
 
 // classify maps the push service's answer to the Sender contract.
@@ -209,7 +240,8 @@ func classify(res *http.Response, body []byte, host string, now time.Time) (bool
 type StatusError struct {
 	StatusCode int
 	Host       string
-	// Body is the start of the service's explanation, e.g. {"reason":"BadJwtToken"}.
+	// Body is the start of the service's explanation, e.g. {"reason":"BadJwtToken"}, for
+	// the server's log; Error leaves it out.
 	Body string
 }
 
@@ -227,11 +259,8 @@ func (e *StatusError) Error() string {
 	case http.StatusTooManyRequests:
 		hint = ": too many requests"
 	}
-	s := fmt.Sprintf("push service %s answered %d %s%s", e.Host, e.StatusCode, http.StatusText(e.StatusCode), hint)
-	if e.Body != "" {
-		s += " (" + e.Body + ")"
-	}
-	return s
+	// Body is left out: the text is stored with the delivery, which users read.
+	return fmt.Sprintf("push service %s answered %d %s%s", e.Host, e.StatusCode, http.StatusText(e.StatusCode), hint)
 }
 
 // payload renders m as the notification JSON, shortening the text until it fits the

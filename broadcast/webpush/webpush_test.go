@@ -405,3 +405,32 @@ func BenchmarkEncryptAndSign(b *testing.B) {
 type roundTrip func(*http.Request) (*http.Response, error)
 
 func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// A failed send's error is stored with the delivery, which users read: it names neither
+// the address an endpoint's name resolved to, nor the endpoint itself (a capability), nor
+// what the service answered.
+func TestSendErrorsShowNoAddressEndpointOrBody(t *testing.T) {
+	keys := testKeys(t, "ops@example.com")
+	fake := webpushtest.New(t, webpushtest.Options{VAPIDPublicKey: keys.Public})
+	secret := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"reason":"INTERNAL-SECRET"}`)
+	}))
+	t.Cleanup(secret.Close)
+	sub, endpoint := fake.NewSubscription()
+	port := secret.URL[strings.LastIndex(secret.URL, ":")+1:]
+
+	// Refused at dial: "localhost" resolves to loopback.
+	to := strings.Replace(string(sub), endpoint, "https://localhost:"+port+"/push/abc123", 1)
+	_, err := webpush.New(keys, webpush.Options{}).Send(context.Background(), alert(to))
+	if err == nil || strings.Contains(err.Error(), "127.0.0.1") || strings.Contains(err.Error(), "/push/abc123") {
+		t.Errorf("refused send: %v", err)
+	}
+	// Answered (loopback allowed, as in tests): the status, not the body.
+	to = strings.Replace(string(sub), endpoint, secret.URL+"/push/abc123", 1)
+	_, err = webpush.New(keys, webpush.Options{AllowPrivateEndpoints: true}).Send(context.Background(), alert(to))
+	var se *webpush.StatusError
+	if !errors.As(err, &se) || se.StatusCode != 400 || strings.Contains(err.Error(), "INTERNAL-SECRET") || strings.Contains(err.Error(), "/push/abc123") {
+		t.Errorf("answered send: %v", err)
+	}
+}

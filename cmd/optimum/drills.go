@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/drill"
@@ -18,7 +19,8 @@ func newDrills(cfg config.Config, db *store.DB, incidents *incident.Service, dir
 	engine *escalation.Engine, ladders *escalation.Ladders, log *slog.Logger) *drill.Service {
 	return drill.NewService(db.Drills(), incidents, dir, engine, drill.Options{
 		Location: cfg.Location(), Owner: nodeName(), Logger: log, Now: clock,
-		Ladder: func(ctx context.Context, id string) error { _, err := ladders.Get(ctx, id); return err },
+		MinInterval: time.Duration(cfg.Drills.MinInterval),
+		Ladder:      func(ctx context.Context, id string) error { _, err := ladders.Get(ctx, id); return err },
 	})
 }
 

@@ -91,6 +91,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat), Coalesce: time.Duration(cfg.Stream.Coalesce)})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
+	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
@@ -180,7 +181,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if pushKeys.Subject == webpush.DefaultSubject {
 		log.Warn("web push: set VAPID_SUBJECT (mailto: or https:) so push services can reach the operator")
 	}
-	pushSender := webpush.New(pushKeys, webpush.Options{AllowPrivateEndpoints: getenv("OPTIMUM_PUSH_ALLOW_PRIVATE") == "1"})
+	// Endpoints are URLs users give: every connection is checked against the outbound
+	// guard (OPTIMUM_PUSH_ALLOW_PRIVATE=1 adds loopback to it, in config.applyEnv).
+	pushSender := webpush.New(pushKeys, webpush.Options{Guard: cfg.OutboundGuard()})
 	srv.Push = &httpapi.WebPush{PublicKey: pushKeys.Public, Browsers: db.Push(), Sender: pushSender}
 	senders[broadcast.ChannelWebPush] = pushSender
 	channels := make([]string, 0, len(senders))

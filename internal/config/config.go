@@ -47,6 +47,8 @@ type Config struct {
 	Stream Stream `yaml:"stream"`
 	// Intake bounds the declarations at work at once (intake.go).
 	Intake Intake `yaml:"intake"`
+	// Outbound bounds requests to URLs users chose (outbound.go).
+	Outbound Outbound `yaml:"outbound"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -235,6 +237,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Outbound:   defaultOutbound(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -302,6 +305,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.MessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
+	c.Outbound.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -439,6 +443,8 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Outbound.validate(&p)
+	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")

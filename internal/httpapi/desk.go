@@ -164,25 +164,8 @@ func (s *Server) similar(w http.ResponseWriter, r *http.Request) error {
 // searchSimilar handles GET /api/v1/incidents/similar?q=&services=&causes=&limit=: the
 // declare form's search before the incident exists.
 func (s *Server) searchSimilar(w http.ResponseWriter, r *http.Request) error {
-	var (
-		q        incident.Query
-		problems []optimum.FieldError
-	)
-	for key, values := range r.URL.Query() {
-		v := strings.Join(values, " ")
-		switch key {
-		case "q":
-			q.Text = v
-		case "services":
-			q.Services = splitList(v)
-		case "causes":
-			q.Causes = splitList(v)
-		case "limit":
-		default:
-			problems = append(problems, optimum.FieldError{Field: key, Message: "unknown parameter (q, services, causes, limit)"})
-		}
-	}
-	if err := optimum.Invalid("The search has errors.", problems); err != nil {
+	q, err := parseSimilarQuery(r)
+	if err != nil {
 		return err
 	}
 	limit, err := limitParam(r, "limit")
@@ -195,6 +178,29 @@ func (s *Server) searchSimilar(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, ms)
 	return nil
+}
+
+// parseSimilarQuery reads GET /api/v1/incidents/similar?q=&services=&causes=&limit=
+// (limit is read by limitParam).
+func parseSimilarQuery(r *http.Request) (incident.Query, error) {
+	var (
+		q incident.Query
+		p queryProblems
+	)
+	for key, values := range r.URL.Query() {
+		switch key {
+		case "q":
+			q.Text = strings.Join(values, " ")
+		case "services":
+			q.Services = listParam(key, values, &p)
+		case "causes":
+			q.Causes = listParam(key, values, &p)
+		case "limit":
+		default:
+			p.add(key, "unknown parameter (q, services, causes, limit)")
+		}
+	}
+	return q, p.err("The search has errors.")
 }
 
 func limitParam(r *http.Request, name string) (int, error) {

@@ -133,3 +133,27 @@ func TestDrillsThroughTheAPI(t *testing.T) {
 		t.Errorf("delete plan: %d %s", res.status, res.body)
 	}
 }
+
+// "@every 1s" is not a drill schedule: more often than drills.min_interval (1 h) is a
+// 422 on the field schedule, in the caller's language, and nothing is saved.
+func TestDrillScheduleMoreFrequentThanTheMinimumIsRefused(t *testing.T) {
+	a := newAPI(t, adminToken)
+	manager := a.token(optimum.RoleManager)
+	if res := a.upload("/api/v1/people/import", manager, "text/csv", []byte(drillOrg)); res.status != 200 {
+		t.Fatalf("import: %d %s", res.status, res.body)
+	}
+	plan := map[string]any{
+		"name": "Cada segundo", "scenario": map[string]any{"title": "Sismo"}, "teams": []string{"technology"},
+		"window": "30m", "schedule": "@every 1s",
+		"criteria": []map[string]any{{"scope": "all", "percent": 90, "within": "15m"}},
+	}
+	for lang, want := range map[string]string{"es": "como mucho una vez cada 1h0m0s", "en": "at most once every 1h0m0s"} {
+		res := a.do("POST", "/api/v1/drills", manager, plan, "Accept-Language", lang)
+		if res.status != 422 || !strings.Contains(string(res.body), `"field":"schedule"`) || !strings.Contains(string(res.body), want) {
+			t.Errorf("@every 1s (%s) = %d %s", lang, res.status, res.body)
+		}
+	}
+	if res := a.do("GET", "/api/v1/drills", manager, nil); strings.TrimSpace(string(res.body)) != "[]" {
+		t.Errorf("plans after the refusal: %s", res.body)
+	}
+}

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -43,10 +44,35 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			s.Logger.Warn("not ready", "part", c.Name, "err", errs[i])
 		}
 	}
+	body := map[string]any{"status": "ready", "checks": states}
+	if p := s.directoryProblems(ctx); len(p) > 0 {
+		body["problems"] = map[string]any{"directory": p}
+	}
 	if len(degraded) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "degraded", "degraded": degraded, "checks": states})
+		body["status"], body["degraded"] = "degraded", degraded
+		writeJSON(w, http.StatusServiceUnavailable, body)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "checks": states})
+	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// directoryProblems lists what is wrong in the directory's data: phone numbers several
+// active people have ("shared_phones: 2"). They do not make the node unready, since
+// taking it out of a load balancer would fix nothing, but an operator watching /readyz
+// sees them. The endpoint is public: counts only, never numbers or names (those are on
+// the readiness page, for managers).
+func (s *Server) directoryProblems(ctx context.Context) []string {
+	if s.Directory == nil {
+		return nil
+	}
+	shared, err := s.Directory.SharedPhones(ctx)
+	if err != nil {
+		s.Logger.Warn("readyz: directory problems unknown", "err", err)
+		return nil
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("shared_phones: %d phone numbers belong to more than one active person", len(shared))}
 }

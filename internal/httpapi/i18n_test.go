@@ -42,6 +42,7 @@ var skippedDirs = map[string]string{
 var skippedFiles = map[string]string{
 	"broadcast/twilio/config.go": "start-up configuration: bad(format, …) builds a plain error",
 	"internal/httpapi/i18n.go":   "the translation itself",
+	"internal/store/backup.go":   "optimum backup and restore: command-line errors, never an HTTP answer",
 }
 
 // messageArgs are the calls whose argument at the index is a message shown to the caller:
@@ -108,6 +109,8 @@ var passThrough = map[string]string{
 	"escalation/ladder.go:validate":                       "add's definition",
 	"internal/store/ladders.go:Resolve":                   "add's definition",
 	"drill/plan.go:Validate":                              "add's definition",
+	"internal/httpapi/query.go:add":                       "queryProblems.add's definition",
+	"internal/httpapi/query.go:err":                       "optimum.Invalid(message, …): its callers' messages are collected",
 }
 
 type collected struct {

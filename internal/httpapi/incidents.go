@@ -135,29 +135,30 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 
 func parseFilter(r *http.Request) (incident.Filter, error) {
 	f := incident.Filter{Limit: 50}
-	var problems []optimum.FieldError
-	bad := func(field, msg string) { problems = append(problems, optimum.FieldError{Field: field, Message: msg}) }
+	var p queryProblems
+	bad := func(field, msg string) { p.add(field, "%s", msg) }
 	for key, values := range r.URL.Query() {
 		v := values[len(values)-1]
 		switch key {
 		case "status":
-			for _, st := range splitList(v) {
+			for _, st := range listParam(key, values, &p) {
 				switch incident.Status(st) {
 				case incident.StatusDeclared, incident.StatusAcknowledged, incident.StatusInvestigating,
 					incident.StatusResolved, incident.StatusVerified, incident.StatusClosed, incident.StatusCancelled,
 					incident.StatusReopened:
 					f.Status = append(f.Status, incident.Status(st))
 				default:
-					bad("status", "unknown status "+strconv.Quote(st))
+					bad("status", "unknown status "+strconv.Quote(truncateText(st, 40)))
 				}
 			}
 		case "priority":
-			for _, p := range splitList(strings.ToUpper(v)) {
-				if len(p) != 2 || p[0] != 'P' || p[1] < '1' || p[1] > '5' {
-					bad("priority", "unknown priority "+strconv.Quote(p)+" (P1-P5)")
+			for _, pr := range listParam(key, values, &p) {
+				pr = strings.ToUpper(pr)
+				if len(pr) != 2 || pr[0] != 'P' || pr[1] < '1' || pr[1] > '5' {
+					bad("priority", "unknown priority "+strconv.Quote(truncateText(pr, 40))+" (P1-P5)")
 					continue
 				}
-				f.Priority = append(f.Priority, incident.Priority(p))
+				f.Priority = append(f.Priority, incident.Priority(pr))
 			}
 		case "drill":
 			b, err := strconv.ParseBool(v)
@@ -192,7 +193,7 @@ func parseFilter(r *http.Request) (incident.Filter, error) {
 			bad(key, "unknown parameter (status, priority, drill, q, from, to, limit, before)")
 		}
 	}
-	return f, optimum.Invalid("The list parameters have errors.", problems)
+	return f, p.err("The list parameters have errors.")
 }
 
 func splitList(v string) []string {

@@ -1,15 +1,14 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/indicators"
+	"github.com/optimum-bcp/optimum/internal/csvsafe"
 )
 
 // indicatorsReport handles GET /api/v1/indicators?from=&to=&priority=&service=&team=&bucket=.
@@ -41,29 +40,14 @@ func (s *Server) indicatorsTable(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="indicadores-%s-%s.csv"`, name, rep.From.In(s.Indicators.Location()).Format("20060102")))
-	cw := csv.NewWriter(w)
+	cw := csvsafe.NewWriter(w)
 	for _, row := range rows {
-		for i, cell := range row {
-			row[i] = defuseFormula(cell)
-		}
 		if err := cw.Write(row); err != nil {
 			return nil // the client went away; the status is already sent
 		}
 	}
-	cw.Flush()
+	_ = cw.Flush()
 	return nil
-}
-
-// defuseFormula keeps a spreadsheet from running a text cell as a formula (an incident
-// title starting with "="). Numbers, negative ones included, are left alone.
-func defuseFormula(cell string) string {
-	if cell == "" || !strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
-		return cell
-	}
-	if _, err := strconv.ParseFloat(cell, 64); err == nil {
-		return cell
-	}
-	return "'" + cell
 }
 
 func (s *Server) computeIndicators(r *http.Request) (indicators.Report, error) {
@@ -110,11 +94,11 @@ func parseIndicatorQuery(r *http.Request, now time.Time, loc *time.Location) (in
 				q.To = t
 			}
 		case "priority":
-			for _, vv := range values {
-				for _, p := range splitList(strings.ToUpper(vv)) {
-					q.Priorities = append(q.Priorities, p)
-				}
+			var lp queryProblems
+			for _, p := range listParam(key, values, &lp) {
+				q.Priorities = append(q.Priorities, strings.ToUpper(p))
 			}
+			problems = append(problems, lp.list...)
 		case "service":
 			q.Service = v
 		case "team":
@@ -125,7 +109,7 @@ func parseIndicatorQuery(r *http.Request, now time.Time, loc *time.Location) (in
 			add(truncateText(key, 40), "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", truncateText(key, 40))
 		}
 	}
-	if err := optimum.Invalid("The indicators query is not valid.", problems); err != nil {
+	if err := optimum.Invalid("The indicators query is not valid.", capped(problems)); err != nil {
 		return q, err
 	}
 	if q.To.IsZero() {

@@ -16,39 +16,8 @@ import (
 const maxImport = 8 << 20
 
 func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
-	f := contacts.Filter{Limit: 200}
-	var problems []optimum.FieldError
-	for key, values := range r.URL.Query() {
-		v := values[len(values)-1]
-		switch key {
-		case "team":
-			f.Teams = splitList(v)
-		case "role":
-			f.Roles = splitList(v)
-		case "q":
-			if len([]rune(v)) > 200 {
-				problems = append(problems, optimum.FieldError{Field: "q", Message: "is too long (at most 200 characters)"})
-			}
-			f.Text = v
-		case "active":
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				problems = append(problems, optimum.FieldError{Field: "active", Message: "must be true or false"})
-			}
-			f.Active = &b
-		case "limit":
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1000 {
-				problems = append(problems, optimum.FieldError{Field: "limit", Message: "must be a whole number from 1 to 1000"})
-			}
-			f.Limit = n
-		case "after":
-			f.After = v
-		default:
-			problems = append(problems, optimum.FieldError{Field: key, Message: "unknown parameter (team, role, q, active, limit, after)"})
-		}
-	}
-	if err := optimum.Invalid("The list parameters have errors.", problems); err != nil {
+	f, err := parsePeopleFilter(r)
+	if err != nil {
 		return err
 	}
 	people, err := s.Directory.People(r.Context(), f)
@@ -62,6 +31,43 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, people)
 	return nil
+}
+
+// parsePeopleFilter reads GET /api/v1/people?team=&role=&q=&active=&limit=&after=.
+func parsePeopleFilter(r *http.Request) (contacts.Filter, error) {
+	f := contacts.Filter{Limit: 200}
+	var p queryProblems
+	for key, values := range r.URL.Query() {
+		v := values[len(values)-1]
+		switch key {
+		case "team":
+			f.Teams = listParam(key, values, &p)
+		case "role":
+			f.Roles = listParam(key, values, &p)
+		case "q":
+			if len([]rune(v)) > 200 {
+				p.add("q", "is too long (at most 200 characters)")
+			}
+			f.Text = v
+		case "active":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				p.add("active", "must be true or false")
+			}
+			f.Active = &b
+		case "limit":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				p.add("limit", "must be a whole number from 1 to 1000")
+			}
+			f.Limit = n
+		case "after":
+			f.After = v
+		default:
+			p.add(key, "unknown parameter (team, role, q, active, limit, after)")
+		}
+	}
+	return f, p.err("The list parameters have errors.")
 }
 
 func (s *Server) getPerson(w http.ResponseWriter, r *http.Request) error {
@@ -153,8 +159,9 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun)
-	if err != nil && optimum.ErrorCode(err) == optimum.EINVALID && rep.ErrorCount > 0 {
-		writeProblemFor(w, r, http.StatusUnprocessableEntity, optimum.EINVALID, optimum.ErrorMessage(err), map[string]any{"report": rep})
+	if code := optimum.ErrorCode(err); (code == optimum.EINVALID || code == optimum.ECONFLICT) && rep.ErrorCount > 0 {
+		// 409 when every error is a phone another active person has, 422 otherwise.
+		writeProblemFor(w, r, statusOf[code], code, optimum.ErrorMessage(err), map[string]any{"report": rep})
 		return nil
 	} else if err != nil {
 		return err
@@ -180,9 +187,9 @@ func (s *Server) exportPeople(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
-	var teams []string
-	if v := r.URL.Query().Get("teams"); v != "" {
-		teams = splitList(v)
+	teams, err := teamsParam(r)
+	if err != nil {
+		return err
 	}
 	rd, err := s.Directory.Readiness(r.Context(), teams)
 	if err != nil {
@@ -192,15 +199,26 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// teamsParam reads the teams= list of the readiness and audience views; other
+// parameters are ignored, as they always were.
+func teamsParam(r *http.Request) ([]string, error) {
+	var p queryProblems
+	teams := listParam("teams", r.URL.Query()["teams"], &p)
+	return teams, p.err("The list parameters have errors.")
+}
+
 // audiencePreview handles GET /api/v1/audience/preview?teams=…: before declaring, who of
 // the chosen teams can be reached and how. Names of the unreachable are shown only to
 // managers and admins.
 func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
-	teams := splitList(r.URL.Query().Get("teams"))
+	teams, err := teamsParam(r)
+	if err != nil {
+		return err
+	}
 	if len(teams) == 0 {
 		teams = s.Config.Incident.DefaultTeams
 	}
-	if _, err := s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams}); err != nil {
+	if _, err = s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams}); err != nil {
 		return err
 	}
 	rd, err := s.Directory.Readiness(r.Context(), teams)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
+	"github.com/optimum-bcp/optimum/internal/netguard"
 )
 
 // WebPush is what the web push routes need. Server.Push nil turns them off: they answer
@@ -253,9 +255,22 @@ func (s *Server) testPushes(w http.ResponseWriter, r *http.Request) error {
 				res.Status, res.Error = "gone", "The subscription expired at the push service and was removed; allow notifications again."
 				_, err = p.Browsers.DeleteEndpoint(ctx, b.Endpoint)
 			default:
-				// The endpoint is a capability: never echo it, even inside an error.
-				msg := strings.ReplaceAll(err.Error(), b.Endpoint, "https://"+b.Subscription.Host()+"/…")
-				res.Status, res.Error, res.Retryable = "failed", msg, retryable
+				// The caller sees why in general terms only: the full error may name an
+				// address the endpoint's host resolved to, or quote the service's answer.
+				var (
+					se      *webpush.StatusError
+					refused *netguard.RefusedError
+					detail  []any
+				)
+				if errors.As(err, &se) {
+					detail = append(detail, "service_answer", se.Body)
+				}
+				if errors.As(err, &refused) {
+					detail = append(detail, "refused_address", refused.Addr.String())
+				}
+				s.Logger.Warn("test push failed", append([]any{"subscription", b.ID, "host", b.Subscription.Host(),
+					"err", strings.ReplaceAll(err.Error(), b.Endpoint, "https://"+b.Subscription.Host()+"/…")}, detail...)...)
+				res.Status, res.Error, res.Retryable = "failed", translate(requestLang(r), pushFailure(err, retryable)), retryable
 				err = p.Browsers.MarkFailed(ctx, b.Endpoint, at)
 				res.LastFailureAt = &at
 			}
@@ -274,6 +289,22 @@ func (s *Server) testPushes(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sent": sent, "results": results})
 	return nil
+}
+
+// pushFailure says why a push failed without naming an address, a port or anything
+// the push service answered but its status code (the guard makes sure only public
+// services answer at all).
+func pushFailure(err error, retryable bool) string {
+	var se *webpush.StatusError
+	switch {
+	case errors.Is(err, netguard.ErrRefused):
+		return "The endpoint is not a public push service; notifications are sent only to public ones over https."
+	case errors.As(err, &se):
+		return fmt.Sprintf("The push service refused the notification (HTTP %d).", se.StatusCode)
+	case retryable:
+		return "The push service could not be reached; try again later."
+	}
+	return "The notification could not be sent."
 }
 
 // appURL is the web app's address for links: the public URL when configured, else the

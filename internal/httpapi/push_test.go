@@ -263,38 +263,45 @@ func testPushTestRemovesAnExpiredSubscription(t *testing.T) {
 	}
 }
 
-// A shared computer: the browser subscribed for Ana moves to Bob when he subscribes it,
-// and his test push speaks his language.
-func TestPushBrowserMovesToWhoeverSubscribesIt(t *testing.T) {
-	storetest.Each(t, testPushBrowserMovesToWhoeverSubscribesIt)
+// Registering an endpoint that is another person's is refused (409, in the caller's
+// language) and changes nothing: it used to move the browser, and its alerts, to whoever
+// sent it. A fresh subscription of the same (shared) browser is the newcomer's.
+func TestPushEndpointOfAnotherPersonIsRefused(t *testing.T) {
+	storetest.Each(t, testPushEndpointOfAnotherPersonIsRefused)
 }
 
-func testPushBrowserMovesToWhoeverSubscribesIt(t *testing.T) {
+func testPushEndpointOfAnotherPersonIsRefused(t *testing.T) {
 	a, fake, _ := newPushAPI(t)
 	ana, anaCookie := a.person("Ana López", "ana@example.com", "es")
 	bob, bobCookie := a.person("Bob Smith", "bob@example.com", "en")
 	sub, _ := fake.NewSubscription()
 	a.do("POST", "/api/v1/push/subscriptions", "", string(sub), "Cookie", anaCookie)
-	if res := a.do("POST", "/api/v1/push/subscriptions", "", string(sub), "Cookie", bobCookie); res.status != 201 {
-		t.Fatalf("Bob subscribes = %d %s", res.status, res.body)
+	before := len(a.pushEvents())
+	for lang, want := range map[string]string{"es": "registradas a nombre de otra persona", "en": "registered to another person"} {
+		res := a.do("POST", "/api/v1/push/subscriptions", "", string(sub), "Cookie", bobCookie, "Accept-Language", lang)
+		if res.status != 409 || !bytes.Contains(res.body, []byte(want)) || bytes.Contains(res.body, []byte("Ana")) {
+			t.Errorf("Bob subscribes Ana's endpoint (%s) = %d %s", lang, res.status, res.body)
+		}
 	}
 	counts, _ := a.db.Push().CountByPerson(context.Background())
-	if counts[ana] != 0 || counts[bob] != 1 {
-		t.Errorf("counts = %v", counts)
+	if counts[ana] != 1 || counts[bob] != 0 || len(a.pushEvents()) != before {
+		t.Errorf("after the refusal counts = %v, %d new events", counts, len(a.pushEvents())-before)
 	}
-	events := a.pushEvents()
-	if last := events[len(events)-1]; !bytes.Contains(last.Data, []byte(`"from_person_id":"`+ana+`"`)) {
-		t.Errorf("move event = %s", last.Data)
+	a.do("POST", "/api/v1/push/test", "", nil, "Cookie", anaCookie)
+	if got := fake.Received(); len(got) != 1 {
+		t.Fatalf("Ana's test push: received %d", len(got))
 	}
-	if res := a.do("POST", "/api/v1/push/test", "", nil, "Cookie", anaCookie); res.status != 409 {
-		t.Errorf("Ana's test push = %d", res.status)
+	// The shared browser subscribes anew for Bob: a new endpoint, his.
+	fresh, _ := fake.NewSubscription()
+	if res := a.do("POST", "/api/v1/push/subscriptions", "", string(fresh), "Cookie", bobCookie); res.status != 201 {
+		t.Fatalf("Bob's own subscription = %d %s", res.status, res.body)
 	}
 	a.do("POST", "/api/v1/push/test", "", nil, "Cookie", bobCookie)
 	got := fake.Received()
-	if len(got) != 1 {
+	if len(got) != 2 {
 		t.Fatalf("received %d pushes", len(got))
 	}
-	if n, _ := got[0].Notification(); n["title"] != "OPTIMUM BCP test" || n["lang"] != "en" {
+	if n, _ := got[1].Notification(); n["title"] != "OPTIMUM BCP test" || n["lang"] != "en" {
 		t.Errorf("notification = %v", n)
 	}
 	// Ana cannot remove Bob's browser, by endpoint or by id.

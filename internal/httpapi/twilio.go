@@ -114,6 +114,10 @@ func (s *Server) twilioVoice(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
 		return err
 	}
+	if recorded == escalation.ReplyRefused {
+		writeTwiML(w, twilio.VoiceRefusedReply(lang))
+		return nil
+	}
 	answer := map[string]string{escalation.ReplyAck: twilio.VoiceAcked, escalation.ReplySafe: twilio.VoiceSafe,
 		escalation.ReplyHelpNeeded: twilio.VoiceHelpNeeded}[recorded]
 	writeTwiML(w, twilio.VoiceReply(lang, answer, poll, s.Config.Server.PublicURL+r.URL.RequestURI()))

@@ -256,6 +256,32 @@ func snapshot(ctx context.Context, q rowQueryer) (contacts.Snapshot, error) {
 	return snap, err
 }
 
+// SharedPhones lists the phone numbers more than one active person has, each with its
+// holders, oldest first. Such numbers predate the rule that a number is one person's.
+func (s *Contacts) SharedPhones(ctx context.Context) ([]contacts.SharedPhone, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT phone, id, name FROM people
+		WHERE active = 1 AND phone IN (SELECT phone FROM people WHERE active = 1 AND phone <> '' GROUP BY phone HAVING count(*) > 1)
+		ORDER BY phone, created_at, id`)
+	if err != nil {
+		return nil, fmt.Errorf("shared phones: %w", err)
+	}
+	defer rows.Close()
+	out := []contacts.SharedPhone{}
+	for rows.Next() {
+		var phone string
+		var ref contacts.PersonRef
+		if err := rows.Scan(&phone, &ref.ID, &ref.Name); err != nil {
+			return nil, fmt.Errorf("shared phones: %w", err)
+		}
+		ref.Reason = "shares the phone with another active person"
+		if n := len(out); n == 0 || out[n-1].Phone != phone {
+			out = append(out, contacts.SharedPhone{Phone: phone})
+		}
+		out[len(out)-1].People = append(out[len(out)-1].People, ref)
+	}
+	return out, rows.Err()
+}
+
 // contactsTx implements contacts.Tx.
 type contactsTx struct{ tx *eventTx }
 

@@ -81,12 +81,33 @@ func (t escalationTx) Enqueue(ctx context.Context, ds []broadcast.Delivery) erro
 	return enqueue(ctx, t.tx, ds, nowUTC())
 }
 
-// Inbound implements escalation.InboundStore.
+// PersonByPhone returns the one active person with the phone: ENOTFOUND when nobody
+// has it, ECONFLICT when several have it (a number shared before numbers were made
+// one person's), since a reply from it cannot be told to be one person's.
 func (s *Escalation) PersonByPhone(ctx context.Context, phone string) (escalation.Sender, error) {
-	var p escalation.Sender
-	err := s.db.read.QueryRowContext(ctx, "SELECT id, name, language FROM people WHERE phone = $1 AND active = 1 ORDER BY created_at LIMIT 1", phone).
-		Scan(&p.PersonID, &p.Name, &p.Language)
-	return p, notFound(err, "Nobody has the phone %s.", phone)
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id, name, language FROM people WHERE phone = $1 AND active = 1 ORDER BY created_at, id LIMIT 2", phone)
+	if err != nil {
+		return escalation.Sender{}, fmt.Errorf("person by phone: %w", err)
+	}
+	defer rows.Close()
+	var found []escalation.Sender
+	for rows.Next() {
+		var p escalation.Sender
+		if err := rows.Scan(&p.PersonID, &p.Name, &p.Language); err != nil {
+			return escalation.Sender{}, fmt.Errorf("person by phone: %w", err)
+		}
+		found = append(found, p)
+	}
+	if err := rows.Err(); err != nil {
+		return escalation.Sender{}, fmt.Errorf("person by phone: %w", err)
+	}
+	switch len(found) {
+	case 0:
+		return escalation.Sender{}, optimum.Errorf(optimum.ENOTFOUND, "Nobody has the phone %s.", phone)
+	case 1:
+		return found[0], nil
+	}
+	return escalation.Sender{}, optimum.Errorf(optimum.ECONFLICT, "The phone %s belongs to more than one active person.", phone)
 }
 
 // SetSMSOptOut records a STOP (at) or a START (nil) for the person.
@@ -144,13 +165,27 @@ func (s *Escalation) OpenAlerts(ctx context.Context, personID string) ([]escalat
 	return out, rows.Err()
 }
 
-// DeliveryTarget returns the incident and the person a delivery went to.
+// DeliveryTarget returns the incident and the person a delivery went to. When the
+// number the delivery went to is now shared by another active person, it answers
+// ECONFLICT: the key pressed may be theirs.
 func (s *Escalation) DeliveryTarget(ctx context.Context, deliveryID string) (string, escalation.Sender, error) {
 	var (
-		incID string
-		p     escalation.Sender
+		incID, phone string
+		p            escalation.Sender
 	)
-	err := s.db.read.QueryRowContext(ctx, `SELECT d.subject, p.id, p.name, p.language FROM deliveries d JOIN people p ON p.id = d.recipient
-		WHERE d.id = $1`, deliveryID).Scan(&incID, &p.PersonID, &p.Name, &p.Language)
-	return incID, p, notFound(err, "No delivery has the id %q.", truncate(deliveryID, 60))
+	err := s.db.read.QueryRowContext(ctx, `SELECT d.subject, p.id, p.name, p.language, p.phone FROM deliveries d JOIN people p ON p.id = d.recipient
+		WHERE d.id = $1`, deliveryID).Scan(&incID, &p.PersonID, &p.Name, &p.Language, &phone)
+	if err != nil {
+		return incID, p, notFound(err, "No delivery has the id %q.", truncate(deliveryID, 60))
+	}
+	if phone != "" {
+		var others int
+		if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM people WHERE phone = $1 AND active = 1 AND id <> $2", phone, p.PersonID).Scan(&others); err != nil {
+			return incID, p, fmt.Errorf("delivery target: %w", err)
+		}
+		if others > 0 {
+			return incID, p, optimum.Errorf(optimum.ECONFLICT, "The phone %s belongs to more than one active person.", phone)
+		}
+	}
+	return incID, p, nil
 }

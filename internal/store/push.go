@@ -100,15 +100,16 @@ func (s *Push) Save(ctx context.Context, personID string, sub webpush.Subscripti
 				_, err = tx.ExecContext(ctx, "UPDATE push_subscriptions SET user_agent = $2 WHERE id = $1", old.ID, userAgent)
 			}
 			return err
+		case old.PersonID != personID:
+			// An endpoint is a capability: whoever sends one that is another person's
+			// either shares their browser or copied it. Moving it silently would take that
+			// person's alerts away from them; they (or their browser) must let it go first,
+			// and a browser can always subscribe anew, getting a new endpoint.
+			return optimum.Errorf(optimum.ECONFLICT, "This browser's notifications are registered to another person; they must turn them off first, or subscribe this browser again.")
 		default:
 			b = old
 			b.Subscription, b.UserAgent, b.LastFailureAt = sub, userAgent, nil
-			if old.PersonID != personID {
-				b.PersonID, b.CreatedAt, b.LastSuccessAt, created = personID, now, nil, true
-				e.FromPersonID = old.PersonID
-			} else {
-				e.Reason = "keys changed"
-			}
+			e.Reason = "keys changed"
 			_, err = tx.ExecContext(ctx, `UPDATE push_subscriptions SET person_id = $2, p256dh = $3, auth = $4, user_agent = $5,
 				created_at = $6, last_success_at = $7, last_failure_at = NULL WHERE id = $1`,
 				b.ID, b.PersonID, sub.Keys.P256dh, sub.Keys.Auth, userAgent, millis(b.CreatedAt), nullMillis(b.LastSuccessAt))

@@ -86,11 +86,13 @@ func Open(tb testing.TB) *store.DB {
 // SQLite opens a fresh SQLite database in a temporary folder, closed at cleanup.
 func SQLite(tb testing.TB) *store.DB {
 	tb.Helper()
-	db, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "optimum.db"))
+	path := filepath.Join(tb.TempDir(), "optimum.db")
+	db, err := store.OpenSQLite(context.Background(), path)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
+	remember(tb, db, "sqlite", "file:"+filepath.ToSlash(path)+"?_pragma=busy_timeout(10000)")
 	return db
 }
 
@@ -103,7 +105,37 @@ func Postgres(tb testing.TB) *store.DB {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() }) // runs before the DROP registered by PostgresURL
+	remember(tb, db, "pgx", u)
 	return db
+}
+
+// rawDSN holds, for each database opened by SQLite or Postgres, its driver and DSN.
+var rawDSN sync.Map // *store.DB -> [2]string
+
+func remember(tb testing.TB, db *store.DB, driver, dsn string) {
+	rawDSN.Store(db, [2]string{driver, dsn})
+	tb.Cleanup(func() { rawDSN.Delete(db) })
+}
+
+// Exec runs one statement on db's database through a connection of its own, behind the
+// store's back: for tests of rows the store no longer writes, such as data from before a
+// rule was enforced. Placeholders are $1, $2… on both backends. db must come from SQLite,
+// Postgres, Open or Each.
+func Exec(tb testing.TB, db *store.DB, query string, args ...any) {
+	tb.Helper()
+	v, ok := rawDSN.Load(db)
+	if !ok {
+		tb.Fatal("storetest.Exec: the database was not opened by storetest")
+	}
+	d := v.([2]string)
+	raw, err := sql.Open(d[0], d[1])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.ExecContext(context.Background(), query, args...); err != nil {
+		tb.Fatalf("storetest.Exec %q: %v", query, err)
+	}
 }
 
 // PostgresURL creates an empty database with a random name and returns its URL; the
