@@ -3,6 +3,7 @@ package broadcast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -37,6 +38,13 @@ type Delivery struct {
 	// Resent is true when the previous attempt's outcome is unknown (its lease expired:
 	// the process died mid-send), so this send may reach the person twice.
 	Resent bool
+	// Priority ("P1" … "P5") and Drill are those of the incident the delivery is about,
+	// and Audience says it is the general audience's first alert or an update to
+	// everyone (not a ladder step's page, a reminder or a notice to one person): together
+	// they choose its lane (LaneOf), what goes first when the channel is the bottleneck.
+	Priority string
+	Drill    bool
+	Audience bool
 }
 
 // Queue keeps deliveries. Claim hands out due deliveries under a lease, so two
@@ -49,8 +57,13 @@ type Queue interface {
 	Sent(ctx context.Context, id string, attempt int, at time.Time) error
 	// Retry puts the delivery back for a later attempt, with the reason.
 	Retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error
-	// Failed records a final failure; gone says the address no longer exists.
+	// Failed records a final failure; gone says the address no longer exists, or (SMS)
+	// that the person opted out of messages from this sender.
 	Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error
+	// Extend renews the lease of a claimed delivery's attempt until until; false when the
+	// attempt is no longer the current one (its lease ran out and another dispatcher
+	// claimed it), and then it must not be sent.
+	Extend(ctx context.Context, id string, attempt int, until time.Time) (bool, error)
 }
 
 // DispatcherOptions tune a Dispatcher. Zero values take the defaults.
@@ -69,6 +82,10 @@ type DispatcherOptions struct {
 	// Observe, when set, is told how long each provider call took and whether it
 	// succeeded (metrics). It must not block.
 	Observe func(channel string, ok bool, took time.Duration)
+	// Prepare, when set, finishes a message right before each attempt to send it
+	// (escalation.Links fills in one-tap links, which are never stored). An error is
+	// retried like a provider's.
+	Prepare func(ctx context.Context, d *Delivery) error
 }
 
 // RateMargin is the share of a configured rate the dispatcher actually uses. A limiter
@@ -173,6 +190,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // runChannel claims and sends one channel's deliveries, at most Concurrency at once.
 func (d *Dispatcher) runChannel(ctx context.Context, channel string) {
+	if d.limits[channel] != nil {
+		d.runLimited(ctx, channel)
+		return
+	}
 	slots := make(chan struct{}, d.opt.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -208,29 +229,160 @@ func (d *Dispatcher) runChannel(ctx context.Context, channel string) {
 	}
 }
 
-// send makes one attempt and records its outcome.
+// runLimited claims and sends the deliveries of a channel with a rate limit. It claims
+// only when the deliveries it claimed before have had their turns, and no more than a
+// tenth of a second's worth (ClaimAhead: one at 10 SMS a second), and renews a delivery's
+// lease while it waits for the rate limit: a lease covers the send, not a queue of
+// claimed deliveries (which expired under a slow rate and had other dispatchers send them
+// again). And a delivery queued in a better lane is claimed at the next claim, behind at
+// most the ones already claimed.
+func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
+	slots := make(chan struct{}, d.opt.Concurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	poll := time.NewTicker(d.opt.Poll)
+	defer poll.Stop()
+	ahead := ClaimAhead(d.opt.Rates[channel], d.opt.Concurrency)
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		n := 1 // slots held for the claim: one per delivery it may return
+	more:
+		for n < ahead {
+			select {
+			case slots <- struct{}{}:
+				n++
+			default:
+				break more
+			}
+		}
+		claimed := d.opt.Now() // the lease runs from here, however long the claim waits for the database
+		batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, claimed, d.opt.Lease, n)
+		if err != nil && ctx.Err() == nil {
+			d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
+		}
+		for range n - len(batch) {
+			<-slots
+		}
+		if len(batch) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-d.wake[channel]:
+			case <-poll.C:
+			}
+			continue
+		}
+		for _, del := range batch {
+			if !d.awaitTurn(ctx, del, claimed) {
+				<-slots
+				continue
+			}
+			wg.Go(func() {
+				defer func() { <-slots }()
+				d.send(ctx, del)
+			})
+		}
+	}
+}
+
+// ClaimAhead is how many deliveries of a channel limited to rate a second a dispatcher
+// claims at once: a tenth of a second's worth (at least one, at most concurrency). One
+// claim per send would cap the rate at one over the claim's time (a busy SQLite writer
+// can take 10 ms: 100 a second); claiming more would hold back a better lane's delivery
+// queued meanwhile, and make claimed deliveries wait longer in their lease.
+func ClaimAhead(rate float64, concurrency int) int {
+	return max(1, min(concurrency, int(rate/10)))
+}
+
+// awaitTurn waits for the rate limit's turn of a claimed delivery (leased at leased),
+// renewing its lease every third of the lease meanwhile, and once more before the send
+// if more than a third of the lease has passed (a long wait, or a claim that waited long
+// for the database).
+// It returns false when the delivery must not be sent:
+// its lease was lost (recorded by whoever claimed it since), or the dispatcher is
+// stopping (then the attempt is put back in the queue with the reason, so another
+// dispatcher sends it at once and the record says why the attempt made no request).
+func (d *Dispatcher) awaitTurn(ctx context.Context, del Delivery, leased time.Time) bool {
+	turn, cancel := context.WithCancel(ctx)
+	defer cancel()
+	got := make(chan error, 1)
+	go func() { got <- d.waitTurn(turn, del.Channel) }()
+	renew := time.NewTicker(max(d.opt.Lease/3, time.Millisecond))
+	defer renew.Stop()
+	extend := func() bool {
+		now := d.opt.Now()
+		ok, err := d.queue.Extend(context.WithoutCancel(ctx), del.ID(), del.Attempts, now.Add(d.opt.Lease))
+		if err != nil {
+			d.opt.Logger.Warn("dispatcher: renewing a lease", "delivery", del.ID(), "err", err)
+			return now.Sub(leased) < d.opt.Lease/2 // the lease still covers a send
+		}
+		if ok {
+			leased = now
+		}
+		return ok
+	}
+	for {
+		select {
+		case err := <-got:
+			if err != nil {
+				d.record(d.queue.Retry(context.WithoutCancel(ctx), del.ID(), del.Attempts, d.opt.Now(), d.opt.Now(),
+					"not sent: the dispatcher stopped while it waited for the rate limit; queued again"))
+				return false
+			}
+			if d.opt.Now().Sub(leased) > d.opt.Lease/3 && !extend() {
+				return false
+			}
+			return true
+		case <-renew.C:
+			if !extend() {
+				d.opt.Logger.Warn("dispatcher: lost the lease of a delivery waiting for the rate limit; not sending it", "delivery", del.ID())
+				return false
+			}
+		}
+	}
+}
+
+// send makes one attempt and records its outcome. A send in flight is not cut short
+// when the dispatcher stops: it runs to its end (at most nine tenths of the lease, which
+// was just taken or renewed) and its outcome is recorded, so a shutdown never leaves a message the
+// provider accepted to be sent again, nor an attempt without a recorded outcome.
 func (d *Dispatcher) send(ctx context.Context, del Delivery) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.opt.Lease*9/10)
+	defer cancel()
 	sender, ok := d.senders[del.Channel]
 	if !ok {
 		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, d.opt.Now(), "no sender is configured for channel "+del.Channel, false))
 		return
 	}
-	if l := d.limits[del.Channel]; l != nil {
-		// Shared across nodes when SharedLimit is set (ratelimit.go), else this node's.
-		if err := d.waitTurn(ctx, del.Channel); err != nil {
-			return // shutting down; the lease expires and the delivery is sent again
-		}
+	if w := d.windows[del.Channel]; w != nil {
 		// The limiter spaces its grants, but goroutines woken late (a busy machine) can
 		// start together; the window holds any that would make more than the rate start
-		// within one second.
-		if err := d.windows[del.Channel].wait(ctx); err != nil {
+		// within one second on this node. It is the last step before the request, in the
+		// same goroutine, so what it counts is what the provider sees.
+		if err := w.wait(ctx); err != nil {
+			d.record(d.queue.Retry(ctx, del.ID(), del.Attempts, d.opt.Now(), d.opt.Now(), "not sent: "+err.Error()))
 			return
+		}
+	}
+	var (
+		retryable bool
+		err       error
+	)
+	if d.opt.Prepare != nil {
+		if err = d.opt.Prepare(ctx, &del); err != nil {
+			retryable, err = true, fmt.Errorf("prepare the message: %w", err)
 		}
 	}
 	m := del.Message
 	m.Attempt = del.Attempts
 	start := time.Now()
-	retryable, err := sender.Send(ctx, m)
+	if err == nil {
+		retryable, err = sender.Send(ctx, m)
+	}
 	if d.opt.Observe != nil {
 		d.opt.Observe(del.Channel, err == nil, time.Since(start))
 	}
@@ -238,17 +390,15 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 	switch {
 	case err == nil:
 		d.record(d.queue.Sent(ctx, del.ID(), del.Attempts, now))
-	case errors.Is(err, ErrGone):
+	case errors.Is(err, ErrGone), errors.Is(err, ErrOptedOut):
 		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), true))
-	case retryable && ctx.Err() == nil:
+	case retryable:
 		next := now.Add(d.backoff(del.Attempts, err))
 		if next.After(del.Deadline) {
 			d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, "gave up at the deadline: "+err.Error(), false))
 			return
 		}
 		d.record(d.queue.Retry(ctx, del.ID(), del.Attempts, now, next, err.Error()))
-	case ctx.Err() != nil:
-		// Shutting down mid-send: leave it leased; it is resent, marked as such, later.
 	default:
 		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
 	}

@@ -173,7 +173,11 @@ func testPermanentFailuresAreNotRetried(t *testing.T) {
 	run(t, d)
 	waitFor(t, "failed", func() bool { return statusOf(t, q, "inc_1", ids[0]).Status == broadcast.StatusFailed })
 	c.add(time.Hour)
-	time.Sleep(50 * time.Millisecond)
+	// Once a delivery queued after the clock moved is sent, the dispatcher has looked for
+	// due work since: a retry of the failed one would have been claimed by then.
+	sentinel := queueOn(t, q, c, broadcast.ChannelSMS, 1)[0]
+	d.Wake()
+	waitFor(t, "a later delivery settled", func() bool { return statusOf(t, q, "inc_1", sentinel).Status == broadcast.StatusFailed })
 	if n := s.attempts(ids[0]); n != 1 {
 		t.Errorf("sent %d times", n)
 	}
@@ -205,22 +209,23 @@ func TestADeadDispatchersDeliveriesAreResent(t *testing.T) {
 
 func testADeadDispatchersDeliveriesAreResent(t *testing.T) {
 	_, q, c := setup(t)
-	stuck := &script{sent: map[string]int{}, block: make(chan struct{})}
-	dead := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: stuck}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Lease: time.Minute, Owner: "node-a"})
 	ids := queue(t, q, c, 3)
-	ctx, kill := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); dead.Run(ctx) }()
-	for _, id := range ids {
-		waitFor(t, "claimed by node-a", func() bool { return stuck.attempts(id) == 1 })
+	// node-a claims the three and dies before recording anything (kill -9): what it
+	// leaves behind is exactly its claim.
+	if got, err := q.Claim(context.Background(), "node-a", broadcast.ChannelSMS, c.now(), time.Minute, 3); err != nil || len(got) != 3 {
+		t.Fatalf("node-a claimed %d, %v", len(got), err)
 	}
-	kill() // the process dies: no outcome is recorded
-	<-done
 	good := &script{sent: map[string]int{}}
-	run(t, broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: good}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Owner: "node-b"}))
-	time.Sleep(50 * time.Millisecond)
-	if n := good.attempts(ids[0]); n != 0 {
-		t.Fatalf("resent before the lease expired")
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: good}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond, Owner: "node-b"})
+	run(t, d)
+	// A delivery queued now is sent by node-b; the leased ones must not be, yet.
+	sentinel := queueOn(t, q, c, broadcast.ChannelSMS, 1)[0]
+	d.Wake()
+	waitFor(t, "node-b at work", func() bool { return statusOf(t, q, "inc_1", sentinel).Status == broadcast.StatusSent })
+	for _, id := range ids {
+		if n := good.attempts(id); n != 0 {
+			t.Fatalf("%s resent before the lease expired", id)
+		}
 	}
 	c.add(2 * time.Minute)
 	for _, id := range ids {

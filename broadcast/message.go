@@ -59,6 +59,11 @@ type Sender interface {
 // ErrGone marks an address that no longer exists.
 var ErrGone = errors.New("the address no longer exists")
 
+// ErrOptedOut marks a phone whose owner told the provider to stop sending them SMS
+// (Twilio 21610, a STOP reply): the delivery fails and the person is recorded as opted
+// out of SMS, as if their STOP had reached us.
+var ErrOptedOut = errors.New("the recipient opted out of SMS from this sender")
+
 // RetryAfterError is a retryable failure with the provider's requested wait.
 type RetryAfterError struct {
 	After time.Duration

@@ -112,8 +112,6 @@ type PageKey struct{ IncidentID, PersonID string }
 type Tx interface {
 	// Targets returns the active recipients of an incident (its audience) with addresses.
 	Targets(ctx context.Context, incidentID string) ([]Contact, error)
-	// CreateAckLink stores the hash of a one-tap acknowledgement token.
-	CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error
 	Enqueue(ctx context.Context, ds []broadcast.Delivery) error
 
 	Incident(ctx context.Context, idOrFolio string) (incident.Incident, error)
@@ -168,8 +166,6 @@ type Options struct {
 	PublicURL string
 	// Channels are the channels with a configured sender; others are not planned.
 	Channels []string
-	// LinkTTL is how long an acknowledgement link works; default 7 days.
-	LinkTTL time.Duration
 	// RetryFor is how long a delivery is retried before giving up; default 1 hour.
 	RetryFor time.Duration
 	// PushTTL is how long a push service may hold an alert; default 1 hour.
@@ -212,9 +208,6 @@ const ConsumerName = "escalation.notifier"
 
 // New returns an engine; ids (a bus subscription) wakes its log consumer.
 func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engine {
-	if opt.LinkTTL <= 0 {
-		opt.LinkTTL = 7 * 24 * time.Hour
-	}
 	if opt.RetryFor <= 0 {
 		opt.RetryFor = time.Hour
 	}

@@ -240,7 +240,7 @@ func TestP1NobodyAnswersTheLadderClimbsAndADirectorsSMSStopsAllNagging(t *testin
 		// Dora's call has not gone out yet when she answers the SMS: it is cancelled.
 		var queued []broadcast.Delivery
 		e.clock.Set(t0.Add(10*time.Minute + 30*time.Second))
-		reply, err := e.inbound.SMS(context.Background(), "+525500000001", func(bool) (string, string) { return escalation.ReplyAck, "" })
+		reply, err := e.inbound.SMS(context.Background(), "+525500000001", "1", func(bool) (string, string) { return escalation.ReplyAck, "" })
 		if err != nil || !strings.Contains(reply, inc.Folio) {
 			t.Fatalf("reply = %q, %v", reply, err)
 		}
@@ -634,7 +634,7 @@ func TestRemindersSayTheyAreReminders(t *testing.T) {
 			}
 		}
 		for _, m := range again {
-			if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: Confirme") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: Acknowledge") {
+			if !strings.HasPrefix(m.Text, "SIMULACRO. RECORDATORIO: P") && !strings.HasPrefix(m.Text, "DRILL. REMINDER: P") {
 				t.Errorf("reminder = %q", m.Text)
 			}
 		}

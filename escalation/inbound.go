@@ -62,9 +62,19 @@ type Inbound struct {
 	store     InboundStore
 	incidents *incident.Service
 	now       func() time.Time
+	// Requests, when set, takes a free-text SMS from a requester who was asked a
+	// question as their answer.
+	Requests RequesterAnswers
 	// Logger records replies refused because their number is shared; nil means
 	// slog.Default().
 	Logger *slog.Logger
+}
+
+// RequesterAnswers records a requester's reply to the responders' question.
+type RequesterAnswers interface {
+	// AnswerByPerson records answer on the newest open incident the person declared
+	// that asked them a question and returns its folio; "" when they were asked nothing.
+	AnswerByPerson(ctx context.Context, personID, name, answer string) (folio string, err error)
 }
 
 // NewInbound returns an Inbound; now nil means time.Now.
@@ -77,17 +87,18 @@ func NewInbound(store InboundStore, incidents *incident.Service, now func() time
 
 var replies = map[string]map[string]string{
 	"es": {
-		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avise a su responsable de continuidad.",
+		"unknown_number": "Este número no está registrado en OPTIMUM BCP. Si debería estarlo, avisa a tu responsable de continuidad.",
 		"shared_number":  "Este número está registrado para más de una persona en OPTIMUM BCP, así que no podemos registrar tu respuesta. Responde desde la app o avisa a tu responsable de continuidad.",
-		"none":           "No tiene alertas pendientes de confirmar.",
+		"none":           "No tienes alertas pendientes de confirmar.",
 		"acked":          "Recepción confirmada: %s. Gracias.",
-		"several":        "Tiene %d alertas pendientes: %s. Para confirmar una, responda 1 y su folio (por ejemplo: 1 %s).",
-		"one_hint":       "Tiene una alerta pendiente: %s. Responda 1 para confirmar recepción.",
-		"no_such":        "No encontramos la alerta %s entre las suyas pendientes. %s",
-		"help":           "OPTIMUM BCP: responda 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
-		"start":          "Volverá a recibir alertas por SMS de OPTIMUM BCP.",
-		"safe":           "Gracias. Registramos que está a salvo (%s).",
-		"help_needed":    "Registramos que necesita ayuda (%s). El equipo de continuidad ya lo sabe. Si puede, responda con su ubicación.",
+		"several":        "Tienes %d alertas pendientes: %s. Para confirmar una, responde 1 y su folio (por ejemplo: 1 %s).",
+		"one_hint":       "Tienes una alerta pendiente: %s. Responde 1 para confirmar recepción.",
+		"no_such":        "No encontramos la alerta %s entre tus pendientes. %s",
+		"help":           "OPTIMUM BCP: responde 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",
+		"start":          "Volverás a recibir alertas por SMS de OPTIMUM BCP.",
+		"safe":           "Gracias. Registramos que estás a salvo (%s).",
+		"help_needed":    "Registramos que necesitas ayuda (%s). El equipo de continuidad ya lo sabe. Si puedes, responde con tu ubicación.",
+		"answered":       "Gracias. Tu respuesta quedó registrada en el reporte %s.",
 	},
 	"en": {
 		"unknown_number": "This number is not registered in OPTIMUM BCP. If it should be, tell your continuity manager.",
@@ -101,6 +112,7 @@ var replies = map[string]map[string]string{
 		"start":          "You will receive OPTIMUM BCP alerts by SMS again.",
 		"safe":           "Thank you. We recorded that you are safe (%s).",
 		"help_needed":    "We recorded that you need help (%s). The continuity team knows. If you can, reply with where you are.",
+		"answered":       "Thank you. Your answer was added to report %s.",
 	},
 }
 
@@ -114,8 +126,10 @@ func text(lang, key string) string {
 // SMS handles an inbound SMS from an E.164 number and returns the answer to send back
 // ("" for none). read tells what the reply means (kind, and the folio it quotes, if any),
 // read as an answer to a safety poll when poll is true: "1" is then "I am safe" and "2"
-// "I need help". A reply nobody can match acknowledges nothing and gets a helpful answer.
-func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (kind, folio string)) (string, error) {
+// "I need help". A reply that is none of those, from a requester the responders asked a
+// question, is their answer (body). A reply nobody can match acknowledges nothing and
+// gets a helpful answer.
+func (in *Inbound) SMS(ctx context.Context, from, body string, read func(poll bool) (kind, folio string)) (string, error) {
 	p, err := in.store.PersonByPhone(ctx, from)
 	switch optimum.ErrorCode(err) {
 	case optimum.ENOTFOUND:
@@ -164,6 +178,15 @@ func (in *Inbound) SMS(ctx context.Context, from string, read func(poll bool) (k
 		return text(lang, "start"), in.store.SetSMSOptOut(ctx, p.PersonID, nil)
 	case ReplyHelp:
 		return text(lang, "help"), nil
+	}
+	if kind == ReplyUnknown && in.Requests != nil && strings.TrimSpace(body) != "" {
+		folio, err := in.Requests.AnswerByPerson(ctx, p.PersonID, p.Name, body)
+		if err != nil {
+			return "", err
+		}
+		if folio != "" {
+			return fmt.Sprintf(text(lang, "answered"), folio), nil
+		}
 	}
 	if kind != ReplyAck {
 		return in.pending(lang, open), nil

@@ -37,9 +37,11 @@ type Contact struct {
 var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS}}}
 
 // send queues one message per address of the person on each of the channels (those with
-// a configured sender), each with a fresh one-tap acknowledgement link; a reminder says
-// so. It returns how many deliveries it queued.
-func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder bool, now time.Time) (int, error) {
+// a configured sender), each with the slot of a one-tap acknowledgement link, filled
+// when it is sent (links.go); a reminder says so. audience marks the general audience's
+// first alert, which goes after the people a step targets and reminders when a channel
+// is the bottleneck (broadcast.LaneOf). It returns how many deliveries it queued.
+func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder, audience bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
 	var link string
 	for _, ch := range channels {
@@ -61,22 +63,25 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 		}
 		for _, addr := range addrs {
 			if link == "" {
-				token := newToken()
-				if err := w.tx.CreateAckLink(ctx, HashToken(token), inc.ID, c.PersonID, now, now.Add(w.e.opt.LinkTTL)); err != nil {
-					return 0, err
-				}
-				link = w.e.opt.PublicURL + "/a/" + token
+				// The token is made when the message is sent (Links.Prepare): the
+				// queued message keeps only its slot.
+				link = w.e.opt.PublicURL + "/a/" + LinkSlot
 			}
-			msg, err := w.e.templates.Render(ch, c.Language, inc, link)
+			render := w.e.templates.Render
+			if reminder {
+				render = w.e.templates.RenderReminder
+			}
+			msg, err := render(ch, c.Language, inc, link)
 			if err != nil {
 				return 0, err
 			}
-			if reminder {
-				markReminder(&msg, ch, inc.Drill)
+			if reminder && ch != broadcast.ChannelSMS {
+				markReminder(&msg, ch, inc.Drill) // an SMS says it in its own text
 			}
 			msg.DeliveryID, msg.Channel, msg.To = optimum.NewID("dlv"), ch, addr
 			msg.Topic, msg.TTL = inc.ID, w.e.opt.PushTTL
-			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor)})
+			ds = append(ds, broadcast.Delivery{Message: msg, Subject: inc.ID, Recipient: c.PersonID, DueAt: now, Deadline: now.Add(w.e.opt.RetryFor),
+				Priority: string(inc.Priority), Drill: inc.Drill, Audience: audience})
 		}
 	}
 	if len(ds) == 0 {

@@ -95,10 +95,10 @@ func testDeclaredIncidentQueuesOneSMSPerReachablePerson(t *testing.T) {
 			t.Errorf("text %q lacks the folio or the link", d.Text)
 		}
 	}
-	if es := byLang["es"].Text; !strings.HasPrefix(es, "Confirme recepción") {
+	if es := byLang["es"].Text; !strings.HasPrefix(es, "P1 Corte de energía en el CPD, CDMX") || !strings.Contains(es, "Confirma: responde 1 o entra a ") {
 		t.Errorf("Spanish SMS = %q", es)
 	}
-	if en := byLang["en"].Text; !strings.HasPrefix(en, "Acknowledge") {
+	if en := byLang["en"].Text; !strings.HasPrefix(en, "P1 Corte de energía en el CPD, CDMX") || !strings.Contains(en, "Acknowledge: reply 1 or open ") {
 		t.Errorf("English SMS = %q", en)
 	}
 	// Processing again queues nothing more: the cursor moved with the deliveries.
@@ -134,13 +134,7 @@ func testAckLinkAcknowledgesAsItsPerson(t *testing.T) {
 	w := newWorld(t, broadcast.ChannelSMS)
 	inc := w.declare(t, "Ransomware", false)
 	w.notifier.Consume(context.Background())
-	var link string
-	for _, d := range w.claimAll(t) {
-		if d.Language == "en" {
-			link = d.URL
-		}
-	}
-	token := link[strings.LastIndex(link, "/")+1:]
+	token, _ := sentLink(t, w, escalation.NewLinks(w.db.Escalation(), time.Hour, nil), "en")
 	got, l, err := w.incidents.AcknowledgeByLink(context.Background(), token, "link")
 	if err != nil || l.Name != "Bob" || got.Status != incident.StatusAcknowledged || got.AckCount != 1 {
 		t.Fatalf("ack = %+v %+v %v", got, l, err)

@@ -19,8 +19,14 @@ func (w *work) start(ctx context.Context, inc incident.Incident, at time.Time) e
 	l, ok := Choose(ls, inc.Ladder, string(inc.Priority), inc.Services)
 	r := Run{IncidentID: inc.ID, Ladder: l, State: StateRunning, Step: -1, StepAt: at,
 		AckBy: inc.SLA.AckBy, ResolveBy: inc.SLA.ResolveBy, AckSLA: SLAPending, ResolveSLA: SLAPending}
+	if inc.Canary {
+		// The canary tests the channels to its own audience: no ladder, no SLA, nobody else.
+		ok, r.AckBy, r.ResolveBy = false, time.Time{}, time.Time{}
+	}
 	if !ok {
 		r.State = StateManual
+	}
+	if !ok && !inc.Canary && inc.Ladder != NoLadder {
 		w.e.opt.Logger.Warn("escalation: no ladder fits the incident; only its audience is alerted", "incident", inc.Folio, "priority", inc.Priority, "ladder", inc.Ladder)
 	}
 	if r.AckBy.IsZero() {
@@ -34,6 +40,12 @@ func (w *work) start(ctx context.Context, inc incident.Incident, at time.Time) e
 		return err // a second delivery of the same event changes nothing
 	}
 	schedule := defaultSchedule
+	if !ok && len(inc.Channels) > 0 {
+		// Without a ladder, an incident that names its channels (a canary testing them,
+		// the page about a failed canary on the channels that still work) alerts its
+		// audience on each of them at once.
+		schedule = []Reminder{{After: 0, Channels: inc.Channels}}
+	}
 	if ok {
 		schedule = l.Steps[0].Reminders
 		if err := w.pageStep(ctx, &r, inc, 0, 0, at, at); err != nil {
@@ -191,7 +203,7 @@ func (w *work) sendDue(ctx context.Context, inc incident.Incident, p *Page, c Co
 	if len(channels) == 0 {
 		return nil
 	}
-	_, err := w.send(ctx, inc, c, channels, !first, now)
+	_, err := w.send(ctx, inc, c, channels, !first, first && p.Reason == ReasonAudience, now)
 	return err
 }
 

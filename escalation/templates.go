@@ -11,20 +11,21 @@ import (
 	"github.com/optimum-bcp/optimum/incident"
 )
 
-// Templates render an incident's alert per channel and language. Every message starts
-// with the call to action; a drill says so in its first word ("SIMULACRO" / "DRILL").
+// Templates render an incident's alert per channel and language. Every message leads
+// with the crisis (priority, title, place) and ends with the call to action, so that a
+// lock screen shows what happened; a drill says so in its first word ("SIMULACRO" /
+// "DRILL"). An SMS is fitted into one segment (sms.go).
 type Templates struct {
 	set map[string]*template.Template // key: channel + "/" + lang + "/" + part
+	sms SMSAlphabet
 }
 
 // defaultTemplates are the built-in texts, part by part: title and text.
 var defaultTemplates = map[string]string{
-	"sms/es/text":      `{{if .Drill}}SIMULACRO. {{end}}{{if .SafetyPoll}}¿Está a salvo? Responda 1 = estoy a salvo, 2 = necesito ayuda, o en {{.Link}}{{else}}Confirme recepción respondiendo 1 o en {{.Link}}{{end}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
-	"sms/en/text":      `{{if .Drill}}DRILL. {{end}}{{if .SafetyPoll}}Are you safe? Reply 1 = I am safe, 2 = I need help, or at {{.Link}}{{else}}Acknowledge by replying 1 or at {{.Link}}{{end}} · {{.Priority}} {{.Folio}}: {{.Title}}{{with .Location}} ({{.}}){{end}}`,
 	"webpush/es/title": `{{if .Drill}}SIMULACRO · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
 	"webpush/en/title": `{{if .Drill}}DRILL · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
-	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}{{if .SafetyPoll}}¿Está a salvo? Elija una respuesta.{{else}}Confirme recepción.{{end}} {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
-	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}} {{with .Location}}{{.}}. {{end}}{{.Summary}}`,
+	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}¿Estás a salvo? Elige una respuesta.{{else}}Confirma recepción.{{end}}`,
+	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}}`,
 	"voice/es/title":   `{{if .Drill}}Esto es un simulacro. {{end}}Alerta de crisis de OPTIMUM, prioridad {{.PriorityWords}}.`,
 	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
 	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}}{{with index .Messages "es"}} {{.}}{{end}} Folio {{.FolioWords}}.`,
@@ -49,7 +50,7 @@ func PollActions(lang string) []broadcast.Action {
 
 // NewTemplates parses the built-in templates.
 func NewTemplates() (*Templates, error) {
-	t := &Templates{set: map[string]*template.Template{}}
+	t := &Templates{set: map[string]*template.Template{}, sms: plainAlphabet{}}
 	for k, src := range defaultTemplates {
 		tpl, err := template.New(k).Option("missingkey=error").Parse(src)
 		if err != nil {
@@ -72,6 +73,16 @@ type templateData struct {
 // Render returns the message of an incident for a channel in a language (Spanish unless
 // the person asked for English).
 func (t *Templates) Render(channel, lang string, inc incident.Incident, link string) (broadcast.Message, error) {
+	return t.render(channel, lang, inc, link, false)
+}
+
+// RenderReminder is Render for a reminder: an SMS says so after the drill word, fitted
+// into its segment with the rest (push and calls are marked by markReminder).
+func (t *Templates) RenderReminder(channel, lang string, inc incident.Incident, link string) (broadcast.Message, error) {
+	return t.render(channel, lang, inc, link, true)
+}
+
+func (t *Templates) render(channel, lang string, inc incident.Incident, link string, reminder bool) (broadcast.Message, error) {
 	if lang != "en" {
 		lang = "es"
 	}
@@ -82,6 +93,9 @@ func (t *Templates) Render(channel, lang string, inc incident.Incident, link str
 	d := templateData{Incident: inc, Link: link, Summary: clip(summary, 300),
 		PriorityWords: strings.TrimPrefix(string(inc.Priority), "P"), FolioWords: spell(inc.Folio)}
 	m := broadcast.Message{Language: lang, URL: link}
+	if channel == broadcast.ChannelSMS {
+		m.Text = t.smsText(lang, inc, link, reminder)
+	}
 	for part, dst := range map[string]*string{"title": &m.Title, "text": &m.Text} {
 		tpl, ok := t.set[channel+"/"+lang+"/"+part]
 		if !ok {
@@ -92,6 +106,9 @@ func (t *Templates) Render(channel, lang string, inc incident.Incident, link str
 			return m, fmt.Errorf("render %s/%s/%s: %w", channel, lang, part, err)
 		}
 		*dst = strings.TrimSpace(b.String())
+	}
+	if inc.Canary {
+		canaryLabel(&m)
 	}
 	switch {
 	case inc.SafetyPoll && (channel == broadcast.ChannelWebPush || channel == broadcast.ChannelVoice):

@@ -42,6 +42,12 @@ type Declaration struct {
 	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for
 	// every configured one. Drills use it to rehearse one channel.
 	Channels []string `json:"channels,omitempty"`
+	// People adds people (ids or emails) to the audience; with no Teams, the audience is
+	// them alone. Canary marks the scheduled end-to-end test alert (set with Drill, so it
+	// stays out of the indicators; its messages say PRUEBA / TEST). Neither can be set
+	// through the API: the canary uses them.
+	People []string `json:"-"`
+	Canary bool     `json:"-"`
 }
 
 // MaxMessage is the longest audience message, in characters.

@@ -112,6 +112,9 @@ type Incident struct {
 	Ladder string `json:"ladder,omitempty"`
 	// Channels limits the channels alerts go out on; empty for every configured one.
 	Channels []string `json:"channels,omitempty"`
+	// Canary is true for the scheduled end-to-end test alert (always a drill too): the
+	// lowest delivery lane, PRUEBA / TEST on every channel, out of the indicators.
+	Canary bool `json:"canary,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

@@ -141,6 +141,10 @@ type DeskStore interface {
 	Templates(ctx context.Context) ([]Template, error)
 	// DeliveryFigures counts the incident's deliveries per channel and status.
 	DeliveryFigures(ctx context.Context, incidentID string) ([]ChannelFigures, error)
+	// AskedRequests returns the folios of the open (not closed or cancelled) incidents
+	// that the directory person declared and whose responders asked them a question,
+	// newest first.
+	AskedRequests(ctx context.Context, personID string) ([]string, error)
 }
 
 // DeskTx is the desk's work inside one transaction, with the incident's Tx.

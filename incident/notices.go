@@ -232,8 +232,8 @@ func (n *Notices) to(c Contact, inc Incident, kind, title, text, url string, at 
 func (n *Notices) pageURL(inc Incident) string { return n.opt.PublicURL + "/#/incidente/" + inc.Folio }
 
 var updateTexts = map[string][3]string{
-	"es": {"%sActualización %s", "%s%s%s", " Próxima actualización: %s."},
-	"en": {"%sUpdate %s", "%s%s%s", " Next update: %s."},
+	"es": {"%sActualización %s", "%sActualización de %s (%s): %s%s", " Próxima actualización: %s."},
+	"en": {"%sUpdate %s", "%sUpdate on %s (%s): %s%s", " Next update: %s."},
 }
 
 func (n *Notices) updateText(inc Incident, language, known, doing string, next *time.Time) (string, string) {
@@ -251,7 +251,9 @@ func (n *Notices) updateText(inc Incident, language, known, doing string, next *
 	if next != nil {
 		nextText = fmt.Sprintf(f[2], next.In(n.opt.Location).Format("15:04 MST"))
 	}
-	return fmt.Sprintf(f[0], prefix, inc.Folio), fmt.Sprintf(f[1], prefix, clipText(body, 400), nextText)
+	// The text names the crisis and its folio: an update SMS is read alone, maybe days
+	// after the alert.
+	return fmt.Sprintf(f[0], prefix, inc.Folio), fmt.Sprintf(f[1], prefix, clipText(inc.Title, 80), inc.Folio, clipText(body, 400), nextText)
 }
 
 func clipText(s string, n int) string {

@@ -104,6 +104,17 @@ func testNoticesReachTheRequesterAndTheAudience(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("deliveries %v, want %v", got, want)
 	}
+	// An update SMS is read alone, maybe days after the alert: it names the crisis and
+	// its folio.
+	sms, err := db.Deliveries().Claim(ctx, "test", "sms", time.Now().Add(time.Hour), time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range sms {
+		if d.Recipient == people[1].ID && (!strings.Contains(d.Text, "Sin luz en el piso 3") || !strings.Contains(d.Text, inc.Folio) || !strings.Contains(d.Text, "All clear")) {
+			t.Errorf("update SMS %q does not name the crisis and its folio", d.Text)
+		}
+	}
 	ms, _ := desk.Messages(ctx, inc.ID) // one frozen clock: same time, any order
 	kinds := map[string]incident.Message{}
 	for _, m := range ms {

@@ -177,6 +177,22 @@ func (d *Desk) AnswerRequest(ctx context.Context, idOrFolio, answer string) (Inc
 	})
 }
 
+// AnswerByPerson records a directory person's free-text reply (an SMS) as their answer
+// to the responders' question, on the newest open incident they declared that asked
+// them one. It returns that incident's folio, or "" when they were asked nothing (the
+// reply is then not an answer).
+func (d *Desk) AnswerByPerson(ctx context.Context, personID, name, answer string) (string, error) {
+	folios, err := d.store.AskedRequests(ctx, personID)
+	if err != nil || len(folios) == 0 {
+		return "", err
+	}
+	ctx = optimum.WithActor(ctx, optimum.Actor{ID: personID, Name: name, Role: optimum.RoleReporter, PersonID: personID})
+	if _, err := d.AnswerRequest(ctx, folios[0], answer); err != nil {
+		return "", err
+	}
+	return folios[0], nil
+}
+
 // workable refuses work on a closed or cancelled incident.
 func workable(inc Incident, what string) error {
 	if inc.Status == StatusClosed || inc.Status == StatusCancelled {

@@ -27,6 +27,9 @@ type Store interface {
 	Deliveries(ctx context.Context, id string) (map[string][]Delivery, error)
 	// SafetyAnswers returns each person's latest safety-poll answer, by person id.
 	SafetyAnswers(ctx context.Context, id string) (map[string]SafetyAnswer, error)
+	// InAudience reports whether the person was alerted of the incident: a recipient,
+	// or paged by a step of its ladder.
+	InAudience(ctx context.Context, id, personID string) (bool, error)
 }
 
 // AckLink is a one-tap acknowledgement link: one person, one incident.
@@ -72,6 +75,9 @@ type Filter struct {
 	Priority []Priority
 	Drill    *bool
 	Reporter string // only incidents this actor declared
+	// Audience, with Reporter, also lists the incidents this directory person was
+	// alerted of (a reporter sees what they declared and what they must answer).
+	Audience string
 	Text     string
 	From, To time.Time // created_at in [From, To)
 	// Before pages backwards: only incidents created before this incident id's position.
@@ -133,7 +139,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	if len(idempotencyKey) > 200 {
 		return Incident{}, false, optimum.Errorf(optimum.EINVALID, "Idempotency-Key is too long (at most 200 characters).")
 	}
-	if len(d.Teams) == 0 {
+	if len(d.Teams) == 0 && len(d.People) == 0 {
 		d.Teams = append([]string(nil), s.policy.DefaultTeams...)
 	}
 	pr, err := s.policy.Priority(d.Impact, d.Urgency)
@@ -142,7 +148,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	}
 	var recipients []contacts.Recipient
 	if s.audience != nil {
-		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams}); err != nil {
+		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, People: d.People}); err != nil {
 			if f := optimum.ErrorFields(err); len(f) > 0 {
 				return Incident{}, false, optimum.Invalid("The declaration has errors.", f)
 			}
@@ -185,6 +191,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Teams:       d.Teams,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
+			Canary:      d.Canary && d.Drill,
 			SafetyPoll:  d.SafetyPoll,
 			Messages:    d.Messages,
 			Ladder:      d.Ladder,
@@ -283,7 +290,8 @@ func acknowledgeTx(ctx context.Context, tx Tx, inc *Incident, actor optimum.Acto
 }
 
 // Link returns the incident and the person of a one-tap link token. An unknown or expired
-// token is ENOTFOUND, with the same message, so tokens cannot be probed.
+// token is ENOTFOUND, with the same message, so tokens cannot be probed; the link of a
+// closed or cancelled incident is ECONFLICT (with the incident and link returned).
 func (s *Service) Link(ctx context.Context, token string) (Incident, AckLink, error) {
 	bad := optimum.Errorf(optimum.ENOTFOUND, "This link is unknown or has expired.")
 	if token == "" || len(token) > 100 {
@@ -297,6 +305,11 @@ func (s *Service) Link(ctx context.Context, token string) (Incident, AckLink, er
 		return Incident{}, AckLink{}, err
 	}
 	inc, err := s.store.Incident(ctx, l.IncidentID)
+	if err == nil && (inc.Status == StatusClosed || inc.Status == StatusCancelled) {
+		// A link stops working with its incident; the incident is returned so that the
+		// page can say what happened to it.
+		return inc, l, optimum.Errorf(optimum.ECONFLICT, "Incident %s is %s; this link no longer works.", inc.Folio, inc.Status)
+	}
 	return inc, l, err
 }
 

@@ -322,7 +322,10 @@ function slaCard(inc) {
   const total = Number.isFinite(inc.audience) && inc.audience > 0 ? inc.audience : null;
   const n = Number.isFinite(inc.ack_count) ? inc.ack_count : 0;
   const acked = mine(inc);
-  const canAck = can('responder') && !CLOSED.has(inc.status);
+  // Responders acknowledge any incident; anyone else (a reporter in a safety poll's
+  // audience) the ones sent to them: the server then lists their own row.
+  const sentToMe = !!state.me?.person_id && (inc.recipients || []).some((r) => r.person_id === state.me.person_id);
+  const canAck = (can('responder') || sentToMe) && !CLOSED.has(inc.status);
   return h('section', { class: 'card inc-sla-card', 'aria-labelledby': 'inc-sla-title' },
     h('h2', { id: 'inc-sla-title' }, t('inc.sla')),
     h('dl', { class: 'inc-deadlines' },

@@ -10,7 +10,7 @@
 // type, no controls. Other parameters: periodo (24h, 7d, 30d, 90d, 365d), prioridad,
 // equipo, servicio.
 
-import { state, t, h, show, api, errorText, hashParams, hashParts, API_BASE, fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName } from './core.js';
+import { state, t, h, show, api, errorText, hashParams, hashParts, API_BASE, fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName, can } from './core.js';
 
 const PERIODS = { '24h': 864e5, '7d': 7 * 864e5, '30d': 30 * 864e5, '90d': 90 * 864e5, '365d': 365 * 864e5 };
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
@@ -32,6 +32,7 @@ const page = {
   dim: 'priority', // the over-time chart's breakdown
   root: null,
   slot: null,
+  canary: null, // GET /api/v1/canary?limit=1 for managers; null otherwise
 };
 
 export function indicatorsRoute(path) { return path === 'indicadores' || path === 'indicators'; }
@@ -78,9 +79,10 @@ async function fetchNow() {
   page.last = Date.now();
   const seq = page.seq;
   try {
-    const data = await api('GET', `indicators?${query()}`);
+    const [data, canary] = await Promise.all([api('GET', `indicators?${query()}`), fetchCanary()]);
     if (seq !== page.seq) return;
     page.data = data;
+    page.canary = canary;
     page.error = null;
   } catch (err) {
     if (seq !== page.seq) return;
@@ -281,6 +283,7 @@ function fill() {
   const empty = d.summary.declared === 0 && d.open.length === 0;
   if (empty) nodes.push(h('div', { class: 'card ind-empty', testid: 'ind-empty' }, h('p', { class: 'ind-empty-title' }, t('ind.empty.title')), h('p', { class: 'muted' }, t('ind.empty.text'))));
   nodes.push(kpis(d), openCard(d), timeCard(d), priorityCard(d), teamCard(d), channelCard(d));
+  if (page.canary) nodes.push(canaryCard(page.canary));
   if (!tv()) nodes.push(downloads());
   slot.replaceChildren(...nodes);
   drawCharts();
@@ -412,4 +415,54 @@ export function tickIndicators() {
       if (due - now < 15 * 60000) el.classList.add('sla-soon');
     }
   }
+}
+
+// ---------------------------------------------------------------- canary
+
+// The canary (the scheduled end-to-end test alert) is for managers: others see no card.
+// Its texts live here, to keep the card in one place.
+const CANARY_TEXT = {
+  es: {
+    title: 'Alerta de prueba (canario)', off: 'Desactivada: configura canary en el archivo de configuración.',
+    none: 'Todavía no se ha ejecutado.', passed: 'Pasó', failed: 'Falló', running: 'En curso',
+    when: 'Última: {time}', timings: 'Aceptada en {a} · entregada en {d}', paged: 'Se avisó al equipo de continuidad.',
+  },
+  en: {
+    title: 'Test alert (canary)', off: 'Off: configure canary in the configuration file.',
+    none: 'It has not run yet.', passed: 'Passed', failed: 'Failed', running: 'Running',
+    when: 'Last: {time}', timings: 'Accepted in {a} · delivered in {d}', paged: 'The continuity team was paged.',
+  },
+};
+
+function ct(key, vars) {
+  let s = (CANARY_TEXT[state.lang] || CANARY_TEXT.es)[key] ?? key;
+  if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+  return s;
+}
+
+async function fetchCanary() {
+  if (!can('manager')) return null;
+  try { return await api('GET', 'canary?limit=1'); } catch { return null; }
+}
+
+function canaryCard(c) {
+  const run = c.runs?.[0];
+  let body;
+  if (!c.enabled && !run) body = [h('p', { class: 'muted' }, ct('off'))];
+  else if (!run) body = [h('p', { class: 'muted' }, ct('none'))];
+  else {
+    body = [
+      h('p', { class: 'ind-canary-line' },
+        h('span', { class: `ind-canary-status ind-canary-${run.status}`, testid: 'ind-canary-status' }, ct(run.status)),
+        ' ', h('span', { class: 'muted small' }, ct('when', { time: fmtTime(run.started_at) }))),
+    ];
+    if (run.accepted_seconds != null || run.delivered_seconds != null) {
+      body.push(h('p', { class: 'small', testid: 'ind-canary-timings' }, ct('timings', { a: secs(run.accepted_seconds), d: secs(run.delivered_seconds) })));
+    }
+    if (run.status === 'failed') {
+      body.push(h('p', { class: 'alert alert-error small', testid: 'ind-canary-reason' }, clip(run.reason || '', 200)));
+      if (run.paged_incident_id) body.push(h('p', { class: 'muted small' }, ct('paged')));
+    }
+  }
+  return card('ind-canary', ct('title'), ...body);
 }

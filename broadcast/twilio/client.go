@@ -69,7 +69,8 @@ func (c *Client) Voice() *Voice { return &Voice{c: c} }
 var (
 	// ErrOptedOut means the person replied STOP to this sender (Twilio 21610): mark them
 	// opted out of SMS; they can reply START to opt back in.
-	ErrOptedOut = errors.New("the recipient has opted out of SMS from this sender (replied STOP)")
+	// It wraps broadcast.ErrOptedOut, so the dispatcher records the opt-out.
+	ErrOptedOut = fmt.Errorf("%w (replied STOP)", broadcast.ErrOptedOut)
 	// ErrInvalidNumber means the number is not a valid phone number (Twilio 21211 and
 	// kin, or refused before sending because it is not E.164).
 	ErrInvalidNumber = errors.New("not a valid phone number")

@@ -172,7 +172,7 @@ func TestSMSTransliteratesToFitOneSegment(t *testing.T) {
 
 func TestVoiceCallSpeaksTheAlertAndGathersOneKey(t *testing.T) {
 	for _, tc := range []struct{ lang, locale, prompt string }{
-		{"es", "es-MX", "Presione 1 para confirmar recepción"},
+		{"es", "es-MX", "Presiona 1 para confirmar recepción"},
 		{"en", "en-US", "Press 1 to acknowledge"},
 	} {
 		t.Run(tc.lang, func(t *testing.T) {
@@ -230,7 +230,7 @@ func TestVoiceKeepsTwiMLUnderTwiliosLimit(t *testing.T) {
 	if len(twiml) > 4000 {
 		t.Errorf("Twiml is %d bytes, want at most 4000", len(twiml))
 	}
-	if !strings.Contains(twiml, "Presione 1") || !strings.HasSuffix(twiml, "</Response>") {
+	if !strings.Contains(twiml, "Presiona 1") || !strings.HasSuffix(twiml, "</Response>") {
 		t.Errorf("the cut Twiml lost its prompt or its end:\n%s", twiml)
 	}
 }

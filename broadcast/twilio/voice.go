@@ -67,12 +67,12 @@ const maxTwiML = 4000
 // prompts are said again after the alert so that a person who picked up late still hears
 // what to do.
 var speech = map[string]struct{ locale, voice, prompt, thanks, retry, bye, pollPrompt, safe, help string }{
-	"es": {"es-MX", "Polly.Mia", "Presione 1 para confirmar recepción.",
-		"Gracias. Su confirmación quedó registrada.", "No entendimos.",
-		"No se registró su confirmación. Hasta luego.",
-		"Si está a salvo, presione 1. Si necesita ayuda, presione 2.",
-		"Gracias. Registramos que está a salvo.",
-		"Registramos que necesita ayuda. El equipo de continuidad ya lo sabe."},
+	"es": {"es-MX", "Polly.Mia", "Presiona 1 para confirmar recepción.",
+		"Gracias. Tu confirmación quedó registrada.", "No entendimos.",
+		"No se registró tu confirmación. Hasta luego.",
+		"Si estás a salvo, presiona 1. Si necesitas ayuda, presiona 2.",
+		"Gracias. Registramos que estás a salvo.",
+		"Registramos que necesitas ayuda. El equipo de continuidad ya lo sabe."},
 	"en": {"en-US", "Polly.Joanna", "Press 1 to acknowledge.",
 		"Thank you. Your acknowledgement is recorded.", "Sorry, we did not get that.",
 		"Your acknowledgement was not recorded. Goodbye.",

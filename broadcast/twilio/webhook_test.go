@@ -154,14 +154,14 @@ func TestSafetyPollCallsAskSafeOrHelp(t *testing.T) {
 	m := broadcast.Message{DeliveryID: "dlv_poll", Channel: broadcast.ChannelVoice, To: "+525512345678", Language: "es",
 		Title: "Alerta de crisis", Text: "Sismo en CDMX.", Actions: []broadcast.Action{{ID: "safe", Title: "Estoy a salvo"}, {ID: "help_needed", Title: "Necesito ayuda"}}}
 	script := voice.TwiML(m)
-	if !strings.Contains(script, "Si está a salvo, presione 1. Si necesita ayuda, presione 2.") || strings.Contains(script, "confirmar recepción") {
+	if !strings.Contains(script, "Si estás a salvo, presiona 1. Si necesitas ayuda, presiona 2.") || strings.Contains(script, "confirmar recepción") {
 		t.Errorf("poll call script:\n%s", script)
 	}
 	again := twilio.VoiceReply("es", twilio.VoiceNone, true, "https://x.example/hooks/twilio/voice?d=1")
-	if !strings.Contains(again, "presione 2") {
+	if !strings.Contains(again, "presiona 2") {
 		t.Errorf("asking again should repeat the poll:\n%s", again)
 	}
-	for answer, want := range map[string]string{twilio.VoiceSafe: "está a salvo", twilio.VoiceHelpNeeded: "necesita ayuda", twilio.VoiceAcked: "confirmación quedó registrada"} {
+	for answer, want := range map[string]string{twilio.VoiceSafe: "estás a salvo", twilio.VoiceHelpNeeded: "necesitas ayuda", twilio.VoiceAcked: "confirmación quedó registrada"} {
 		if got := twilio.VoiceReply("es", answer, true, "https://x.example/v"); !strings.Contains(got, want) || !strings.Contains(got, "<Hangup/>") {
 			t.Errorf("answer %s: %s", answer, got)
 		}

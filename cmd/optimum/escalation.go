@@ -27,7 +27,7 @@ func newEscalation(ctx context.Context, cfg config.Config, db *store.DB, templat
 		return nil, nil, fmt.Errorf("escalation ladders: %w", err)
 	}
 	engine := escalation.New(db.Escalation(), templates, ids, escalation.Options{
-		PublicURL: public, Channels: channels, LinkTTL: time.Duration(cfg.Delivery.LinkTTL),
+		PublicURL: public, Channels: channels,
 		RetryFor: time.Duration(cfg.Delivery.RetryFor), Wake: dispatcher.Wake, Logger: log,
 		Owner: nodeName(), Lease: time.Duration(cfg.Escalation.Lease), SLATeam: cfg.Escalation.SLATeam,
 		SLAJump: cfg.Escalation.SLAJump, DirectorsTeam: cfg.Escalation.DirectorsTeam, Now: clock,

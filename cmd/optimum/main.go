@@ -6,6 +6,7 @@
 //	optimum user create -email E -name N -role R [-password-stdin]
 //	                                      create a user; print a one-time set-password link
 //	optimum healthcheck                   probe the local server's /healthz
+//	optimum parked [dismiss C ID]         list (or dismiss) the events consumers gave up on
 //	optimum backup FILE                   copy the SQLite database, while it serves, to FILE
 //	optimum restore FILE                  restore a backup into an empty data folder
 //	optimum version                       print the version
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return importCmd(ctx, args, getenv, stdout)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
+	case "parked":
+		return parked(ctx, args, getenv, stdout)
 	case "backup":
 		return backupCmd(ctx, args, getenv, stdout)
 	case "restore":
@@ -77,6 +80,8 @@ commands:
                                  or reads the password from standard input
   import contacts [-dry-run] FILE  import the directory from CSV or YAML (all or nothing)
   healthcheck                    exit 0 if the local server answers /healthz (for containers)
+  parked [dismiss CONSUMER EVENT_ID]
+                                 list the events the log consumers gave up on, or dismiss one
   backup FILE                    write a consistent copy of the SQLite database to FILE, while
                                  the server serves (PostgreSQL: pg_dump, see docs/operations.md)
   restore FILE                   restore a backup into the data folder (OPTIMUM_DATA), which

@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-// An earthquake: the alert asks "¿Está a salvo?" instead of only "confirme". Ana answers
+// An earthquake: the alert asks "¿Estás a salvo?" instead of only "confirma". Ana answers
 // "2" by SMS (needs help), Bob taps "I am safe" on his one-tap link; the incident counts
 // one safe and one needing help, each recipient shows their answer, and both count as
 // acknowledged. A reply to an alert without a poll still only acknowledges.
@@ -36,8 +36,8 @@ func TestSafetyPollBySMSAndLink(t *testing.T) {
 	for _, m := range fake.Messages() {
 		sms[m.Form.Get("To")] = m.Form.Get("Body")
 	}
-	if !strings.HasPrefix(sms["+525512345678"], "¿Esta a salvo? Responda 1 = estoy a salvo, 2 = necesito ayuda") ||
-		!strings.HasPrefix(sms["+34612345678"], "Are you safe? Reply 1 = I am safe, 2 = I need help") {
+	if !strings.HasPrefix(sms["+525512345678"], "P1 Sismo de magnitud 7.1, CDMX ("+inc.Folio+"). ¿Estas a salvo? Responde 1 = si, 2 = ayuda, o "+public+"/a/") ||
+		!strings.HasPrefix(sms["+34612345678"], "P1 Sismo de magnitud 7.1, CDMX ("+inc.Folio+"). Are you safe? Reply 1 = safe, 2 = help, or "+public+"/a/") {
 		t.Errorf("poll texts = %q / %q", sms["+525512345678"], sms["+34612345678"])
 	}
 
@@ -46,7 +46,7 @@ func TestSafetyPollBySMSAndLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	reply, _ := io.ReadAll(res.Body)
-	if res.StatusCode != 200 || !bytes.Contains(reply, []byte("necesita ayuda ("+inc.Folio+")")) {
+	if res.StatusCode != 200 || !bytes.Contains(reply, []byte("necesitas ayuda ("+inc.Folio+")")) {
 		t.Errorf("reply to 2 = %d %s\n%s", res.StatusCode, reply, logs)
 	}
 

@@ -51,6 +51,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	defer db.Close()
+	db.SetPoisonPolicy(store.PoisonPolicy{Attempts: cfg.Consumers.Attempts, Backoff: time.Duration(cfg.Consumers.Backoff)})
 	if err := syncClock(ctx, db, getenv, log); err != nil {
 		return err
 	}
@@ -94,6 +95,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
+	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler()
@@ -104,6 +106,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	base := "http://" + hostPort(ln.Addr())
 	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
+	srv.Inbound.Requests = srv.Desk // a requester's SMS reply answers the responders' question
 	httpSrv := &http.Server{
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -158,11 +161,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 		Observe: mtr.ObserveSend,
+		// One-tap links are made as their message is sent, never stored (escalation/links.go).
+		Prepare: escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {
 		return err
 	}
+	templates.SetSMSAlphabet(twilio.Alphabet{}) // alerts are written in GSM-7 and fit one segment
 	pushKeys, err := webpush.LoadKeys(cfg.Server.DataDir, func(k string) string {
 		switch k {
 		case "VAPID_SUBJECT":
@@ -218,6 +224,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
+	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"html/template"
 	"net/http"
-	"strings"
 
 	"github.com/optimum-bcp/optimum/incident"
 )
@@ -16,8 +15,10 @@ var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>
 {{if .Inc.Drill}}<p class="drill">{{.T.drill}}</p>{{end}}
 <p class="ack-folio">{{.Inc.Priority}} · {{.Inc.Folio}}</p>
 <h1>{{.Inc.Title}}</h1>
-{{with .Inc.Location}}<p>{{.}}</p>{{end}}
+{{with .Inc.Location}}<p class="ack-place">{{.}}</p>{{end}}
+{{with .Message}}<p class="ack-message" data-testid="ack-message">{{.}}</p>{{end}}
 <p>{{.T.hello}} {{.Name}}.</p>
+{{if not .Done}}<p class="ack-instructions">{{if .Inc.SafetyPoll}}{{.T.poll_how}}{{else}}{{.T.how}}{{end}}</p>{{end}}
 {{if .Done}}<p class="ack-done" role="status">{{if eq .Answer "safe"}}{{.T.safe_done}}{{else if eq .Answer "help_needed"}}{{.T.help_done}}{{else}}{{.T.done}}{{end}}</p>
 {{end}}{{if .Inc.SafetyPoll}}<p class="ack-question">{{.T.question}}</p>
 <form method="post"><button type="submit" name="answer" value="safe" class="ack-button ack-safe">{{.T.safe}}</button>
@@ -28,9 +29,13 @@ var ackPage = template.Must(template.New("ack").Parse(`<!doctype html>
 var ackTexts = map[string]map[string]string{
 	"es": {"hello": "Hola,", "button": "Confirmar recepción", "done": "Recepción confirmada. Gracias.", "drill": "SIMULACRO",
 		"question": "¿Estás a salvo?", "safe": "Estoy a salvo", "help": "Necesito ayuda",
+		"how":       "Pulsa el botón para avisar que recibiste la alerta. Luego sigue las indicaciones de tu responsable de continuidad.",
+		"poll_how":  "Elige una respuesta. Si necesitas ayuda, el equipo de continuidad lo sabrá al momento.",
 		"safe_done": "Registramos que estás a salvo. Gracias.", "help_done": "Registramos que necesitas ayuda. El equipo de continuidad ya lo sabe."},
 	"en": {"hello": "Hello,", "button": "Acknowledge", "done": "Acknowledged. Thank you.", "drill": "DRILL",
 		"question": "Are you safe?", "safe": "I am safe", "help": "I need help",
+		"how":       "Press the button to let us know you received the alert. Then follow your continuity manager's instructions.",
+		"poll_how":  "Choose an answer. If you need help, the continuity team will know at once.",
 		"safe_done": "We recorded that you are safe. Thank you.", "help_done": "We recorded that you need help. The continuity team knows."},
 }
 
@@ -39,7 +44,7 @@ var ackTexts = map[string]map[string]string{
 func (s *Server) ackLinkPage(w http.ResponseWriter, r *http.Request) error {
 	inc, l, err := s.Incidents.Link(r.Context(), r.PathValue("token"))
 	if err != nil {
-		return err
+		return linkProblem(w, r, err, linkLang(r, l.Language), inc)
 	}
 	return s.renderAck(w, inc, l, false, "")
 }
@@ -62,16 +67,17 @@ func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
 		err error
 	)
 	if answer != "" {
-		if _, l, err = s.Incidents.Link(r.Context(), r.PathValue("token")); err == nil {
-			inc, err = s.Incidents.AnswerSafety(r.Context(), l.IncidentID, l.PersonID, l.Name, channel, answer)
-		}
+		inc, l, err = s.Incidents.AnswerSafetyByLink(r.Context(), r.PathValue("token"), channel, answer)
 	} else {
 		inc, l, err = s.Incidents.AcknowledgeByLink(r.Context(), r.PathValue("token"), channel)
 	}
 	if err != nil {
-		return err
+		if inc.ID == "" && l.IncidentID != "" {
+			inc, _ = s.Incidents.Get(r.Context(), l.IncidentID) // to name the crisis on the page
+		}
+		return linkProblem(w, r, err, linkLang(r, l.Language), inc)
 	}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, inc)
 		return nil
 	}
@@ -83,8 +89,12 @@ func (s *Server) renderAck(w http.ResponseWriter, inc incident.Incident, l incid
 	if lang != "en" {
 		lang = "es"
 	}
+	msg := inc.Messages[lang]
+	if msg == "" {
+		msg = inc.Description
+	}
 	linkPageHeaders(w)
-	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done, "Answer": answer})
+	return ackPage.Execute(w, map[string]any{"Inc": inc, "Name": l.Name, "Lang": lang, "T": ackTexts[lang], "Done": done, "Answer": answer, "Message": msg})
 }
 
 // linkPageHeaders are those of a page reached by a capability link (one-tap

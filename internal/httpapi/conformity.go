@@ -18,21 +18,21 @@ var conformityPage = template.Must(template.New("conformity").Parse(`<!doctype h
 {{with .Inc.Folio}}<p class="ack-folio">{{.}}</p>{{end}}
 {{with .Inc.Title}}<h1>{{.}}</h1>{{end}}
 {{with .Name}}<p>{{$.T.hello}} {{.}}.</p>{{end}}
-{{if .Problem}}<p class="alert alert-error" role="alert">{{.Problem}}</p>
-{{else if .Done}}<p class="ack-done" role="status">{{if .Accepted}}{{.T.accepted}}{{else}}{{.T.rejected}}{{end}}</p>
+{{if .Problem}}<p class="alert alert-error" role="alert">{{.Problem}}</p>{{end}}
+{{if .Done}}<p class="ack-done" role="status">{{if .Accepted}}{{.T.accepted}}{{else}}{{.T.rejected}}{{end}}</p>
 {{else}}<h2>{{.T.solution}}</h2><p class="resolution">{{.Inc.Resolution}}</p>
 <form method="post">
 <label for="comment">{{.T.comment}}</label>
-<textarea id="comment" name="comment" rows="3" maxlength="2000"></textarea>
-<button type="submit" name="decision" value="accept" class="ack-button">{{.T.accept}}</button>
-<button type="submit" name="decision" value="reject" class="secondary">{{.T.reject}}</button>
+<textarea id="comment" name="comment" rows="3" maxlength="2000"{{if .Problem}} aria-invalid="true"{{end}}>{{.Comment}}</textarea>
+<button type="submit" name="decision" value="accept" class="ack-button ack-ok">{{.T.accept}}</button>
+<button type="submit" name="decision" value="reject" class="secondary ack-secondary">{{.T.reject}}</button>
 </form>{{end}}
 </main></body></html>`))
 
 var conformityTexts = map[string]map[string]string{
-	"es": {"hello": "Hola,", "solution": "Solución", "comment": "Comentario (obligatorio si no está conforme)",
+	"es": {"hello": "Hola,", "solution": "Solución", "comment": "Comentario (obligatorio si no estás conforme)",
 		"accept": "Estoy conforme", "reject": "No estoy conforme", "drill": "SIMULACRO",
-		"accepted": "Gracias. Registramos su conformidad y cerramos el reporte.",
+		"accepted": "Gracias. Registramos tu conformidad y cerramos el reporte.",
 		"rejected": "Gracias. Reabrimos el reporte y el equipo seguirá trabajando en él."},
 	"en": {"hello": "Hello,", "solution": "Solution", "comment": "Comment (required if you are not satisfied)",
 		"accept": "I am satisfied", "reject": "I am not satisfied", "drill": "DRILL",
@@ -45,7 +45,7 @@ var conformityTexts = map[string]map[string]string{
 func (s *Server) conformityLinkPage(w http.ResponseWriter, r *http.Request) error {
 	inc, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
 	if err != nil {
-		return conformityProblem(w, r, err)
+		return s.conformityProblem(w, r, err, l)
 	}
 	return renderConformity(w, inc, l, false, false)
 }
@@ -69,36 +69,45 @@ func (s *Server) answerConformity(w http.ResponseWriter, r *http.Request) error 
 		body.Decision, body.Comment = r.PostForm.Get("decision"), r.PostForm.Get("comment")
 	}
 	if body.Decision != "accept" && body.Decision != "reject" {
-		return badRequest("The decision must be accept or reject.")
+		return s.conformityProblem(w, r, badRequest("The decision must be accept or reject."), incident.ConformityLink{})
 	}
 	_, l, err := s.Desk.Conformity(r.Context(), r.PathValue("token"))
 	if err != nil {
-		return conformityProblem(w, r, err)
+		return s.conformityProblem(w, r, err, l)
 	}
 	inc, err := s.Desk.AnswerConformity(r.Context(), r.PathValue("token"), body.Decision == "accept", body.Comment)
-	if err != nil {
-		return conformityProblem(w, r, err)
+	if optimum.ErrorCode(err) == optimum.EINVALID && !wantsJSON(r) {
+		// A rejection without its comment: the form again, with what was typed and why.
+		cur, _, _ := s.Desk.Conformity(r.Context(), r.PathValue("token"))
+		lang := linkLang(r, l.Language)
+		msg := translate(lang, optimum.ErrorMessage(err))
+		for _, f := range optimum.ErrorFields(err) {
+			msg += " " + translate(lang, f.Message)
+		}
+		linkPageHeaders(w)
+		w.WriteHeader(statusOf[optimum.EINVALID])
+		return conformityPage.Execute(w, map[string]any{"Inc": cur, "Name": l.Requester.Name, "Lang": lang,
+			"T": conformityTexts[lang], "Problem": msg, "Comment": body.Comment})
 	}
-	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+	if err != nil {
+		return s.conformityProblem(w, r, err, l)
+	}
+	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, inc)
 		return nil
 	}
 	return renderConformity(w, inc, l, true, body.Decision == "accept")
 }
 
-// conformityProblem answers a person who tapped a link (a browser asking for HTML) with
-// a page that says what is wrong, in their language and with the problem's status; API
-// clients get the problem+json as usual.
-func conformityProblem(w http.ResponseWriter, r *http.Request, err error) error {
-	code := optimum.ErrorCode(err)
-	if !strings.Contains(r.Header.Get("Accept"), "text/html") || (code != optimum.ENOTFOUND && code != optimum.ECONFLICT && code != optimum.EINVALID) {
-		return err
+// conformityProblem answers a person who tapped a link with a page that says what is
+// wrong (linkpage.go), naming the crisis when the link is known; a client that asked for
+// JSON gets the problem+json as usual.
+func (s *Server) conformityProblem(w http.ResponseWriter, r *http.Request, err error, l incident.ConformityLink) error {
+	var inc incident.Incident
+	if l.IncidentID != "" {
+		inc, _ = s.Incidents.Get(r.Context(), l.IncidentID)
 	}
-	lang := pageLang(r)
-	linkPageHeaders(w)
-	w.WriteHeader(statusOf[code])
-	return conformityPage.Execute(w, map[string]any{"Inc": incident.Incident{}, "Lang": lang, "T": conformityTexts[lang],
-		"Problem": translate(lang, optimum.ErrorMessage(err))})
+	return linkProblem(w, r, err, linkLang(r, l.Language), inc)
 }
 
 func renderConformity(w http.ResponseWriter, inc incident.Incident, l incident.ConformityLink, done, accepted bool) error {

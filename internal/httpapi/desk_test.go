@@ -208,8 +208,9 @@ func testConformityLoopEndToEnd(t *testing.T) {
 	if res := a.do("GET", "/c/not-a-real-token", "", nil); res.status != 404 {
 		t.Errorf("unknown link = %d, want 404", res.status)
 	}
-	// A person tapping a used link in a browser reads why, in Spanish, on a page.
-	if res := a.do("GET", link, "", nil, "Accept", "text/html"); res.status != 409 || !strings.Contains(string(res.body), "Este enlace de conformidad ya se usó") {
+	// A person tapping the link of a closed incident in a browser reads that it is
+	// closed, in Spanish, on a page.
+	if res := a.do("GET", link, "", nil, "Accept", "text/html"); res.status != 409 || !strings.Contains(string(res.body), "Esta crisis ya se cerró") {
 		t.Errorf("used link in a browser = %d %s", res.status, res.body)
 	}
 	if a.timelineLen(inc.ID) != before {

@@ -15,6 +15,14 @@ type ReadyCheck struct {
 	Check func(ctx context.Context) error
 }
 
+// Concern is a part that works but needs an operator (late work, a parked event, a failed
+// canary): while it has reasons, /readyz says "degraded" with them but still answers 200,
+// since the node serves and taking it out of a load balancer would help nobody.
+type Concern struct {
+	Name    string
+	Reasons func(ctx context.Context) []string
+}
+
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	return nil
@@ -24,6 +32,9 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // answers 503 with each part's state, so an operator (or a load balancer's log) sees which
 // part is degraded: {"status":"degraded","degraded":["redis"],"checks":{"database":"ok",
 // "redis":"unavailable"}}. The reasons are logged, not shown: the endpoint is public.
+// A concern (late work, a parked event, a failed canary) with reasons makes the answer
+// {"status":"degraded", …, "reasons":{"work":["2 reminders overdue"]}} with 200: its
+// reasons say what and how much, never an incident's contents.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
@@ -44,12 +55,27 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			s.Logger.Warn("not ready", "part", c.Name, "err", errs[i])
 		}
 	}
+	unavailable := len(degraded) > 0
 	body := map[string]any{"status": "ready", "checks": states}
 	if p := s.directoryProblems(ctx); len(p) > 0 {
 		body["problems"] = map[string]any{"directory": p}
 	}
+	reasons := map[string][]string{}
+	for _, c := range s.Concerns {
+		if r := c.Reasons(ctx); len(r) > 0 {
+			reasons[c.Name], states[c.Name] = r, "degraded"
+			degraded = append(degraded, c.Name)
+		} else {
+			states[c.Name] = "ok"
+		}
+	}
+	if len(reasons) > 0 {
+		body["reasons"] = reasons
+	}
 	if len(degraded) > 0 {
 		body["status"], body["degraded"] = "degraded", degraded
+	}
+	if unavailable {
 		writeJSON(w, http.StatusServiceUnavailable, body)
 		return nil
 	}

@@ -89,6 +89,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat)})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
+	s.SMSBudget = db.SMSBudget()
 	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()
@@ -242,7 +243,7 @@ func testBadInputChangesNothing(t *testing.T) {
 		{"no token", "POST", "/api/v1/incidents", "", declaration(), nil, 401, "Sign in"},
 		{"wrong token", "POST", "/api/v1/incidents", "nope-nope-nope", declaration(), nil, 401, "invalid credentials"},
 		{"basic auth", "POST", "/api/v1/incidents", "", declaration(), []string{"Authorization", "Basic YTpi"}, 401, "Bearer"},
-		{"reporter acknowledges", "POST", "/api/v1/incidents/x/ack", reporter, nil, nil, 403, "responder"},
+		{"reporter acknowledges an incident not sent to them", "POST", "/api/v1/incidents/x/ack", reporter, nil, nil, 404, "No incident"},
 		{"idempotency key too long", "POST", "/api/v1/incidents", adminToken, declaration(), []string{"Idempotency-Key", strings.Repeat("k", 201)}, 422, "Idempotency-Key"},
 		{"unknown list parameter", "GET", "/api/v1/incidents?sort=x", adminToken, nil, nil, 422, "list parameters"},
 		{"bad list status", "GET", "/api/v1/incidents?status=burning", adminToken, nil, nil, 422, "list parameters"},

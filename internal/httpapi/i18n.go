@@ -333,6 +333,19 @@ var catalog = compileCatalog([]phrase{
 	{en: "Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team.",
 		es: "Demasiadas declaraciones en poco tiempo. Espere un momento e inténtelo de nuevo; si la crisis es real, llame al equipo de continuidad."},
 
+	// Limits of capability links, webhooks and non-alert SMS (internal/httpapi/ratelimit.go, verify.go).
+	{en: "Too many answers from this link in a short time. Wait a moment and try again.",
+		es: "Demasiadas respuestas desde este enlace en poco tiempo. Espera un momento y vuelve a intentarlo."},
+	{en: "Too many unknown or expired links from your address. Wait a moment and try again; if your link does not work, ask the continuity team.",
+		es: "Demasiados enlaces desconocidos o vencidos desde tu dirección. Espera un momento y vuelve a intentarlo; si tu enlace no funciona, avisa al equipo de continuidad."},
+	{en: "Too many unsigned webhook requests from this address.", es: "Demasiadas solicitudes de webhook sin firma válida desde esta dirección."},
+	{en: "This server has sent as many verification codes as it may today. Try again tomorrow; alerts still go out.",
+		es: "Este servidor ya envió hoy todos los códigos de verificación que tiene permitidos. Vuelve a intentarlo mañana; las alertas se siguen enviando."},
+	{en: "Too many codes were sent to this number recently. Wait before asking for another one.",
+		es: "Se enviaron demasiados códigos a este número hace poco. Espera antes de pedir otro."},
+	{en: "You asked for too many codes recently. Wait before asking for another one.",
+		es: "Pediste demasiados códigos hace poco. Espera antes de pedir otro."},
+
 	// Incidents: incident, internal/httpapi/incidents.go, internal/store.
 	{en: "Sign in to declare an incident.", es: "Inicie sesión para declarar una crisis."},
 	{en: "Sign in to acknowledge.", es: "Inicie sesión para acusar recibo."},
@@ -565,7 +578,8 @@ var catalog = compileCatalog([]phrase{
 
 	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
-	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
+	{en: "The request has no Twilio id (MessageSid or CallSid).", es: "La solicitud no trae ningún identificador de Twilio (MessageSid o CallSid)."},
+	{en: "This request is being processed; try again in a moment.", es: "Esta solicitud se está procesando; vuelve a intentarlo en un momento."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
 
 	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.
@@ -645,6 +659,7 @@ var catalog = compileCatalog([]phrase{
 			"a resolution needs the solution":                             "resolver requiere la solución",
 			"closing without the requester's conformity needs the reason": "cerrar sin la conformidad de quien reportó requiere el motivo",
 			"a reclassification needs the reason":                         "reclasificar requiere el motivo",
+			"say how you know the person's answer":                        "di cómo sabes la respuesta de la persona",
 			"a known error needs its workaround":                          "un error conocido requiere su solución temporal",
 			"write the question for the requester":                        "escriba la pregunta para quien reportó",
 			"write the answer":                                            "escriba la respuesta",
@@ -661,6 +676,23 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be within 7 days", es: "debe estar dentro de los próximos 7 días"},
 	{en: "must be a whole number from 1 to 50", es: "debe ser un número entero de 1 a 50"},
 	{en: "unknown parameter (q, services, causes, limit)", es: "parámetro desconocido (se admiten: q, services, causes, limit)"},
+	{en: "The query has errors.", es: "La consulta tiene errores."},
+	{en: "No parked event %d of %s.", es: "No hay ningún evento apartado número $1 de $2."},
+	{en: "must be a whole number from 1 to 200", es: "debe ser un número entero de 1 a 200"},
+	{en: "The canary is not configured: set canary.schedule and canary.person or canary.team.", es: "El canario no está configurado: define canary.schedule y canary.person o canary.team."},
+	{en: "A canary is already waiting to start.", es: "Ya hay un canario esperando para empezar."},
+	// identity (issue 13.6): acknowledging what one was sent.
+	{en: "Incident %s is %s; this link no longer works.", fn: func(g []string) string {
+		state := g[2]
+		if es, ok := statusesES[state]; ok {
+			state = es
+		}
+		return "La crisis " + g[1] + " ya está " + state + "; este enlace ya no funciona."
+	}},
+	{en: "You told us you need help; a link cannot change that. Sign in to the app, or tell the continuity team.", es: "Nos dijiste que necesitas ayuda; un enlace no puede cambiarlo. Entra en la app o avisa al equipo de continuidad."},
+	{en: "Only a responder can record another person's answer.", es: "Solo quien atiende crisis puede registrar la respuesta de otra persona."},
+	{en: "is not among the people this incident was sent to", es: "no está entre las personas a las que se envió esta crisis"},
+	{en: "Only the people this incident was sent to, and responders, can acknowledge it.", es: "Solo las personas a las que se envió esta crisis, y quienes atienden crisis, pueden acusar recibo."},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

@@ -43,23 +43,45 @@ type incidentView struct {
 	Escalation *escalation.View `json:"escalation,omitempty"`
 }
 
-// visible returns the incident if the caller may see it: reporters see only the incidents
-// they declared (others are "not found", so their existence is not revealed).
+// visible returns the incident if the caller may see its management views: reporters
+// see only the incidents they declared (others are "not found", so their existence is
+// not revealed; one they were alerted of shows only what they need to answer).
 func (s *Server) visible(r *http.Request, idOrFolio string) (incident.Incident, error) {
-	inc, err := s.Incidents.Get(r.Context(), idOrFolio)
+	inc, acc, err := s.access(r, idOrFolio)
 	if err != nil {
 		return inc, err
 	}
-	if a, _ := optimum.ActorFrom(r.Context()); !a.Role.AtLeast(optimum.RoleResponder) && inc.Reporter.ID != a.ID {
+	if !acc.Manage {
 		return incident.Incident{}, optimum.Errorf(optimum.ENOTFOUND, "No incident has the id or folio %q.", idOrFolio)
 	}
 	return inc, nil
 }
 
+// access returns the incident and what the caller may do with it (incident.AccessOf);
+// an incident the caller may not see at all is "not found".
+func (s *Server) access(r *http.Request, idOrFolio string) (incident.Incident, incident.Access, error) {
+	inc, err := s.Incidents.Get(r.Context(), idOrFolio)
+	if err != nil {
+		return inc, incident.Access{}, err
+	}
+	a, _ := optimum.ActorFrom(r.Context())
+	acc, err := s.Incidents.AccessOf(r.Context(), a, inc)
+	if err != nil {
+		return inc, acc, err
+	}
+	if !acc.Sees() {
+		return incident.Incident{}, acc, optimum.Errorf(optimum.ENOTFOUND, "No incident has the id or folio %q.", idOrFolio)
+	}
+	return inc, acc, nil
+}
+
 func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
-	inc, err := s.visible(r, r.PathValue("id"))
+	inc, acc, err := s.access(r, r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if !acc.Manage {
+		return s.answerView(w, r, inc)
 	}
 	timeline, err := s.Incidents.Timeline(r.Context(), inc.ID)
 	if err != nil {
@@ -82,8 +104,29 @@ func (s *Server) getIncident(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// answerView answers GET /api/v1/incidents/{id} to a person who was alerted of the
+// incident but may not manage it (a reporter in a safety poll's audience): the incident
+// and their own row, what they need to answer; no timeline, no one else's answers.
+func (s *Server) answerView(w http.ResponseWriter, r *http.Request, inc incident.Incident) error {
+	a, _ := optimum.ActorFrom(r.Context())
+	recipients, err := s.Incidents.Recipients(r.Context(), inc.ID)
+	if err != nil {
+		return err
+	}
+	own := []incident.Recipient{}
+	for _, rc := range recipients {
+		if rc.PersonID == a.PersonID {
+			own = append(own, rc)
+		}
+	}
+	writeJSON(w, http.StatusOK, incidentView{Incident: inc, Timeline: []optimum.Event{}, Recipients: own})
+	return nil
+}
+
 // acknowledge handles POST /api/v1/incidents/{id}/ack. An optional body
 // {"safety": "safe" | "help_needed"} answers the incident's safety poll as well.
+// Responders and above may acknowledge any incident; anyone else only one they were
+// alerted of (a reporter answering a safety poll).
 func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Safety string `json:"safety"`
@@ -91,6 +134,15 @@ func (s *Server) acknowledge(w http.ResponseWriter, r *http.Request) error {
 	if r.ContentLength != 0 {
 		if err := decode(w, r, &body); err != nil {
 			return err
+		}
+	}
+	if a, _ := optimum.ActorFrom(r.Context()); !a.Role.AtLeast(optimum.RoleResponder) {
+		_, acc, err := s.access(r, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if !acc.Answer {
+			return optimum.Errorf(optimum.EFORBIDDEN, "Only the people this incident was sent to, and responders, can acknowledge it.")
 		}
 	}
 	var (
@@ -117,7 +169,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if a, _ := optimum.ActorFrom(r.Context()); !a.Role.AtLeast(optimum.RoleResponder) {
-		f.Reporter = a.ID
+		f.Reporter, f.Audience = a.ID, a.PersonID
 	}
 	list, err := s.Incidents.List(r.Context(), f)
 	if err != nil {

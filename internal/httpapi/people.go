@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/contacts"
 )
 
@@ -195,8 +196,22 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, rd)
+	writeJSON(w, http.StatusOK, struct {
+		contacts.Readiness
+		// Estimate is how long reaching everybody takes on each channel at its rate.
+		Estimate []broadcast.Estimate `json:"estimate"`
+	}{rd, s.estimates(r, rd.Overall.Channels)})
 	return nil
+}
+
+// estimates says how long reaching people[channel] takes on each channel with a sender,
+// at the configured rates (delivery.rates), in the request's language.
+func (s *Server) estimates(r *http.Request, people map[string]int) []broadcast.Estimate {
+	channels := []string{broadcast.ChannelWebPush}
+	if s.Config.Twilio.AccountSID != "" {
+		channels = append(channels, broadcast.ChannelSMS, broadcast.ChannelVoice)
+	}
+	return broadcast.Estimates(channels, people, s.Config.Delivery.Rates, requestLang(r))
 }
 
 // teamsParam reads the teams= list of the readiness and audience views; other
@@ -236,6 +251,7 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	reachable, verified := 0, 0
+	byChannel := map[string]int{}
 	for _, rc := range recipients {
 		if len(rc.Channels) > 0 {
 			reachable++
@@ -243,9 +259,13 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 		if rc.Verified {
 			verified++
 		}
+		for _, ch := range rc.Channels {
+			byChannel[ch]++
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"people": len(recipients), "reachable": reachable, "verified": verified, "teams": rd.Teams,
+		"estimate": s.estimates(r, byChannel),
 	})
 	return nil
 }

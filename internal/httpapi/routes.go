@@ -28,13 +28,13 @@ func (s *Server) Routes() []Route {
 		{"GET /healthz", public, s.handle(s.healthz)},
 		{"GET /readyz", public, s.handle(s.readyz)},
 
-		{"POST /api/v1/session", public, lim.signIn(s.handle(s.signIn(lim)))},
+		{"POST /api/v1/session", public, s.handle(s.signIn(lim))},
 		{"DELETE /api/v1/session", public, s.handle(s.signOut)},
-		{"GET /login/{code}", public, s.handle(s.loginPage)},
-		{"POST /login/{code}", public, lim.signIn(s.handle(s.loginWithCode))},
-		{"GET /set-password/{code}", public, s.handle(s.setPasswordPage)},
-		{"POST /set-password/{code}", public, lim.signIn(s.handle(s.setPassword))},
-		{"POST /api/v1/me/password", anyone, lim.signIn(s.handle(s.changePassword(lim)))},
+		{"GET /login/{code}", public, securePage(s.handle(s.loginPage))},
+		{"POST /login/{code}", public, securePage(lim.oneTimeCode(s.handle(s.loginWithCode)))},
+		{"GET /set-password/{code}", public, securePage(s.handle(s.setPasswordPage))},
+		{"POST /set-password/{code}", public, securePage(lim.oneTimeCode(s.handle(s.setPassword)))},
+		{"POST /api/v1/me/password", anyone, s.handle(s.changePassword(lim))},
 		{"GET /api/v1/me", anyone, s.handle(s.me)},
 		{"GET /api/v1/meta", anyone, s.handle(s.meta)},
 
@@ -52,12 +52,13 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/incidents", anyone, lim.declare(s.declareGate(s.handle(s.declare)))},
 		{"GET /api/v1/incidents", anyone, s.handle(s.listIncidents)},
 		{"GET /api/v1/incidents/{id}", anyone, s.handle(s.getIncident)},
-		{"POST /hooks/twilio/status", public, s.handle(s.twilioStatus)},
-		{"POST /hooks/twilio/sms", public, s.handle(s.twilioSMS)},
-		{"POST /hooks/twilio/voice", public, s.handle(s.twilioVoice)},
-		{"GET /a/{token}", public, s.handle(s.ackLinkPage)},
-		{"POST /a/{token}", public, lim.signIn(s.handle(s.ackByLink))},
-		{"POST /api/v1/incidents/{id}/ack", optimum.RoleResponder, s.handle(s.acknowledge)},
+		{"POST /hooks/twilio/status", public, s.handle(s.twilioHook(statusKey, s.twilioStatus))},
+		{"POST /hooks/twilio/sms", public, s.handle(s.twilioHook(smsKey, s.twilioSMS))},
+		{"POST /hooks/twilio/voice", public, s.handle(s.twilioHook(voiceKey, s.twilioVoice))},
+		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
+		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
+		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)
+		{"POST /api/v1/incidents/{id}/safety", optimum.RoleResponder, s.handle(s.setSafety)},
 		{"POST /api/v1/incidents/{id}/escalate", optimum.RoleResponder, s.handle(s.escalate)},
 		{"GET /api/v1/incidents/{id}/escalation", anyone, s.handle(s.getEscalation)},
 		{"GET /api/v1/ladders", optimum.RoleResponder, s.handle(s.listLadders)},
@@ -83,8 +84,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/templates", anyone, s.handle(s.listTemplates)},
 		{"GET /api/v1/templates/{id}", anyone, s.handle(s.getTemplate)},
 		{"PUT /api/v1/templates/{id}", optimum.RoleManager, s.handle(s.saveTemplate)},
-		{"GET /c/{token}", public, s.handle(s.conformityLinkPage)},
-		{"POST /c/{token}", public, lim.signIn(s.handle(s.answerConformity))},
+		{"GET /c/{token}", public, securePage(lim.capability(s.conformityLinkValid, false, s.handle(s.conformityLinkPage)))},
+		{"POST /c/{token}", public, securePage(lim.capability(s.conformityLinkValid, true, s.handle(s.answerConformity)))},
 
 		{"GET /api/v1/drills", optimum.RoleManager, s.handle(s.listDrills)},
 		{"POST /api/v1/drills", optimum.RoleManager, s.handle(s.saveDrill)},
@@ -118,8 +119,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/readiness", optimum.RoleManager, s.handle(s.readiness)},
 		{"GET /api/v1/me/profile", anyone, s.handle(s.profile)},
 		{"PUT /api/v1/me/profile", anyone, s.handle(s.updateProfile)},
-		{"POST /api/v1/me/phone/verification", anyone, lim.signIn(s.handle(s.startPhoneVerification))},
-		{"POST /api/v1/me/phone/verification/confirm", anyone, lim.signIn(s.handle(s.confirmPhone))},
+		{"POST /api/v1/me/phone/verification", anyone, lim.perAccount(s.handle(s.startPhoneVerification))},
+		{"POST /api/v1/me/phone/verification/confirm", anyone, lim.perAccount(s.handle(s.confirmPhone))},
 		{"GET /api/v1/audience/preview", anyone, s.handle(s.audiencePreview)},
 
 		{"GET /api/v1/push/vapid-public-key", anyone, s.handle(s.vapidPublicKey)},
@@ -132,6 +133,8 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/indicators", optimum.RoleResponder, s.handle(s.indicatorsReport)},
 		{"GET /api/v1/indicators/{table}", optimum.RoleResponder, s.handle(s.indicatorsTable)},
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
+		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
+		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
 	}
 }
 

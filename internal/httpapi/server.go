@@ -54,6 +54,14 @@ type Server struct {
 	Static      fs.FS
 	Logger      *slog.Logger
 
+	// Concerns are what /readyz reports as degraded while the node still serves: late
+	// work, parked events, a failed canary (health.go).
+	Concerns []Concern
+	// Canary is the scheduled end-to-end test alert (canary.go); nil shows it off.
+	Canary *Canary
+	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
+	SMSBudget SMSBudget
+
 	limits *limits // built by Handler
 }
 

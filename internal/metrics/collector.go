@@ -30,17 +30,17 @@ func newDBCollector(src Source, log Log, lg *slog.Logger) *dbCollector {
 		declared: prometheus.NewDesc("optimum_incidents_declared_total",
 			"Incidents declared, by priority and whether a drill.", []string{"priority", "drill"}, nil),
 		deliveries: prometheus.NewDesc("optimum_deliveries",
-			"Deliveries by channel and current status (queued, sending, sent, delivered, undelivered, failed, cancelled).", []string{"channel", "status"}, nil),
+			"Deliveries by channel and current status (queued, sending, sent, delivered, undelivered, failed, cancelled); drill=\"true\" for drills and canaries.", []string{"channel", "status", "drill"}, nil),
 		attempts: prometheus.NewDesc("optimum_delivery_attempts_total",
-			"Finished delivery attempts by channel and outcome (sent, retry, failed, resent).", []string{"channel", "outcome"}, nil),
+			"Finished delivery attempts by channel and outcome (sent, retry, failed, resent); drill=\"true\" for drills and canaries.", []string{"channel", "outcome", "drill"}, nil),
 		queue: prometheus.NewDesc("optimum_dispatcher_queue_depth",
-			"Deliveries not yet settled (queued, waiting to retry, or sending), by channel.", []string{"channel"}, nil),
+			"Deliveries not yet settled (queued, waiting to retry, or sending), by channel; drill=\"true\" for drills and canaries.", []string{"channel", "drill"}, nil),
 		lag: prometheus.NewDesc("optimum_event_log_consumer_lag",
 			"Events a consumer of the event log has yet to process: the newest event id minus its cursor.", []string{"consumer"}, nil),
 		lastID: prometheus.NewDesc("optimum_event_log_last_id",
 			"Id of the newest event in the log.", nil, nil),
 		deliveryLatency: prometheus.NewDesc("optimum_delivery_latency_seconds",
-			"Seconds from a delivery being planned to the provider accepting it, by channel.", []string{"channel"}, nil),
+			"Seconds from a delivery being planned to the provider accepting it, by channel; real incidents only (no drills or canaries).", []string{"channel"}, nil),
 		ackLatency: prometheus.NewDesc("optimum_acknowledgement_latency_seconds",
 			"Seconds from a real incident's declaration to each person's acknowledgement, by priority.", []string{"priority"}, nil),
 	}
@@ -68,16 +68,19 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	counts(c.declared, prometheus.CounterValue, c.src.DeclaredCounts)
 	counts(c.deliveries, prometheus.GaugeValue, c.src.DeliveryCounts)
 	counts(c.attempts, prometheus.CounterValue, c.src.AttemptOutcomes)
-	// An empty queue is a 0, not a missing series, for every channel the dispatcher knows.
+	// An empty queue of real traffic is a 0, not a missing series, for every channel the
+	// dispatcher knows.
 	counts(c.queue, prometheus.GaugeValue, func(ctx context.Context) ([]store.LabeledCount, error) {
 		rows, err := c.src.QueueDepth(ctx)
 		seen := map[string]bool{}
 		for _, r := range rows {
-			seen[r.Labels[0]] = true
+			if r.Labels[1] == "false" {
+				seen[r.Labels[0]] = true
+			}
 		}
 		for _, ch := range []string{broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelWebPush} {
 			if !seen[ch] {
-				rows = append(rows, store.LabeledCount{Labels: []string{ch}})
+				rows = append(rows, store.LabeledCount{Labels: []string{ch, "false"}})
 			}
 		}
 		return rows, err

@@ -56,6 +56,7 @@ type Metrics struct {
 	reg   *prometheus.Registry
 	tick  prometheus.Histogram
 	sends *prometheus.HistogramVec
+	lg    *slog.Logger
 }
 
 // New builds the registry: the scrape-time collector over src and log, the process and
@@ -77,7 +78,7 @@ func New(src Source, log Log, opt Options) *Metrics {
 			Name: "optimum_websocket_dropped_total", Help: "Slow websocket connections this process dropped (they resume with ?since=).",
 		}, func() float64 { return float64(opt.Dropped()) }))
 	}
-	m := &Metrics{reg: reg}
+	m := &Metrics{reg: reg, lg: opt.Logger}
 	m.tick = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "optimum_escalation_tick_duration_seconds", Help: "How long one escalation engine tick took in this process.",
 		Buckets: TickBuckets,

@@ -3,6 +3,9 @@ package metrics_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,13 +28,13 @@ func (f fixed) DeclaredCounts(context.Context) ([]store.LabeledCount, error) {
 	return []store.LabeledCount{{Labels: []string{"P1", "false"}, N: 3}}, f.fail("declared")
 }
 func (f fixed) DeliveryCounts(context.Context) ([]store.LabeledCount, error) {
-	return []store.LabeledCount{{Labels: []string{"sms", "sent"}, N: 2}}, f.fail("deliveries")
+	return []store.LabeledCount{{Labels: []string{"sms", "sent", "false"}, N: 2}, {Labels: []string{"sms", "sent", "true"}, N: 300}}, f.fail("deliveries")
 }
 func (f fixed) AttemptOutcomes(context.Context) ([]store.LabeledCount, error) {
 	return nil, f.fail("attempts")
 }
 func (f fixed) QueueDepth(context.Context) ([]store.LabeledCount, error) {
-	return []store.LabeledCount{{Labels: []string{"sms"}, N: 7}}, f.fail("queue")
+	return []store.LabeledCount{{Labels: []string{"sms", "false"}, N: 7}, {Labels: []string{"sms", "true"}, N: 40}}, f.fail("queue")
 }
 func (f fixed) DeliveryLatency(_ context.Context, bounds []float64) ([]store.Histogram, error) {
 	b := make([]uint64, len(bounds))
@@ -48,6 +51,16 @@ func (f fixed) ConsumerLag(context.Context) (map[string]int64, error) {
 	return map[string]int64{"escalation.notifier": 4}, f.fail("lag")
 }
 func (f fixed) LastEventID(context.Context) (int64, error) { return 40, f.fail("last") }
+
+// labels writes a metric's labels as name=value, sorted by name.
+func labels(m *dto.Metric) string {
+	var out []string
+	for _, l := range m.GetLabel() {
+		out = append(out, l.GetName()+"="+l.GetValue())
+	}
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
 
 func gather(t *testing.T, m *metrics.Metrics) map[string]*dto.MetricFamily {
 	t.Helper()
@@ -92,13 +105,23 @@ func TestScrapeReadsTheSourceAndTheProcess(t *testing.T) {
 	if sends["sms/ok"] != 1 || sends["sms/error"] != 1 {
 		t.Errorf("provider requests %v", sends)
 	}
-	// sms has 7 waiting; voice and webpush are reported as 0, not left out.
+	// sms has 7 real and 40 drill deliveries waiting; voice and webpush are reported as
+	// 0 (real), not left out.
 	depth := map[string]float64{}
 	for _, mt := range f["optimum_dispatcher_queue_depth"].GetMetric() {
-		depth[mt.GetLabel()[0].GetValue()] = mt.GetGauge().GetValue()
+		depth[labels(mt)] = mt.GetGauge().GetValue()
 	}
-	if len(depth) != 3 || depth["sms"] != 7 || depth["voice"] != 0 || depth["webpush"] != 0 {
-		t.Errorf("queue depth %v", depth)
+	want := map[string]float64{"channel=sms drill=false": 7, "channel=sms drill=true": 40, "channel=voice drill=false": 0, "channel=webpush drill=false": 0}
+	if fmt.Sprint(depth) != fmt.Sprint(want) {
+		t.Errorf("queue depth %v, want %v", depth, want)
+	}
+	// Drill deliveries are kept apart from the real ones.
+	deliveries := map[string]float64{}
+	for _, mt := range f["optimum_deliveries"].GetMetric() {
+		deliveries[labels(mt)] = mt.GetGauge().GetValue()
+	}
+	if want := map[string]float64{"channel=sms drill=false status=sent": 2, "channel=sms drill=true status=sent": 300}; fmt.Sprint(deliveries) != fmt.Sprint(want) {
+		t.Errorf("deliveries %v, want %v", deliveries, want)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -40,29 +41,85 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 }
 
 // enqueue writes deliveries inside a transaction; they are due at once or at DueAt.
+// Each gets its lane (broadcast.LaneOf) and a turn within the lane: the incident's next
+// turn there, but not before the lane's head (the lowest turn still queued), so an
+// incident that joins a lane where another is halfway through its alert takes turns
+// with it instead of waiting for it to finish, or going all before it.
 func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
+	type key struct {
+		subject, channel string
+		lane             int
+	}
+	next := map[key]int64{}
 	for _, d := range ds {
 		actions, _ := json.Marshal(d.Actions)
 		if d.Actions == nil {
 			actions = []byte("[]")
 		}
+		k := key{d.Subject, d.Channel, broadcast.LaneOf(d.Priority, d.Drill, d.Audience)}
+		turn, ok := next[k]
+		if !ok {
+			var last, head sql.NullInt64
+			if err := tx.QueryRowContext(ctx, "SELECT turn FROM delivery_turns WHERE subject = $1 AND channel = $2 AND lane = $3",
+				k.subject, k.channel, k.lane).Scan(&last); err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("enqueue delivery: %w", err)
+			}
+			if err := tx.QueryRowContext(ctx, "SELECT min(turn) FROM deliveries WHERE status = 'queued' AND channel = $1 AND lane = $2",
+				k.channel, k.lane).Scan(&head); err != nil {
+				return fmt.Errorf("enqueue delivery: %w", err)
+			}
+			turn = 0
+			if last.Valid {
+				turn = last.Int64 + 1
+			}
+			if head.Valid && head.Int64 > turn {
+				turn = head.Int64
+			}
+		}
+		next[k] = turn + 1
 		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)`,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
 			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions))
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions), k.lane, turn)
 		if err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+	}
+	for k, turn := range next {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_turns (subject, channel, lane, turn) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (subject, channel, lane) DO UPDATE SET turn = excluded.turn`, k.subject, k.channel, k.lane, turn-1); err != nil {
 			return fmt.Errorf("enqueue delivery: %w", err)
 		}
 	}
 	return nil
 }
 
+// resentReason is recorded on an attempt whose lease ran out before its outcome was.
+const resentReason = "lease expired before an outcome was recorded (process stopped mid-send); sending again"
+
 // Claim leases up to limit due deliveries of one channel: ones whose sending lease ran
 // out (their sender died; they are marked as resent) first, then queued ones whose time
-// has come, oldest first. Each half is one indexed range scan (migration 0009), so a
-// claim costs the same with 10 or 100,000 rows waiting.
+// has come, by lane, turn and due time (migration 0032). Each half is one scan of a
+// partial index (the statuses are literals so that SQLite can use them), so a claim costs
+// the same with 10 or 100,000 rows waiting. On PostgreSQL the
+// whole claim is one statement (claimSet).
 func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
+	if q.db.d.name == "postgres" {
+		return q.claimSet(ctx, owner, channel, now, lease, limit)
+	}
+	// SQLite has one writer at a time: look on a read connection first, so that polling
+	// a channel with nothing due never takes the writer from those with work to record.
+	var due int
+	if err := q.db.read.QueryRowContext(ctx, `SELECT count(*) FROM (
+		SELECT 1 FROM deliveries WHERE status = 'queued' AND channel = $1 AND due_at <= $2
+		UNION ALL SELECT 1 FROM deliveries WHERE status = 'sending' AND channel = $1 AND lease_until < $2 LIMIT 1) x`,
+		channel, millis(now)).Scan(&due); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
 	var out []broadcast.Delivery
 	err := q.db.tx(ctx, func(tx *sql.Tx) error {
 		scan := func(query string, args ...any) error {
@@ -81,14 +138,14 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 			return rows.Err()
 		}
 		if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-			WHERE status = $1 AND channel = $2 AND lease_until < $3 ORDER BY lease_until LIMIT $4`+q.db.d.skipLocked,
-			broadcast.StatusSending, channel, millis(now), limit); err != nil {
+			WHERE status = 'sending' AND channel = $1 AND lease_until < $2 ORDER BY lease_until LIMIT $3`,
+			channel, millis(now), limit); err != nil {
 			return err
 		}
 		if len(out) < limit {
 			if err := scan(`SELECT `+deliveryColumns+` FROM deliveries
-				WHERE status = $1 AND channel = $2 AND due_at <= $3 ORDER BY due_at, id LIMIT $4`+q.db.d.skipLocked,
-				broadcast.StatusQueued, channel, millis(now), limit-len(out)); err != nil {
+				WHERE status = 'queued' AND channel = $1 AND due_at <= $2 ORDER BY lane, turn, due_at, id LIMIT $3`,
+				channel, millis(now), limit-len(out)); err != nil {
 				return err
 			}
 		}
@@ -96,9 +153,8 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 			d := &out[i]
 			if d.Status == broadcast.StatusSending {
 				d.Resent = true
-				if _, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = 'resent', ended_at = $3,
-					reason = 'lease expired before an outcome was recorded (process stopped mid-send); sending again'
-					WHERE delivery_id = $1 AND attempt = $2`, d.DeliveryID, d.Attempts, millis(now)); err != nil {
+				if _, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = 'resent', ended_at = $3, reason = $4
+					WHERE delivery_id = $1 AND attempt = $2`, d.DeliveryID, d.Attempts, millis(now), resentReason); err != nil {
 					return err
 				}
 			}
@@ -121,28 +177,118 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 	return out, nil
 }
 
+// claimSet is Claim on PostgreSQL in one statement, whatever the batch: it picks the
+// expired leases and the due queued rows with FOR UPDATE SKIP LOCKED (two nodes never
+// pick the same row, neither waits for the other), leases them, marks the attempts of
+// expired leases resent and opens the new attempts, all in data-modifying CTEs. One
+// UPDATE per row took 483 ms per 1,000 (issue 16); docs/deliveries.md has the figures.
+func (q *Deliveries) claimSet(ctx context.Context, owner, channel string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
+	cols := strings.Join(strings.Fields(deliveryColumns), " ")
+	var dcols, ccols []string
+	for _, c := range strings.Split(cols, ",") {
+		dcols = append(dcols, "d."+strings.TrimSpace(c))
+		ccols = append(ccols, "c."+strings.TrimSpace(c))
+	}
+	rows, err := q.db.write.QueryContext(ctx, `WITH expired AS (
+			SELECT id, 0 AS k, lease_until AS o1, 0 AS o2, 0 AS o3, id AS o4 FROM deliveries
+			WHERE status = 'sending' AND channel = $1 AND lease_until < $2
+			ORDER BY lease_until LIMIT $3 FOR UPDATE SKIP LOCKED),
+		queued AS (
+			SELECT id, 1 AS k, lane AS o1, turn AS o2, due_at AS o3, id AS o4 FROM deliveries
+			WHERE status = 'queued' AND channel = $1 AND due_at <= $2
+			ORDER BY lane, turn, due_at, id LIMIT $3 FOR UPDATE SKIP LOCKED),
+		picked AS (
+			SELECT id, k, o1, o2, o3, o4 FROM (SELECT * FROM expired UNION ALL SELECT * FROM queued) u
+			ORDER BY k, o1, o2, o3, o4 LIMIT $3),
+		claimed AS (
+			UPDATE deliveries d SET status = 'sending', attempts = d.attempts + 1, lease_owner = $4, lease_until = $5, updated_at = $2
+			WHERE d.id = ANY (ARRAY (SELECT id FROM picked))
+			RETURNING `+strings.Join(dcols, ", ")+`),
+		resent AS (
+			UPDATE delivery_attempts a SET outcome = 'resent', ended_at = $2, reason = $6
+			FROM claimed c JOIN picked p ON p.id = c.id WHERE p.k = 0 AND a.delivery_id = c.id AND a.attempt = c.attempts - 1),
+		opened AS (
+			INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome)
+			SELECT id, attempts, $2, 'sending' FROM claimed)
+		SELECT `+strings.Join(ccols, ", ")+`, p.k FROM claimed c JOIN picked p ON p.id = c.id ORDER BY p.k, p.o1, p.o2, p.o3, p.o4`,
+		channel, millis(now), limit, owner, millis(now.Add(lease)), resentReason)
+	if err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []broadcast.Delivery
+	for rows.Next() {
+		var (
+			d  broadcast.Delivery
+			k  int
+			sc = scanFunc(func(dest ...any) error { return rows.Scan(append(dest, &k)...) })
+		)
+		d, err := scanDelivery(sc)
+		if err != nil {
+			return nil, fmt.Errorf("claim deliveries: %w", err)
+		}
+		d.Resent = k == 0
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// scanFunc adapts a function to scanDelivery's row.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
+// Extend renews the lease of a delivery's current attempt; false when the attempt is no
+// longer current (another dispatcher claimed the delivery after the lease ran out) or
+// its outcome is already recorded.
+func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until time.Time) (bool, error) {
+	var n int64
+	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND status = $4",
+			id, attempt, millis(until), broadcast.StatusSending)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("extend a delivery's lease: %w", err)
+	}
+	return n == 1, nil
+}
+
 // finish records an attempt's outcome, only if the attempt is still the current one (a
 // late outcome of a superseded attempt changes nothing). It appends no event (the change
 // only marks its incident for the next progress event), so it does not wait for the
 // event log's turn among writers.
 func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
 	return q.db.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
-			WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil
-		}
-		base := []any{id, attempt, millis(at)}
-		_, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+", lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND attempts = $2",
-			append(base, args...)...)
-		if err != nil || outcome == "retry" {
-			return err
-		}
-		return markDeliveryProgress(ctx, tx, id, at)
+		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
+		return err
 	})
+}
+
+// finishTx is finish inside tx; it returns whether the attempt was the current one.
+func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
+		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	base := []any{id, attempt, millis(at)}
+	_, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+", lease_owner = NULL, lease_until = NULL, updated_at = $3 WHERE id = $1 AND attempts = $2",
+		append(base, args...)...)
+	if err != nil || outcome == "retry" {
+		return err == nil, err
+	}
+	return true, markDeliveryProgress(ctx, tx, id, at)
 }
 
 // EventDeliveriesProgress tells live boards and the incident page how an incident's
@@ -267,20 +413,52 @@ func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next
 }
 
 // Failed records a final failure; when the address is gone (a push subscription that
-// answered 404 or 410), the subscription is removed too.
+// answered 404 or 410), the subscription is removed too; when an SMS's recipient opted
+// out at the provider (Twilio 21610: they replied STOP to that number), the person is
+// recorded as opted out of SMS, as their STOP would have done had it reached us.
 func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
-	err := q.finish(ctx, id, attempt, at, "failed", reason, "status = $4, failed_at = $3, error = $5", broadcast.StatusFailed, truncate(reason, 500))
-	if err != nil || !gone {
+	const set = "status = $4, failed_at = $3, error = $5"
+	if !gone {
+		return q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+	}
+	var channel, address, recipient string
+	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address, recipient FROM deliveries WHERE id = $1", id).Scan(&channel, &address, &recipient); err != nil {
 		return err
 	}
-	var channel, address string
-	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address FROM deliveries WHERE id = $1", id).Scan(&channel, &address); err != nil {
+	if channel == broadcast.ChannelSMS {
+		// The failure and the opt-out together: one is never recorded without the other.
+		return q.db.eventsTx(ctx, func(tx *eventTx) error {
+			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+			if err != nil || !current {
+				return err
+			}
+			return optOutAtProvider(ctx, tx, recipient, address, at)
+		})
+	}
+	if err := q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
 		return err
 	}
 	if channel == broadcast.ChannelWebPush {
 		return q.db.dropPushAddress(ctx, address)
 	}
 	return nil
+}
+
+// optOutAtProvider records that the person with phone opted out of SMS at the provider:
+// the same change and event as a STOP reply (person.sms_opted_out), with the reason. A
+// person already opted out, or whose phone has changed since, is left alone.
+func optOutAtProvider(ctx context.Context, tx *eventTx, personID, phone string, at time.Time) error {
+	res, err := tx.ExecContext(ctx, "UPDATE people SET sms_opted_out_at = $2 WHERE id = $1 AND phone = $3 AND sms_opted_out_at IS NULL",
+		personID, millis(at), phone)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	data, _ := json.Marshal(map[string]string{"id": personID, "reason": "provider"})
+	_, err = tx.appendEvent(ctx, optimum.Event{Type: "person.sms_opted_out", At: at, Actor: &optimum.System, Data: data})
+	return err
 }
 
 // ProviderUpdate records a provider's status callback for a delivery: the provider id,
@@ -396,21 +574,54 @@ func (q *Deliveries) Enqueue(ctx context.Context, ds []broadcast.Delivery) error
 	return q.db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, nowUTC()) })
 }
 
-// FirstSeen records a signed webhook request; false when it was seen before (a replay).
-// Records older than two days are forgotten.
-func (q *Deliveries) FirstSeen(ctx context.Context, hash string, at time.Time) (bool, error) {
-	var first bool
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_requests WHERE received_at < $1", millis(at.Add(-48*time.Hour))); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO webhook_requests (hash, received_at) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash, millis(at))
+// ClaimWebhook claims the webhook request with Twilio's key, to be processed. first is
+// false when it was processed before (status and the answer recorded by FinishWebhook)
+// or is being processed now (status 0). A claim older than stale was left by a node
+// that died mid-request: it is taken over.
+func (q *Deliveries) ClaimWebhook(ctx context.Context, key string, now time.Time, stale time.Duration) (status int, contentType, body string, first bool, err error) {
+	err = q.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO webhook_calls (call_key, received_at) VALUES ($1, $2) ON CONFLICT (call_key) DO NOTHING", key, millis(now))
 		if err != nil {
+			return fmt.Errorf("claim webhook: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			first = n == 1
 			return err
 		}
-		n, err := res.RowsAffected()
-		first = n == 1
-		return err
+		var at int64
+		if err := tx.QueryRowContext(ctx, "SELECT status, content_type, body, received_at FROM webhook_calls WHERE call_key = $1", key).
+			Scan(&status, &contentType, &body, &at); err != nil {
+			return fmt.Errorf("claim webhook: %w", err)
+		}
+		if status == 0 && fromMillis(at).Before(now.Add(-stale)) {
+			res, err := tx.ExecContext(ctx, "UPDATE webhook_calls SET received_at = $2 WHERE call_key = $1 AND status = 0 AND received_at = $3", key, millis(now), at)
+			if err != nil {
+				return fmt.Errorf("claim webhook: %w", err)
+			}
+			n, err := res.RowsAffected()
+			first = n == 1
+			return err
+		}
+		return nil
 	})
-	return first, err
+	return status, contentType, body, first, err
+}
+
+// FinishWebhook records the answer to a claimed webhook request.
+func (q *Deliveries) FinishWebhook(ctx context.Context, key string, status int, contentType, body string, at time.Time) error {
+	_, err := q.db.write.ExecContext(ctx, "UPDATE webhook_calls SET status = $2, content_type = $3, body = $4, done_at = $5 WHERE call_key = $1",
+		key, status, contentType, body, millis(at))
+	if err != nil {
+		return fmt.Errorf("finish webhook: %w", err)
+	}
+	return nil
+}
+
+// ReleaseWebhook forgets a claim whose request failed, so that a retry is processed.
+func (q *Deliveries) ReleaseWebhook(ctx context.Context, key string) error {
+	_, err := q.db.write.ExecContext(ctx, "DELETE FROM webhook_calls WHERE call_key = $1 AND status = 0", key)
+	if err != nil {
+		return fmt.Errorf("release webhook: %w", err)
+	}
+	return nil
 }

@@ -46,6 +46,29 @@ func (s *Desk) ConformityLink(ctx context.Context, hash string) (incident.Confor
 	return l, nil
 }
 
+// AskedRequests returns the folios of the open incidents the person declared (as
+// themselves or through their user) that asked them a question, newest first.
+func (s *Desk) AskedRequests(ctx context.Context, personID string) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT i.folio FROM incidents i
+		WHERE i.status NOT IN ('closed', 'cancelled')
+		AND (i.reporter_id = $1 OR i.reporter_id IN (SELECT u.id FROM users u WHERE `+userPerson("u")+` = $2))
+		AND EXISTS (SELECT 1 FROM incident_messages m WHERE m.incident_id = i.id AND m.kind = 'question')
+		ORDER BY i.created_at DESC, i.id DESC LIMIT 20`, personID, personID)
+	if err != nil {
+		return nil, fmt.Errorf("asked requests: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var folio string
+		if err := rows.Scan(&folio); err != nil {
+			return nil, err
+		}
+		out = append(out, folio)
+	}
+	return out, rows.Err()
+}
+
 // Messages returns what the incident's requester was told, oldest first.
 func (s *Desk) Messages(ctx context.Context, incidentID string) ([]incident.Message, error) {
 	rows, err := s.db.read.QueryContext(ctx, `SELECT id, incident_id, kind, person_id, person_name, language, text, url, at
@@ -151,7 +174,7 @@ func (t deskTx) TeamExists(ctx context.Context, id string) (bool, error) {
 func (t deskTx) PersonLanguage(ctx context.Context, id string) (string, error) {
 	var lang string
 	err := t.tx.QueryRowContext(ctx, `SELECT p.language FROM people p WHERE p.id = $1
-		UNION ALL SELECT p.language FROM users u JOIN people p ON p.id = u.person_id WHERE u.id = $2
+		UNION ALL SELECT p.language FROM users u JOIN people p ON p.id = `+userPerson("u")+` WHERE u.id = $2
 		LIMIT 1`, id, id).Scan(&lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "es", nil

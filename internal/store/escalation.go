@@ -68,8 +68,9 @@ func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalat
 	return out, subs.Err()
 }
 
-func (t escalationTx) CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO ack_links (hash, incident_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+// CreateAckLink stores the hash of a one-tap link token, made as its message is sent.
+func (s *Escalation) CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error {
+	_, err := s.db.write.ExecContext(ctx, `INSERT INTO ack_links (hash, incident_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		hash, incidentID, personID, millis(at), millis(expires))
 	if err != nil {
 		return fmt.Errorf("create ack link: %w", err)

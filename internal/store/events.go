@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/optimum-bcp/optimum"
 )
@@ -52,31 +54,59 @@ func scanEvents(rows *sql.Rows) ([]optimum.Event, error) {
 	defer rows.Close()
 	var out []optimum.Event
 	for rows.Next() {
-		var (
-			e                     optimum.Event
-			at                    int64
-			incID                 sql.NullString
-			actor, incident, data []byte
-		)
-		if err := rows.Scan(&e.ID, &e.Type, &at, &incID, &actor, &incident, &data); err != nil {
-			return nil, fmt.Errorf("scan event: %w", err)
-		}
-		e.At, e.IncidentID = fromMillis(at), incID.String
-		if len(actor) > 0 {
-			e.Actor = new(optimum.Actor)
-			if err := json.Unmarshal(actor, e.Actor); err != nil {
-				return nil, fmt.Errorf("event %d actor: %w", e.ID, err)
-			}
-		}
-		if len(incident) > 0 {
-			e.Incident = incident
-		}
-		if len(data) > 0 {
-			e.Data = data
+		e, err := scanEvent(rows)
+		if err != nil && !errors.Is(err, errCorruptEvent) {
+			return nil, err
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// errCorruptEvent marks a stored event whose JSON cannot be read (a bad write, a hand
+// edit). Readers of the log (the stream, a timeline) get the event without its unreadable
+// parts, so one bad row cannot break them; a consumer parks it.
+var errCorruptEvent = errors.New("corrupt event")
+
+// scanEvent reads the current row (id, type, at, incident_id, actor, incident, data). When
+// the actor, incident or data is not JSON, it returns the event without that part and an
+// error wrapping errCorruptEvent.
+func scanEvent(rows *sql.Rows) (optimum.Event, error) {
+	var (
+		e                     optimum.Event
+		at                    int64
+		incID                 sql.NullString
+		actor, incident, data []byte
+	)
+	if err := rows.Scan(&e.ID, &e.Type, &at, &incID, &actor, &incident, &data); err != nil {
+		return e, fmt.Errorf("scan event: %w", err)
+	}
+	e.At, e.IncidentID = fromMillis(at), incID.String
+	var bad []string
+	if len(actor) > 0 {
+		e.Actor = new(optimum.Actor)
+		if err := json.Unmarshal(actor, e.Actor); err != nil {
+			e.Actor, bad = nil, append(bad, "actor")
+		}
+	}
+	if len(incident) > 0 {
+		if json.Valid(incident) {
+			e.Incident = incident
+		} else {
+			bad = append(bad, "incident")
+		}
+	}
+	if len(data) > 0 {
+		if json.Valid(data) {
+			e.Data = data
+		} else {
+			bad = append(bad, "data")
+		}
+	}
+	if len(bad) > 0 {
+		return e, fmt.Errorf("event %d: %w: its %s is not valid JSON", e.ID, errCorruptEvent, strings.Join(bad, ", "))
+	}
+	return e, nil
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -58,3 +58,16 @@ func Setting(ctx context.Context, db *DB, name string) (string, error) {
 	err := db.write.QueryRowContext(ctx, "SELECT current_setting($1)", name).Scan(&v)
 	return v, err
 }
+
+// Exec runs a statement on the write connection, for tests that set up rows by hand.
+func Exec(ctx context.Context, db *DB, query string, args ...any) error {
+	_, err := db.write.ExecContext(ctx, query, args...)
+	return err
+}
+
+// QueryString reads one text value, for tests that check rows by hand.
+func QueryString(ctx context.Context, db *DB, query string, args ...any) (string, error) {
+	var s string
+	err := db.read.QueryRowContext(ctx, query, args...).Scan(&s)
+	return s, err
+}

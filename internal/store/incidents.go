@@ -76,7 +76,12 @@ func (s *Incidents) Incidents(ctx context.Context, f incident.Filter) ([]inciden
 	if f.Drill != nil {
 		where = append(where, "drill = "+arg(boolInt(*f.Drill)))
 	}
-	if f.Reporter != "" {
+	switch {
+	case f.Reporter != "" && f.Audience != "":
+		p := arg(f.Audience)
+		where = append(where, "(reporter_id = "+arg(f.Reporter)+" OR id IN (SELECT incident_id FROM incident_recipients WHERE person_id = "+p+
+			") OR id IN (SELECT incident_id FROM escalation_pages WHERE person_id = "+p+"))")
+	case f.Reporter != "":
 		where = append(where, "reporter_id = "+arg(f.Reporter))
 	}
 	if !f.From.IsZero() {
@@ -182,6 +187,19 @@ func (s *Incidents) Recipients(ctx context.Context, id string) ([]contacts.Recip
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// InAudience reports whether the person was alerted of the incident: a recipient, or
+// paged by a ladder step.
+func (s *Incidents) InAudience(ctx context.Context, id, personID string) (bool, error) {
+	var n int
+	err := s.db.read.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM incident_recipients WHERE incident_id = $1 AND person_id = $2)
+		+ (SELECT count(*) FROM escalation_pages WHERE incident_id = $1 AND person_id = $2)`, id, personID).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("in audience: %w", err)
+	}
+	return n > 0, nil
 }
 
 // AckLink returns the one-tap link with the token hash.

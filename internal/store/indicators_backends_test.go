@@ -87,11 +87,11 @@ func TestIndicatorQueriesOnEveryBackend(t *testing.T) {
 			t.Errorf("declared %v, %v", declared, err)
 		}
 		outcomes, err := st.AttemptOutcomes(ctx)
-		if err != nil || fmt.Sprint(outcomes) != "[{[sms failed] 1} {[sms sent] 1}]" {
+		if err != nil || fmt.Sprint(outcomes) != "[{[sms failed false] 1} {[sms sent false] 1}]" {
 			t.Errorf("outcomes %v, %v", outcomes, err)
 		}
 		depth, err := st.QueueDepth(ctx)
-		if err != nil || fmt.Sprint(depth) != "[{[webpush] 1}]" {
+		if err != nil || fmt.Sprint(depth) != "[{[webpush false] 1}]" {
 			t.Errorf("queue depth %v, %v", depth, err)
 		}
 		lat, err := st.DeliveryLatency(ctx, []float64{1, 5})

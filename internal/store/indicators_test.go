@@ -208,11 +208,19 @@ func TestScrapeFigures(t *testing.T) {
 		ds = append(ds, broadcast.Delivery{Message: broadcast.Message{DeliveryID: fmt.Sprint("d", i), Channel: ch}, Subject: incs[0].ID,
 			Recipient: fmt.Sprint("p", i), DueAt: planned, Deadline: planned.Add(time.Hour)})
 	}
+	// The drill's deliveries: counted apart (drill="true"), left out of the latency.
+	for i, ch := range []string{"sms", "webpush"} {
+		ds = append(ds, broadcast.Delivery{Message: broadcast.Message{DeliveryID: fmt.Sprint("drill", i), Channel: ch}, Subject: incs[2].ID,
+			Recipient: fmt.Sprint("p", i), DueAt: planned, Deadline: planned.Add(time.Hour), Priority: "P1", Drill: true})
+	}
 	if err := db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, planned) }); err != nil {
 		t.Fatal(err)
 	}
 	q := db.Deliveries()
-	if _, err := q.Claim(ctx, "test", broadcast.ChannelSMS, planned, time.Minute, 10); err != nil { // d0 and d1; the push stays queued
+	if _, err := q.Claim(ctx, "test", broadcast.ChannelSMS, planned, time.Minute, 10); err != nil { // d0, d1, drill0; the pushes stay queued
+		t.Fatal(err)
+	}
+	if err := q.Sent(ctx, "drill0", 1, planned.Add(100*time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	if err := q.Sent(ctx, "d0", 1, planned.Add(300*time.Millisecond)); err != nil {
@@ -228,18 +236,18 @@ func TestScrapeFigures(t *testing.T) {
 		t.Errorf("declared %v, %v", declared, err)
 	}
 	byStatus, err := st.DeliveryCounts(ctx)
-	if err != nil || fmt.Sprint(byStatus) != "[{[sms sent] 2} {[webpush queued] 1}]" {
+	if err != nil || fmt.Sprint(byStatus) != "[{[sms sent false] 2} {[sms sent true] 1} {[webpush queued false] 1} {[webpush queued true] 1}]" {
 		t.Errorf("deliveries %v, %v", byStatus, err)
 	}
 	outcomes, err := st.AttemptOutcomes(ctx)
-	if err != nil || fmt.Sprint(outcomes) != "[{[sms sent] 2}]" {
+	if err != nil || fmt.Sprint(outcomes) != "[{[sms sent false] 2} {[sms sent true] 1}]" {
 		t.Errorf("attempt outcomes %v, %v", outcomes, err)
 	}
 	depth, err := st.QueueDepth(ctx)
-	if err != nil || fmt.Sprint(depth) != "[{[webpush] 1}]" {
+	if err != nil || fmt.Sprint(depth) != "[{[webpush false] 1} {[webpush true] 1}]" {
 		t.Errorf("queue depth %v, %v", depth, err)
 	}
-	// Send latencies 0.3 s and 4 s: one at most 0.5 s, both at most 5 s.
+	// Send latencies 0.3 s and 4 s (the drill's 0.1 s is not counted): one at most 0.5 s, both at most 5 s.
 	lat, err := st.DeliveryLatency(ctx, []float64{0.5, 5})
 	if err != nil || len(lat) != 1 || lat[0].Label != "sms" || lat[0].Count != 2 || lat[0].Sum != 4.3 || fmt.Sprint(lat[0].Buckets) != "[1 2]" {
 		t.Errorf("delivery latency %+v, %v", lat, err)

@@ -55,7 +55,7 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 func (t noticeTx) Contact(ctx context.Context, actorID string) (incident.Contact, bool, error) {
 	var c incident.Contact
 	err := t.tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL FROM people p
-		WHERE p.active = 1 AND (p.id = $1 OR p.id = (SELECT u.person_id FROM users u WHERE u.id = $2))
+		WHERE p.active = 1 AND (p.id = $1 OR p.id = (SELECT `+userPerson("u")+` FROM users u WHERE u.id = $2))
 		LIMIT 1`, actorID, actorID).Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
@@ -93,15 +93,32 @@ func (t noticeTx) Message(ctx context.Context, id string) (incident.Message, err
 	return m, nil
 }
 
-// Send queues the notices as deliveries.
+// Send queues the notices as deliveries, in the lane of their incident (its priority,
+// drill or not; an update to everyone as the general audience).
 func (t noticeTx) Send(ctx context.Context, ns []incident.Notice) error {
+	type class struct {
+		priority string
+		drill    bool
+	}
+	classes := map[string]class{}
 	ds := make([]broadcast.Delivery, len(ns))
 	for i, n := range ns {
+		c, ok := classes[n.IncidentID]
+		if !ok {
+			var drill int
+			err := t.tx.QueryRowContext(ctx, "SELECT priority, drill FROM incidents WHERE id = $1", n.IncidentID).Scan(&c.priority, &drill)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("notice lane: %w", err)
+			}
+			c.drill = drill == 1
+			classes[n.IncidentID] = c
+		}
 		topic := n.IncidentID + "/" + n.Kind
 		ds[i] = broadcast.Delivery{
 			Message: broadcast.Message{DeliveryID: optimum.NewID("dlv"), Channel: n.Channel, To: n.To, Language: n.Language,
 				Title: n.Title, Text: n.Text, URL: n.URL, Topic: topic, TTL: t.s.PushTTL},
 			Subject: n.IncidentID, Recipient: n.PersonID, DueAt: n.At, Deadline: n.At.Add(t.s.RetryFor),
+			Priority: c.priority, Drill: c.drill, Audience: n.Kind == "update",
 		}
 	}
 	return enqueue(ctx, t.tx, ds, nowUTC())

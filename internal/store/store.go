@@ -37,6 +37,7 @@ type DB struct {
 
 	mu     sync.RWMutex
 	notify func(lastID int64)
+	poison PoisonPolicy // how log consumers treat an event they fail on (consumers.go)
 }
 
 // SQLiteSynchronous is the synchronous setting of every SQLite connection: FULL, so a

@@ -15,8 +15,6 @@ import (
 // failed sign-in counts. Like tokens, they live on Auth, so db.Auth() is the whole store
 // the auth service needs.
 
-const userColumns = "id, email, name, role, password_hash, COALESCE(person_id, (SELECT p.id FROM people p WHERE p.email = users.email)), created_at, updated_at, disabled_at"
-
 func scanUser(row interface{ Scan(...any) error }) (auth.User, string, error) {
 	var (
 		u                auth.User
@@ -186,7 +184,7 @@ func (s *Auth) CreatePasswordCode(ctx context.Context, hash, userID string, expi
 }
 
 func (s *Auth) PasswordCodeUser(ctx context.Context, hash string, now time.Time) (auth.User, error) {
-	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, COALESCE(u.person_id, (SELECT p.id FROM people p WHERE p.email = u.email)), u.created_at, u.updated_at, u.disabled_at
+	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT `+userColumnsOf("u")+`
 		FROM password_codes c JOIN users u ON u.id = c.user_id
 		WHERE c.hash = $1 AND c.used_at IS NULL AND c.expires_at > $2`, hash, millis(now)))
 	if err != nil {
@@ -219,7 +217,7 @@ func (s *Auth) CreateUserSession(ctx context.Context, hash, userID string, at, e
 }
 
 func (s *Auth) UserSession(ctx context.Context, hash string, now time.Time) (auth.User, error) {
-	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, COALESCE(u.person_id, (SELECT p.id FROM people p WHERE p.email = u.email)), u.created_at, u.updated_at, u.disabled_at
+	u, _, err := scanUser(s.db.read.QueryRowContext(ctx, `SELECT `+userColumnsOf("u")+`
 		FROM user_sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.hash = $1 AND s.expires_at > $2 AND u.disabled_at IS NULL`, hash, millis(now)))
 	if err != nil {
@@ -259,6 +257,32 @@ func (s *Auth) RecordSignInFailure(ctx context.Context, key string, now time.Tim
 			_, err = tx.ExecContext(ctx, "UPDATE sign_in_failures SET locked_until = $2 WHERE email_hash = $1", key, millis(now.Add(d)))
 		}
 		return err
+	})
+}
+
+// SignInDevice implements auth.UserStore: expired devices are neither known nor exist.
+func (s *Auth) SignInDevice(ctx context.Context, device, account string, now time.Time) (known, exists bool, err error) {
+	var n, mine int
+	err = s.db.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN account = $2 THEN 1 ELSE 0 END), 0)
+		FROM sign_in_devices WHERE hash = $1 AND expires_at > $3`, device, account, millis(now)).Scan(&n, &mine)
+	if err != nil {
+		return false, false, fmt.Errorf("sign-in device: %w", err)
+	}
+	return mine > 0, n > 0, nil
+}
+
+// RememberDevice implements auth.UserStore, forgetting expired devices on the way.
+func (s *Auth) RememberDevice(ctx context.Context, device, account string, now, expires time.Time) error {
+	return s.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_devices WHERE expires_at < $1", millis(now)); err != nil {
+			return fmt.Errorf("remember device: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_devices (hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (hash, account) DO UPDATE SET expires_at = $4`, device, account, millis(now), millis(expires))
+		if err != nil {
+			return fmt.Errorf("remember device: %w", err)
+		}
+		return nil
 	})
 }
 

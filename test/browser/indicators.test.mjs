@@ -163,6 +163,38 @@ describe('indicators page', { skip }, () => {
     await mobile.screenshot({ path: path.join(ARTIFACTS, 'phone-indicators-empty.png'), fullPage: true });
   });
 
+  // The server under test has a canary whose person is not in the directory
+  // (cmd/optimum/browser_test.go, run.sh): asked for now, it fails at once, for a real
+  // reason. Managers see that last run on a card, as GET /api/v1/canary answers it.
+  it('a manager sees the last canary on a card: failed, with its reason', async () => {
+    const before = await apiCall('GET', 'canary?limit=1');
+    assert.equal(before.enabled, true, 'the server under test has no canary configured');
+    await apiCall('POST', 'canary/run', { want: 202 });
+    let run;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      run = (await apiCall('GET', 'canary?limit=1')).runs[0];
+      if (run && run.status === 'failed' && run.id !== before.runs[0]?.id) break;
+      assert.ok(Date.now() < deadline, `the canary did not fail in time: ${JSON.stringify(run)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Each page comes back to the filter it had (the English check below reads the empty page).
+    for (const [page, name, filter] of [[wide, 'desktop', service], [mobile, 'phone', `ninguno-${stamp}`]]) {
+      await page.evaluate(() => { location.hash = '#/'; });
+      await page.getByTestId('board-heading').waitFor();
+      await page.evaluate((s) => { location.hash = `#/indicadores?servicio=${encodeURIComponent(s)}`; }, filter);
+      const card = page.getByTestId('ind-canary');
+      await card.waitFor();
+      assert.equal((await card.locator('h2').textContent()).trim(), 'Alerta de prueba (canario)');
+      assert.equal((await page.getByTestId('ind-canary-status').textContent()).trim(), 'Falló');
+      const reason = (await page.getByTestId('ind-canary-reason').textContent()).trim();
+      assert.ok(reason.length > 0 && run.reason.startsWith(reason.replace(/…$/, '')), `${reason} / ${run.reason}`);
+      await card.scrollIntoViewIfNeeded();
+      await noSidewaysScroll(page);
+      await card.screenshot({ path: path.join(ARTIFACTS, `${name}-indicators-canary.png`) });
+    }
+  });
+
   it('the page speaks English on request', async () => {
     await mobile.getByTestId('lang-en').tap();
     await mobile.waitForFunction(() => document.querySelector('h1')?.textContent === 'Indicators');

@@ -36,6 +36,11 @@ cat >"$work/optimum.yaml" <<'YAML'
 limits:
   sign_in_per_client: {per_minute: 600, burst: 100}
   sign_in_per_account: {per_minute: 600, burst: 100}
+# A canary whose person is not in the directory: asked for, it fails at once (indicators.test.mjs).
+canary:
+  schedule: "0 0 0 1 1 *"
+  person: canario-navegador@example.com
+  channels: [webpush]
 YAML
 OPTIMUM_ADDR=127.0.0.1:0 OPTIMUM_DATA="$work/data" OPTIMUM_BOOTSTRAP_TOKEN="$token" OPTIMUM_CONFIG="$work/optimum.yaml" \
   "$work/optimum" >"$work/server.log" 2>&1 &
