@@ -238,9 +238,19 @@ func (l *memLog) LastEventID(context.Context) (int64, error) {
 // A client that stops reading is disconnected once its queue is full; the others get
 // every event, in order.
 func TestSlowClientIsDroppedWithoutSlowingOthers(t *testing.T) {
+	slowClientIsDroppedWithoutSlowingOthers(t, ws.Options{QueueSize: 16})
+}
+
+// With a single turn to write, a client that never reads (its socket full) gives the turn
+// up instead of holding it: the other client still gets every event.
+func TestAClientThatNeverReadsDoesNotHoldTheWritersTurn(t *testing.T) {
+	slowClientIsDroppedWithoutSlowingOthers(t, ws.Options{QueueSize: 16, Writers: 1})
+}
+
+func slowClientIsDroppedWithoutSlowingOthers(t *testing.T, opt ws.Options) {
 	bus := broadcast.NewLocalBus()
 	log := &memLog{bus: bus}
-	hub := ws.New(log, bus, ws.Options{QueueSize: 16})
+	hub := ws.New(log, bus, opt)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)
