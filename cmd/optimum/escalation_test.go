@@ -64,11 +64,13 @@ func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	}
 	maps.Copy(vars, env)
 	base, logs := startServer(t, vars)
+	api := client{t, base, token}
+	all := []client{api}
 	for range nodes - 1 {
-		startServer(t, vars) // another node on the same database: its own cron and engine
+		other, _ := startServer(t, vars) // another node on the same database: its own cron and engine
+		all = append(all, client{t, other, token})
 	}
 	fake.Route(public, base)
-	api := client{t, base, token}
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Dora Directora,dora@example.com,+525500000001,es,directors,\n"+
 		"Carla Continuidad,carla@example.com,+525500000002,es,continuity,dora@example.com\n"+
@@ -178,7 +180,7 @@ func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	}
 	sentMsgs, sentCalls := len(fake.Messages()), len(fake.Calls())
 	clk.skip(30 * time.Minute) // every reminder and step would be due by now
-	time.Sleep(2500 * time.Millisecond)
+	settleEngines(t, all...)
 	if len(fake.Messages()) != sentMsgs || len(fake.Calls()) != sentCalls {
 		t.Errorf("nagging went on after the acknowledgement: messages %v, calls %v\n%s", to(fake.Messages()[sentMsgs:]), to(fake.Calls()[sentCalls:]), logs)
 	}
