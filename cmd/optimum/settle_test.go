@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -10,14 +11,19 @@ import (
 )
 
 // settleEngines is how a test checks that nothing more happens (no reminder, no step)
-// without sleeping a fixed time and hoping the engine ran meanwhile. It waits until every
-// node has finished two escalation ticks counted from the call: ticks of one node never
-// overlap, so the second began after the call and read the clock as the test left it.
-// Then it waits until no delivery is queued, waiting to retry or sending, so whatever
-// those ticks queued has reached the provider. After it, any send the ladder would still
-// make is at the fake Twilio, and the test can count.
-func settleEngines(t *testing.T, nodes ...client) {
+// without sleeping a fixed time and hoping the engine ran meanwhile. It waits until the
+// real clock reaches due (zero for none: a test that moves the server's clock is already
+// past every due time; nodes in their own processes schedule by the real clock), then
+// until every node has finished two escalation ticks counted from there: ticks of one
+// node never overlap, so the second began after that point and read the clock as the
+// test left it. Then it waits until no delivery is queued, waiting to retry or sending,
+// so whatever those ticks queued has reached the provider. After it, any send the ladder
+// would still make by due is at the fake Twilio, and the test can count.
+func settleEngines(t *testing.T, due time.Time, nodes ...client) {
 	t.Helper()
+	if wait := time.Until(due); wait > 0 {
+		time.Sleep(wait) // the real clock is the one these nodes schedule by
+	}
 	from := make([]uint64, len(nodes))
 	for i, n := range nodes {
 		from[i] = engineTicks(t, scrapeMetrics(n))
