@@ -28,14 +28,15 @@ type Reply struct {
 }
 
 // Keyword sets, matched after lower-casing, dropping accents and punctuation. The opt-out
-// and opt-in ones are Twilio's defaults (Advanced Opt-Out) plus their Spanish equivalents;
-// like Twilio, they count only when they are the whole reply, so "no me llames, alto
-// total" does not unsubscribe anyone by accident.
+// and opt-in ones are Twilio's defaults (Advanced Opt-Out) plus their Spanish equivalents,
+// except YES: a person answering an alert with "yes" means they got it, like "SI", so it
+// acknowledges (START and UNSTOP still opt in). Like Twilio, they count only when they are
+// the whole reply, so "no me llames, alto total" does not unsubscribe anyone by accident.
 var (
 	stopWords  = words("stop stopall unsubscribe cancel end quit optout revoke baja alto")
-	startWords = words("start yes unstop alta")
+	startWords = words("start unstop alta")
 	helpWords  = words("help ayuda info")
-	ackWords   = words("1 ok okay oki si ack recibido recibida enterado enterada confirmo confirmado confirmada visto")
+	ackWords   = words("1 ok okay oki si yes ack recibido recibida enterado enterada confirmo confirmado confirmada visto")
 	safeWords  = words("1 safe bien ok salvo")
 	needWords  = words("2 ayuda help auxilio sos socorro emergencia")
 )

@@ -39,7 +39,12 @@ func TestParseReply(t *testing.T) {
 		{"Alto", false, twilio.ReplyStop, ""},
 		{"no me llames, alto total", false, twilio.ReplyUnknown, ""},
 		{"START", false, twilio.ReplyStart, ""},
-		{"yes", false, twilio.ReplyStart, ""},
+		{"yes", false, twilio.ReplyAck, ""}, // an answer to an alert, like "SI"
+		{"YES", false, twilio.ReplyAck, ""},
+		{"Yes!", false, twilio.ReplyAck, ""},
+		{"yes BCP-2026-000042", false, twilio.ReplyAck, "BCP-2026-000042"},
+		{"SI", false, twilio.ReplyAck, ""},
+		{"unstop", false, twilio.ReplyStart, ""},
 		{"UNSTOP", false, twilio.ReplyStart, ""},
 		{"alta", false, twilio.ReplyStart, ""},
 		{"HELP", false, twilio.ReplyHelp, ""},

@@ -110,7 +110,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 // lockoutOf is the sign-in lockout of the configuration.
 func lockoutOf(cfg config.Config) auth.Lockout {
 	l := cfg.Limits.Lockout
-	return auth.Lockout{Threshold: l.After, Base: time.Duration(l.Base), Max: time.Duration(l.Max)}
+	return auth.Lockout{Threshold: l.After, Base: time.Duration(l.Base), Max: time.Duration(l.Max), AccountThreshold: l.AccountAfter}
 }
 
 // healthcheck asks the server on OPTIMUM_ADDR for /healthz; for container health checks,

@@ -16,10 +16,15 @@ type Lockout struct {
 	Threshold int
 	Base      time.Duration
 	Max       time.Duration
+	// AccountThreshold is the threshold of the lock of an account against every
+	// browser that never signed in to it (SignInPasswordFrom); below Threshold counts
+	// as Threshold.
+	AccountThreshold int
 }
 
-// DefaultLockout locks after 5 failures for 1 s, 2 s, 4 s… capped at 15 minutes.
-var DefaultLockout = Lockout{Threshold: 5, Base: time.Second, Max: 15 * time.Minute}
+// DefaultLockout locks after 5 failures for 1 s, 2 s, 4 s… capped at 15 minutes; an
+// account is locked for unknown browsers after 20.
+var DefaultLockout = Lockout{Threshold: 5, Base: time.Second, Max: 15 * time.Minute, AccountThreshold: 20}
 
 // Delay returns how long the account is locked after its failures-th consecutive
 // failure: 0 below the threshold.

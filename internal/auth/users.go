@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -80,6 +81,12 @@ type UserStore interface {
 	RecordSignInFailure(ctx context.Context, key string, now time.Time, delay func(failures int) time.Duration) error
 	// ResetSignInFailures forgets the failures of the key.
 	ResetSignInFailures(ctx context.Context, key string) error
+	// SignInDevice reports whether the device (the hash of its cookie) signed in to the
+	// account (its throttle key) before and is still remembered (known), and whether
+	// any account remembers it (exists).
+	SignInDevice(ctx context.Context, device, account string, now time.Time) (known, exists bool, err error)
+	// RememberDevice remembers that the device signed in to the account, until expires.
+	RememberDevice(ctx context.Context, device, account string, now, expires time.Time) error
 }
 
 // Event types appended when users and tokens change. The data names the subject and what
@@ -363,18 +370,87 @@ var errBadPassword = optimum.Errorf(optimum.EUNAUTHORIZED, "The email or the pas
 // email, known or not, lock it for a growing time (see Lockout); while locked the answer
 // is a *ThrottledError, again the same for every email.
 func (s *Service) SignInPassword(ctx context.Context, email, password string) (string, optimum.Actor, error) {
+	secret, a, _, err := s.SignInPasswordFrom(ctx, email, password, Attempt{})
+	return secret, a, err
+}
+
+// Attempt is where a password sign-in comes from.
+type Attempt struct {
+	// Client names the client's address (an IPv4 address, an IPv6 /64).
+	Client string
+	// Device is the device cookie the browser sent, if any: the proof that this browser
+	// signed in to some account before.
+	Device string
+}
+
+// KnownDevice reports whether the browser with the device cookie signed in to the
+// account of email before (and is still remembered). Errors count as unknown.
+func (s *Service) KnownDevice(ctx context.Context, email, device string) bool {
+	if device == "" || len(device) > 100 {
+		return false
+	}
+	known, _, err := s.store.SignInDevice(ctx, Hash(device), throttleKey(strings.ToLower(strings.TrimSpace(email))), s.now())
+	return err == nil && known
+}
+
+// DeviceLifetime is how long a browser that signed in is remembered as known.
+const DeviceLifetime = 180 * 24 * time.Hour
+
+// SignInPasswordFrom signs a user in with a password, and returns the session secret and
+// the device cookie to keep in the browser (the same one, or a new one).
+//
+// Failures lock the way OWASP's device cookies do, so that an attacker cannot lock the
+// owner out. A browser that signed in to the account before (its device cookie is
+// known for the account) has its own lockout and is never locked by failures from
+// elsewhere. Any other browser is locked per account and client address after
+// Lockout.Threshold failures, and per account after Lockout.AccountThreshold failures
+// from all such browsers together. A success resets the counts it went through.
+func (s *Service) SignInPasswordFrom(ctx context.Context, email, password string, at Attempt) (string, optimum.Actor, string, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || len(email) > 254 || password == "" || len(password) > 4*MaxPassword {
-		return "", optimum.Actor{}, errBadPassword
+		return "", optimum.Actor{}, "", errBadPassword
 	}
-	key := throttleKey(email)
-	if err := s.checkLock(ctx, key); err != nil {
-		return "", optimum.Actor{}, err
+	account := throttleKey(email)
+	now := s.now()
+	var (
+		known, exists bool
+		err           error
+	)
+	if at.Device != "" && len(at.Device) <= 100 {
+		if known, exists, err = s.store.SignInDevice(ctx, Hash(at.Device), account, now); err != nil {
+			return "", optimum.Actor{}, "", err
+		}
+	}
+	// The keys this attempt is locked by, with the growth of each.
+	type lock struct {
+		key   string
+		delay func(int) time.Duration
+	}
+	var locks []lock
+	if known {
+		locks = []lock{{Hash("sign-in-device:" + at.Device + "\n" + email), s.lockout.Delay}}
+	} else {
+		acct := s.lockout
+		acct.Threshold = max(s.lockout.Threshold, s.lockout.AccountThreshold)
+		locks = []lock{{Hash("sign-in-client:" + at.Client + "\n" + email), s.lockout.Delay}, {account, acct.Delay}}
+	}
+	var wait time.Duration
+	for _, l := range locks {
+		err := s.checkLock(ctx, l.key)
+		var te *ThrottledError
+		if errors.As(err, &te) {
+			wait = max(wait, te.Wait)
+		} else if err != nil {
+			return "", optimum.Actor{}, "", err
+		}
+	}
+	if wait > 0 {
+		return "", optimum.Actor{}, "", &ThrottledError{Wait: wait}
 	}
 	u, hash, err := s.store.UserByEmail(ctx, email)
 	found := err == nil
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
-		return "", optimum.Actor{}, err
+		return "", optimum.Actor{}, "", err
 	}
 	real := hash != ""
 	if !real {
@@ -382,18 +458,30 @@ func (s *Service) SignInPassword(ctx context.Context, email, password string) (s
 	}
 	ok, err := s.verifyPassword(ctx, password, hash)
 	if err != nil {
-		return "", optimum.Actor{}, err
+		return "", optimum.Actor{}, "", err
 	}
 	if !ok || !found || !real || u.DisabledAt != nil {
-		if err := s.store.RecordSignInFailure(ctx, key, s.now(), s.lockout.Delay); err != nil {
-			return "", optimum.Actor{}, err
+		for _, l := range locks {
+			if err := s.store.RecordSignInFailure(ctx, l.key, s.now(), l.delay); err != nil {
+				return "", optimum.Actor{}, "", err
+			}
 		}
-		return "", optimum.Actor{}, errBadPassword
+		return "", optimum.Actor{}, "", errBadPassword
 	}
-	if err := s.store.ResetSignInFailures(ctx, key); err != nil {
-		return "", optimum.Actor{}, err
+	for _, l := range locks {
+		if err := s.store.ResetSignInFailures(ctx, l.key); err != nil {
+			return "", optimum.Actor{}, "", err
+		}
 	}
-	return s.newUserSession(ctx, u)
+	device := at.Device
+	if !known && !exists {
+		device = NewSecret("dev_")
+	}
+	if err := s.store.RememberDevice(ctx, Hash(device), account, now, now.Add(DeviceLifetime)); err != nil {
+		return "", optimum.Actor{}, "", err
+	}
+	secret, a, err := s.newUserSession(ctx, u)
+	return secret, a, device, err
 }
 
 func (s *Service) newUserSession(ctx context.Context, u User) (string, optimum.Actor, error) {

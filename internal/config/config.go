@@ -147,11 +147,14 @@ type Limits struct {
 	// TrustedProxies lists the reverse proxies (CIDRs or addresses) whose
 	// X-Forwarded-For header names the client. From anyone else the header is ignored.
 	TrustedProxies []string `yaml:"trusted_proxies"`
-	// SignInPerClient and SignInPerAccount limit POST /api/v1/session, the login and
-	// set-password links, and password changes, per client IP and per email.
+	// SignInPerClient and SignInPerAccount limit POST /api/v1/session per client IP and
+	// per email; SignInPerAccount also limits password changes and phone codes per user.
+	// Login and set-password links count under LinkGuessesPerClient.
 	SignInPerClient  Rate `yaml:"sign_in_per_client"`
 	SignInPerAccount Rate `yaml:"sign_in_per_account"`
-	// DeclarePerClient and DeclarePerActor limit POST /api/v1/incidents.
+	// DeclarePerActor limits POST /api/v1/incidents. DeclarePerClient is no longer
+	// applied (a site declaring several incidents from one address is normal); it is
+	// still read so that older files load.
 	DeclarePerClient Rate `yaml:"declare_per_client"`
 	DeclarePerActor  Rate `yaml:"declare_per_actor"`
 	// Lockout slows down repeated failed sign-ins of one email.
@@ -159,6 +162,25 @@ type Limits struct {
 	// MaxKeys bounds how many clients or accounts each rate remembers; the idlest are
 	// forgotten first.
 	MaxKeys int `yaml:"max_keys"`
+
+	// SignInGlobal slows down password sign-ins from browsers that never signed in to
+	// the account before, over every account together. A known browser is never slowed.
+	SignInGlobal Rate `yaml:"sign_in_global"`
+	// LinkPerToken limits the answers through one capability link (one-tap
+	// acknowledgement /a/, conformity /c/); LinkGuessesPerClient limits unknown, used
+	// or expired links per client address. A valid link never counts per address.
+	LinkPerToken         Rate `yaml:"link_per_token"`
+	LinkGuessesPerClient Rate `yaml:"link_guesses_per_client"`
+	// WebhookForgedPerClient limits webhook requests with a wrong signature per client
+	// address; requests Twilio signed are never limited.
+	WebhookForgedPerClient Rate `yaml:"webhook_forged_per_client"`
+	// PhoneCodesPerHour and PhoneCodesPerDay limit the SMS verification codes sent,
+	// counted both per account and per destination number.
+	PhoneCodesPerHour int `yaml:"phone_codes_per_hour"`
+	PhoneCodesPerDay  int `yaml:"phone_codes_per_day"`
+	// NonAlertSMSPerDay caps the SMS that are not alerts (verification codes) over the
+	// whole deployment in 24 hours; 0 is no cap. Alerts are never counted nor stopped.
+	NonAlertSMSPerDay int `yaml:"non_alert_sms_per_day"`
 }
 
 // Rate is a token bucket: PerMinute requests a minute on average, Burst at once.
@@ -173,6 +195,10 @@ type Lockout struct {
 	After int      `yaml:"after"`
 	Base  Duration `yaml:"base"`
 	Max   Duration `yaml:"max"`
+	// AccountAfter is the number of consecutive failures, from every browser that never
+	// signed in to the account, after which such browsers are locked out of it too (with
+	// the same growth). Browsers that signed in before are never locked by them.
+	AccountAfter int `yaml:"account_after"`
 }
 
 // Duration is a time.Duration written as "5m" or "4h" in YAML.
@@ -247,8 +273,16 @@ func Default() Config {
 			SignInPerAccount: Rate{PerMinute: 5, Burst: 5},
 			DeclarePerClient: Rate{PerMinute: 30, Burst: 10},
 			DeclarePerActor:  Rate{PerMinute: 30, Burst: 10},
-			Lockout:          Lockout{After: 5, Base: Duration(time.Second), Max: Duration(15 * time.Minute)},
+			Lockout:          Lockout{After: 5, Base: Duration(time.Second), Max: Duration(15 * time.Minute), AccountAfter: 20},
 			MaxKeys:          10000,
+
+			SignInGlobal:           Rate{PerMinute: 600, Burst: 100},
+			LinkPerToken:           Rate{PerMinute: 10, Burst: 10},
+			LinkGuessesPerClient:   Rate{PerMinute: 30, Burst: 10},
+			WebhookForgedPerClient: Rate{PerMinute: 30, Burst: 10},
+			PhoneCodesPerHour:      3,
+			PhoneCodesPerDay:       10,
+			NonAlertSMSPerDay:      500,
 		},
 	}
 }
@@ -510,6 +544,21 @@ func (l Limits) validate(p *problems) {
 	}
 	if l.MaxKeys < 100 {
 		p.add("limits.max_keys", "must be at least 100")
+	}
+	for key, r := range map[string]Rate{"sign_in_global": l.SignInGlobal, "link_per_token": l.LinkPerToken,
+		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient} {
+		if r.PerMinute < 1 || r.Burst < 1 || r.PerMinute > 1_000_000 || r.Burst > 1_000_000 {
+			p.add("limits."+key, "per_minute and burst must be between 1 and 1000000")
+		}
+	}
+	if l.Lockout.AccountAfter < l.Lockout.After {
+		p.add("limits.lockout.account_after", "must be at least lockout.after")
+	}
+	if l.PhoneCodesPerHour < 1 || l.PhoneCodesPerDay < l.PhoneCodesPerHour {
+		p.add("limits.phone_codes_per_hour", "must be at least 1, and phone_codes_per_day at least as many")
+	}
+	if l.NonAlertSMSPerDay < 0 {
+		p.add("limits.non_alert_sms_per_day", "must be 0 (no cap) or more")
 	}
 }
 

@@ -114,6 +114,9 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/indicators", "responder"},
 	{"GET /api/v1/indicators/{table}", "responder"},
 	{"GET /metrics", "public"},
+	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
+	{"GET /api/v1/canary", "manager"},
+	{"POST /api/v1/canary/run", "manager"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

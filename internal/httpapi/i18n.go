@@ -333,6 +333,19 @@ var catalog = compileCatalog([]phrase{
 	{en: "Too many declarations in a short time. Wait a moment and try again; if the crisis is real, call the continuity team.",
 		es: "Demasiadas declaraciones en poco tiempo. Espere un momento e inténtelo de nuevo; si la crisis es real, llame al equipo de continuidad."},
 
+	// Limits of capability links, webhooks and non-alert SMS (internal/httpapi/ratelimit.go, verify.go).
+	{en: "Too many answers from this link in a short time. Wait a moment and try again.",
+		es: "Demasiadas respuestas desde este enlace en poco tiempo. Espera un momento y vuelve a intentarlo."},
+	{en: "Too many unknown or expired links from your address. Wait a moment and try again; if your link does not work, ask the continuity team.",
+		es: "Demasiados enlaces desconocidos o vencidos desde tu dirección. Espera un momento y vuelve a intentarlo; si tu enlace no funciona, avisa al equipo de continuidad."},
+	{en: "Too many unsigned webhook requests from this address.", es: "Demasiadas solicitudes de webhook sin firma válida desde esta dirección."},
+	{en: "This server has sent as many verification codes as it may today. Try again tomorrow; alerts still go out.",
+		es: "Este servidor ya envió hoy todos los códigos de verificación que tiene permitidos. Vuelve a intentarlo mañana; las alertas se siguen enviando."},
+	{en: "Too many codes were sent to this number recently. Wait before asking for another one.",
+		es: "Se enviaron demasiados códigos a este número hace poco. Espera antes de pedir otro."},
+	{en: "You asked for too many codes recently. Wait before asking for another one.",
+		es: "Pediste demasiados códigos hace poco. Espera antes de pedir otro."},
+
 	// Incidents: incident, internal/httpapi/incidents.go, internal/store.
 	{en: "Sign in to declare an incident.", es: "Inicie sesión para declarar una crisis."},
 	{en: "Sign in to acknowledge.", es: "Inicie sesión para acusar recibo."},
@@ -562,7 +575,8 @@ var catalog = compileCatalog([]phrase{
 
 	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
-	{en: "This request was already processed (a replay).", es: "Esta solicitud ya se procesó (es una repetición)."},
+	{en: "The request has no Twilio id (MessageSid or CallSid).", es: "La solicitud no trae ningún identificador de Twilio (MessageSid o CallSid)."},
+	{en: "This request is being processed; try again in a moment.", es: "Esta solicitud se está procesando; vuelve a intentarlo en un momento."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
 
 	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.

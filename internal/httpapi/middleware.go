@@ -62,9 +62,29 @@ func (s *Server) observe(next http.Handler) http.Handler {
 				writeError(w, r, s.Logger, optimum.Errorf(optimum.EINTERNAL, "internal error"))
 			}
 		}()
+		// No answer of this server is ever to be read as another type than it says.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
 		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/hooks/") {
 			s.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "took", time.Since(start))
 		}
+	})
+}
+
+// pageCSP is the policy of the server-rendered pages a person reaches by a link (sign-in
+// link, set-password, one-tap acknowledgement, conformity): no script at all, styles
+// from us (and the pages' own inline style), forms only to us, never inside a frame.
+const pageCSP = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// securePage sets the headers of such a page before h runs; h may tighten them (the
+// one-tap and conformity pages do, with linkPageHeaders).
+func securePage(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", pageCSP)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
 	})
 }

@@ -96,6 +96,9 @@ func jsonKind(goKind string) string {
 // writeJSON writes v with the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	// API answers hold people's data and change every moment: never cached, never sniffed.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
@@ -149,6 +152,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(p.Status)
 	enc := json.NewEncoder(w)
@@ -166,6 +170,7 @@ func writeProblemFor(w http.ResponseWriter, r *http.Request, status int, code, d
 	}
 	w.Header().Set("Content-Type", "application/problem+json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Add("Vary", "Accept-Language")
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)

@@ -59,6 +59,8 @@ type Server struct {
 	Concerns []Concern
 	// Canary is the scheduled end-to-end test alert (canary.go); nil shows it off.
 	Canary *Canary
+	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
+	SMSBudget SMSBudget
 
 	limits *limits // built by Handler
 }

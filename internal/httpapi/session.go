@@ -26,12 +26,16 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			return err
 		}
 		var (
-			secret string
-			actor  optimum.Actor
-			err    error
+			secret, device string
+			actor          optimum.Actor
+			err            error
 		)
+		client := clientKey(clientIP(r, lim.proxies))
 		switch {
 		case body.Token != nil && body.Email == nil && body.Password == nil:
+			if err := lim.check(w, lim.signInClient, client); err != nil {
+				return err
+			}
 			secret, actor, err = s.Auth.SignIn(r.Context(), strings.TrimSpace(*body.Token))
 		case body.Token == nil && body.Email != nil && body.Password != nil:
 			var f []optimum.FieldError
@@ -44,20 +48,54 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			if err := optimum.Invalid("Sign-in needs an email and a password.", f); err != nil {
 				return err
 			}
-			if err := lim.check(w, lim.signInAccount, accountKey(*body.Email)); err != nil {
+			// A browser that signed in to this account before is slowed down neither by
+			// the rates of its address or of the account nor by the global one:
+			// attackers elsewhere, or behind the same NAT, cannot lock its owner out.
+			// It has a lockout of its own (auth.SignInPasswordFrom).
+			if c, err := r.Cookie(deviceCookie); err == nil {
+				device = c.Value
+			}
+			if !s.Auth.KnownDevice(r.Context(), *body.Email, device) {
+				if err := lim.check(w, lim.signInClient, client); err != nil {
+					return err
+				}
+				if err := lim.check(w, lim.signInAccount, accountKey(*body.Email)); err != nil {
+					return err
+				}
+				if err := lim.check(w, lim.signInGlobal, "all"); err != nil {
+					return err
+				}
+			}
+			at := auth.Attempt{Client: client, Device: device}
+			secret, actor, device, err = s.Auth.SignInPasswordFrom(r.Context(), *body.Email, *body.Password, at)
+		default:
+			if err := lim.check(w, lim.signInClient, client); err != nil {
 				return err
 			}
-			secret, actor, err = s.Auth.SignInPassword(r.Context(), *body.Email, *body.Password)
-		default:
 			return optimum.Errorf(optimum.EINVALID, `Send either {"token": "…"} or {"email": "…", "password": "…"}.`)
 		}
 		if err != nil {
 			return throttled(w, err)
 		}
 		s.setSession(w, r, secret)
+		if device != "" {
+			s.setDevice(w, r, device)
+		}
 		writeJSON(w, http.StatusOK, actor)
 		return nil
 	}
+}
+
+// deviceCookie marks a browser that signed in before (auth.SignInPasswordFrom). It is
+// sent only to the sign-in route and outlives sessions.
+const deviceCookie = "optimum_device"
+
+func (s *Server) setDevice(w http.ResponseWriter, r *http.Request, device string) {
+	http.SetCookie(w, &http.Cookie{
+		Name: deviceCookie, Value: device, Path: "/api/v1/session",
+		MaxAge:   int(auth.DeviceLifetime / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r),
+	})
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {

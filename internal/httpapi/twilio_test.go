@@ -3,8 +3,10 @@ package httpapi_test
 import (
 	"bytes"
 	"context"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +76,8 @@ func testVoiceKeyPressAcknowledges(t *testing.T) {
 	if res.status != 200 || !bytes.Contains(res.body, []byte("<Gather")) || !bytes.Contains(res.body, []byte(`language="en-US"`)) {
 		t.Errorf("key 7 = %d %s", res.status, res.body)
 	}
-	res = a.twilioPost(path, url.Values{"CallSid": {"CA1"}, "Digits": {"1"}}, "")
+	// Twilio posts the next key to the Gather's action, as a real call does.
+	res = a.twilioPost(gatherAction(t, res.body), url.Values{"CallSid": {"CA1"}, "Digits": {"1"}}, "")
 	if res.status != 200 || !bytes.Contains(res.body, []byte("<Hangup/>")) {
 		t.Errorf("key 1 = %d %s", res.status, res.body)
 	}
@@ -113,4 +116,19 @@ func testStatusCallbacksMoveForwardOnly(t *testing.T) {
 	if res := a.twilioPost("/hooks/twilio/status?d=dlv_nope", url.Values{"MessageSid": {"SM2"}, "MessageStatus": {"sent"}}, ""); res.status != 404 {
 		t.Errorf("unknown delivery = %d", res.status)
 	}
+}
+
+// gatherAction is the path and query of the action of the first Gather in TwiML, under
+// the public URL: where Twilio posts the next key press.
+func gatherAction(t *testing.T, twiml []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(`<Gather [^>]*action="([^"]+)"`).FindSubmatch(twiml)
+	if m == nil {
+		t.Fatalf("no Gather action in %s", twiml)
+	}
+	action := html.UnescapeString(string(m[1]))
+	if !strings.HasPrefix(action, twilioPublic+"/") {
+		t.Fatalf("action %q is not under %s", action, twilioPublic)
+	}
+	return strings.TrimPrefix(action, twilioPublic)
 }

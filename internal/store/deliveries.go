@@ -574,21 +574,54 @@ func (q *Deliveries) Enqueue(ctx context.Context, ds []broadcast.Delivery) error
 	return q.db.eventsTx(ctx, func(tx *eventTx) error { return enqueue(ctx, tx, ds, nowUTC()) })
 }
 
-// FirstSeen records a signed webhook request; false when it was seen before (a replay).
-// Records older than two days are forgotten.
-func (q *Deliveries) FirstSeen(ctx context.Context, hash string, at time.Time) (bool, error) {
-	var first bool
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM webhook_requests WHERE received_at < $1", millis(at.Add(-48*time.Hour))); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO webhook_requests (hash, received_at) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING", hash, millis(at))
+// ClaimWebhook claims the webhook request with Twilio's key, to be processed. first is
+// false when it was processed before (status and the answer recorded by FinishWebhook)
+// or is being processed now (status 0). A claim older than stale was left by a node
+// that died mid-request: it is taken over.
+func (q *Deliveries) ClaimWebhook(ctx context.Context, key string, now time.Time, stale time.Duration) (status int, contentType, body string, first bool, err error) {
+	err = q.db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO webhook_calls (call_key, received_at) VALUES ($1, $2) ON CONFLICT (call_key) DO NOTHING", key, millis(now))
 		if err != nil {
+			return fmt.Errorf("claim webhook: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 1 {
+			first = n == 1
 			return err
 		}
-		n, err := res.RowsAffected()
-		first = n == 1
-		return err
+		var at int64
+		if err := tx.QueryRowContext(ctx, "SELECT status, content_type, body, received_at FROM webhook_calls WHERE call_key = $1", key).
+			Scan(&status, &contentType, &body, &at); err != nil {
+			return fmt.Errorf("claim webhook: %w", err)
+		}
+		if status == 0 && fromMillis(at).Before(now.Add(-stale)) {
+			res, err := tx.ExecContext(ctx, "UPDATE webhook_calls SET received_at = $2 WHERE call_key = $1 AND status = 0 AND received_at = $3", key, millis(now), at)
+			if err != nil {
+				return fmt.Errorf("claim webhook: %w", err)
+			}
+			n, err := res.RowsAffected()
+			first = n == 1
+			return err
+		}
+		return nil
 	})
-	return first, err
+	return status, contentType, body, first, err
+}
+
+// FinishWebhook records the answer to a claimed webhook request.
+func (q *Deliveries) FinishWebhook(ctx context.Context, key string, status int, contentType, body string, at time.Time) error {
+	_, err := q.db.write.ExecContext(ctx, "UPDATE webhook_calls SET status = $2, content_type = $3, body = $4, done_at = $5 WHERE call_key = $1",
+		key, status, contentType, body, millis(at))
+	if err != nil {
+		return fmt.Errorf("finish webhook: %w", err)
+	}
+	return nil
+}
+
+// ReleaseWebhook forgets a claim whose request failed, so that a retry is processed.
+func (q *Deliveries) ReleaseWebhook(ctx context.Context, key string) error {
+	_, err := q.db.write.ExecContext(ctx, "DELETE FROM webhook_calls WHERE call_key = $1 AND status = 0", key)
+	if err != nil {
+		return fmt.Errorf("release webhook: %w", err)
+	}
+	return nil
 }

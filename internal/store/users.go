@@ -260,6 +260,32 @@ func (s *Auth) RecordSignInFailure(ctx context.Context, key string, now time.Tim
 	})
 }
 
+// SignInDevice implements auth.UserStore: expired devices are neither known nor exist.
+func (s *Auth) SignInDevice(ctx context.Context, device, account string, now time.Time) (known, exists bool, err error) {
+	var n, mine int
+	err = s.db.read.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(CASE WHEN account = $2 THEN 1 ELSE 0 END), 0)
+		FROM sign_in_devices WHERE hash = $1 AND expires_at > $3`, device, account, millis(now)).Scan(&n, &mine)
+	if err != nil {
+		return false, false, fmt.Errorf("sign-in device: %w", err)
+	}
+	return mine > 0, n > 0, nil
+}
+
+// RememberDevice implements auth.UserStore, forgetting expired devices on the way.
+func (s *Auth) RememberDevice(ctx context.Context, device, account string, now, expires time.Time) error {
+	return s.db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_devices WHERE expires_at < $1", millis(now)); err != nil {
+			return fmt.Errorf("remember device: %w", err)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO sign_in_devices (hash, account, created_at, expires_at) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (hash, account) DO UPDATE SET expires_at = $4`, device, account, millis(now), millis(expires))
+		if err != nil {
+			return fmt.Errorf("remember device: %w", err)
+		}
+		return nil
+	})
+}
+
 func (s *Auth) ResetSignInFailures(ctx context.Context, key string) error {
 	_, err := s.db.write.ExecContext(ctx, "DELETE FROM sign_in_failures WHERE email_hash = $1", key)
 	return err
