@@ -82,4 +82,3 @@ func TestTransliterateFitsASpanishAlertInOneSegment(t *testing.T) {
 		t.Errorf("after: %q is %s in %d segments, want GSM-7 in 1", got, enc, n)
 	}
 }
-
