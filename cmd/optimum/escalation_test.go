@@ -201,7 +201,7 @@ func TestManualEscalationThroughTheAPI(t *testing.T) {
 	var inc struct{ ID string }
 	json.Unmarshal(body, &inc)
 	status, body := api.do("POST", "/api/v1/incidents/"+inc.ID+"/escalate", "application/json", `{"kind":"functional","to":"continuity"}`)
-	if status != 422 || !bytes.Contains(body, []byte(`"field":"reason","message":"is required`)) {
+	if status != 422 || !bytes.Contains(body, []byte(`"field":"reason","message":"es obligatorio`)) {
 		t.Errorf("without a reason = %d %s", status, body)
 	}
 	if len(fake.Messages()) != 0 {
@@ -213,7 +213,7 @@ func TestManualEscalationThroughTheAPI(t *testing.T) {
 	}
 	eventually(t, "Carla's SMS", func() bool { return len(fake.Messages()) == 1 })
 	status, body = api.do("PUT", "/api/v1/ladders/p2", "application/json", `{"id":"p2","name":{"es":"x","en":"x"},"steps":[{"targets":[{"team":"legal"}],"reminders":[{"after":"0s","channels":["sms"]}],"wait":"-5m"}]}`)
-	if status != 422 || !bytes.Contains(body, []byte(`\"legal\" is not a team`)) || !bytes.Contains(body, []byte("steps[0].wait")) {
+	if status != 422 || !bytes.Contains(body, []byte(`\"legal\" no es un equipo`)) || !bytes.Contains(body, []byte("steps[0].wait")) {
 		t.Errorf("bad ladder = %d %s", status, body)
 	}
 	_, body = api.do("GET", "/api/v1/ladders/p2", "", "")
