@@ -91,7 +91,7 @@ var replies = map[string]map[string]string{
 		"shared_number":  "Este número está registrado para más de una persona en OPTIMUM BCP, así que no podemos registrar tu respuesta. Responde desde la app o avisa a tu responsable de continuidad.",
 		"none":           "No tienes alertas pendientes de confirmar.",
 		"acked":          "Recepción confirmada: %s. Gracias.",
-		"several":        "Tienes %d alertas pendientes: %s. Para confirmar una, responde 1 y su folio (por ejemplo: 1 %s).",
+		"several":        "Tienes %d alertas pendientes: %s. Para confirmar una, responde 1 y el folio de esa alerta (por ejemplo: 1 %s).",
 		"one_hint":       "Tienes una alerta pendiente: %s. Responde 1 para confirmar recepción.",
 		"no_such":        "No encontramos la alerta %s entre tus pendientes. %s",
 		"help":           "OPTIMUM BCP: responde 1 para confirmar recepción de una alerta. STOP para dejar de recibir SMS, START para volver.",

@@ -30,13 +30,13 @@ const (
 	MessageConformity = "conformity"
 )
 
-// messageTexts are the messages to requesters, per language and kind. They use the
-// formal "usted", like every message people receive from the system.
+// messageTexts are the messages to requesters, per language and kind. They say "tú",
+// like every message people receive from the system.
 var messageTexts = map[string]map[string]string{
 	"es": {
-		MessageFolio:      "%sRecibimos su reporte «%s». Su folio es %s; úselo para cualquier seguimiento.",
-		MessageQuestion:   "%sSobre su reporte %s, el equipo de respuesta pregunta: %s",
-		MessageConformity: "%sSu reporte %s quedó resuelto: %s. ¿Está conforme con la solución? Responda aquí: %s",
+		MessageFolio:      "%sRecibimos tu reporte «%s». Tu folio es %s; úsalo para cualquier seguimiento.",
+		MessageQuestion:   "%sSobre tu reporte %s, el equipo de respuesta pregunta: %s",
+		MessageConformity: "%sTu reporte %s quedó resuelto: %s. ¿Estás conforme con la solución? Responde aquí: %s",
 		"drill":           "SIMULACRO. ",
 	},
 	"en": {

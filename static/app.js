@@ -37,6 +37,14 @@ const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', '
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
+// A stream with no frame for this long is dead, whatever the socket says (a half-open
+// connection after a change of network): the server sends stream.heartbeat at least
+// every 15 s on an idle stream. The board then says "Sin conexión" and reconnects with
+// since. The same bound applies to a connection that never opens.
+const SILENCE_MS = 35000;
+// Close codes of the server (broadcast/ws): the session ended (token revoked, user
+// disabled); signing in again is the only way back.
+const CLOSE_SESSION_ENDED = 4401;
 
 const stream = {
   ws: null,
@@ -44,6 +52,7 @@ const stream = {
   lastId: null,
   attempt: 0,
   timer: 0,
+  watchdog: 0,
   wanted: false,
   hold: false,
   live: false,
@@ -115,6 +124,11 @@ function forgetOffline() {
 
 function setReconnecting(on) {
   $('[data-testid="reconnecting"]').hidden = !on;
+}
+
+function setOffline(on) {
+  $('[data-testid="offline"]').hidden = !on;
+  if (on) setReconnecting(false);
 }
 
 // ---------------------------------------------------------------- session
@@ -869,16 +883,50 @@ function connectStream() {
     return;
   }
   stream.ws = ws;
-  ws.onmessage = (m) => { if (stream.ws === ws && typeof m.data === 'string') onFrame(m.data); };
-  ws.onclose = () => {
+  watch(ws);
+  ws.onmessage = (m) => {
+    if (stream.ws !== ws) return;
+    watch(ws);
+    if (typeof m.data === 'string') onFrame(m.data);
+  };
+  ws.onclose = (e) => {
     if (stream.ws !== ws) return;
     stream.ws = null;
+    clearTimeout(stream.watchdog);
     setLive(false);
+    if (e.code === CLOSE_SESSION_ENDED) {
+      sessionEnded();
+      return;
+    }
     if (!stream.wanted) return;
     setReconnecting(true);
     scheduleReconnect();
   };
   ws.onerror = () => { /* a close event follows */ };
+}
+
+// watch (re)starts the silence watchdog of ws: without a frame for SILENCE_MS the socket
+// is given up (its close would wait on the dead network) and a new one opened.
+function watch(ws) {
+  clearTimeout(stream.watchdog);
+  stream.watchdog = setTimeout(() => {
+    if (stream.ws !== ws) return;
+    stream.ws = null;
+    ws.onmessage = ws.onclose = ws.onerror = null;
+    try { ws.close(); } catch { /* already closing */ }
+    setLive(false);
+    if (!stream.wanted) return;
+    setOffline(true);
+    scheduleReconnect();
+  }, SILENCE_MS);
+}
+
+// sessionEnded: the server closed the stream because the credentials were revoked or
+// the user disabled. Forget the session and say so on the sign-in view.
+function sessionEnded() {
+  resetSession();
+  applyChrome();
+  renderSignIn(t('stream.sessionEnded'));
 }
 
 function scheduleReconnect() {
@@ -890,7 +938,9 @@ function scheduleReconnect() {
   stream.timer = setTimeout(async () => {
     // After a few failures, make sure it is not the session that expired.
     if (stream.attempt >= 3) {
-      try { await api('GET', 'me'); } catch { /* a 401 signs out; anything else: keep trying */ }
+      // Bounded: on a dead network the request may never be answered.
+      const gaveUp = new Promise((resolve) => { setTimeout(resolve, SILENCE_MS); });
+      try { await Promise.race([api('GET', 'me'), gaveUp]); } catch { /* a 401 signs out; anything else: keep trying */ }
     }
     connectStream();
   }, delay);
@@ -899,11 +949,13 @@ function scheduleReconnect() {
 function stopStream() {
   stream.wanted = false;
   clearTimeout(stream.timer);
+  clearTimeout(stream.watchdog);
   const ws = stream.ws;
   stream.ws = null;
   if (ws) ws.close(1000);
   setLive(false);
   setReconnecting(false);
+  setOffline(false);
 }
 
 function onFrame(text) {
@@ -922,12 +974,14 @@ function onFrame(text) {
     stream.attempt = 0;
     setLive(true);
     setReconnecting(false);
+    setOffline(false);
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
     else incidentStreamResumed();
     indicatorsFrame(ev);
     return;
   }
+  if (ev.type === 'stream.heartbeat') return; // only proof of life (the watchdog was fed)
   if (Number.isFinite(ev.id)) {
     if (stream.lastId != null && ev.id <= stream.lastId) return; // already seen
     stream.lastId = ev.id;

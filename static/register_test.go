@@ -1,8 +1,12 @@
 package static
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -20,7 +24,8 @@ var ustedForms = []string{
 	`\bverifique\b`, `\bcomuníquese\b`, `\bpóngase\b`, `\bdiríjase\b`, `\bvuelva a\b`, `\bpuede usted\b`,
 	`¿está(\s|\?)`, `(^|[.;:¿]\s*)si está a salvo\b`, `(^|[.;:]\s*)si necesita\b`, `\bsi desea\b`,
 	`\binténtelo\b`, `\bcancélelo\b`, `\bpida\b`, `\bllame\b`, `\binicie\b`, `\brecargue\b`, `\bvuelva\b`,
-	`\bsus? (reporte|confirmación|folio|cuenta|contraseña|teléfono|sesión|correo|navegador|respuesta)\b`,
+	`\bsus? (reporte|confirmación|folio|cuenta|contraseña|teléfono|sesión|correo|navegador|respuesta|rol)\b`,
+	`\bindique\b`, `\b(guárdelo|impórtelo|úselo|escríbalo|revíselo|inténtelo)\b`,
 }
 
 // englishWords must not appear inside Spanish (placeholders such as {status}, and the
@@ -125,5 +130,52 @@ func TestSpanishRulesCatchTheirExamples(t *testing.T) {
 				t.Errorf("%q is refused by %s", ok, p)
 			}
 		}
+	}
+}
+
+// messageSources are the Go files whose strings people receive: SMS, calls, push texts,
+// the requester's notices and the pages behind links. A hand-written list: a new file of
+// messages is added here.
+var messageSources = []string{
+	"../incident/requester.go", "../incident/notices.go",
+	"../escalation/sms.go", "../escalation/templates.go", "../escalation/notify.go",
+	"../escalation/inbound.go", "../escalation/links.go", "../escalation/canary.go",
+	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
+	"../drill/plan.go",
+	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
+	// The API's Spanish problems, including those built by functions.
+	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
+}
+
+// TestMessagesPeopleReceiveSayTu reads every string literal of the message sources (the
+// English ones too: the usted forms are Spanish words, so they only match Spanish) and
+// refuses the usted forms and 12-hour times.
+func TestMessagesPeopleReceiveSayTu(t *testing.T) {
+	n := 0
+	for _, f := range messageSources {
+		file, err := parser.ParseFile(token.NewFileSet(), f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(node ast.Node) bool {
+			lit, ok := node.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				return true
+			}
+			n++
+			for _, p := range append(append([]string{}, ustedForms...), twelveHour...) {
+				if regexp.MustCompile(`(?i)` + p).MatchString(s) {
+					t.Errorf("%s: %q addresses the reader as usted or has a 12-hour time (%s)", f, s, p)
+				}
+			}
+			return true
+		})
+	}
+	if n < 100 {
+		t.Fatalf("read only %d strings from the message sources; have they moved?", n)
 	}
 }

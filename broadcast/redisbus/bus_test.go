@@ -61,24 +61,29 @@ func TestRedisBusKeepsTheBusContract(t *testing.T) {
 }
 
 func TestRedisBusesWithDifferentPrefixesDoNotHearEachOther(t *testing.T) {
-	prefixB := testenv.Prefix(t)
-	a := startBus(t, testenv.Prefix(t), "optimum-test-a", redisbus.Options{Node: "a"})
+	prefixA, prefixB := testenv.Prefix(t), testenv.Prefix(t)
+	a := startBus(t, prefixA, "optimum-test-a", redisbus.Options{Node: "a"})
+	w := startBus(t, prefixA, "optimum-test-w", redisbus.Options{Node: "w", Poll: time.Hour})
 	b := startBus(t, prefixB, "optimum-test-b", redisbus.Options{Node: "b", Poll: time.Hour})
 	c := startBus(t, prefixB, "optimum-test-c", redisbus.Options{Node: "c"})
+	onW, stopW := w.Subscribe()
+	defer stopW()
 	onB, stop := b.Subscribe()
 	defer stop()
-	_ = a.Publish(context.Background(), 5)
-	// Redis delivers one connection's messages in order: once c's publish, sent after a's,
-	// has arrived, a's had its chance.
-	time.Sleep(50 * time.Millisecond)
-	_ = c.Publish(context.Background(), 9)
+	// Publish is asynchronous; once w, on a's prefix, has heard a's 9, Redis has handed
+	// a's message to every subscriber it would reach, before c publishes. Redis delivers a
+	// subscription's messages in order, so if b got a's 9 it gets it before c's 5; and a's
+	// id is the higher one, so a bus that keeps the highest id cannot hide it behind c's.
+	_ = a.Publish(context.Background(), 9)
+	bustest.Await(t, onW, 9)
+	_ = c.Publish(context.Background(), 5)
 	for {
 		select {
 		case id := <-onB:
-			if id == 5 {
+			if id == 9 {
 				t.Fatal("b heard a bus with another prefix")
 			}
-			if id == 9 {
+			if id == 5 {
 				return
 			}
 		case <-time.After(10 * time.Second):

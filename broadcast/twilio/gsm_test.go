@@ -9,7 +9,7 @@ import (
 )
 
 // spanishAlert is a typical 150-character Spanish alert with accents.
-const spanishAlert = "Confirme: responda 1. BCP-2026-000042 Caída del sistema de pagos en la región norte; " +
+const spanishAlert = "Confirma: responde 1. BCP-2026-000042 Caída del sistema de pagos en la región norte; " +
 	"la operación está detenida. Acuda a la sala de crisis ya."
 
 func TestSegments(t *testing.T) {
@@ -80,48 +80,5 @@ func TestTransliterateFitsASpanishAlertInOneSegment(t *testing.T) {
 	got := twilio.Transliterate(spanishAlert)
 	if enc, n := twilio.Segments(got); enc != twilio.GSM7 || n != 1 {
 		t.Errorf("after: %q is %s in %d segments, want GSM-7 in 1", got, enc, n)
-	}
-}
-
-func TestRenderSMS(t *testing.T) {
-	a := twilio.Alert{
-		Language: "es",
-		Folio:    "BCP-2026-000042",
-		Title:    "Caída del sistema de pagos",
-		Text:     "La operación en sucursales está detenida. Acuda a la sala de crisis.",
-		Link:     "https://o.example/a/k3J9",
-	}
-	got := twilio.RenderSMS(a, false, 0)
-	want := "Confirme: responda 1 o toque https://o.example/a/k3J9\n" +
-		"BCP-2026-000042 Caída del sistema de pagos. La operación en sucursales está detenida. Acuda a la sala de crisis."
-	if got != want {
-		t.Errorf("RenderSMS =\n%q\nwant\n%q", got, want)
-	}
-
-	en := a
-	en.Language = "en-US"
-	if got := twilio.RenderSMS(en, false, 0); !strings.HasPrefix(got, "Acknowledge: reply 1 or tap "+a.Link) {
-		t.Errorf("RenderSMS in English = %q, want it to start with the call to action", got)
-	}
-	noLink := a
-	noLink.Link = ""
-	if got := twilio.RenderSMS(noLink, false, 0); !strings.HasPrefix(got, "Confirme: responda 1") {
-		t.Errorf("RenderSMS without a link = %q", got)
-	}
-
-	one := twilio.RenderSMS(a, true, 1)
-	if enc, n := twilio.Segments(one); enc != twilio.GSM7 || n != 1 {
-		t.Errorf("RenderSMS(transliterate, 1 segment) = %q: %s in %d segments", one, enc, n)
-	}
-	for _, part := range []string{"Confirme: responda 1 o toque " + a.Link, a.Folio, "Caida del sistema de pagos", "..."} {
-		if !strings.Contains(one, part) {
-			t.Errorf("RenderSMS(transliterate, 1 segment) = %q lacks %q", one, part)
-		}
-	}
-
-	huge := a
-	huge.Text = strings.Repeat("texto largo ", 500)
-	if got := twilio.RenderSMS(huge, false, 0); utf8.RuneCountInString(got) > 1600 || !strings.Contains(got, a.Link) {
-		t.Errorf("RenderSMS of a huge text is %d characters; want at most 1600, with the link", utf8.RuneCountInString(got))
 	}
 }

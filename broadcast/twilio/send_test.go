@@ -52,7 +52,7 @@ func alert(to string) broadcast.Message {
 		To:         to,
 		Language:   "es",
 		Title:      "BCP-2026-000042 Caída del sistema de pagos",
-		Text:       "Confirme: responda 1 o toque el enlace. BCP-2026-000042 Caida de pagos.",
+		Text:       "Confirma: responde 1 o toque el enlace. BCP-2026-000042 Caida de pagos.",
 		URL:        "https://optimum.example.com/a/k3J9xQ",
 	}
 }
@@ -155,7 +155,7 @@ func TestSMSTransliteratesToFitOneSegment(t *testing.T) {
 	fake := twiliotest.New(t, twiliotest.Options{})
 	sms := newClient(t, fake, func(c *twilio.Config) { c.Transliterate = true }).SMS()
 	m := alert("+5215512345678")
-	m.Text = "Confirme: responda 1. BCP-2026-000042 Caída del sistema de pagos en la región norte; " +
+	m.Text = "Confirma: responde 1. BCP-2026-000042 Caída del sistema de pagos en la región norte; " +
 		"la operación está detenida. Atención inmediata."
 	m.URL = "https://o.example/a/k3J9"
 	body := sms.Body(m)

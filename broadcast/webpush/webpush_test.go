@@ -43,7 +43,7 @@ func setup(tb testing.TB, opt webpush.Options) (*webpush.Sender, *webpushtest.Fa
 func alert(to string) broadcast.Message {
 	return broadcast.Message{
 		DeliveryID: "dlv_1", Attempt: 1, Channel: broadcast.ChannelWebPush, To: to, Language: "es",
-		Title: "P1 BCP-2026-000001: Caída del centro de datos", Text: "Confirme recepción. CDMX. Sin energía",
+		Title: "P1 BCP-2026-000001: Caída del centro de datos", Text: "Confirma recepción. CDMX. Sin energía",
 		URL: "https://bcp.example.com/a/abc", Topic: "inc_1", TTL: 90 * time.Second,
 		Actions: []broadcast.Action{{ID: "ack", Title: "Confirmar recepción"}},
 	}
@@ -74,7 +74,7 @@ func TestSendIsDecryptedByThePushService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, want := range map[string]any{"title": "P1 BCP-2026-000001: Caída del centro de datos", "body": "Confirme recepción. CDMX. Sin energía",
+	for k, want := range map[string]any{"title": "P1 BCP-2026-000001: Caída del centro de datos", "body": "Confirma recepción. CDMX. Sin energía",
 		"url": "https://bcp.example.com/a/abc", "tag": "inc_1", "lang": "es", "delivery_id": "dlv_1"} {
 		if n[k] != want {
 			t.Errorf("%s = %v, want %v", k, n[k], want)

@@ -3,8 +3,11 @@ package ws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -13,17 +16,20 @@ import (
 
 // client is one connection. The reader goroutine lives as long as the connection; the
 // writer goroutine is started when frames are queued and ends when the queue is empty.
-// A nil frame in the queue is a ping.
 type client struct {
-	hub   *Hub
-	conn  *websocket.Conn
-	actor optimum.Actor
-	index int // position in hub.clients; guarded by hub.mu
+	hub     *Hub
+	conn    *websocket.Conn
+	cork    *corkConn
+	actor   optimum.Actor
+	recheck func(context.Context) (optimum.Role, bool, error) // Stream.Recheck, or nil
+	role    atomic.Pointer[optimum.Role]                      // the role the stream sees by; changes with Access
+	index   int                                               // position in hub.clients; guarded by hub.mu
 
 	mu        sync.Mutex
 	after     int64 // the client has every event up to this id; skip those
 	queue     []item
 	spare     []item
+	fresh     bool // a frame was queued since the last heartbeat tick
 	writing   bool // a writer goroutine is running
 	replaying bool // Serve is writing the replay; hold live frames back
 	closed    bool
@@ -31,33 +37,121 @@ type client struct {
 
 // sees reports whether the client may see an event meant for minRole and owner.
 func (c *client) sees(minRole optimum.Role, owner string) bool {
-	return minRole == "" || c.actor.Role.AtLeast(minRole) || (owner != "" && owner == c.actor.ID)
+	return minRole == "" || c.role.Load().AtLeast(minRole) || (owner != "" && owner == c.actor.ID)
 }
 
-// item is a queued frame: the event id and its prepared frame, or a ping (0, nil).
+func (c *client) setRole(r optimum.Role) {
+	if r != "" && r != *c.role.Load() {
+		c.role.Store(&r)
+	}
+}
+
+// item is a queued frame: an event (id > 0), a heartbeat (id 0, pm set) or a ping (0, nil).
 type item struct {
 	id int64
 	pm *websocket.PreparedMessage
 }
 
-// enqueue adds the frame of event id (0 for a ping) without blocking; a client whose
-// queue is full is dropped.
-func (c *client) enqueue(id int64, pm *websocket.PreparedMessage) {
+// deliver queues the frames of batch that the client may see and has not seen, in order,
+// applying on the way the access changes about its actor: a new role filters the frames
+// after it; an ended access closes the connection. It never blocks: a client whose queue
+// is full is dropped.
+func (c *client) deliver(batch []frameOf) {
 	c.mu.Lock()
-	if c.closed || (id > 0 && id <= c.after) {
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	for i := range batch {
+		f := &batch[i]
+		if f.subject != "" && f.subject == c.actor.ID {
+			switch {
+			case f.ended:
+				c.mu.Unlock()
+				c.endSession()
+				return
+			case f.role != "":
+				c.setRole(f.role)
+			default:
+				go c.revalidate()
+			}
+		}
+		if f.id <= c.after || !c.sees(f.minRole, f.owner) {
+			continue
+		}
+		if len(c.queue) >= c.hub.opt.QueueSize {
+			c.mu.Unlock()
+			c.drop()
+			return
+		}
+		c.queue = append(c.queue, item{f.id, f.pm})
+		c.fresh = true
+	}
+	c.startWriter()
+	c.mu.Unlock()
+}
+
+// revalidate checks the stream's credentials again: closed when they ended, filtered by
+// the current role otherwise. An error (the store is down) keeps the stream as it is.
+func (c *client) revalidate() {
+	if c.recheck == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	role, ok, err := c.recheck(ctx)
+	switch {
+	case err != nil:
+		c.hub.opt.Logger.Warn("hub: checking a stream's credentials again", "err", err)
+	case !ok:
+		c.endSession()
+	default:
+		c.setRole(role)
+	}
+}
+
+// endSession closes the connection because its access ended.
+func (c *client) endSession() {
+	if c.markClosed() {
+		c.hub.ended.Add(1)
+		go c.finish(CloseSessionEnded, sessionEnded)
+	}
+}
+
+// drop closes a client that fell too far behind; it resumes with since.
+func (c *client) drop() {
+	if c.markClosed() {
+		c.hub.dropped.Add(1)
+		go c.finish(websocket.CloseTryAgainLater, "too slow; resume with since")
+	}
+}
+
+// enqueue adds a ping (pm nil) or a heartbeat without blocking.
+func (c *client) enqueue(pm *websocket.PreparedMessage) {
+	c.mu.Lock()
+	if c.closed {
 		c.mu.Unlock()
 		return
 	}
 	if len(c.queue) >= c.hub.opt.QueueSize {
-		c.closed, c.queue, c.spare = true, nil, nil
 		c.mu.Unlock()
-		c.hub.dropped.Add(1)
-		go c.finish(websocket.CloseTryAgainLater, "too slow; resume with since")
+		c.drop()
 		return
 	}
-	c.queue = append(c.queue, item{id, pm})
+	c.queue = append(c.queue, item{0, pm})
 	c.startWriter()
 	c.mu.Unlock()
+}
+
+// beat queues a heartbeat unless a frame was queued since the last call.
+func (c *client) beat(pm *websocket.PreparedMessage) {
+	c.mu.Lock()
+	fresh := c.fresh
+	c.fresh = false
+	c.mu.Unlock()
+	if !fresh {
+		c.enqueue(pm)
+	}
 }
 
 // startWriter starts the writer if frames wait and none runs. c.mu must be held.
@@ -68,6 +162,8 @@ func (c *client) startWriter() {
 	}
 }
 
+// writeLoop writes what is queued, each turn in one write to the socket, until the queue
+// is empty.
 func (c *client) writeLoop() {
 	for {
 		c.mu.Lock()
@@ -80,8 +176,19 @@ func (c *client) writeLoop() {
 		c.queue, c.spare = c.spare[:0], nil
 		c.mu.Unlock()
 
-		deadline := time.Now().Add(c.hub.opt.WriteTimeout)
+		// At most Options.Writers connections write at once: the others wait here, parked,
+		// so the goroutines that take declarations in never queue behind thousands of
+		// writers for the CPU.
+		c.hub.writers <- struct{}{}
+		// A turn handed over by a finishing writer runs at once in the scheduler's
+		// next slot and would pass it on and on, a chain that keeps the run queue (the
+		// requests that declare among it) waiting for hundreds of milliseconds. Queue up
+		// behind it instead.
+		runtime.Gosched()
+		now := time.Now()
+		deadline := now.Add(c.hub.opt.WriteTimeout)
 		_ = c.conn.SetWriteDeadline(deadline)
+		c.cork.cork()
 		var err error
 		for _, it := range batch {
 			if it.pm == nil {
@@ -92,6 +199,9 @@ func (c *client) writeLoop() {
 			if err != nil {
 				break
 			}
+		}
+		if ferr := c.cork.flush(now.Add(fastWrite), c.hub.releaseWriter); err == nil {
+			err = ferr
 		}
 		clear(batch)
 		c.mu.Lock()
@@ -104,9 +214,17 @@ func (c *client) writeLoop() {
 	}
 }
 
+var errSessionEnded = errors.New("the stream's access ended")
+
+// fastWrite is how long a writer may hold its turn (Options.Writers) on one socket; a
+// client whose socket takes longer is finished without the turn.
+const fastWrite = 20 * time.Millisecond
+
 // replay writes the events after since, up to the end of the log, then stream.ready with
 // the last id written, then lets the writer send what was queued meanwhile, less what the
 // replay already sent. It runs before the writer may start, so it is the only writer.
+// Access changes about the client's actor apply as they come: errSessionEnded when its
+// access ended.
 func (c *client) replay(ctx context.Context, since, head int64) error {
 	last := max(since, head)
 	for {
@@ -119,6 +237,16 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 		}
 		for _, e := range events {
 			since = e.ID
+			if subject, role, ended := c.hub.access(e); subject != "" && subject == c.actor.ID {
+				switch {
+				case ended:
+					return errSessionEnded
+				case role != "":
+					c.setRole(role)
+				default:
+					go c.revalidate()
+				}
+			}
 			if !c.sees(c.hub.audience(e)) {
 				continue
 			}
@@ -135,10 +263,7 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 	}
 	// A client may know of events this node has not seen yet (it resumed from a node that
 	// was ahead); its cursor then stays where it is and live frames up to it are skipped.
-	ready, _ := json.Marshal(struct {
-		Type string `json:"type"`
-		ID   int64  `json:"id"`
-	}{"stream.ready", last})
+	ready, _ := json.Marshal(controlFrame{Type: "stream.ready", ID: last})
 	c.conn.SetWriteDeadline(time.Now().Add(c.hub.opt.WriteTimeout))
 	if err := c.conn.WriteMessage(websocket.TextMessage, ready); err != nil {
 		return nil
@@ -148,7 +273,8 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 	c.after = last
 	kept := c.queue[:0]
 	for _, it := range c.queue {
-		if it.pm == nil || it.id > last {
+		// Pings stay; heartbeats queued meanwhile go, as stream.ready was just sent.
+		if (it.id == 0 && it.pm == nil) || it.id > last {
 			kept = append(kept, it)
 		}
 	}
@@ -213,13 +339,33 @@ func (c *client) markClosed() bool {
 // is closed.
 func (c *client) finish(code int, reason string) {
 	if code != 0 {
-		err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
-		if tc, ok := c.conn.NetConn().(interface{ SetLinger(int) error }); ok && err != nil {
+		// A writer that is gathering a burst would hold the close frame back: write it
+		// past the cork.
+		err := writeClose(c.conn, c.cork, code, reason)
+		if err != nil {
 			// The socket is stuck (a client that stopped reading): reset it rather than let
 			// the kernel keep trying to deliver stale frames. The client resumes with since.
-			_ = tc.SetLinger(0)
+			_ = c.cork.SetLinger(0)
 		}
 	}
 	c.conn.Close()
 	c.hub.remove(c)
+}
+
+// writeClose writes a close frame straight to the socket, within a second, past any cork
+// (a close frame gathered into a burst would be lost with the socket). Each write to the
+// socket is whole (Go serializes writes to one net.Conn), so it never lands inside
+// another frame.
+func writeClose(conn *websocket.Conn, cork *corkConn, code int, reason string) error {
+	if cork == nil {
+		return conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(time.Second))
+	}
+	payload := websocket.FormatCloseMessage(code, reason)
+	if len(payload) > 125 {
+		payload = payload[:125]
+	}
+	frame := append([]byte{0x88, byte(len(payload))}, payload...) // FIN + close, unmasked (server)
+	_ = cork.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, err := cork.Conn.Write(frame)
+	return err
 }

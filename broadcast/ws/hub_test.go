@@ -238,9 +238,19 @@ func (l *memLog) LastEventID(context.Context) (int64, error) {
 // A client that stops reading is disconnected once its queue is full; the others get
 // every event, in order.
 func TestSlowClientIsDroppedWithoutSlowingOthers(t *testing.T) {
+	slowClientIsDroppedWithoutSlowingOthers(t, ws.Options{QueueSize: 16})
+}
+
+// With a single turn to write, a client that never reads (its socket full) gives the turn
+// up instead of holding it: the other client still gets every event.
+func TestAClientThatNeverReadsDoesNotHoldTheWritersTurn(t *testing.T) {
+	slowClientIsDroppedWithoutSlowingOthers(t, ws.Options{QueueSize: 16, Writers: 1})
+}
+
+func slowClientIsDroppedWithoutSlowingOthers(t *testing.T, opt ws.Options) {
 	bus := broadcast.NewLocalBus()
 	log := &memLog{bus: bus}
-	hub := ws.New(log, bus, ws.Options{QueueSize: 16})
+	hub := ws.New(log, bus, opt)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go hub.Run(ctx)
@@ -287,8 +297,9 @@ func TestSlowClientIsDroppedWithoutSlowingOthers(t *testing.T) {
 	// client can fall behind.
 	go func() {
 		for i := range total {
-			if i >= 8 {
-				waitFor(t, func() bool { n, _ := log.LastEventID(ctx); return n-fastSeen.Load() < 8 })
+			if i >= 8 && !eventually(func() bool { n, _ := log.LastEventID(ctx); return n-fastSeen.Load() < 8 }) {
+				t.Errorf("the fast client stayed 8 events behind for 15 s at event %d", i) // not Fatal: not the test's goroutine
+				return
 			}
 			log.append(big)
 		}
@@ -352,34 +363,63 @@ func TestOversizedClientMessageCloses(t *testing.T) {
 
 // A client that does not answer pings is closed after PongWait; one that does stays.
 func TestKeepalive(t *testing.T) {
-	e := start(t, ws.Options{PongWait: 300 * time.Millisecond, PingPeriod: 100 * time.Millisecond})
+	// PongWait leaves a loaded machine (and -race) a second to answer.
+	e := start(t, ws.Options{PongWait: time.Second, PingPeriod: 200 * time.Millisecond})
 	mute, _, err := websocket.DefaultDialer.Dial(e.wsURL, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mute.Close()
 	live := dial(t, e.wsURL)
+	// Count the pings live answers: the eleventh comes at least 2 s after the first, two
+	// PongWaits, so by then a hub that did not take pongs as a sign of life would have
+	// closed live. Counting pings, not sleeping, keeps the check right on a slow machine.
+	var pings atomic.Int64
+	closed := make(chan struct{})
+	live.SetPingHandler(func(data string) error {
+		pings.Add(1)
+		return live.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+	})
 	go func() {
+		defer close(closed)
 		for {
 			if _, _, err := live.ReadMessage(); err != nil { // reading answers pings
 				return
 			}
 		}
 	}()
-	waitFor(t, func() bool { return e.hub.Connections() == 1 })
-	time.Sleep(time.Second)
-	if n := e.hub.Connections(); n != 1 {
-		t.Errorf("connections = %d, want the answering client to stay", n)
+	waitFor(t, func() bool {
+		select {
+		case <-closed:
+			t.Fatalf("the answering client was closed after %d pings", pings.Load())
+		default:
+		}
+		return pings.Load() >= 11
+	})
+	waitFor(t, func() bool { return e.hub.Connections() == 1 }) // the mute one is gone
+	select {
+	case <-closed:
+		t.Errorf("the answering client was closed after %d pings", pings.Load())
+	default:
 	}
 }
 
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
+	if !eventually(cond) {
+		t.Fatal("condition not met in 15 s")
+	}
+}
+
+// eventually polls cond until it holds (true) or 15 s pass (false). Goroutines other
+// than the test's use it where the test goroutine would use waitFor, which calls t.Fatal.
+func eventually(cond func() bool) bool {
 	deadline := time.Now().Add(15 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 15 s")
+			return false
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+	return true
 }

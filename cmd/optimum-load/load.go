@@ -30,6 +30,9 @@ type options struct {
 	serverPID   int
 	json        bool
 	spread      []string // other nodes' base URLs: the clients are divided over -url and these
+	rate        float64  // declarations a second, posted on a clock (open loop); 0: one at a time
+	warmup      int      // declarations at the start of a -rate run left out of the figures
+	readBuffer  int      // each client's read buffer, bytes
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
@@ -45,6 +48,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&o.concurrency, "concurrency", 64, "handshakes in flight while connecting")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "the server's process id, to report its memory per connection and CPU per delivery from /proc")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.Float64Var(&o.rate, "rate", 0, "declarations a second, posted on a clock whatever the server does (open loop); 0 declares one at a time, each after the last reached everyone")
+	fs.IntVar(&o.warmup, "warmup", 0, "with -rate: declarations at the start left out of the figures")
+	fs.IntVar(&o.readBuffer, "read-buffer", 4096, "read buffer of each client connection, bytes")
 	spreadRaw := fs.String("spread", "", "base URLs of other nodes of the same deployment, comma separated: the clients are divided evenly over -url and these; declarations go to -url")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: optimum-load -url http://127.0.0.1:PORT -token TOKEN [-clients N] [-declares N] [flags]")
@@ -68,6 +74,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	}
 	if o.declares < 1 || o.declares > 10000 {
 		problems = append(problems, "-declares must be between 1 and 10000")
+	}
+	if o.rate < 0 || o.rate > 1000 || o.warmup < 0 || o.warmup >= o.declares {
+		problems = append(problems, "-rate must be from 0 to 1000 a second, and -warmup below -declares")
+	}
+	if o.readBuffer < 256 || o.readBuffer > 1<<20 {
+		problems = append(problems, "-read-buffer must be from 256 to 1048576 bytes")
 	}
 	if o.timeout <= 0 || o.interval < 0 {
 		problems = append(problems, "-timeout must be positive and -interval not negative")
@@ -168,7 +180,7 @@ func load(ctx context.Context, o options, progress io.Writer) (*report, error) {
 	fmt.Fprintf(progress, "opening %d connections to %s …\n", o.clients, rep.URL)
 	start := time.Now()
 	fleet, err := dialSpread(ctx, append([]string{o.base}, o.spread...), o.token, o.clients, loadgen.Config{
-		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency,
+		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency, ReadBufferSize: o.readBuffer,
 	})
 	if err != nil {
 		return nil, redact(err, o.token)
@@ -324,10 +336,12 @@ func incidentID(frame string) string {
 	return e.Incident.ID
 }
 
-func (r *report) writeJSON(w io.Writer) error {
+func (r *report) writeJSON(w io.Writer) error { return r.writeJSONOf(w, r) }
+
+func (*report) writeJSONOf(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
 
 func (r *report) writeText(w io.Writer) {

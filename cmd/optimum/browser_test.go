@@ -54,6 +54,8 @@ func TestBrowser(t *testing.T) {
 	}
 	const token = "browser-admin-token-0123456789"
 	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_CONFIG": cfg})
+	// The whole suite takes 4-5 minutes on a quiet machine (axe-core on 28 page states, and
+	// the stream test alone waits about 40 s for the board to notice a dead network).
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")

@@ -109,10 +109,10 @@ func TestDrillRunsOverTwilioAndEndsItselfWhenTheWindowCloses(t *testing.T) {
 		json.Unmarshal(body, &report)
 		return report.Header.Status == "ended"
 	})
-	time.Sleep(1500 * time.Millisecond) // a send claimed just before the end may still finish
+	settleEngines(t, time.Time{}, api) // a send claimed just before the end may still finish
 	messages := len(fake.Messages())
 	clk.skip(time.Hour) // every reminder and step would be due by now
-	time.Sleep(2500 * time.Millisecond)
+	settleEngines(t, time.Time{}, api)
 	if n := len(fake.Messages()); n != messages || len(fake.Calls()) != 0 {
 		t.Errorf("nagging went on after the drill ended: %d more SMS, %d calls\n%s", n-messages, len(fake.Calls()), logs)
 	}

@@ -64,11 +64,13 @@ func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	}
 	maps.Copy(vars, env)
 	base, logs := startServer(t, vars)
+	api := client{t, base, token}
+	all := []client{api}
 	for range nodes - 1 {
-		startServer(t, vars) // another node on the same database: its own cron and engine
+		other, _ := startServer(t, vars) // another node on the same database: its own cron and engine
+		all = append(all, client{t, other, token})
 	}
 	fake.Route(public, base)
-	api := client{t, base, token}
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Dora Directora,dora@example.com,+525500000001,es,directors,\n"+
 		"Carla Continuidad,carla@example.com,+525500000002,es,continuity,dora@example.com\n"+
@@ -97,18 +99,10 @@ func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	}
 	var inc struct{ ID, Folio string }
 	json.Unmarshal(body, &inc)
-	// settle waits until Twilio has had nothing new for half a second: every send in
-	// flight has ended (and was recorded) before the clock jumps, since a jump of five
-	// minutes would outlast a send's lease and rightly have it sent again.
-	settle := func() {
-		n, since := -1, time.Now()
-		for time.Since(since) < 500*time.Millisecond {
-			if m := len(fake.Requests()); m != n {
-				n, since = m, time.Now()
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	// settle waits until every send due by the server's clock has ended (and was recorded)
+	// before the clock jumps, since a jump of five minutes would outlast a send's lease and
+	// rightly have it sent again.
+	settle := func() { settleEngines(t, time.Time{}, all...) }
 	eventually(t, "the lead's SMS", func() bool { return has(fake.Messages(), "+525500000003") })
 	settle()
 
@@ -178,7 +172,7 @@ func p1ClimbsToTheDirector(t *testing.T, env map[string]string, nodes int) {
 	}
 	sentMsgs, sentCalls := len(fake.Messages()), len(fake.Calls())
 	clk.skip(30 * time.Minute) // every reminder and step would be due by now
-	time.Sleep(2500 * time.Millisecond)
+	settleEngines(t, time.Time{}, all...)
 	if len(fake.Messages()) != sentMsgs || len(fake.Calls()) != sentCalls {
 		t.Errorf("nagging went on after the acknowledgement: messages %v, calls %v\n%s", to(fake.Messages()[sentMsgs:]), to(fake.Calls()[sentCalls:]), logs)
 	}
@@ -207,7 +201,7 @@ func TestManualEscalationThroughTheAPI(t *testing.T) {
 	var inc struct{ ID string }
 	json.Unmarshal(body, &inc)
 	status, body := api.do("POST", "/api/v1/incidents/"+inc.ID+"/escalate", "application/json", `{"kind":"functional","to":"continuity"}`)
-	if status != 422 || !bytes.Contains(body, []byte(`"field":"reason","message":"is required`)) {
+	if status != 422 || !bytes.Contains(body, []byte(`"field":"reason","message":"es obligatorio`)) {
 		t.Errorf("without a reason = %d %s", status, body)
 	}
 	if len(fake.Messages()) != 0 {
@@ -219,7 +213,7 @@ func TestManualEscalationThroughTheAPI(t *testing.T) {
 	}
 	eventually(t, "Carla's SMS", func() bool { return len(fake.Messages()) == 1 })
 	status, body = api.do("PUT", "/api/v1/ladders/p2", "application/json", `{"id":"p2","name":{"es":"x","en":"x"},"steps":[{"targets":[{"team":"legal"}],"reminders":[{"after":"0s","channels":["sms"]}],"wait":"-5m"}]}`)
-	if status != 422 || !bytes.Contains(body, []byte(`\"legal\" is not a team`)) || !bytes.Contains(body, []byte("steps[0].wait")) {
+	if status != 422 || !bytes.Contains(body, []byte(`\"legal\" no es un equipo`)) || !bytes.Contains(body, []byte("steps[0].wait")) {
 		t.Errorf("bad ladder = %d %s", status, body)
 	}
 	_, body = api.do("GET", "/api/v1/ladders/p2", "", "")

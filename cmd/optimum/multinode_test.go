@@ -63,9 +63,22 @@ func startNodes(t *testing.T, bin string, env map[string]string, names ...string
 // the test killed it. It returns errors instead of calling t.Fatal, so nodes can start
 // from several goroutines.
 func launchNode(t *testing.T, bin, name string, env map[string]string) (*node, error) {
+	// Not t.TempDir: it calls t.Fatal when it fails, which must not happen off the test's
+	// goroutine. Removed after the node stops (cleanups run last registered first).
+	dir, err := os.MkdirTemp("", "optimum-node-")
+	if err != nil {
+		return nil, err
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	home, data := filepath.Join(dir, "home"), filepath.Join(dir, "data")
+	for _, d := range []string{home, data} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return nil, err
+		}
+	}
 	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"OPTIMUM_ADDR=127.0.0.1:0", "OPTIMUM_DATA=" + t.TempDir()}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home,
+		"OPTIMUM_ADDR=127.0.0.1:0", "OPTIMUM_DATA=" + data}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}

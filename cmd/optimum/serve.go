@@ -88,7 +88,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if _, err := db.ReindexSearch(ctx); err != nil {
 		return err
 	}
-	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience})
+	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience,
+		Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat), Coalesce: time.Duration(cfg.Stream.Coalesce)})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
 	srv.Inbound.Logger = log

@@ -43,6 +43,10 @@ type Config struct {
 	// Drills holds drill plans kept in the file (drills.go).
 	Drills  Drills  `yaml:"drills"`
 	Metrics Metrics `yaml:"metrics"`
+	// Stream tunes the live stream (stream.go).
+	Stream Stream `yaml:"stream"`
+	// Intake bounds the declarations at work at once (intake.go).
+	Intake Intake `yaml:"intake"`
 	// Consumers, Watchdog, Canary and Heartbeat make the system prove it is alive (alive.go).
 	Consumers Consumers `yaml:"consumers"`
 	Watchdog  Watchdog  `yaml:"watchdog"`
@@ -262,6 +266,8 @@ func Default() Config {
 		Escalation: defaultEscalation(),
 		Drills:     defaultDrills(),
 		Metrics:    DefaultMetrics(),
+		Stream:     DefaultStream(),
+		Intake:     DefaultIntake(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -478,6 +484,8 @@ func (c Config) Validate() error {
 	c.Limits.validate(&p)
 	c.Escalation.validate(&p, teams)
 	c.Metrics.validate(&p)
+	c.Stream.validate(&p)
+	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")

@@ -257,7 +257,7 @@ const (
 	levelsES     = "critical (crítico), high (alto), medium (medio) o low (bajo)"
 	userRolesES  = "admin (administración), manager (continuidad), responder (respuesta) o reporter (reporte)"
 	teamRolesES  = "lead (líder), member (miembro) ni backup (suplente)"
-	saveAsCSVES  = `guárdelo como "CSV UTF-8" e impórtelo de nuevo`
+	saveAsCSVES  = `guárdalo como "CSV UTF-8" e impórtalo de nuevo`
 	splitFilesES = "divídalo en varios archivos"
 )
 
@@ -296,7 +296,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The Authorization header must be \"Bearer <token>\".", es: "El encabezado Authorization debe ser \"Bearer <token>\"."},
 	{en: "Sign in or send \"Authorization: Bearer <token>\".", es: "Inicia sesión o envía \"Authorization: Bearer <token>\"."},
 	{en: "Your role (%s) may not do this; it needs %s or above.", fn: func(g []string) string {
-		return "Su rol, " + gloss(rolesES, g[1]) + ", no permite esta acción; se necesita " + gloss(rolesES, g[2]) + " o un rol superior."
+		return "Tu rol, " + gloss(rolesES, g[1]) + ", no permite esta acción; se necesita " + gloss(rolesES, g[2]) + " o un rol superior."
 	}},
 	{en: "Sign-in needs an email and a password.", es: "Para iniciar sesión se necesitan un correo y una contraseña."},
 	{en: `Send either {"token": "…"} or {"email": "…", "password": "…"}.`, es: `Envíe {"token": "…"} o bien {"email": "…", "password": "…"}.`},
@@ -374,6 +374,9 @@ var catalog = compileCatalog([]phrase{
 	{en: "The list parameters have errors.", es: "Los parámetros de la lista tienen errores."},
 	{en: "The stream parameters have errors.", es: "Los parámetros del flujo de eventos tienen errores."},
 	{en: "The server is shutting down; try again.", es: "El servidor se está deteniendo; inténtalo de nuevo."},
+	{en: "The stream cannot resume after event %d: the newest event is %d.", es: "El flujo de eventos no puede reanudarse después del evento $1: el más reciente es el $2."},
+	{en: "is beyond the newest event, %d", es: "está más allá del evento más reciente, el $1"},
+	{en: "The server is busy with many declarations at once. Nothing was declared; try again in a moment.", es: "El servidor está atendiendo muchas declaraciones a la vez. No se declaró nada; inténtalo de nuevo en un momento."},
 	{en: "No delivery has the id %q.", es: "No hay ningún envío con el id $1."},
 	{en: "is required", es: "es obligatorio"},
 	{en: "must be UTF-8 text", es: "debe ser texto UTF-8"},
@@ -450,7 +453,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The file has more than %d people; split it into several files.", es: "El archivo tiene más de $1 personas; " + splitFilesES + "."},
 	{en: "The file is UTF-16; save it as \"CSV UTF-8\" and import it again.", es: "El archivo está en UTF-16; " + saveAsCSVES + "."},
 	{en: "The file is not UTF-8 (line %d has a byte that is not; it looks like Latin-1 or Windows-1252). Save it as \"CSV UTF-8\" and import it again.",
-		es: "El archivo no está en UTF-8 (la línea $1 tiene un byte que no lo es; parece Latin-1 o Windows-1252). Guárdelo como \"CSV UTF-8\" e impórtelo de nuevo."},
+		es: "El archivo no está en UTF-8 (la línea $1 tiene un byte que no lo es; parece Latin-1 o Windows-1252). Guárdalo como \"CSV UTF-8\" e impórtalo de nuevo."},
 	{en: "The YAML is not valid: %v.", es: "El YAML no es válido: $1."},
 	{en: "Line %d: %v.", es: "Línea $1: $2."},
 	{en: "%q must be lower-case letters, digits, '-' or '_'", es: "$1 solo puede tener minúsculas, dígitos, '-' o '_'"},
@@ -521,7 +524,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "asks for %d acknowledgements but the step pages only %d people", es: "pide $1 confirmaciones, pero el paso solo avisa a $2 personas"},
 	{en: "is not an escalation ladder", es: "no es una escalera de escalamiento"},
 	{en: "is required for a functional escalation (a team, a service or a person)", es: "es obligatorio en un escalamiento funcional (un equipo, un servicio o una persona)"},
-	{en: "is required: say why it needs escalating", es: "es obligatorio: indique por qué hay que escalarlo"},
+	{en: "is required: say why it needs escalating", es: "es obligatorio: indica por qué hay que escalarlo"},
 	{en: "makes a cycle: %s → %s", es: "forma un ciclo: $1 → $2"},
 	{en: "makes a cycle: %s", es: "forma un ciclo: $1"},
 	{en: "managers_of_paged needs an earlier step: nobody has been paged yet", es: "managers_of_paged necesita un paso anterior: todavía no se ha avisado a nadie"},
@@ -540,7 +543,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "needs at least one channel (webpush, sms, voice)", es: "necesita al menos un canal (webpush, sms, voice)"},
 	{en: "needs at least one target", es: "necesita al menos un destinatario"},
 	{en: "needs both es and en", es: "necesita es y en"},
-	{en: "nobody has a manager and there is no directors team: name a team or person", es: "nadie tiene superior y no existe el equipo de dirección: indique un equipo o una persona"},
+	{en: "nobody has a manager and there is no directors team: name a team or person", es: "nadie tiene superior y no existe el equipo de dirección: indica un equipo o una persona"},
 	{en: "roles need a team", es: "los roles necesitan un equipo"},
 	{en: "%s was not paged for %s.", es: "$1 no recibió aviso para $2."},
 
@@ -559,7 +562,7 @@ var catalog = compileCatalog([]phrase{
 	}},
 	{en: "must be 1 to 64 lower-case letters, digits, - or _", es: "debe tener de 1 a 64 minúsculas, dígitos, - o _"},
 	{en: "is longer than %d characters", es: "tiene más de $1 caracteres"},
-	{en: "the audience is empty: name at least one team", es: "la audiencia está vacía: indique al menos un equipo"},
+	{en: "the audience is empty: name at least one team", es: "la audiencia está vacía: indica al menos un equipo"},
 	{en: "the audience is empty: nobody active is in these teams", es: "la audiencia está vacía: nadie activo pertenece a estos equipos"},
 	{en: "has more than %d teams", es: "tiene más de $1 equipos"},
 	{en: "has more than %d criteria", es: "tiene más de $1 criterios"},
@@ -595,7 +598,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
 	{en: "Metrics need an admin bearer token, or a request from an allowed network (metrics.allow_networks).", es: "Las métricas necesitan un token de administración (Bearer) o una solicitud desde una red permitida (metrics.allow_networks)."},
 	{en: "Your role (%s) may not read metrics; it needs admin.", fn: func(g []string) string {
-		return "Su rol, " + gloss(rolesES, g[1]) + ", no permite leer las métricas; se necesita " + gloss(rolesES, "admin") + "."
+		return "Tu rol, " + gloss(rolesES, g[1]) + ", no permite leer las métricas; se necesita " + gloss(rolesES, "admin") + "."
 	}},
 	// The incident worked after its declaration: incident/lifecycle.go, requester.go,
 	// search.go, templates.go and internal/httpapi/desk.go, conformity.go.
@@ -659,10 +662,10 @@ var catalog = compileCatalog([]phrase{
 			"a reclassification needs the reason":                         "reclasificar requiere el motivo",
 			"say how you know the person's answer":                        "di cómo sabes la respuesta de la persona",
 			"a known error needs its workaround":                          "un error conocido requiere su solución temporal",
-			"write the question for the requester":                        "escriba la pregunta para quien reportó",
-			"write the answer":                                            "escriba la respuesta",
-			"say what is still wrong":                                     "indique qué sigue mal",
-			"say what we know":                                            "indique qué sabemos",
+			"write the question for the requester":                        "escribe la pregunta para quien reportó",
+			"write the answer":                                            "escribe la respuesta",
+			"say what is still wrong":                                     "indica qué sigue mal",
+			"say what we know":                                            "indica qué sabemos",
 		}[g[1]]
 		if why == "" {
 			why = g[1]

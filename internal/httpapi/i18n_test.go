@@ -408,7 +408,7 @@ func TestTranslate(t *testing.T) {
 		{`"a"b" is not in the directory`, `"a"b" no está en el directorio`},
 		{`"boss" is not lead, member or backup`, `"boss" no es lead (líder), member (miembro) ni backup (suplente)`},
 		{"Your role (reporter) may not do this; it needs manager or above.",
-			"Su rol, reporter (reporte), no permite esta acción; se necesita manager (continuidad) o un rol superior."},
+			"Tu rol, reporter (reporte), no permite esta acción; se necesita manager (continuidad) o un rol superior."},
 		{"Incident INC-2026-0007 is closed; it can no longer be acknowledged.",
 			"La crisis INC-2026-0007 ya está cerrada (closed); ya no se puede acusar recibo."},
 		{`The field "impact" must be a JSON string.`, `El campo "impact" debe ser una cadena de texto en JSON.`},

@@ -49,7 +49,7 @@ func (s *Server) Routes() []Route {
 		{"DELETE /api/v1/users/{id}", optimum.RoleAdmin, s.handle(s.disableUser)},
 		{"POST /api/v1/users/{id}/password-link", optimum.RoleAdmin, s.handle(s.passwordLink)},
 
-		{"POST /api/v1/incidents", anyone, lim.declare(s.handle(s.declare))},
+		{"POST /api/v1/incidents", anyone, lim.declare(s.declareGate(s.handle(s.declare)))},
 		{"GET /api/v1/incidents", anyone, s.handle(s.listIncidents)},
 		{"GET /api/v1/incidents/{id}", anyone, s.handle(s.getIncident)},
 		{"POST /hooks/twilio/status", public, s.handle(s.twilioHook(statusKey, s.twilioStatus))},

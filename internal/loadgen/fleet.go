@@ -67,6 +67,7 @@ type Fleet struct {
 	conns  []*websocket.Conn
 	alive  []atomic.Bool
 	target atomic.Pointer[Expectation]
+	watch  atomic.Pointer[func(i int, frame []byte, at int64)]
 	lost   atomic.Int64
 	closed atomic.Bool
 	wg     sync.WaitGroup
@@ -216,6 +217,9 @@ func (f *Fleet) read(i int, c *websocket.Conn, size int) {
 			return
 		}
 		at := time.Now().UnixNano()
+		if w := f.watch.Load(); w != nil {
+			(*w)(i, buf, at)
+		}
 		if e := f.target.Load(); e != nil && e.matches(buf) {
 			e.settle(i, at)
 			e.keepSample(buf)
@@ -237,6 +241,18 @@ func readAll(r io.Reader, buf []byte) ([]byte, error) {
 			return buf, err
 		}
 	}
+}
+
+// Watch calls fn with every frame any connection receives from now on (nil stops): the
+// connection's index, the frame (valid only during the call) and its receive time in Unix
+// nanoseconds. fn runs on the connections' reader goroutines, concurrently; it must be
+// quick. Expectations keep working beside it.
+func (f *Fleet) Watch(fn func(i int, frame []byte, at int64)) {
+	if fn == nil {
+		f.watch.Store(nil)
+		return
+	}
+	f.watch.Store(&fn)
 }
 
 // Len returns the number of connections the fleet opened.

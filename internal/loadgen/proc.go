@@ -17,6 +17,9 @@ const userHZ = 100
 type ProcStat struct {
 	RSS int64         // resident set size, bytes (VmRSS)
 	CPU time.Duration // user + system time so far, to 10 ms
+	// Writes is the write syscalls so far (syscw of /proc/<pid>/io), 0 when that file
+	// cannot be read (another user's process).
+	Writes int64
 }
 
 // ReadProc reads /proc/<pid>/status and /proc/<pid>/stat; pid 0 is this process.
@@ -52,6 +55,13 @@ func ReadProc(pid int) (ProcStat, error) {
 		return st, fmt.Errorf("loadgen: %s/stat: bad utime or stime", dir)
 	}
 	st.CPU = time.Duration(utime+stime) * time.Second / userHZ
+	if io, err := os.ReadFile(dir + "/io"); err == nil {
+		for line := range strings.Lines(string(io)) {
+			if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+				st.Writes, _ = strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			}
+		}
+	}
 	return st, nil
 }
 

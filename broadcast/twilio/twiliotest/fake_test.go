@@ -3,6 +3,7 @@ package twiliotest_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +20,15 @@ import (
 // post sends a raw form to the fake, as any HTTP client would.
 func post(t *testing.T, fake *twiliotest.Fake, path, user, pass, contentType string, form url.Values) (int, http.Header, map[string]any) {
 	t.Helper()
+	code, header, body, err := tryPost(fake, path, user, pass, contentType, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, header, body
+}
+
+// tryPost is post for goroutines other than the test's, which must not call t.Fatal.
+func tryPost(fake *twiliotest.Fake, path, user, pass, contentType string, form url.Values) (int, http.Header, map[string]any, error) {
 	req, _ := http.NewRequest(http.MethodPost, fake.URL()+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", contentType)
 	if user != "" {
@@ -26,14 +36,14 @@ func post(t *testing.T, fake *twiliotest.Fake, path, user, pass, contentType str
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return 0, nil, nil, err
 	}
 	defer res.Body.Close()
 	var body map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
-		t.Fatalf("the fake's answer is not JSON: %v", err)
+		return 0, nil, nil, fmt.Errorf("the fake's answer is not JSON: %v", err)
 	}
-	return res.StatusCode, res.Header, body
+	return res.StatusCode, res.Header, body, nil
 }
 
 const formType = "application/x-www-form-urlencoded"
@@ -161,7 +171,10 @@ func TestFakeIsSafeForConcurrentUse(t *testing.T) {
 	for range 8 {
 		wg.Go(func() {
 			for range 10 {
-				post(t, fake, messages, fake.AccountSID(), fake.AuthToken(), formType, sms)
+				if _, _, _, err := tryPost(fake, messages, fake.AccountSID(), fake.AuthToken(), formType, sms); err != nil {
+					t.Error(err) // not Fatal: this is not the test's goroutine
+					return
+				}
 				_ = fake.Messages()
 			}
 		})
