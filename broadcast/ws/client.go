@@ -35,9 +35,11 @@ type client struct {
 	closed    bool
 }
 
-// sees reports whether the client may see an event meant for minRole and owner.
-func (c *client) sees(minRole optimum.Role, owner string) bool {
-	return minRole == "" || c.role.Load().AtLeast(minRole) || (owner != "" && owner == c.actor.ID)
+// sees reports whether the client may see an event meant for minRole and owner, or for
+// the people in alerted.
+func (c *client) sees(minRole optimum.Role, owner string, alerted map[string]bool) bool {
+	return minRole == "" || c.role.Load().AtLeast(minRole) || (owner != "" && owner == c.actor.ID) ||
+		(c.actor.PersonID != "" && alerted[c.actor.PersonID])
 }
 
 func (c *client) setRole(r optimum.Role) {
@@ -76,7 +78,7 @@ func (c *client) deliver(batch []frameOf) {
 				go c.revalidate()
 			}
 		}
-		if f.id <= c.after || !c.sees(f.minRole, f.owner) {
+		if f.id <= c.after || !c.sees(f.minRole, f.owner, f.alerted) {
 			continue
 		}
 		if len(c.queue) >= c.hub.opt.QueueSize {
@@ -227,6 +229,7 @@ const fastWrite = 20 * time.Millisecond
 // access ended.
 func (c *client) replay(ctx context.Context, since, head int64) error {
 	last := max(since, head)
+	alerted := map[string]map[string]bool{} // per incident, for a stream below its role
 	for {
 		events, err := c.hub.log.EventsAfter(ctx, since, c.hub.opt.ReplayBatch)
 		if err != nil {
@@ -247,8 +250,19 @@ func (c *client) replay(ctx context.Context, since, head int64) error {
 					go c.revalidate()
 				}
 			}
-			if !c.sees(c.hub.audience(e)) {
-				continue
+			minRole, owner := c.hub.audience(e)
+			if !c.sees(minRole, owner, nil) {
+				if c.hub.opt.Alerted == nil || c.actor.PersonID == "" || e.IncidentID == "" {
+					continue
+				}
+				set, ok := alerted[e.IncidentID]
+				if !ok {
+					set = c.hub.alerted(ctx, e.IncidentID)
+					alerted[e.IncidentID] = set
+				}
+				if !c.sees(minRole, owner, set) {
+					continue
+				}
 			}
 			data, err := json.Marshal(e)
 			if err != nil {

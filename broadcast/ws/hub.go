@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,12 @@ type Options struct {
 	// whose id is owner (a reporter following their own incident). Nil lets everyone
 	// see everything. It is called once per event, not once per connection.
 	Audience func(e optimum.Event) (minRole optimum.Role, owner string)
+	// Alerted, when set, returns the people an incident was sent to (its recipients and
+	// the people a ladder step paged), by person id: a stream whose actor is one of them
+	// sees that incident's events whatever its role, as the API lets them read and answer
+	// it. The hub calls it at most once per incident and fan-out batch, and only while a
+	// stream with a person and a role below the event's minRole is connected.
+	Alerted func(ctx context.Context, incidentID string) (map[string]bool, error)
 	// Access, when set, says whether an event changes the access of an actor: the actor's
 	// id, and either ended (its streams are closed with CloseSessionEnded), or the role
 	// its streams see from that event on, or neither: some of the actor's credentials may
@@ -251,9 +258,10 @@ type frameOf struct {
 	pm      *websocket.PreparedMessage
 	minRole optimum.Role
 	owner   string
-	subject string       // the actor whose access the event changes, or ""
-	role    optimum.Role // the subject's new role
-	ended   bool         // the subject's access ended
+	alerted map[string]bool // person ids the incident was sent to, when a stream needs them
+	subject string          // the actor whose access the event changes, or ""
+	role    optimum.Role    // the subject's new role
+	ended   bool            // the subject's access ended
 }
 
 // catchUp broadcasts every event after the head, in order. The events read together are
@@ -268,6 +276,8 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			return err
 		}
 		batch := h.batch[:0]
+		low := h.lowRoles()
+		alerted := map[string]map[string]bool{} // per incident, once per batch
 		for _, e := range events {
 			data, err := json.Marshal(e)
 			if err != nil {
@@ -279,6 +289,14 @@ func (h *Hub) catchUp(ctx context.Context) error {
 			}
 			f := frameOf{id: e.ID, pm: pm}
 			f.minRole, f.owner = h.audience(e)
+			if needsAlerted(low, f.minRole) && e.IncidentID != "" {
+				set, ok := alerted[e.IncidentID]
+				if !ok {
+					set = h.alerted(ctx, e.IncidentID)
+					alerted[e.IncidentID] = set
+				}
+				f.alerted = set
+			}
 			f.subject, f.role, f.ended = h.access(e)
 			batch = append(batch, f)
 		}
@@ -323,6 +341,52 @@ func (h *Hub) access(e optimum.Event) (string, optimum.Role, bool) {
 		return "", "", false
 	}
 	return h.opt.Access(e)
+}
+
+// lowRoles returns the roles of the connected streams that have a directory person:
+// those that may see an incident below their role because it was sent to them. Nil
+// when Alerted is not set.
+func (h *Hub) lowRoles() []optimum.Role {
+	if h.opt.Alerted == nil {
+		return nil
+	}
+	var roles []optimum.Role
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, c := range h.clients {
+		if c.actor.PersonID == "" {
+			continue
+		}
+		if r := *c.role.Load(); !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	return roles
+}
+
+// needsAlerted reports whether a stream of one of the roles cannot see an event meant for
+// minRole by its role alone.
+func needsAlerted(roles []optimum.Role, minRole optimum.Role) bool {
+	if minRole == "" {
+		return false
+	}
+	for _, r := range roles {
+		if !r.AtLeast(minRole) {
+			return true
+		}
+	}
+	return false
+}
+
+// alerted returns the people the incident was sent to; on an error (the store is down)
+// nobody below the role sees the event, and the log says so.
+func (h *Hub) alerted(ctx context.Context, incidentID string) map[string]bool {
+	set, err := h.opt.Alerted(ctx, incidentID)
+	if err != nil {
+		h.opt.Logger.Warn("hub: reading who an incident was sent to", "incident", incidentID, "err", err)
+		return nil
+	}
+	return set
 }
 
 func (h *Hub) audience(e optimum.Event) (optimum.Role, string) {

@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	hub := ws.New(db, bus, ws.Options{Logger: log, CheckOrigin: srv.CheckOrigin, Audience: httpapi.StreamAudience,
-		Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat), Coalesce: time.Duration(cfg.Stream.Coalesce)})
+		Alerted: db.Incidents().Alerted, Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat), Coalesce: time.Duration(cfg.Stream.Coalesce)})
 	srv.Hub = hub
 	srv.Inbound = escalation.NewInbound(db.Escalation(), srv.Incidents, nil)
 	srv.Inbound.Logger = log

@@ -1,7 +1,13 @@
 package httpapi_test
 
 import (
+	"encoding/json"
+	"net/http"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -93,5 +99,86 @@ func testReporterInAPollsAudienceAnswersInTheApp(t *testing.T) {
 	a.do("GET", "/api/v1/incidents/"+inc.ID, adminToken, nil).json(t, &full)
 	if full.Safety.HelpNeeded != 1 {
 		t.Errorf("after Omar's try, help needed = %d, want 1", full.Safety.HelpNeeded)
+	}
+}
+
+func TestReporterInTheAudienceFollowsTheIncidentOnTheStream(t *testing.T) {
+	storetest.Each(t, testReporterInTheAudienceFollowsTheIncidentOnTheStream)
+}
+
+// A reporter who was sent an incident may read and answer it (above); the live stream
+// shows it to them too, live and on a replay with since, while a reporter who was not
+// sent it sees nothing of it.
+func testReporterInTheAudienceFollowsTheIncidentOnTheStream(t *testing.T) {
+	a, _ := newUserAPI(t, generous)
+	if res := a.do("POST", "/api/v1/people/import", adminToken, "name,email,phone,language,teams,manager_email\n"+
+		"Rita Reyes,rita@example.com,,es,operations,\n"+
+		"Omar Ortiz,omar@example.com,,es,technology,\n", "Content-Type", "text/csv"); res.status != 200 {
+		t.Fatalf("import = %d %s", res.status, res.body)
+	}
+	a.createUser("rita@example.com", "reporter")
+	a.createUser("omar@example.com", "reporter")
+	rita, omar := a.session("rita@example.com", password), a.session("omar@example.com", password)
+	ritaBoard, omarBoard := a.openStream("", rita, ""), a.openStream("", omar, "")
+
+	declare := func(title string, teams ...string) {
+		t.Helper()
+		if res := a.do("POST", "/api/v1/incidents", adminToken, map[string]any{"title": title, "impact": "critical",
+			"urgency": "critical", "location": "CDMX", "teams": teams, "safety_poll": true}); res.status != 201 {
+			t.Fatalf("declare = %d %s", res.status, res.body)
+		}
+	}
+	declare("Sismo en operaciones", "operations")
+	if f := eventWithin(t, ritaBoard, 15*time.Second); f.Type != "incident.declared" || f.Incident.Title != "Sismo en operaciones" {
+		t.Fatalf("Rita's board got %+v, want the incident she was sent", f)
+	}
+	// Omar was not sent it: the next thing his board sees is his own declaration, sent to
+	// his team only (so not to Rita).
+	if res := a.do("POST", "/api/v1/incidents", "", map[string]any{"title": "Omar's own", "impact": "low", "urgency": "low",
+		"teams": []string{"technology"}}, "Cookie", omar, "Origin", a.srv.URL); res.status != 201 {
+		t.Fatalf("Omar declares = %d %s", res.status, res.body)
+	}
+	if f := eventWithin(t, omarBoard, 15*time.Second); f.Incident.Title != "Omar's own" {
+		t.Errorf("Omar's board got %+v, want only his own incident", f)
+	}
+	// A board that resumes from the start replays what Rita was sent.
+	replay, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(a.srv.URL, "http")+"/api/v1/stream?since=0", http.Header{"Cookie": {rita}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer replay.Close()
+	found := false
+	for {
+		f := readFrame(t, replay)
+		if f.Type == "stream.ready" {
+			break
+		}
+		if f.Incident.Title == "Omar's own" {
+			t.Errorf("Rita's replay shows Omar's incident: %+v", f)
+		}
+		found = found || f.Incident.Title == "Sismo en operaciones"
+	}
+	if !found {
+		t.Error("Rita's replay misses the incident she was sent")
+	}
+}
+
+// eventWithin reads past heartbeats to the next event, failing when none came within d
+// (heartbeats alone would keep a per-frame deadline from ever expiring).
+func eventWithin(t *testing.T, c *websocket.Conn, d time.Duration) streamFrame {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	for {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			t.Fatalf("no event within %s: %v", d, err)
+		}
+		var f streamFrame
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatalf("frame %s: %v", data, err)
+		}
+		if f.Type != "stream.heartbeat" {
+			return f
+		}
 	}
 }

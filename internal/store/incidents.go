@@ -202,6 +202,27 @@ func (s *Incidents) InAudience(ctx context.Context, id, personID string) (bool, 
 	return n > 0, nil
 }
 
+// Alerted returns the people the incident was sent to, by person id: its recipients and
+// the people a ladder step paged, the people InAudience answers true for. The live
+// stream shows them the incident whatever their role.
+func (s *Incidents) Alerted(ctx context.Context, id string) (map[string]bool, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id FROM incident_recipients WHERE incident_id = $1
+		UNION SELECT person_id FROM escalation_pages WHERE incident_id = $1`, id)
+	if err != nil {
+		return nil, fmt.Errorf("alerted: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("alerted: %w", err)
+		}
+		out[p] = true
+	}
+	return out, rows.Err()
+}
+
 // AckLink returns the one-tap link with the token hash.
 func (s *Incidents) AckLink(ctx context.Context, hash string) (incident.AckLink, error) {
 	var (
