@@ -109,7 +109,7 @@ function setLive(on) {
 
 // showStale tells that what is shown is the offline copy, and since when; null hides it.
 function showStale(since) {
-  const el = $('[data-testid="offline"]');
+  const el = $('[data-testid="stale"]');
   if (!el) return;
   const at = since ? Date.parse(since) : NaN;
   el.hidden = !since;

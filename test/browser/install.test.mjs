@@ -84,14 +84,14 @@ describe('web app: installable, readable offline, with the alert numbers as a co
     await page.locator(`[data-testid="board-item"][data-folio="${inc.folio}"]`).waitFor();
     await page.evaluate((f) => { location.hash = `#/incidente/${f}`; }, inc.folio);
     await page.locator('[data-testid="incident"][data-state="ready"]').waitFor();
-    assert.equal(await page.getByTestId('offline').isVisible(), false);
+    assert.equal(await page.getByTestId('stale').isVisible(), false);
 
     // Offline: the page and its service worker (Playwright takes both off the network).
     await ctx.setOffline(true);
     await page.evaluate(() => { location.hash = '#/tablero'; });
     await page.reload();
     await page.locator(`[data-testid="board-item"][data-folio="${inc.folio}"]`).waitFor();
-    const banner = page.getByTestId('offline');
+    const banner = page.getByTestId('stale');
     await banner.waitFor();
     assert.match(await banner.textContent(), /^⚠Sin conexión: ves lo guardado a las \d{2}:\d{2}; puede estar desactualizado\.$/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'offline-board-phone.png') });
@@ -105,7 +105,7 @@ describe('web app: installable, readable offline, with the alert numbers as a co
     await page.evaluate(() => { location.hash = '#/tablero'; });
     await page.reload();
     await page.getByTestId('board-heading').waitFor();
-    await page.getByTestId('offline').waitFor({ state: 'hidden' });
+    await page.getByTestId('stale').waitFor({ state: 'hidden' });
     // Signing out forgets the person's data kept for offline use.
     await page.getByTestId('nav-more').tap();
     await page.getByTestId('signout').tap();
