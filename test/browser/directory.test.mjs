@@ -240,7 +240,8 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
 
     await carmen.getByTestId('person-toggle').click();
     await page.getByTestId('confirm-ok').click();
-    await page.locator(`[data-testid="person-row"][data-email="${email('carmen.vidal')}"][data-active="false"]`).waitFor();
+    // Under the race detector the server answers several times slower: give the answer time.
+    await page.locator(`[data-testid="person-row"][data-email="${email('carmen.vidal')}"][data-active="false"]`).waitFor({ timeout: 30_000 });
     assert.equal(await carmen.getByTestId('person-state').textContent(), 'Inactiva');
     assert.equal(await carmen.getByTestId('person-toggle').textContent(), 'Reactivar');
     await page.getByTestId('dir-notice').filter({ hasText: 'Carmen Vidal' }).waitFor();
