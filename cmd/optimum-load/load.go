@@ -164,29 +164,39 @@ func (d ms) String() string {
 	return time.Duration(d).Round(10 * time.Microsecond).String()
 }
 
+// openFleet reads the server's process figures first (with -server-pid), then opens the
+// clients, every one holding its stream.ready: how load and loadAtRate both start.
+func openFleet(ctx context.Context, o options, url string, progress io.Writer) (loadgen.ProcStat, spread, ms, error) {
+	var before loadgen.ProcStat
+	if o.serverPID != 0 {
+		var err error
+		if before, err = loadgen.ReadProc(o.serverPID); err != nil {
+			return before, spread{}, 0, fmt.Errorf("-server-pid: %w", err)
+		}
+	}
+	fmt.Fprintf(progress, "opening %d connections to %s …\n", o.clients, url)
+	start := time.Now()
+	fleet, err := dialSpread(ctx, append([]string{o.base}, o.spread...), o.token, o.clients, loadgen.Config{
+		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency, ReadBufferSize: o.readBuffer,
+	})
+	if err != nil {
+		return before, fleet, 0, redact(err, o.token)
+	}
+	return before, fleet, ms(time.Since(start)), nil
+}
+
 func load(ctx context.Context, o options, progress io.Writer) (*report, error) {
 	rep := &report{URL: o.base + "/api/v1/stream", Clients: o.clients, Declares: o.declares}
 	for _, b := range o.spread {
 		rep.URL += ", " + b + "/api/v1/stream"
 	}
 
-	var before loadgen.ProcStat
-	if o.serverPID != 0 {
-		var err error
-		if before, err = loadgen.ReadProc(o.serverPID); err != nil {
-			return nil, fmt.Errorf("-server-pid: %w", err)
-		}
-	}
-	fmt.Fprintf(progress, "opening %d connections to %s …\n", o.clients, rep.URL)
-	start := time.Now()
-	fleet, err := dialSpread(ctx, append([]string{o.base}, o.spread...), o.token, o.clients, loadgen.Config{
-		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency, ReadBufferSize: o.readBuffer,
-	})
+	before, fleet, connectedIn, err := openFleet(ctx, o, rep.URL, progress)
 	if err != nil {
-		return nil, redact(err, o.token)
+		return nil, err
 	}
 	defer fleet.Close()
-	rep.ConnectedIn = ms(time.Since(start))
+	rep.ConnectedIn = connectedIn
 	fmt.Fprintf(progress, "connected in %v; declaring %d incidents …\n", rep.ConnectedIn, o.declares)
 
 	var idle loadgen.ProcStat

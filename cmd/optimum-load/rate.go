@@ -59,23 +59,12 @@ type declaration struct {
 // every client holds its incident.declared (recognised by a numbered title).
 func loadAtRate(ctx context.Context, o options, progress io.Writer) (*rateReport, error) {
 	rep := &rateReport{URL: o.base + "/api/v1/stream", Clients: o.clients, Rate: o.rate, Declares: o.declares, Warmup: o.warmup}
-	var before loadgen.ProcStat
-	if o.serverPID != 0 {
-		var err error
-		if before, err = loadgen.ReadProc(o.serverPID); err != nil {
-			return nil, fmt.Errorf("-server-pid: %w", err)
-		}
-	}
-	fmt.Fprintf(progress, "opening %d connections to %s …\n", o.clients, rep.URL)
-	start := time.Now()
-	fleet, err := dialSpread(ctx, append([]string{o.base}, o.spread...), o.token, o.clients, loadgen.Config{
-		Ready: `"type":"stream.ready"`, Concurrency: o.concurrency, ReadBufferSize: o.readBuffer,
-	})
+	before, fleet, connectedIn, err := openFleet(ctx, o, rep.URL, progress)
 	if err != nil {
-		return nil, redact(err, o.token)
+		return nil, err
 	}
 	defer fleet.Close()
-	rep.ConnectedIn = ms(time.Since(start))
+	rep.ConnectedIn = connectedIn
 
 	run := rand.Text()[:8]
 	prefix := []byte("optimum-load " + run + " #")
