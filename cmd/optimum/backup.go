@@ -12,22 +12,17 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
+	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/store"
 )
 
 // backupCmd writes a consistent copy of the SQLite database, while servers serve, to
 // FILE (see docs/operations.md). On PostgreSQL it points to pg_dump instead.
 func backupCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	const usage = "usage: optimum backup FILE"
-	if len(args) != 1 || args[0] == "" || strings.HasPrefix(args[0], "-") {
-		return errors.New(usage)
-	}
-	cfg, err := loadConfig(getenv)
+	cfg, err := sqliteFileCommand(args, getenv, "usage: optimum backup FILE",
+		"backup: the database is PostgreSQL; back it up with pg_dump (see docs/operations.md, \"Backups\")")
 	if err != nil {
 		return err
-	}
-	if cfg.Database.URL != "" {
-		return errors.New("backup: the database is PostgreSQL; back it up with pg_dump (see docs/operations.md, \"Backups\")")
 	}
 	// The files of the data folder the database needs beside it: the generated VAPID keys,
 	// without which every browser's push subscription would have to be made again.
@@ -50,16 +45,10 @@ func backupCmd(ctx context.Context, args []string, getenv func(string) string, s
 // restoreCmd restores a backup made by backupCmd into the configured data folder, which
 // must be empty (or absent).
 func restoreCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	const usage = "usage: optimum restore FILE   (into the data folder OPTIMUM_DATA, which must be empty)"
-	if len(args) != 1 || args[0] == "" || strings.HasPrefix(args[0], "-") {
-		return errors.New(usage)
-	}
-	cfg, err := loadConfig(getenv)
+	cfg, err := sqliteFileCommand(args, getenv, "usage: optimum restore FILE   (into the data folder OPTIMUM_DATA, which must be empty)",
+		"restore: the database is PostgreSQL; restore a pg_dump archive with pg_restore (see docs/operations.md, \"Backups\")")
 	if err != nil {
 		return err
-	}
-	if cfg.Database.URL != "" {
-		return errors.New("restore: the database is PostgreSQL; restore a pg_dump archive with pg_restore (see docs/operations.md, \"Backups\")")
 	}
 	info, err := store.RestoreSQLite(ctx, args[0], cfg.Server.DataDir, filepath.Base(cfg.SQLitePath()))
 	if err != nil {
@@ -67,6 +56,22 @@ func restoreCmd(ctx context.Context, args []string, getenv func(string) string, 
 	}
 	fmt.Fprintf(stdout, "restored %s into %s: %s; start the server on it\n", args[0], cfg.Server.DataDir, describeBackup(info))
 	return nil
+}
+
+// sqliteFileCommand checks what backup and restore both take, one FILE argument and an
+// SQLite store, and returns the configuration; usage and onPostgres are its refusals.
+func sqliteFileCommand(args []string, getenv func(string) string, usage, onPostgres string) (config.Config, error) {
+	if len(args) != 1 || args[0] == "" || strings.HasPrefix(args[0], "-") {
+		return config.Config{}, errors.New(usage)
+	}
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return cfg, err
+	}
+	if cfg.Database.URL != "" {
+		return cfg, errors.New(onPostgres)
+	}
+	return cfg, nil
 }
 
 func describeBackup(info store.BackupInfo) string {
