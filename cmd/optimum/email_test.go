@@ -1,0 +1,163 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/optimum-bcp/optimum/broadcast/email/smtptest"
+)
+
+// Declare with OPTIMUM_SMTP_URL set → each person of the audience gets one email in
+// their language over STARTTLS with authentication, with a one-tap link that a GET does
+// not use up nor acknowledge (link scanners open every link) and a POST acknowledges;
+// an address the server refuses (550) is recorded failed with the reason and not
+// retried; one the server defers (451) is retried and arrives once.
+func TestAlertByEmail(t *testing.T) {
+	var mu sync.Mutex
+	deferred := 0
+	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.StartTLS, Username: "optimum@bcp.example.test", Password: "s3cret/pass",
+		Answer: func(rcpt string) *smtp.SMTPError {
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case rcpt == "carla@example.com":
+				return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable"}
+			case rcpt == "dan@example.com" && deferred < 1:
+				deferred++
+				return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+			}
+			return nil
+		}})
+	const token = "email-admin-token-0123456789"
+	base, logs := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token,
+		"OPTIMUM_PUBLIC_URL":      public,
+		"OPTIMUM_SMTP_URL":        srv.URL("starttls=required"),
+		"OPTIMUM_SMTP_FROM":       "OPTIMUM BCP <alertas@bcp.example.test>",
+		"OPTIMUM_SMTP_CA_FILE":    srv.CAFile(),
+	})
+	if strings.Contains(logs.String(), "s3cret") {
+		t.Errorf("the log shows the SMTP password:\n%s", logs)
+	}
+	api := client{t, base, token}
+	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,,es,technology:lead,\n"+
+		"Bob Smith,bob@example.com,,en,technology,\n"+
+		"Carla Ruiz,carla@example.com,,es,technology,\n"+
+		"Dan Brown,dan@example.com,,en,technology,\n")
+	if status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	status, body = api.do("POST", "/api/v1/incidents", "application/json",
+		`{"title":"Caída del centro de datos","impact":"critical","urgency":"critical","location":"CDMX","teams":["technology"]}`)
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	eventually(t, "emails to Ana, Bob and (after a 451) Dan", func() bool { return len(srv.Mails()) >= 3 })
+	got := map[string]smtptest.Received{}
+	for _, m := range srv.Mails() {
+		if !m.TLS || m.User != "optimum@bcp.example.test" {
+			t.Errorf("mail to %v: TLS %v, user %q", m.To, m.TLS, m.User)
+		}
+		if _, dup := got[m.To[0]]; dup {
+			t.Errorf("%s got the alert twice", m.To[0])
+		}
+		got[m.To[0]] = smtptest.Parse(t, m.Data)
+	}
+	ana, bob := got["ana@example.com"], got["bob@example.com"]
+	if ana.Subject != "P1 "+inc.Folio+": Caída del centro de datos" || bob.Subject != ana.Subject {
+		t.Errorf("subjects = %q / %q", ana.Subject, bob.Subject)
+	}
+	if ana.Header.Get("Content-Language") != "es" || bob.Header.Get("Content-Language") != "en" {
+		t.Errorf("languages = %q / %q", ana.Header.Get("Content-Language"), bob.Header.Get("Content-Language"))
+	}
+	if !strings.HasPrefix(ana.Text, "Incidente "+inc.Folio+", prioridad P1: Caída del centro de datos.\n\nUbicación: CDMX.\n\nConfirma que lo recibiste: abre el enlace y pulsa el botón.\n\nConfirmar recepción:\n"+public+"/a/") {
+		t.Errorf("Ana's text part:\n%s", ana.Text)
+	}
+	if !strings.HasPrefix(bob.Text, "Incident "+inc.Folio+", priority P1: Caída del centro de datos.\n\nLocation: CDMX.\n\nAcknowledge that you got it: open the link and press the button.\n\nAcknowledge:\n"+public+"/a/") {
+		t.Errorf("Bob's text part:\n%s", bob.Text)
+	}
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(public) + `(/a/[A-Za-z0-9]+)\n`)
+	link := linkRE.FindStringSubmatch(bob.Text)
+	if link == nil || !strings.Contains(bob.HTML, `href="`+public+link[1]+`"`) {
+		t.Fatalf("Bob's link is not in both parts:\n%s\n%s", bob.Text, bob.HTML)
+	}
+	if strings.Contains(ana.Text, "{one-tap-link}") || linkRE.FindStringSubmatch(ana.Text)[1] == link[1] {
+		t.Errorf("links are not minted per person at send time: %q", ana.Text)
+	}
+
+	// A link scanner opens the link: a page, no acknowledgement, and the link still works.
+	for range 2 {
+		res, err := http.Get(base + link[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.Contains(string(page), "<form") {
+			t.Errorf("GET link = %d\n%s", res.StatusCode, page)
+		}
+	}
+	type view struct {
+		AckCount   int `json:"ack_count"`
+		Recipients []struct {
+			Name           string
+			AcknowledgedAt *string `json:"acknowledged_at"`
+			Deliveries     []struct{ Channel, Status, Error string }
+		}
+	}
+	var v view
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
+	json.Unmarshal(body, &v)
+	if v.AckCount != 0 {
+		t.Fatalf("a GET of the link acknowledged: %s", body)
+	}
+	res, err := http.PostForm(base+link[1], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("POST link = %d", res.StatusCode)
+	}
+
+	eventually(t, "Carla's delivery failed with the server's reason", func() bool {
+		_, body = api.do("GET", "/api/v1/incidents/"+inc.Folio, "", "")
+		v = view{}
+		json.Unmarshal(body, &v)
+		for _, r := range v.Recipients {
+			if r.Name == "Carla Ruiz" && len(r.Deliveries) == 1 && r.Deliveries[0].Status == "failed" {
+				return true
+			}
+		}
+		return false
+	})
+	want := map[string]string{"Ana López": "email/sent", "Bob Smith": "email/sent", "Carla Ruiz": "email/failed", "Dan Brown": "email/sent"}
+	for _, r := range v.Recipients {
+		if len(r.Deliveries) != 1 || r.Deliveries[0].Channel+"/"+r.Deliveries[0].Status != want[r.Name] {
+			t.Errorf("%s: deliveries %+v, want %s", r.Name, r.Deliveries, want[r.Name])
+			continue
+		}
+		if r.Name == "Carla Ruiz" && !strings.Contains(r.Deliveries[0].Error, "550 5.1.1") {
+			t.Errorf("Carla's failure does not say why: %q", r.Deliveries[0].Error)
+		}
+		if (r.AcknowledgedAt != nil) != (r.Name == "Bob Smith") {
+			t.Errorf("%s acknowledged at %v; only Bob pressed the button", r.Name, r.AcknowledgedAt)
+		}
+	}
+	if n := len(srv.Refused()); n != 2 {
+		t.Errorf("the server refused %d times (%v), want 2: Carla once (never retried), Dan once", n, srv.Refused())
+	}
+	if n := len(srv.Mails()); n != 3 {
+		t.Errorf("%d mails, want 3", n)
+	}
+}
