@@ -161,3 +161,63 @@ func TestAlertByEmail(t *testing.T) {
 		t.Errorf("%d mails, want 3", n)
 	}
 }
+
+// A drill says so first in the subject and the text of its email (smtps://, implicit
+// TLS), and a stakeholder update reaches the audience by email too, in each language.
+func TestDrillAndUpdateByEmail(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.Implicit, Username: "optimum", Password: "pw"})
+	const token = "email-admin-token-0123456789"
+	base, _ := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token,
+		"OPTIMUM_PUBLIC_URL":      public,
+		"OPTIMUM_SMTP_URL":        srv.URL(""),
+		"OPTIMUM_SMTP_FROM":       "alertas@bcp.example.test",
+		"OPTIMUM_SMTP_CA_FILE":    srv.CAFile(),
+	})
+	api := client{t, base, token}
+	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,,es,technology:lead,\n"+
+		"Bob Smith,bob@example.com,,en,technology,\n")
+	if status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	status, body = api.do("POST", "/api/v1/incidents", "application/json",
+		`{"title":"Evacuación del edificio","impact":"critical","urgency":"critical","teams":["technology"],"drill":true}`)
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	eventually(t, "two drill emails", func() bool { return len(srv.Mails()) == 2 })
+	byTo := map[string]smtptest.Received{}
+	for _, m := range srv.Mails() {
+		if !m.TLS {
+			t.Errorf("mail to %v not over TLS", m.To)
+		}
+		byTo[m.To[0]] = smtptest.Parse(t, m.Data)
+	}
+	if s := byTo["ana@example.com"].Subject; s != "SIMULACRO · P1 "+inc.Folio+": Evacuación del edificio" {
+		t.Errorf("Ana's subject %q", s)
+	}
+	if s := byTo["bob@example.com"].Subject; s != "DRILL · P1 "+inc.Folio+": Evacuación del edificio" {
+		t.Errorf("Bob's subject %q", s)
+	}
+	if !strings.HasPrefix(byTo["ana@example.com"].Text, "SIMULACRO. Esto es un ejercicio") || !strings.HasPrefix(byTo["bob@example.com"].Text, "DRILL. This is an exercise") {
+		t.Errorf("texts do not start with the drill word:\n%s\n%s", byTo["ana@example.com"].Text, byTo["bob@example.com"].Text)
+	}
+
+	status, body = api.do("POST", "/api/v1/incidents/"+inc.ID+"/updates", "application/json",
+		`{"known":"El edificio está vacío","doing":"Pasando lista en el punto de reunión"}`)
+	if status != 201 {
+		t.Fatalf("update = %d %s", status, body)
+	}
+	eventually(t, "two update emails", func() bool { return len(srv.Mails()) == 4 })
+	for _, m := range srv.Mails()[2:] {
+		got := smtptest.Parse(t, m.Data)
+		word := map[string]string{"ana@example.com": "Actualización", "bob@example.com": "Update"}[m.To[0]]
+		if !strings.Contains(got.Subject, word+" "+inc.Folio) || !strings.Contains(got.Text, "El edificio está vacío. Pasando lista en el punto de reunión") ||
+			!strings.Contains(got.Text, public+"/#/incidente/"+inc.Folio) || !strings.Contains(got.HTML, public+"/#/incidente/"+inc.Folio) {
+			t.Errorf("update to %s: %q\n%s", m.To[0], got.Subject, got.Text)
+		}
+	}
+}
