@@ -154,8 +154,11 @@ func classify(ctx context.Context, err error) (bool, string) {
 		return false, "the server's TLS certificate was not accepted: " + oneLine(err)
 	case strings.Contains(err.Error(), "does not support STARTTLS"):
 		return false, "the server does not offer STARTTLS and the URL requires it (starttls=required)"
-	case errors.Is(err, gomailsmtp.ErrUnencrypted):
-		return false, "the server offers no TLS, and the password is never sent in clear"
+	case errors.Is(err, gomailsmtp.ErrUnencrypted), errors.Is(err, gomail.ErrNoSupportedAuthDiscovered):
+		// Over a link without TLS only mechanisms that hide the password would do.
+		return false, "the server offers no TLS (or no mechanism that hides the password), and the password is never sent in clear"
+	case strings.Contains(err.Error(), "does not support SMTP AUTH"):
+		return false, "the server offers no authentication (AUTH), but the URL names a user"
 	case errors.As(err, &ne) && ne.Timeout():
 		return true, "the server did not answer in time"
 	case ctx.Err() != nil:

@@ -18,6 +18,11 @@ import (
 // sender returns a Sender for the fake's URL plus query, trusting its certificate.
 func sender(t *testing.T, srv *smtptest.Server, query string) *email.Sender {
 	t.Helper()
+	return senderTB(t, srv, query)
+}
+
+func senderTB(t testing.TB, srv *smtptest.Server, query string) *email.Sender {
+	t.Helper()
 	cfg, err := email.ParseURL(srv.URL(query))
 	if err != nil {
 		t.Fatal(err)
@@ -245,6 +250,19 @@ func TestTimeoutsAndRefusedConnectionsAreRetried(t *testing.T) {
 	retry, err = s.Send(context.Background(), alert("es"))
 	if err == nil || !retry {
 		t.Errorf("closed port: retry %v, %v; want retryable", retry, err)
+	}
+}
+
+// A password never crosses the network in clear: against a server that offers AUTH
+// without TLS, the sender refuses to authenticate, for good, and sends nothing.
+func TestNoPasswordInClear(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.Plain, Username: "optimum", Password: "pw"})
+	retry, err := sender(t, srv, "").Send(context.Background(), alert("es"))
+	if err == nil || retry || !strings.Contains(err.Error(), "the password is never sent in clear") {
+		t.Fatalf("AUTH without TLS = retry %v, %v; want a permanent refusal", retry, err)
+	}
+	if n := len(srv.Mails()); n != 0 {
+		t.Fatalf("%d mails sent", n)
 	}
 }
 
