@@ -132,6 +132,24 @@ func TestAlertArrivesAsTextAndHTMLInTheLanguage(t *testing.T) {
 	}
 }
 
+// A title with line breaks cannot add headers or recipients.
+func TestSubjectCannotInjectHeaders(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{})
+	m := alert("es")
+	m.Title = "Caída\r\nBcc: eve@example.com\r\nX-Injected: yes"
+	if _, err := sender(t, srv, "").Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	mails := srv.Mails()
+	if len(mails) != 1 || len(mails[0].To) != 1 {
+		t.Fatalf("mails = %+v, want one to Ana only", mails)
+	}
+	got := smtptest.Parse(t, mails[0].Data)
+	if got.Header.Get("Bcc") != "" || got.Header.Get("X-Injected") != "" {
+		t.Errorf("the subject injected headers: %v", got.Header)
+	}
+}
+
 // smtps:// speaks TLS from the first byte; the client trusts the self-signed
 // certificate only through the CA file, never by turning verification off.
 func TestImplicitTLSTrustsOnlyTheConfiguredCA(t *testing.T) {
