@@ -77,7 +77,11 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			if reminder {
 				render = w.e.templates.RenderReminder
 			}
-			msg, err := render(ch, c.Language, inc, link)
+			chLink := link
+			if ch == broadcast.ChannelEmail {
+				chLink += "?via=email" // the acknowledgement is then recorded as by email
+			}
+			msg, err := render(ch, c.Language, inc, chLink)
 			if err != nil {
 				return 0, err
 			}

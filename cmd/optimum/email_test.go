@@ -86,7 +86,7 @@ func TestAlertByEmail(t *testing.T) {
 	if !strings.HasPrefix(bob.Text, "Incident "+inc.Folio+", priority P1: Caída del centro de datos.\n\nLocation: CDMX.\n\nAcknowledge that you got it: open the link and press the button.\n\nAcknowledge:\n"+public+"/a/") {
 		t.Errorf("Bob's text part:\n%s", bob.Text)
 	}
-	linkRE := regexp.MustCompile(regexp.QuoteMeta(public) + `(/a/[A-Za-z0-9]+)\n`)
+	linkRE := regexp.MustCompile(regexp.QuoteMeta(public) + `(/a/[A-Za-z0-9]+\?via=email)\n`)
 	link := linkRE.FindStringSubmatch(bob.Text)
 	if link == nil || !strings.Contains(bob.HTML, `href="`+public+link[1]+`"`) {
 		t.Fatalf("Bob's link is not in both parts:\n%s\n%s", bob.Text, bob.HTML)
@@ -112,6 +112,7 @@ func TestAlertByEmail(t *testing.T) {
 		Recipients []struct {
 			Name           string
 			AcknowledgedAt *string `json:"acknowledged_at"`
+			AckChannel     string  `json:"ack_channel"`
 			Deliveries     []struct{ Channel, Status, Error string }
 		}
 	}
@@ -152,6 +153,9 @@ func TestAlertByEmail(t *testing.T) {
 		}
 		if (r.AcknowledgedAt != nil) != (r.Name == "Bob Smith") {
 			t.Errorf("%s acknowledged at %v; only Bob pressed the button", r.Name, r.AcknowledgedAt)
+		}
+		if r.Name == "Bob Smith" && r.AckChannel != "email" {
+			t.Errorf("Bob acknowledged by %q, want email (the email's link)", r.AckChannel)
 		}
 	}
 	if n := len(srv.Refused()); n != 2 {
