@@ -27,10 +27,7 @@ func (e *Email) applyEnv(getenv func(string) string) {
 
 func (e Email) validate(p *problems, publicURL string) {
 	if e.URL == "" {
-		if e.From != "" {
-			p.add("email", "OPTIMUM_SMTP_FROM is set but OPTIMUM_SMTP_URL is not: email stays off")
-		}
-		return
+		return // email off; a from in the file waits for the URL in the environment
 	}
 	cfg, err := e.SMTP()
 	if err != nil {
