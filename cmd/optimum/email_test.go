@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -223,5 +225,97 @@ func TestDrillAndUpdateByEmail(t *testing.T) {
 			!strings.Contains(got.Text, public+"/#/incidente/"+inc.Folio) || !strings.Contains(got.HTML, public+"/#/incidente/"+inc.Folio) {
 			t.Errorf("update to %s: %q\n%s", m.To[0], got.Subject, got.Text)
 		}
+	}
+}
+
+// A requester in the directory with only an email address gets the folio, the
+// question and the conformity link by email; the conformity link is minted as the
+// email is sent (never stored), a GET of it (a link scanner) decides nothing, and
+// accepting through it closes the incident.
+func TestRequesterByEmail(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.StartTLS})
+	const token = "email-admin-token-0123456789"
+	data := t.TempDir()
+	base, _ := startServer(t, map[string]string{
+		"OPTIMUM_DATA": data, "OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
+		"OPTIMUM_SMTP_URL": srv.URL("starttls=required"), "OPTIMUM_SMTP_FROM": "alertas@bcp.example.test", "OPTIMUM_SMTP_CA_FILE": srv.CAFile(),
+	})
+	api := client{t, base, token}
+	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,,es,operations:lead,\n"+
+		"Carla Ruiz,carla@example.com,,en,staff,\n"); status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	if status, body := api.do("POST", "/api/v1/users", "application/json",
+		`{"email":"carla@example.com","name":"Carla Ruiz","role":"reporter","password":"una frase de paso larga"}`); status != 201 {
+		t.Fatalf("user = %d %s", status, body)
+	}
+	res, err := http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"carla@example.com","password":"una frase de paso larga"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("sign in = %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	carla := cookieClient{t, base, strings.Split(res.Header.Get("Set-Cookie"), ";")[0]}
+	status, body := carla.do("POST", "/api/v1/incidents", `{"title":"Fuga de agua en el piso 3","impact":"medium","urgency":"high","location":"Torre B","teams":["operations"]}`)
+	if status != 201 {
+		t.Fatalf("declare = %d %s", status, body)
+	}
+	var inc struct{ ID, Folio string }
+	json.Unmarshal(body, &inc)
+	toCarla := func(contains string) func() bool {
+		return func() bool {
+			for _, m := range srv.Mails() {
+				if m.To[0] == "carla@example.com" && strings.Contains(smtptest.Parse(t, m.Data).Text, contains) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	eventually(t, "the folio by email", toCarla(inc.Folio))
+	if status, body := api.do("POST", "/api/v1/incidents/"+inc.ID+"/questions", "application/json", `{"question":"Is the water coming from the ceiling?"}`); status != 201 && status != 200 {
+		t.Fatalf("question = %d %s", status, body)
+	}
+	eventually(t, "the question by email", toCarla("Is the water coming from the ceiling?"))
+	for _, move := range []string{`{"to":"investigating"}`, `{"to":"resolved","note":"Se cerró la llave de paso"}`} {
+		if status, body := api.do("POST", "/api/v1/incidents/"+inc.ID+"/transitions", "application/json", move); status != 200 {
+			t.Fatalf("%s = %d %s", move, status, body)
+		}
+	}
+	eventually(t, "the conformity link by email", toCarla(public+"/c/"))
+	linkIn := regexp.MustCompile(regexp.QuoteMeta(public) + `(/c/[A-Za-z0-9_-]+)\n`)
+	var link string
+	for _, m := range srv.Mails() {
+		got := smtptest.Parse(t, m.Data)
+		if l := linkIn.FindStringSubmatch(got.Text); l != nil && m.To[0] == "carla@example.com" {
+			link = l[1]
+			if got.Header.Get("Content-Language") != "en" || !strings.Contains(got.HTML, `href="`+public+link+`"`) {
+				t.Errorf("conformity email: language %q, HTML:\n%s", got.Header.Get("Content-Language"), got.HTML)
+			}
+		}
+	}
+	if link == "" || strings.Contains(link, "not-yet-minted") {
+		t.Fatalf("no minted conformity link in Carla's emails (%q)", link)
+	}
+	if where := tablesHolding(t, data+"/optimum.db", strings.TrimPrefix(link, "/c/")); len(where) > 0 {
+		t.Errorf("the conformity token is stored in %v", where)
+	}
+	res, err = http.Get(base + link)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("GET %s = %v %v", link, res.StatusCode, err)
+	}
+	res.Body.Close()
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.ID, "", "")
+	if !bytes.Contains(body, []byte(`"status":"resolved"`)) {
+		t.Fatalf("a GET of the conformity link changed the incident: %s", body)
+	}
+	res, err = http.PostForm(base+link, url.Values{"decision": {"accept"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	_, body = api.do("GET", "/api/v1/incidents/"+inc.ID, "", "")
+	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"status":"closed"`)) {
+		t.Errorf("accept = %d; incident = %s", res.StatusCode, body)
 	}
 }
