@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -38,7 +39,9 @@ func TestAlertByEmail(t *testing.T) {
 			return nil
 		}})
 	const token = "email-admin-token-0123456789"
+	data := t.TempDir()
 	base, logs := startServer(t, map[string]string{
+		"OPTIMUM_DATA":            data,
 		"OPTIMUM_BOOTSTRAP_TOKEN": token,
 		"OPTIMUM_PUBLIC_URL":      public,
 		"OPTIMUM_SMTP_URL":        srv.URL("starttls=required"),
@@ -165,6 +168,36 @@ func TestAlertByEmail(t *testing.T) {
 	}
 	if n := len(srv.Mails()); n != 3 {
 		t.Errorf("%d mails, want 3", n)
+	}
+	// Every attempt is recorded with the server's answer.
+	rows, err := openSQLiteFile(t, data+"/optimum.db").Query(`SELECT d.address, a.attempt, a.outcome, a.reason FROM delivery_attempts a
+		JOIN deliveries d ON d.id = a.delivery_id WHERE d.channel = 'email' ORDER BY d.address, a.attempt`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var attempts []string
+	for rows.Next() {
+		var to, outcome, reason string
+		var n int
+		if err := rows.Scan(&to, &n, &outcome, &reason); err != nil {
+			t.Fatal(err)
+		}
+		// Keep the reason's code only: the rest is the server's text.
+		if i := strings.Index(reason, "the server answered "); i >= 0 {
+			reason = reason[i+len("the server answered ") : i+len("the server answered ")+9]
+		}
+		attempts = append(attempts, fmt.Sprintf("%s#%d %s %s", to, n, outcome, reason))
+	}
+	wantAttempts := []string{
+		"ana@example.com#1 sent ",
+		"bob@example.com#1 sent ",
+		"carla@example.com#1 failed 550 5.1.1",
+		"dan@example.com#1 retry 451 4.3.0",
+		"dan@example.com#2 sent ",
+	}
+	if strings.Join(attempts, "\n") != strings.Join(wantAttempts, "\n") {
+		t.Errorf("attempts:\n%s\nwant:\n%s", strings.Join(attempts, "\n"), strings.Join(wantAttempts, "\n"))
 	}
 }
 
