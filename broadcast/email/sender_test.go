@@ -132,6 +132,32 @@ func TestAlertArrivesAsTextAndHTMLInTheLanguage(t *testing.T) {
 	}
 }
 
+// A safety poll's email leads to the page with both answers: its button says so; a
+// notice without an action (an update) opens the incident.
+func TestButtonLabels(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{})
+	s := sender(t, srv, "")
+	poll := alert("es")
+	poll.Actions = []broadcast.Action{{ID: "safe", Title: "Estoy a salvo"}, {ID: "help_needed", Title: "Necesito ayuda"}}
+	update := alert("en")
+	update.Actions = nil
+	for _, m := range []broadcast.Message{poll, update} {
+		if _, err := s.Send(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mails := srv.Mails()
+	if len(mails) != 2 {
+		t.Fatalf("%d mails", len(mails))
+	}
+	if got := smtptest.Parse(t, mails[0].Data); !strings.Contains(got.Text, "Responder:\nhttps://bcp.example.test/a/") || !strings.Contains(got.Text, "abrirlo no confirma nada") {
+		t.Errorf("poll text:\n%s", got.Text)
+	}
+	if got := smtptest.Parse(t, mails[1].Data); !strings.Contains(got.Text, "Open in OPTIMUM:\nhttps://bcp.example.test/a/") || strings.Contains(got.Text, "acknowledges nothing") {
+		t.Errorf("update text:\n%s", got.Text)
+	}
+}
+
 // A title with line breaks cannot add headers or recipients.
 func TestSubjectCannotInjectHeaders(t *testing.T) {
 	srv := smtptest.New(t, smtptest.Options{})
