@@ -352,3 +352,86 @@ func TestRequesterByEmail(t *testing.T) {
 		t.Errorf("accept = %d; incident = %s", res.StatusCode, body)
 	}
 }
+
+// A drill limited to email: every email says SIMULACRO first, an acknowledgement through
+// the email's link counts as by email, and the report shows email per person, in its
+// channel figures and in how people acknowledged.
+func TestDrillByEmailInTheReport(t *testing.T) {
+	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.StartTLS})
+	const token = "email-admin-token-0123456789"
+	base, _ := startServer(t, map[string]string{
+		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public,
+		"OPTIMUM_SMTP_URL": srv.URL(""), "OPTIMUM_SMTP_FROM": "alertas@bcp.example.test", "OPTIMUM_SMTP_CA_FILE": srv.CAFile(),
+	})
+	api := client{t, base, token}
+	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
+		"Ana López,ana@example.com,,es,technology:lead,\n"+
+		"Beto Ruiz,beto@example.com,,es,technology,\n"); status != 200 {
+		t.Fatalf("import = %d %s", status, body)
+	}
+	status, body := api.do("POST", "/api/v1/drills", "application/json", `{"name":"Sismo","scenario":{"title":"Sismo 7.1 en CDMX"},
+		"teams":["technology"],"channels":["email"],"window":"15m","criteria":[{"scope":"all","percent":50,"within":"10m"}]}`)
+	if status != 201 {
+		t.Fatalf("plan = %d %s", status, body)
+	}
+	status, body = api.do("POST", "/api/v1/drills/sismo/runs", "application/json", "")
+	if status != 201 {
+		t.Fatalf("start = %d %s", status, body)
+	}
+	var run struct{ ID string }
+	json.Unmarshal(body, &run)
+	eventually(t, "two drill emails", func() bool { return len(srv.Mails()) >= 2 })
+	var anaLink string
+	for _, m := range srv.Mails() {
+		got := smtptest.Parse(t, m.Data)
+		if !strings.HasPrefix(got.Subject, "SIMULACRO · ") || !strings.HasPrefix(got.Text, "SIMULACRO. ") {
+			t.Errorf("drill email to %s: %q\n%s", m.To[0], got.Subject, got.Text)
+		}
+		if l := regexp.MustCompile(regexp.QuoteMeta(public) + `(/a/[A-Za-z0-9]+\?via=email)\n`).FindStringSubmatch(got.Text); l != nil && m.To[0] == "ana@example.com" {
+			anaLink = l[1]
+		}
+	}
+	if anaLink == "" {
+		t.Fatal("no link in Ana's email")
+	}
+	res, err := http.PostForm(base+anaLink, nil)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("POST link = %v %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	type drillReport struct {
+		Channels []struct {
+			Key                             string
+			Targeted, Reached, Acknowledged int
+		}
+		AckChannels []struct{ Key string } `json:"ack_channels"`
+		People      []struct {
+			Name     string
+			State    string
+			Channels []struct{ Channel, Status string }
+		}
+	}
+	var report drillReport
+	eventually(t, "the report shows Ana's acknowledgement", func() bool {
+		_, body = api.do("GET", "/api/v1/drill-runs/"+run.ID+"/report", "", "")
+		report = drillReport{}
+		json.Unmarshal(body, &report)
+		return len(report.AckChannels) == 1
+	})
+	if len(report.Channels) != 1 || report.Channels[0].Key != "email" || report.Channels[0].Targeted != 2 || report.Channels[0].Reached != 2 || report.Channels[0].Acknowledged != 1 {
+		t.Errorf("channel figures = %+v", report.Channels)
+	}
+	if report.AckChannels[0].Key != "email" {
+		t.Errorf("acknowledged by %+v, want email", report.AckChannels)
+	}
+	states := map[string]string{}
+	for _, p := range report.People {
+		if len(p.Channels) != 1 || p.Channels[0].Channel != "email" || p.Channels[0].Status != "sent" {
+			t.Errorf("%s: channels %+v", p.Name, p.Channels)
+		}
+		states[p.Name] = p.State
+	}
+	if states["Ana López"] != "acknowledged" || states["Beto Ruiz"] != "reached" {
+		t.Errorf("states = %v", states)
+	}
+}
