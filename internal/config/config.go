@@ -491,7 +491,7 @@ func (c Config) Validate() error {
 	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Email.validate(&p, c.Server.PublicURL)

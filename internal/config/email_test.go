@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -44,5 +45,28 @@ func TestEmailSettings(t *testing.T) {
 				t.Errorf("the problem repeats the password: %v", err)
 			}
 		})
+	}
+}
+
+// The canary may test email only where a server sends it.
+func TestCanaryByEmailNeedsAServer(t *testing.T) {
+	file := t.TempDir() + "/optimum.yaml"
+	if err := os.WriteFile(file, []byte("canary:\n  schedule: \"0 0 9 * * MON-FRI\"\n  person: ana@example.com\n  channels: [email]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		url, err string
+	}{
+		{"", "email has no sender: set OPTIMUM_SMTP_URL"},
+		{"smtp://mail.example.com", ""},
+	} {
+		env := map[string]string{"OPTIMUM_CONFIG": file, "OPTIMUM_PUBLIC_URL": "https://bcp.example.com", "OPTIMUM_SMTP_URL": c.url, "OPTIMUM_SMTP_FROM": "a@example.com"}
+		cfg, err := config.Load(func(k string) string { return env[k] })
+		if err == nil {
+			err = cfg.Validate()
+		}
+		if (c.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("SMTP %q: %v, want %q", c.url, err, c.err)
+		}
 	}
 }
