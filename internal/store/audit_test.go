@@ -117,3 +117,37 @@ func testAnExportOfAPeriodChecksOffline(t *testing.T) {
 }
 
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+// BenchmarkVerifyChain1M walks a log of 1,000,000 chained events (about 300 bytes of
+// JSON each, like a delivery's progress) on SQLite; one op is one whole walk. The log is
+// built once, outside the timer (about a minute). Figures in docs/audit.md.
+func BenchmarkVerifyChain1M(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, b.TempDir()+"/chain.db")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	const n, batch = 1_000_000, 10_000
+	at := time.Now()
+	snapshot := []byte(`{"id":"inc_06h504dn7hs3qbcvc41wynfa18","folio":"BCP-2026-000123","status":"declared","priority":"P1","title":"Corte de energía en el CPD principal"}`)
+	for i := 0; i < n; i += batch {
+		es := make([]optimum.Event, batch)
+		for j := range es {
+			data, _ := json.Marshal(map[string]any{"sent": i + j, "channel": "sms", "person": "per_06h504dn7kys7nmkkqyanvh3p0"})
+			es[j] = optimum.Event{Type: "incident.deliveries", At: at, IncidentID: "inc_06h504dn7hs3qbcvc41wynfa18",
+				Actor: &optimum.Actor{ID: "system", Name: "OPTIMUM"}, Incident: snapshot, Data: data}
+		}
+		if err := store.AppendEvents(ctx, db, es); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		r, err := db.VerifyChain(ctx)
+		if err != nil || r.Broken != nil || r.Checked != n {
+			b.Fatalf("%+v, %v", r, err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
