@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/optimum-bcp/optimum/broadcast/email/smtptest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // Declare with OPTIMUM_SMTP_URL set → each person of the audience gets one email in
@@ -23,6 +25,13 @@ import (
 // an address the server refuses (550) is recorded failed with the reason and not
 // retried; one the server defers (451) is retried and arrives once.
 func TestAlertByEmail(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { alertByEmail(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		alertByEmail(t, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)})
+	})
+}
+
+func alertByEmail(t *testing.T, env map[string]string) {
 	var mu sync.Mutex
 	deferred := 0
 	srv := smtptest.New(t, smtptest.Options{TLS: smtptest.StartTLS, Username: "optimum@bcp.example.test", Password: "s3cret/pass",
@@ -40,14 +49,16 @@ func TestAlertByEmail(t *testing.T) {
 		}})
 	const token = "email-admin-token-0123456789"
 	data := t.TempDir()
-	base, logs := startServer(t, map[string]string{
+	vars := map[string]string{
 		"OPTIMUM_DATA":            data,
 		"OPTIMUM_BOOTSTRAP_TOKEN": token,
 		"OPTIMUM_PUBLIC_URL":      public,
 		"OPTIMUM_SMTP_URL":        srv.URL("starttls=required"),
 		"OPTIMUM_SMTP_FROM":       "OPTIMUM BCP <alertas@bcp.example.test>",
 		"OPTIMUM_SMTP_CA_FILE":    srv.CAFile(),
-	})
+	}
+	maps.Copy(vars, env)
+	base, logs := startServer(t, vars)
 	if strings.Contains(logs.String(), "s3cret") {
 		t.Errorf("the log shows the SMTP password:\n%s", logs)
 	}
@@ -168,6 +179,9 @@ func TestAlertByEmail(t *testing.T) {
 	}
 	if n := len(srv.Mails()); n != 3 {
 		t.Errorf("%d mails, want 3", n)
+	}
+	if env["OPTIMUM_DATABASE_URL"] != "" {
+		return // the attempts are read from the SQLite file below
 	}
 	// Every attempt is recorded with the server's answer.
 	rows, err := openSQLiteFile(t, data+"/optimum.db").Query(`SELECT d.address, a.attempt, a.outcome, a.reason FROM delivery_attempts a
