@@ -155,6 +155,7 @@ func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]
 		Doing        string     `json:"doing"`
 		NextUpdateAt *time.Time `json:"next_update_at"`
 		SMS          bool       `json:"sms"`
+		Via          string     `json:"via"`
 	}
 	switch e.Type {
 	case EventDeclared, EventMessageSent, EventUpdatePosted:
@@ -202,7 +203,9 @@ func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]
 	if url == "" {
 		url = n.pageURL(inc)
 	}
-	return n.to(c, inc, "requester", "OPTIMUM · "+inc.Folio, m.Text, url, e.At, true), nil
+	// A CRISIS text got its folio in the SMS answer: it is not texted twice.
+	sms := !(e.Type == EventDeclared && data.Via == ViaSMS)
+	return n.to(c, inc, "requester", "OPTIMUM · "+inc.Folio, m.Text, url, e.At, sms), nil
 }
 
 // to addresses one text to a person on each configured channel they have.

@@ -219,6 +219,15 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 				return err
 			}
 		}
+		// crisis: the channel a declaration came by (a CRISIS text, the hotline).
+		if d.Via != "" {
+			m, _ := data.(map[string]any)
+			if m == nil {
+				m = map[string]any{}
+			}
+			m["via"] = d.Via
+			data = m
+		}
 		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, data)
 	})
 	if err != nil {

@@ -43,6 +43,10 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/twilio/status", "public"},
 	{"POST /hooks/twilio/sms", "public"},
 	{"POST /hooks/twilio/voice", "public"},
+	// crisis: the crisis hotline.
+	{"POST /hooks/twilio/hotline", "public"},
+	{"POST /hooks/twilio/hotline/recording", "public"},
+	{"POST /hooks/twilio/hotline/transcription", "public"},
 	{"GET /a/{token}", "public"},
 	{"POST /a/{token}", "public"},
 	{"POST /api/v1/incidents/{id}/ack", "reporter"},

@@ -57,6 +57,10 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/status", public, s.handle(s.twilioHook(statusKey, s.twilioStatus))},
 		{"POST /hooks/twilio/sms", public, s.handle(s.twilioHook(smsKey, s.twilioSMS))},
 		{"POST /hooks/twilio/voice", public, s.handle(s.twilioHook(voiceKey, s.twilioVoice))},
+		// crisis: the crisis hotline (declaring by voice message when the web is down).
+		{"POST /hooks/twilio/hotline", public, s.handle(s.twilioHook(hotlineKey("call"), s.twilioHotline))},
+		{"POST /hooks/twilio/hotline/recording", public, s.handle(s.twilioHook(hotlineKey("recording"), s.twilioHotlineRecording))},
+		{"POST /hooks/twilio/hotline/transcription", public, s.handle(s.twilioHook(hotlineKey("transcription"), s.twilioHotlineTranscription))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
 		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)
