@@ -126,7 +126,8 @@ func (s *Service) CrisisDeclaration(words, via string, templates []Template) (De
 			return ' '
 		}
 		return r
-	}, strings.ToValidUTF8(strings.TrimSpace(words), "?"))
+	}, strings.ToValidUTF8(words, "?"))
+	words = strings.TrimSpace(words)
 	title, _, _ := strings.Cut(words, "\n")
 	d := Declaration{Title: clip(strings.TrimSpace(title), MaxTitle), Description: clip(words, MaxDescription), Via: via}
 	if t, ok := MatchTemplate(templates, words); ok {
