@@ -1,0 +1,94 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
+)
+
+// A CRISIS report is new once per phone and words within the window, at most three new
+// ones per phone in an hour; copies arriving at once claim it once; a released claim is
+// forgotten.
+func TestClaimCrisis(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		ctx := context.Background()
+		s := storetest.Open(t).Escalation()
+		t0 := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+		claim := func(after time.Duration, phone, hash string) (string, string, string) {
+			t.Helper()
+			o, inc, c, err := s.ClaimCrisis(ctx, phone, "per_ana", hash, t0.Add(after), 24*time.Hour, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return o, inc, c
+		}
+		// 20 copies of one text at once: one claim.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		outcomes := map[string]int{}
+		claims := []string{}
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o, _, c, err := s.ClaimCrisis(ctx, "+521", "per_ana", "fire", t0, 24*time.Hour, 3)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				outcomes[o]++
+				if c != "" {
+					claims = append(claims, c)
+				}
+				mu.Unlock()
+			}()
+		}
+		wg.Wait()
+		if outcomes[escalation.ClaimNew] != 1 || outcomes[escalation.ClaimRepeated] != 19 || len(claims) != 1 {
+			t.Fatalf("20 copies at once = %v", outcomes)
+		}
+		if o, inc, _ := claim(time.Minute, "+521", "fire"); o != escalation.ClaimRepeated || inc != "" {
+			t.Errorf("repeat while in progress = %s %q", o, inc)
+		}
+		if err := s.CrisisDeclared(ctx, claims[0], "inc_fire"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			after       time.Duration
+			phone, hash string
+			want, inc   string
+		}{
+			{2 * time.Minute, "+521", "fire", escalation.ClaimRepeated, "inc_fire"},
+			{3 * time.Minute, "+521", "flood", escalation.ClaimNew, ""},
+			{4 * time.Minute, "+522", "fire", escalation.ClaimNew, ""}, // another phone
+			{5 * time.Minute, "+521", "gas", escalation.ClaimNew, ""},
+			{6 * time.Minute, "+521", "smoke", escalation.ClaimRateLimit, ""}, // the fourth in the hour
+			{61 * time.Minute, "+521", "smoke", escalation.ClaimNew, ""},      // fire left the hour
+			{23 * time.Hour, "+521", "fire", escalation.ClaimRepeated, "inc_fire"},
+			{24*time.Hour + time.Minute, "+521", "fire", escalation.ClaimNew, ""}, // past the window
+		} {
+			o, inc, _ := claim(c.after, c.phone, c.hash)
+			if o != c.want || inc != c.inc {
+				t.Errorf("%s %s at +%s = %s %q, want %s %q", c.phone, c.hash, c.after, o, inc, c.want, c.inc)
+			}
+		}
+		o, _, c := claim(25*time.Hour, "+523", "leak")
+		if o != escalation.ClaimNew {
+			t.Fatal(o)
+		}
+		if err := s.ReleaseCrisis(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		if o, _, _ := claim(25*time.Hour+time.Second, "+523", "leak"); o != escalation.ClaimNew {
+			t.Errorf("after a release = %s", o)
+		}
+		if n, err := s.CrisisCount(ctx, "+521", t0.Add(time.Hour)); err != nil || n != 2 {
+			t.Errorf("count = %d %v", n, err)
+		}
+	})
+}
