@@ -58,8 +58,8 @@ type CrisisCaller struct {
 
 // Outcomes of CrisisStore.ClaimCrisis.
 const (
-	ClaimNew       = "new"       // declare it: the claim is yours
-	ClaimRepeated  = "repeated"  // the same words were declared (incidentID, or "" while in progress)
+	ClaimNew       = "new"      // declare it: the claim is yours
+	ClaimRepeated  = "repeated" // the same words were declared (incidentID, or "" while in progress)
 	ClaimRateLimit = "rate_limited"
 )
 

@@ -19,7 +19,7 @@ func TestMatchTemplateByKeywords(t *testing.T) {
 		{"el centro de datos no responde", "datacenter-down"},
 		{"Power outage at HQ", "power-loss"},
 		{"fire on floor 3", "fire"},
-		{"humo tras el sismo", "fire"},        // the first keyword in the text wins
+		{"humo tras el sismo", "fire"},         // the first keyword in the text wins
 		{"sismo y después humo", "earthquake"}, // ditto
 		{"fuga de gas en el laboratorio", "gas-leak"},
 		{"fuego", "fire"},

@@ -177,7 +177,7 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 		t.Fatalf("Ana's call = %d %s", status, twiml)
 	}
 	recording := url.Values{"CallSid": {callSID}, "From": {anaPhone}, "RecordingSid": {"RE00000000000000000000000000000001"},
-		"RecordingUrl": {"https://api.twilio.com/2010-04-01/Accounts/" + fake.AccountSID() + "/Recordings/RE00000000000000000000000000000001"},
+		"RecordingUrl":      {"https://api.twilio.com/2010-04-01/Accounts/" + fake.AccountSID() + "/Recordings/RE00000000000000000000000000000001"},
 		"RecordingDuration": {"14"}, "Digits": {"hangup"}}
 	status, twiml = call("/hooks/twilio/hotline/recording", recording)
 	if status != 200 || !strings.Contains(twiml, "Recibimos tu mensaje") {

@@ -47,6 +47,11 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/twilio/hotline", "public"},
 	{"POST /hooks/twilio/hotline/recording", "public"},
 	{"POST /hooks/twilio/hotline/transcription", "public"},
+	// bridge: the war-room bridge.
+	{"POST /api/v1/incidents/{id}/bridge", "responder"},
+	{"POST /hooks/twilio/bridge", "public"},
+	{"POST /hooks/twilio/bridge/pin", "public"},
+	{"POST /hooks/twilio/conference", "public"},
 	{"GET /a/{token}", "public"},
 	{"POST /a/{token}", "public"},
 	{"POST /api/v1/incidents/{id}/ack", "reporter"},

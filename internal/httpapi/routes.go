@@ -61,6 +61,11 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/hotline", public, s.handle(s.twilioHook(hotlineKey("call"), s.twilioHotline))},
 		{"POST /hooks/twilio/hotline/recording", public, s.handle(s.twilioHook(hotlineKey("recording"), s.twilioHotlineRecording))},
 		{"POST /hooks/twilio/hotline/transcription", public, s.handle(s.twilioHook(hotlineKey("transcription"), s.twilioHotlineTranscription))},
+		// bridge: the war-room bridge.
+		{"POST /api/v1/incidents/{id}/bridge", optimum.RoleResponder, s.handle(s.openBridge)},
+		{"POST /hooks/twilio/bridge", public, s.handle(s.twilioHook(bridgeKey("call"), s.twilioBridge))},
+		{"POST /hooks/twilio/bridge/pin", public, s.handle(s.twilioHook(bridgeKey("pin"), s.twilioBridgePIN))},
+		{"POST /hooks/twilio/conference", public, s.handle(s.twilioHook(conferenceKey, s.twilioConference))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
 		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)
