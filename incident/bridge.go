@@ -174,3 +174,20 @@ func bridgeActor(p BridgeParticipant) optimum.Actor {
 	}
 	return optimum.Actor{ID: p.PersonID, Name: p.Name, Role: optimum.RoleReporter, PersonID: p.PersonID}
 }
+
+// bridgeTexts are the notice of an opened bridge, per language: title, text.
+var bridgeTexts = map[string][2]string{
+	"es": {"%sLlamada de crisis %s", "%sSe abrió la llamada de crisis de %s (%s): marca %s y el PIN %s. Si te llaman por la alerta, marca 2 para unirte."},
+	"en": {"%sCrisis call %s", "%sThe crisis call of %s (%s) is open: dial %s and the PIN %s. If the alert calls you, press 2 to join."},
+}
+
+// bridgeNotice is the title and text telling a person the bridge's number and PIN.
+func bridgeNotice(inc Incident, language string) (string, string) {
+	l := lang(language)
+	prefix := ""
+	if inc.Drill {
+		prefix = messageTexts[l]["drill"]
+	}
+	f := bridgeTexts[l]
+	return fmt.Sprintf(f[0], prefix, inc.Folio), fmt.Sprintf(f[1], prefix, clipText(inc.Title, 80), inc.Folio, inc.Bridge.Number, inc.Bridge.PIN)
+}

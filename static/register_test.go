@@ -141,9 +141,10 @@ var messageSources = []string{
 	"../escalation/sms.go", "../escalation/templates.go", "../escalation/notify.go",
 	"../escalation/inbound.go", "../escalation/links.go", "../escalation/canary.go",
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
-	"../broadcast/email/render.go",                              // email (issue 17)
-	"../escalation/crisis.go", "../broadcast/twilio/hotline.go", // declaring by SMS and the hotline (issue 17)
-	"../escalation/bridge.go", "../broadcast/twilio/bridge.go", // the war-room bridge (issue 17)
+	"../broadcast/email/render.go", // email (issue 17)
+	// crisis: declaring by SMS and the hotline, and the war-room bridge (issue 17).
+	"../escalation/crisis.go", "../broadcast/twilio/hotline.go",
+	"../escalation/bridge.go", "../broadcast/twilio/bridge.go", "../incident/bridge.go",
 	"../drill/plan.go",
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The API's Spanish problems, including those built by functions.
