@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -89,6 +90,51 @@ func TestClaimCrisis(t *testing.T) {
 		}
 		if n, err := s.CrisisCount(ctx, "+521", t0.Add(time.Hour)); err != nil || n != 2 {
 			t.Errorf("count = %d %v", n, err)
+		}
+	})
+}
+
+// The caller of a CRISIS text is the one active person with the number, with whether
+// their phone is verified and whether a user linked to them (by id or by email) is
+// disabled; a number of several active people is ECONFLICT, of nobody ENOTFOUND.
+func TestCrisisCaller(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		ctx := context.Background()
+		db := storetest.Open(t)
+		s := db.Escalation()
+		for _, q := range []string{
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_ana', 'Ana', 'ana@example.com', '+525500000001', 'es', 0, 0, 5)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at) VALUES ('per_beto', 'Beto', 'beto@example.com', '+525500000002', 'en', 0, 0)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_caro', 'Caro', 'caro@example.com', '+525500000003', 'es', 0, 0, 5)`,
+			`INSERT INTO users (id, email, name, role, created_at, updated_at, disabled_at) VALUES ('usr_caro', 'caro@example.com', 'Caro', 'responder', 0, 0, 9)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_dani', 'Dani', 'dani@example.com', '+525500000004', 'es', 0, 0, 5)`,
+			`INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('usr_dani', 'dani@example.com', 'Dani', 'reporter', 0, 0)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_eva', 'Eva', 'eva@example.com', '+525500000005', 'es', 0, 0, 5)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_fer', 'Fer', 'fer@example.com', '+525500000005', 'es', 1, 1, 5)`,
+		} {
+			storetest.Exec(t, db, q)
+		}
+		for _, c := range []struct {
+			phone              string
+			id                 string
+			verified, disabled bool
+			code               string
+		}{
+			{"+525500000001", "per_ana", true, false, ""},
+			{"+525500000002", "per_beto", false, false, ""},
+			{"+525500000003", "per_caro", true, true, ""},
+			{"+525500000004", "per_dani", true, false, ""},
+			{"+525500000005", "", false, false, "conflict"},
+			{"+525500000009", "", false, false, "not_found"},
+		} {
+			p, err := s.CrisisCaller(ctx, c.phone)
+			if string(optimum.ErrorCode(err)) != c.code && !(c.code == "" && err == nil) {
+				t.Errorf("%s: %v, want %s", c.phone, err, c.code)
+				continue
+			}
+			if p.PersonID != c.id || p.Verified != c.verified || p.Disabled != c.disabled {
+				t.Errorf("%s = %+v", c.phone, p)
+			}
 		}
 	})
 }
