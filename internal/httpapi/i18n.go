@@ -664,7 +664,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "No signature of the webhook matches the configured secret.", es: "Ninguna firma del webhook corresponde al secreto configurado."},
 	{en: "The webhook notification has errors.", es: "La notificación del webhook tiene errores."},
 	{en: "is %q; only version 4 of Alertmanager's webhook is understood", es: "es $1; solo se entiende la versión 4 del webhook de Alertmanager"},
-	{en: "is not a parameter of the proposals (status)", es: "no es un parámetro de las propuestas (status)"},
+	{en: "is not a parameter of the proposals (status)", es: "no es un parámetro de las propuestas; el único es el estado"},
 	{en: "must be at most %d characters", es: "debe tener como máximo $1 caracteres"},
 	{en: "must be firing or resolved", es: "debe ser firing o resolved"},
 	{en: "must be open, confirmed, dismissed or all", es: "debe ser open, confirmed, dismissed o all"},
