@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io"
 	"log/slog"
 	"net"
@@ -96,8 +97,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
-	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
-	srv.Audit = db                 // the hash chain's export (docs/audit.md)
+	srv.SMSBudget = db.SMSBudget()                                                         // limits verification codes; alerts never pass through it
+	srv.Audit = db                                                                         // the hash chain's export (docs/audit.md)
+	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler()
