@@ -54,6 +54,8 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -268,6 +270,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -486,6 +489,7 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
