@@ -58,6 +58,8 @@ type Config struct {
 	Email Email `yaml:"email"`
 	// Integrations take alerts in from monitoring (integrations.go).
 	Integrations Integrations `yaml:"integrations"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -272,6 +274,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -493,6 +496,7 @@ func (c Config) Validate() error {
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
 	c.Integrations.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")

@@ -96,6 +96,9 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/people/{id}", "responder"},
 	{"PUT /api/v1/people/{id}", "manager"},
 	{"POST /api/v1/people/{id}/deactivate", "manager"},
+	// docs/privacy.md: managers export a person's data; only admins erase.
+	{"GET /api/v1/people/{id}/data", "manager"},
+	{"POST /api/v1/people/{id}/erase", "admin"},
 	{"POST /api/v1/people/{id}/activate", "manager"},
 	{"GET /api/v1/teams", "reporter"},
 	{"POST /api/v1/teams", "manager"},

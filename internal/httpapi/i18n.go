@@ -673,6 +673,14 @@ var catalog = compileCatalog([]phrase{
 	{en: "The proposals query has errors.", es: "La consulta de propuestas tiene errores."},
 	{en: "is required, at most 1000 characters", es: "es obligatorio, como máximo 1000 caracteres"},
 	{en: "is required, at most 500 characters", es: "es obligatorio, como máximo 500 caracteres"},
+	// People's data rights (rights.go, store/rights.go).
+	{en: "People's data rights are not available on this server.", es: "Los derechos sobre los datos personales no están disponibles en este servidor."},
+	{en: "Person %s was already erased.", es: "Los datos de la persona $1 ya se borraron."},
+	{en: "The erasure has errors.", es: "El borrado tiene errores."},
+	{en: "is not a parameter of a person's data (format)", es: "no es un parámetro de los datos de una persona; el único es el formato"},
+	{en: "must be json or csv", es: "debe ser json o csv"},
+	{en: "say why (the person's request, its date), at most 2000 characters", es: "di por qué (la solicitud de la persona y su fecha), como máximo 2000 caracteres"},
+	{en: "The query of a person's data has errors.", es: "La consulta de los datos de una persona tiene errores."},
 	// The audit export (audit.go).
 	{en: "The audit export query has errors.", es: "La consulta de la exportación de auditoría tiene errores."},
 	{en: "The audit export is not available on this server.", es: "La exportación de auditoría no está disponible en este servidor."},

@@ -121,6 +121,9 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/people/{id}", optimum.RoleResponder, s.handle(s.getPerson)},
 		{"PUT /api/v1/people/{id}", optimum.RoleManager, s.handle(s.updatePerson)},
 		{"POST /api/v1/people/{id}/deactivate", optimum.RoleManager, s.handle(s.setPersonActive(false))},
+		// People's data rights (rights.go, docs/privacy.md): access and portability, erasure.
+		{"GET /api/v1/people/{id}/data", optimum.RoleManager, s.handle(s.personData)},
+		{"POST /api/v1/people/{id}/erase", optimum.RoleAdmin, s.handle(s.erasePerson)},
 		{"POST /api/v1/people/{id}/activate", optimum.RoleManager, s.handle(s.setPersonActive(true))},
 		{"GET /api/v1/teams", anyone, s.handle(s.listTeams)},
 		{"POST /api/v1/teams", optimum.RoleManager, s.handle(s.saveTeam)},

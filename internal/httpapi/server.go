@@ -66,6 +66,8 @@ type Server struct {
 	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
+	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
+	Rights Rights
 
 	limits *limits // built by Handler
 }
