@@ -162,6 +162,11 @@ func (s *Server) Handler() http.Handler {
 		if rt.Min != public {
 			h = s.require(rt.Min, h)
 		}
+		if rt.Min == optimum.RoleIntegration {
+			// A notification refused for its credentials is on the audit record too;
+			// wrong tokens spend the client's guesses, so the record cannot be flooded.
+			h = s.limits.oneTimeCode(s.refusedCredentials(h))
+		}
 		mux.Handle(rt.Pattern, h)
 	}
 	mux.Handle("/api/", s.handle(s.notFound))
