@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
@@ -46,20 +47,61 @@ type Server struct {
 	tokens   map[string]bool   // valid Slack bot tokens
 	channels map[string]bool   // Slack channels the bot may post to
 	answers  map[string][]int  // endpoint path → statuses to answer next, in order
+	holds    map[string]time.Duration
+	arrived  map[string][]string // endpoint path → webhook-id (or "") of every request, as it arrives
 	seen     chan struct{}
 }
 
 // New starts the fake on loopback.
 func New() *Server {
 	s := &Server{secrets: map[string]string{}, tokens: map[string]bool{}, channels: map[string]bool{},
-		answers: map[string][]int{}, seen: make(chan struct{}, 1)}
+		answers: map[string][]int{}, holds: map[string]time.Duration{}, arrived: map[string][]string{}, seen: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /teams/{name}", s.teams)
 	mux.HandleFunc("POST /slack/{name}", s.slackHook)
 	mux.HandleFunc("POST /api/chat.postMessage", s.slackAPI)
 	mux.HandleFunc("POST /webhook/{name}", s.webhook)
-	s.Server = httptest.NewServer(mux)
+	s.Server = httptest.NewServer(s.arrive(mux))
 	return s
+}
+
+// arrive notes every request as it arrives, and holds the first one of a path given to
+// Hold: a sender that dies meanwhile leaves a request the service saw but never answered.
+func (s *Server) arrive(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		s.arrived[r.URL.Path] = append(s.arrived[r.URL.Path], r.Header.Get("webhook-id"))
+		hold := s.holds[r.URL.Path]
+		delete(s.holds, r.URL.Path)
+		s.mu.Unlock()
+		select {
+		case s.seen <- struct{}{}:
+		default:
+		}
+		if hold > 0 {
+			select {
+			case <-time.After(hold):
+			case <-r.Context().Done():
+				return // the sender went away: nothing answered, nothing recorded
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Hold makes the next request to path wait d before it is handled.
+func (s *Server) Hold(path string, d time.Duration) {
+	s.mu.Lock()
+	s.holds[path] = d
+	s.mu.Unlock()
+}
+
+// Arrived returns the webhook-id header ("" when none) of every request to path that
+// arrived, answered or not.
+func (s *Server) Arrived(path string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.arrived[path]...)
 }
 
 // SetSecret registers the signing secret of the webhook endpoint /webhook/{name}.
