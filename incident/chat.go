@@ -236,6 +236,11 @@ func (c *Chat) teamPost(e optimum.Event, inc Incident, l string) (ChatPost, bool
 		Note         string     `json:"note"`
 		Name         string     `json:"name"`
 	}
+	switch e.Type {
+	case EventDeclared, EventAcknowledged, EventUpdatePosted, EventTransitioned:
+	default:
+		return ChatPost{}, false, nil // other events' data have other shapes
+	}
 	if len(e.Data) > 0 {
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return ChatPost{}, false, fmt.Errorf("decode event data: %w", err)

@@ -37,7 +37,7 @@ var loopback = netguard.Policy{Allow: netguard.Loopback}
 
 var alert = chat.Post{
 	Title: "SIMULACRO · Alerta P1 · BCP-2026-000001", Text: "Caída del sistema de pagos <prod> & co",
-	Facts: []chat.Fact{{Name: "Prioridad", Value: "P1"}, {Name: "Estado", Value: "Declarado"}},
+	Facts:  []chat.Fact{{Name: "Prioridad", Value: "P1"}, {Name: "Estado", Value: "Declarado"}},
 	Button: "Abrir el incidente", URL: "https://bcp.example.com/#/incidente/BCP-2026-000001", Drill: true,
 }
 

@@ -28,7 +28,12 @@ func startChatServer(t *testing.T, fake *chattest.Server, extra map[string]strin
 	for k, v := range extra {
 		vars[k] = v
 	}
-	base, _ := startServer(t, vars)
+	base, logs := startServer(t, vars)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs)
+		}
+	})
 	api := client{t, base, token}
 	importOps(t, api)
 	return base, api
@@ -169,7 +174,7 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 	}
 
 	api.call("POST", "/api/v1/incidents/"+inc.ID+"/updates",
-		`{"known":"El proveedor confirmó la falla","doing":"Cambiamos al sitio alterno"}`, 200, nil)
+		`{"known":"El proveedor confirmó la falla","doing":"Cambiamos al sitio alterno"}`, 201, nil)
 	api.call("POST", "/api/v1/incidents/"+inc.ID+"/transitions", `{"to":"investigating"}`, 200, nil)
 	api.call("POST", "/api/v1/incidents/"+inc.ID+"/transitions",
 		`{"to":"resolved","note":"Se restableció el servicio"}`, 200, nil)

@@ -8,6 +8,7 @@
 package chattest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -69,6 +70,9 @@ func New() *Server {
 // Hold: a sender that dies meanwhile leaves a request the service saw but never answered.
 func (s *Server) arrive(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Read the body first: only then does the server notice a client that goes away.
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		s.mu.Lock()
 		s.arrived[r.URL.Path] = append(s.arrived[r.URL.Path], r.Header.Get("webhook-id"))
 		hold := s.holds[r.URL.Path]
