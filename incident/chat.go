@@ -267,6 +267,9 @@ func (c *Chat) teamPost(e optimum.Event, inc Incident, l string) (ChatPost, bool
 		}
 		text = clipText(text, 1200)
 		if d.NextUpdateAt != nil {
+			if text != "" && !strings.HasSuffix(text, ".") {
+				text += "."
+			}
 			text += fmt.Sprintf(t["next_update"], d.NextUpdateAt.In(c.opt.Location).Format("15:04"))
 		}
 	case EventTransitioned:
