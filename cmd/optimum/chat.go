@@ -20,7 +20,7 @@ import (
 // and, after a crash mid-send, sent again with the same webhook-id. Every request goes
 // through the outbound guard. Its goroutines stop with ctx, under wg.
 func startChat(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server,
-	bus broadcast.Bus, publicURL string, log *slog.Logger) {
+	bus broadcast.Bus, publicURL string, observe func(channel string, ok bool, took time.Duration), log *slog.Logger) {
 	posts := db.Chat()
 	posts.RetryFor = time.Duration(cfg.Chat.RetryFor)
 	srv.Chat = posts
@@ -33,6 +33,7 @@ func startChat(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *s
 	}, broadcast.DispatcherOptions{
 		Concurrency: 4, Owner: nodeName() + "/chat", Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), MinBackoff: 5 * time.Second, MaxBackoff: 10 * time.Minute,
+		Observe: observe, // optimum_provider_request_seconds{channel="teams", "slack" or "webhook"}
 	})
 	ids, stop := bus.Subscribe()
 	consumer := incident.NewChat(posts, ids, incident.ChatOptions{
