@@ -211,3 +211,29 @@ func TestAnInternalAddressIsRefusedAtDialTimeAndNeverReached(t *testing.T) {
 		t.Errorf("the fake got %d requests, want none", n)
 	}
 }
+
+// BenchmarkWebhookSend is one signed webhook post to the local fake, which verifies the
+// signature with the reference library: the sender's cost per post over loopback.
+func BenchmarkWebhookSend(b *testing.B) {
+	fake := chattest.New()
+	defer fake.Close()
+	secret := chat.NewSecret()
+	fake.SetSecret("itsm", secret)
+	s := chat.NewWebhook(targets{"good": {ID: "good", Kind: chat.ChannelWebhook, URL: fake.URL + "/webhook/itsm", Secret: secret}}, chat.Client(loopback), nil)
+	body, _ := json.Marshal(chat.Post{Title: "incident.declared", Body: json.RawMessage(`{"type":"incident.declared","data":{"folio":"BCP-2026-000001","title":"Caída del sistema de pagos"}}`)})
+	m := broadcast.Message{DeliveryID: "msg_bench", To: "good", Text: string(body), Attempt: 1}
+	for b.Loop() {
+		if _, err := s.Send(context.Background(), m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTeamsCard renders one Adaptive Card message.
+func BenchmarkTeamsCard(b *testing.B) {
+	for b.Loop() {
+		if _, err := json.Marshal(chat.TeamsMessage(alert)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

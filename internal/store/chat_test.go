@@ -166,3 +166,38 @@ func TestChatQueueLeasesRetriesAndBreaks(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkChatClaimAndSend is the queue's cost per post on SQLite: claim one due post
+// under a lease (opening its attempt) and record it sent.
+func BenchmarkChatClaimAndSend(b *testing.B) {
+	ctx := context.Background()
+	db := storetest.SQLite(b)
+	c := db.Chat()
+	admin := optimum.Actor{ID: "tok_admin", Name: "Admin", Role: optimum.RoleAdmin}
+	sub, err := c.CreateSubscription(ctx, chat.Subscription{Kind: chat.ChannelWebhook, Name: "bench", Events: []string{"*"}, Language: "es"},
+		chat.Credentials{URL: "https://itsm.example.com/h", Secret: chat.NewSecret()}, admin, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = c.Consume(ctx, "bench.chat", 1, func(tx incident.ChatTx, e optimum.Event) error {
+		ps := make([]incident.ChatPost, b.N)
+		for i := range ps {
+			ps[i] = incident.ChatPost{SubscriptionID: sub.ID, Kind: sub.Kind, EventID: int64(i + 1), At: e.At, Title: e.Type, Body: []byte(`{}`)}
+		}
+		return tx.Post(ctx, ps)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		now := time.Now()
+		ds, err := c.Claim(ctx, "bench", chat.ChannelWebhook, now, time.Minute, 1)
+		if err != nil || len(ds) != 1 {
+			b.Fatalf("claim: %d, %v", len(ds), err)
+		}
+		if err := c.Sent(ctx, ds[0].DeliveryID, ds[0].Attempts, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
