@@ -36,15 +36,19 @@ type Credentials struct {
 
 // PostState is one post of a subscription and its attempts.
 type PostState struct {
-	ID         string     `json:"id"` // the webhook-id
-	EventID    int64      `json:"event_id"`
-	IncidentID string     `json:"incident_id,omitempty"`
-	Title      string     `json:"title"`
-	Status     string     `json:"status"`
-	Error      string     `json:"error,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	SentAt     *time.Time `json:"sent_at"`
-	Attempts   []Attempt  `json:"attempts"`
+	ID string `json:"id"` // the webhook-id
+	// Subscription, Kind and Name say where the post goes.
+	Subscription string     `json:"subscription"`
+	Kind         string     `json:"kind"`
+	Name         string     `json:"name"`
+	EventID      int64      `json:"event_id"`
+	IncidentID   string     `json:"incident_id,omitempty"`
+	Title        string     `json:"title"`
+	Status       string     `json:"status"`
+	Error        string     `json:"error,omitempty"`
+	CreatedAt    time.Time  `json:"created_at"`
+	SentAt       *time.Time `json:"sent_at"`
+	Attempts     []Attempt  `json:"attempts"`
 }
 
 // Attempt is one try of a post.

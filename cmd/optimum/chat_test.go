@@ -233,6 +233,23 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 		t.Errorf("the first Teams post: %+v, want a 429 retry then sent", first)
 	}
 
+	// The incident's page lists what every channel was sent, with the attempts.
+	var ofIncident []struct {
+		Subscription string `json:"subscription"`
+		Status       string `json:"status"`
+	}
+	api.call("GET", "/api/v1/incidents/"+inc.Folio+"/chat-posts", "", 200, &ofIncident)
+	perSub := map[string]map[string]int{}
+	for _, p := range ofIncident {
+		if perSub[p.Subscription] == nil {
+			perSub[p.Subscription] = map[string]int{}
+		}
+		perSub[p.Subscription][p.Status]++
+	}
+	if fmt.Sprint(perSub[teams.ID]) != "map[sent:3]" || fmt.Sprint(perSub[gone.ID]) != "map[failed:1]" || perSub[hook.ID]["sent"] < 3 {
+		t.Errorf("the incident's posts per subscription: %v", perSub)
+	}
+
 	// Resumed, the broken channel gets the next posts.
 	api.call("POST", "/api/v1/chat-channels/"+gone.ID+"/resume", "", 200, nil)
 	fake.Answer("/teams/gone") // still 410 forever: resuming without fixing breaks it again

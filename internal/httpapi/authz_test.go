@@ -128,6 +128,7 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"DELETE /api/v1/chat-channels/{id}", "manager"},
 	{"POST /api/v1/chat-channels/{id}/resume", "manager"},
 	{"GET /api/v1/chat-channels/{id}/posts", "manager"},
+	{"GET /api/v1/incidents/{id}/chat-posts", "responder"},
 	{"GET /api/v1/webhooks", "admin"},
 	{"POST /api/v1/webhooks", "admin"},
 	{"DELETE /api/v1/webhooks/{id}", "admin"},

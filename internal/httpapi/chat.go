@@ -25,6 +25,7 @@ type ChatStore interface {
 	ResumeSubscription(ctx context.Context, id string, webhooks bool, actor optimum.Actor, at time.Time) (chat.Subscription, error)
 	Broken(ctx context.Context) ([]chat.Subscription, error)
 	Posts(ctx context.Context, subscription string, limit int) ([]chat.PostState, error)
+	IncidentPosts(ctx context.Context, incidentID string, limit int) ([]chat.PostState, error)
 }
 
 // chatChannelInput is the body of POST /api/v1/chat-channels.
@@ -272,6 +273,23 @@ func (s *Server) subscriptionPosts(webhooks bool) handlerFunc {
 		writeJSON(w, http.StatusOK, posts)
 		return nil
 	}
+}
+
+// incidentChatPosts handles GET /api/v1/incidents/{id}/chat-posts: what the team chats
+// and webhooks were sent about the incident, each post with its attempts (the latest 200).
+func (s *Server) incidentChatPosts(w http.ResponseWriter, r *http.Request) error {
+	inc, _, err := s.access(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	posts := []chat.PostState{}
+	if s.Chat != nil {
+		if posts, err = s.Chat.IncidentPosts(r.Context(), inc.ID, 200); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, posts)
+	return nil
 }
 
 // brokenChat lists the broken subscriptions for the readiness page ([] when none or when

@@ -240,12 +240,25 @@ func (c *Chat) Target(ctx context.Context, id string) (chat.Target, error) {
 
 // Posts returns a subscription's latest posts, newest first, with their attempts.
 func (c *Chat) Posts(ctx context.Context, subscription string, limit int) ([]chat.PostState, error) {
-	rows, err := c.db.read.QueryContext(ctx, `SELECT id, event_id, incident_id, title, status, error, created_at, sent_at
-		FROM chat_posts WHERE subscription_id = $1 ORDER BY created_at DESC, event_id DESC LIMIT $2`, subscription, limit)
+	return c.posts(ctx, "p.subscription_id = $1", subscription, limit)
+}
+
+// IncidentPosts returns the posts about an incident, to every subscription, newest
+// first, with their attempts and the subscription's name and kind.
+func (c *Chat) IncidentPosts(ctx context.Context, incidentID string, limit int) ([]chat.PostState, error) {
+	return c.posts(ctx, "p.incident_id = $1", incidentID, limit)
+}
+
+func (c *Chat) posts(ctx context.Context, where, arg string, limit int) ([]chat.PostState, error) {
+	rows, err := c.db.read.QueryContext(ctx, `SELECT p.id, p.event_id, p.incident_id, p.title, p.status, p.error, p.created_at, p.sent_at,
+			s.id, s.kind, s.name
+		FROM chat_posts p JOIN chat_subscriptions s ON s.id = p.subscription_id
+		WHERE `+where+` ORDER BY p.created_at DESC, p.event_id DESC, p.id LIMIT $2`, arg, limit)
 	if err != nil {
 		return nil, fmt.Errorf("chat posts: %w", err)
 	}
 	out := []chat.PostState{}
+	var ids []any
 	pos := map[string]int{}
 	for rows.Next() {
 		var (
@@ -254,7 +267,7 @@ func (c *Chat) Posts(ctx context.Context, subscription string, limit int) ([]cha
 			created int64
 			sent    sql.NullInt64
 		)
-		if err := rows.Scan(&p.ID, &p.EventID, &inc, &p.Title, &p.Status, &p.Error, &created, &sent); err != nil {
+		if err := rows.Scan(&p.ID, &p.EventID, &inc, &p.Title, &p.Status, &p.Error, &created, &sent, &p.Subscription, &p.Kind, &p.Name); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("chat posts: %w", err)
 		}
@@ -264,14 +277,19 @@ func (c *Chat) Posts(ctx context.Context, subscription string, limit int) ([]cha
 			p.SentAt = &t
 		}
 		pos[p.ID] = len(out)
+		ids = append(ids, p.ID)
 		out = append(out, p)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil || len(out) == 0 {
 		return out, err
 	}
-	att, err := c.db.read.QueryContext(ctx, `SELECT a.post_id, a.attempt, a.started_at, a.ended_at, a.outcome, a.reason
-		FROM chat_post_attempts a JOIN chat_posts p ON p.id = a.post_id WHERE p.subscription_id = $1 ORDER BY a.post_id, a.attempt`, subscription)
+	marks := make([]string, len(ids))
+	for i := range ids {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	att, err := c.db.read.QueryContext(ctx, `SELECT post_id, attempt, started_at, ended_at, outcome, reason
+		FROM chat_post_attempts WHERE post_id IN (`+strings.Join(marks, ", ")+`) ORDER BY post_id, attempt`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("chat post attempts: %w", err)
 	}
