@@ -102,6 +102,10 @@ func decode(ctx context.Context, targets Targets, m broadcast.Message, kind stri
 	}
 	t, err := targets.Target(ctx, m.To)
 	if err != nil {
+		if !errors.Is(err, ErrNoTarget) {
+			// The lookup failed (the database is away): not the post's fault, try again.
+			return t, p, &lookupError{err}
+		}
 		return t, p, err
 	}
 	if t.Broken {
@@ -111,6 +115,19 @@ func decode(ctx context.Context, targets Targets, m broadcast.Message, kind stri
 		return t, p, fmt.Errorf("chat post %s: subscription %s is a %s, not a %s", m.DeliveryID, t.ID, t.Kind, kind)
 	}
 	return t, p, nil
+}
+
+// lookupError is a failed lookup of a subscription, retried like a provider's 5xx.
+type lookupError struct{ err error }
+
+func (e *lookupError) Error() string { return "looking up the chat subscription: " + e.err.Error() }
+func (e *lookupError) Unwrap() error { return e.err }
+
+// decodeFailed is what a sender returns when decode fails: a lookup that failed is
+// retried, anything else (a deleted or broken subscription, a bad post) is not.
+func decodeFailed(err error) (bool, error) {
+	var le *lookupError
+	return errors.As(err, &le), err
 }
 
 // post sends body to url with the headers and maps the answer onto the Sender contract.

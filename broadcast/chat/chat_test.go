@@ -237,3 +237,23 @@ func BenchmarkTeamsCard(b *testing.B) {
 		}
 	}
 }
+
+type failingTargets struct{}
+
+func (failingTargets) Target(context.Context, string) (chat.Target, error) {
+	return chat.Target{}, errors.New("database is closed")
+}
+
+// A post whose subscription cannot be looked up (the database is away) is retried; one
+// whose subscription was deleted is not.
+func TestALookupThatFailsIsRetriedADeletedSubscriptionIsNot(t *testing.T) {
+	p := chat.Post{Title: "x", Body: json.RawMessage(`{}`)}
+	retry, err := chat.NewWebhook(failingTargets{}, chat.Client(loopback), nil).Send(context.Background(), message(t, "m1", "s", p))
+	if err == nil || !retry {
+		t.Errorf("a failed lookup: retry %v, err %v; want retried", retry, err)
+	}
+	retry, err = chat.NewWebhook(targets{}, chat.Client(loopback), nil).Send(context.Background(), message(t, "m2", "s", p))
+	if !errors.Is(err, chat.ErrNoTarget) || retry {
+		t.Errorf("a deleted subscription: retry %v, err %v; want a permanent failure", retry, err)
+	}
+}

@@ -43,7 +43,7 @@ func NewSlack(targets Targets, client *http.Client, api string) *Slack {
 func (s *Slack) Send(ctx context.Context, m broadcast.Message) (bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelSlack)
 	if err != nil {
-		return false, err
+		return decodeFailed(err)
 	}
 	blocks := SlackBlocks(p)
 	if t.Token == "" {

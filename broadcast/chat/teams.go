@@ -32,7 +32,7 @@ func NewTeams(targets Targets, client *http.Client) *Teams {
 func (s *Teams) Send(ctx context.Context, m broadcast.Message) (bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelTeams)
 	if err != nil {
-		return false, err
+		return decodeFailed(err)
 	}
 	body, err := json.Marshal(TeamsMessage(p))
 	if err != nil {

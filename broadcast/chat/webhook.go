@@ -42,7 +42,7 @@ func NewWebhook(targets Targets, client *http.Client, now func() time.Time) *Web
 func (s *Webhook) Send(ctx context.Context, m broadcast.Message) (bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelWebhook)
 	if err != nil {
-		return false, err
+		return decodeFailed(err)
 	}
 	ts := s.now().Unix()
 	sig, err := Sign(t.Secret, m.DeliveryID, ts, p.Body)
