@@ -46,7 +46,6 @@ func (s *Teams) Send(ctx context.Context, m broadcast.Message) (bool, error) {
 func TeamsMessage(p Post) map[string]any {
 	body := []map[string]any{{
 		"type": "TextBlock", "text": p.Title, "weight": "Bolder", "size": "Medium", "wrap": true,
-		"style": "heading",
 	}}
 	if p.Drill {
 		body[0]["color"] = "Accent"
