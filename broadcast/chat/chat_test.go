@@ -257,3 +257,36 @@ func TestALookupThatFailsIsRetriedADeletedSubscriptionIsNot(t *testing.T) {
 		t.Errorf("a deleted subscription: retry %v, err %v; want a permanent failure", retry, err)
 	}
 }
+
+// Slack's answers through slack-go: an archived channel's webhook (410) and a deleted
+// one (404) are gone; a 429 waits for its Retry-After; Slack's 500 is retried.
+func TestSlackAnswersMapToGoneOrRetry(t *testing.T) {
+	fake := chattest.New()
+	defer fake.Close()
+	fake.AddSlackBot("xoxb-good", "C0OPS")
+	fake.AnswerAlways("/slack/archived", http.StatusGone)
+	fake.AnswerAlways("/slack/deleted", http.StatusNotFound)
+	fake.AnswerAlways("/slack/busy", http.StatusTooManyRequests)
+	fake.AnswerAlways("/slack-api/C0OPS", http.StatusInternalServerError)
+	tg := targets{
+		"archived": {ID: "archived", Kind: chat.ChannelSlack, URL: fake.URL + "/slack/archived"},
+		"deleted":  {ID: "deleted", Kind: chat.ChannelSlack, URL: fake.URL + "/slack/deleted"},
+		"busy":     {ID: "busy", Kind: chat.ChannelSlack, URL: fake.URL + "/slack/busy"},
+		"down":     {ID: "down", Kind: chat.ChannelSlack, Token: "xoxb-good", Channel: "C0OPS"},
+	}
+	s := chat.NewSlack(tg, chat.Client(loopback), fake.URL+"/api/")
+	for _, c := range []struct {
+		id          string
+		retry, gone bool
+	}{
+		{"archived", false, true},
+		{"deleted", false, true},
+		{"busy", true, false},
+		{"down", true, false},
+	} {
+		retry, err := s.Send(context.Background(), message(t, "p-"+c.id, c.id, alert))
+		if err == nil || retry != c.retry || errors.Is(err, broadcast.ErrGone) != c.gone {
+			t.Errorf("%s: retry %v, err %v; want retry %v, gone %v", c.id, retry, err, c.retry, c.gone)
+		}
+	}
+}
