@@ -31,7 +31,7 @@ func startChat(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *s
 		chat.ChannelSlack:   chat.NewSlack(posts, client, cfg.Chat.SlackAPIURL),
 		chat.ChannelWebhook: chat.NewWebhook(posts, client, nil),
 	}, broadcast.DispatcherOptions{
-		Concurrency: 4, Owner: nodeName() + "/chat", Logger: log, Now: clock,
+		Concurrency: 4, Owner: nodeName() + "/chat", Logger: log, Now: clock, Rates: cfg.Chat.Rates,
 		Lease: time.Duration(cfg.Delivery.Lease), MinBackoff: 5 * time.Second, MaxBackoff: 10 * time.Minute,
 		Observe: observe, // optimum_provider_request_seconds{channel="teams", "slack" or "webhook"}
 	})

@@ -15,10 +15,14 @@ type Chat struct {
 	// given up. An endpoint that answers 404 or 410 is not retried at all: its
 	// subscription is marked broken.
 	RetryFor Duration `yaml:"retry_for"`
+	// Rates are the posts a second each kind (teams, slack, webhook) may send from one
+	// node, never more; absent or 0 is unlimited (a 429 is still retried after its
+	// Retry-After). Slack takes about one message a second per channel.
+	Rates map[string]float64 `yaml:"rates"`
 }
 
 func defaultChat() Chat {
-	return Chat{SlackAPIURL: "https://slack.com/api/", RetryFor: Duration(24 * time.Hour)}
+	return Chat{SlackAPIURL: "https://slack.com/api/", RetryFor: Duration(24 * time.Hour), Rates: map[string]float64{}}
 }
 
 func (c *Chat) applyEnv(getenv func(string) string) {
@@ -33,5 +37,13 @@ func (c Chat) validate(p *problems) {
 	}
 	if c.RetryFor < Duration(time.Minute) {
 		p.add("chat.retry_for", "must be at least 1m")
+	}
+	for kind, r := range c.Rates {
+		switch {
+		case kind != "teams" && kind != "slack" && kind != "webhook":
+			p.add("chat.rates."+kind, "unknown kind (teams, slack, webhook)")
+		case r < 0:
+			p.add("chat.rates."+kind, "must not be negative")
+		}
 	}
 }
