@@ -309,6 +309,6 @@ func ChatConcern(store ChatStore) Concern {
 		if err != nil || len(broken) == 0 {
 			return nil
 		}
-		return []string{fmt.Sprintf("broken: %d chat channels or webhooks answered that they no longer exist (404 or 410); fix or resume them", len(broken))}
+		return []string{fmt.Sprintf("broken: %d chat channels or webhooks (their endpoint is gone, 404 or 410, or refused); see chat_broken in /api/v1/readiness", len(broken))}
 	}}
 }
