@@ -15,7 +15,7 @@ import (
 // Chat takes the event log to team chats and outbound webhooks. A team's chat channel
 // (Microsoft Teams, Slack) gets the alert, the first acknowledgement, the updates and the
 // resolution (or cancellation, closing, reopening) of the incidents the team is in the
-// audience of, with a button to the incident, in the channel's language; a drill's posts
+// audience of, and the functional escalations to the team, with a button to the incident, in the channel's language; a drill's posts
 // start SIMULACRO / DRILL. A webhook gets every event of the types it subscribed to, as
 // JSON. It is a consumer with its own cursor: the posts of an event are queued in the
 // transaction that advances the cursor, so a crash loses none and queues none twice.
@@ -169,10 +169,14 @@ func (c *Chat) posts(ctx context.Context, tx ChatTx, e optimum.Event) ([]ChatPos
 				Title: e.Type, Body: body, Drill: inc != nil && inc.Drill})
 			continue
 		}
-		if inc == nil || inc.Canary || !slices.Contains(inc.Teams, s.Team) {
+		if inc == nil || inc.Canary {
 			continue
 		}
-		p, ok, err := c.teamPost(e, *inc, lang(s.Language))
+		escalatedTo := e.Type == eventEscalated && escalatedTeam(e) == s.Team
+		if !escalatedTo && !slices.Contains(inc.Teams, s.Team) {
+			continue
+		}
+		p, ok, err := c.teamPost(e, *inc, lang(s.Language), escalatedTo)
 		if err != nil {
 			return nil, err
 		}
@@ -225,8 +229,24 @@ func webhookBody(e optimum.Event, inc *Incident) (json.RawMessage, error) {
 	return b, nil
 }
 
-// teamPost renders what a team's channel is told of the event, if anything.
-func (c *Chat) teamPost(e optimum.Event, inc Incident, l string) (ChatPost, bool, error) {
+// eventEscalated is escalation.EventEscalated (escalation imports this package).
+const eventEscalated = "incident.escalated"
+
+// escalatedTeam is the team a functional escalation went to ("" for any other).
+func escalatedTeam(e optimum.Event) string {
+	var d struct {
+		Kind string `json:"kind"`
+		To   string `json:"to"`
+	}
+	if json.Unmarshal(e.Data, &d) != nil || d.Kind != "functional" {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(d.To))
+}
+
+// teamPost renders what a team's channel is told of the event, if anything; toTeam says
+// the event is a functional escalation to the channel's team.
+func (c *Chat) teamPost(e optimum.Event, inc Incident, l string, toTeam bool) (ChatPost, bool, error) {
 	t := chatTexts[l]
 	var d struct {
 		Known        string     `json:"known"`
@@ -235,9 +255,10 @@ func (c *Chat) teamPost(e optimum.Event, inc Incident, l string) (ChatPost, bool
 		To           Status     `json:"to"`
 		Note         string     `json:"note"`
 		Name         string     `json:"name"`
+		Reason       string     `json:"reason"`
 	}
 	switch e.Type {
-	case EventDeclared, EventAcknowledged, EventUpdatePosted, EventTransitioned:
+	case EventDeclared, EventAcknowledged, EventUpdatePosted, EventTransitioned, eventEscalated:
 	default:
 		return ChatPost{}, false, nil // other events' data have other shapes
 	}
@@ -272,6 +293,15 @@ func (c *Chat) teamPost(e optimum.Event, inc Incident, l string) (ChatPost, bool
 			}
 			text += fmt.Sprintf(t["next_update"], d.NextUpdateAt.In(c.opt.Location).Format("15:04"))
 		}
+	case eventEscalated:
+		if !toTeam {
+			return ChatPost{}, false, nil // a step of the ladder: the people are paged, the channel already knows
+		}
+		name := ""
+		if e.Actor != nil {
+			name = e.Actor.Name
+		}
+		head, text = t["escalated"], fmt.Sprintf(t["escalated_by"], name, clipText(d.Reason, 600))
 	case EventTransitioned:
 		switch d.To {
 		case StatusResolved, StatusClosed, StatusCancelled, StatusReopened:
@@ -317,6 +347,8 @@ var chatTexts = map[string]map[string]string{
 		"declared":        "Alerta",
 		"acknowledged":    "Confirmado",
 		"acknowledged_by": "%s confirmó que recibió la alerta y la atiende.",
+		"escalated":       "Escalado a tu equipo",
+		"escalated_by":    "%s escaló la crisis a tu equipo: %s",
 		"update":          "Actualización",
 		"next_update":     " Próxima actualización: %s.",
 		"resolved":        "Resuelto",
@@ -337,6 +369,8 @@ var chatTexts = map[string]map[string]string{
 		"declared":        "Alert",
 		"acknowledged":    "Acknowledged",
 		"acknowledged_by": "%s acknowledged the alert and is on it.",
+		"escalated":       "Escalated to your team",
+		"escalated_by":    "%s escalated the crisis to your team: %s",
 		"update":          "Update",
 		"next_update":     " Next update: %s.",
 		"resolved":        "Resolved",

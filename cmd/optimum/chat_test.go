@@ -42,7 +42,8 @@ func startChatServer(t *testing.T, fake *chattest.Server, extra map[string]strin
 func importOps(t *testing.T, api client) {
 	t.Helper()
 	status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
-		"Ana López,ana@example.com,+52 55 1234 5678,es,ops:lead,\n")
+		"Ana López,ana@example.com,+52 55 1234 5678,es,ops:lead,\n"+
+		"Sol Ruiz,sol@example.com,+52 55 8765 4321,es,sec:lead,\n")
 	if status != 200 {
 		t.Fatalf("import = %d %s", status, body)
 	}
@@ -122,6 +123,8 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 		`{"team":"ops","kind":"slack","token":"xoxb-ops-bot-1","channel":"C0OPS","language":"en"}`, 201, &slackCh)
 	api.call("POST", "/api/v1/chat-channels",
 		`{"team":"ops","kind":"teams","url":"`+fake.URL+`/teams/gone"}`, 201, &gone)
+	var sec created
+	api.call("POST", "/api/v1/chat-channels", `{"team":"sec","kind":"teams","url":"`+fake.URL+`/teams/sec"}`, 201, &sec)
 	st, body := api.do("POST", "/api/v1/webhooks", "application/json", `{"name":"ITSM","url":"`+fake.URL+`/webhook/itsm","events":["incident.*"]}`)
 	mustJSON(t, st, 201, body, &hook)
 	if !strings.HasPrefix(hook.Secret, "whsec_") {
@@ -173,6 +176,13 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 		t.Errorf("/readyz = %d %+v, want 200 with a chat reason", res.StatusCode, ready)
 	}
 
+	// A functional escalation to team sec reaches sec's channel, which was not in the audience.
+	api.call("POST", "/api/v1/incidents/"+inc.ID+"/escalate", `{"kind":"functional","to":"sec","reason":"Hace falta el equipo de seguridad"}`, 200, nil)
+	eventually(t, "the escalation in sec's channel", func() bool { return len(titles(fake, "teams", "sec")) == 1 })
+	if got := titles(fake, "teams", "sec")[0]; !strings.HasPrefix(got, "SIMULACRO · Escalado a tu equipo P") {
+		t.Errorf("sec's post %q, want SIMULACRO · Escalado a tu equipo …", got)
+	}
+
 	api.call("POST", "/api/v1/incidents/"+inc.ID+"/updates",
 		`{"known":"El proveedor confirmó la falla","doing":"Cambiamos al sitio alterno"}`, 201, nil)
 	api.call("POST", "/api/v1/incidents/"+inc.ID+"/transitions", `{"to":"investigating"}`, 200, nil)
@@ -192,6 +202,9 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 		if !strings.HasPrefix(got, wantEN[i]) {
 			t.Errorf("Slack post %d: %q, want it to start %q", i, got, wantEN[i])
 		}
+	}
+	if n := len(titles(fake, "teams", "sec")); n != 1 {
+		t.Errorf("sec's channel got %d posts, want only the escalation (sec is not in the audience)", n)
 	}
 	if n := len(fake.Arrived("/teams/gone")); n != 1 {
 		t.Errorf("the 410 endpoint got %d requests, want 1 (broken after the first)", n)
