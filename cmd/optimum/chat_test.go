@@ -247,21 +247,24 @@ func TestChatChannelsAndWebhooksFollowAnIncident(t *testing.T) {
 	}
 
 	// The incident's page lists what every channel was sent, with the attempts.
-	var ofIncident []struct {
-		Subscription string `json:"subscription"`
-		Status       string `json:"status"`
-	}
-	api.call("GET", "/api/v1/incidents/"+inc.Folio+"/chat-posts", "", 200, &ofIncident)
-	perSub := map[string]map[string]int{}
-	for _, p := range ofIncident {
-		if perSub[p.Subscription] == nil {
-			perSub[p.Subscription] = map[string]int{}
+	// (The fake saw the posts before the server recorded their outcomes: wait for them.)
+	var perSub map[string]map[string]int
+	eventually(t, "the incident's posts per subscription", func() bool {
+		var ofIncident []struct {
+			Subscription string `json:"subscription"`
+			Status       string `json:"status"`
 		}
-		perSub[p.Subscription][p.Status]++
-	}
-	if fmt.Sprint(perSub[teams.ID]) != "map[sent:3]" || fmt.Sprint(perSub[gone.ID]) != "map[failed:1]" || perSub[hook.ID]["sent"] < 3 {
-		t.Errorf("the incident's posts per subscription: %v", perSub)
-	}
+		api.call("GET", "/api/v1/incidents/"+inc.Folio+"/chat-posts", "", 200, &ofIncident)
+		perSub = map[string]map[string]int{}
+		for _, p := range ofIncident {
+			if perSub[p.Subscription] == nil {
+				perSub[p.Subscription] = map[string]int{}
+			}
+			perSub[p.Subscription][p.Status]++
+		}
+		return fmt.Sprint(perSub[teams.ID]) == "map[sent:3]" && fmt.Sprint(perSub[gone.ID]) == "map[failed:1]" &&
+			fmt.Sprint(perSub[sec.ID]) == "map[sent:1]" && len(perSub[hook.ID]) == 1 && perSub[hook.ID]["sent"] >= 4
+	})
 
 	// Resumed, the broken channel gets the next posts.
 	api.call("POST", "/api/v1/chat-channels/"+gone.ID+"/resume", "", 200, nil)
@@ -411,9 +414,12 @@ func TestChatPostSurvivesAKill(t *testing.T) {
 			Outcome string `json:"outcome"`
 		} `json:"attempts"`
 	}
-	api.call("GET", "/api/v1/webhooks/"+hook.ID+"/posts", "", 200, &posts)
-	if len(posts) != 1 || posts[0].Status != "sent" || len(posts[0].Attempts) != 2 ||
-		posts[0].Attempts[0].Outcome != "resent" || posts[0].Attempts[1].Outcome != "sent" {
+	// The fake answered before the node recorded the outcome: wait for the record.
+	eventually(t, "the post recorded sent", func() bool {
+		api.call("GET", "/api/v1/webhooks/"+hook.ID+"/posts", "", 200, &posts)
+		return len(posts) == 1 && posts[0].Status == "sent"
+	})
+	if len(posts[0].Attempts) != 2 || posts[0].Attempts[0].Outcome != "resent" || posts[0].Attempts[1].Outcome != "sent" {
 		t.Errorf("posts %+v, want one post: resent, then sent", posts)
 	}
 }
