@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast/chat/chattest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
 // startChatServer starts a server whose outbound requests may reach loopback (the chat
@@ -370,9 +371,16 @@ func TestChatPostSurvivesAKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
+	bin := buildOptimum(t)
+	t.Run("sqlite", func(t *testing.T) { chatPostSurvivesAKill(t, bin, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		chatPostSurvivesAKill(t, bin, map[string]string{"OPTIMUM_DATABASE_URL": storetest.PostgresURL(t)})
+	})
+}
+
+func chatPostSurvivesAKill(t *testing.T, bin string, extra map[string]string) {
 	fake := chattest.New()
 	defer fake.Close()
-	bin := buildOptimum(t)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "optimum.yaml")
 	if err := os.WriteFile(cfg, []byte("delivery:\n  lease: 2s\n"), 0o600); err != nil {
@@ -381,6 +389,9 @@ func TestChatPostSurvivesAKill(t *testing.T) {
 	const token = "chat-kill-admin-token-0123456789"
 	env := map[string]string{"OPTIMUM_CONFIG": cfg, "OPTIMUM_DATA": filepath.Join(dir, "data"), "OPTIMUM_BOOTSTRAP_TOKEN": token,
 		"OPTIMUM_PUBLIC_URL": public, "OPTIMUM_OUTBOUND_ALLOW": "127.0.0.1,::1"}
+	for k, v := range extra {
+		env[k] = v
+	}
 	a, err := launchNode(t, bin, "A", env)
 	if err != nil {
 		t.Fatal(err)
