@@ -40,6 +40,13 @@ func (s *Server) Routes() []Route {
 
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		// Alerts coming in from monitoring become proposals (integrations.go).
+		{"POST /api/v1/integrations/alertmanager", optimum.RoleIntegration, s.handle(s.alertmanager)},
+		{"POST /api/v1/integrations/webhook", public, lim.oneTimeCode(s.handle(s.genericWebhook))}, // signed; forgeries spend the client's guesses
+		{"GET /api/v1/proposals", optimum.RoleResponder, s.handle(s.proposals)},
+		{"GET /api/v1/proposals/{id}", optimum.RoleResponder, s.handle(s.proposal)},
+		{"POST /api/v1/proposals/{id}/confirm", optimum.RoleResponder, s.handle(s.confirmProposal)},
+		{"POST /api/v1/proposals/{id}/dismiss", optimum.RoleResponder, s.handle(s.dismissProposal)},
 		// The event log's hash chain, for auditors (audit.go, docs/audit.md).
 		{"GET /api/v1/audit/export", optimum.RoleAdmin, s.handle(s.auditExport)},
 		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -61,6 +62,8 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// Alerts takes alerts in from monitoring as proposals (integrations.go).
+	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
 	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
