@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "proposals.js", "sw.js", "bridge.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -149,6 +149,8 @@ var messageSources = []string{
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
+	// Team chats and their API's problems (issue 17).
+	"../incident/chat.go", "../internal/httpapi/i18n_chat.go",
 }
 
 // TestMessagesPeopleReceiveSayTu reads every string literal of the message sources (the
