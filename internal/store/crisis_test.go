@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -137,4 +138,19 @@ func TestCrisisCaller(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkClaimCrisis measures one CRISIS text's claim (the repeat and rate checks and
+// the insert, writers taking turns), each from another number.
+func BenchmarkClaimCrisis(b *testing.B) {
+	s := storetest.Open(b).Escalation()
+	ctx := context.Background()
+	now := time.Now()
+	b.ResetTimer()
+	for i := range b.N {
+		phone := "+5255" + strconv.Itoa(10000000+i)
+		if o, _, _, err := s.ClaimCrisis(ctx, phone, "per_x", "words", now, 24*time.Hour, 3); err != nil || o != escalation.ClaimNew {
+			b.Fatal(o, err)
+		}
+	}
 }
