@@ -261,8 +261,11 @@ func (c *CrisisLine) HotlineTranscription(ctx context.Context, from, callSID, te
 	if err != nil {
 		return err
 	}
-	if outcome == ClaimNew {
+	switch outcome {
+	case ClaimNew:
 		return c.store.ReleaseCrisis(ctx, claim) // the call declared nothing
+	case ClaimRateLimit:
+		return nil // the call declared nothing (and could not)
 	}
 	if incID == "" {
 		return optimum.Errorf(optimum.EUNAVAILABLE, "The call's declaration is in progress; try again.")
