@@ -38,7 +38,7 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 	)
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Ana López,ana@example.com,+52 55 1234 5678,es,operations:lead,\n"+
-		"Beto Ruiz,beto@example.com,+52 55 2222 3333,es,staff,\n"); status != 200 {
+		"Beto Ruiz,beto@example.com,+52 55 2222 3333,en,staff,\n"); status != 200 {
 		t.Fatalf("import = %d %s", status, body)
 	}
 	// Ana proves her phone is hers with the code sent by SMS; Beto never does.
@@ -96,7 +96,7 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 	// Refused: a stranger, an unverified phone, a CRISIS with no words.
 	for _, c := range []struct{ from, body, want string }{
 		{stranger, "CRISIS incendio en la bodega", "Este número no está registrado en OPTIMUM BCP"},
-		{betoPhone, "crisis: se inundó el sótano", "Tu teléfono aún no está verificado"},
+		{betoPhone, "crisis: the basement is flooded", "Your phone is not verified in OPTIMUM BCP yet"}, // he reads English
 		{anaPhone, "CRISIS", "Para declarar una crisis escribe CRISIS y lo que pasa"},
 		{anaPhone, "Crisis  ¡!", "Para declarar una crisis escribe CRISIS y lo que pasa"},
 	} {
@@ -223,6 +223,10 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 	}
 	if reply := text(anaPhone, "CRISIS fuga de gas en el laboratorio"); !strings.Contains(reply, "ya se declararon 3 crisis en la última hora") {
 		t.Errorf("fourth crisis = %s", reply)
+	}
+	// The hotline counts against the same limit: the call says so and records nothing.
+	if _, twiml := call("/hooks/twilio/hotline", url.Values{"CallSid": {"CA00000000000000000000000000000003"}, "From": {anaPhone}, "CallStatus": {"ringing"}}); !strings.Contains(twiml, "ya se declararon 3 crisis en la última hora") || strings.Contains(twiml, "<Record") {
+		t.Errorf("a call over the limit = %s", twiml)
 	}
 	if n := len(incidents()); n != 3 {
 		t.Errorf("incidents = %d, want 3", n)
