@@ -54,6 +54,8 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// SSO is single sign-on through OpenID Connect providers (sso.go).
+	SSO SSO `yaml:"sso"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -273,6 +275,7 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		SSO:        defaultSSO(), // single sign-on (sso.go)
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -349,6 +352,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	c.SSO.applyEnv(getenv) // single sign-on (sso.go)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -491,6 +495,7 @@ func (c Config) Validate() error {
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.SSO.validate(&p) // single sign-on (sso.go)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {

@@ -38,6 +38,9 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			}
 			secret, actor, err = s.Auth.SignIn(r.Context(), strings.TrimSpace(*body.Token))
 		case body.Token == nil && body.Email != nil && body.Password != nil:
+			if !s.Config.SSO.PasswordSignIn { // single sign-on only (sso.go)
+				return auth.PasswordSignInOff
+			}
 			var f []optimum.FieldError
 			if strings.TrimSpace(*body.Email) == "" {
 				f = append(f, optimum.FieldError{Field: "email", Message: "is required"})
