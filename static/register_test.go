@@ -145,6 +145,8 @@ var messageSources = []string{
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
+	// Single sign-on's refusal pages.
+	"../internal/httpapi/sso.go",
 }
 
 // TestMessagesPeopleReceiveSayTu reads every string literal of the message sources (the

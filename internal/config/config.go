@@ -187,6 +187,9 @@ type Limits struct {
 	// NonAlertSMSPerDay caps the SMS that are not alerts (verification codes) over the
 	// whole deployment in 24 hours; 0 is no cap. Alerts are never counted nor stopped.
 	NonAlertSMSPerDay int `yaml:"non_alert_sms_per_day"`
+	// SSOStartPerClient limits the single sign-ins started per client address (each
+	// stores a short-lived row); generous, since a whole office may share an address.
+	SSOStartPerClient Rate `yaml:"sso_start_per_client"`
 }
 
 // Rate is a token bucket: PerMinute requests a minute on average, Burst at once.
@@ -292,6 +295,7 @@ func Default() Config {
 			PhoneCodesPerHour:      3,
 			PhoneCodesPerDay:       10,
 			NonAlertSMSPerDay:      500,
+			SSOStartPerClient:      Rate{PerMinute: 120, Burst: 60}, // single sign-on (sso.go)
 		},
 	}
 }
@@ -559,7 +563,7 @@ func (l Limits) validate(p *problems) {
 		p.add("limits.max_keys", "must be at least 100")
 	}
 	for key, r := range map[string]Rate{"sign_in_global": l.SignInGlobal, "link_per_token": l.LinkPerToken,
-		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient} {
+		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient, "sso_start_per_client": l.SSOStartPerClient} {
 		if r.PerMinute < 1 || r.Burst < 1 || r.PerMinute > 1_000_000 || r.Burst > 1_000_000 {
 			p.add("limits."+key, "per_minute and burst must be between 1 and 1000000")
 		}

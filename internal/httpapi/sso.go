@@ -11,7 +11,6 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/auth"
-	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/oidc"
 )
 
@@ -29,9 +28,12 @@ const ssoCookie = "optimum_sso"
 
 // signInProvider is a provider as the sign-in page shows it.
 type signInProvider struct {
-	ID    string       `json:"id"`
-	Name  config.Names `json:"name"`
-	Start string       `json:"start"`
+	ID   string `json:"id"`
+	Name struct {
+		ES string `json:"es"`
+		EN string `json:"en"`
+	} `json:"name"`
+	Start string `json:"start"`
 }
 
 // signInOptions handles GET /api/v1/sign-in-options, public: how one may sign in here.
@@ -41,7 +43,9 @@ func (s *Server) signInOptions(w http.ResponseWriter, r *http.Request) error {
 		Providers []signInProvider `json:"providers"`
 	}{Password: s.Config.SSO.PasswordSignIn, Providers: []signInProvider{}}
 	for _, p := range s.SSO {
-		out.Providers = append(out.Providers, signInProvider{ID: p.ID(), Name: p.Name(), Start: "/sso/" + p.ID() + "/start"})
+		sp := signInProvider{ID: p.ID(), Start: "/sso/" + p.ID() + "/start"}
+		sp.Name.ES, sp.Name.EN = p.Name().ES, p.Name().EN
+		out.Providers = append(out.Providers, sp)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
@@ -79,7 +83,7 @@ func (s *Server) ssoStart(lim *limits) handlerFunc {
 			return renderSSOProblem(w, http.StatusNotFound, lang, "unknown")
 		}
 		// Each start stores a row: a client may not start sign-ins without end.
-		if ok, wait := lim.signInClient.allow(clientKey(clientIP(r, lim.proxies))); !ok {
+		if ok, wait := lim.ssoStart.allow(clientKey(clientIP(r, lim.proxies))); !ok {
 			w.Header().Set("Retry-After", retryAfter(wait))
 			return renderSSOProblem(w, http.StatusTooManyRequests, lang, "busy")
 		}

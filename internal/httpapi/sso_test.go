@@ -1,0 +1,366 @@
+package httpapi_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/oidc/oidctest"
+	"github.com/optimum-bcp/optimum/internal/store/storetest"
+)
+
+// Single sign-on against a real OpenID provider on loopback (oidctest): it checks the
+// client's secret, the redirect URI, single use of codes and the PKCE verifier, and signs
+// RS256 ID tokens that go-oidc verifies with the keys it publishes.
+
+func yes() *bool { v := true; return &v }
+func no() *bool  { v := false; return &v }
+
+// ssoAPI serves the API with the provider "corp" of op, whose groups map to roles:
+// bcp-admins → admin, bcp-managers → manager, everyone → responder.
+func ssoAPI(t *testing.T, op *oidctest.Provider, tweak func(*config.Config)) *api {
+	t.Helper()
+	a, _ := newTestAPI(t, adminToken, func(c *config.Config) {
+		c.Outbound.AllowNetworks = []string{"127.0.0.1"} // the provider is a local server
+		c.SSO.Providers = []config.SSOProvider{{
+			ID: "corp", Name: config.Names{ES: "Cuenta de la empresa", EN: "Company account"},
+			Issuer: op.URL, ClientID: op.ClientID, ClientSecret: op.ClientSecret,
+			Roles: map[string]string{"bcp-admins": "admin", "bcp-managers": "manager", "everyone": "responder"},
+		}}
+		if tweak != nil {
+			tweak(c)
+		}
+	})
+	op.AllowRedirect(a.srv.URL + "/sso/corp/callback")
+	return a
+}
+
+// browser is a person's browser: it keeps cookies and follows no redirect by itself.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	lang string
+}
+
+func newBrowser(t *testing.T, lang string) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, lang: lang, c: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+func (b *browser) get(u string) response {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	if b.lang != "" {
+		req.Header.Set("Accept-Language", b.lang)
+	}
+	res, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return response{res.StatusCode, res.Header, data}
+}
+
+// toProvider starts a sign-in and returns the callback URL the provider sends back.
+func (b *browser) toProvider(a *api) string {
+	b.t.Helper()
+	res := b.get(a.srv.URL + "/sso/corp/start")
+	if res.status != http.StatusSeeOther {
+		b.t.Fatalf("start = %d %s", res.status, res.body)
+	}
+	auth := res.header.Get("Location")
+	res = b.get(auth)
+	if res.status != http.StatusFound {
+		b.t.Fatalf("provider's authorize (%s) = %d %s", auth, res.status, res.body)
+	}
+	return res.header.Get("Location")
+}
+
+// signIn goes through the whole sign-in and returns the callback's answer.
+func (b *browser) signIn(a *api) (callback string, res response) {
+	b.t.Helper()
+	callback = b.toProvider(a)
+	return callback, b.get(callback)
+}
+
+func (b *browser) me(a *api) (int, optimum.Actor) {
+	b.t.Helper()
+	res := b.get(a.srv.URL + "/api/v1/me")
+	var act optimum.Actor
+	if res.status == 200 {
+		res.json(b.t, &act)
+	}
+	return res.status, act
+}
+
+// userEvents are the events about users and their links.
+func (a *api) userEvents() []string {
+	a.t.Helper()
+	events, err := a.db.EventsAfter(context.Background(), 0, 10000)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	var out []string
+	for _, e := range events {
+		if strings.HasPrefix(e.Type, "user.") {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
+func (a *api) users() []map[string]any {
+	a.t.Helper()
+	var list []map[string]any
+	res := a.do("GET", "/api/v1/users", adminToken, nil)
+	if res.status != 200 {
+		a.t.Fatalf("users = %d %s", res.status, res.body)
+	}
+	res.json(a.t, &list)
+	return list
+}
+
+func TestSSOSignInCreatesTheUserOfThePersonWithTheRoleOfTheirGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		op := oidctest.Start(t)
+		a := ssoAPI(t, op, nil)
+		res := a.do("POST", "/api/v1/people", adminToken, map[string]any{"name": "Ana Ruiz", "email": "ana@example.com", "language": "es", "teams": []map[string]string{{"team": "technology"}}})
+		if res.status != 201 {
+			t.Fatalf("create person = %d %s", res.status, res.body)
+		}
+		var person struct{ ID string }
+		res.json(t, &person)
+
+		op.SignIn(oidctest.User{Subject: "sub-ana", Email: "Ana@Example.com", EmailVerified: yes(), Name: "Ana Ruiz", Groups: []string{"marketing", "bcp-managers", "everyone"}})
+		b := newBrowser(t, "")
+		_, res = b.signIn(a)
+		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/#/tablero" {
+			t.Fatalf("callback = %d %q %s (provider refused: %v)", res.status, res.header.Get("Location"), res.body, op.Refused())
+		}
+		status, me := b.me(a)
+		if status != 200 || me.Role != optimum.RoleManager || me.PersonID != person.ID || me.Name != "Ana Ruiz" {
+			t.Fatalf("me = %d %+v, want the manager Ana Ruiz, person %s", status, me, person.ID)
+		}
+		users := a.users()
+		if len(users) != 1 || users[0]["email"] != "ana@example.com" || users[0]["has_password"] != false || users[0]["person_id"] != person.ID {
+			t.Fatalf("users = %v, want one user ana@example.com without a password, person %s", users, person.ID)
+		}
+		if got, want := strings.Join(a.userEvents(), ","), "user.created,user.identity_linked"; got != want {
+			t.Fatalf("user events = %s, want %s", got, want)
+		}
+
+		// Next time, in another browser, the provider says she is an admin now: the same
+		// user, whose role follows the groups.
+		op.SignIn(oidctest.User{Subject: "sub-ana", Email: "ana@example.com", EmailVerified: yes(), Name: "Ana Ruiz", Groups: []string{"bcp-admins"}})
+		b2 := newBrowser(t, "")
+		if _, res := b2.signIn(a); res.status != http.StatusSeeOther {
+			t.Fatalf("second sign-in = %d %s", res.status, res.body)
+		}
+		if _, me2 := b2.me(a); me2.ID != me.ID || me2.Role != optimum.RoleAdmin {
+			t.Fatalf("second sign-in is %+v, want %s as admin", me2, me.ID)
+		}
+		// The first browser's session has the new role too (roles are read per request).
+		if _, me1 := b.me(a); me1.Role != optimum.RoleAdmin {
+			t.Fatalf("first browser's role = %s, want admin", me1.Role)
+		}
+		if got, want := strings.Join(a.userEvents(), ","), "user.created,user.identity_linked,user.updated"; got != want {
+			t.Fatalf("user events = %s, want %s", got, want)
+		}
+		if n := op.Exchanges(); n != 2 {
+			t.Fatalf("codes exchanged = %d, want 2", n)
+		}
+
+		// Sign-out ends the session.
+		req, _ := http.NewRequest("DELETE", a.srv.URL+"/api/v1/session", nil)
+		if res, err := b2.c.Do(req); err != nil || res.StatusCode != 204 {
+			t.Fatalf("sign-out = %v %v", res, err)
+		}
+		if status, _ := b2.me(a); status != 401 {
+			t.Fatalf("me after sign-out = %d, want 401", status)
+		}
+	})
+}
+
+func TestSSOSignInLinksTheExistingUserOfTheSameEmail(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, nil)
+	id := a.createUser("luis@example.com", optimum.RoleReporter)
+	op.SignIn(oidctest.User{Subject: "sub-luis", Email: "luis@example.com", Name: "Luis", Groups: []string{"everyone"}})
+	b := newBrowser(t, "")
+	if _, res := b.signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("callback = %d %s", res.status, res.body)
+	}
+	if _, me := b.me(a); me.ID != id || me.Role != optimum.RoleResponder {
+		t.Fatalf("me = %+v, want user %s as responder", me, id)
+	}
+	if n := len(a.users()); n != 1 {
+		t.Fatalf("%d users, want 1", n)
+	}
+	// A disabled user is refused, with nothing changed.
+	if res := a.do("DELETE", "/api/v1/users/"+id, adminToken, nil); res.status != 204 {
+		t.Fatalf("disable = %d %s", res.status, res.body)
+	}
+	before := a.userEvents()
+	b2 := newBrowser(t, "")
+	_, res := b2.signIn(a)
+	if res.status != http.StatusForbidden || !strings.Contains(string(res.body), "Tu usuario está desactivado") {
+		t.Fatalf("disabled user's callback = %d %s", res.status, res.body)
+	}
+	if after := a.userEvents(); len(after) != len(before) {
+		t.Fatalf("user events %v → %v: a refused sign-in changed something", before, after)
+	}
+}
+
+// Each way the provider's answer can be wrong is refused with a page in the person's
+// language, and creates no user, no session and no event.
+func TestSSORefusesWrongAnswersWithAPageAndCreatesNothing(t *testing.T) {
+	good := oidctest.User{Subject: "sub-eva", Email: "eva@example.com", EmailVerified: yes(), Name: "Eva", Groups: []string{"bcp-managers"}}
+	cases := []struct {
+		name   string
+		user   oidctest.User
+		tamper oidctest.Tamper
+		deny   bool
+		lang   string
+		status int
+		page   string
+	}{
+		{"wrong issuer", good, oidctest.Tamper{Issuer: "https://login.example.net/other"}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"wrong audience", good, oidctest.Tamper{Audience: "another-app"}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"wrong nonce", good, oidctest.Tamper{Nonce: "not-the-nonce-of-this-sign-in"}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"expired token", good, oidctest.Tamper{ExpiredBy: time.Minute}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"badly signed token", good, oidctest.Tamper{OtherKey: true}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"no ID token", good, oidctest.Tamper{NoIDToken: true}, false, "", 401, "No pudimos comprobar tu identidad"},
+		{"badly signed token, in English", good, oidctest.Tamper{OtherKey: true}, false, "en", 401, "We could not check who you are"},
+		{"in no mapped group", oidctest.User{Subject: "sub-eva", Email: "eva@example.com", Groups: []string{"marketing"}}, oidctest.Tamper{}, false, "", 403, "Tu cuenta no tiene acceso a OPTIMUM BCP"},
+		{"in no group at all", oidctest.User{Subject: "sub-eva", Email: "eva@example.com"}, oidctest.Tamper{}, false, "", 403, "No perteneces a ningún grupo con acceso"},
+		{"in no mapped group, in English", oidctest.User{Subject: "sub-eva", Email: "eva@example.com", Groups: []string{"marketing"}}, oidctest.Tamper{}, false, "en-GB,en;q=0.9", 403, "Your account has no access to OPTIMUM BCP"},
+		{"email not verified", oidctest.User{Subject: "sub-eva", Email: "eva@example.com", EmailVerified: no(), Groups: []string{"bcp-managers"}}, oidctest.Tamper{}, false, "", 403, "Tu cuenta no puede entrar aquí"},
+		{"no email", oidctest.User{Subject: "sub-eva", Groups: []string{"bcp-managers"}}, oidctest.Tamper{}, false, "", 403, "Tu cuenta no puede entrar aquí"},
+		{"declined at the provider", good, oidctest.Tamper{}, true, "", 401, "No se completó el inicio de sesión"},
+	}
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, nil)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			op.SignIn(c.user)
+			op.SetTamper(c.tamper)
+			if c.deny {
+				op.Deny()
+			}
+			b := newBrowser(t, c.lang)
+			_, res := b.signIn(a)
+			if res.status != c.status || !strings.Contains(string(res.body), c.page) {
+				t.Fatalf("callback = %d %s, want %d with %q", res.status, res.body, c.status, c.page)
+			}
+			if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+				t.Fatalf("Content-Type = %q, want a page", ct)
+			}
+			if status, _ := b.me(a); status != 401 {
+				t.Fatalf("me = %d after a refused sign-in, want 401", status)
+			}
+			if n := len(a.users()); n != 0 {
+				t.Fatalf("%d users after a refused sign-in, want none", n)
+			}
+			if ev := a.userEvents(); len(ev) != 0 {
+				t.Fatalf("user events %v after a refused sign-in, want none", ev)
+			}
+		})
+	}
+	// The same provider, answering right, lets her in: the refusals above were the
+	// provider's doing, not the setup's.
+	op.SignIn(good)
+	op.SetTamper(oidctest.Tamper{})
+	if _, res := newBrowser(t, "").signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("good sign-in after the refusals = %d %s (provider refused: %v)", res.status, res.body, op.Refused())
+	}
+}
+
+// A callback works once, from the browser that started the sign-in, with the state the
+// provider was given.
+func TestSSORefusesReplayedForgedAndForeignCallbacks(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, nil)
+	op.SignIn(oidctest.User{Subject: "sub-eva", Email: "eva@example.com", Name: "Eva", Groups: []string{"everyone"}})
+	b := newBrowser(t, "")
+	callback := b.toProvider(a)
+	u, _ := url.Parse(callback)
+
+	refused := func(who *browser, link string) {
+		t.Helper()
+		res := who.get(link)
+		if res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "No pudimos terminar tu inicio de sesión") {
+			t.Fatalf("callback %s = %d %s, want 400 and the page", link, res.status, res.body)
+		}
+	}
+	// A tampered state, from the right browser.
+	q := u.Query()
+	q.Set("state", q.Get("state")+"x")
+	forged := *u
+	forged.RawQuery = q.Encode()
+	refused(b, forged.String())
+	// The right state, without the state at all, and from another browser.
+	q.Del("state")
+	forged.RawQuery = q.Encode()
+	refused(b, forged.String())
+	refused(newBrowser(t, ""), callback)
+	if n := op.Exchanges(); n != 0 {
+		t.Fatalf("%d codes exchanged for refused callbacks, want 0", n)
+	}
+	// None of them spent the sign-in: the genuine callback still works, once.
+	if res := b.get(callback); res.status != http.StatusSeeOther {
+		t.Fatalf("genuine callback = %d %s", res.status, res.body)
+	}
+	refused(b, callback)
+	if n := op.Exchanges(); n != 1 {
+		t.Fatalf("%d codes exchanged, want 1", n)
+	}
+	if n := len(a.users()); n != 1 {
+		t.Fatalf("%d users, want 1", n)
+	}
+	// An unknown provider.
+	if res := b.get(a.srv.URL + "/sso/nobody/start"); res.status != 404 || !strings.Contains(string(res.body), "Este proveedor de identidad no existe") {
+		t.Fatalf("unknown provider = %d %s", res.status, res.body)
+	}
+}
+
+func TestPasswordSignInCanBeTurnedOff(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, func(c *config.Config) { c.SSO.PasswordSignIn = false })
+	a.createUser("luis@example.com", optimum.RoleResponder)
+	res := a.signIn("luis@example.com", password)
+	if res.status != http.StatusForbidden || !strings.Contains(string(res.body), "Aquí no se entra con contraseña") {
+		t.Fatalf("password sign-in = %d %s, want 403", res.status, res.body)
+	}
+	if res := a.signIn("luis@example.com", password, "Accept-Language", "en"); !strings.Contains(string(res.body), "Sign-in with a password is turned off") {
+		t.Fatalf("password sign-in in English = %d %s", res.status, res.body)
+	}
+	// API tokens still sign in (service accounts, the first admin).
+	if res := a.do("POST", "/api/v1/session", "", map[string]string{"token": adminToken}); res.status != 200 {
+		t.Fatalf("token sign-in = %d %s", res.status, res.body)
+	}
+	res = a.do("GET", "/api/v1/sign-in-options", "", nil)
+	want := `{"password":false,"providers":[{"id":"corp","name":{"es":"Cuenta de la empresa","en":"Company account"},"start":"/sso/corp/start"}]}`
+	if got := strings.TrimSpace(string(res.body)); res.status != 200 || got != want {
+		t.Fatalf("sign-in options = %d %s, want %s", res.status, got, want)
+	}
+}
+
+// The provider is reached through the outbound guard: without loopback allowed, a
+// provider on this machine is refused, and the person is told it could not be reached.
+func TestSSOProviderIsReachedThroughTheOutboundGuard(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, func(c *config.Config) { c.Outbound.AllowNetworks = []string{} })
+	res := newBrowser(t, "").get(a.srv.URL + "/sso/corp/start")
+	if res.status != http.StatusBadGateway || !strings.Contains(string(res.body), "No pudimos contactar a tu proveedor de identidad") {
+		t.Fatalf("start = %d %s, want 502 and the page", res.status, res.body)
+	}
+}
