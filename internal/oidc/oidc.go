@@ -92,7 +92,8 @@ func (p *Provider) discover(ctx context.Context) (*gooidc.Provider, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	op, err := gooidc.NewProvider(gooidc.ClientContext(ctx, p.client), strings.TrimSuffix(p.cfg.Issuer, "/"))
+	// The issuer exactly as configured: go-oidc compares it with discovery's.
+	op, err := gooidc.NewProvider(gooidc.ClientContext(ctx, p.client), p.cfg.Issuer)
 	if err != nil {
 		return nil, refuse(ReasonUnavailable, "discovery of %s: %w", p.cfg.Issuer, err)
 	}
