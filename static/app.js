@@ -392,6 +392,7 @@ function renderSignIn(message) {
   // off, the buttons alone (an access token stays the other way in).
   const sso = pw ? ssoButtons() : null;
   const showForm = !pw || passwordOn;
+  if (!showForm) other.removeAttribute('aria-controls'); // there is no form to control
   let lead = pw ? t('signin.lead') : t('signin.leadToken');
   if (pw && sso) lead = passwordOn ? t('signin.leadBoth') : t('signin.leadSSO');
   show(h('section', { class: 'card narrow', testid: 'signin' },
