@@ -364,3 +364,53 @@ func TestSSOProviderIsReachedThroughTheOutboundGuard(t *testing.T) {
 		t.Fatalf("start = %d %s, want 502 and the page", res.status, res.body)
 	}
 }
+
+// Several providers: each has its button in the configured order, and one person
+// signing in through two of them is one user with two links.
+func TestSeveralProvidersSignInTheSamePersonAsOneUser(t *testing.T) {
+	corp, google := oidctest.Start(t), oidctest.Start(t)
+	a := ssoAPI(t, corp, func(c *config.Config) {
+		c.SSO.Providers = append(c.SSO.Providers, config.SSOProvider{
+			ID: "google", Name: config.Names{ES: "Google", EN: "Google"}, Issuer: google.URL,
+			ClientID: google.ClientID, ClientSecret: google.ClientSecret, DefaultRole: "reporter", AllowedDomains: []string{"example.com"},
+		})
+	})
+	google.AllowRedirect(a.srv.URL + "/sso/google/callback")
+	var opts struct {
+		Providers []struct{ ID, Start string }
+	}
+	a.do("GET", "/api/v1/sign-in-options", "", nil).json(t, &opts)
+	if len(opts.Providers) != 2 || opts.Providers[0].ID != "corp" || opts.Providers[1].Start != "/sso/google/start" {
+		t.Fatalf("providers = %+v, want corp then google", opts.Providers)
+	}
+
+	corp.SignIn(oidctest.User{Subject: "corp-7", Email: "rita@example.com", Name: "Rita", Groups: []string{"everyone"}})
+	b := newBrowser(t, "")
+	if _, res := b.signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("corp sign-in = %d %s", res.status, res.body)
+	}
+	_, viaCorp := b.me(a)
+
+	// Google has no groups: its default role applies, and only the allowed domain.
+	google.SignIn(oidctest.User{Subject: "g-1234", Email: "rita@example.com", EmailVerified: yes(), Name: "Rita R."})
+	b2 := newBrowser(t, "")
+	res := b2.get(a.srv.URL + "/sso/google/start")
+	res = b2.get(res.header.Get("Location"))
+	if res = b2.get(res.header.Get("Location")); res.status != http.StatusSeeOther {
+		t.Fatalf("google sign-in = %d %s (refused: %v)", res.status, res.body, google.Refused())
+	}
+	if _, viaGoogle := b2.me(a); viaGoogle.ID != viaCorp.ID || viaGoogle.Role != optimum.RoleReporter {
+		t.Fatalf("through google: %+v; want %s as reporter", viaGoogle, viaCorp.ID)
+	}
+	if got, want := strings.Join(a.userEvents(), ","), "user.created,user.identity_linked,user.identity_linked,user.updated"; got != want {
+		t.Fatalf("user events = %s, want %s", got, want)
+	}
+
+	google.SignIn(oidctest.User{Subject: "g-99", Email: "rita@elsewhere.org", EmailVerified: yes()})
+	b3 := newBrowser(t, "")
+	res = b3.get(a.srv.URL + "/sso/google/start")
+	res = b3.get(res.header.Get("Location"))
+	if res = b3.get(res.header.Get("Location")); res.status != http.StatusForbidden || !strings.Contains(string(res.body), "Tu cuenta no puede entrar aquí") {
+		t.Fatalf("google sign-in from another domain = %d %s, want 403", res.status, res.body)
+	}
+}
