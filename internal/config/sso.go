@@ -42,6 +42,10 @@ type SSOProvider struct {
 	Roles map[string]string `yaml:"roles"`
 	// DefaultRole, when set, is the role of a user in no mapped group. Empty refuses them.
 	DefaultRole string `yaml:"default_role"`
+	// Prompt, when set, is sent as OpenID Connect's "prompt": "login" makes the provider
+	// ask for the password every time, "select_account" for the account (shared
+	// devices: a reception desk), "consent" for consent. Empty lets the provider decide.
+	Prompt string `yaml:"prompt"`
 	// AllowedDomains, when set, are the only email domains accepted (Google Workspace's
 	// "hd" is checked against them too).
 	AllowedDomains []string `yaml:"allowed_domains"`
@@ -102,6 +106,11 @@ func (s SSO) validate(p *problems) {
 		}
 		if len(pr.Roles) == 0 && pr.DefaultRole == "" {
 			p.add(key+".roles", "map at least one group to a role, or set default_role: nobody could sign in")
+		}
+		switch pr.Prompt {
+		case "", "login", "select_account", "consent", "none":
+		default:
+			p.add(key+".prompt", "%q is not one of login, select_account, consent, none (or empty)", pr.Prompt)
 		}
 		for j, d := range pr.AllowedDomains {
 			if d == "" || strings.ContainsAny(d, "@ /") {

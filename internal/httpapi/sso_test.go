@@ -414,3 +414,27 @@ func TestSeveralProvidersSignInTheSamePersonAsOneUser(t *testing.T) {
 		t.Fatalf("google sign-in from another domain = %d %s, want 403", res.status, res.body)
 	}
 }
+
+// The request to the provider carries what the flow needs: the S256 challenge, the
+// nonce, the state, the scopes, and the configured prompt.
+func TestSSOAuthorizationRequest(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, func(c *config.Config) { c.SSO.Providers[0].Prompt = "select_account" })
+	op.SignIn(oidctest.User{Subject: "s", Email: "x@example.com", Groups: []string{"everyone"}})
+	newBrowser(t, "").toProvider(a)
+	q := op.LastAuthorize()
+	for k, want := range map[string]string{"response_type": "code", "client_id": op.ClientID, "code_challenge_method": "S256",
+		"scope": "openid email profile", "prompt": "select_account", "redirect_uri": a.srv.URL + "/sso/corp/callback"} {
+		if got := q.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	for _, k := range []string{"state", "nonce", "code_challenge"} {
+		if len(q.Get(k)) < 40 {
+			t.Errorf("%s = %q, want a long random value", k, q.Get(k))
+		}
+	}
+	if q.Get("state") == q.Get("nonce") {
+		t.Error("state and nonce are the same value")
+	}
+}

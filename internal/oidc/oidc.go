@@ -122,7 +122,11 @@ func (p *Provider) AuthCodeURL(ctx context.Context, redirect string, f auth.SSOF
 	if err != nil {
 		return "", err
 	}
-	return p.oauth2(op, redirect).AuthCodeURL(f.State, oauth2.S256ChallengeOption(f.Verifier), gooidc.Nonce(f.Nonce)), nil
+	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier), gooidc.Nonce(f.Nonce)}
+	if p.cfg.Prompt != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("prompt", p.cfg.Prompt))
+	}
+	return p.oauth2(op, redirect).AuthCodeURL(f.State, opts...), nil
 }
 
 // claims are the claims read from the ID token and, for what it lacks, from userinfo.

@@ -65,6 +65,7 @@ type Provider struct {
 	access    map[string]User
 	exchanges int
 	refused   []string
+	lastAuth  url.Values
 }
 
 type grant struct {
@@ -139,6 +140,13 @@ func (p *Provider) Exchanges() int {
 	return p.exchanges
 }
 
+// LastAuthorize is the query of the last authorization request.
+func (p *Provider) LastAuthorize() url.Values {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastAuth
+}
+
 // Refused lists why the provider refused requests (for test failure messages).
 func (p *Provider) Refused() []string {
 	p.mu.Lock()
@@ -182,6 +190,7 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.lastAuth = q
 	redirect := q.Get("redirect_uri")
 	if q.Get("client_id") != p.ClientID || !slices.Contains(p.redirects, redirect) {
 		p.refused = append(p.refused, "authorize: unknown client or redirect_uri "+redirect)
