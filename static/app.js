@@ -265,9 +265,12 @@ async function loginWithLink() {
 }
 
 async function signOut() {
-  try { await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
+  let bye = null;
+  try { bye = await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
   forgetOffline();
   signedOut();
+  // A single sign-on session ends at the provider too, which sends the browser back here.
+  if (bye && typeof bye.logout_url === 'string' && /^https?:\/\//.test(bye.logout_url)) location.assign(bye.logout_url);
 }
 
 // The sign-in view: email and password first, an access token as the other way in. What

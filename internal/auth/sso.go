@@ -56,6 +56,11 @@ type SSOStore interface {
 	// link of) the identity, and appends events, atomically. ECONFLICT when the email
 	// is taken by another user (Create), or when no live admin would remain.
 	SignInIdentity(ctx context.Context, in IdentitySignIn, events []optimum.Event) error
+	// CreateSSOSession starts a browser session of the user that came through provider.
+	CreateSSOSession(ctx context.Context, hash, userID, provider string, at, expires time.Time) error
+	// SessionProvider returns the provider a live user session came through; "" for a
+	// session of a password, a link or a token, or no session.
+	SessionProvider(ctx context.Context, hash string, now time.Time) (string, error)
 }
 
 // Event types of single sign-on.
@@ -132,8 +137,20 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity, role optimum.
 	if err := s.store.RememberDevice(ctx, Hash(device), account, now, now.Add(DeviceLifetime)); err != nil {
 		return "", optimum.Actor{}, "", err
 	}
-	secret, a, err := s.newUserSession(ctx, u)
-	return secret, a, device, err
+	secret := NewSecret("")
+	at := now.UTC()
+	if err := s.store.CreateSSOSession(ctx, Hash(secret), u.ID, id.Provider, at, at.Add(SessionLifetime)); err != nil {
+		return "", optimum.Actor{}, "", err
+	}
+	return secret, u.Actor(), device, nil
+}
+
+// SessionProvider returns the provider the session of secret came through, or "".
+func (s *Service) SessionProvider(ctx context.Context, secret string) (string, error) {
+	if secret == "" || len(secret) > 200 {
+		return "", nil
+	}
+	return s.store.SessionProvider(ctx, Hash(secret), s.now())
 }
 
 func (s *Service) signInIdentity(ctx context.Context, id Identity, role optimum.Role) (User, error) {

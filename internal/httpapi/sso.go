@@ -74,6 +74,22 @@ func (s *Server) ssoRedirect(r *http.Request, p *oidc.Provider) string {
 	return base + "/sso/" + p.ID() + "/callback"
 }
 
+// ssoLogoutURL is where the browser goes to end the provider's session too when the
+// session of secret came through a provider that offers it; "" otherwise.
+func (s *Server) ssoLogoutURL(r *http.Request, secret string) string {
+	id, err := s.Auth.SessionProvider(r.Context(), secret)
+	if err != nil || id == "" {
+		return ""
+	}
+	p := s.ssoProvider(id)
+	if p == nil {
+		return ""
+	}
+	back := strings.TrimSuffix(s.ssoRedirect(r, p), "/sso/"+p.ID()+"/callback") + "/"
+	u, _ := p.LogoutURL(r.Context(), back)
+	return u
+}
+
 // ssoStart handles GET /sso/{provider}/start.
 func (s *Server) ssoStart(lim *limits) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {

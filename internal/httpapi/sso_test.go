@@ -179,13 +179,33 @@ func TestSSOSignInCreatesTheUserOfThePersonWithTheRoleOfTheirGroups(t *testing.T
 			t.Fatalf("codes exchanged = %d, want 2", n)
 		}
 
-		// Sign-out ends the session.
+		// Sign-out ends the session here, and sends the browser to the provider's
+		// sign-out, which comes back to the app.
 		req, _ := http.NewRequest("DELETE", a.srv.URL+"/api/v1/session", nil)
-		if res, err := b2.c.Do(req); err != nil || res.StatusCode != 204 {
-			t.Fatalf("sign-out = %v %v", res, err)
+		out, err := b2.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bye struct {
+			LogoutURL string `json:"logout_url"`
+		}
+		data, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		response{out.StatusCode, out.Header, data}.json(t, &bye)
+		if out.StatusCode != 200 || !strings.HasPrefix(bye.LogoutURL, op.URL+"/logout?") {
+			t.Fatalf("sign-out = %d %s, want 200 with the provider's logout URL", out.StatusCode, data)
 		}
 		if status, _ := b2.me(a); status != 401 {
 			t.Fatalf("me after sign-out = %d, want 401", status)
+		}
+		if res := b2.get(bye.LogoutURL); res.status != http.StatusFound || res.header.Get("Location") != a.srv.URL+"/" || op.Logouts() != 1 {
+			t.Fatalf("provider's sign-out = %d to %q, %d logouts (refused: %v)", res.status, res.header.Get("Location"), op.Logouts(), op.Refused())
+		}
+		// A session that did not come through a provider signs out as before.
+		tokenSession := a.do("POST", "/api/v1/session", "", map[string]string{"token": adminToken})
+		cookie := strings.Split(tokenSession.header.Get("Set-Cookie"), ";")[0]
+		if res := a.do("DELETE", "/api/v1/session", "", nil, "Cookie", cookie); res.status != 204 {
+			t.Fatalf("sign-out of another session = %d %s", res.status, res.body)
 		}
 	})
 }

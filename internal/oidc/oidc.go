@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -291,3 +292,28 @@ func (p *Provider) Role(groups []string) (role optimum.Role, ok bool) {
 
 // NewVerifier returns a fresh PKCE code verifier (RFC 7636), one per sign-in.
 func NewVerifier() string { return oauth2.GenerateVerifier() }
+
+// LogoutURL is where to send the browser to end the person's session at the provider
+// too (OpenID Connect RP-Initiated Logout), coming back to back; ok false when the
+// provider has no end_session_endpoint (Google) or cannot be reached now.
+func (p *Provider) LogoutURL(ctx context.Context, back string) (string, bool) {
+	op, err := p.discover(ctx)
+	if err != nil {
+		return "", false
+	}
+	var meta struct {
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if op.Claims(&meta) != nil || meta.EndSession == "" {
+		return "", false
+	}
+	u, err := url.Parse(meta.EndSession)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", false
+	}
+	q := u.Query()
+	q.Set("client_id", p.cfg.ClientID)
+	q.Set("post_logout_redirect_uri", back)
+	u.RawQuery = q.Encode()
+	return u.String(), true
+}

@@ -101,3 +101,23 @@ func (s *Auth) SignInIdentity(ctx context.Context, in auth.IdentitySignIn, event
 		return nil
 	})
 }
+
+func (s *Auth) CreateSSOSession(ctx context.Context, hash, userID, provider string, at, expires time.Time) error {
+	_, err := s.db.write.ExecContext(ctx, "INSERT INTO user_sessions (hash, user_id, created_at, expires_at, sso_provider) VALUES ($1, $2, $3, $4, $5)",
+		hash, userID, millis(at), millis(expires), provider)
+	if err != nil {
+		return fmt.Errorf("create session: %w", err)
+	}
+	return nil
+}
+
+func (s *Auth) SessionProvider(ctx context.Context, hash string, now time.Time) (string, error) {
+	var p sql.NullString
+	err := s.db.read.QueryRowContext(ctx, "SELECT sso_provider FROM user_sessions WHERE hash = $1 AND expires_at > $2", hash, millis(now)).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	} else if err != nil {
+		return "", fmt.Errorf("session provider: %w", err)
+	}
+	return p.String, nil
+}

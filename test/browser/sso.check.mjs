@@ -6,7 +6,7 @@
 // The sign-in page shows a button per provider and no password form (an access token
 // stays the other way in); it passes axe and the 44 px rule in Spanish and in English;
 // the button goes through the provider and back to the board, signed in as the person
-// the provider vouched for.
+// the provider vouched for; "Salir" ends the session here and at the provider.
 //
 //   OPTIMUM_URL=… OPTIMUM_TOKEN=… node --test sso.check.mjs
 import { describe, it, before, after } from 'node:test';
@@ -72,6 +72,16 @@ describe('single sign-on on a phone', { skip, timeout: 120_000 }, () => {
     assert.equal(me.name, 'Sol Méndez');
     assert.equal(me.role, 'manager');
     await page.screenshot({ path: path.join(ARTIFACTS, 'sso-board-phone.png'), fullPage: true });
+  });
+
+  it('signs out here and at the provider, and comes back to the sign-in page', async () => {
+    // On a phone "Salir" is in the "Más" menu.
+    await page.getByTestId('nav-more').tap();
+    await page.getByTestId('signout').tap();
+    await page.waitForURL((u) => u.origin === BASE && u.pathname === '/' && !u.search);
+    await page.locator('[data-testid="sso-corp"]').waitFor();
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+    assert.equal(me, 401);
     assert.deepEqual(errors, []);
   });
 });

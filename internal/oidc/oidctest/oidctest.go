@@ -66,6 +66,7 @@ type Provider struct {
 	exchanges int
 	refused   []string
 	lastAuth  url.Values
+	logouts   int
 }
 
 type grant struct {
@@ -98,6 +99,7 @@ func Start(tb testing.TB) *Provider {
 	mux.HandleFunc("GET /authorize", p.authorize)
 	mux.HandleFunc("POST /token", p.token)
 	mux.HandleFunc("GET /userinfo", p.userinfo)
+	mux.HandleFunc("GET /logout", p.logout)
 	p.srv = httptest.NewServer(mux)
 	p.URL = p.srv.URL
 	tb.Cleanup(p.srv.Close)
@@ -161,6 +163,7 @@ func (p *Provider) discovery(w http.ResponseWriter, r *http.Request) {
 		"token_endpoint":                        p.URL + "/token",
 		"userinfo_endpoint":                     p.URL + "/userinfo",
 		"jwks_uri":                              p.URL + "/keys",
+		"end_session_endpoint":                  p.URL + "/logout",
 		"response_types_supported":              []string{"code"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"RS256"},
@@ -345,6 +348,37 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 		out["groups"] = u.Groups
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// logout is RP-Initiated Logout: the client and a registered post-logout URI (here,
+// any URI at the origin of a registered redirect URI), then back there.
+func (p *Provider) logout(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	back := q.Get("post_logout_redirect_uri")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ok := false
+	if bu, err := url.Parse(back); err == nil && q.Get("client_id") == p.ClientID {
+		for _, rd := range p.redirects {
+			if ru, err := url.Parse(rd); err == nil && ru.Scheme == bu.Scheme && ru.Host == bu.Host {
+				ok = true
+			}
+		}
+	}
+	if !ok {
+		p.refused = append(p.refused, "logout: unknown client or post_logout_redirect_uri "+back)
+		http.Error(w, "unknown client or post_logout_redirect_uri", http.StatusBadRequest)
+		return
+	}
+	p.logouts++
+	http.Redirect(w, r, back, http.StatusFound)
+}
+
+// Logouts counts the sign-outs the provider saw.
+func (p *Provider) Logouts() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.logouts
 }
 
 // sign makes a compact JWS with RS256 (RFC 7515, 7518).

@@ -26,3 +26,7 @@ CREATE TABLE sso_flows (
     used_at      BIGINT
 );
 CREATE INDEX sso_flows_by_expiry ON sso_flows (expires_at);
+
+-- The provider a browser session of a user came through, if any: signing out of such a
+-- session also sends the browser to the provider's sign-out.
+ALTER TABLE user_sessions ADD COLUMN sso_provider TEXT;
