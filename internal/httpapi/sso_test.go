@@ -266,6 +266,7 @@ func TestSSORefusesWrongAnswersWithAPageAndCreatesNothing(t *testing.T) {
 		{"email not verified", oidctest.User{Subject: "sub-eva", Email: "eva@example.com", EmailVerified: no(), Groups: []string{"bcp-managers"}}, oidctest.Tamper{}, false, "", 403, "Tu cuenta no puede entrar aquí"},
 		{"no email", oidctest.User{Subject: "sub-eva", Groups: []string{"bcp-managers"}}, oidctest.Tamper{}, false, "", 403, "Tu cuenta no puede entrar aquí"},
 		{"declined at the provider", good, oidctest.Tamper{}, true, "", 401, "No se completó el inicio de sesión"},
+		{"userinfo of another person", good, oidctest.Tamper{ClaimsOnlyInUserinfo: true, UserinfoSubject: "sub-mallory"}, false, "", 401, "No pudimos comprobar tu identidad"},
 	}
 	op := oidctest.Start(t)
 	a := ssoAPI(t, op, nil)
@@ -456,5 +457,20 @@ func TestSSOAuthorizationRequest(t *testing.T) {
 	}
 	if q.Get("state") == q.Get("nonce") {
 		t.Error("state and nonce are the same value")
+	}
+}
+
+// A provider that gives the email, the name and the groups only through userinfo.
+func TestSSOReadsWhatTheIDTokenLacksFromUserinfo(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, nil)
+	op.SetTamper(oidctest.Tamper{ClaimsOnlyInUserinfo: true})
+	op.SignIn(oidctest.User{Subject: "sub-leo", Email: "leo@example.com", EmailVerified: yes(), Name: "Leo Paz", Groups: []string{"bcp-managers"}})
+	b := newBrowser(t, "")
+	if _, res := b.signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("callback = %d %s", res.status, res.body)
+	}
+	if _, me := b.me(a); me.Name != "Leo Paz" || me.Role != optimum.RoleManager {
+		t.Fatalf("me = %+v, want the manager Leo Paz", me)
 	}
 }

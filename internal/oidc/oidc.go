@@ -189,11 +189,16 @@ func (p *Provider) Exchange(ctx context.Context, redirect, code string, f auth.S
 	_, hasGroups := all[groupsClaim]
 	// Some providers put the email or the groups only in the userinfo answer (and
 	// Keycloak or Okta may be set up so): ask for what the ID token lacks.
+	// A userinfo that fails costs only what it would have added: the groups of a person
+	// whose ID token had the email (they may still have the default role).
+	var ui *gooidc.UserInfo
 	if (c.Email == "" || !hasGroups) && op.UserInfoEndpoint() != "" {
-		ui, err := op.UserInfo(ctx, oauth2.StaticTokenSource(tok))
-		if err != nil {
+		ui, err = op.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err != nil && c.Email == "" {
 			return auth.Identity{}, nil, refuse(ReasonUnavailable, "userinfo: %w", err)
 		}
+	}
+	if ui != nil {
 		if ui.Subject != idt.Subject {
 			return auth.Identity{}, nil, refuse(ReasonToken, "userinfo is of another subject than the ID token")
 		}

@@ -44,6 +44,11 @@ type Tamper struct {
 	ExpiredBy time.Duration // "exp" this long in the past
 	OtherKey  bool          // signed by a key not in the JWKS (with the same kid)
 	NoIDToken bool          // the token response has no id_token
+	// ClaimsOnlyInUserinfo leaves email, name and groups out of the ID token (as
+	// zitadel's or some Keycloak setups do): only userinfo has them.
+	ClaimsOnlyInUserinfo bool
+	// UserinfoSubject, when set, is the "sub" userinfo answers (another person's).
+	UserinfoSubject string
 }
 
 // Provider is the running provider.
@@ -279,6 +284,11 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	tamper := p.tamper
 	access := randomString()
 	p.access[access] = g.user
+	if tamper.UserinfoSubject != "" {
+		other := g.user
+		other.Subject = tamper.UserinfoSubject
+		p.access[access] = other
+	}
 	p.mu.Unlock()
 
 	now := time.Now()
@@ -298,6 +308,12 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	if g.user.Groups != nil {
 		claims["groups"] = g.user.Groups
+	}
+	if tamper.ClaimsOnlyInUserinfo {
+		delete(claims, "email")
+		delete(claims, "email_verified")
+		delete(claims, "name")
+		delete(claims, "groups")
 	}
 	if tamper.Issuer != "" {
 		claims["iss"] = tamper.Issuer
