@@ -35,7 +35,8 @@ type SSOProvider struct {
 	Scopes []string `yaml:"scopes"`
 	// GroupsClaim is the claim of the ID token (or of the userinfo answer) that lists the
 	// user's groups; default "groups". Entra ID sends group object ids there, or app
-	// roles in "roles".
+	// roles in "roles". A dotted path reaches into objects ("realm_access.roles" of
+	// Keycloak) when no claim has the whole name; an object's keys count as its values.
 	GroupsClaim string `yaml:"groups_claim"`
 	// Roles maps a group (a value of GroupsClaim) to a role of ours. A user in several
 	// mapped groups gets the highest role; a user in none is refused, unless DefaultRole.

@@ -186,7 +186,7 @@ func (p *Provider) Exchange(ctx context.Context, redirect, code string, f auth.S
 		return auth.Identity{}, nil, refuse(ReasonToken, "ID token claims: %w", err)
 	}
 	groupsClaim := p.groupsClaim()
-	_, hasGroups := all[groupsClaim]
+	_, hasGroups := claimAt(all, groupsClaim)
 	// Some providers put the email or the groups only in the userinfo answer (and
 	// Keycloak or Okta may be set up so): ask for what the ID token lacks.
 	// A userinfo that fails costs only what it would have added: the groups of a person
@@ -218,7 +218,7 @@ func (p *Provider) Exchange(ctx context.Context, redirect, code string, f auth.S
 			c.HD = uc.HD
 		}
 		if !hasGroups {
-			if v, ok := uall[groupsClaim]; ok {
+			if v, ok := claimAt(uall, groupsClaim); ok {
 				all[groupsClaim] = v
 			}
 		}
@@ -240,7 +240,8 @@ func (p *Provider) Exchange(ctx context.Context, redirect, code string, f auth.S
 	if name == "" {
 		name = c.PreferredName
 	}
-	return auth.Identity{Provider: p.cfg.ID, Subject: idt.Subject, Email: email, Name: name}, stringList(all[groupsClaim]), nil
+	groups, _ := claimAt(all, groupsClaim)
+	return auth.Identity{Provider: p.cfg.ID, Subject: idt.Subject, Email: email, Name: name}, stringList(groups), nil
 }
 
 func (p *Provider) groupsClaim() string {
@@ -259,11 +260,36 @@ func (p *Provider) domainAllowed(d string) bool {
 	return false
 }
 
-// stringList reads a claim that is a list of strings, or one string.
+// claimAt finds a claim by its name, or by a dotted path into nested objects when no
+// claim has the whole name (Keycloak's "realm_access.roles").
+func claimAt(claims map[string]any, name string) (any, bool) {
+	if v, ok := claims[name]; ok {
+		return v, true
+	}
+	head, rest, nested := strings.Cut(name, ".")
+	if !nested {
+		return nil, false
+	}
+	inner, ok := claims[head].(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	return claimAt(inner, rest)
+}
+
+// stringList reads a claim that is a list of strings, one string, or an object whose
+// keys are the values (Zitadel's project roles claim).
 func stringList(v any) []string {
 	switch x := v.(type) {
 	case string:
 		return []string{x}
+	case map[string]any:
+		out := make([]string, 0, len(x))
+		for k := range x {
+			out = append(out, k)
+		}
+		slices.Sort(out)
+		return out
 	case []any:
 		out := make([]string, 0, len(x))
 		for _, e := range x {

@@ -45,11 +45,39 @@ func TestStringListReadsAListOrOneString(t *testing.T) {
 		{[]any{"a", "b", 3.0, "c"}, "[a b c]"},
 		{"only", "[only]"},
 		{nil, "[]"},
-		{map[string]any{"x": "y"}, "[]"},
+		{map[string]any{"bcp-admin": map[string]any{"123": "org"}, "bcp-desk": map[string]any{}}, "[bcp-admin bcp-desk]"},
+		{3.0, "[]"},
 	} {
 		got := stringList(c.in)
 		if s := "[" + strings.Join(got, " ") + "]"; s != c.want {
 			t.Errorf("stringList(%v) = %s, want %s", c.in, s, c.want)
+		}
+	}
+}
+
+func TestClaimAtFollowsADottedPathWhenNoClaimHasTheName(t *testing.T) {
+	claims := map[string]any{
+		"groups":                            []any{"a"},
+		"realm_access":                      map[string]any{"roles": []any{"bcp-manager"}},
+		"urn:zitadel:iam:org:project:roles": map[string]any{"bcp-admin": map[string]any{}},
+		"x.y":                               "whole name wins",
+		"x":                                 map[string]any{"y": "nested"},
+	}
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"groups", "[a]", true},
+		{"realm_access.roles", "[bcp-manager]", true},
+		{"urn:zitadel:iam:org:project:roles", "[bcp-admin]", true},
+		{"x.y", "[whole name wins]", true},
+		{"realm_access.missing", "[]", false},
+		{"groups.roles", "[]", false},
+		{"nothing", "[]", false},
+	} {
+		v, ok := claimAt(claims, c.name)
+		if got := "[" + strings.Join(stringList(v), " ") + "]"; got != c.want || ok != c.ok {
+			t.Errorf("claimAt(%q) = %s, %v; want %s, %v", c.name, got, ok, c.want, c.ok)
 		}
 	}
 }
