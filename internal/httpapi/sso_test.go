@@ -474,3 +474,19 @@ func TestSSOReadsWhatTheIDTokenLacksFromUserinfo(t *testing.T) {
 		t.Fatalf("me = %+v, want the manager Leo Paz", me)
 	}
 }
+
+// Each start keeps a row: one client address may start only so many.
+func TestSSOStartsAreLimitedPerClient(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, func(c *config.Config) { c.Limits.SSOStartPerClient = config.Rate{PerMinute: 1, Burst: 2} })
+	b := newBrowser(t, "en")
+	for range 2 {
+		if res := b.get(a.srv.URL + "/sso/corp/start"); res.status != http.StatusSeeOther {
+			t.Fatalf("start = %d %s", res.status, res.body)
+		}
+	}
+	res := b.get(a.srv.URL + "/sso/corp/start")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" || !strings.Contains(string(res.body), "Too many attempts") {
+		t.Fatalf("third start = %d (Retry-After %q) %s, want 429 with the page", res.status, res.header.Get("Retry-After"), res.body)
+	}
+}
