@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/optimum-bcp/optimum"
 )
@@ -112,8 +113,11 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity, role optimum.
 	}
 	id.Email = email
 	name := strings.TrimSpace(id.Name)
-	if name == "" || len([]rune(name)) > 100 {
-		name = truncate(strings.SplitN(email, "@", 2)[0], 100)
+	if name == "" {
+		name = strings.SplitN(email, "@", 2)[0]
+	}
+	if utf8.RuneCountInString(name) > 100 {
+		name = string([]rune(name)[:100])
 	}
 	id.Name = name
 	var u User
