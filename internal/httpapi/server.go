@@ -65,6 +65,8 @@ type Server struct {
 	// SSO are the OpenID Connect providers people may sign in with (sso.go), in the
 	// order of the sign-in page.
 	SSO []*oidc.Provider
+	// Audit exports the event log's hash chain (audit.go); nil answers 503.
+	Audit AuditLog
 
 	limits *limits // built by Handler
 }
