@@ -216,6 +216,13 @@ function signedOut() {
   resetSession();
   applyChrome();
   render();
+  // A tab that opened signed in has not asked yet how one signs in here: ask, and
+  // redraw the sign-in view with the providers' buttons.
+  if (!signin.options) {
+    loadSignInOptions().then(() => {
+      if (!state.me && !state.booting && signin.options) renderSignIn();
+    });
+  }
 }
 
 function resetSession() {

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
-import { BASE, ARTIFACTS, CHROMIUM, skip, watchErrors, noSidewaysScroll } from './harness.mjs';
+import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, watchErrors, noSidewaysScroll } from './harness.mjs';
 import { PHONE, checkPage } from './a11y.mjs';
 
 describe('single sign-on on a phone', { skip, timeout: 120_000 }, () => {
@@ -82,6 +82,20 @@ describe('single sign-on on a phone', { skip, timeout: 120_000 }, () => {
     await page.locator('[data-testid="sso-corp"]').waitFor();
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
     assert.equal(me, 401);
+  });
+
+  it('shows the buttons after signing out of a page that opened signed in', async () => {
+    const status = await page.evaluate(async (token) => (await fetch('/api/v1/session', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token }),
+    })).status, TOKEN);
+    assert.equal(status, 200);
+    await page.goto(`${BASE}/#/tablero`);
+    await page.reload(); // a new page load, signed in: it never showed the sign-in view
+    await page.getByTestId('board-heading').waitFor();
+    await page.getByTestId('nav-more').tap();
+    await page.getByTestId('signout').tap();
+    await page.locator('[data-testid="sso-corp"]').waitFor();
+    assert.equal(await page.locator('[data-testid="signin-password"]').count(), 0, 'the password form shows');
     assert.deepEqual(errors, []);
   });
 });
