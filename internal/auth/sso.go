@@ -104,12 +104,15 @@ var ErrUserDisabled = optimum.Errorf(optimum.EFORBIDDEN, "Your user is disabled;
 // map to: the user already linked to that identity, else the user with the same email
 // (linked now), else a new user created now (without a password). The user's role
 // follows the provider's groups at every sign-in. The user is the directory person with
-// the same email (see store.userPerson). It returns the session secret and the device
-// secret (the browser has proven it is the account's, as after a password sign-in).
-func (s *Service) SignInIdentity(ctx context.Context, id Identity, role optimum.Role, device string) (string, optimum.Actor, string, error) {
+// the same email (see store.userPerson). It returns the session secret.
+//
+// The browser is not remembered as a known device of the password lockout: the device
+// cookie is sent only to /api/v1/session, so the callback cannot see it, and a new one
+// would replace what the browser had for other accounts.
+func (s *Service) SignInIdentity(ctx context.Context, id Identity, role optimum.Role) (string, optimum.Actor, error) {
 	email, err := NormalizeEmail(id.Email)
 	if err != nil || id.Provider == "" || id.Subject == "" || !role.Valid() {
-		return "", optimum.Actor{}, "", optimum.Errorf(optimum.EINVALID, "The identity provider gave no usable email address.")
+		return "", optimum.Actor{}, optimum.Errorf(optimum.EINVALID, "The identity provider gave no usable email address.")
 	}
 	id.Email = email
 	name := strings.TrimSpace(id.Name)
@@ -131,22 +134,14 @@ func (s *Service) SignInIdentity(ctx context.Context, id Identity, role optimum.
 		break
 	}
 	if err != nil {
-		return "", optimum.Actor{}, "", err
-	}
-	now := s.now()
-	account := throttleKey(u.Email)
-	if device == "" || len(device) > 100 {
-		device = NewSecret("dev_")
-	}
-	if err := s.store.RememberDevice(ctx, Hash(device), account, now, now.Add(DeviceLifetime)); err != nil {
-		return "", optimum.Actor{}, "", err
+		return "", optimum.Actor{}, err
 	}
 	secret := NewSecret("")
-	at := now.UTC()
+	at := s.now().UTC()
 	if err := s.store.CreateSSOSession(ctx, Hash(secret), u.ID, id.Provider, at, at.Add(SessionLifetime)); err != nil {
-		return "", optimum.Actor{}, "", err
+		return "", optimum.Actor{}, err
 	}
-	return secret, u.Actor(), device, nil
+	return secret, u.Actor(), nil
 }
 
 // SessionProvider returns the provider the session of secret came through, or "".

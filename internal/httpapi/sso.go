@@ -173,11 +173,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 		s.Logger.Warn("sso sign-in refused", "provider", p.ID(), "reason", oidc.ReasonGroups, "email", id.Email, "groups", len(groups))
 		return renderSSOProblem(w, http.StatusForbidden, lang, oidc.ReasonGroups)
 	}
-	device := ""
-	if c, err := r.Cookie(deviceCookie); err == nil {
-		device = c.Value
-	}
-	secret, _, device, err := s.Auth.SignInIdentity(r.Context(), id, role, device)
+	secret, _, err := s.Auth.SignInIdentity(r.Context(), id, role)
 	if err != nil {
 		switch optimum.ErrorCode(err) {
 		case optimum.EFORBIDDEN:
@@ -191,7 +187,6 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSession(w, r, secret)
-	s.setDevice(w, r, device)
 	http.Redirect(w, r, "/#/tablero", http.StatusSeeOther)
 	return nil
 }

@@ -146,6 +146,11 @@ func TestSSOSignInCreatesTheUserOfThePersonWithTheRoleOfTheirGroups(t *testing.T
 		if res.status != http.StatusSeeOther || res.header.Get("Location") != "/#/tablero" {
 			t.Fatalf("callback = %d %q %s (provider refused: %v)", res.status, res.header.Get("Location"), res.body, op.Refused())
 		}
+		// The device cookie of the password lockout goes only to /api/v1/session: the
+		// callback cannot see it and must not replace it.
+		if c := strings.Join(res.header.Values("Set-Cookie"), "; "); strings.Contains(c, "optimum_device") || !strings.Contains(c, "optimum_session=") {
+			t.Fatalf("callback sets cookies %q, want the session and not the device", c)
+		}
 		status, me := b.me(a)
 		if status != 200 || me.Role != optimum.RoleManager || me.PersonID != person.ID || me.Name != "Ana Ruiz" {
 			t.Fatalf("me = %d %+v, want the manager Ana Ruiz, person %s", status, me, person.ID)
