@@ -56,6 +56,8 @@ type Config struct {
 	Outbound Outbound `yaml:"outbound"`
 	// SSO is single sign-on through OpenID Connect providers (sso.go).
 	SSO SSO `yaml:"sso"`
+	// Email is the SMTP server of the email channel (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -261,7 +263,7 @@ func Default() Config {
 			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
-			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
+			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(72 * time.Hour),
@@ -357,6 +359,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
 	c.SSO.applyEnv(getenv) // single sign-on (sso.go)
+	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -496,14 +499,15 @@ func (c Config) Validate() error {
 	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.SSO.validate(&p) // single sign-on (sso.go)
+	c.Email.validate(&p, c.Server.PublicURL)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
-		if ch != "sms" && ch != "voice" && ch != "webpush" {
-			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
+		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
+			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush, email)")
 		}
 		if r < 0 || r > 10000 {
 			p.add("delivery.rates."+ch, "must be from 0 (unlimited) to 10000 messages a second")
