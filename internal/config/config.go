@@ -358,7 +358,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
-	c.SSO.applyEnv(getenv) // single sign-on (sso.go)
+	// Single sign-on (sso.go).
+	c.SSO.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
