@@ -58,6 +58,10 @@ type Config struct {
 	SSO SSO `yaml:"sso"`
 	// Email is the SMTP server of the email channel (email.go).
 	Email Email `yaml:"email"`
+	// Integrations take alerts in from monitoring (integrations.go).
+	Integrations Integrations `yaml:"integrations"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -275,6 +279,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -361,6 +366,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	// Single sign-on (sso.go).
 	c.SSO.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -498,6 +504,8 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Integrations.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")

@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -65,8 +66,12 @@ type Server struct {
 	// SSO are the OpenID Connect providers people may sign in with (sso.go), in the
 	// order of the sign-in page.
 	SSO []*oidc.Provider
+	// Alerts takes alerts in from monitoring as proposals (integrations.go).
+	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
+	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
+	Rights Rights
 
 	limits *limits // built by Handler
 }
