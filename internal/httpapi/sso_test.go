@@ -495,3 +495,35 @@ func TestSSOStartsAreLimitedPerClient(t *testing.T) {
 		t.Fatalf("third start = %d (Retry-After %q) %s, want 429 with the page", res.status, res.header.Get("Retry-After"), res.body)
 	}
 }
+
+// Erasing a person removes their users' links to providers (the email and the subject
+// are personal data): signing in again through the provider is a new user.
+func TestErasingAPersonForgetsTheirProviderLinks(t *testing.T) {
+	op := oidctest.Start(t)
+	a := ssoAPI(t, op, nil)
+	res := a.do("POST", "/api/v1/people", adminToken, map[string]any{"name": "Iris Vega", "email": "iris@example.com", "language": "es", "teams": []map[string]string{{"team": "technology"}}})
+	if res.status != 201 {
+		t.Fatalf("create person = %d %s", res.status, res.body)
+	}
+	var person struct{ ID string }
+	res.json(t, &person)
+	op.SignIn(oidctest.User{Subject: "sub-iris", Email: "iris@example.com", Name: "Iris Vega", Groups: []string{"everyone"}})
+	b := newBrowser(t, "")
+	if _, res := b.signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-in = %d %s", res.status, res.body)
+	}
+	_, before := b.me(a)
+	if res := a.do("POST", "/api/v1/people/"+person.ID+"/erase", adminToken, map[string]string{"reason": "her request of 2026-12-01"}); res.status != 200 {
+		t.Fatalf("erase = %d %s", res.status, res.body)
+	}
+	if status, _ := b.me(a); status != 401 {
+		t.Fatalf("me after erasure = %d, want 401", status)
+	}
+	b2 := newBrowser(t, "")
+	if _, res := b2.signIn(a); res.status != http.StatusSeeOther {
+		t.Fatalf("sign-in after erasure = %d %s", res.status, res.body)
+	}
+	if _, after := b2.me(a); after.ID == before.ID || after.PersonID != "" {
+		t.Fatalf("after erasure signed in as %+v; want a new user, in no directory entry (was %+v)", after, before)
+	}
+}
