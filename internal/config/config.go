@@ -62,6 +62,8 @@ type Config struct {
 	Integrations Integrations `yaml:"integrations"`
 	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
 	Retention Retention `yaml:"retention"`
+	// Chat tunes posts to team chats and outbound webhooks (chat.go).
+	Chat Chat `yaml:"chat"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -286,6 +288,7 @@ func Default() Config {
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
 		SSO:        defaultSSO(), // single sign-on (sso.go)
+		Chat:       defaultChat(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -367,6 +370,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.SSO.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
+	c.Chat.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -513,6 +517,7 @@ func (c Config) Validate() error {
 	c.Outbound.validate(&p)
 	c.SSO.validate(&p) // single sign-on (sso.go)
 	c.Email.validate(&p, c.Server.PublicURL)
+	c.Chat.validate(&p)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
