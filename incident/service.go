@@ -221,12 +221,11 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 		}
 		// crisis: the channel a declaration came by (a CRISIS text, the hotline).
 		if d.Via != "" {
-			m, _ := data.(map[string]any)
-			if m == nil {
-				m = map[string]any{}
+			if m, ok := data.(map[string]any); ok {
+				m["via"] = d.Via
+			} else if data == nil {
+				data = map[string]any{"via": d.Via}
 			}
-			m["via"] = d.Via
-			data = m
 		}
 		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, data)
 	})
