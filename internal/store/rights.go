@@ -349,7 +349,9 @@ func (db *DB) ErasePerson(ctx context.Context, personID, reason string, actor op
 			return err
 		}
 		for _, q := range []string{"DELETE FROM phone_verifications WHERE person_id = $1", "DELETE FROM team_members WHERE person_id = $1",
-			"DELETE FROM non_alert_sms WHERE person_id = $1"} {
+			"DELETE FROM non_alert_sms WHERE person_id = $1",
+			"DELETE FROM crisis_reports WHERE person_id = $1", // crisis: their CRISIS texts and hotline calls
+		} {
 			if _, err := exec(q, personID); err != nil {
 				return err
 			}
