@@ -48,9 +48,13 @@ type Person struct {
 	Active      bool         `json:"active"`
 	Teams       []string     `json:"teams"`
 	Memberships []Membership `json:"memberships"`
-	Channels    Channels     `json:"channels"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Sites are the ids of the sites the person works at, the primary one first
+	// (sites.go); PrimarySite repeats the first, "" when there is none.
+	Sites       []string  `json:"sites"`
+	PrimarySite string    `json:"primary_site"`
+	Channels    Channels  `json:"channels"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 // Membership is a person's place in a team.
@@ -95,6 +99,8 @@ type Team struct {
 	NameEN  string `json:"name_en"`
 	Active  bool   `json:"active"`
 	Members int    `json:"members"`
+	// Sites are where the team works (ids of sites), if it is tied to some.
+	Sites []string `json:"sites"`
 }
 
 // Service is something the organisation runs, owned by a team (functional escalation
@@ -117,6 +123,9 @@ type PersonInput struct {
 	ManagerEmail string       `json:"manager_email" yaml:"manager_email"`
 	Teams        []Membership `json:"teams" yaml:"teams"`
 	Active       *bool        `json:"active" yaml:"active"`
+	// Sites names the person's sites by id or name, the primary one first; nil keeps
+	// the sites the person has (an import file without a sites column changes none).
+	Sites []string `json:"sites" yaml:"sites"`
 }
 
 // Limits of a person's fields.
@@ -141,6 +150,9 @@ func (in *PersonInput) Normalize() {
 	in.Language = strings.ToLower(strings.TrimSpace(in.Language))
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
 	in.ManagerEmail = strings.ToLower(strings.TrimSpace(in.ManagerEmail))
+	if in.Sites != nil {
+		in.Sites = cleanSites(in.Sites)
+	}
 	for i := range in.Teams {
 		in.Teams[i].Team = strings.TrimSpace(in.Teams[i].Team)
 		in.Teams[i].Role = strings.ToLower(strings.TrimSpace(in.Teams[i].Role))

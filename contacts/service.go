@@ -43,6 +43,8 @@ type Tx interface {
 	SavePerson(ctx context.Context, p Person, isNew bool) error
 	SaveTeam(ctx context.Context, t Team, isNew bool) error
 	SaveService(ctx context.Context, s Service, isNew bool) error
+	// SaveSite creates or changes a site (sites.go).
+	SaveSite(ctx context.Context, s Site, isNew bool) error
 	Append(ctx context.Context, e optimum.Event) (int64, error)
 }
 
@@ -51,12 +53,14 @@ type Snapshot struct {
 	People   []Person
 	Teams    []Team
 	Services []Service
+	Sites    []Site
 }
 
 // Filter selects people. Zero fields do not filter.
 type Filter struct {
 	Teams  []string // members of any of these teams
 	Roles  []string // with any of these team roles (within Teams when given)
+	Sites  []string // with any of these sites (ids), primary or not
 	IDs    []string
 	Active *bool
 	Text   string // in name or email
@@ -144,6 +148,13 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 			}
 			teams = append(teams, Membership{Team: t.ID, Role: m.Role})
 		}
+		var sites []string
+		if in.Sites != nil {
+			var sf []optimum.FieldError
+			sites, sf = idx.personSites(in.Sites, "sites")
+			problems = append(problems, sf...)
+			sites = append([]string{}, sites...) // non-nil: replace the person's sites
+		}
 		managerID := ""
 		if in.ManagerEmail != "" {
 			m, ok := idx.byEmail[in.ManagerEmail]
@@ -164,7 +175,7 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 		if isNew {
 			p = Person{ID: optimum.NewID("per"), Active: true, CreatedAt: now}
 		}
-		changed := apply(&p, in, teams, managerID)
+		changed := apply(&p, in, teams, managerID, sites)
 		if !isNew && len(changed) == 0 {
 			out = p
 			return nil
@@ -248,8 +259,9 @@ func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Pers
 	return out, err
 }
 
-// apply copies the input onto p and returns the names of the fields that changed.
-func apply(p *Person, in PersonInput, teams []Membership, managerID string) []string {
+// apply copies the input onto p and returns the names of the fields that changed. sites
+// are site ids, the primary first; nil keeps the person's sites.
+func apply(p *Person, in PersonInput, teams []Membership, managerID string, sites []string) []string {
 	var changed []string
 	set := func(name string, dst *string, v string) {
 		if *dst != v {
@@ -286,6 +298,17 @@ func apply(p *Person, in PersonInput, teams []Membership, managerID string) []st
 	for _, m := range p.Memberships {
 		p.Teams = append(p.Teams, m.Team)
 	}
+	if p.Sites == nil {
+		p.Sites = []string{}
+	}
+	if sites != nil && !slices.Equal(sites, p.Sites) {
+		p.Sites = sites
+		changed = append(changed, "sites")
+	}
+	p.PrimarySite = ""
+	if len(p.Sites) > 0 {
+		p.PrimarySite = p.Sites[0]
+	}
 	return changed
 }
 
@@ -294,10 +317,16 @@ type index struct {
 	byID, byEmail, byExternal map[string]Person
 	byPhone                   map[string][]Person // every person with the phone, active or not
 	teams                     map[string]Team     // by id, and by slug of each name
+	sites                     map[string]Site     // by id, and by slug of the name (sites.go)
+	cities                    map[string][]Site   // by slug of the city
 }
 
 func newIndex(d Snapshot) *index {
-	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, byPhone: map[string][]Person{}, teams: map[string]Team{}}
+	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, byPhone: map[string][]Person{}, teams: map[string]Team{},
+		sites: map[string]Site{}, cities: map[string][]Site{}}
+	for _, st := range d.Sites {
+		x.putSite(st)
+	}
 	for _, p := range d.People {
 		x.put(p)
 	}

@@ -102,6 +102,11 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /api/v1/services", "manager"},
 	{"PUT /api/v1/services/{id}", "manager"},
 	{"GET /api/v1/readiness", "manager"},
+	// docs/sites.md: anyone signed in reads the sites (the declare form offers them);
+	// managers create and change them.
+	{"GET /api/v1/sites", "reporter"},
+	{"POST /api/v1/sites", "manager"},
+	{"PUT /api/v1/sites/{id}", "manager"},
 	{"GET /api/v1/me/profile", "reporter"},
 	{"PUT /api/v1/me/profile", "reporter"},
 	{"POST /api/v1/me/phone/verification", "reporter"},

@@ -50,7 +50,7 @@ func scanPerson(row interface{ Scan(...any) error }) (contacts.Person, error) {
 	p.Channels.SMSOptedOutAt = timePtr(optedOut)
 	p.Channels.LastReachedAt = timePtr(reached)
 	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
-	p.Teams, p.Memberships = []string{}, []contacts.Membership{}
+	p.Teams, p.Memberships, p.Sites = []string{}, []contacts.Membership{}, []string{}
 	return p, nil
 }
 
@@ -112,7 +112,13 @@ func loadPeople(ctx context.Context, q rowQueryer, query string, args ...any) ([
 			people[i].Teams = append(people[i].Teams, m.Team)
 		}
 	}
-	return withPushCounts(ctx, q, people, mrows.Err())
+	if err := mrows.Err(); err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	if err := withSites(ctx, q, people, pos, margs); err != nil {
+		return nil, err
+	}
+	return withPushCounts(ctx, q, people, nil)
 }
 
 // People lists people matching the filter, by name.
@@ -144,6 +150,9 @@ func (s *Contacts) People(ctx context.Context, f contacts.Filter) ([]contacts.Pe
 	}
 	if len(f.IDs) > 0 {
 		where = append(where, "id IN ("+list(f.IDs)+")")
+	}
+	if len(f.Sites) > 0 {
+		where = append(where, "id IN (SELECT person_id FROM person_sites WHERE site_id IN ("+list(f.Sites)+"))")
 	}
 	if f.Active != nil {
 		where = append(where, "active = "+arg(boolInt(*f.Active)))
@@ -202,9 +211,14 @@ func teams(ctx context.Context, q rowQueryer) ([]contacts.Team, error) {
 			return nil, fmt.Errorf("teams: %w", err)
 		}
 		t.Active = active == 1
+		t.Sites = []string{}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	rows.Close()
+	return out, withTeamSites(ctx, q, out)
 }
 
 // Services lists the catalogue.
@@ -252,7 +266,10 @@ func snapshot(ctx context.Context, q rowQueryer) (contacts.Snapshot, error) {
 	if snap.Teams, err = teams(ctx, q); err != nil {
 		return snap, err
 	}
-	snap.Services, err = services(ctx, q)
+	if snap.Services, err = services(ctx, q); err != nil {
+		return snap, err
+	}
+	snap.Sites, err = sites(ctx, q)
 	return snap, err
 }
 
@@ -313,6 +330,11 @@ func (t contactsTx) SavePerson(ctx context.Context, p contacts.Person, isNew boo
 	if err != nil {
 		return fmt.Errorf("save person: %w", err)
 	}
+	if p.Sites != nil {
+		if err := t.savePersonSites(ctx, p, isNew); err != nil {
+			return err
+		}
+	}
 	if !isNew {
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM team_members WHERE person_id = $1", p.ID); err != nil {
 			return fmt.Errorf("save person: %w", err)
@@ -336,6 +358,9 @@ func (t contactsTx) SaveTeam(ctx context.Context, tm contacts.Team, isNew bool) 
 	}
 	if err != nil {
 		return fmt.Errorf("save team: %w", err)
+	}
+	if tm.Sites != nil {
+		return t.saveTeamSites(ctx, tm)
 	}
 	return nil
 }
