@@ -26,7 +26,9 @@ func withSites(t *testing.T, d *contacts.Directory) {
 	}
 }
 
-func TestSitesAudienceImportAndReadiness(t *testing.T) { storetest.Each(t, testSitesAudienceImportAndReadiness) }
+func TestSitesAudienceImportAndReadiness(t *testing.T) {
+	storetest.Each(t, testSitesAudienceImportAndReadiness)
+}
 
 func testSitesAudienceImportAndReadiness(t *testing.T) {
 	d, db := newDirectory(t)

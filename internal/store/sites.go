@@ -120,4 +120,3 @@ func (t contactsTx) SaveSite(ctx context.Context, st contacts.Site, isNew bool) 
 	}
 	return nil
 }
-
