@@ -156,10 +156,21 @@ func (s *Directory) Readiness(ctx context.Context, teams []string, sites ...stri
 	if err != nil {
 		return Readiness{}, err
 	}
+	sc := scopeOf(ctx)
+	if sc != nil {
+		// A scoped manager reads the readiness of their people, teams and sites only.
+		people := snap.People[:0:0]
+		for _, p := range snap.People {
+			if InScope(p, sc) {
+				people = append(people, p)
+			}
+		}
+		snap.People = people
+	}
 	var r Readiness
 	r.Overall = reach(snap.People, func(Person) bool { return true })
 	for _, t := range snap.Teams {
-		if len(teams) > 0 && !slices.Contains(teams, t.ID) {
+		if len(teams) > 0 && !slices.Contains(teams, t.ID) || sc != nil && !slices.Contains(sc.Teams, t.ID) {
 			continue
 		}
 		tr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Teams, t.ID) })
@@ -168,7 +179,7 @@ func (s *Directory) Readiness(ctx context.Context, teams []string, sites ...stri
 	}
 	r.Sites = []Reach{}
 	for _, st := range snap.Sites {
-		if sites != nil && !slices.Contains(sites, st.ID) {
+		if sites != nil && !slices.Contains(sites, st.ID) || sc != nil && !slices.Contains(sc.Sites, st.ID) {
 			continue
 		}
 		sr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Sites, st.ID) })

@@ -36,6 +36,10 @@ const maxReportedErrors = 1000
 // cannot say).
 func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool, sites ...SiteInput) (ImportReport, error) {
 	actor := actorOf(ctx)
+	if actor.Limited() != nil {
+		return ImportReport{TeamsCreated: []string{}, Errors: []RowError{}}, optimum.Errorf(optimum.EFORBIDDEN,
+			"A manager limited to some teams or sites cannot import directory files; ask a manager of the whole organisation.")
+	}
 	rep := ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)

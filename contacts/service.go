@@ -61,6 +61,8 @@ type Filter struct {
 	Teams  []string // members of any of these teams
 	Roles  []string // with any of these team roles (within Teams when given)
 	Sites  []string // with any of these sites (ids), primary or not
+	// Scope keeps only the people in it (scope.go); the directory sets it from the actor.
+	Scope *optimum.Scope
 	IDs    []string
 	Active *bool
 	Text   string // in name or email
@@ -87,12 +89,20 @@ func (s *Directory) People(ctx context.Context, f Filter) ([]Person, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
 	}
+	if sc := scopeOf(ctx); sc != nil {
+		f.Scope = sc
+	}
 	return s.store.People(ctx, f)
 }
 
 // Person returns a person by id or email.
+// A scoped actor finds only the people in their scope, and themself.
 func (s *Directory) Person(ctx context.Context, idOrEmail string) (Person, error) {
-	return s.store.Person(ctx, idOrEmail)
+	p, err := s.store.Person(ctx, idOrEmail)
+	if err == nil && !visible(ctx, p) {
+		return Person{}, errOutOfScope(idOrEmail)
+	}
+	return p, err
 }
 
 // Teams lists the teams with their member counts.
@@ -126,7 +136,7 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 		isNew := id == ""
 		if !isNew {
 			p, ok := idx.byID[id]
-			if !ok {
+			if !ok || !visible(ctx, p) {
 				return optimum.Errorf(optimum.ENOTFOUND, "No person has the id %q.", clip(id))
 			}
 			before = p
@@ -179,6 +189,9 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 		if !isNew && len(changed) == 0 {
 			out = p
 			return nil
+		}
+		if sc := actor.Limited(); sc != nil && !visible(ctx, p) {
+			return errPlaceOutOfScope(sc)
 		}
 		if claimsPhone(before, isNew, p) {
 			if other, taken := idx.phoneTaken(p.Phone, p.ID); taken {
@@ -233,6 +246,9 @@ func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Pers
 		p, err := tx.Person(ctx, id)
 		if err != nil {
 			return err
+		}
+		if !visible(ctx, p) {
+			return errOutOfScope(id)
 		}
 		out = p
 		if p.Active == active {

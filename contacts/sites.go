@@ -87,6 +87,9 @@ func (s *Directory) SaveSite(ctx context.Context, in SiteInput) (Site, error) {
 	if err := optimum.Invalid("The site has errors.", in.validate()); err != nil {
 		return Site{}, err
 	}
+	if sc := scopeOf(ctx); sc != nil && !slices.Contains(sc.Sites, in.ID) {
+		return Site{}, optimum.Errorf(optimum.EFORBIDDEN, "You manage only the sites %s.", listOrNone(sc.Sites))
+	}
 	var out Site
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)

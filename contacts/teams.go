@@ -28,6 +28,9 @@ func (s *Directory) SaveTeam(ctx context.Context, in TeamInput) (Team, error) {
 	if err := in.validate(); err != nil {
 		return Team{}, err
 	}
+	if sc := scopeOf(ctx); sc != nil && !slices.Contains(sc.Teams, in.ID) {
+		return Team{}, optimum.Errorf(optimum.EFORBIDDEN, "You manage only the teams %s.", listOrNone(sc.Teams))
+	}
 	var out Team
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)

@@ -151,6 +151,17 @@ func (s *Contacts) People(ctx context.Context, f contacts.Filter) ([]contacts.Pe
 	if len(f.IDs) > 0 {
 		where = append(where, "id IN ("+list(f.IDs)+")")
 	}
+	if f.Scope != nil {
+		// In one of the scope's teams or at one of its sites (contacts/scope.go).
+		or := []string{"1 = 0"}
+		if len(f.Scope.Teams) > 0 {
+			or = append(or, "id IN (SELECT person_id FROM team_members WHERE team_id IN ("+list(f.Scope.Teams)+"))")
+		}
+		if len(f.Scope.Sites) > 0 {
+			or = append(or, "id IN (SELECT person_id FROM person_sites WHERE site_id IN ("+list(f.Scope.Sites)+"))")
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
 	if len(f.Sites) > 0 {
 		where = append(where, "id IN (SELECT person_id FROM person_sites WHERE site_id IN ("+list(f.Sites)+"))")
 	}

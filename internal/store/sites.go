@@ -120,3 +120,21 @@ func (t contactsTx) SaveSite(ctx context.Context, st contacts.Site, isNew bool) 
 	}
 	return nil
 }
+
+// KnownSites returns the ids of the active sites, for checking ladder targets.
+func (s *Escalation) KnownSites(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id FROM sites WHERE active = 1")
+	if err != nil {
+		return nil, fmt.Errorf("known sites: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
