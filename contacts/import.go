@@ -382,6 +382,9 @@ func (p *importPlan) sharedPhones(plan []importedRow) {
 		if _, changed := after[id]; !changed && per.Active && per.Phone != "" {
 			holders[per.Phone] = append(holders[per.Phone], per)
 		}
+		if _, changed := after[id]; !changed && per.Active && per.Phone2 != "" && per.Phone2 != per.Phone {
+			holders[per.Phone2] = append(holders[per.Phone2], per)
+		}
 	}
 	for _, pl := range plan {
 		if per := after[pl.person.ID]; per.Active && per.Phone != "" {

@@ -58,11 +58,11 @@ type Snapshot struct {
 
 // Filter selects people. Zero fields do not filter.
 type Filter struct {
-	Teams  []string // members of any of these teams
-	Roles  []string // with any of these team roles (within Teams when given)
-	Sites  []string // with any of these sites (ids), primary or not
+	Teams []string // members of any of these teams
+	Roles []string // with any of these team roles (within Teams when given)
+	Sites []string // with any of these sites (ids), primary or not
 	// Scope keeps only the people in it (scope.go); the directory sets it from the actor.
-	Scope *optimum.Scope
+	Scope  *optimum.Scope
 	IDs    []string
 	Active *bool
 	Text   string // in name or email
@@ -177,6 +177,9 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 				managerID = m.ID
 			}
 		}
+		if in.own != nil {
+			problems = append(problems, in.own.validate(in)...)
+		}
 		if err := optimum.Invalid("The person has errors.", problems); err != nil {
 			return err
 		}
@@ -198,6 +201,11 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 				return phoneConflict(actor, other)
 			}
 		}
+		if p.Active && p.Phone2 != "" && (p.Phone2 != before.Phone2 || !before.Active) {
+			if other, taken := idx.phoneTaken(p.Phone2, p.ID); taken {
+				return onField(phoneConflict(actor, other), "phone2")
+			}
+		}
 		p.UpdatedAt = now
 		if err := tx.SavePerson(ctx, p, isNew); err != nil {
 			return err
@@ -212,12 +220,6 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 	return out, err
 }
 
-// Profile is what people may change about themselves.
-type Profile struct {
-	Phone    string `json:"phone"`
-	Language string `json:"language"`
-}
-
 // UpdateProfile changes a person's own phone and language (self-service "Mi perfil").
 // A new phone must be verified again.
 func (s *Directory) UpdateProfile(ctx context.Context, personID string, pr Profile) (Person, error) {
@@ -225,7 +227,7 @@ func (s *Directory) UpdateProfile(ctx context.Context, personID string, pr Profi
 	if err != nil {
 		return Person{}, err
 	}
-	in := PersonInput{ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: pr.Phone, Language: pr.Language, TimeZone: p.TimeZone}
+	in := PersonInput{ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: pr.Phone, Language: pr.Language, TimeZone: p.TimeZone, own: &pr}
 	for _, m := range p.Memberships {
 		in.Teams = append(in.Teams, m)
 	}
@@ -301,6 +303,9 @@ func apply(p *Person, in PersonInput, teams []Membership, managerID string, site
 	if in.ExternalID != "" {
 		set("external_id", &p.ExternalID, in.ExternalID)
 	}
+	if in.own != nil {
+		changed = append(changed, in.own.apply(p)...)
+	}
 	if in.Active != nil && *in.Active != p.Active {
 		p.Active = *in.Active
 		changed = append(changed, "active")
@@ -359,6 +364,9 @@ func (x *index) put(p Person) {
 	}
 	if p.Phone != "" {
 		x.byPhone[p.Phone] = append(x.byPhone[p.Phone], p)
+	}
+	if p.Phone2 != "" && p.Phone2 != p.Phone {
+		x.byPhone[p.Phone2] = append(x.byPhone[p.Phone2], p)
 	}
 }
 
