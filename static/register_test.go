@@ -143,6 +143,7 @@ var messageSources = []string{
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
 	"../drill/plan.go",
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
+	"../internal/httpapi/reconfirm.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
 }

@@ -95,6 +95,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
+	srv.Reconfirm = db.Contacts() // sites: reconfirming phones by link (issue 18.5)
 	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})

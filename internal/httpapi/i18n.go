@@ -714,11 +714,20 @@ var catalog = compileCatalog([]phrase{
 	{en: "No drill has the id %q.", es: "No hay ningún simulacro con el id $1."},
 	{en: "%s reaches people beyond the teams and sites you manage.", es: "$1: llega a personas fuera de los equipos y sitios que gestionas."},
 	{en: "%q is not a team or site id", es: "$1 no es el id de un equipo o de un sitio"},
-	{en: "an admin cannot be limited to teams or sites", es: "un admin no puede limitarse a algunos equipos o sitios"},
+	{en: "an admin cannot be limited to teams or sites", es: "una cuenta de administración no puede limitarse a algunos equipos o sitios"},
 	{en: "Your role declares only from an approved template: choose one (template).", es: "Tu rol solo puede declarar desde una plantilla aprobada: elige una (template)."},
 	{en: "Your role declares only from an approved template: you may add the location, the sites and whether it is a drill, nothing else.",
 		es: "Tu rol solo puede declarar desde una plantilla aprobada: puedes añadir la ubicación, los sitios y si es un simulacro, nada más."},
 	{en: "is not an approved template", es: "no es una plantilla aprobada"},
+
+	// Contacts people keep themselves (issue 18.5): contacts/profile.go, reconfirm.go.
+	{en: "The phone changed since the link was sent; nothing was confirmed.", es: "El teléfono cambió desde que se envió el enlace; no se confirmó nada."},
+	{en: "This link is unknown, already used or expired.", es: "Este enlace no existe, ya se usó o caducó."},
+	{en: "This link was already used.", es: "Este enlace ya se usó."},
+	{en: "%q is not a channel (webpush, sms, voice, email)", es: "$1 no es un canal (webpush, sms, voice, email)"},
+	{en: "is the same number as the first phone", es: "es el mismo número que el primer teléfono"},
+	{en: "must be from 0 to 120", es: "debe estar entre 0 y 120"},
+	{en: "must be phone or phone2", es: "debe ser phone o phone2"},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.
