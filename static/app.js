@@ -33,7 +33,7 @@ const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
 const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll', 'message_es', 'message_en'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'sites', 'drill', 'safety_poll', 'message_es', 'message_en'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -182,6 +182,7 @@ function normalizeMeta(m) {
     levels: Array.isArray(meta.levels) && meta.levels.length ? meta.levels : LEVELS,
     matrix: meta.matrix || {},
     sla: meta.sla || {},
+    sites: Array.isArray(meta.sites) ? meta.sites : [],
   };
 }
 
@@ -192,7 +193,7 @@ async function refreshMeta() {
   let meta;
   try { meta = normalizeMeta(await api('GET', 'meta')); } catch { return; }
   if (!state.me || !state.meta) return;
-  const changed = JSON.stringify(meta.teams) !== JSON.stringify(state.meta.teams);
+  const changed = JSON.stringify([meta.teams, meta.sites]) !== JSON.stringify([state.meta.teams, state.meta.sites]);
   state.meta = meta;
   if (!changed || route() !== 'declarar' || (state.declare && state.declare.step !== 'form')) return;
   const active = document.activeElement;
@@ -402,6 +403,7 @@ function newDeclare() {
       title: '', description: '', location: '', services: '', causes: '',
       impact: '', urgency: '', drill: false, safety_poll: false, message_es: '', message_en: '',
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
+      sites: new Set(),
     },
     template: null, // the scenario tile chosen: {id, name, prefix}
     titleAuto: false, // the title is the scenario's, completed with the place
@@ -624,9 +626,11 @@ function renderForm(d) {
     d.titleAuto = false;
     forgetDeclareWork();
     const teamsBefore = d.draft.teams;
+    const sitesBefore = d.draft.sites;
     const place = d.draft.location;
     state.declare = newDeclare();
     state.declare.draft.teams = teamsBefore;
+    state.declare.draft.sites = sitesBefore;
     state.declare.draft.location = place;
     state.declare.other = true;
     d = state.declare;
@@ -634,6 +638,7 @@ function renderForm(d) {
   chosen,
   tiled ? null : basics,
   textField(d, 'location'),
+  sitesField(d),
   similar.el,
   more,
   h('div', { class: 'send-bar', testid: 'send-bar' },
@@ -679,7 +684,37 @@ function declaration(d) {
   }
   if (Object.keys(messages).length) body.messages = messages;
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
+  const sites = state.meta.sites.map((x) => x.id).filter((id) => d.draft.sites.has(id));
+  if (sites.length) body.sites = sites;
   return body;
+}
+
+// sitesField offers the sites (buildings, campuses) as well as the teams: everyone at a
+// chosen site is alerted too ("Torre Norte" for a fire in that tower).
+function sitesField(d) {
+  if (!state.meta.sites.length) return null;
+  return h('fieldset', { class: 'field', 'data-field': 'sites', testid: 'q-sites', 'aria-describedby': 'sites-hint err-sites' },
+    h('legend', { class: 'label' }, t('f.sites')),
+    h('p', { class: 'hint', id: 'sites-hint' }, t('f.sitesHint')),
+    h('div', { class: 'checks' }, state.meta.sites.map((site) => h('label', { class: 'check', testid: `site-${site.id}` },
+      h('input', {
+        type: 'checkbox', name: 'sites', value: site.id, checked: d.draft.sites.has(site.id),
+        onchange: (e) => {
+          if (e.target.checked) d.draft.sites.add(site.id);
+          else d.draft.sites.delete(site.id);
+          if (d.fieldErrors.sites) clearFieldError(d, 'sites');
+        },
+      }),
+      h('span', {}, site.city && site.city !== site.name ? `${site.name} · ${site.city}` : site.name)))),
+    fieldError('sites', d));
+}
+
+// siteNames names an incident's sites for the board: the directory's name of a site id,
+// or what was typed (a city such as "CDMX").
+function siteNames(sites) {
+  if (!Array.isArray(sites) || !sites.length) return '';
+  const byId = new Map((state.meta?.sites || []).map((x) => [x.id, x.name]));
+  return sites.map((x) => byId.get(x) || x).join(', ');
 }
 
 async function sendDeclaration(d) {
@@ -1094,7 +1129,7 @@ function placeItems(list, group) {
 }
 
 function itemSignature(inc) {
-  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.sites, inc.acknowledged_at,
     ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), inc.safety, myAnswers.get(inc.id) || '', state.itemErrors.get(inc.id) || '', state.lang,
     escalationSig(inc.id)]);
 }
@@ -1117,6 +1152,7 @@ function fillItem(li, inc) {
     h('h2', { class: 'item-title' }, h('a', { href: incidentHref(inc), testid: 'item-title' }, inc.title || inc.folio || '')),
     h('p', { class: 'item-meta' },
       inc.location ? h('span', { testid: 'item-location' }, h('span', { class: 'sr-only' }, `${t('item.location')}: `), inc.location) : null,
+      inc.sites?.length ? h('span', { class: 'item-sites', testid: 'item-sites' }, `${t('item.sites')}: `, h('strong', {}, siteNames(inc.sites))) : null,
       h('span', { testid: 'item-since', 'data-since': inc.created_at || '' })),
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),

@@ -1308,7 +1308,7 @@ async function loadProfile() {
   try {
     const person = await api('GET', 'me/profile');
     pr.person = person;
-    pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+    pr.draft = profileDraft(person);
     pr.fieldErrors = {};
     pr.problem = null;
   } catch (err) {
@@ -1364,7 +1364,7 @@ function profileVerified(person) {
   const d = pr.draft;
   const untouched = d && d.phone === (pr.person.phone || '') && d.language === (pr.person.language || 'es');
   pr.person = person;
-  if (untouched) pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+  if (untouched) pr.draft = profileDraft(person);
   if (!onRoute('perfil')) return;
   renderProfile();
   $('[data-testid="phone-verified"]', view())?.focus();
@@ -1377,6 +1377,103 @@ function pushCount(n) {
   p.channels = { ...(p.channels || {}), push_subscriptions: n };
   const slot = $('[data-testid="me-channels"]', view());
   if (slot) slot.replaceChildren(channelBadges(p));
+}
+
+// CHANNEL_NAMES are the channels a person puts in order (contacts.ChannelNames).
+const CHANNEL_NAMES = ['webpush', 'sms', 'voice', 'email'];
+
+// profileDraft is what the profile form edits: the person's phone and language, and the
+// contacts they keep themselves (a second phone, an email, the order of their channels).
+function profileDraft(person) {
+  const order = Array.isArray(person.channel_order) ? person.channel_order.filter((c) => CHANNEL_NAMES.includes(c)) : [];
+  return {
+    phone: person.phone || '', language: person.language || 'es',
+    phone2: person.phone2 || '', contact_email: person.contact_email || '',
+    channel_order: [...order, ...CHANNEL_NAMES.filter((c) => !order.includes(c))],
+  };
+}
+
+// ownContactFields are the second phone (with its own verification), the alert email and
+// the order of the channels, moved with "Subir" buttons.
+function ownContactFields(pr) {
+  const d = pr.draft;
+  const p = pr.person;
+  const input = (id, field, type, attrs = {}) => {
+    const el = h('input', {
+      id, type, class: 'input', testid: id, 'aria-describedby': `${id}-hint ${id}-err`,
+      'aria-invalid': pr.fieldErrors[field] ? 'true' : null,
+      oninput: (e) => { d[field] = e.target.value; pr.saved = false; }, ...attrs,
+    });
+    el.value = d[field];
+    return el;
+  };
+  const v2 = p.phone2 && p.channels?.phone2_verified_at;
+  const order = h('ol', { class: 'channel-order', testid: 'me-channel-order', 'aria-describedby': 'me-order-hint' },
+    d.channel_order.map((c, i) => h('li', { testid: `order-${c}` },
+      h('span', {}, t(`order.${c}`)), ' ',
+      i > 0 ? h('button', {
+        type: 'button', class: 'btn btn-small', testid: `order-up-${c}`, 'aria-label': `${t('order.up')}: ${t(`order.${c}`)}`,
+        onclick: () => {
+          [d.channel_order[i - 1], d.channel_order[i]] = [d.channel_order[i], d.channel_order[i - 1]];
+          pr.saved = false;
+          renderProfile();
+          $(`[data-testid="order-up-${c}"]`, view())?.focus();
+        },
+      }, t('order.up')) : null)));
+  return h('div', { class: 'stack', testid: 'me-own-contacts' },
+    h('div', { class: 'field' },
+      h('label', { for: 'me-phone2', class: 'label' }, t('p.phone2')),
+      h('p', { class: 'hint', id: 'me-phone2-hint' }, t('p.phone2.hint')),
+      input('me-phone2', 'phone2', 'tel', { inputmode: 'tel', autocomplete: 'tel' }),
+      errorLine('me-phone2-err', pr.fieldErrors.phone2, 'me-err-phone2'),
+      p.phone2 ? h('p', { class: v2 ? 'muted' : 'hint', testid: 'me-phone2-state' }, v2 ? t('p.phone2.verified') : t('p.phone2.unverified')) : null,
+      p.phone2 && !v2 ? phone2Verify(pr) : null),
+    h('div', { class: 'field' },
+      h('label', { for: 'me-email2', class: 'label' }, t('p.email2')),
+      h('p', { class: 'hint', id: 'me-email2-hint' }, t('p.email2.hint')),
+      input('me-email2', 'contact_email', 'email', { autocomplete: 'email' }),
+      errorLine('me-email2-err', pr.fieldErrors.contact_email, 'me-err-email2')),
+    h('div', { class: 'field' },
+      h('p', { class: 'label', id: 'me-order-label' }, t('p.order')),
+      h('p', { class: 'hint', id: 'me-order-hint' }, t('p.order.hint')),
+      order,
+      errorLine('me-order-err', pr.fieldErrors.channel_order, 'me-err-order')));
+}
+
+// phone2Verify sends a code to the second phone and checks it, as the phone card does
+// for the first one.
+function phone2Verify(pr) {
+  const v = pr.phone2 || (pr.phone2 = { sent: false, busy: false, error: null, code: '' });
+  const redraw = () => { if (onRoute('perfil')) renderProfile(); };
+  const send = async () => {
+    v.busy = true; v.error = null; redraw();
+    try {
+      await api('POST', 'me/phone/verification', { body: { which: 'phone2' } });
+      v.sent = true;
+    } catch (err) { v.error = errorText(err); }
+    v.busy = false; redraw();
+    $('[data-testid="me-phone2-code"]', view())?.focus();
+  };
+  const confirm = async () => {
+    v.busy = true; v.error = null; redraw();
+    try {
+      const person = await api('POST', 'me/phone/verification/confirm', { body: { code: v.code.trim() } });
+      pr.person = person;
+      pr.phone2 = null;
+    } catch (err) { v.error = errorText(err); v.busy = false; }
+    redraw();
+  };
+  const code = h('input', {
+    id: 'me-phone2-code', class: 'input', testid: 'me-phone2-code', inputmode: 'numeric', autocomplete: 'one-time-code',
+    oninput: (e) => { v.code = e.target.value; },
+  });
+  code.value = v.code;
+  return h('div', { class: 'stack', testid: 'me-phone2-verify' },
+    v.error ? h('p', { class: 'field-error', role: 'alert', testid: 'me-phone2-error' }, v.error) : null,
+    v.sent ? h('label', { for: 'me-phone2-code', class: 'label' }, t('p.phone2.code')) : null,
+    v.sent ? code : null,
+    v.sent ? h('button', { type: 'button', class: 'btn btn-primary', testid: 'me-phone2-confirm', disabled: v.busy, onclick: confirm }, t('phone.confirm')) : null,
+    h('button', { type: 'button', class: 'btn', testid: 'me-phone2-send', disabled: v.busy, onclick: send }, v.sent ? t('phone.resend') : t('p.phone2.verify')));
 }
 
 function profileForm(pr) {
@@ -1404,15 +1501,18 @@ function profileForm(pr) {
       pr.saved = false;
       renderProfile();
       try {
-        const person = await api('PUT', 'me/profile', { body: { phone: d.phone.trim(), language: d.language } });
+        const person = await api('PUT', 'me/profile', { body: {
+          phone: d.phone.trim(), language: d.language,
+          phone2: d.phone2.trim(), contact_email: d.contact_email.trim(), channel_order: d.channel_order,
+        } });
         pr.person = person;
-        pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+        pr.draft = profileDraft(person);
         pr.fieldErrors = {};
         pr.saved = true;
       } catch (err) {
         if (err instanceof ProblemError && err.status === 401) { pr.saving = false; return; }
         if (err instanceof ProblemError) {
-          const { fields, extra } = fieldErrorsOf(err.problem, ['phone', 'language']);
+          const { fields, extra } = fieldErrorsOf(err.problem, ['phone', 'language', 'phone2', 'contact_email', 'channel_order']);
           pr.fieldErrors = fields;
           pr.problem = [err.problem.detail, ...extra].join(' ');
         } else pr.problem = errorText(err);
@@ -1433,6 +1533,7 @@ function profileForm(pr) {
     h('label', { for: 'me-language', class: 'label' }, t('profile.language')),
     lang,
     errorLine('me-err-language', pr.fieldErrors.language, 'me-err-language')),
+  ownContactFields(pr),
   h('div', {}, h('p', { class: 'label' }, t('p.channels')), h('div', { testid: 'me-channels' }, channelBadges(p))),
   h('div', {}, h('p', { class: 'label' }, t('p.teams')), membershipChips(p)),
   h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'profile-save', disabled: pr.saving }, pr.saving ? t('dir.saving') : t('dir.save')));
