@@ -593,7 +593,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "%q is not a bucket; use hour or day.", es: "$1 no es un intervalo; use hour (hora) o day (día)."},
 	{en: "Hour buckets cover at most %d days; use day.", es: "Los intervalos por hora abarcan como máximo $1 días; use day (día)."},
 	{en: "%q is not a time: use RFC 3339 (2026-11-02T09:00:00-06:00) or a date (2026-11-02).", es: "$1 no es una fecha ni una hora: use RFC 3339 (2026-11-02T09:00:00-06:00) o una fecha (2026-11-02)."},
-	{en: "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", es: "$1 no es un filtro de los indicadores; use from, to, priority, service, team o bucket."},
+	{en: "%q is not a filter of the indicators; use from, to, priority, service, team, site or bucket.", es: "$1 no es un filtro de los indicadores; usa from, to, priority, service, team, site o bucket."},
 	{en: "Indicator tables are CSV files: add .csv to %q.", es: "Las tablas de indicadores son archivos CSV: añada .csv a $1."},
 	{en: "There is no indicator table %q; the tables are %s.", es: "No existe la tabla de indicadores $1; las tablas son $2."},
 	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
