@@ -510,8 +510,15 @@ function priorityPreview(d) {
     })) : null);
 }
 
+// launcher is true for the lanzador role (reception desks, security guards): they declare
+// only from a scenario template, adding where (location, sites) and whether it is a drill.
+function launcher() {
+  return state.me?.role === 'lanzador';
+}
+
 function validate(d) {
   const e = {};
+  if (launcher()) return d.template ? e : { scenario: t('v.lanzador') };
   const title = d.draft.title.trim();
   if (!title) e.title = t('v.title');
   else if ([...title].length > TITLE_MAX) e.title = t('v.titleLong');
@@ -611,7 +618,7 @@ function renderForm(d) {
       d.fieldErrors = validate(d);
       d.extraErrors = [];
       if (Object.keys(d.fieldErrors).length) {
-        d.problem = t('v.fix');
+        d.problem = d.fieldErrors.scenario || t('v.fix');
         renderForm(d);
         focusFirstError();
         return;
@@ -636,11 +643,11 @@ function renderForm(d) {
     d = state.declare;
   }),
   chosen,
-  tiled ? null : basics,
+  tiled || launcher() ? null : basics,
   textField(d, 'location'),
   sitesField(d),
   similar.el,
-  more,
+  launcher() ? null : more,
   h('div', { class: 'send-bar', testid: 'send-bar' },
     d.draft.drill ? h('p', { class: 'drill-note' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('confirm.drill')) : null,
     line.el,
@@ -666,6 +673,12 @@ function chosenTeams(d) {
 }
 
 function declaration(d) {
+  if (launcher()) {
+    const body = { template: d.template?.id, location: d.draft.location.trim(), drill: d.draft.drill };
+    const sites = state.meta.sites.map((x) => x.id).filter((id) => d.draft.sites.has(id));
+    if (sites.length) body.sites = sites;
+    return body;
+  }
   const body = {
     title: d.draft.title.trim(),
     description: d.draft.description.trim(),

@@ -94,6 +94,36 @@ describe('web app: sites on the board and the declare form; contacts kept in "Mi
     await phone.getByTestId('folio').waitFor();
   });
 
+  it('a lanzador declares only from a scenario, adding where it happens', async () => {
+    const { token } = await apiCall('POST', 'tokens', { json: { name: `Recepción ${stamp}`, role: 'lanzador' }, want: 201 });
+    const page = await (await browser.newContext(PHONE)).newPage();
+    page.setDefaultTimeout(10_000);
+    watchErrors(page, errors);
+    await page.goto(`${BASE}/#/login?token=${encodeURIComponent(token)}`);
+    await page.getByTestId('board-heading').waitFor();
+    await page.getByTestId('nav-declare').tap();
+    await page.getByTestId('tile-fire').waitFor();
+    assert.equal(await page.getByTestId('tile-other').count(), 0);
+    assert.equal(await page.getByTestId('field-title').count(), 0);
+    await page.getByTestId('declare-submit').tap();
+    await page.getByTestId('form-error').filter({ hasText: 'Elige un escenario' }).waitFor();
+    await page.getByTestId('tile-fire').tap();
+    await page.getByTestId('field-location').fill('Recepción, planta baja');
+    await page.getByTestId(`site-${site.id}`).tap();
+    assert.deepEqual(await axeProblems(page), []);
+    assert.deepEqual(await smallTargets(page), []);
+    await noSidewaysScroll(page);
+    const request = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith('/api/v1/incidents'));
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/incidents'));
+    await page.getByTestId('declare-submit').tap();
+    const body = (await request).postDataJSON();
+    assert.deepEqual(body, { template: 'fire', location: 'Recepción, planta baja', drill: false, sites: [site.id] });
+    const res = await answer;
+    assert.equal(res.status(), 201, await res.text());
+    await page.getByTestId('folio').waitFor();
+    await page.screenshot({ path: path.join(ARTIFACTS, 'phone-lanzador-declared.png'), fullPage: true });
+  });
+
   it('"Mi perfil" keeps a second phone, an alert email and the order of the channels', async () => {
     const page = await (await browser.newContext(PHONE)).newPage();
     page.setDefaultTimeout(10_000);
