@@ -205,3 +205,55 @@ func testScopedRolesTable(t *testing.T) {
 		t.Errorf("the lanzador's incidents: %+v", incs)
 	}
 }
+
+// A user's scope is set by an admin (PATCH /api/v1/users/{id}) and applies from the
+// user's next request, like a new role: the same manager sees Madrid's Zoe before and
+// not after; {} lifts it; a malformed scope is 422 and changes nothing.
+func TestUserScopeAppliesOnTheNextRequest(t *testing.T) { storetest.Each(t, testUserScopeAppliesOnTheNextRequest) }
+
+func testUserScopeAppliesOnTheNextRequest(t *testing.T) {
+	a := newTestAPIGenerous(t)
+	if res := a.do("POST", "/api/v1/sites", adminToken, `{"id":"torre-norte","name":"Torre Norte","city":"CDMX","time_zone":"America/Mexico_City"}`); res.status != 200 {
+		t.Fatalf("site: %d %s", res.status, res.body)
+	}
+	if res := a.do("POST", "/api/v1/sites", adminToken, `{"id":"madrid","name":"Oficina Madrid","city":"Madrid","time_zone":"Europe/Madrid"}`); res.status != 200 {
+		t.Fatalf("site: %d %s", res.status, res.body)
+	}
+	if res := a.upload("/api/v1/people/import", adminToken, "text/csv", []byte(scopeOrg)); res.status != 200 {
+		t.Fatalf("import: %d %s", res.status, res.body)
+	}
+	id := a.createUser("gerente@example.com", optimum.RoleManager)
+	cookie := a.session("gerente@example.com", password)
+	get := func() int { return a.do("GET", "/api/v1/people/zoe@example.com", "", nil, "Cookie", cookie).status }
+	if got := get(); got != 200 {
+		t.Fatalf("unscoped: %d", got)
+	}
+	if res := a.do("PATCH", "/api/v1/users/"+id, adminToken, `{"scope":{"teams":["Not An Id"]}}`); res.status != 422 || !strings.Contains(string(res.body), "scope.teams[0]") {
+		t.Errorf("bad scope: %d %s", res.status, res.body)
+	}
+	if got := get(); got != 200 {
+		t.Errorf("a refused scope limited the user: %d", got)
+	}
+	res := a.do("PATCH", "/api/v1/users/"+id, adminToken, `{"scope":{"sites":["torre-norte"]}}`)
+	if res.status != 200 || !strings.Contains(string(res.body), `"scope":{"sites":["torre-norte"]}`) {
+		t.Fatalf("scope: %d %s", res.status, res.body)
+	}
+	if got := get(); got != 404 {
+		t.Errorf("scoped to Torre Norte, Zoe of Madrid: %d, want 404", got)
+	}
+	if got := a.do("GET", "/api/v1/people/tono@example.com", "", nil, "Cookie", cookie).status; got != 200 {
+		t.Errorf("scoped to Torre Norte, Toño of Torre Norte: %d, want 200", got)
+	}
+	if res := a.do("PATCH", "/api/v1/users/"+id, adminToken, `{"scope":{}}`); res.status != 200 || strings.Contains(string(res.body), `"scope"`) {
+		t.Errorf("lifting the scope: %d %s", res.status, res.body)
+	}
+	if got := get(); got != 200 {
+		t.Errorf("scope lifted: %d, want 200", got)
+	}
+}
+
+func newTestAPIGenerous(t *testing.T) *api {
+	t.Helper()
+	a, _ := newTestAPI(t, adminToken, generous)
+	return a
+}
