@@ -76,7 +76,7 @@ function dirTeamName(id) {
 }
 
 function reachName(r) {
-  if (!r.team) return t('ready.overall');
+  if (!r.team && !r.site) return t('ready.overall');
   return (state.lang === 'en' ? r.name_en : r.name_es) || r.name_es || r.name_en || dirTeamName(r.team);
 }
 
@@ -1232,8 +1232,8 @@ function readinessCard(r, { overall = false } = {}) {
       can('manager') ? h('a', { href: `#/directorio/personas/${encodeURIComponent(p.id)}` }, p.name) : p.name,
       h('span', { class: 'muted' }, ` — ${reasonText(p.reason)}`))))) : null;
   return h('article', {
-    class: `card ready-card${overall ? ' ready-overall' : ''}`, testid: overall ? 'readiness-overall' : 'readiness-team',
-    'data-team': r.team || '', 'data-people': String(r.people),
+    class: `card ready-card${overall ? ' ready-overall' : ''}`, testid: overall ? 'readiness-overall' : r.site ? 'readiness-site' : 'readiness-team',
+    'data-team': r.team || '', 'data-site': r.site || null, 'data-people': String(r.people),
   },
   h(overall ? 'h2' : 'h3', {}, reachName(r)),
   r.people ? [
@@ -1247,6 +1247,40 @@ function readinessCard(r, { overall = false } = {}) {
       h('span', {}, t('ready.ch.voice', { n: ch.voice || 0 }))),
     list,
   ] : h('p', { class: 'muted' }, t('ready.empty')));
+}
+
+// reconfirmCard asks everyone whose phone is unverified, or was verified more than N
+// months ago, to confirm it by SMS with a link (POST /api/v1/readiness/reconfirm).
+function reconfirmCard() {
+  const rc = dir.reconfirm || (dir.reconfirm = { months: '6', busy: false, result: null, error: null });
+  const redraw = () => { if (onRoute('directorio/preparacion')) renderReadiness(); };
+  const months = h('input', {
+    id: 'reconfirm-months', type: 'number', min: '0', max: '120', class: 'input', testid: 'reconfirm-months',
+    'aria-describedby': 'reconfirm-hint', oninput: (e) => { rc.months = e.target.value; },
+  });
+  months.value = rc.months;
+  return h('section', { class: 'card stack', testid: 'reconfirm', 'aria-labelledby': 'reconfirm-title' },
+    h('h2', { id: 'reconfirm-title' }, t('ready.reconfirm.title')),
+    h('p', { id: 'reconfirm-hint', class: 'hint' }, t('ready.reconfirm.hint')),
+    h('label', { for: 'reconfirm-months', class: 'label' }, t('ready.reconfirm.months')),
+    months,
+    rc.error ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'reconfirm-error' }, rc.error) : null,
+    rc.result ? h('p', { class: 'alert alert-ok', role: 'status', testid: 'reconfirm-result' },
+      t('ready.reconfirm.result', { asked: rc.result.asked, sent: rc.result.sent, later: rc.result.not_sent })) : null,
+    h('button', {
+      type: 'button', class: 'btn btn-primary btn-block', testid: 'reconfirm-send', disabled: rc.busy,
+      onclick: async () => {
+        rc.busy = true; rc.error = null; rc.result = null; redraw();
+        try {
+          rc.result = await api('POST', 'readiness/reconfirm', { body: { older_than_months: Number(rc.months) } });
+        } catch (err) {
+          if (err instanceof ProblemError && err.status === 401) { rc.busy = false; return; }
+          rc.error = errorText(err);
+        }
+        rc.busy = false;
+        redraw();
+      },
+    }, rc.busy ? t('dir.saving') : t('ready.reconfirm.send')));
 }
 
 // sharedPhones lists the numbers several active people have: replies from them are
@@ -1291,6 +1325,11 @@ function renderReadiness() {
       readinessCard(rd.data.overall || { people: 0 }, { overall: true }),
       h('h2', { class: 'section-title' }, t('ready.byTeam')),
       teams.length ? h('div', { class: 'ready-grid', testid: 'readiness-teams' }, teams.map((r) => readinessCard(r))) : h('p', { class: 'muted' }, t('ready.noTeams')),
+      ...(Array.isArray(rd.data.sites) && rd.data.sites.length ? [
+        h('h2', { class: 'section-title' }, t('ready.bySite')),
+        h('div', { class: 'ready-grid', testid: 'readiness-sites' }, rd.data.sites.map((r) => readinessCard(r))),
+      ] : []),
+      reconfirmCard(),
     ];
   }
   show(frame('readiness',
@@ -1743,5 +1782,6 @@ export function forgetDirectory() {
   dir.import = null;
   dir.notice = null;
   dir.readiness = { nav: -1, data: null, error: null, loading: false };
+  dir.reconfirm = null;
   dir.profile = { nav: -1, person: null, missing: null, error: null, loading: false, draft: null, fieldErrors: {}, problem: null, saving: false, saved: false };
 }

@@ -66,6 +66,21 @@ describe('web app: sites on the board and the declare form; contacts kept in "Mi
     await desktop.getByTestId('incident-sites').filter({ hasText: site.name }).waitFor();
   });
 
+  it('the desktop readiness shows each site, and the reconfirm action answers', async () => {
+    await desktop.goto(`${BASE}/#/directorio/preparacion`);
+    const card = desktop.locator(`[data-testid="readiness-site"][data-site="${site.id}"]`);
+    await card.waitFor();
+    assert.ok((await card.textContent()).includes(site.name));
+    assert.equal(await card.getAttribute('data-people'), '1');
+    // This server sends no SMS: the action shows the server's 503 in Spanish.
+    const res = desktop.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/readiness/reconfirm'));
+    await desktop.getByTestId('reconfirm-send').click();
+    const problem = await (await res).json();
+    assert.equal((await res).status(), 503, JSON.stringify(problem));
+    await desktop.getByTestId('reconfirm-error').filter({ hasText: problem.detail }).waitFor();
+    assert.deepEqual(await axeProblems(desktop), []);
+  });
+
   it('the phone declare form offers the sites and sends the chosen one', async () => {
     await phone.goto(`${BASE}/#/login?token=${encodeURIComponent(TOKEN)}`);
     await phone.getByTestId('board-heading').waitFor();
