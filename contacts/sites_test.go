@@ -2,6 +2,7 @@ package contacts_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -173,4 +174,46 @@ func mapsEqual(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// BenchmarkResolveBySite10k measures resolving the audience of a city (the 10 sites of
+// "CDMX", half of 10,000 people) as a declaration does, and a scoped manager's first
+// page of the directory (the people of one team or one site).
+func BenchmarkResolveBySite10k(b *testing.B) {
+	d, _ := newDirectory(b)
+	for i := range 20 {
+		city := "CDMX"
+		if i >= 10 {
+			city = "Madrid"
+		}
+		if _, err := d.SaveSite(manager, contacts.SiteInput{ID: fmt.Sprintf("site-%d", i), Name: fmt.Sprintf("Sitio %d", i), City: city, TimeZone: "America/Mexico_City"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var sb strings.Builder
+	sb.WriteString("name,email,phone,language,teams,manager_email,sites\n")
+	for i := range 10000 {
+		fmt.Fprintf(&sb, "Person %d,p%d@example.com,+5255%08d,es,team-%d,,site-%d;site-%d\n", i, i, 10000000+i, i%50, i%20, (i+1)%20)
+	}
+	if _, err := importCSV(b, d, sb.String()); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("resolve city", func(b *testing.B) {
+		for b.Loop() {
+			rs, err := d.Resolve(context.Background(), contacts.Audience{Sites: []string{"CDMX"}})
+			if err != nil || len(rs) < 5000 {
+				b.Fatalf("%d %v", len(rs), err)
+			}
+		}
+	})
+	scoped := optimum.WithActor(context.Background(), optimum.Actor{ID: "usr_s", Role: optimum.RoleManager,
+		Scope: &optimum.Scope{Teams: []string{"team-7"}, Sites: []string{"site-3"}}})
+	b.Run("scoped people page", func(b *testing.B) {
+		for b.Loop() {
+			ps, err := d.People(scoped, contacts.Filter{Limit: 100})
+			if err != nil || len(ps) != 100 {
+				b.Fatalf("%d %v", len(ps), err)
+			}
+		}
+	})
 }

@@ -420,7 +420,7 @@ export const I18N = {
     'role.lanzador': 'lanzador (solo plantillas)',
     'v.lanzador': 'Elige un escenario: tu rol declara solo desde plantillas aprobadas.',
     'ready.bySite': 'Por sitio',
-    'ready.reconfirm.title': 'Pedir que confirmen su teléfono',
+    'ready.reconfirm.title': 'Pedir a todos que confirmen el teléfono',
     'ready.reconfirm.hint': 'Enviamos un SMS con un enlace a quien tiene el teléfono sin verificar o verificado hace más de los meses que indiques. Quien no reciba el SMS sigue sin verificar y se le vuelve a pedir la próxima vez.',
     'ready.reconfirm.months': 'Verificado hace más de (meses)',
     'ready.reconfirm.send': 'Enviar SMS de confirmación',
