@@ -206,6 +206,14 @@ func BenchmarkResolveBySite10k(b *testing.B) {
 			}
 		}
 	})
+	b.Run("resolve team (for comparison)", func(b *testing.B) {
+		for b.Loop() {
+			rs, err := d.Resolve(context.Background(), contacts.Audience{Teams: []string{"team-7"}})
+			if err != nil || len(rs) != 200 {
+				b.Fatalf("%d %v", len(rs), err)
+			}
+		}
+	})
 	scoped := optimum.WithActor(context.Background(), optimum.Actor{ID: "usr_s", Role: optimum.RoleManager,
 		Scope: &optimum.Scope{Teams: []string{"team-7"}, Sites: []string{"site-3"}}})
 	b.Run("scoped people page", func(b *testing.B) {
