@@ -177,7 +177,7 @@ func mapsEqual(a, b map[string]int) bool {
 }
 
 // BenchmarkResolveBySite10k measures resolving the audience of a city (the 10 sites of
-// "CDMX", half of 10,000 people) as a declaration does, and a scoped manager's first
+// "CDMX", 5,500 of 10,000 people) as a declaration does, and a scoped manager's first
 // page of the directory (the people of one team or one site).
 func BenchmarkResolveBySite10k(b *testing.B) {
 	d, _ := newDirectory(b)
