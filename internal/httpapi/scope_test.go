@@ -194,6 +194,17 @@ func testScopedRolesTable(t *testing.T) {
 			t.Errorf("the scoped manager lists the Madrid drill")
 		}
 	}
+	// The Madrid drill's report has its figures per site (docs/sites.md).
+	var rep struct {
+		Sites []struct {
+			Key      string
+			Targeted int
+		}
+	}
+	a.do("GET", "/api/v1/drill-runs/"+ids["run-z"]+"/report", tokens["all"], nil).json(t, &rep)
+	if len(rep.Sites) != 2 || rep.Sites[0].Key != "madrid" || rep.Sites[0].Targeted != 1 || rep.Sites[1].Key != "torre-norte" || rep.Sites[1].Targeted != 1 {
+		t.Errorf("the operations drill's sites: %+v (want Zoe at madrid, Toño at torre-norte)", rep.Sites)
+	}
 	// The lanzador's incident is the template's, at the site.
 	var incs []struct {
 		Title    string

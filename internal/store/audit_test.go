@@ -30,7 +30,9 @@ func appendN(t *testing.T, db *store.DB, n int, at time.Time) []int64 {
 
 // A row edited directly in the database breaks the chain at that event; an untouched
 // log holds.
-func TestAnEditedEventBreaksTheChain(t *testing.T) { storetest.Each(t, testAnEditedEventBreaksTheChain) }
+func TestAnEditedEventBreaksTheChain(t *testing.T) {
+	storetest.Each(t, testAnEditedEventBreaksTheChain)
+}
 
 func testAnEditedEventBreaksTheChain(t *testing.T) {
 	ctx := context.Background()
@@ -87,7 +89,9 @@ func testTheChainStartsAfterTheMigration(t *testing.T) {
 
 // An export of a period checks offline; a period with no events is empty, anchored at
 // the newest event before it.
-func TestAnExportOfAPeriodChecksOffline(t *testing.T) { storetest.Each(t, testAnExportOfAPeriodChecksOffline) }
+func TestAnExportOfAPeriodChecksOffline(t *testing.T) {
+	storetest.Each(t, testAnExportOfAPeriodChecksOffline)
+}
 
 func testAnExportOfAPeriodChecksOffline(t *testing.T) {
 	ctx := context.Background()

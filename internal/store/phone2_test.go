@@ -11,7 +11,9 @@ import (
 
 // A reply from a person's second phone is theirs: PersonByPhone finds a person by either
 // number, so an SMS "1" from the second phone acknowledges like one from the first.
-func TestPersonByPhoneFindsTheSecondPhone(t *testing.T) { storetest.Each(t, testPersonByPhoneFindsTheSecondPhone) }
+func TestPersonByPhoneFindsTheSecondPhone(t *testing.T) {
+	storetest.Each(t, testPersonByPhoneFindsTheSecondPhone)
+}
 
 func testPersonByPhoneFindsTheSecondPhone(t *testing.T) {
 	db := storetest.Open(t)
