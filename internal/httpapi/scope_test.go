@@ -220,7 +220,9 @@ func testScopedRolesTable(t *testing.T) {
 // A user's scope is set by an admin (PATCH /api/v1/users/{id}) and applies from the
 // user's next request, like a new role: the same manager sees Madrid's Zoe before and
 // not after; {} lifts it; a malformed scope is 422 and changes nothing.
-func TestUserScopeAppliesOnTheNextRequest(t *testing.T) { storetest.Each(t, testUserScopeAppliesOnTheNextRequest) }
+func TestUserScopeAppliesOnTheNextRequest(t *testing.T) {
+	storetest.Each(t, testUserScopeAppliesOnTheNextRequest)
+}
 
 func testUserScopeAppliesOnTheNextRequest(t *testing.T) {
 	a := newTestAPIGenerous(t)
