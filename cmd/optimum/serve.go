@@ -98,7 +98,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	// sites: reconfirming phones by link (issue 18.5)
 	srv.Reconfirm = db.Contacts()
 	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
-	srv.Audit = db // the hash chain's export (docs/audit.md)
+	srv.Audit = db                 // the hash chain's export (docs/audit.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler()
