@@ -261,7 +261,8 @@ func drillEvent(ctx context.Context, tx *eventTx, typ string, at time.Time, acto
 // their channels, as the directory is now: later edits do not change the report.
 func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	rows, err := tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.phone <> '', p.sms_opted_out_at IS NOT NULL,
-		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id), p.phone <> '' AND p.phone_verified_at IS NOT NULL
+		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id), p.phone <> '' AND p.phone_verified_at IS NOT NULL,
+		p.email <> ''
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id WHERE r.incident_id = $1 ORDER BY p.name, p.id`, r.IncidentID)
 	if err != nil {
 		return fmt.Errorf("drill targets: %w", err)
@@ -271,7 +272,7 @@ func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	for rows.Next() {
 		var t drill.Target
 		var phoneVerified bool
-		if err := rows.Scan(&t.PersonID, &t.Name, &t.HasPhone, &t.SMSOptedOut, &t.Push, &phoneVerified); err != nil {
+		if err := rows.Scan(&t.PersonID, &t.Name, &t.HasPhone, &t.SMSOptedOut, &t.Push, &phoneVerified, &t.HasEmail); err != nil {
 			rows.Close()
 			return err
 		}
@@ -327,8 +328,8 @@ func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	for _, t := range ts {
 		mj, _ := json.Marshal(t.Memberships)
 		sj, _ := json.Marshal(nonNil(t.Sites))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified, sites)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified), string(sj)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email, sites)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified), boolInt(t.HasEmail), string(sj)); err != nil {
 			return fmt.Errorf("drill targets: %w", err)
 		}
 	}
@@ -456,7 +457,7 @@ func optMillis(v sql.NullInt64) *time.Time {
 // Facts reads what the run's report is computed from.
 func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	var f drill.Facts
-	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified, sites
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email, sites
 		FROM drill_run_targets WHERE run_id = $1 ORDER BY name, person_id`, r.ID)
 	if err != nil {
 		return f, fmt.Errorf("drill facts: %w", err)
@@ -464,7 +465,7 @@ func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	for rows.Next() {
 		var t drill.Target
 		var ms, sj []byte
-		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified, &sj); err != nil {
+		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified, &t.HasEmail, &sj); err != nil {
 			rows.Close()
 			return f, err
 		}

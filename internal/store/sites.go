@@ -7,6 +7,10 @@ import (
 	"github.com/optimum-bcp/optimum/contacts"
 )
 
+// alertEmail is the address alerts by email go to, from a people row p: the email the
+// person chose in "Mi perfil" (contact_email), else the directory's (docs/sites.md).
+const alertEmail = "CASE WHEN p.contact_email <> '' THEN p.contact_email ELSE p.email END"
+
 // sites lists the sites with their active people counts.
 func sites(ctx context.Context, q rowQueryer) ([]contacts.Site, error) {
 	rows, err := q.QueryContext(ctx, `SELECT s.id, s.name, s.city, s.time_zone, s.active,
