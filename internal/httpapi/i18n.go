@@ -733,7 +733,6 @@ var catalog = compileCatalog([]phrase{
 	{en: "The phone changed since the link was sent; nothing was confirmed.", es: "El teléfono cambió desde que se envió el enlace; no se confirmó nada."},
 	{en: "This link is unknown, already used or expired.", es: "Este enlace no existe, ya se usó o caducó."},
 	{en: "This link was already used.", es: "Este enlace ya se usó."},
-	{en: "%q is not a channel (webpush, sms, voice, email)", es: "$1 no es un canal (webpush, sms, voice, email)"},
 	{en: "is the same number as the first phone", es: "es el mismo número que el primer teléfono"},
 	{en: "must be from 0 to 120", es: "debe estar entre 0 y 120"},
 	{en: "must be phone or phone2", es: "debe ser phone o phone2"},
