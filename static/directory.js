@@ -26,7 +26,7 @@ const SEARCH_DELAY_MS = 250;
 const REACH_DELAY_MS = 200;
 const REACH_FRESH_MS = 30_000;
 const TEAM_ROLES = ['lead', 'member', 'backup'];
-const PERSON_FIELDS = ['name', 'email', 'phone', 'language', 'time_zone', 'manager_email', 'external_id', 'teams'];
+const PERSON_FIELDS = ['name', 'email', 'phone', 'language', 'time_zone', 'manager_email', 'external_id', 'teams', 'sites'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const dir = {
@@ -466,7 +466,7 @@ function toggleButton(person, onDone, { block = false } = {}) {
 // ---------------------------------------------------------------- person form
 
 function emptyDraft() {
-  return { name: '', email: '', phone: '', language: state.lang, time_zone: '', manager_email: '', external_id: '', teams: [] };
+  return { name: '', email: '', phone: '', language: state.lang, time_zone: '', manager_email: '', external_id: '', teams: [], sites: [] };
 }
 
 async function loadPersonForm(id) {
@@ -485,6 +485,7 @@ async function loadPersonForm(id) {
         name: person.name || '', email: person.email || '', phone: person.phone || '', language: person.language || 'es',
         time_zone: person.time_zone || '', manager_email: managerEmail, external_id: person.external_id || '',
         teams: (person.memberships || []).map((m) => ({ team: m.team, role: m.role || 'member' })),
+        sites: Array.isArray(person.sites) ? [...person.sites] : [],
       };
     }
   } catch (err) {
@@ -596,6 +597,7 @@ function renderPersonForm(id) {
   h('datalist', { id: 'tz-list' }, zones.map((z) => h('option', { value: z }))),
   h('datalist', { id: 'manager-list' }, managers.map((p) => h('option', { value: p.email }, p.name))),
   teams,
+  personSites(f, touched),
   h('div', { class: 'actions' },
     save,
     h('a', { class: 'btn btn-big', href: '#/directorio', testid: 'person-cancel' }, t('dir.cancel'))));
@@ -736,6 +738,34 @@ function teamRow(f, m, i, redraw) {
     errorLine(`perr-team-${i}`, msg, 'perr-team'));
 }
 
+// personSites picks the person's sites (docs/sites.md): the first one checked is the
+// primary site, marked as such.
+function personSites(f, touched) {
+  const sites = state.meta?.sites || [];
+  if (!sites.length) return null;
+  const d = f.draft;
+  if (!Array.isArray(d.sites)) d.sites = [];
+  const box = h('div', { class: 'checks' });
+  const draw = () => box.replaceChildren(...sites.map((site) => h('label', { class: 'check', testid: `pf-site-${site.id}` },
+    h('input', {
+      type: 'checkbox', name: 'sites', value: site.id, checked: d.sites.includes(site.id),
+      onchange: (e) => {
+        if (e.target.checked) d.sites.push(site.id);
+        else d.sites = d.sites.filter((x) => x !== site.id);
+        touched('sites');
+        draw();
+        box.querySelector(`input[value="${CSS.escape(site.id)}"]`)?.focus();
+      },
+    }),
+    h('span', {}, site.name, d.sites[0] === site.id ? h('strong', { testid: 'pf-site-primary' }, ` · ${t('p.sites.primary')}`) : null))));
+  draw();
+  return h('fieldset', { class: 'field', 'data-field': 'sites', testid: 'pf-sites', 'aria-describedby': 'phint-sites perr-sites' },
+    h('legend', { class: 'label' }, t('p.sites')),
+    h('p', { class: 'hint', id: 'phint-sites' }, t('p.sites.hint')),
+    box,
+    errorLine('perr-sites', f.fieldErrors.sites, 'perr-sites'));
+}
+
 async function savePerson(f) {
   if (f.saving) return;
   const d = f.draft;
@@ -743,6 +773,7 @@ async function savePerson(f) {
     name: d.name.trim(), email: d.email.trim(), phone: d.phone.trim(), language: d.language,
     time_zone: d.time_zone.trim(), manager_email: d.manager_email.trim(), external_id: d.external_id.trim(),
     teams: d.teams.map((m) => ({ team: m.team, role: m.role })),
+    sites: d.sites || [],
   };
   f.saving = true;
   f.problem = null;

@@ -81,6 +81,25 @@ describe('web app: sites on the board and the declare form; contacts kept in "Mi
     assert.deepEqual(await axeProblems(desktop), []);
   });
 
+  it('the desktop person form assigns sites, the first checked being the primary', async () => {
+    const other = { id: `madrid-${stamp}`, name: `Oficina Madrid ${stamp}`, city: 'Madrid', time_zone: 'Europe/Madrid' };
+    await apiCall('POST', 'sites', { json: other });
+    const person = await apiCall('GET', `people/${lia.email}`);
+    // A fresh page load, so the app's meta has the new site.
+    await desktop.goto(`${BASE}/#/directorio/personas/${encodeURIComponent(person.id)}`);
+    await desktop.reload();
+    await desktop.getByTestId('pf-sites').waitFor();
+    await desktop.getByTestId(`pf-site-${site.id}`).getByTestId('pf-site-primary').waitFor();
+    await desktop.getByTestId(`pf-site-${other.id}`).click();
+    assert.deepEqual(await axeProblems(desktop), []);
+    const res = desktop.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/api/v1/people/'));
+    await desktop.getByTestId('person-save').click();
+    const saved = await (await res).json();
+    assert.equal((await res).status(), 200, JSON.stringify(saved));
+    assert.deepEqual(saved.sites, [site.id, other.id]);
+    assert.equal(saved.primary_site, site.id);
+  });
+
   it('the phone declare form offers the sites and sends the chosen one', async () => {
     await phone.goto(`${BASE}/#/login?token=${encodeURIComponent(TOKEN)}`);
     await phone.getByTestId('board-heading').waitFor();
