@@ -41,7 +41,9 @@ func testPersonByPhoneFindsTheSecondPhone(t *testing.T) {
 
 // Alerts by email go to the address the person chose in "Mi perfil", else to the
 // directory's: the escalation's contacts carry it.
-func TestAlertEmailIsTheOneThePersonChose(t *testing.T) { storetest.Each(t, testAlertEmailIsTheOneThePersonChose) }
+func TestAlertEmailIsTheOneThePersonChose(t *testing.T) {
+	storetest.Each(t, testAlertEmailIsTheOneThePersonChose)
+}
 
 func testAlertEmailIsTheOneThePersonChose(t *testing.T) {
 	db := storetest.Open(t)
