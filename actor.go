@@ -11,9 +11,12 @@ const (
 	RoleManager   Role = "manager"   // continuity manager: directory, ladders, drills, reports
 	RoleResponder Role = "responder" // receives, acknowledges and works incidents
 	RoleReporter  Role = "reporter"  // declares and follows what they declared
+	// RoleLauncher ("lanzador": reception desks, security guards) is a reporter who may
+	// declare only from an approved template (docs/security.md, "Roles").
+	RoleLauncher Role = "lanzador"
 )
 
-var roleRank = map[Role]int{RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
+var roleRank = map[Role]int{RoleLauncher: 1, RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
 
 // Machine roles stand outside the order above: a token of one may call its own routes
 // only, and no person's role includes it. Only tokens have them, never users.
@@ -47,6 +50,28 @@ type Actor struct {
 	Name     string `json:"name"`                // display name
 	Role     Role   `json:"role,omitempty"`      // what it may do
 	PersonID string `json:"person_id,omitempty"` // the directory person behind it, if any
+	// Scope, when set, limits the directory, drills, ladders and reports the actor may
+	// touch to these teams and sites (a manager of the Mexico City sites).
+	Scope *Scope `json:"scope,omitempty"`
+}
+
+// Scope is the teams and sites (ids) a user or token is limited to. A person is in scope
+// when they are in one of the teams or at one of the sites.
+type Scope struct {
+	Teams []string `json:"teams,omitempty"`
+	Sites []string `json:"sites,omitempty"`
+}
+
+// Limits reports whether the scope limits anything: a nil or empty scope does not.
+func (s *Scope) Limits() bool { return s != nil && len(s.Teams)+len(s.Sites) > 0 }
+
+// Limited returns the actor's scope when it limits anything, else nil (admins are never
+// limited).
+func (a Actor) Limited() *Scope {
+	if a.Role == RoleAdmin || !a.Scope.Limits() {
+		return nil
+	}
+	return a.Scope
 }
 
 // System is the actor for changes the server makes by itself (escalations, timeouts).

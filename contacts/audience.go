@@ -11,10 +11,15 @@ import (
 
 // Audience names who an alert is for: whole teams (optionally only some team roles),
 // and people by id or email.
+//
+// Sites adds everyone at those sites (by site id or name, or a city for every site of
+// that city: "Torre Norte", "CDMX"), their primary site or another. Teams, sites and
+// people add up: the audience is everyone any of them names.
 type Audience struct {
 	Teams  []string `json:"teams"`
 	Roles  []string `json:"roles"`
 	People []string `json:"people"`
+	Sites  []string `json:"sites"`
 }
 
 // Recipient is one person an alert must reach, with the channels usable now.
@@ -24,6 +29,8 @@ type Recipient struct {
 	Language string   `json:"language"`
 	Phone    string   `json:"-"`
 	Teams    []string `json:"teams"`
+	// Site is the person's primary site, "" when they have none.
+	Site     string   `json:"site,omitempty"`
 	Channels []string `json:"channels"`
 	// Verified is true when at least one channel has been proved to reach the person.
 	Verified bool `json:"verified"`
@@ -52,6 +59,16 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 			f = append(f, optimum.FieldError{Field: "roles", Message: "\"" + clip(r) + "\" is not lead, member or backup"})
 		}
 	}
+	sites := map[string]bool{}
+	for i, ref := range a.Sites {
+		ids := idx.sitesOf(ref)
+		if len(ids) == 0 {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("sites[%d]", i), Message: "\"" + clip(ref) + "\" is neither a site nor the city of one"})
+		}
+		for _, id := range ids {
+			sites[id] = true
+		}
+	}
 	people := map[string]bool{}
 	for i, ref := range a.People {
 		p, ok := idx.byID[ref]
@@ -73,6 +90,9 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 			continue
 		}
 		in := people[p.ID]
+		for _, st := range p.Sites {
+			in = in || sites[st]
+		}
 		for _, m := range p.Memberships {
 			if teams[m.Team] && (len(a.Roles) == 0 || slices.Contains(a.Roles, m.Role)) {
 				in = true
@@ -87,7 +107,7 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 }
 
 func recipientOf(p Person) Recipient {
-	return Recipient{PersonID: p.ID, Name: p.Name, Language: p.Language, Phone: p.Phone, Teams: p.Teams, Channels: p.Usable(false), Verified: len(p.Usable(true)) > 0}
+	return Recipient{PersonID: p.ID, Name: p.Name, Language: p.Language, Phone: p.Phone, Teams: p.Teams, Site: p.PrimarySite, Channels: p.Usable(false), Verified: len(p.Usable(true)) > 0}
 }
 
 func (s *Directory) snapshot(ctx context.Context) (Snapshot, error) { return s.store.Snapshot(ctx) }
@@ -95,6 +115,7 @@ func (s *Directory) snapshot(ctx context.Context) (Snapshot, error) { return s.s
 // Reach counts how a group of people can be reached, before a crisis.
 type Reach struct {
 	Team   string `json:"team,omitempty"`
+	Site   string `json:"site,omitempty"` // with NameES and NameEN both the site's name
 	NameES string `json:"name_es,omitempty"`
 	NameEN string `json:"name_en,omitempty"`
 	People int    `json:"people"`
@@ -120,6 +141,8 @@ type PersonRef struct {
 type Readiness struct {
 	Overall Reach   `json:"overall"`
 	Teams   []Reach `json:"teams"`
+	// Sites is the reach of the people of each site (primary or not), by site id.
+	Sites []Reach `json:"sites"`
 	// SharedPhones are numbers several active people have: replies from them are
 	// refused until a manager gives each number to one person (phones.go).
 	SharedPhones []SharedPhone `json:"shared_phones"`
@@ -127,20 +150,41 @@ type Readiness struct {
 
 // Readiness reports, for the whole directory and each team, how many active people can
 // be reached on at least one proved channel and on two independent ones.
-func (s *Directory) Readiness(ctx context.Context, teams []string) (Readiness, error) {
+// sites, when not nil, limits the per-site figures to those sites (ids).
+func (s *Directory) Readiness(ctx context.Context, teams []string, sites ...string) (Readiness, error) {
 	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return Readiness{}, err
 	}
+	sc := scopeOf(ctx)
+	if sc != nil {
+		// A scoped manager reads the readiness of their people, teams and sites only.
+		people := snap.People[:0:0]
+		for _, p := range snap.People {
+			if InScope(p, sc) {
+				people = append(people, p)
+			}
+		}
+		snap.People = people
+	}
 	var r Readiness
 	r.Overall = reach(snap.People, func(Person) bool { return true })
 	for _, t := range snap.Teams {
-		if len(teams) > 0 && !slices.Contains(teams, t.ID) {
+		if len(teams) > 0 && !slices.Contains(teams, t.ID) || sc != nil && !slices.Contains(sc.Teams, t.ID) {
 			continue
 		}
 		tr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Teams, t.ID) })
 		tr.Team, tr.NameES, tr.NameEN = t.ID, t.NameES, t.NameEN
 		r.Teams = append(r.Teams, tr)
+	}
+	r.Sites = []Reach{}
+	for _, st := range snap.Sites {
+		if sites != nil && !slices.Contains(sites, st.ID) || sc != nil && !slices.Contains(sc.Sites, st.ID) {
+			continue
+		}
+		sr := reach(snap.People, func(p Person) bool { return slices.Contains(p.Sites, st.ID) })
+		sr.Site, sr.NameES, sr.NameEN = st.ID, st.Name, st.Name
+		r.Sites = append(r.Sites, sr)
 	}
 	if r.SharedPhones, err = s.store.SharedPhones(ctx); err != nil {
 		return Readiness{}, err

@@ -48,9 +48,20 @@ type Person struct {
 	Active      bool         `json:"active"`
 	Teams       []string     `json:"teams"`
 	Memberships []Membership `json:"memberships"`
-	Channels    Channels     `json:"channels"`
-	CreatedAt   time.Time    `json:"created_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Sites are the ids of the sites the person works at, the primary one first
+	// (sites.go); PrimarySite repeats the first, "" when there is none.
+	Sites       []string `json:"sites"`
+	PrimarySite string   `json:"primary_site"`
+	// Phone2, ContactEmail and ChannelOrder are kept by the person themself in "Mi
+	// perfil" (profile.go): a second mobile (E.164, "" for none; one active person per
+	// number, like Phone), an email to be alerted at ("" for Email), and the channels in
+	// the order they want to be reached (names from ChannelNames; empty for the default).
+	Phone2       string    `json:"phone2"`
+	ContactEmail string    `json:"contact_email"`
+	ChannelOrder []string  `json:"channel_order"`
+	Channels     Channels  `json:"channels"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
 }
 
 // Membership is a person's place in a team.
@@ -63,6 +74,8 @@ type Membership struct {
 type Channels struct {
 	// PhoneVerifiedAt is when the person proved the phone is theirs (a code by SMS).
 	PhoneVerifiedAt *time.Time `json:"phone_verified_at"`
+	// Phone2VerifiedAt is when the person proved the second phone is theirs.
+	Phone2VerifiedAt *time.Time `json:"phone2_verified_at"`
 	// SMSOptedOutAt is when the person replied STOP; SMS must not be sent until START.
 	SMSOptedOutAt *time.Time `json:"sms_opted_out_at"`
 	// PushSubscriptions is how many browsers the person subscribed to web push.
@@ -95,6 +108,8 @@ type Team struct {
 	NameEN  string `json:"name_en"`
 	Active  bool   `json:"active"`
 	Members int    `json:"members"`
+	// Sites are where the team works (ids of sites), if it is tied to some.
+	Sites []string `json:"sites"`
 }
 
 // Service is something the organisation runs, owned by a team (functional escalation
@@ -117,6 +132,11 @@ type PersonInput struct {
 	ManagerEmail string       `json:"manager_email" yaml:"manager_email"`
 	Teams        []Membership `json:"teams" yaml:"teams"`
 	Active       *bool        `json:"active" yaml:"active"`
+	// Sites names the person's sites by id or name, the primary one first; nil keeps
+	// the sites the person has (an import file without a sites column changes none).
+	Sites []string `json:"sites" yaml:"sites"`
+	// own is what the person changes in "Mi perfil" (profile.go), nil otherwise.
+	own *Profile
 }
 
 // Limits of a person's fields.
@@ -141,6 +161,9 @@ func (in *PersonInput) Normalize() {
 	in.Language = strings.ToLower(strings.TrimSpace(in.Language))
 	in.TimeZone = strings.TrimSpace(in.TimeZone)
 	in.ManagerEmail = strings.ToLower(strings.TrimSpace(in.ManagerEmail))
+	if in.Sites != nil {
+		in.Sites = cleanSites(in.Sites)
+	}
 	for i := range in.Teams {
 		in.Teams[i].Team = strings.TrimSpace(in.Teams[i].Team)
 		in.Teams[i].Role = strings.ToLower(strings.TrimSpace(in.Teams[i].Role))

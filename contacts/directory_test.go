@@ -90,9 +90,12 @@ func testImportExampleFilesAndReimportChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err = d.Import(manager, f.People, f.Teams, f.Services, false)
+	rep, err = d.Import(manager, f.People, f.Teams, f.Services, false, f.Sites...)
 	if err != nil {
 		t.Fatalf("%v %+v", err, rep.Errors)
+	}
+	if laura, _ := d.Person(context.Background(), "laura.mendez@example.com"); laura.PrimarySite != "torre-norte" || !slices.Equal(laura.Sites, []string{"torre-norte", "madrid"}) {
+		t.Errorf("Laura's sites from the YAML example: %v (primary %q)", laura.Sites, laura.PrimarySite)
 	}
 	if rep.Created != 0 || rep.ServicesChanged != 3 || !slices.Equal(rep.TeamsCreated, []string{"security"}) {
 		t.Errorf("yaml report = %+v", rep)

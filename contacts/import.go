@@ -30,8 +30,16 @@ const maxReportedErrors = 1000
 // (created when new) and the services of a file, all or nothing: with any invalid row,
 // nothing changes and the report lists every problem by line. Importing the same file
 // again changes nothing. With dryRun, it reports what it would do and writes nothing.
-func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool) (ImportReport, error) {
+//
+// The sites a file defines are saved before its people, who may name them (by id or
+// name); a person's sites must exist (they need a city and a time zone, which a CSV row
+// cannot say).
+func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool, sites ...SiteInput) (ImportReport, error) {
 	actor := actorOf(ctx)
+	if actor.Limited() != nil {
+		return ImportReport{TeamsCreated: []string{}, Errors: []RowError{}}, optimum.Errorf(optimum.EFORBIDDEN,
+			"A manager limited to some teams or sites cannot import directory files; ask a manager of the whole organisation.")
+	}
 	rep := ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)
@@ -40,6 +48,7 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 		}
 		rep = ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
 		p := &importPlan{idx: newIndex(snap), rep: &rep, now: s.now().UTC().Truncate(time.Millisecond)}
+		p.sites(sites)
 		p.teams(teams)
 		p.people(rows)
 		p.services(services, snap.Services)
@@ -55,6 +64,11 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 		}
 		if dryRun {
 			return nil
+		}
+		for _, st := range p.siteChanges {
+			if err := tx.SaveSite(ctx, st.site, st.isNew); err != nil {
+				return err
+			}
 		}
 		for _, t := range p.newTeams {
 			if err := tx.SaveTeam(ctx, t, true); err != nil {
@@ -76,12 +90,12 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 				return err
 			}
 		}
-		if rep.Created+rep.Updated+len(p.newTeams)+len(p.changedTeams)+rep.ServicesChanged == 0 {
+		if rep.Created+rep.Updated+len(p.newTeams)+len(p.changedTeams)+rep.ServicesChanged+len(p.siteChanges) == 0 {
 			return nil
 		}
 		return appendEvent(ctx, tx, EventDirectoryImport, p.now, actor, map[string]any{
 			"rows": rep.Rows, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
-			"teams_created": rep.TeamsCreated, "services_changed": rep.ServicesChanged,
+			"teams_created": rep.TeamsCreated, "services_changed": rep.ServicesChanged, "sites_changed": len(p.siteChanges),
 		})
 	})
 	return rep, err
@@ -90,6 +104,11 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 type personChange struct {
 	person Person
 	isNew  bool
+}
+
+type siteChange struct {
+	site  Site
+	isNew bool
 }
 
 type serviceChange struct {
@@ -105,11 +124,37 @@ type importPlan struct {
 	changedTeams []Team
 	changes      []personChange
 	svc          []serviceChange
+	siteChanges  []siteChange
 	conflicts    int // errors that are phones shared with another active person
 }
 
 func (p *importPlan) fail(line int, email, field, format string, args ...any) {
 	p.rep.Errors = append(p.rep.Errors, RowError{Line: line, Email: email, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// sites upserts the sites the file defines.
+func (p *importPlan) sites(in []SiteInput) {
+	for i, st := range in {
+		st.normalize()
+		bad := false
+		for _, f := range st.validate() {
+			p.fail(i+1, "", "sites."+f.Field, "site %s: %s", clip(st.ID), f.Message)
+			bad = true
+		}
+		if bad {
+			continue
+		}
+		site := Site{ID: st.ID, Name: st.Name, City: st.City, TimeZone: st.TimeZone, Active: true}
+		old, ok := p.idx.sites[st.ID]
+		if ok && old.ID == st.ID {
+			site.People = old.People
+			if old == site {
+				continue
+			}
+		}
+		p.siteChanges = append(p.siteChanges, siteChange{site, !ok || old.ID != st.ID})
+		p.idx.putSite(site)
+	}
 }
 
 // teams upserts the teams the file defines.
@@ -125,12 +170,19 @@ func (p *importPlan) teams(in []TeamInput) {
 			continue
 		}
 		old, ok := p.idx.teams[t.ID]
-		team := Team{ID: t.ID, NameES: t.NameES, NameEN: t.NameEN, Active: true}
+		team := Team{ID: t.ID, NameES: t.NameES, NameEN: t.NameEN, Active: true, Sites: old.Sites}
+		if t.Sites != nil {
+			ids, sf := p.idx.personSites(cleanSites(t.Sites), "teams.sites")
+			for _, f := range sf {
+				p.fail(line, "", f.Field, "team %s: %s", t.ID, f.Message)
+			}
+			team.Sites = append([]string{}, ids...)
+		}
 		switch {
 		case !ok:
 			p.newTeams = append(p.newTeams, team)
 			p.rep.TeamsCreated = append(p.rep.TeamsCreated, t.ID)
-		case old.NameES != t.NameES || old.NameEN != t.NameEN || !old.Active:
+		case old.NameES != t.NameES || old.NameEN != t.NameEN || !old.Active || (t.Sites != nil && !slices.Equal(old.Sites, team.Sites)):
 			p.changedTeams = append(p.changedTeams, team)
 		}
 		p.idx.putTeam(team)
@@ -197,6 +249,15 @@ func (p *importPlan) people(rows []Row) {
 			}
 			teams = append(teams, Membership{Team: t.ID, Role: m.Role})
 		}
+		var sites []string
+		if in.Sites != nil {
+			ids, sf := p.idx.personSites(in.Sites, "sites")
+			for _, f := range sf {
+				p.fail(r.Line, in.Email, f.Field, "%s", f.Message)
+				bad = true
+			}
+			sites = append([]string{}, ids...)
+		}
 		if bad {
 			continue
 		}
@@ -206,7 +267,7 @@ func (p *importPlan) people(rows []Row) {
 		}
 		r.Input = in
 		inFile[in.Email] = person.ID
-		plan = append(plan, importedRow{row: r, person: person, isNew: !found, teams: teams})
+		plan = append(plan, importedRow{row: r, person: person, isNew: !found, teams: teams, sites: sites})
 	}
 	// Managers, and the management chain after the import, must not loop.
 	manager := map[string]string{} // person id -> manager id, after the import
@@ -245,7 +306,7 @@ func (p *importPlan) people(rows []Row) {
 	p.sharedPhones(plan)
 	for _, pl := range plan {
 		per := pl.person
-		changed := apply(&per, pl.row.Input, pl.teams, per.ManagerID)
+		changed := apply(&per, pl.row.Input, pl.teams, per.ManagerID, pl.sites)
 		if pl.isNew {
 			per.UpdatedAt = p.now
 			p.changes = append(p.changes, personChange{per, true})
@@ -302,6 +363,7 @@ type importedRow struct {
 	person Person
 	isNew  bool
 	teams  []Membership
+	sites  []string // site ids, primary first; nil keeps the person's
 }
 
 // sharedPhones fails every row that would give its phone to a second active person,
@@ -312,13 +374,16 @@ func (p *importPlan) sharedPhones(plan []importedRow) {
 	line := map[string]int{}
 	for _, pl := range plan {
 		per := pl.person
-		apply(&per, pl.row.Input, slices.Clone(pl.teams), per.ManagerID)
+		apply(&per, pl.row.Input, slices.Clone(pl.teams), per.ManagerID, pl.sites)
 		after[per.ID], line[per.ID] = per, pl.row.Line
 	}
 	holders := map[string][]Person{} // phone -> active holders after the import
 	for id, per := range p.idx.byID {
 		if _, changed := after[id]; !changed && per.Active && per.Phone != "" {
 			holders[per.Phone] = append(holders[per.Phone], per)
+		}
+		if _, changed := after[id]; !changed && per.Active && per.Phone2 != "" && per.Phone2 != per.Phone {
+			holders[per.Phone2] = append(holders[per.Phone2], per)
 		}
 	}
 	for _, pl := range plan {

@@ -41,7 +41,7 @@ func (e *FileError) Error() string { return e.Message }
 // time_zone are optional extra columns.
 var CSVHeader = []string{"name", "email", "phone", "language", "teams", "manager_email"}
 
-var optionalColumns = []string{"external_id", "time_zone", "active"}
+var optionalColumns = []string{"external_id", "time_zone", "active", "sites"}
 
 // ParseCSV reads a directory CSV: UTF-8 with or without a BOM, the header of CSVHeader,
 // one person a row, teams separated by ";" with an optional ":role" (technology:lead).
@@ -125,6 +125,10 @@ func ParseCSV(r io.Reader) ([]Row, error) {
 			active := !(v == "false" || v == "no" || v == "0")
 			in.Active = &active
 		}
+		if _, ok := col["sites"]; ok {
+			// Sites separated by ";", the primary first; an empty cell clears them.
+			in.Sites = cleanSites(strings.Split(get("sites"), ";"))
+		}
 		rows = append(rows, Row{Line: line, Input: in})
 	}
 	return rows, nil
@@ -181,6 +185,7 @@ func invalidAt(b []byte) int {
 
 // File is a directory in YAML: teams, services and people (see configs/contacts.example.yaml).
 type File struct {
+	Sites    []SiteInput    `yaml:"sites"`
 	Teams    []TeamInput    `yaml:"teams"`
 	Services []ServiceInput `yaml:"services"`
 	People   []Row          `yaml:"-"`
@@ -191,6 +196,8 @@ type TeamInput struct {
 	ID     string `json:"id" yaml:"id"`
 	NameES string `json:"name_es" yaml:"name_es"`
 	NameEN string `json:"name_en" yaml:"name_en"`
+	// Sites are where the team works, by site id or name; nil keeps the team's sites.
+	Sites []string `json:"sites" yaml:"sites"`
 }
 
 // ServiceInput is a service as written in a file or form.
@@ -211,6 +218,7 @@ type yamlPerson struct {
 	ManagerEmail string   `yaml:"manager_email"`
 	Teams        []string `yaml:"teams"`
 	Active       *bool    `yaml:"active"`
+	Sites        []string `yaml:"sites"` // the primary first; absent keeps the person's sites
 }
 
 // ParseYAML reads a directory in YAML. Teams of a person are written "team" or
@@ -221,6 +229,7 @@ func ParseYAML(data []byte) (File, error) {
 		return File{}, err
 	}
 	var doc struct {
+		Sites    []SiteInput    `yaml:"sites"`
 		Teams    []TeamInput    `yaml:"teams"`
 		Services []ServiceInput `yaml:"services"`
 		People   []yaml.Node    `yaml:"people"`
@@ -230,7 +239,7 @@ func ParseYAML(data []byte) (File, error) {
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return File{}, &FileError{fmt.Sprintf("The YAML is not valid: %v.", err)}
 	}
-	f := File{Teams: doc.Teams, Services: doc.Services}
+	f := File{Sites: doc.Sites, Teams: doc.Teams, Services: doc.Services}
 	if len(doc.People) > MaxImportRows {
 		return File{}, &FileError{fmt.Sprintf("The file has more than %d people; split it into several files.", MaxImportRows)}
 	}
@@ -242,6 +251,7 @@ func ParseYAML(data []byte) (File, error) {
 		f.People = append(f.People, Row{Line: n.Line, Input: PersonInput{
 			ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: p.Phone, Language: p.Language,
 			TimeZone: p.TimeZone, ManagerEmail: p.ManagerEmail, Teams: parseTeams(strings.Join(p.Teams, ";")), Active: p.Active,
+			Sites: p.Sites,
 		}})
 	}
 	return f, nil
@@ -267,7 +277,7 @@ func WriteCSV(w io.Writer, people []Person, emailOf func(personID string) string
 		if !p.Active {
 			active = "false"
 		}
-		rec := []string{p.Name, p.Email, p.Phone, p.Language, strings.Join(teams, ";"), emailOf(p.ManagerID), p.ExternalID, p.TimeZone, active}
+		rec := []string{p.Name, p.Email, p.Phone, p.Language, strings.Join(teams, ";"), emailOf(p.ManagerID), p.ExternalID, p.TimeZone, active, strings.Join(p.Sites, ";")}
 		if err := cw.Write(rec); err != nil {
 			return err
 		}

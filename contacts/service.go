@@ -43,6 +43,8 @@ type Tx interface {
 	SavePerson(ctx context.Context, p Person, isNew bool) error
 	SaveTeam(ctx context.Context, t Team, isNew bool) error
 	SaveService(ctx context.Context, s Service, isNew bool) error
+	// SaveSite creates or changes a site (sites.go).
+	SaveSite(ctx context.Context, s Site, isNew bool) error
 	Append(ctx context.Context, e optimum.Event) (int64, error)
 }
 
@@ -51,12 +53,16 @@ type Snapshot struct {
 	People   []Person
 	Teams    []Team
 	Services []Service
+	Sites    []Site
 }
 
 // Filter selects people. Zero fields do not filter.
 type Filter struct {
-	Teams  []string // members of any of these teams
-	Roles  []string // with any of these team roles (within Teams when given)
+	Teams []string // members of any of these teams
+	Roles []string // with any of these team roles (within Teams when given)
+	Sites []string // with any of these sites (ids), primary or not
+	// Scope keeps only the people in it (scope.go); the directory sets it from the actor.
+	Scope  *optimum.Scope
 	IDs    []string
 	Active *bool
 	Text   string // in name or email
@@ -83,12 +89,20 @@ func (s *Directory) People(ctx context.Context, f Filter) ([]Person, error) {
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 1000
 	}
+	if sc := scopeOf(ctx); sc != nil {
+		f.Scope = sc
+	}
 	return s.store.People(ctx, f)
 }
 
 // Person returns a person by id or email.
+// A scoped actor finds only the people in their scope, and themself.
 func (s *Directory) Person(ctx context.Context, idOrEmail string) (Person, error) {
-	return s.store.Person(ctx, idOrEmail)
+	p, err := s.store.Person(ctx, idOrEmail)
+	if err == nil && !visible(ctx, p) {
+		return Person{}, errOutOfScope(idOrEmail)
+	}
+	return p, err
 }
 
 // Teams lists the teams with their member counts.
@@ -122,7 +136,7 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 		isNew := id == ""
 		if !isNew {
 			p, ok := idx.byID[id]
-			if !ok {
+			if !ok || !visible(ctx, p) {
 				return optimum.Errorf(optimum.ENOTFOUND, "No person has the id %q.", clip(id))
 			}
 			before = p
@@ -144,6 +158,13 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 			}
 			teams = append(teams, Membership{Team: t.ID, Role: m.Role})
 		}
+		var sites []string
+		if in.Sites != nil {
+			var sf []optimum.FieldError
+			sites, sf = idx.personSites(in.Sites, "sites")
+			problems = append(problems, sf...)
+			sites = append([]string{}, sites...) // non-nil: replace the person's sites
+		}
 		managerID := ""
 		if in.ManagerEmail != "" {
 			m, ok := idx.byEmail[in.ManagerEmail]
@@ -156,6 +177,9 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 				managerID = m.ID
 			}
 		}
+		if in.own != nil {
+			problems = append(problems, in.own.validate(in)...)
+		}
 		if err := optimum.Invalid("The person has errors.", problems); err != nil {
 			return err
 		}
@@ -164,14 +188,22 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 		if isNew {
 			p = Person{ID: optimum.NewID("per"), Active: true, CreatedAt: now}
 		}
-		changed := apply(&p, in, teams, managerID)
+		changed := apply(&p, in, teams, managerID, sites)
 		if !isNew && len(changed) == 0 {
 			out = p
 			return nil
 		}
+		if sc := actor.Limited(); sc != nil && !visible(ctx, p) {
+			return errPlaceOutOfScope(sc)
+		}
 		if claimsPhone(before, isNew, p) {
 			if other, taken := idx.phoneTaken(p.Phone, p.ID); taken {
 				return phoneConflict(actor, other)
+			}
+		}
+		if p.Active && p.Phone2 != "" && (p.Phone2 != before.Phone2 || !before.Active) {
+			if other, taken := idx.phoneTaken(p.Phone2, p.ID); taken {
+				return onField(phoneConflict(actor, other), "phone2")
 			}
 		}
 		p.UpdatedAt = now
@@ -188,12 +220,6 @@ func (s *Directory) savePerson(ctx context.Context, id string, in PersonInput) (
 	return out, err
 }
 
-// Profile is what people may change about themselves.
-type Profile struct {
-	Phone    string `json:"phone"`
-	Language string `json:"language"`
-}
-
 // UpdateProfile changes a person's own phone and language (self-service "Mi perfil").
 // A new phone must be verified again.
 func (s *Directory) UpdateProfile(ctx context.Context, personID string, pr Profile) (Person, error) {
@@ -201,7 +227,7 @@ func (s *Directory) UpdateProfile(ctx context.Context, personID string, pr Profi
 	if err != nil {
 		return Person{}, err
 	}
-	in := PersonInput{ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: pr.Phone, Language: pr.Language, TimeZone: p.TimeZone}
+	in := PersonInput{ExternalID: p.ExternalID, Name: p.Name, Email: p.Email, Phone: pr.Phone, Language: pr.Language, TimeZone: p.TimeZone, own: &pr}
 	for _, m := range p.Memberships {
 		in.Teams = append(in.Teams, m)
 	}
@@ -222,6 +248,9 @@ func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Pers
 		p, err := tx.Person(ctx, id)
 		if err != nil {
 			return err
+		}
+		if !visible(ctx, p) {
+			return errOutOfScope(id)
 		}
 		out = p
 		if p.Active == active {
@@ -248,8 +277,9 @@ func (s *Directory) SetActive(ctx context.Context, id string, active bool) (Pers
 	return out, err
 }
 
-// apply copies the input onto p and returns the names of the fields that changed.
-func apply(p *Person, in PersonInput, teams []Membership, managerID string) []string {
+// apply copies the input onto p and returns the names of the fields that changed. sites
+// are site ids, the primary first; nil keeps the person's sites.
+func apply(p *Person, in PersonInput, teams []Membership, managerID string, sites []string) []string {
 	var changed []string
 	set := func(name string, dst *string, v string) {
 		if *dst != v {
@@ -273,6 +303,9 @@ func apply(p *Person, in PersonInput, teams []Membership, managerID string) []st
 	if in.ExternalID != "" {
 		set("external_id", &p.ExternalID, in.ExternalID)
 	}
+	if in.own != nil {
+		changed = append(changed, in.own.apply(p)...)
+	}
 	if in.Active != nil && *in.Active != p.Active {
 		p.Active = *in.Active
 		changed = append(changed, "active")
@@ -286,6 +319,17 @@ func apply(p *Person, in PersonInput, teams []Membership, managerID string) []st
 	for _, m := range p.Memberships {
 		p.Teams = append(p.Teams, m.Team)
 	}
+	if p.Sites == nil {
+		p.Sites = []string{}
+	}
+	if sites != nil && !slices.Equal(sites, p.Sites) {
+		p.Sites = sites
+		changed = append(changed, "sites")
+	}
+	p.PrimarySite = ""
+	if len(p.Sites) > 0 {
+		p.PrimarySite = p.Sites[0]
+	}
 	return changed
 }
 
@@ -294,10 +338,16 @@ type index struct {
 	byID, byEmail, byExternal map[string]Person
 	byPhone                   map[string][]Person // every person with the phone, active or not
 	teams                     map[string]Team     // by id, and by slug of each name
+	sites                     map[string]Site     // by id, and by slug of the name (sites.go)
+	cities                    map[string][]Site   // by slug of the city
 }
 
 func newIndex(d Snapshot) *index {
-	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, byPhone: map[string][]Person{}, teams: map[string]Team{}}
+	x := &index{byID: map[string]Person{}, byEmail: map[string]Person{}, byExternal: map[string]Person{}, byPhone: map[string][]Person{}, teams: map[string]Team{},
+		sites: map[string]Site{}, cities: map[string][]Site{}}
+	for _, st := range d.Sites {
+		x.putSite(st)
+	}
 	for _, p := range d.People {
 		x.put(p)
 	}
@@ -314,6 +364,9 @@ func (x *index) put(p Person) {
 	}
 	if p.Phone != "" {
 		x.byPhone[p.Phone] = append(x.byPhone[p.Phone], p)
+	}
+	if p.Phone2 != "" && p.Phone2 != p.Phone {
+		x.byPhone[p.Phone2] = append(x.byPhone[p.Phone2], p)
 	}
 }
 

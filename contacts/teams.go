@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"context"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -27,6 +28,9 @@ func (s *Directory) SaveTeam(ctx context.Context, in TeamInput) (Team, error) {
 	if err := in.validate(); err != nil {
 		return Team{}, err
 	}
+	if sc := scopeOf(ctx); sc != nil && !slices.Contains(sc.Teams, in.ID) {
+		return Team{}, optimum.Errorf(optimum.EFORBIDDEN, "You manage only the teams %s.", listOrNone(sc.Teams))
+	}
 	var out Team
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)
@@ -39,12 +43,19 @@ func (s *Directory) SaveTeam(ctx context.Context, in TeamInput) (Team, error) {
 				old = &snap.Teams[i]
 			}
 		}
-		out = Team{ID: in.ID, NameES: in.NameES, NameEN: in.NameEN, Active: true}
+		out = Team{ID: in.ID, NameES: in.NameES, NameEN: in.NameEN, Active: true, Sites: []string{}}
 		if old != nil {
-			out.Members = old.Members
-			if old.NameES == in.NameES && old.NameEN == in.NameEN && old.Active {
-				return nil
+			out.Members, out.Sites = old.Members, old.Sites
+		}
+		if in.Sites != nil {
+			ids, f := newIndex(snap).personSites(cleanSites(in.Sites), "sites")
+			if err := optimum.Invalid("The team has errors.", f); err != nil {
+				return err
 			}
+			out.Sites = append([]string{}, ids...)
+		}
+		if old != nil && old.NameES == in.NameES && old.NameEN == in.NameEN && old.Active && slices.Equal(old.Sites, out.Sites) {
+			return nil
 		}
 		if err := tx.SaveTeam(ctx, out, old == nil); err != nil {
 			return err
@@ -53,7 +64,7 @@ func (s *Directory) SaveTeam(ctx context.Context, in TeamInput) (Team, error) {
 		if old == nil {
 			typ = EventTeamCreated
 		}
-		return appendEvent(ctx, tx, typ, s.now().UTC().Truncate(time.Millisecond), actor, map[string]any{"id": out.ID, "name_es": out.NameES, "name_en": out.NameEN})
+		return appendEvent(ctx, tx, typ, s.now().UTC().Truncate(time.Millisecond), actor, map[string]any{"id": out.ID, "name_es": out.NameES, "name_en": out.NameEN, "sites": out.Sites})
 	})
 	return out, err
 }

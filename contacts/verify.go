@@ -28,12 +28,16 @@ type VerificationStore interface {
 	PhoneVerified(ctx context.Context, personID, phone string, at time.Time, e optimum.Event) error
 }
 
-// StartPhoneVerification creates a code for the person's phone and returns it with the
-// phone and language to send it to. A new code replaces any pending one.
-func (s *Directory) StartPhoneVerification(ctx context.Context, vs VerificationStore, personID string) (code, phone, lang string, err error) {
+// StartPhoneVerification creates a code for the person's phone (or, with which
+// "phone2", their second phone) and returns it with the phone and language to send it
+// to. A new code replaces any pending one.
+func (s *Directory) StartPhoneVerification(ctx context.Context, vs VerificationStore, personID string, which ...string) (code, phone, lang string, err error) {
 	p, err := s.store.Person(ctx, personID)
 	if err != nil {
 		return "", "", "", err
+	}
+	if len(which) > 0 && which[0] == "phone2" {
+		p.Phone = p.Phone2
 	}
 	if p.Phone == "" {
 		return "", "", "", optimum.Errorf(optimum.ECONFLICT, "There is no phone to verify; add one first.")

@@ -51,6 +51,7 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	figs("overall", r.Overall)
 	figs("team", r.Teams...)
+	figs("site", r.Sites...)
 	figs("role", r.Roles...)
 	figs("channel", r.Channels...)
 	figs("ack_channel", r.AckChannels...)

@@ -49,8 +49,10 @@ type Plan struct {
 	ID       string   `json:"id" yaml:"id"`
 	Name     string   `json:"name" yaml:"name"`
 	Scenario Scenario `json:"scenario" yaml:"scenario"`
-	// Teams is the audience.
+	// Teams is the audience, with everyone at Sites (site ids or names, or a city for
+	// all its sites): a drill of the evacuation of Torre Norte names the site alone.
 	Teams []string `json:"teams" yaml:"teams"`
+	Sites []string `json:"sites,omitempty" yaml:"sites"`
 	// Ladder is the escalation ladder the drill's incident climbs ("" for the one that
 	// fits its priority).
 	Ladder string `json:"ladder,omitempty" yaml:"ladder"`
@@ -160,6 +162,9 @@ func (p *Plan) Normalize() {
 	p.Scenario.TitleEN = strings.TrimSpace(p.Scenario.TitleEN)
 	p.Scenario.DescriptionEN = strings.TrimSpace(p.Scenario.DescriptionEN)
 	p.Teams = clean(p.Teams)
+	if p.Sites = clean(p.Sites); len(p.Sites) == 0 {
+		p.Sites = nil
+	}
 	p.Channels = clean(p.Channels)
 	p.Ladder = strings.ToLower(strings.TrimSpace(p.Ladder))
 	p.Schedule = strings.TrimSpace(p.Schedule)
@@ -222,8 +227,11 @@ func (p Plan) Validate() error {
 			add(field, "is longer than %d characters", incident.MaxDescription/2)
 		}
 	}
-	if len(p.Teams) == 0 {
-		add("teams", "the audience is empty: name at least one team")
+	if len(p.Sites) > MaxTeams {
+		add("sites", "has more than %d sites", MaxTeams)
+	}
+	if len(p.Teams) == 0 && len(p.Sites) == 0 {
+		add("teams", "the audience is empty: name at least one team or site")
 	} else if len(p.Teams) > MaxTeams {
 		add("teams", "has more than %d teams", MaxTeams)
 	}

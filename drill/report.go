@@ -23,6 +23,8 @@ type Target struct {
 	PersonID    string
 	Name        string
 	Memberships []contacts.Membership // within the drill's teams
+	// Sites are the person's sites (ids) when the drill started, the primary first.
+	Sites       []string
 	HasPhone    bool
 	SMSOptedOut bool
 	Push        int
@@ -54,12 +56,14 @@ type AckFact struct {
 // Report is a drill run's report: the header, the verdict per criterion, the rates and
 // times, the late acknowledgements and the people not reached.
 type Report struct {
-	Run         Run          `json:"run"`
-	Header      Header       `json:"header"`
-	AsOf        time.Time    `json:"as_of"`
-	Criteria    []Verdict    `json:"criteria"`
-	Overall     Figures      `json:"overall"`
-	Teams       []Figures    `json:"teams"`
+	Run      Run       `json:"run"`
+	Header   Header    `json:"header"`
+	AsOf     time.Time `json:"as_of"`
+	Criteria []Verdict `json:"criteria"`
+	Overall  Figures   `json:"overall"`
+	Teams    []Figures `json:"teams"`
+	// Sites has the figures of the people of each site (primary or not), by site id.
+	Sites       []Figures    `json:"sites"`
 	Roles       []Figures    `json:"roles"`
 	Channels    []Figures    `json:"channels"`
 	AckChannels []Figures    `json:"ack_channels"`
@@ -264,7 +268,7 @@ func trendOf(rep Report) TrendPoint {
 //     those it reached, acknowledged those of them who acknowledged (by any means);
 //     ack_channels group the acknowledgements by the channel they came through.
 func Compute(r Run, f Facts, now time.Time) Report {
-	rep := Report{Run: r, AsOf: now, Criteria: []Verdict{}, Teams: []Figures{}, Roles: []Figures{}, Channels: []Figures{},
+	rep := Report{Run: r, AsOf: now, Criteria: []Verdict{}, Teams: []Figures{}, Sites: []Figures{}, Roles: []Figures{}, Channels: []Figures{},
 		AckChannels: []Figures{}, Late: []LateAck{}, Unreached: []Unreached{}, People: []PersonLine{}, Hygiene: []HygieneAction{},
 		Trend: []TrendPoint{}}
 	p := r.Plan
@@ -365,6 +369,18 @@ func Compute(r Run, f Facts, now time.Time) Report {
 	rep.Overall = figures("all", func(person) bool { return true })
 	for _, team := range p.Teams {
 		rep.Teams = append(rep.Teams, figures(team, func(pp person) bool { return inTeam(pp.t, team) }))
+	}
+	var sites []string
+	for _, pp := range people {
+		for _, st := range pp.t.Sites {
+			if !slices.Contains(sites, st) {
+				sites = append(sites, st)
+			}
+		}
+	}
+	slices.Sort(sites)
+	for _, st := range sites {
+		rep.Sites = append(rep.Sites, figures(st, func(pp person) bool { return slices.Contains(pp.t.Sites, st) }))
 	}
 	for _, role := range roles {
 		if g := figures(role, func(pp person) bool { return hasRole(pp.t, role) }); g.Targeted > 0 {

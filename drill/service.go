@@ -237,8 +237,8 @@ func (s *Service) save(ctx context.Context, p Plan, create bool, source string) 
 		fields = append(fields, optimum.FieldError{Field: "schedule", Message: fmt.Sprintf(
 			"fires every %s; drills may run at most once every %s", gap, s.opt.MinInterval)})
 	}
-	if len(p.Teams) > 0 && s.audience != nil {
-		if _, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams}); aerr != nil {
+	if len(p.Teams)+len(p.Sites) > 0 && s.audience != nil {
+		if _, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams, Sites: p.Sites}); aerr != nil {
 			f := optimum.ErrorFields(aerr)
 			if len(f) == 0 {
 				return Plan{}, aerr
@@ -391,14 +391,14 @@ func (s *Service) checkAudience(ctx context.Context, p Plan) error {
 	if s.audience == nil {
 		return nil
 	}
-	rs, err := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams})
+	rs, err := s.audience.Resolve(ctx, contacts.Audience{Teams: p.Teams, Sites: p.Sites})
 	if f := optimum.ErrorFields(err); len(f) > 0 {
 		return optimum.Invalid("The drill's audience has errors.", f)
 	} else if err != nil {
 		return err
 	}
 	if len(rs) == 0 {
-		return optimum.Invalid("The drill's audience has errors.", []optimum.FieldError{{Field: "teams", Message: "the audience is empty: nobody active is in these teams"}})
+		return optimum.Invalid("The drill's audience has errors.", []optimum.FieldError{{Field: "teams", Message: "the audience is empty: nobody active is in these teams or sites"}})
 	}
 	return nil
 }
@@ -423,6 +423,7 @@ func (s *Service) begin(ctx context.Context, r Run) (Run, error) {
 		Impact:      p.Impact,
 		Urgency:     p.Urgency,
 		Teams:       p.Teams,
+		Sites:       p.Sites,
 		Drill:       true,
 		Ladder:      p.Ladder,
 		Channels:    p.Channels,

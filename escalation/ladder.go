@@ -61,6 +61,9 @@ type Target struct {
 	Service        string   `yaml:"service,omitempty" json:"service,omitempty"`
 	Person         string   `yaml:"person,omitempty" json:"person,omitempty"`
 	ManagersOfPage bool     `yaml:"managers_of_paged,omitempty" json:"managers_of_paged,omitempty"`
+	// Site (a site id) pages everyone at that site; with Team, only the team's members
+	// at that site ("the tech team of Torre Norte").
+	Site string `yaml:"site,omitempty" json:"site,omitempty"`
 }
 
 // Reminder is one nag: After the page, on Channels (webpush, sms, voice, email).
@@ -225,13 +228,13 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 		for j, t := range s.Targets {
 			tk := fmt.Sprintf("%s.targets[%d]", sk, j)
 			kinds := 0
-			for _, set := range []bool{t.Team != "", t.Service != "", t.Person != "", t.ManagersOfPage} {
+			for _, set := range []bool{t.Team != "", t.Service != "", t.Person != "", t.ManagersOfPage, t.Site != "" && t.Team == ""} {
 				if set {
 					kinds++
 				}
 			}
 			if kinds != 1 {
-				add(tk, "names exactly one of team, service, person or managers_of_paged")
+				add(tk, "names exactly one of team, service, person, site or managers_of_paged (a site may narrow a team)")
 			}
 			if t.ManagersOfPage && i == 0 {
 				add(tk, "managers_of_paged needs an earlier step: nobody has been paged yet")
@@ -245,6 +248,8 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 				}
 			}
 			switch {
+			case t.Site != "":
+				sized = false // the people of a site: checked when paged
 			case t.Team != "" && known != nil:
 				n, ok := known(t.Team, t.Roles)
 				if !ok {

@@ -184,12 +184,23 @@ func (s *Ladders) check(ctx context.Context, ls []Ladder, only string) error {
 	if err != nil {
 		return err
 	}
+	var sites map[string]bool // nil: the store cannot tell, the page will
+	if ks, ok := s.store.(interface {
+		KnownSites(ctx context.Context) (map[string]bool, error)
+	}); ok {
+		if sites, err = ks.KnownSites(ctx); err != nil {
+			return err
+		}
+	}
 	for _, l := range ls {
 		for i, st := range l.Steps {
 			for j, t := range st.Targets {
 				key := fmt.Sprintf("ladders[%s].steps[%d].targets[%d]", l.ID, i, j)
 				if t.Person != "" && !people[t.Person] && !people[strings.ToLower(t.Person)] {
 					f = append(f, optimum.FieldError{Field: key + ".person", Message: fmt.Sprintf("%q is not an active person in the directory", t.Person)})
+				}
+				if t.Site != "" && sites != nil && !sites[t.Site] {
+					f = append(f, optimum.FieldError{Field: key + ".site", Message: fmt.Sprintf("%q is not a site", t.Site)})
 				}
 				if t.Service != "" && !services[t.Service] {
 					f = append(f, optimum.FieldError{Field: key + ".service", Message: fmt.Sprintf("%q is not a service", t.Service)})

@@ -29,7 +29,10 @@ type Declaration struct {
 	Urgency     Level    `json:"urgency"`
 	Location    string   `json:"location"`
 	Teams       []string `json:"teams"`
-	Drill       bool     `json:"drill"`
+	// Sites adds everyone at these sites (site ids or names, or a city for all its
+	// sites: "Torre Norte", "CDMX") to the audience, as well as the Teams.
+	Sites []string `json:"sites,omitempty"`
+	Drill bool     `json:"drill"`
 	// SafetyPoll asks every recipient whether they are safe ("1 = estoy a salvo,
 	// 2 = necesito ayuda") instead of only to acknowledge: earthquakes, floods, fires.
 	SafetyPoll bool `json:"safety_poll"`
@@ -69,6 +72,9 @@ func (d *Declaration) Normalize() {
 	d.Services = cleanList(d.Services, false)
 	d.Causes = cleanList(d.Causes, false)
 	d.Teams = cleanList(d.Teams, true)
+	if d.Sites = cleanList(d.Sites, false); len(d.Sites) == 0 {
+		d.Sites = nil
+	}
 	for lang, m := range d.Messages {
 		if m = strings.TrimSpace(m); m == "" {
 			delete(d.Messages, lang)
@@ -144,6 +150,9 @@ func (d Declaration) Validate(knownTeams []string) error {
 		if knownTeams != nil && !slices.Contains(knownTeams, t) {
 			add(fmt.Sprintf("teams[%d]", i), "%q is not a known team (%s)", truncate(t, 40), strings.Join(knownTeams, ", "))
 		}
+	}
+	if len(d.Sites) > MaxListItems {
+		add("sites", "has %d items, at most %d", len(d.Sites), MaxListItems)
 	}
 	text("ladder", d.Ladder, 64, false)
 	for i, c := range d.Channels {

@@ -89,8 +89,10 @@ type Incident struct {
 	Location    string   `json:"location"`
 	Reporter    Person   `json:"reporter"`
 	Teams       []string `json:"teams"`
-	Assigned    []Person `json:"assigned"`
-	Drill       bool     `json:"drill"`
+	// Sites are the sites the incident was declared to, as named at declaration.
+	Sites    []string `json:"sites,omitempty"`
+	Assigned []Person `json:"assigned"`
+	Drill    bool     `json:"drill"`
 	// Audience is how many people the incident is for.
 	Audience  int       `json:"audience"`
 	SLA       SLA       `json:"sla"`

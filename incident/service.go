@@ -129,7 +129,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	if err := d.Validate(known); err != nil {
 		if s.audience != nil && len(d.Teams) > 0 {
 			// Report unknown teams along with the other problems, all at once.
-			_, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams})
+			_, aerr := s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, Sites: d.Sites})
 			if f := optimum.ErrorFields(aerr); len(f) > 0 {
 				return Incident{}, false, optimum.Invalid(optimum.ErrorMessage(err), append(optimum.ErrorFields(err), f...))
 			}
@@ -139,7 +139,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	if len(idempotencyKey) > 200 {
 		return Incident{}, false, optimum.Errorf(optimum.EINVALID, "Idempotency-Key is too long (at most 200 characters).")
 	}
-	if len(d.Teams) == 0 && len(d.People) == 0 {
+	if len(d.Teams) == 0 && len(d.People) == 0 && len(d.Sites) == 0 {
 		d.Teams = append([]string(nil), s.policy.DefaultTeams...)
 	}
 	pr, err := s.policy.Priority(d.Impact, d.Urgency)
@@ -148,7 +148,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	}
 	var recipients []contacts.Recipient
 	if s.audience != nil {
-		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, People: d.People}); err != nil {
+		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, People: d.People, Sites: d.Sites}); err != nil {
 			if f := optimum.ErrorFields(err); len(f) > 0 {
 				return Incident{}, false, optimum.Invalid("The declaration has errors.", f)
 			}
@@ -189,6 +189,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Location:    d.Location,
 			Reporter:    Person{ID: actor.ID, Name: actor.Name},
 			Teams:       d.Teams,
+			Sites:       d.Sites,
 			Assigned:    []Person{},
 			Drill:       d.Drill,
 			Canary:      d.Canary && d.Drill,

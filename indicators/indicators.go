@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 )
 
 // MaxRange is the longest time range a query may cover.
@@ -45,6 +46,7 @@ type Incident struct {
 	Services  []string
 	Causes    []string
 	Teams     []string // the audience teams
+	Sites     []string // the sites it was declared to, as declared (ids, names or cities)
 	CreatedAt time.Time
 	AckBy     time.Time // SLA deadlines fixed at declaration
 	ResolveBy time.Time
@@ -91,6 +93,9 @@ type Query struct {
 	Priorities []string
 	Service    string
 	Team       string
+	// Site keeps the incidents declared to a site (its id, name or city, compared as
+	// the directory compares them: case and accents aside).
+	Site string
 	// Bucket is "hour" or "day"; empty picks hour for ranges up to two days, else day.
 	Bucket string
 }
@@ -195,7 +200,7 @@ func (s *Service) Compute(ctx context.Context, q Query) (Report, error) {
 	}
 	r := Report{
 		From: q.From.UTC(), To: q.To.UTC(), GeneratedAt: now, TimeZone: s.loc.String(),
-		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team},
+		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team, Site: q.Site},
 		Summary:    s.summary(incs, now),
 		Previous:   s.summary(prevIncs, now),
 		Open:       s.open(open, now),
@@ -221,6 +226,9 @@ func (q Query) filter(incs []Incident) []Incident {
 			continue
 		}
 		if q.Team != "" && !slices.Contains(inc.Teams, q.Team) {
+			continue
+		}
+		if q.Site != "" && !slices.ContainsFunc(inc.Sites, func(s string) bool { return contacts.Slug(s) == contacts.Slug(q.Site) }) {
 			continue
 		}
 		out = append(out, inc)

@@ -93,11 +93,13 @@ func fixture() (memStore, indicators.Query, time.Time) {
 	// B: P1 at 00:30 local on 2 Nov; acknowledged in 4 min, resolved in 5 h (late).
 	b := inc("2", "P1", "closed", local(2, 0, 30), 4*time.Minute, 5*time.Hour)
 	b.Services, b.Causes, b.Teams = []string{"erp", "web"}, []string{"red"}, []string{"technology"}
+	b.Sites = []string{"Torre Norte"} // as declared: a name
 	b.Recipients = []indicators.Recipient{recipient("r1", "technology", b.CreatedAt, 4*time.Minute)}
 	b.Deliveries = []indicators.Delivery{{Channel: "sms", Status: "queued", CreatedAt: b.CreatedAt}}
 	// C: P1 at 10:00 local on 2 Nov; acknowledged in 10 min (late), still open, escalated twice.
 	c := inc("3", "P1", "acknowledged", local(2, 10, 0), 10*time.Minute, 0)
 	c.Services, c.Causes, c.Teams = []string{"web"}, []string{"red"}, []string{"operations"}
+	c.Sites = []string{"torre-norte", "madrid"} // as declared: ids
 	c.Recipients = []indicators.Recipient{recipient("r2", "operations", c.CreatedAt, 10*time.Minute), recipient("r4", "operations", c.CreatedAt, 0)}
 	c.Escalations = 2
 	// D: P2 at 18:00 local on 2 Nov, never acknowledged, still open.
@@ -355,6 +357,9 @@ func TestFilters(t *testing.T) {
 		{"service web", indicators.Query{Service: "web"}, 2},
 		{"service ERP, any case", indicators.Query{Service: "ERP"}, 3},
 		{"team and service", indicators.Query{Team: "technology", Service: "web"}, 1},
+		{"site by id matches a site declared by name or id", indicators.Query{Site: "torre-norte"}, 2},
+		{"site by name, any case and accents", indicators.Query{Site: "Oficina madrid"}, 0},
+		{"site madrid", indicators.Query{Site: "Madrid"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := compute(t, tt.q)

@@ -34,6 +34,7 @@ type Filters struct {
 	Priorities []string `json:"priorities"`
 	Service    string   `json:"service"`
 	Team       string   `json:"team"`
+	Site       string   `json:"site,omitempty"`
 }
 
 // Summary is the headline of a period.

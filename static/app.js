@@ -34,7 +34,7 @@ const LEVELS = ['critical', 'high', 'medium', 'low'];
 const INACTIVE = new Set(['resolved', 'verified', 'closed', 'cancelled']);
 const LIST_QUERY = 'incidents?status=declared,acknowledged,investigating,reopened&limit=100';
 const TITLE_MAX = 200;
-const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'drill', 'safety_poll', 'message_es', 'message_en'];
+const FORM_FIELDS = ['title', 'description', 'location', 'services', 'causes', 'impact', 'urgency', 'teams', 'sites', 'drill', 'safety_poll', 'message_es', 'message_en'];
 const FLASH_MS = 4000;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10000;
@@ -184,6 +184,7 @@ function normalizeMeta(m) {
     levels: Array.isArray(meta.levels) && meta.levels.length ? meta.levels : LEVELS,
     matrix: meta.matrix || {},
     sla: meta.sla || {},
+    sites: Array.isArray(meta.sites) ? meta.sites : [],
   };
 }
 
@@ -194,7 +195,7 @@ async function refreshMeta() {
   let meta;
   try { meta = normalizeMeta(await api('GET', 'meta')); } catch { return; }
   if (!state.me || !state.meta) return;
-  const changed = JSON.stringify(meta.teams) !== JSON.stringify(state.meta.teams);
+  const changed = JSON.stringify([meta.teams, meta.sites]) !== JSON.stringify([state.meta.teams, state.meta.sites]);
   state.meta = meta;
   if (!changed || route() !== 'declarar' || (state.declare && state.declare.step !== 'form')) return;
   const active = document.activeElement;
@@ -453,6 +454,7 @@ function newDeclare() {
       title: '', description: '', location: '', services: '', causes: '',
       impact: '', urgency: '', drill: false, safety_poll: false, message_es: '', message_en: '',
       teams: new Set(state.meta.default_teams.length ? state.meta.default_teams : state.meta.teams.map((x) => x.id)),
+      sites: new Set(),
     },
     template: null, // the scenario tile chosen: {id, name, prefix}
     titleAuto: false, // the title is the scenario's, completed with the place
@@ -559,8 +561,15 @@ function priorityPreview(d) {
     })) : null);
 }
 
+// launcher is true for the lanzador role (reception desks, security guards): they declare
+// only from a scenario template, adding where (location, sites) and whether it is a drill.
+function launcher() {
+  return state.me?.role === 'lanzador';
+}
+
 function validate(d) {
   const e = {};
+  if (launcher()) return d.template ? e : { scenario: t('v.lanzador') };
   const title = d.draft.title.trim();
   if (!title) e.title = t('v.title');
   else if ([...title].length > TITLE_MAX) e.title = t('v.titleLong');
@@ -660,7 +669,7 @@ function renderForm(d) {
       d.fieldErrors = validate(d);
       d.extraErrors = [];
       if (Object.keys(d.fieldErrors).length) {
-        d.problem = t('v.fix');
+        d.problem = d.fieldErrors.scenario || t('v.fix');
         renderForm(d);
         focusFirstError();
         return;
@@ -675,18 +684,21 @@ function renderForm(d) {
     d.titleAuto = false;
     forgetDeclareWork();
     const teamsBefore = d.draft.teams;
+    const sitesBefore = d.draft.sites;
     const place = d.draft.location;
     state.declare = newDeclare();
     state.declare.draft.teams = teamsBefore;
+    state.declare.draft.sites = sitesBefore;
     state.declare.draft.location = place;
     state.declare.other = true;
     d = state.declare;
   }),
   chosen,
-  tiled ? null : basics,
+  tiled || launcher() ? null : basics,
   textField(d, 'location'),
+  sitesField(d),
   similar.el,
-  more,
+  launcher() ? null : more,
   h('div', { class: 'send-bar', testid: 'send-bar' },
     d.draft.drill ? h('p', { class: 'drill-note' }, h('span', { class: 'tag tag-drill' }, t('drill')), ' ', t('confirm.drill')) : null,
     line.el,
@@ -712,6 +724,12 @@ function chosenTeams(d) {
 }
 
 function declaration(d) {
+  if (launcher()) {
+    const body = { template: d.template?.id, location: d.draft.location.trim(), drill: d.draft.drill };
+    const sites = state.meta.sites.map((x) => x.id).filter((id) => d.draft.sites.has(id));
+    if (sites.length) body.sites = sites;
+    return body;
+  }
   const body = {
     title: d.draft.title.trim(),
     description: d.draft.description.trim(),
@@ -730,7 +748,37 @@ function declaration(d) {
   }
   if (Object.keys(messages).length) body.messages = messages;
   if (state.meta.teams.length) body.teams = state.meta.teams.map((x) => x.id).filter((id) => d.draft.teams.has(id));
+  const sites = state.meta.sites.map((x) => x.id).filter((id) => d.draft.sites.has(id));
+  if (sites.length) body.sites = sites;
   return body;
+}
+
+// sitesField offers the sites (buildings, campuses) as well as the teams: everyone at a
+// chosen site is alerted too ("Torre Norte" for a fire in that tower).
+function sitesField(d) {
+  if (!state.meta.sites.length) return null;
+  return h('fieldset', { class: 'field', 'data-field': 'sites', testid: 'q-sites', 'aria-describedby': 'sites-hint err-sites' },
+    h('legend', { class: 'label' }, t('f.sites')),
+    h('p', { class: 'hint', id: 'sites-hint' }, t('f.sitesHint')),
+    h('div', { class: 'checks' }, state.meta.sites.map((site) => h('label', { class: 'check', testid: `site-${site.id}` },
+      h('input', {
+        type: 'checkbox', name: 'sites', value: site.id, checked: d.draft.sites.has(site.id),
+        onchange: (e) => {
+          if (e.target.checked) d.draft.sites.add(site.id);
+          else d.draft.sites.delete(site.id);
+          if (d.fieldErrors.sites) clearFieldError(d, 'sites');
+        },
+      }),
+      h('span', {}, site.city && site.city !== site.name ? `${site.name} · ${site.city}` : site.name)))),
+    fieldError('sites', d));
+}
+
+// siteNames names an incident's sites for the board: the directory's name of a site id,
+// or what was typed (a city such as "CDMX").
+function siteNames(sites) {
+  if (!Array.isArray(sites) || !sites.length) return '';
+  const byId = new Map((state.meta?.sites || []).map((x) => [x.id, x.name]));
+  return sites.map((x) => byId.get(x) || x).join(', ');
 }
 
 async function sendDeclaration(d) {
@@ -1148,7 +1196,7 @@ function placeItems(list, group) {
 }
 
 function itemSignature(inc) {
-  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.acknowledged_at,
+  return JSON.stringify([inc.updated_at, inc.next_update_at, inc.status, inc.priority, inc.title, inc.location, inc.sites, inc.acknowledged_at,
     ackCount(inc), inc.audience, inc.folio, state.mine.has(inc.id), state.acking.has(inc.id), inc.safety, myAnswers.get(inc.id) || '', state.itemErrors.get(inc.id) || '', state.lang,
     escalationSig(inc.id)]);
 }
@@ -1171,6 +1219,7 @@ function fillItem(li, inc) {
     h('h2', { class: 'item-title' }, h('a', { href: incidentHref(inc), testid: 'item-title' }, inc.title || inc.folio || '')),
     h('p', { class: 'item-meta' },
       inc.location ? h('span', { testid: 'item-location' }, h('span', { class: 'sr-only' }, `${t('item.location')}: `), inc.location) : null,
+      inc.sites?.length ? h('span', { class: 'item-sites', testid: 'item-sites' }, `${t('item.sites')}: `, h('strong', {}, siteNames(inc.sites))) : null,
       h('span', { testid: 'item-since', 'data-since': inc.created_at || '' })),
     h('p', { class: 'item-sla' },
       h('span', { class: 'sla', testid: 'item-sla', 'data-ack-by': inc.sla?.ack_by || '', 'data-acked-at': inc.acknowledged_at || '' }),

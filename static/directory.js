@@ -26,7 +26,7 @@ const SEARCH_DELAY_MS = 250;
 const REACH_DELAY_MS = 200;
 const REACH_FRESH_MS = 30_000;
 const TEAM_ROLES = ['lead', 'member', 'backup'];
-const PERSON_FIELDS = ['name', 'email', 'phone', 'language', 'time_zone', 'manager_email', 'external_id', 'teams'];
+const PERSON_FIELDS = ['name', 'email', 'phone', 'language', 'time_zone', 'manager_email', 'external_id', 'teams', 'sites'];
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 const dir = {
@@ -76,7 +76,7 @@ function dirTeamName(id) {
 }
 
 function reachName(r) {
-  if (!r.team) return t('ready.overall');
+  if (!r.team && !r.site) return t('ready.overall');
   return (state.lang === 'en' ? r.name_en : r.name_es) || r.name_es || r.name_en || dirTeamName(r.team);
 }
 
@@ -466,7 +466,7 @@ function toggleButton(person, onDone, { block = false } = {}) {
 // ---------------------------------------------------------------- person form
 
 function emptyDraft() {
-  return { name: '', email: '', phone: '', language: state.lang, time_zone: '', manager_email: '', external_id: '', teams: [] };
+  return { name: '', email: '', phone: '', language: state.lang, time_zone: '', manager_email: '', external_id: '', teams: [], sites: [] };
 }
 
 async function loadPersonForm(id) {
@@ -485,6 +485,7 @@ async function loadPersonForm(id) {
         name: person.name || '', email: person.email || '', phone: person.phone || '', language: person.language || 'es',
         time_zone: person.time_zone || '', manager_email: managerEmail, external_id: person.external_id || '',
         teams: (person.memberships || []).map((m) => ({ team: m.team, role: m.role || 'member' })),
+        sites: Array.isArray(person.sites) ? [...person.sites] : [],
       };
     }
   } catch (err) {
@@ -596,6 +597,7 @@ function renderPersonForm(id) {
   h('datalist', { id: 'tz-list' }, zones.map((z) => h('option', { value: z }))),
   h('datalist', { id: 'manager-list' }, managers.map((p) => h('option', { value: p.email }, p.name))),
   teams,
+  personSites(f, touched),
   h('div', { class: 'actions' },
     save,
     h('a', { class: 'btn btn-big', href: '#/directorio', testid: 'person-cancel' }, t('dir.cancel'))));
@@ -736,6 +738,34 @@ function teamRow(f, m, i, redraw) {
     errorLine(`perr-team-${i}`, msg, 'perr-team'));
 }
 
+// personSites picks the person's sites (docs/sites.md): the first one checked is the
+// primary site, marked as such.
+function personSites(f, touched) {
+  const sites = state.meta?.sites || [];
+  if (!sites.length) return null;
+  const d = f.draft;
+  if (!Array.isArray(d.sites)) d.sites = [];
+  const box = h('div', { class: 'checks' });
+  const draw = () => box.replaceChildren(...sites.map((site) => h('label', { class: 'check', testid: `pf-site-${site.id}` },
+    h('input', {
+      type: 'checkbox', name: 'sites', value: site.id, checked: d.sites.includes(site.id),
+      onchange: (e) => {
+        if (e.target.checked) d.sites.push(site.id);
+        else d.sites = d.sites.filter((x) => x !== site.id);
+        touched('sites');
+        draw();
+        box.querySelector(`input[value="${CSS.escape(site.id)}"]`)?.focus();
+      },
+    }),
+    h('span', {}, site.name, d.sites[0] === site.id ? h('strong', { testid: 'pf-site-primary' }, ` · ${t('p.sites.primary')}`) : null))));
+  draw();
+  return h('fieldset', { class: 'field', 'data-field': 'sites', testid: 'pf-sites', 'aria-describedby': 'phint-sites perr-sites' },
+    h('legend', { class: 'label' }, t('p.sites')),
+    h('p', { class: 'hint', id: 'phint-sites' }, t('p.sites.hint')),
+    box,
+    errorLine('perr-sites', f.fieldErrors.sites, 'perr-sites'));
+}
+
 async function savePerson(f) {
   if (f.saving) return;
   const d = f.draft;
@@ -743,6 +773,7 @@ async function savePerson(f) {
     name: d.name.trim(), email: d.email.trim(), phone: d.phone.trim(), language: d.language,
     time_zone: d.time_zone.trim(), manager_email: d.manager_email.trim(), external_id: d.external_id.trim(),
     teams: d.teams.map((m) => ({ team: m.team, role: m.role })),
+    sites: d.sites || [],
   };
   f.saving = true;
   f.problem = null;
@@ -1232,8 +1263,8 @@ function readinessCard(r, { overall = false } = {}) {
       can('manager') ? h('a', { href: `#/directorio/personas/${encodeURIComponent(p.id)}` }, p.name) : p.name,
       h('span', { class: 'muted' }, ` — ${reasonText(p.reason)}`))))) : null;
   return h('article', {
-    class: `card ready-card${overall ? ' ready-overall' : ''}`, testid: overall ? 'readiness-overall' : 'readiness-team',
-    'data-team': r.team || '', 'data-people': String(r.people),
+    class: `card ready-card${overall ? ' ready-overall' : ''}`, testid: overall ? 'readiness-overall' : r.site ? 'readiness-site' : 'readiness-team',
+    'data-team': r.team || '', 'data-site': r.site || null, 'data-people': String(r.people),
   },
   h(overall ? 'h2' : 'h3', {}, reachName(r)),
   r.people ? [
@@ -1247,6 +1278,40 @@ function readinessCard(r, { overall = false } = {}) {
       h('span', {}, t('ready.ch.voice', { n: ch.voice || 0 }))),
     list,
   ] : h('p', { class: 'muted' }, t('ready.empty')));
+}
+
+// reconfirmCard asks everyone whose phone is unverified, or was verified more than N
+// months ago, to confirm it by SMS with a link (POST /api/v1/readiness/reconfirm).
+function reconfirmCard() {
+  const rc = dir.reconfirm || (dir.reconfirm = { months: '6', busy: false, result: null, error: null });
+  const redraw = () => { if (onRoute('directorio/preparacion')) renderReadiness(); };
+  const months = h('input', {
+    id: 'reconfirm-months', type: 'number', min: '0', max: '120', class: 'input', testid: 'reconfirm-months',
+    'aria-describedby': 'reconfirm-hint', oninput: (e) => { rc.months = e.target.value; },
+  });
+  months.value = rc.months;
+  return h('section', { class: 'card stack', testid: 'reconfirm', 'aria-labelledby': 'reconfirm-title' },
+    h('h2', { id: 'reconfirm-title' }, t('ready.reconfirm.title')),
+    h('p', { id: 'reconfirm-hint', class: 'hint' }, t('ready.reconfirm.hint')),
+    h('label', { for: 'reconfirm-months', class: 'label' }, t('ready.reconfirm.months')),
+    months,
+    rc.error ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'reconfirm-error' }, rc.error) : null,
+    rc.result ? h('p', { class: 'alert alert-ok', role: 'status', testid: 'reconfirm-result' },
+      t('ready.reconfirm.result', { asked: rc.result.asked, sent: rc.result.sent, later: rc.result.not_sent })) : null,
+    h('button', {
+      type: 'button', class: 'btn btn-primary btn-block', testid: 'reconfirm-send', disabled: rc.busy,
+      onclick: async () => {
+        rc.busy = true; rc.error = null; rc.result = null; redraw();
+        try {
+          rc.result = await api('POST', 'readiness/reconfirm', { body: { older_than_months: Number(rc.months) } });
+        } catch (err) {
+          if (err instanceof ProblemError && err.status === 401) { rc.busy = false; return; }
+          rc.error = errorText(err);
+        }
+        rc.busy = false;
+        redraw();
+      },
+    }, rc.busy ? t('dir.saving') : t('ready.reconfirm.send')));
 }
 
 // sharedPhones lists the numbers several active people have: replies from them are
@@ -1291,6 +1356,11 @@ function renderReadiness() {
       readinessCard(rd.data.overall || { people: 0 }, { overall: true }),
       h('h2', { class: 'section-title' }, t('ready.byTeam')),
       teams.length ? h('div', { class: 'ready-grid', testid: 'readiness-teams' }, teams.map((r) => readinessCard(r))) : h('p', { class: 'muted' }, t('ready.noTeams')),
+      ...(Array.isArray(rd.data.sites) && rd.data.sites.length ? [
+        h('h2', { class: 'section-title' }, t('ready.bySite')),
+        h('div', { class: 'ready-grid', testid: 'readiness-sites' }, rd.data.sites.map((r) => readinessCard(r))),
+      ] : []),
+      reconfirmCard(),
     ];
   }
   show(frame('readiness',
@@ -1308,7 +1378,7 @@ async function loadProfile() {
   try {
     const person = await api('GET', 'me/profile');
     pr.person = person;
-    pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+    pr.draft = profileDraft(person);
     pr.fieldErrors = {};
     pr.problem = null;
   } catch (err) {
@@ -1364,7 +1434,7 @@ function profileVerified(person) {
   const d = pr.draft;
   const untouched = d && d.phone === (pr.person.phone || '') && d.language === (pr.person.language || 'es');
   pr.person = person;
-  if (untouched) pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+  if (untouched) pr.draft = profileDraft(person);
   if (!onRoute('perfil')) return;
   renderProfile();
   $('[data-testid="phone-verified"]', view())?.focus();
@@ -1377,6 +1447,103 @@ function pushCount(n) {
   p.channels = { ...(p.channels || {}), push_subscriptions: n };
   const slot = $('[data-testid="me-channels"]', view());
   if (slot) slot.replaceChildren(channelBadges(p));
+}
+
+// CHANNEL_NAMES are the channels a person puts in order (contacts.ChannelNames).
+const CHANNEL_NAMES = ['webpush', 'sms', 'voice', 'email'];
+
+// profileDraft is what the profile form edits: the person's phone and language, and the
+// contacts they keep themselves (a second phone, an email, the order of their channels).
+function profileDraft(person) {
+  const order = Array.isArray(person.channel_order) ? person.channel_order.filter((c) => CHANNEL_NAMES.includes(c)) : [];
+  return {
+    phone: person.phone || '', language: person.language || 'es',
+    phone2: person.phone2 || '', contact_email: person.contact_email || '',
+    channel_order: [...order, ...CHANNEL_NAMES.filter((c) => !order.includes(c))],
+  };
+}
+
+// ownContactFields are the second phone (with its own verification), the alert email and
+// the order of the channels, moved with "Subir" buttons.
+function ownContactFields(pr) {
+  const d = pr.draft;
+  const p = pr.person;
+  const input = (id, field, type, attrs = {}) => {
+    const el = h('input', {
+      id, type, class: 'input', testid: id, 'aria-describedby': `${id}-hint ${id}-err`,
+      'aria-invalid': pr.fieldErrors[field] ? 'true' : null,
+      oninput: (e) => { d[field] = e.target.value; pr.saved = false; }, ...attrs,
+    });
+    el.value = d[field];
+    return el;
+  };
+  const v2 = p.phone2 && p.channels?.phone2_verified_at;
+  const order = h('ol', { class: 'channel-order', testid: 'me-channel-order', 'aria-describedby': 'me-order-hint' },
+    d.channel_order.map((c, i) => h('li', { testid: `order-${c}` },
+      h('span', {}, t(`order.${c}`)), ' ',
+      i > 0 ? h('button', {
+        type: 'button', class: 'btn btn-small', testid: `order-up-${c}`, 'aria-label': `${t('order.up')}: ${t(`order.${c}`)}`,
+        onclick: () => {
+          [d.channel_order[i - 1], d.channel_order[i]] = [d.channel_order[i], d.channel_order[i - 1]];
+          pr.saved = false;
+          renderProfile();
+          $(`[data-testid="order-up-${c}"]`, view())?.focus();
+        },
+      }, t('order.up')) : null)));
+  return h('div', { class: 'stack', testid: 'me-own-contacts' },
+    h('div', { class: 'field' },
+      h('label', { for: 'me-phone2', class: 'label' }, t('p.phone2')),
+      h('p', { class: 'hint', id: 'me-phone2-hint' }, t('p.phone2.hint')),
+      input('me-phone2', 'phone2', 'tel', { inputmode: 'tel', autocomplete: 'tel' }),
+      errorLine('me-phone2-err', pr.fieldErrors.phone2, 'me-err-phone2'),
+      p.phone2 ? h('p', { class: v2 ? 'muted' : 'hint', testid: 'me-phone2-state' }, v2 ? t('p.phone2.verified') : t('p.phone2.unverified')) : null,
+      p.phone2 && !v2 ? phone2Verify(pr) : null),
+    h('div', { class: 'field' },
+      h('label', { for: 'me-email2', class: 'label' }, t('p.email2')),
+      h('p', { class: 'hint', id: 'me-email2-hint' }, t('p.email2.hint')),
+      input('me-email2', 'contact_email', 'email', { autocomplete: 'email' }),
+      errorLine('me-email2-err', pr.fieldErrors.contact_email, 'me-err-email2')),
+    h('div', { class: 'field' },
+      h('p', { class: 'label', id: 'me-order-label' }, t('p.order')),
+      h('p', { class: 'hint', id: 'me-order-hint' }, t('p.order.hint')),
+      order,
+      errorLine('me-order-err', pr.fieldErrors.channel_order, 'me-err-order')));
+}
+
+// phone2Verify sends a code to the second phone and checks it, as the phone card does
+// for the first one.
+function phone2Verify(pr) {
+  const v = pr.phone2 || (pr.phone2 = { sent: false, busy: false, error: null, code: '' });
+  const redraw = () => { if (onRoute('perfil')) renderProfile(); };
+  const send = async () => {
+    v.busy = true; v.error = null; redraw();
+    try {
+      await api('POST', 'me/phone/verification', { body: { which: 'phone2' } });
+      v.sent = true;
+    } catch (err) { v.error = errorText(err); }
+    v.busy = false; redraw();
+    $('[data-testid="me-phone2-code"]', view())?.focus();
+  };
+  const confirm = async () => {
+    v.busy = true; v.error = null; redraw();
+    try {
+      const person = await api('POST', 'me/phone/verification/confirm', { body: { code: v.code.trim() } });
+      pr.person = person;
+      pr.phone2 = null;
+    } catch (err) { v.error = errorText(err); v.busy = false; }
+    redraw();
+  };
+  const code = h('input', {
+    id: 'me-phone2-code', class: 'input', testid: 'me-phone2-code', inputmode: 'numeric', autocomplete: 'one-time-code',
+    oninput: (e) => { v.code = e.target.value; },
+  });
+  code.value = v.code;
+  return h('div', { class: 'stack', testid: 'me-phone2-verify' },
+    v.error ? h('p', { class: 'field-error', role: 'alert', testid: 'me-phone2-error' }, v.error) : null,
+    v.sent ? h('label', { for: 'me-phone2-code', class: 'label' }, t('p.phone2.code')) : null,
+    v.sent ? code : null,
+    v.sent ? h('button', { type: 'button', class: 'btn btn-primary', testid: 'me-phone2-confirm', disabled: v.busy, onclick: confirm }, t('phone.confirm')) : null,
+    h('button', { type: 'button', class: 'btn', testid: 'me-phone2-send', disabled: v.busy, onclick: send }, v.sent ? t('phone.resend') : t('p.phone2.verify')));
 }
 
 function profileForm(pr) {
@@ -1404,15 +1571,18 @@ function profileForm(pr) {
       pr.saved = false;
       renderProfile();
       try {
-        const person = await api('PUT', 'me/profile', { body: { phone: d.phone.trim(), language: d.language } });
+        const person = await api('PUT', 'me/profile', { body: {
+          phone: d.phone.trim(), language: d.language,
+          phone2: d.phone2.trim(), contact_email: d.contact_email.trim(), channel_order: d.channel_order,
+        } });
         pr.person = person;
-        pr.draft = { phone: person.phone || '', language: person.language || 'es' };
+        pr.draft = profileDraft(person);
         pr.fieldErrors = {};
         pr.saved = true;
       } catch (err) {
         if (err instanceof ProblemError && err.status === 401) { pr.saving = false; return; }
         if (err instanceof ProblemError) {
-          const { fields, extra } = fieldErrorsOf(err.problem, ['phone', 'language']);
+          const { fields, extra } = fieldErrorsOf(err.problem, ['phone', 'language', 'phone2', 'contact_email', 'channel_order']);
           pr.fieldErrors = fields;
           pr.problem = [err.problem.detail, ...extra].join(' ');
         } else pr.problem = errorText(err);
@@ -1433,6 +1603,7 @@ function profileForm(pr) {
     h('label', { for: 'me-language', class: 'label' }, t('profile.language')),
     lang,
     errorLine('me-err-language', pr.fieldErrors.language, 'me-err-language')),
+  ownContactFields(pr),
   h('div', {}, h('p', { class: 'label' }, t('p.channels')), h('div', { testid: 'me-channels' }, channelBadges(p))),
   h('div', {}, h('p', { class: 'label' }, t('p.teams')), membershipChips(p)),
   h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'profile-save', disabled: pr.saving }, pr.saving ? t('dir.saving') : t('dir.save')));
@@ -1642,5 +1813,6 @@ export function forgetDirectory() {
   dir.import = null;
   dir.notice = null;
   dir.readiness = { nav: -1, data: null, error: null, loading: false };
+  dir.reconfirm = null;
   dir.profile = { nav: -1, person: null, missing: null, error: null, loading: false, draft: null, fieldErrors: {}, problem: null, saving: false, saved: false };
 }

@@ -11,6 +11,11 @@ import {
   fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName, tn,
 } from './core.js';
 import { I18N } from './i18n.js';
+
+// siteName is the directory's name of a site id, or what was declared (a city: "CDMX").
+function siteName(id) {
+  return (state.meta?.sites || []).find((x) => x.id === id)?.name || id;
+}
 import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
 import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
 import { bridgeCard, bridgeSignature, bridgeEventText } from './bridge.js'; // bridge
@@ -256,7 +261,7 @@ function fill() {
   put('head', [inc.folio, inc.priority, inc.status, inc.title, inc.drill, state.lang], () => head(inc));
   put('facts', [inc.description, inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at,
     inc.impact, inc.urgency, inc.messages, state.lang], () => facts(inc));
-  put('details', [inc.services, inc.causes, inc.location, inc.teams, inc.reporter, inc.created_at, inc.impact, inc.urgency, state.lang], () => details(inc));
+  put('details', [inc.services, inc.causes, inc.location, inc.teams, inc.sites, inc.reporter, inc.created_at, inc.impact, inc.urgency, state.lang], () => details(inc));
   put('sla', [inc.sla, inc.acknowledged_at, inc.status, inc.ack_count, inc.audience, mine(inc), page.acking,
     page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
@@ -335,6 +340,7 @@ function details(inc) {
       services.length ? row(t('f.services'), 'incident-services', chips(services)) : null,
       causes.length ? row(t('f.causes'), 'incident-causes', chips(causes)) : null,
       teams.length ? row(t('inc.teams'), 'incident-teams', chips(teams.map(teamName))) : null,
+      list(inc.sites).length ? row(t('item.sites'), 'incident-sites', chips(list(inc.sites).map(siteName))) : null,
       row(t('item.reporter'), 'incident-reporter', inc.reporter?.name || inc.reporter?.id || '—'),
       row(t('inc.created'), 'incident-created', fmtTime(inc.created_at), ' ',
         h('span', { class: 'muted', 'data-since': inc.created_at || '' }))));

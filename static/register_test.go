@@ -147,6 +147,8 @@ var messageSources = []string{
 	"../escalation/bridge.go", "../broadcast/twilio/bridge.go", "../incident/bridge.go",
 	"../drill/plan.go",
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
+	"../internal/httpapi/verify.go",
+	"../internal/httpapi/reconfirm.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
 	// Single sign-on's refusal pages.

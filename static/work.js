@@ -396,7 +396,7 @@ export function scenarioTiles(d, redraw, reset) {
     h('legend', { class: 'question' }, t('tpl.label')),
     h('div', { class: 'tiles' },
       ts.map((x) => tile(x.id, x.texts?.[lang]?.name || x.texts?.es?.name || x.id, () => { applyTemplate(d, x); redraw(); }, SCENARIO_ICONS[x.id] || '!')),
-      tile('', t('tpl.other'), () => { reset(); redraw(); }, '✎')),
+      state.me?.role === 'lanzador' ? null : tile('', t('tpl.other'), () => { reset(); redraw(); }, '✎')),
     declareSide.applied ? h('p', { class: 'hint', role: 'status', testid: 'template-applied' }, t('tpl.applied', { name: declareSide.applied })) : null);
 }
 

@@ -36,11 +36,12 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		rows     []contacts.Row
 		teams    []contacts.TeamInput
 		services []contacts.ServiceInput
+		sites    []contacts.SiteInput
 	)
 	if strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml") {
 		var f contacts.File
 		f, err = contacts.ParseYAML(data)
-		rows, teams, services = f.People, f.Teams, f.Services
+		rows, teams, services, sites = f.People, f.Teams, f.Services, f.Sites
 	} else {
 		rows, err = contacts.ParseCSV(strings.NewReader(string(data)))
 	}
@@ -57,7 +58,7 @@ func importCmd(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	actor := optimum.Actor{ID: "cli", Name: "optimum import", Role: optimum.RoleAdmin}
-	rep, err := dir.Import(optimum.WithActor(ctx, actor), rows, teams, services, *dryRun)
+	rep, err := dir.Import(optimum.WithActor(ctx, actor), rows, teams, services, *dryRun, sites...)
 	if rep.ErrorCount > 0 {
 		for _, e := range rep.Errors {
 			fmt.Fprintf(stdout, "%s:%d: %s: %s\n", path, e.Line, e.Field, e.Message)

@@ -102,6 +102,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
+	// sites: reconfirming phones by link (issue 18.5)
+	srv.Reconfirm = db.Contacts()
 	srv.SMSBudget = db.SMSBudget()                                                         // limits verification codes; alerts never pass through it
 	srv.Audit = db                                                                         // the hash chain's export (docs/audit.md)
 	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals

@@ -22,12 +22,14 @@ import (
 
 // Token is an API token as listed; the secret is shown only when it is created.
 type Token struct {
-	ID         string       `json:"id"`
-	Name       string       `json:"name"`
-	Role       optimum.Role `json:"role"`
-	CreatedAt  time.Time    `json:"created_at"`
-	LastUsedAt *time.Time   `json:"last_used_at"`
-	RevokedAt  *time.Time   `json:"revoked_at"`
+	ID   string       `json:"id"`
+	Name string       `json:"name"`
+	Role optimum.Role `json:"role"`
+	// Scope limits what the token may touch to teams and sites; nil for no limit.
+	Scope      *optimum.Scope `json:"scope,omitempty"`
+	CreatedAt  time.Time      `json:"created_at"`
+	LastUsedAt *time.Time     `json:"last_used_at"`
+	RevokedAt  *time.Time     `json:"revoked_at"`
 }
 
 // Store keeps tokens, sessions and login codes by the hash of their secret, and users.
@@ -105,7 +107,7 @@ func (s *Service) CreateToken(ctx context.Context, name string, role optimum.Rol
 		f = append(f, optimum.FieldError{Field: "name", Message: "is required, at most 100 characters"})
 	}
 	if !role.ValidForToken() {
-		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter, scim, integration", role)})
+		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter, lanzador, scim, integration", role)})
 	}
 	if err := optimum.Invalid("The token has errors.", f); err != nil {
 		return Token{}, "", err
@@ -115,7 +117,11 @@ func (s *Service) CreateToken(ctx context.Context, name string, role optimum.Rol
 }
 
 func (s *Service) createToken(ctx context.Context, name string, role optimum.Role, secret string) (Token, string, error) {
-	t := Token{ID: optimum.NewID("tok"), Name: name, Role: role, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	return s.createScopedToken(ctx, name, role, nil, secret)
+}
+
+func (s *Service) createScopedToken(ctx context.Context, name string, role optimum.Role, scope *optimum.Scope, secret string) (Token, string, error) {
+	t := Token{ID: optimum.NewID("tok"), Name: name, Role: role, Scope: scope, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
 	e, err := userEvent(ctx, EventTokenCreated, t.CreatedAt, map[string]any{"token": t})
 	if err != nil {
 		return Token{}, "", err
@@ -249,5 +255,5 @@ func unauthorized(err error) error {
 }
 
 func actorOf(t Token) optimum.Actor {
-	return optimum.Actor{ID: t.ID, Name: t.Name, Role: t.Role}
+	return optimum.Actor{ID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope}
 }

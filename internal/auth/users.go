@@ -20,6 +20,8 @@ type User struct {
 	Email string       `json:"email"` // normalized: trimmed, lower-case
 	Name  string       `json:"name"`
 	Role  optimum.Role `json:"role"`
+	// Scope limits what the user may touch to teams and sites; nil for no limit.
+	Scope *optimum.Scope `json:"scope,omitempty"`
 	// PersonID is the directory person this user is, once the directory links it.
 	PersonID    string     `json:"person_id,omitempty"`
 	HasPassword bool       `json:"has_password"`
@@ -30,7 +32,7 @@ type User struct {
 
 // Actor is the user as the actor of a request.
 func (u User) Actor() optimum.Actor {
-	return optimum.Actor{ID: u.ID, Name: u.Name, Role: u.Role, PersonID: u.PersonID}
+	return optimum.Actor{ID: u.ID, Name: u.Name, Role: u.Role, PersonID: u.PersonID, Scope: u.Scope}
 }
 
 // NewUser is a user as CreateUser stores it, with what must be written with it.
@@ -132,6 +134,8 @@ type UserChange struct {
 	Name     *string       `json:"name,omitempty"`
 	Role     *optimum.Role `json:"role,omitempty"`
 	Disabled *bool         `json:"disabled,omitempty"`
+	// Scope replaces the teams and sites the user is limited to; {} removes the limit.
+	Scope *optimum.Scope `json:"scope,omitempty"`
 }
 
 func checkName(name string, f []optimum.FieldError) (string, []optimum.FieldError) {
@@ -144,7 +148,7 @@ func checkName(name string, f []optimum.FieldError) (string, []optimum.FieldErro
 
 func checkRole(role optimum.Role, f []optimum.FieldError) []optimum.FieldError {
 	if !role.Valid() {
-		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter", truncate(string(role), 40))})
+		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter, lanzador", truncate(string(role), 40))})
 	}
 	return f
 }
@@ -207,6 +211,9 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (Use
 	if ch.Role != nil {
 		f = checkRole(*ch.Role, f)
 	}
+	if ch.Scope != nil {
+		f = append(f, CheckScope(ch.Scope)...)
+	}
 	if err := optimum.Invalid("The change has errors.", f); err != nil {
 		return User{}, err
 	}
@@ -224,6 +231,13 @@ func (s *Service) UpdateUser(ctx context.Context, id string, ch UserChange) (Use
 	if ch.Role != nil && *ch.Role != u.Role {
 		changes["role"] = map[string]optimum.Role{"from": u.Role, "to": *ch.Role}
 		u.Role = *ch.Role
+	}
+	if ch.Scope != nil && encodeScope(ch.Scope) != encodeScope(u.Scope) {
+		changes["scope"] = map[string]*optimum.Scope{"from": u.Scope, "to": ch.Scope}
+		u.Scope = ch.Scope
+		if !u.Scope.Limits() {
+			u.Scope = nil
+		}
 	}
 	typ := EventUserUpdated
 	if ch.Disabled != nil && *ch.Disabled != (u.DisabledAt != nil) {

@@ -120,6 +120,16 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /api/v1/services", "manager"},
 	{"PUT /api/v1/services/{id}", "manager"},
 	{"GET /api/v1/readiness", "manager"},
+	// docs/sites.md: anyone signed in reads the sites (the declare form offers them);
+	// managers create and change them.
+	{"GET /api/v1/sites", "reporter"},
+	{"POST /api/v1/sites", "manager"},
+	{"PUT /api/v1/sites/{id}", "manager"},
+	// docs/sites.md, "Contacts people keep themselves": managers ask for reconfirmation;
+	// the link it sends needs no sign-in (the token is the capability).
+	{"POST /api/v1/readiness/reconfirm", "manager"},
+	{"GET /p/{token}", "public"},
+	{"POST /p/{token}", "public"},
 	{"GET /api/v1/me/profile", "reporter"},
 	{"PUT /api/v1/me/profile", "reporter"},
 	{"POST /api/v1/me/phone/verification", "reporter"},

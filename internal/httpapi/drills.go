@@ -14,12 +14,23 @@ func (s *Server) listDrills(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if scoped(r.Context()) != nil { // scope.go: only the plans of the caller's teams and sites
+		mine := ps[:0:0]
+		for _, p := range ps {
+			if ok, err := s.planCovered(r.Context(), p); err != nil {
+				return err
+			} else if ok {
+				mine = append(mine, p)
+			}
+		}
+		ps = mine
+	}
 	writeJSON(w, http.StatusOK, ps)
 	return nil
 }
 
 func (s *Server) getDrill(w http.ResponseWriter, r *http.Request) error {
-	p, err := s.Drills.Plan(r.Context(), r.PathValue("id"))
+	p, err := s.scopedPlan(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -42,6 +53,18 @@ func (s *Server) saveDrill(w http.ResponseWriter, r *http.Request) error {
 			return badRequest("The id in the body (%q) differs from the one in the path.", p.ID)
 		}
 	}
+	if scoped(r.Context()) != nil { // scope.go
+		if id != "" {
+			if _, err := s.scopedPlan(r.Context(), id); err != nil {
+				return err // missing, or not theirs
+			}
+		}
+		if ok, err := s.planCovered(r.Context(), p); err != nil {
+			return err
+		} else if !ok && len(p.Teams)+len(p.Sites) > 0 {
+			return errScope("The drill's audience")
+		}
+	}
 	saved, err := s.Drills.SavePlan(r.Context(), p, id == "")
 	if err != nil {
 		return err
@@ -56,6 +79,9 @@ func (s *Server) saveDrill(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteDrill(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.scopedPlan(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	if err := s.Drills.DeletePlan(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}
@@ -74,6 +100,9 @@ func (s *Server) startDrill(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if _, err := s.scopedPlan(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	run, err := s.Drills.Start(r.Context(), r.PathValue("id"), drill.StartOptions{Force: o.Force})
 	if err != nil {
 		return err
@@ -85,9 +114,25 @@ func (s *Server) startDrill(w http.ResponseWriter, r *http.Request) error {
 
 // listDrillRuns handles GET /api/v1/drills/{id}/runs and GET /api/v1/drill-runs.
 func (s *Server) listDrillRuns(w http.ResponseWriter, r *http.Request) error {
+	if id := r.PathValue("id"); id != "" {
+		if _, err := s.scopedPlan(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	runs, err := s.Drills.Runs(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
+	}
+	if scoped(r.Context()) != nil {
+		mine := runs[:0:0]
+		for _, run := range runs {
+			if ok, err := s.planCovered(r.Context(), run.Plan); err != nil {
+				return err
+			} else if ok {
+				mine = append(mine, run)
+			}
+		}
+		runs = mine
 	}
 	writeJSON(w, http.StatusOK, runs)
 	return nil
@@ -96,6 +141,9 @@ func (s *Server) listDrillRuns(w http.ResponseWriter, r *http.Request) error {
 // drillBoard handles GET /api/v1/drill-runs/{id}: the live board, the report as of now
 // (who was reached, on which channel, who acknowledged, who is pending, each criterion).
 func (s *Server) drillBoard(w http.ResponseWriter, r *http.Request) error {
+	if err := s.scopedRun(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	rep, err := s.Drills.Report(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -108,6 +156,9 @@ func (s *Server) drillBoard(w http.ResponseWriter, r *http.Request) error {
 // accepts only text/csv) and GET /api/v1/drill-runs/{id}/report.csv.
 func (s *Server) drillReport(asCSV bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := s.scopedRun(r.Context(), r.PathValue("id")); err != nil {
+			return err
+		}
 		rep, err := s.Drills.Report(r.Context(), r.PathValue("id"))
 		if err != nil {
 			return err
@@ -131,6 +182,9 @@ func (s *Server) drillReport(asCSV bool) handlerFunc {
 
 // cancelDrill handles POST /api/v1/drill-runs/{id}/cancel.
 func (s *Server) cancelDrill(w http.ResponseWriter, r *http.Request) error {
+	if err := s.scopedRun(r.Context(), r.PathValue("id")); err != nil {
+		return err
+	}
 	run, err := s.Drills.Cancel(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -241,6 +241,7 @@ func gloss(names map[string]string, code string) string {
 var (
 	rolesES = map[string]string{
 		"admin": "administración", "manager": "continuidad", "responder": "respuesta", "reporter": "reporte",
+		"lanzador": "solo desde plantillas",
 	}
 	statusesES = map[string]string{
 		"declared": "declarada", "acknowledged": "recibida", "investigating": "en investigación",
@@ -255,7 +256,7 @@ var (
 
 const (
 	levelsES     = "critical (crítico), high (alto), medium (medio) o low (bajo)"
-	userRolesES  = "admin (administración), manager (continuidad), responder (respuesta) o reporter (reporte)"
+	userRolesES  = "admin (administración), manager (continuidad), responder (respuesta), reporter (reporte) o lanzador (solo desde plantillas)"
 	teamRolesES  = "lead (líder), member (miembro) ni backup (suplente)"
 	saveAsCSVES  = `guárdalo como "CSV UTF-8" e impórtalo de nuevo`
 	splitFilesES = "divídalo en varios archivos"
@@ -321,8 +322,8 @@ var catalog = compileCatalog([]phrase{
 	{en: "No such user.", es: "El usuario no existe."},
 	{en: "No such code.", es: "El código no existe."},
 	{en: "is required, at most %d characters", es: "es obligatorio, como máximo $1 caracteres"},
-	{en: "%q is not one of admin, manager, responder, reporter", es: "$1 no es ninguno de estos roles: " + userRolesES},
-	{en: "%q is not one of admin, manager, responder, reporter, scim, integration", es: "$1 no es ninguno de estos roles: " + userRolesES + ", scim, integration"},
+	{en: "%q is not one of admin, manager, responder, reporter, lanzador", es: "$1 no es ninguno de estos roles: " + userRolesES},
+	{en: "%q is not one of admin, manager, responder, reporter, lanzador, scim, integration", es: "$1 no es ninguno de estos roles: " + userRolesES + ", scim, integration"},
 	{en: "must be an email address such as ana@example.com", es: "debe ser una dirección de correo como ana@example.com"},
 	{en: "is not your current password", es: "no es tu contraseña actual"},
 	{en: "must differ from the current password", es: "debe ser distinta de la contraseña actual"},
@@ -536,7 +537,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be functional or hierarchical", es: "debe ser functional (funcional) o hierarchical (jerárquico)"},
 	{en: "must be positive: the next step would be paged at the same moment", es: "debe ser positivo: el paso siguiente se avisaría en el mismo instante"},
 	{en: "must come after the previous reminder (%v), got %v", es: "debe ir después del recordatorio anterior ($1); se recibió $2"},
-	{en: "names exactly one of team, service, person or managers_of_paged", es: "debe nombrar exactamente uno de team, service, person o managers_of_paged"},
+	{en: "names exactly one of team, service, person, site or managers_of_paged (a site may narrow a team)", es: "debe nombrar exactamente uno de team, service, person, site o managers_of_paged (un site puede acotar un team)"},
 	{en: "names nobody active who has not acknowledged already", es: "no nombra a nadie activo que no haya confirmado ya"},
 	{en: "names nobody", es: "no nombra a nadie"},
 	{en: "needs 1 to %d reminders (the first is the page itself)", es: "necesita de 1 a $1 recordatorios (el primero es el propio aviso)"},
@@ -563,8 +564,8 @@ var catalog = compileCatalog([]phrase{
 	}},
 	{en: "must be 1 to 64 lower-case letters, digits, - or _", es: "debe tener de 1 a 64 minúsculas, dígitos, - o _"},
 	{en: "is longer than %d characters", es: "tiene más de $1 caracteres"},
-	{en: "the audience is empty: name at least one team", es: "la audiencia está vacía: indica al menos un equipo"},
-	{en: "the audience is empty: nobody active is in these teams", es: "la audiencia está vacía: nadie activo pertenece a estos equipos"},
+	{en: "the audience is empty: name at least one team or site", es: "la audiencia está vacía: indica al menos un equipo o un sitio"},
+	{en: "the audience is empty: nobody active is in these teams or sites", es: "la audiencia está vacía: nadie activo pertenece a estos equipos o sitios"},
 	{en: "has more than %d teams", es: "tiene más de $1 equipos"},
 	{en: "has more than %d criteria", es: "tiene más de $1 criterios"},
 	{en: "must be critical, high, medium or low", es: "debe ser critical, high, medium o low"},
@@ -593,7 +594,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "%q is not a bucket; use hour or day.", es: "$1 no es un intervalo; use hour (hora) o day (día)."},
 	{en: "Hour buckets cover at most %d days; use day.", es: "Los intervalos por hora abarcan como máximo $1 días; use day (día)."},
 	{en: "%q is not a time: use RFC 3339 (2026-11-02T09:00:00-06:00) or a date (2026-11-02).", es: "$1 no es una fecha ni una hora: use RFC 3339 (2026-11-02T09:00:00-06:00) o una fecha (2026-11-02)."},
-	{en: "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", es: "$1 no es un filtro de los indicadores; use from, to, priority, service, team o bucket."},
+	{en: "%q is not a filter of the indicators; use from, to, priority, service, team, site or bucket.", es: "$1 no es un filtro de los indicadores; usa from, to, priority, service, team, site o bucket."},
 	{en: "Indicator tables are CSV files: add .csv to %q.", es: "Las tablas de indicadores son archivos CSV: añada .csv a $1."},
 	{en: "There is no indicator table %q; the tables are %s.", es: "No existe la tabla de indicadores $1; las tablas son $2."},
 	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
@@ -749,6 +750,38 @@ var catalog = compileCatalog([]phrase{
 	{en: "No such sign-in.", es: "Ese inicio de sesión no existe."},
 	{en: "No user is linked to this identity.", es: "Ningún usuario está vinculado a esta identidad."},
 	{en: "There is no identity provider %q here.", es: "Aquí no hay ningún proveedor de identidad $1."},
+
+	// Sites, scoped roles and the lanzador (issue 18.3, 18.4): contacts/sites.go,
+	// contacts/scope.go, internal/auth/scope.go, internal/httpapi/scope.go, launch.go.
+	{en: "The site has errors.", es: "El sitio tiene errores."},
+	{en: "is required, at most 100 characters", es: "es obligatorio, como máximo 100 caracteres"},
+	{en: "%q is not a site", es: "$1 no es un sitio"},
+	{en: "%q is neither a site nor the city of one", es: "$1 no es un sitio ni la ciudad de ninguno"},
+	{en: "has %d sites, at most %d", es: "tiene $1 sitios, como máximo $2"},
+	{en: "has more than %d sites", es: "tiene más de $1 sitios"},
+	{en: "site %s: %s", es: "sitio $1: $2"},
+	{en: "team %s: %s", es: "equipo $1: $2"},
+	{en: "You manage only the sites %s.", es: "Solo gestionas los sitios $1."},
+	{en: "You manage only the teams %s and the sites %s: the person must be in one of them.", es: "Solo gestionas los equipos $1 y los sitios $2: la persona debe estar en alguno de ellos."},
+	{en: "You manage only the teams %s.", es: "Solo gestionas los equipos $1."},
+	{en: "A manager limited to some teams or sites cannot import directory files; ask a manager of the whole organisation.",
+		es: "Quien gestiona solo algunos equipos o sitios no puede importar archivos del directorio; pídeselo a alguien que gestione toda la organización."},
+	{en: "No drill has the id %q.", es: "No hay ningún simulacro con el id $1."},
+	{en: "%s reaches people beyond the teams and sites you manage.", es: "$1: llega a personas fuera de los equipos y sitios que gestionas."},
+	{en: "%q is not a team or site id", es: "$1 no es el id de un equipo o de un sitio"},
+	{en: "an admin cannot be limited to teams or sites", es: "una cuenta de administración no puede limitarse a algunos equipos o sitios"},
+	{en: "Your role declares only from an approved template: choose one (template).", es: "Tu rol solo puede declarar desde una plantilla aprobada: elige una (template)."},
+	{en: "Your role declares only from an approved template: you may add the location, the sites and whether it is a drill, nothing else.",
+		es: "Tu rol solo puede declarar desde una plantilla aprobada: puedes añadir la ubicación, los sitios y si es un simulacro, nada más."},
+	{en: "is not an approved template", es: "no es una plantilla aprobada"},
+
+	// Contacts people keep themselves (issue 18.5): contacts/profile.go, reconfirm.go.
+	{en: "The phone changed since the link was sent; nothing was confirmed.", es: "El teléfono cambió desde que se envió el enlace; no se confirmó nada."},
+	{en: "This link is unknown, already used or expired.", es: "Este enlace no existe, ya se usó o caducó."},
+	{en: "This link was already used.", es: "Este enlace ya se usó."},
+	{en: "is the same number as the first phone", es: "es el mismo número que el primer teléfono"},
+	{en: "must be from 0 to 120", es: "debe estar entre 0 y 120"},
+	{en: "must be phone or phone2", es: "debe ser phone o phone2"},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

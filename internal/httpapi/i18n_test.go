@@ -96,6 +96,8 @@ var passThrough = map[string]string{
 	"incident/service.go:Declare":                         "re-wraps a validation error with its own message",
 	"contacts/contacts.go:Validate":                       "add's definition; add(email|phone, %s|%v) come from validEmail and E164",
 	"contacts/import.go:fail":                             "fail's definition",
+	"contacts/sites.go:validate":                          "add's definition (sites)",
+	"contacts/profile.go:validate":                        "phone2 and contact_email repeat E164's and validEmail's messages",
 	"contacts/import.go:people":                           `fail(…, "%s", f.Message) repeats PersonInput.Validate's messages`,
 	"contacts/importfile.go:ParseCSV":                     "FileError{msg}: msg is collected from ParseCSV",
 	"broadcast/webpush/subscription.go:ParseSubscription": "bad's definition; bad(endpoint, m) comes from checkEndpoint",

@@ -14,8 +14,12 @@ import (
 // declare handles POST /api/v1/incidents. A repeat with the same Idempotency-Key answers
 // the first incident again, marked with Idempotent-Replayed: true.
 func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
-	var d incident.Declaration
-	if err := decode(w, r, &d); err != nil {
+	var body templatedDeclaration // launch.go: declaring from a template, and the lanzador role
+	if err := decode(w, r, &body); err != nil {
+		return err
+	}
+	d, err := s.fromTemplate(r.Context(), body)
+	if err != nil {
 		return err
 	}
 	if err := s.checkLadder(r, d.Ladder); err != nil {

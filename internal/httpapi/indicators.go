@@ -103,10 +103,12 @@ func parseIndicatorQuery(r *http.Request, now time.Time, loc *time.Location) (in
 			q.Service = v
 		case "team":
 			q.Team = strings.ToLower(v)
+		case "site": // docs/sites.md
+			q.Site = v
 		case "bucket":
 			q.Bucket = strings.ToLower(v)
 		default:
-			add(truncateText(key, 40), "%q is not a filter of the indicators; use from, to, priority, service, team or bucket.", truncateText(key, 40))
+			add(truncateText(key, 40), "%q is not a filter of the indicators; use from, to, priority, service, team, site or bucket.", truncateText(key, 40))
 		}
 	}
 	if err := optimum.Invalid("The indicators query is not valid.", capped(problems)); err != nil {

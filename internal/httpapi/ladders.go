@@ -46,6 +46,9 @@ func (s *Server) saveLadder(w http.ResponseWriter, r *http.Request) error {
 		}
 		status = http.StatusOK
 	}
+	if err := s.scopedLadderChange(r, l.ID, &l); err != nil { // scope.go
+		return err
+	}
 	saved, err := s.Ladders.Save(r.Context(), l)
 	if err != nil {
 		return err
@@ -56,6 +59,9 @@ func (s *Server) saveLadder(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteLadder(w http.ResponseWriter, r *http.Request) error {
+	if err := s.scopedLadderChange(r, r.PathValue("id"), nil); err != nil { // scope.go
+		return err
+	}
 	if err := s.Ladders.Delete(r.Context(), r.PathValue("id")); err != nil {
 		return err
 	}

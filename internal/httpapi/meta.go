@@ -29,6 +29,22 @@ func (s *Server) meta(w http.ResponseWriter, r *http.Request) error {
 			teams = append(teams, team{ID: t.ID, Name: map[string]string{"es": t.NameES, "en": t.NameEN}})
 		}
 	}
+	// Sites (sites.go): the declare form offers them and the board names them.
+	type site struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		City string `json:"city"`
+	}
+	dirSites, err := s.Directory.Sites(r.Context())
+	if err != nil {
+		return err
+	}
+	sites := make([]site, 0, len(dirSites))
+	for _, st := range dirSites {
+		if st.Active {
+			sites = append(sites, site{st.ID, st.Name, st.City})
+		}
+	}
 	slas := map[string]sla{}
 	for p, v := range cfg.Incident.SLA {
 		slas[p] = sla{int64(time.Duration(v.Acknowledge) / time.Second), int64(time.Duration(v.Resolve) / time.Second)}
@@ -40,6 +56,7 @@ func (s *Server) meta(w http.ResponseWriter, r *http.Request) error {
 		"matrix":        cfg.Incident.Matrix,
 		"sla":           slas,
 		"time_zone":     cfg.TimeZone,
+		"sites":         sites,
 	})
 	return nil
 }

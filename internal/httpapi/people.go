@@ -143,6 +143,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 		rows     []contacts.Row
 		teams    []contacts.TeamInput
 		services []contacts.ServiceInput
+		sites    []contacts.SiteInput
 	)
 	switch mt {
 	case "text/csv", "application/csv":
@@ -150,7 +151,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 	case "application/yaml", "application/x-yaml", "text/yaml":
 		var f contacts.File
 		f, err = contacts.ParseYAML(data)
-		rows, teams, services = f.People, f.Teams, f.Services
+		rows, teams, services, sites = f.People, f.Teams, f.Services, f.Sites
 	default:
 		return &requestError{status: http.StatusUnsupportedMediaType, detail: "Send the directory as text/csv or application/yaml."}
 	}
@@ -160,7 +161,7 @@ func (s *Server) importPeople(w http.ResponseWriter, r *http.Request) error {
 	} else if err != nil {
 		return err
 	}
-	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun)
+	rep, err := s.Directory.Import(r.Context(), rows, teams, services, dryRun, sites...)
 	if code := optimum.ErrorCode(err); (code == optimum.EINVALID || code == optimum.ECONFLICT) && rep.ErrorCount > 0 {
 		// 409 when every error is a phone another active person has, 422 otherwise.
 		writeProblemFor(w, r, statusOf[code], code, optimum.ErrorMessage(err), map[string]any{"report": rep})
@@ -240,10 +241,16 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if len(teams) == 0 {
+	var p queryProblems
+	sites := listParam("sites", r.URL.Query()["sites"], &p) // sites.go
+	if err := p.err("The list parameters have errors."); err != nil {
+		return err
+	}
+	if len(teams) == 0 && len(sites) == 0 {
 		teams = s.Config.Incident.DefaultTeams
 	}
-	if _, err = s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams}); err != nil {
+	aud := contacts.Audience{Teams: teams, Sites: sites}
+	if _, err = s.Directory.Resolve(r.Context(), aud); err != nil {
 		return err
 	}
 	rd, err := s.Directory.Readiness(r.Context(), teams)
@@ -256,7 +263,7 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 			rd.Teams[i].WithoutVerified = []contacts.PersonRef{}
 		}
 	}
-	recipients, err := s.Directory.Resolve(r.Context(), contacts.Audience{Teams: teams})
+	recipients, err := s.Directory.Resolve(r.Context(), aud)
 	if err != nil {
 		return err
 	}

@@ -146,6 +146,14 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/services", optimum.RoleManager, s.handle(s.saveService)},
 		{"PUT /api/v1/services/{id}", optimum.RoleManager, s.handle(s.saveService)},
 		{"GET /api/v1/readiness", optimum.RoleManager, s.handle(s.readiness)},
+		// Sites (sites.go): buildings and campuses people and teams work at.
+		{"GET /api/v1/sites", anyone, s.handle(s.listSites)},
+		{"POST /api/v1/sites", optimum.RoleManager, s.handle(s.saveSite)},
+		{"PUT /api/v1/sites/{id}", optimum.RoleManager, s.handle(s.saveSite)},
+		// Reconfirming phones (reconfirm.go): a readiness action, and the link it sends.
+		{"POST /api/v1/readiness/reconfirm", optimum.RoleManager, s.handle(s.reconfirm)},
+		{"GET /p/{token}", public, securePage(lim.capability(s.reconfirmLinkValid, false, s.handle(s.reconfirmLinkPage)))},
+		{"POST /p/{token}", public, securePage(lim.capability(s.reconfirmLinkValid, true, s.handle(s.reconfirmByLink)))},
 		{"GET /api/v1/me/profile", anyone, s.handle(s.profile)},
 		{"PUT /api/v1/me/profile", anyone, s.handle(s.updateProfile)},
 		{"POST /api/v1/me/phone/verification", anyone, lim.perAccount(s.handle(s.startPhoneVerification))},

@@ -40,9 +40,11 @@ type Server struct {
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
 	Verifications contacts.VerificationStore
-	Webhooks      Webhooks
-	Auth          *auth.Service
-	Hub           *ws.Hub
+	// Reconfirm keeps the links asking people to confirm their phone (reconfirm.go).
+	Reconfirm contacts.ReconfirmStore
+	Webhooks  Webhooks
+	Auth      *auth.Service
+	Hub       *ws.Hub
 	// Push is web push (push.go); nil turns the push routes off.
 	Push *WebPush
 	// Indicators computes the dashboard's figures (indicators.go); Metrics serves the

@@ -11,20 +11,23 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Name string       `json:"name"`
 		Role optimum.Role `json:"role"`
+		// Scope limits the token to teams and sites (docs/security.md, "Roles").
+		Scope *optimum.Scope `json:"scope"`
 	}
 	if err := decode(w, r, &body); err != nil {
 		return err
 	}
-	t, secret, err := s.Auth.CreateToken(r.Context(), body.Name, body.Role)
+	t, secret, err := s.Auth.CreateScopedToken(r.Context(), body.Name, body.Role, body.Scope)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, struct {
-		ID    string       `json:"id"`
-		Name  string       `json:"name"`
-		Role  optimum.Role `json:"role"`
-		Token string       `json:"token"`
-	}{t.ID, t.Name, t.Role, secret})
+		ID    string         `json:"id"`
+		Name  string         `json:"name"`
+		Role  optimum.Role   `json:"role"`
+		Token string         `json:"token"`
+		Scope *optimum.Scope `json:"scope,omitempty"`
+	}{t.ID, t.Name, t.Role, secret, t.Scope})
 	return nil
 }
 

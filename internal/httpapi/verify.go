@@ -19,7 +19,7 @@ type SMSBudget interface {
 }
 
 var codeTexts = map[string]string{
-	"es": "OPTIMUM BCP: su código de verificación es %s. Vence en 10 minutos. Si no lo pidió, ignore este mensaje.",
+	"es": "OPTIMUM BCP: tu código de verificación es %s. Vence en 10 minutos. Si no lo pediste, ignora este mensaje.",
 	"en": "OPTIMUM BCP: your verification code is %s. It expires in 10 minutes. If you did not ask for it, ignore this message.",
 }
 
@@ -33,9 +33,21 @@ func (s *Server) startPhoneVerification(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return err
 	}
+	// An optional body {"which": "phone2"} verifies the second phone of "Mi perfil".
+	var body struct {
+		Which string `json:"which"`
+	}
+	if r.ContentLength != 0 {
+		if err := decode(w, r, &body); err != nil {
+			return err
+		}
+	}
+	if body.Which != "" && body.Which != "phone" && body.Which != "phone2" {
+		return optimum.Invalid("The request has errors.", []optimum.FieldError{{Field: "which", Message: "must be phone or phone2"}})
+	}
 	// The limits are taken before a code is made, so a refused request leaves a pending
 	// code as it was.
-	budget, err := s.takeSMS(w, r, id)
+	budget, err := s.takeSMS(w, r, id, body.Which)
 	if err != nil {
 		return err
 	}
@@ -46,7 +58,7 @@ func (s *Server) startPhoneVerification(w http.ResponseWriter, r *http.Request) 
 			}
 		}
 	}
-	code, phone, lang, err := s.Directory.StartPhoneVerification(r.Context(), s.Verifications, id)
+	code, phone, lang, err := s.Directory.StartPhoneVerification(r.Context(), s.Verifications, id, body.Which)
 	if err != nil {
 		giveBack()
 		return err
@@ -68,11 +80,14 @@ func (s *Server) startPhoneVerification(w http.ResponseWriter, r *http.Request) 
 // (limits.phone_codes_per_hour, phone_codes_per_day) and of the deployment
 // (limits.non_alert_sms_per_day), or returns the 429 saying which limit was reached.
 // A person without a phone takes nothing: StartPhoneVerification refuses them.
-func (s *Server) takeSMS(w http.ResponseWriter, r *http.Request, personID string) (string, error) {
+func (s *Server) takeSMS(w http.ResponseWriter, r *http.Request, personID string, which ...string) (string, error) {
 	if s.SMSBudget == nil {
 		return "", nil
 	}
 	p, err := s.Directory.Person(r.Context(), personID)
+	if err == nil && len(which) > 0 && which[0] == "phone2" {
+		p.Phone = p.Phone2
+	}
 	if err != nil || p.Phone == "" {
 		return "", nil
 	}

@@ -18,7 +18,7 @@ func (db *DB) Auth() *Auth { return &Auth{db: db} }
 
 var _ auth.Store = (*Auth)(nil)
 
-const tokenColumns = "id, name, role, created_at, last_used_at, revoked_at"
+const tokenColumns = "id, name, role, created_at, last_used_at, revoked_at, scope"
 
 func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
 	var (
@@ -26,8 +26,13 @@ func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
 		role          string
 		created       int64
 		used, revoked sql.NullInt64
+		scope         string
 	)
-	if err := row.Scan(&t.ID, &t.Name, &role, &created, &used, &revoked); err != nil {
+	if err := row.Scan(&t.ID, &t.Name, &role, &created, &used, &revoked, &scope); err != nil {
+		return auth.Token{}, err
+	}
+	var err error
+	if t.Scope, err = decodeScope(scope); err != nil {
 		return auth.Token{}, err
 	}
 	t.Role, t.CreatedAt = optimum.Role(role), fromMillis(created)
@@ -44,8 +49,8 @@ func scanToken(row interface{ Scan(...any) error }) (auth.Token, error) {
 
 func (s *Auth) CreateToken(ctx context.Context, t auth.Token, hash string, e optimum.Event) error {
 	return s.db.eventsTx(ctx, func(tx *eventTx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at) VALUES ($1, $2, $3, $4, $5)`,
-			t.ID, t.Name, string(t.Role), hash, millis(t.CreatedAt))
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, hash, created_at, scope) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, t.Name, string(t.Role), hash, millis(t.CreatedAt), encodeScope(t.Scope))
 		if err != nil {
 			return fmt.Errorf("create token: %w", err)
 		}
@@ -110,7 +115,7 @@ func (s *Auth) CreateSession(ctx context.Context, hash, tokenID string, at, expi
 }
 
 func (s *Auth) SessionToken(ctx context.Context, hash string, now time.Time) (auth.Token, error) {
-	t, err := scanToken(s.db.read.QueryRowContext(ctx, `SELECT t.id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at
+	t, err := scanToken(s.db.read.QueryRowContext(ctx, `SELECT t.id, t.name, t.role, t.created_at, t.last_used_at, t.revoked_at, t.scope
 		FROM sessions s JOIN tokens t ON t.id = s.token_id
 		WHERE s.hash = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL`, hash, millis(now)))
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -30,7 +31,8 @@ type rowQueryer interface {
 }
 
 const personColumns = `id, external_id, name, email, phone, language, time_zone, manager_id, active,
-	phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at`
+	phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at,
+	phone2, phone2_verified_at, contact_email, channel_order`
 
 func scanPerson(row interface{ Scan(...any) error }) (contacts.Person, error) {
 	var (
@@ -39,18 +41,27 @@ func scanPerson(row interface{ Scan(...any) error }) (contacts.Person, error) {
 		active                      int
 		verified, optedOut, reached sql.NullInt64
 		created, updated            int64
+		verified2                   sql.NullInt64
+		order                       string
 	)
 	err := row.Scan(&p.ID, &p.ExternalID, &p.Name, &p.Email, &p.Phone, &p.Language, &p.TimeZone, &manager, &active,
-		&verified, &optedOut, &reached, &created, &updated)
+		&verified, &optedOut, &reached, &created, &updated, &p.Phone2, &verified2, &p.ContactEmail, &order)
 	if err != nil {
 		return p, err
+	}
+	p.Channels.Phone2VerifiedAt = timePtr(verified2)
+	p.ChannelOrder = []string{}
+	if order != "" {
+		if err := json.Unmarshal([]byte(order), &p.ChannelOrder); err != nil {
+			return p, fmt.Errorf("channel order of %s: %w", p.ID, err)
+		}
 	}
 	p.ManagerID, p.Active = manager.String, active == 1
 	p.Channels.PhoneVerifiedAt = timePtr(verified)
 	p.Channels.SMSOptedOutAt = timePtr(optedOut)
 	p.Channels.LastReachedAt = timePtr(reached)
 	p.CreatedAt, p.UpdatedAt = fromMillis(created), fromMillis(updated)
-	p.Teams, p.Memberships = []string{}, []contacts.Membership{}
+	p.Teams, p.Memberships, p.Sites = []string{}, []contacts.Membership{}, []string{}
 	return p, nil
 }
 
@@ -112,7 +123,13 @@ func loadPeople(ctx context.Context, q rowQueryer, query string, args ...any) ([
 			people[i].Teams = append(people[i].Teams, m.Team)
 		}
 	}
-	return withPushCounts(ctx, q, people, mrows.Err())
+	if err := mrows.Err(); err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	if err := withSites(ctx, q, people, pos, margs); err != nil {
+		return nil, err
+	}
+	return withPushCounts(ctx, q, people, nil)
 }
 
 // People lists people matching the filter, by name.
@@ -144,6 +161,20 @@ func (s *Contacts) People(ctx context.Context, f contacts.Filter) ([]contacts.Pe
 	}
 	if len(f.IDs) > 0 {
 		where = append(where, "id IN ("+list(f.IDs)+")")
+	}
+	if f.Scope != nil {
+		// In one of the scope's teams or at one of its sites (contacts/scope.go).
+		or := []string{"1 = 0"}
+		if len(f.Scope.Teams) > 0 {
+			or = append(or, "id IN (SELECT person_id FROM team_members WHERE team_id IN ("+list(f.Scope.Teams)+"))")
+		}
+		if len(f.Scope.Sites) > 0 {
+			or = append(or, "id IN (SELECT person_id FROM person_sites WHERE site_id IN ("+list(f.Scope.Sites)+"))")
+		}
+		where = append(where, "("+strings.Join(or, " OR ")+")")
+	}
+	if len(f.Sites) > 0 {
+		where = append(where, "id IN (SELECT person_id FROM person_sites WHERE site_id IN ("+list(f.Sites)+"))")
 	}
 	if f.Active != nil {
 		where = append(where, "active = "+arg(boolInt(*f.Active)))
@@ -202,9 +233,14 @@ func teams(ctx context.Context, q rowQueryer) ([]contacts.Team, error) {
 			return nil, fmt.Errorf("teams: %w", err)
 		}
 		t.Active = active == 1
+		t.Sites = []string{}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("teams: %w", err)
+	}
+	rows.Close()
+	return out, withTeamSites(ctx, q, out)
 }
 
 // Services lists the catalogue.
@@ -252,7 +288,10 @@ func snapshot(ctx context.Context, q rowQueryer) (contacts.Snapshot, error) {
 	if snap.Teams, err = teams(ctx, q); err != nil {
 		return snap, err
 	}
-	snap.Services, err = services(ctx, q)
+	if snap.Services, err = services(ctx, q); err != nil {
+		return snap, err
+	}
+	snap.Sites, err = sites(ctx, q)
 	return snap, err
 }
 
@@ -298,20 +337,29 @@ func (t contactsTx) SavePerson(ctx context.Context, p contacts.Person, isNew boo
 	var err error
 	if isNew {
 		_, err = t.tx.ExecContext(ctx, `INSERT INTO people (id, external_id, name, email, phone, language, time_zone, manager_id, active,
-			phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+			phone_verified_at, sms_opted_out_at, last_reached_at, created_at, updated_at,
+			phone2, phone2_verified_at, contact_email, channel_order)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			p.ID, p.ExternalID, p.Name, p.Email, p.Phone, p.Language, p.TimeZone, manager, boolInt(p.Active),
 			nullMillis(p.Channels.PhoneVerifiedAt), nullMillis(p.Channels.SMSOptedOutAt), nullMillis(p.Channels.LastReachedAt),
-			millis(p.CreatedAt), millis(p.UpdatedAt))
+			millis(p.CreatedAt), millis(p.UpdatedAt),
+			p.Phone2, nullMillis(p.Channels.Phone2VerifiedAt), p.ContactEmail, channelOrder(p.ChannelOrder))
 	} else {
 		_, err = t.tx.ExecContext(ctx, `UPDATE people SET external_id = $2, name = $3, email = $4, phone = $5, language = $6,
-			time_zone = $7, manager_id = $8, active = $9, phone_verified_at = $10, sms_opted_out_at = $11, updated_at = $12
+			time_zone = $7, manager_id = $8, active = $9, phone_verified_at = $10, sms_opted_out_at = $11, updated_at = $12,
+			phone2 = $13, phone2_verified_at = $14, contact_email = $15, channel_order = $16
 			WHERE id = $1`,
 			p.ID, p.ExternalID, p.Name, p.Email, p.Phone, p.Language, p.TimeZone, manager, boolInt(p.Active),
-			nullMillis(p.Channels.PhoneVerifiedAt), nullMillis(p.Channels.SMSOptedOutAt), millis(p.UpdatedAt))
+			nullMillis(p.Channels.PhoneVerifiedAt), nullMillis(p.Channels.SMSOptedOutAt), millis(p.UpdatedAt),
+			p.Phone2, nullMillis(p.Channels.Phone2VerifiedAt), p.ContactEmail, channelOrder(p.ChannelOrder))
 	}
 	if err != nil {
 		return fmt.Errorf("save person: %w", err)
+	}
+	if p.Sites != nil {
+		if err := t.savePersonSites(ctx, p, isNew); err != nil {
+			return err
+		}
 	}
 	if !isNew {
 		if _, err := t.tx.ExecContext(ctx, "DELETE FROM team_members WHERE person_id = $1", p.ID); err != nil {
@@ -337,6 +385,9 @@ func (t contactsTx) SaveTeam(ctx context.Context, tm contacts.Team, isNew bool) 
 	if err != nil {
 		return fmt.Errorf("save team: %w", err)
 	}
+	if tm.Sites != nil {
+		return t.saveTeamSites(ctx, tm)
+	}
 	return nil
 }
 
@@ -359,6 +410,15 @@ func (t contactsTx) Append(ctx context.Context, e optimum.Event) (int64, error) 
 
 func nowUTC() time.Time { return time.Now().UTC() }
 
+// channelOrder stores a person's order of channels as JSON, "" for the default.
+func channelOrder(order []string) string {
+	if len(order) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(order)
+	return string(b)
+}
+
 // SavePhoneCode stores a pending phone verification, replacing any other.
 func (s *Contacts) SavePhoneCode(ctx context.Context, personID, phone, codeHash string, expires time.Time) error {
 	_, err := s.db.write.ExecContext(ctx, `INSERT INTO phone_verifications (person_id, phone, code_hash, expires_at, attempts)
@@ -378,7 +438,11 @@ func (s *Contacts) PhoneCode(ctx context.Context, personID string) (phone, codeH
 // PhoneVerified marks the phone verified if it is still the person's, and forgets the code.
 func (s *Contacts) PhoneVerified(ctx context.Context, personID, phone string, at time.Time, e optimum.Event) error {
 	return s.db.eventsTx(ctx, func(tx *eventTx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE people SET phone_verified_at = $3, updated_at = $3 WHERE id = $1 AND phone = $2", personID, phone, millis(at))
+		// The code was sent to the first or the second phone: whichever it still is.
+		res, err := tx.ExecContext(ctx, `UPDATE people SET
+			phone_verified_at = CASE WHEN phone = $2 THEN $3 ELSE phone_verified_at END,
+			phone2_verified_at = CASE WHEN phone2 = $2 THEN $3 ELSE phone2_verified_at END,
+			updated_at = $3 WHERE id = $1 AND (phone = $2 OR phone2 = $2)`, personID, phone, millis(at))
 		if err != nil {
 			return err
 		}

@@ -305,10 +305,31 @@ func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	if err := ms.Err(); err != nil {
 		return err
 	}
+	// The sites of each person (sites.go), for the report's figures per site.
+	ss, err := tx.QueryContext(ctx, `SELECT s.person_id, s.site_id FROM person_sites s
+		JOIN incident_recipients r ON r.person_id = s.person_id AND r.incident_id = $1 ORDER BY s.person_id, s.position`, r.IncidentID)
+	if err != nil {
+		return fmt.Errorf("drill targets: %w", err)
+	}
+	for ss.Next() {
+		var pid, site string
+		if err := ss.Scan(&pid, &site); err != nil {
+			ss.Close()
+			return err
+		}
+		if i, ok := pos[pid]; ok {
+			ts[i].Sites = append(ts[i].Sites, site)
+		}
+	}
+	ss.Close()
+	if err := ss.Err(); err != nil {
+		return err
+	}
 	for _, t := range ts {
 		mj, _ := json.Marshal(t.Memberships)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified), boolInt(t.HasEmail)); err != nil {
+		sj, _ := json.Marshal(nonNil(t.Sites))
+		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email, sites)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified), boolInt(t.HasEmail), string(sj)); err != nil {
 			return fmt.Errorf("drill targets: %w", err)
 		}
 	}
@@ -436,15 +457,19 @@ func optMillis(v sql.NullInt64) *time.Time {
 // Facts reads what the run's report is computed from.
 func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	var f drill.Facts
-	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email, sites
 		FROM drill_run_targets WHERE run_id = $1 ORDER BY name, person_id`, r.ID)
 	if err != nil {
 		return f, fmt.Errorf("drill facts: %w", err)
 	}
 	for rows.Next() {
 		var t drill.Target
-		var ms []byte
-		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified, &t.HasEmail); err != nil {
+		var ms, sj []byte
+		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified, &t.HasEmail, &sj); err != nil {
+			rows.Close()
+			return f, err
+		}
+		if err := json.Unmarshal(sj, &t.Sites); err != nil {
 			rows.Close()
 			return f, err
 		}

@@ -28,7 +28,7 @@ type escalationTx struct{ tx *eventTx }
 
 // Targets returns the incident's active recipients with their phone, email and browsers.
 func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalation.Contact, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, p.email
+	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, `+alertEmail+`
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id
 		WHERE r.incident_id = $1 AND p.active = 1 ORDER BY p.name, p.id`, incidentID)
 	if err != nil {
@@ -82,11 +82,12 @@ func (t escalationTx) Enqueue(ctx context.Context, ds []broadcast.Delivery) erro
 	return enqueue(ctx, t.tx, ds, nowUTC())
 }
 
-// PersonByPhone returns the one active person with the phone: ENOTFOUND when nobody
+// PersonByPhone returns the one active person with the phone (as their first or second
+// phone, docs/sites.md): ENOTFOUND when nobody
 // has it, ECONFLICT when several have it (a number shared before numbers were made
 // one person's), since a reply from it cannot be told to be one person's.
 func (s *Escalation) PersonByPhone(ctx context.Context, phone string) (escalation.Sender, error) {
-	rows, err := s.db.read.QueryContext(ctx, "SELECT id, name, language FROM people WHERE phone = $1 AND active = 1 ORDER BY created_at, id LIMIT 2", phone)
+	rows, err := s.db.read.QueryContext(ctx, "SELECT id, name, language FROM people WHERE (phone = $1 OR phone2 = $1) AND active = 1 ORDER BY created_at, id LIMIT 2", phone)
 	if err != nil {
 		return escalation.Sender{}, fmt.Errorf("person by phone: %w", err)
 	}
@@ -181,7 +182,7 @@ func (s *Escalation) DeliveryTarget(ctx context.Context, deliveryID string) (str
 	}
 	if phone != "" {
 		var others int
-		if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM people WHERE phone = $1 AND active = 1 AND id <> $2", phone, p.PersonID).Scan(&others); err != nil {
+		if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM people WHERE (phone = $1 OR phone2 = $1) AND active = 1 AND id <> $2", phone, p.PersonID).Scan(&others); err != nil {
 			return incID, p, fmt.Errorf("delivery target: %w", err)
 		}
 		if others > 0 {

@@ -202,7 +202,7 @@ func (s *Indicators) incidents(ctx context.Context, where string, args []any) ([
 		byID[inc.ID] = len(out)
 		out = append(out, indicators.Incident{
 			ID: inc.ID, Folio: inc.Folio, Title: inc.Title, Priority: string(inc.Priority), Status: string(inc.Status),
-			Services: inc.Services, Causes: inc.Causes, Teams: inc.Teams, CreatedAt: inc.CreatedAt.UTC(),
+			Services: inc.Services, Causes: inc.Causes, Teams: inc.Teams, Sites: inc.Sites, CreatedAt: inc.CreatedAt.UTC(),
 			AckBy: inc.SLA.AckBy.UTC(), ResolveBy: inc.SLA.ResolveBy.UTC(),
 			AcknowledgedAt: utcPtr(inc.AcknowledgedAt), ResolvedAt: utcPtr(inc.ResolvedAt),
 		})

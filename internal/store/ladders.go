@@ -315,7 +315,7 @@ func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID str
 	return int(n), markProgress(ctx, t.tx, incidentID, at)
 }
 
-const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, ''), p.email`
+const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, ''), ` + alertEmail
 
 // contacts loads people (selected by a query over people p with contactColumns) and
 // their browsers.
@@ -397,13 +397,26 @@ func (t escalationTx) Resolve(ctx context.Context, tg escalation.Target, paged [
 		q := `SELECT ` + contactColumns + ` FROM team_members m JOIN people p ON p.id = m.person_id
 			WHERE m.team_id = $1 AND p.active = 1`
 		args := []any{tg.Team}
+		if tg.Site != "" {
+			if err := t.siteExists(ctx, tg.Site); err != nil {
+				return nil, err
+			}
+			args = append(args, tg.Site)
+			q += fmt.Sprintf(" AND p.id IN (SELECT person_id FROM person_sites WHERE site_id = $%d)", len(args))
+		}
 		if len(tg.Roles) > 0 {
-			q += " AND m.role IN (" + placeholders(2, len(tg.Roles)) + ")"
+			q += " AND m.role IN (" + placeholders(len(args)+1, len(tg.Roles)) + ")"
 			for _, r := range tg.Roles {
 				args = append(args, r)
 			}
 		}
 		return t.contacts(ctx, q+" ORDER BY p.name, p.id", args...)
+	case tg.Site != "":
+		if err := t.siteExists(ctx, tg.Site); err != nil {
+			return nil, err
+		}
+		return t.contacts(ctx, `SELECT `+contactColumns+` FROM person_sites s JOIN people p ON p.id = s.person_id
+			WHERE s.site_id = $1 AND p.active = 1 ORDER BY p.name, p.id`, tg.Site)
 	case tg.Person != "":
 		cs, err := t.contacts(ctx, `SELECT `+contactColumns+` FROM people p WHERE (p.id = $1 OR p.email = $2) AND p.active = 1`,
 			tg.Person, strings.ToLower(tg.Person))
@@ -423,6 +436,18 @@ func (t escalationTx) Resolve(ctx context.Context, tg escalation.Target, paged [
 			WHERE w.id IN (`+placeholders(1, len(args))+`) AND p.active = 1 ORDER BY p.name, p.id`, args...)
 	}
 	return nil, add("target", "names nobody")
+}
+
+// siteExists is nil when the site is an active site, else EINVALID naming it.
+func (t escalationTx) siteExists(ctx context.Context, site string) error {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, "SELECT count(*) FROM sites WHERE id = $1 AND active = 1", site).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return optimum.Invalid("The target is unknown.", []optimum.FieldError{{Field: "site", Message: fmt.Sprintf("%q is not a site", site)}})
+	}
+	return nil
 }
 
 func (t escalationTx) Contact(ctx context.Context, personID string) (escalation.Contact, error) {

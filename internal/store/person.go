@@ -16,5 +16,5 @@ var userColumns = userColumnsOf("users")
 func userColumnsOf(alias string) string {
 	a := alias + "."
 	return a + "id, " + a + "email, " + a + "name, " + a + "role, " + a + "password_hash, " + userPerson(alias) + ", " +
-		a + "created_at, " + a + "updated_at, " + a + "disabled_at"
+		a + "created_at, " + a + "updated_at, " + a + "disabled_at, " + a + "scope"
 }

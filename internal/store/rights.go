@@ -341,7 +341,8 @@ func (db *DB) ErasePerson(ctx context.Context, personID, reason string, actor op
 		}
 		e.Users = len(users)
 		if _, err := exec(`UPDATE people SET name = $2, email = $3, phone = '', external_id = '', time_zone = '', active = 0,
-			phone_verified_at = NULL, sms_opted_out_at = NULL, last_reached_at = NULL, manager_id = NULL, updated_at = $4 WHERE id = $1`,
+			phone_verified_at = NULL, sms_opted_out_at = NULL, last_reached_at = NULL, manager_id = NULL, updated_at = $4,
+			phone2 = '', phone2_verified_at = NULL, contact_email = '', channel_order = '' WHERE id = $1`,
 			personID, e.Name, erasedEmail, now); err != nil {
 			return err
 		}
@@ -350,11 +351,15 @@ func (db *DB) ErasePerson(ctx context.Context, personID, reason string, actor op
 		}
 		for _, q := range []string{"DELETE FROM phone_verifications WHERE person_id = $1", "DELETE FROM team_members WHERE person_id = $1",
 			"DELETE FROM non_alert_sms WHERE person_id = $1",
-			"DELETE FROM crisis_reports WHERE person_id = $1", // crisis: their CRISIS texts and hotline calls
-		} {
+			// sites: where they worked, and links asking them to reconfirm a phone (docs/sites.md)
+			"DELETE FROM person_sites WHERE person_id = $1", "DELETE FROM phone_confirm_links WHERE person_id = $1"} {
 			if _, err := exec(q, personID); err != nil {
 				return err
 			}
+		}
+		// crisis: the claims of their CRISIS texts and hotline calls (escalation/crisis.go).
+		if _, err := exec("DELETE FROM crisis_reports WHERE person_id = $1", personID); err != nil {
+			return err
 		}
 		if e.PushRemoved, err = exec("DELETE FROM push_subscriptions WHERE person_id = $1", personID); err != nil {
 			return err

@@ -22,8 +22,13 @@ func scanUser(row interface{ Scan(...any) error }) (auth.User, string, error) {
 		hash, person     sql.NullString
 		created, updated int64
 		disabled         sql.NullInt64
+		scope            string
 	)
-	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &person, &created, &updated, &disabled); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &hash, &person, &created, &updated, &disabled, &scope); err != nil {
+		return auth.User{}, "", err
+	}
+	var err error
+	if u.Scope, err = decodeScope(scope); err != nil {
 		return auth.User{}, "", err
 	}
 	u.Role, u.PersonID, u.HasPassword = optimum.Role(role), person.String, hash.String != ""
@@ -108,8 +113,8 @@ func (s *Auth) Users(ctx context.Context) ([]auth.User, error) {
 
 func (s *Auth) UpdateUser(ctx context.Context, u auth.User, e optimum.Event) error {
 	return s.db.eventsTx(ctx, func(tx *eventTx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE users SET name = $2, role = $3, disabled_at = $4, updated_at = $5 WHERE id = $1",
-			u.ID, u.Name, string(u.Role), nullMillis(u.DisabledAt), millis(u.UpdatedAt))
+		res, err := tx.ExecContext(ctx, "UPDATE users SET name = $2, role = $3, disabled_at = $4, updated_at = $5, scope = $6 WHERE id = $1",
+			u.ID, u.Name, string(u.Role), nullMillis(u.DisabledAt), millis(u.UpdatedAt), encodeScope(u.Scope))
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
 		}
