@@ -17,12 +17,14 @@ import (
 
 var _ escalation.CrisisStore = (*Escalation)(nil)
 
-// CrisisCaller returns the one active person with the phone, whether the phone is
+// CrisisCaller returns the one active person with the phone (first or second), whether it is
 // verified and whether a user account linked to them is disabled.
 func (s *Escalation) CrisisCaller(ctx context.Context, phone string) (escalation.CrisisCaller, error) {
-	rows, err := s.db.read.QueryContext(ctx, `SELECT p.id, p.name, p.language, p.phone_verified_at IS NOT NULL,
+	// The number may be their first or their second phone; each is verified on its own.
+	rows, err := s.db.read.QueryContext(ctx, `SELECT p.id, p.name, p.language,
+		CASE WHEN p.phone = $1 THEN p.phone_verified_at IS NOT NULL ELSE p.phone2_verified_at IS NOT NULL END,
 		EXISTS (SELECT 1 FROM users u WHERE `+userPerson("u")+` = p.id AND u.disabled_at IS NOT NULL)
-		FROM people p WHERE p.phone = $1 AND p.active = 1 ORDER BY p.created_at, p.id LIMIT 2`, phone)
+		FROM people p WHERE (p.phone = $1 OR p.phone2 = $1) AND p.active = 1 ORDER BY p.created_at, p.id LIMIT 2`, phone)
 	if err != nil {
 		return escalation.CrisisCaller{}, fmt.Errorf("crisis caller: %w", err)
 	}

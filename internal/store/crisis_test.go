@@ -112,6 +112,8 @@ func TestCrisisCaller(t *testing.T) {
 			`INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('usr_dani', 'dani@example.com', 'Dani', 'reporter', 0, 0)`,
 			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_eva', 'Eva', 'eva@example.com', '+525500000005', 'es', 0, 0, 5)`,
 			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_fer', 'Fer', 'fer@example.com', '+525500000005', 'es', 1, 1, 5)`,
+			// Gil's second phone is verified, his first is not.
+			`INSERT INTO people (id, name, email, phone, phone2, phone2_verified_at, language, created_at, updated_at) VALUES ('per_gil', 'Gil', 'gil@example.com', '+525500000006', '+525500000007', 5, 'es', 0, 0)`,
 		} {
 			storetest.Exec(t, db, q)
 		}
@@ -127,6 +129,8 @@ func TestCrisisCaller(t *testing.T) {
 			{"+525500000004", "per_dani", true, false, ""},
 			{"+525500000005", "", false, false, "conflict"},
 			{"+525500000009", "", false, false, "not_found"},
+			{"+525500000006", "per_gil", false, false, ""},
+			{"+525500000007", "per_gil", true, false, ""},
 		} {
 			p, err := s.CrisisCaller(ctx, c.phone)
 			if string(optimum.ErrorCode(err)) != c.code && !(c.code == "" && err == nil) {
