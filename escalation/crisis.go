@@ -34,6 +34,7 @@ const (
 	RefusedEmpty      = "empty_text"
 	RefusedRateLimit  = "rate_limited"
 	RefusedRepeated   = "repeated"
+	RefusedTemplate   = "template_required" // a lanzador's words match no template
 )
 
 // EventDeclareRefused records a CRISIS text or a hotline message that declared nothing.
@@ -54,6 +55,9 @@ type CrisisCaller struct {
 	Sender
 	Verified bool // their phone is verified
 	Disabled bool // a user account linked to them is disabled
+	// Launcher: their user account is a "lanzador", who declares only from a template:
+	// their words must match one, and the hotline (no words to match) is not theirs.
+	Launcher bool
 }
 
 // Outcomes of CrisisStore.ClaimCrisis.
@@ -116,6 +120,8 @@ var crisisTexts = map[string]map[string]string{
 		RefusedShared:         "Este número está registrado para más de una persona en OPTIMUM BCP, así que no sabemos quién declara. Declara desde la app o llama a tu responsable de continuidad.",
 		RefusedUnverified:     "Tu teléfono aún no está verificado en OPTIMUM BCP, así que no podemos declarar por SMS. Verifícalo en la app (Mi perfil) o llama a tu responsable de continuidad.",
 		RefusedDisabled:       "Tu cuenta de OPTIMUM BCP está desactivada, así que no podemos declarar la crisis. Llama a tu responsable de continuidad.",
+		RefusedTemplate:       "Tu cuenta solo declara crisis de un escenario preparado: escribe CRISIS y el escenario, por ejemplo CRISIS incendio, sismo, inundación o apagón. Si es otra cosa, llama a tu responsable de continuidad.",
+		"hotline_template":    "Tu cuenta solo declara crisis de un escenario preparado. Escribe CRISIS y el escenario a este número, por ejemplo CRISIS incendio, o llama a tu responsable de continuidad.",
 		"hotline_prompt":      "Línea de crisis de OPTIMUM BCP. Después del tono, di qué pasa y dónde. Al terminar, cuelga o presiona la tecla de número.",
 		"hotline_declared":    "Recibimos tu mensaje. Tu folio es %s. El equipo de continuidad ya fue avisado. Hasta luego.",
 		"hotline_in_progress": "Ya estamos registrando tu mensaje. Hasta luego.",
@@ -134,6 +140,8 @@ var crisisTexts = map[string]map[string]string{
 		RefusedShared:         "This number is registered for more than one person in OPTIMUM BCP, so we cannot tell who is declaring. Declare in the app or call your continuity manager.",
 		RefusedUnverified:     "Your phone is not verified in OPTIMUM BCP yet, so you cannot declare by SMS. Verify it in the app (My profile) or call your continuity manager.",
 		RefusedDisabled:       "Your OPTIMUM BCP account is disabled, so the crisis cannot be declared. Call your continuity manager.",
+		RefusedTemplate:       "Your account declares only prepared scenarios: write CRISIS and the scenario, for example CRISIS fire, earthquake, flood or power outage. If it is something else, call your continuity manager.",
+		"hotline_template":    "Your account declares only prepared scenarios. Text CRISIS and the scenario to this number, for example CRISIS fire, or call your continuity manager.",
 		"hotline_prompt":      "OPTIMUM BCP crisis line. After the tone, say what is happening and where. When you finish, hang up or press the pound key.",
 		"hotline_declared":    "We received your message. Your reference is %s. The continuity team has been alerted. Goodbye.",
 		"hotline_in_progress": "We are already recording your message. Goodbye.",
@@ -182,6 +190,15 @@ func (c *CrisisLine) SMS(ctx context.Context, from, body string) (answer string,
 	if strings.TrimFunc(words, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) == "" {
 		return crisisText(lang, RefusedEmpty), true, c.refuse(ctx, incident.ViaSMS, from, p.PersonID, RefusedEmpty, "")
 	}
+	if p.Launcher {
+		ok, err := c.matchesTemplate(ctx, words)
+		if err != nil {
+			return "", true, err
+		}
+		if !ok {
+			return crisisText(lang, RefusedTemplate), true, c.refuse(ctx, incident.ViaSMS, from, p.PersonID, RefusedTemplate, "")
+		}
+	}
 	inc, outcome, err := c.declare(ctx, incident.ViaSMS, from, p, words, "sms:"+fold(words))
 	if err != nil {
 		return "", true, err
@@ -205,6 +222,9 @@ func (c *CrisisLine) HotlineCall(ctx context.Context, from string) (lang, say st
 	if err != nil || refused != "" {
 		return lang, refused, false, err
 	}
+	if p.Launcher {
+		return lang, crisisText(lang, "hotline_template"), false, c.refuse(ctx, incident.ViaHotline, from, p.PersonID, RefusedTemplate, "")
+	}
 	n, err := c.store.CrisisCount(ctx, from, c.now().Add(-time.Hour))
 	if err != nil {
 		return lang, "", false, err
@@ -222,6 +242,9 @@ func (c *CrisisLine) HotlineRecording(ctx context.Context, from, callSID, record
 	p, lang, refused, err := c.caller(ctx, incident.ViaHotline, from)
 	if err != nil || refused != "" {
 		return lang, refused, err
+	}
+	if p.Launcher {
+		return lang, crisisText(lang, "hotline_template"), c.refuse(ctx, incident.ViaHotline, from, p.PersonID, RefusedTemplate, "")
 	}
 	if recordingURL == "" || seconds <= 0 {
 		return lang, crisisText(lang, "hotline_none"), c.refuse(ctx, incident.ViaHotline, from, p.PersonID, RefusedEmpty, "")
@@ -348,6 +371,19 @@ func (c *CrisisLine) declareClaimed(ctx context.Context, via string, p CrisisCal
 	d, _ := c.incidents.CrisisDeclaration(words, via, templates)
 	inc, _, err := c.incidents.DeclareAsPerson(ctx, p.PersonID, p.Name, d, "crisis:"+claim)
 	return inc, err
+}
+
+// matchesTemplate reports whether the words pick a scenario template.
+func (c *CrisisLine) matchesTemplate(ctx context.Context, words string) (bool, error) {
+	if c.templates == nil {
+		return false, nil
+	}
+	ts, err := c.templates(ctx)
+	if err != nil {
+		return false, err
+	}
+	_, ok := incident.MatchTemplate(ts, words)
+	return ok, nil
 }
 
 // refuse records why a text or a call declared nothing.

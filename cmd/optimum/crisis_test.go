@@ -38,7 +38,8 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 	)
 	if status, body := api.do("POST", "/api/v1/people/import", "text/csv", "name,email,phone,language,teams,manager_email\n"+
 		"Ana López,ana@example.com,+52 55 1234 5678,es,operations:lead,\n"+
-		"Beto Ruiz,beto@example.com,+52 55 2222 3333,en,staff,\n"); status != 200 {
+		"Beto Ruiz,beto@example.com,+52 55 2222 3333,en,staff,\n"+
+		"Lalo Díaz,lalo@example.com,+52 55 4444 5555,es,staff,\n"); status != 200 {
 		t.Fatalf("import = %d %s", status, body)
 	}
 	// Ana proves her phone is hers with the code sent by SMS; Beto never does.
@@ -248,9 +249,50 @@ func TestDeclareByCrisisTextAndHotline(t *testing.T) {
 		}
 	}
 
+	// A lanzador (reception, security) declares only prepared scenarios: words of no
+	// template are refused, a template's keyword declares; the hotline is not for them.
+	const laloPhone = "+525544445555"
+	if status, body := api.do("POST", "/api/v1/users", "application/json",
+		`{"email":"lalo@example.com","name":"Lalo Díaz","role":"lanzador","password":"una frase de paso larga"}`); status != 201 {
+		t.Fatalf("lanzador = %d %s", status, body)
+	}
+	res, err = http.Post(base+"/api/v1/session", "application/json", strings.NewReader(`{"email":"lalo@example.com","password":"una frase de paso larga"}`))
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("lanzador sign in = %v %v", res, err)
+	}
+	res.Body.Close()
+	lalo := cookieClient{t, base, strings.Split(res.Header.Get("Set-Cookie"), ";")[0]}
+	if status, body := lalo.do("POST", "/api/v1/me/phone/verification", ""); status != 202 {
+		t.Fatalf("lanzador verification = %d %s", status, body)
+	}
+	var laloCode string
+	eventually(t, "the lanzador's code by SMS", func() bool {
+		for _, m := range fake.Messages() {
+			if m.Form.Get("To") == laloPhone && strings.Contains(m.Form.Get("Body"), "verificacion") {
+				laloCode = regexp.MustCompile(`\d{6}`).FindString(m.Form.Get("Body"))
+			}
+		}
+		return laloCode != ""
+	})
+	if status, body := lalo.do("POST", "/api/v1/me/phone/verification/confirm", `{"code":"`+laloCode+`"}`); status != 200 {
+		t.Fatalf("lanzador confirm = %d %s", status, body)
+	}
+	if reply := text(laloPhone, "CRISIS se cayó el sistema de nómina"); !strings.Contains(reply, "Tu cuenta solo declara crisis de un escenario preparado") {
+		t.Errorf("a lanzador's words of no template = %s", reply)
+	}
+	if reply := text(laloPhone, "CRISIS sale humo de la recepción"); !strings.Contains(reply, "prioridad P1") {
+		t.Errorf("a lanzador's fire = %s", reply)
+	}
+	if _, twiml := call("/hooks/twilio/hotline", url.Values{"CallSid": {"CA00000000000000000000000000000004"}, "From": {laloPhone}, "CallStatus": {"ringing"}}); !strings.Contains(twiml, "Tu cuenta solo declara crisis de un escenario preparado") || strings.Contains(twiml, "<Record") {
+		t.Errorf("a lanzador's call = %s", twiml)
+	}
+	if n := len(incidents()); n != 4 {
+		t.Errorf("incidents = %d, want 4", n)
+	}
+
 	// Every refusal is in the event log with its reason.
 	_, export := api.do("GET", "/api/v1/audit/export?from="+start.UTC().Format(time.RFC3339)+"&to="+time.Now().Add(time.Minute).UTC().Format(time.RFC3339), "", "")
-	for _, reason := range []string{"unknown_number", "unverified_phone", "empty_text", "repeated", "rate_limited"} {
+	for _, reason := range []string{"unknown_number", "unverified_phone", "empty_text", "repeated", "rate_limited", "template_required"} {
 		if !bytes.Contains(export, []byte(`sms.declare_refused`)) || !bytes.Contains(export, []byte(reason)) {
 			t.Errorf("no sms.declare_refused with reason %s in the event log", reason)
 		}

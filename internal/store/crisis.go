@@ -23,7 +23,8 @@ func (s *Escalation) CrisisCaller(ctx context.Context, phone string) (escalation
 	// The number may be their first or their second phone; each is verified on its own.
 	rows, err := s.db.read.QueryContext(ctx, `SELECT p.id, p.name, p.language,
 		CASE WHEN p.phone = $1 THEN p.phone_verified_at IS NOT NULL ELSE p.phone2_verified_at IS NOT NULL END,
-		EXISTS (SELECT 1 FROM users u WHERE `+userPerson("u")+` = p.id AND u.disabled_at IS NOT NULL)
+		EXISTS (SELECT 1 FROM users u WHERE `+userPerson("u")+` = p.id AND u.disabled_at IS NOT NULL),
+		EXISTS (SELECT 1 FROM users u WHERE `+userPerson("u")+` = p.id AND u.disabled_at IS NULL AND u.role = 'lanzador')
 		FROM people p WHERE (p.phone = $1 OR p.phone2 = $1) AND p.active = 1 ORDER BY p.created_at, p.id LIMIT 2`, phone)
 	if err != nil {
 		return escalation.CrisisCaller{}, fmt.Errorf("crisis caller: %w", err)
@@ -32,7 +33,7 @@ func (s *Escalation) CrisisCaller(ctx context.Context, phone string) (escalation
 	var found []escalation.CrisisCaller
 	for rows.Next() {
 		var c escalation.CrisisCaller
-		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Verified, &c.Disabled); err != nil {
+		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Verified, &c.Disabled, &c.Launcher); err != nil {
 			return escalation.CrisisCaller{}, fmt.Errorf("crisis caller: %w", err)
 		}
 		found = append(found, c)

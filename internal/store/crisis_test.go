@@ -112,32 +112,35 @@ func TestCrisisCaller(t *testing.T) {
 			`INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('usr_dani', 'dani@example.com', 'Dani', 'reporter', 0, 0)`,
 			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_eva', 'Eva', 'eva@example.com', '+525500000005', 'es', 0, 0, 5)`,
 			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_fer', 'Fer', 'fer@example.com', '+525500000005', 'es', 1, 1, 5)`,
+			`INSERT INTO people (id, name, email, phone, language, created_at, updated_at, phone_verified_at) VALUES ('per_hugo', 'Hugo', 'hugo@example.com', '+525500000008', 'es', 0, 0, 5)`,
+			`INSERT INTO users (id, email, name, role, created_at, updated_at) VALUES ('usr_hugo', 'hugo@example.com', 'Hugo', 'lanzador', 0, 0)`,
 			// Gil's second phone is verified, his first is not.
 			`INSERT INTO people (id, name, email, phone, phone2, phone2_verified_at, language, created_at, updated_at) VALUES ('per_gil', 'Gil', 'gil@example.com', '+525500000006', '+525500000007', 5, 'es', 0, 0)`,
 		} {
 			storetest.Exec(t, db, q)
 		}
 		for _, c := range []struct {
-			phone              string
-			id                 string
-			verified, disabled bool
-			code               string
+			phone                        string
+			id                           string
+			verified, disabled, launcher bool
+			code                         string
 		}{
-			{"+525500000001", "per_ana", true, false, ""},
-			{"+525500000002", "per_beto", false, false, ""},
-			{"+525500000003", "per_caro", true, true, ""},
-			{"+525500000004", "per_dani", true, false, ""},
-			{"+525500000005", "", false, false, "conflict"},
-			{"+525500000009", "", false, false, "not_found"},
-			{"+525500000006", "per_gil", false, false, ""},
-			{"+525500000007", "per_gil", true, false, ""},
+			{"+525500000001", "per_ana", true, false, false, ""},
+			{"+525500000002", "per_beto", false, false, false, ""},
+			{"+525500000003", "per_caro", true, true, false, ""},
+			{"+525500000004", "per_dani", true, false, false, ""},
+			{"+525500000005", "", false, false, false, "conflict"},
+			{"+525500000009", "", false, false, false, "not_found"},
+			{"+525500000006", "per_gil", false, false, false, ""},
+			{"+525500000007", "per_gil", true, false, false, ""},
+			{"+525500000008", "per_hugo", true, false, true, ""}, // a lanzador
 		} {
 			p, err := s.CrisisCaller(ctx, c.phone)
 			if string(optimum.ErrorCode(err)) != c.code && !(c.code == "" && err == nil) {
 				t.Errorf("%s: %v, want %s", c.phone, err, c.code)
 				continue
 			}
-			if p.PersonID != c.id || p.Verified != c.verified || p.Disabled != c.disabled {
+			if p.PersonID != c.id || p.Verified != c.verified || p.Disabled != c.disabled || p.Launcher != c.launcher {
 				t.Errorf("%s = %+v", c.phone, p)
 			}
 		}
