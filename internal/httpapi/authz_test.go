@@ -119,6 +119,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},
+	// README "API": the OpenAPI description is documentation, readable by anyone.
+	{"GET /api/v1/openapi.json", "public"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

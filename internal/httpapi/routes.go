@@ -137,6 +137,9 @@ func (s *Server) Routes() []Route {
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
+
+		// The OpenAPI description of this API (openapidoc.go, openapi/).
+		{"GET /api/v1/openapi.json", public, s.handle(s.openAPI)},
 	}
 }
 
