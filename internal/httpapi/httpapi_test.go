@@ -96,7 +96,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
-	srv := httptest.NewServer(described(t, s, s.Handler())) // checked against the OpenAPI description (openapi_test.go)
+	srv := httptest.NewServer(described(t, s, s.Handler())) // checked against the OpenAPI description (openapi_harness_test.go)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()

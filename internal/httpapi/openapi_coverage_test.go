@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/optimum-bcp/optimum/internal/httpapi/openapi/openapitest"
 )
 
 // Every route of Routes() is in the OpenAPI description, and the description has no
@@ -13,7 +15,7 @@ import (
 // an answer for errors (default: the Problem response).
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	a := newAPI(t, adminToken)
-	doc, _ := description(t)
+	doc, _ := openapitest.Description(t)
 	var routed []string
 	for _, rt := range a.api.Routes() {
 		routed = append(routed, rt.Pattern)

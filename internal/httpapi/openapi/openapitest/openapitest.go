@@ -1,4 +1,7 @@
-package httpapi_test
+// Package openapitest checks HTTP traffic against the API's OpenAPI description
+// (internal/httpapi/openapi), for the tests that call the API: wrap the server's handler
+// with Handler and every request to a route, and its answer, is validated.
+package openapitest
 
 import (
 	"bufio"
@@ -17,13 +20,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/httpapi/openapi"
 )
 
 // The API tests check every request they send and every answer they get against the
-// OpenAPI description (internal/httpapi/openapi): newTestAPI serves the handler behind
-// described, below. The rules:
+// OpenAPI description (internal/httpapi/openapi): internal/httpapi's newTestAPI and
+// cmd/optimum's startServer serve the handler behind Handler, below. The rules:
 //
 //   - a request reaching a route of Routes() must be found in the description (path and
 //     method), else the test fails;
@@ -51,9 +53,9 @@ var (
 // for them, so they get its plain-text one.
 var textTypes = []string{"text/html", "text/markdown", "text/vcard", "text/xml", "application/xml"}
 
-// description loads the merged description once, validates it as an OpenAPI 3.1
-// document and builds its router.
-func description(t *testing.T) (*openapi3.T, routers.Router) {
+// Description loads the merged description once, validates it as an OpenAPI 3.1
+// document and builds its router; an invalid description fails t.
+func Description(t testing.TB) (*openapi3.T, routers.Router) {
 	t.Helper()
 	specOnce.Do(func() {
 		for _, ct := range textTypes {
@@ -84,13 +86,14 @@ func description(t *testing.T) (*openapi3.T, routers.Router) {
 	return specDoc, specRouter
 }
 
-// described serves next, checking each request to a route of s.Routes() and its answer
-// against the description; a disagreement fails t.
-func described(t *testing.T, s *httpapi.Server, next http.Handler) http.Handler {
-	_, router := description(t)
+// Handler serves next, checking each request that matches one of the route patterns
+// (httpapi.Server.Routes) and its answer against the description; a disagreement fails
+// t. Requests matching no pattern (the web app's files, the API's 404) pass unchecked.
+func Handler(t testing.TB, patterns []string, next http.Handler) http.Handler {
+	_, router := Description(t)
 	routed := http.NewServeMux()
-	for _, rt := range s.Routes() {
-		routed.Handle(rt.Pattern, http.NotFoundHandler())
+	for _, p := range patterns {
+		routed.Handle(p, http.NotFoundHandler())
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := routed.Handler(r); pattern == "" {
