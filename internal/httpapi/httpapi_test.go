@@ -404,6 +404,12 @@ func testSessionCookieAndCrossOriginProtection(t *testing.T) {
 	if res.status != 403 {
 		t.Errorf("cross-site declare = %d, want 403", res.status)
 	}
+	// …with a problem in Spanish, like every refusal.
+	var p struct{ Code, Detail string }
+	res.json(t, &p)
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") || p.Code != "forbidden" || !strings.Contains(p.Detail, "otro origen") {
+		t.Errorf("cross-site declare answered %s %s", ct, res.body)
+	}
 	if res := a.do("POST", "/api/v1/incidents", "", declaration(), "Cookie", session, "Sec-Fetch-Site", "same-origin"); res.status != 201 {
 		t.Errorf("same-origin declare = %d %s", res.status, res.body)
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -33,14 +34,14 @@ import (
 //     must be refused by the server too, with a 4xx: tests of bad input send such requests
 //     on purpose, and the server answering them 2xx or 5xx means the two disagree;
 //   - every answer must match the description: its status (or the operation's default),
-//     its content type, its headers and its body's schema.
+//     its content type, its headers and its body's schema; a problem's status member
+//     must be the answer's status.
 //
 // Bodies are validated for every content type the API uses: JSON and problem+json by
 // schema, YAML and form posts by kin-openapi's decoders, CSV as well-formed CSV (lines of
 // any length: sectionedCSV), and HTML, Markdown, vCard, TwiML (XML) and Prometheus text
-// as strings (registered below). Not validated: the
-// frames of a websocket connection (after the 101 the connection is no longer HTTP); its
-// upgrade request is.
+// as strings (registered below). Not validated: the frames of a websocket connection
+// (after the 101 the connection is no longer HTTP); its upgrade request is.
 
 var (
 	specOnce   sync.Once
@@ -144,6 +145,13 @@ func Handler(t testing.TB, patterns []string, next http.Handler) http.Handler {
 		out.SetBodyBytes(rec.body.Bytes())
 		if err := openapi3filter.ValidateResponse(r.Context(), out); err != nil {
 			t.Errorf("%s %s: the answer %d does not match the OpenAPI description: %v\nbody: %.400s", r.Method, r.URL.Path, status, err, rec.body.Bytes())
+		}
+		// A problem's status member is the answer's status (RFC 9457, 3.1.2).
+		if strings.HasPrefix(rec.Header().Get("Content-Type"), "application/problem+json") {
+			var p struct{ Status int }
+			if json.Unmarshal(rec.body.Bytes(), &p) == nil && p.Status != status {
+				t.Errorf("%s %s: the answer %d is a problem whose status is %d", r.Method, r.URL.Path, status, p.Status)
+			}
 		}
 	})
 }
