@@ -54,6 +54,8 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// Email is the SMTP server of the email channel (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -256,7 +258,7 @@ func Default() Config {
 			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
-			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
+			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(72 * time.Hour),
@@ -349,6 +351,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -488,13 +491,14 @@ func (c Config) Validate() error {
 	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.Email.validate(&p, c.Server.PublicURL)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
-		if ch != "sms" && ch != "voice" && ch != "webpush" {
-			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
+		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
+			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush, email)")
 		}
 		if r < 0 || r > 10000 {
 			p.add("delivery.rates."+ch, "must be from 0 (unlimited) to 10000 messages a second")
