@@ -56,6 +56,10 @@ type Config struct {
 	Outbound Outbound `yaml:"outbound"`
 	// Email is the SMTP server of the email channel (email.go).
 	Email Email `yaml:"email"`
+	// Integrations take alerts in from monitoring (integrations.go).
+	Integrations Integrations `yaml:"integrations"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -270,6 +274,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -352,6 +357,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -489,6 +495,8 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Integrations.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
