@@ -60,6 +60,8 @@ type Config struct {
 	Integrations Integrations `yaml:"integrations"`
 	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
 	Retention Retention `yaml:"retention"`
+	// Chat tunes posts to team chats and outbound webhooks (chat.go).
+	Chat Chat `yaml:"chat"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -280,6 +282,7 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		Chat:       defaultChat(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -358,6 +361,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.Outbound.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
+	c.Chat.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -503,6 +507,7 @@ func (c Config) Validate() error {
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Email.validate(&p, c.Server.PublicURL)
+	c.Chat.validate(&p)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {

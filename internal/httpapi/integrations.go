@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -322,4 +323,22 @@ func firstOf(vals ...string) string {
 func (s *Server) clientAddr(r *http.Request) netip.Addr {
 	proxies, _ := s.Config.Limits.Proxies() // Validate has checked them
 	return clientIP(r, proxies)
+}
+
+// refusedCredentials records a notification refused before its handler for its
+// credentials (no token, a wrong one, one of another role), with the client's address.
+func (s *Server) refusedCredentials(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &guessStatusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if (sw.status == http.StatusUnauthorized || sw.status == http.StatusForbidden) && s.Alerts != nil {
+			reason := "no valid integration token (401)"
+			if sw.status == http.StatusForbidden {
+				reason = "a token of another role (403)"
+			}
+			if err := s.Alerts.Refused(context.WithoutCancel(r.Context()), r.URL.Path, reason, s.clientAddr(r).String()); err != nil {
+				s.Logger.Error("recording a refused notification", "path", r.URL.Path, "err", err)
+			}
+		}
+	})
 }

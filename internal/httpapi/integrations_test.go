@@ -162,11 +162,17 @@ func testAlertmanagerProposesAndAHumanDecides(t *testing.T) {
 			t.Errorf("%s: %d %s", name, res.status, res.body)
 		}
 	}
+	// Unsigned (no token), a wrong token, a responder's token: refused, on the record too.
+	for name, token := range map[string]string{"no token": "", "a wrong token": "obcp_not-a-token-of-this-server", "a responder's": resp} {
+		if res := a.do("POST", "/api/v1/integrations/alertmanager", token, amFiring); res.status != 401 && res.status != 403 {
+			t.Errorf("%s: %d %s", name, res.status, res.body)
+		}
+	}
 	if incidents() != before {
 		t.Error("a refused notification changed the incidents")
 	}
-	if n := refusals(t, a); n != 3 {
-		t.Errorf("%d refusals on the audit record, want 3", n)
+	if n := refusals(t, a); n != 6 {
+		t.Errorf("%d refusals on the audit record, want 6", n)
 	}
 }
 

@@ -151,6 +151,20 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
 
+		// Team chats and outbound webhooks (chat.go, issue 17): a team's channel is the
+		// continuity managers' to set; a webhook gets any event, so only admins add one.
+		{"GET /api/v1/chat-channels", optimum.RoleManager, s.handle(s.listSubscriptions(false))},
+		{"POST /api/v1/chat-channels", optimum.RoleManager, s.handle(s.createChatChannel)},
+		{"DELETE /api/v1/chat-channels/{id}", optimum.RoleManager, s.handle(s.deleteSubscription(false))},
+		{"POST /api/v1/chat-channels/{id}/resume", optimum.RoleManager, s.handle(s.resumeSubscription(false))},
+		{"GET /api/v1/chat-channels/{id}/posts", optimum.RoleManager, s.handle(s.subscriptionPosts(false))},
+		{"GET /api/v1/incidents/{id}/chat-posts", optimum.RoleResponder, s.handle(s.incidentChatPosts)},
+		{"GET /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.listSubscriptions(true))},
+		{"POST /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.createWebhook)},
+		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
+		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
+		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
+
 		// The OpenAPI description of this API (openapidoc.go, openapi/).
 		{"GET /api/v1/openapi.json", public, s.handle(s.openAPI)},
 	}
@@ -164,6 +178,11 @@ func (s *Server) Handler() http.Handler {
 		h := rt.handler
 		if rt.Min != public {
 			h = s.require(rt.Min, h)
+		}
+		if rt.Min == optimum.RoleIntegration {
+			// A notification refused for its credentials is on the audit record too;
+			// wrong tokens spend the client's guesses, so the record cannot be flooded.
+			h = s.limits.oneTimeCode(s.refusedCredentials(h))
 		}
 		mux.Handle(rt.Pattern, h)
 	}
