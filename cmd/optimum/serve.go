@@ -39,6 +39,10 @@ type started func(baseURL string)
 // serve runs the server until ctx is done. Shutdown stops intake first (the listener and
 // new requests), lets requests in flight finish, closes the live streams, and closes the
 // database last.
+// wrapHandlerKey carries, in serve's context, a function wrapping the HTTP handler: the
+// tests put the OpenAPI check there (startServer); nothing else does.
+type wrapHandlerKey struct{}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, onStart started) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", args)
@@ -119,8 +123,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	base := "http://" + hostPort(ln.Addr())
 	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
 	srv.Inbound.Requests = srv.Desk // a requester's SMS reply answers the responders' question
+	handler := srv.Handler()
+	if wrap, ok := ctx.Value(wrapHandlerKey{}).(func(*httpapi.Server, http.Handler) http.Handler); ok {
+		handler = wrap(srv, handler) // tests: the OpenAPI check (run_test.go)
+	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,

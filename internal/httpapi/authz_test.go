@@ -161,6 +161,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"DELETE /api/v1/webhooks/{id}", "admin"},
 	{"POST /api/v1/webhooks/{id}/resume", "admin"},
 	{"GET /api/v1/webhooks/{id}/posts", "admin"},
+	// README "API": the OpenAPI description is documentation, readable by anyone.
+	{"GET /api/v1/openapi.json", "public"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

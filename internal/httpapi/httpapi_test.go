@@ -105,7 +105,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(described(t, s, s.Handler())) // checked against the OpenAPI description (openapi_harness_test.go)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -412,6 +412,12 @@ func testSessionCookieAndCrossOriginProtection(t *testing.T) {
 	res = a.do("POST", "/api/v1/incidents", "", declaration(), "Cookie", session, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
 	if res.status != 403 {
 		t.Errorf("cross-site declare = %d, want 403", res.status)
+	}
+	// …with a problem in Spanish, like every refusal.
+	var p struct{ Code, Detail string }
+	res.json(t, &p)
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") || p.Code != "forbidden" || !strings.Contains(p.Detail, "otro origen") {
+		t.Errorf("cross-site declare answered %s %s", ct, res.body)
 	}
 	if res := a.do("POST", "/api/v1/incidents", "", declaration(), "Cookie", session, "Sec-Fetch-Site", "same-origin"); res.status != 201 {
 		t.Errorf("same-origin declare = %d %s", res.status, res.body)

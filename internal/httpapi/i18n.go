@@ -597,6 +597,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "%q is not a filter of the indicators; use from, to, priority, service, team, site or bucket.", es: "$1 no es un filtro de los indicadores; usa from, to, priority, service, team, site o bucket."},
 	{en: "Indicator tables are CSV files: add .csv to %q.", es: "Las tablas de indicadores son archivos CSV: añada .csv a $1."},
 	{en: "There is no indicator table %q; the tables are %s.", es: "No existe la tabla de indicadores $1; las tablas son $2."},
+	{en: "Cross-origin requests that change data are refused; send it from the app's own page or without a browser.", es: "Se rechazan las solicitudes de otro origen que cambian datos; envíala desde la página de la aplicación o sin navegador."},
 	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
 	{en: "Metrics need an admin bearer token, or a request from an allowed network (metrics.allow_networks).", es: "Las métricas necesitan un token de administración (Bearer) o una solicitud desde una red permitida (metrics.allow_networks)."},
 	{en: "Your role (%s) may not read metrics; it needs admin.", fn: func(g []string) string {

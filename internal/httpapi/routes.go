@@ -177,6 +177,9 @@ func (s *Server) Routes() []Route {
 		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
 		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
 		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
+
+		// The OpenAPI description of this API (openapidoc.go, openapi/).
+		{"GET /api/v1/openapi.json", public, s.handle(s.openAPI)},
 	}
 }
 
@@ -199,7 +202,13 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/api/", s.handle(s.notFound))
 	mux.Handle("/", s.staticFiles())
 
-	return s.observe(http.NewCrossOriginProtection().Handler(mux))
+	// A refused cross-origin request gets a problem+json like any other refusal, as the
+	// OpenAPI description says (openapi/base.yaml), not the library's text/plain.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return optimum.Errorf(optimum.EFORBIDDEN, "Cross-origin requests that change data are refused; send it from the app's own page or without a browser.")
+	}))
+	return s.observe(cop.Handler(mux))
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
