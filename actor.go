@@ -15,11 +15,25 @@ const (
 
 var roleRank = map[Role]int{RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
 
-// Valid reports whether r is one of the known roles.
+// RoleSCIM is the role of an identity provider's provisioning token (SCIM, /scim/v2). It
+// stands outside the order above: it may call the SCIM routes only, and no person's role
+// includes it. Only tokens have it, never users.
+const RoleSCIM Role = "scim"
+
+// Valid reports whether r is one of the known roles of people (users and tokens).
 func (r Role) Valid() bool { return roleRank[r] > 0 }
 
-// AtLeast reports whether r includes the rights of min.
-func (r Role) AtLeast(min Role) bool { return roleRank[r] >= roleRank[min] && roleRank[min] > 0 }
+// ValidForToken reports whether an API token may have the role: a person's role, or a
+// machine role such as RoleSCIM.
+func (r Role) ValidForToken() bool { return r.Valid() || r == RoleSCIM }
+
+// AtLeast reports whether r includes the rights of min. RoleSCIM includes only itself.
+func (r Role) AtLeast(min Role) bool {
+	if min == RoleSCIM || r == RoleSCIM {
+		return r == min
+	}
+	return roleRank[r] >= roleRank[min] && roleRank[min] > 0
+}
 
 // Actor is who performs an action: a signed-in user, an API token, a person acting through
 // a capability link, or the system itself. It is recorded on every event.

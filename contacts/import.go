@@ -31,14 +31,23 @@ const maxReportedErrors = 1000
 // nothing changes and the report lists every problem by line. Importing the same file
 // again changes nothing. With dryRun, it reports what it would do and writes nothing.
 func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool) (ImportReport, error) {
-	actor := actorOf(ctx)
 	rep := ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
 	err := s.store.Tx(ctx, func(tx Tx) error {
 		snap, err := tx.Snapshot(ctx)
 		if err != nil {
 			return err
 		}
-		rep = ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
+		rep, err = s.importIn(ctx, tx, snap, rows, teams, services, dryRun)
+		return err
+	})
+	return rep, err
+}
+
+// importIn is Import inside tx, on the directory as snap has it.
+func (s *Directory) importIn(ctx context.Context, tx Tx, snap Snapshot, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool) (ImportReport, error) {
+	actor := actorOf(ctx)
+	rep := ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
+	err := func() error {
 		p := &importPlan{idx: newIndex(snap), rep: &rep, now: s.now().UTC().Truncate(time.Millisecond)}
 		p.teams(teams)
 		p.people(rows)
@@ -83,7 +92,7 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 			"rows": rep.Rows, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
 			"teams_created": rep.TeamsCreated, "services_changed": rep.ServicesChanged,
 		})
-	})
+	}()
 	return rep, err
 }
 

@@ -54,6 +54,10 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// SCIM and DirectorySync keep the directory current from the identity provider
+	// (directory.go).
+	SCIM          SCIM          `yaml:"scim"`
+	DirectorySync DirectorySync `yaml:"directory_sync"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -273,6 +277,8 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		// directory sync (directory.go)
+		DirectorySync: defaultDirectorySync(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -349,6 +355,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN") // directory.go
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -491,6 +498,8 @@ func (c Config) Validate() error {
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.SCIM.validate(&p)
+	c.DirectorySync.validate(&p, teams)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {

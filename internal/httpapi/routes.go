@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/scim"
 )
 
 // Route is one entry of the API: its pattern, who may call it, and its handler.
@@ -137,6 +138,26 @@ func (s *Server) Routes() []Route {
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
+
+		// SCIM 2.0 provisioning by an identity provider (scim.go, internal/scim): a token
+		// of role scim, or OPTIMUM_SCIM_TOKEN; no other role may call these.
+		{"GET /scim/v2/ServiceProviderConfig", optimum.RoleSCIM, s.scim(scim.ServiceProviderConfig)},
+		{"GET /scim/v2/ResourceTypes", optimum.RoleSCIM, s.scim(scim.ResourceTypes)},
+		{"GET /scim/v2/Schemas", optimum.RoleSCIM, s.scim(scim.Schemas)},
+		{"GET /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.ListUsers)},
+		{"POST /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.CreateUser)},
+		{"GET /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.GetUser)},
+		{"PUT /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceUser)},
+		{"PATCH /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.PatchUser)},
+		{"DELETE /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.DeleteUser)},
+		{"GET /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.ListGroups)},
+		{"POST /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.CreateGroup)},
+		{"GET /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.GetGroup)},
+		{"PUT /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceGroup)},
+		{"PATCH /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.PatchGroup)},
+		{"DELETE /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.DeleteGroup)},
+		{"GET /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.directorySyncStatus)},
+		{"POST /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.runDirectorySync)},
 	}
 }
 
@@ -152,6 +173,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Pattern, h)
 	}
 	mux.Handle("/api/", s.handle(s.notFound))
+	mux.Handle("/scim/", s.handle(s.notFound)) // answered in SCIM's error format (scim.go)
 	mux.Handle("/", s.staticFiles())
 
 	return s.observe(http.NewCrossOriginProtection().Handler(mux))

@@ -20,6 +20,7 @@ import (
 	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/scim"
 )
 
 // Server holds what the handlers need. Build it with its fields set, then call Handler.
@@ -61,6 +62,10 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// SCIM answers /scim/v2 (scim.go); nil answers 404 there.
+	SCIM *scim.Service
+	// DirectorySync is the scheduled replace import from a CSV URL (scim.go); nil when off.
+	DirectorySync DirectorySyncer
 
 	limits *limits // built by Handler
 }
