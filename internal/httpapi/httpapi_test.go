@@ -26,6 +26,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
+	"github.com/optimum-bcp/optimum/internal/scim"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -83,6 +84,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SCIM:      &scim.Service{Directory: dir, Language: "es"}, // scim_test.go
 	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience,
