@@ -98,7 +98,7 @@ func (s *Syncer) Run(ctx context.Context, dryRun bool) Result {
 func (s *Syncer) run(ctx context.Context, dryRun bool) Result {
 	data, err := s.fetch(ctx)
 	if err != nil {
-		return s.failed(ctx, dryRun, "the file could not be downloaded: "+netguard.Public(err).Error(), "")
+		return s.failed(ctx, dryRun, "the file could not be downloaded: "+err.Error(), "")
 	}
 	sum := sha256.Sum256(data)
 	key := hex.EncodeToString(sum[:8])
@@ -153,7 +153,7 @@ func (s *Syncer) fetch(ctx context.Context) ([]byte, error) {
 	req.Header.Set("Accept", "text/csv")
 	resp, err := s.opt.Client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, netguard.Public(err) // says what failed, not the addresses it tried
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
