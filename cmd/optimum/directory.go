@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -26,8 +28,18 @@ func startDirectory(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, 
 	if ds.URL == "" {
 		return
 	}
+	guard := cfg.OutboundGuard()
+	tr := guard.Transport()
+	roots, err := ds.RootCAs() // Validate read it already
+	if err != nil {
+		log.Error("directory sync: ca_file", "err", err)
+		return
+	}
+	tr.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	client := &http.Client{Transport: guard.RoundTripper(tr), Timeout: time.Duration(ds.Timeout),
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }} // as netguard's Client
 	syncer := dirsync.New(dir, dirsync.Options{
-		URL: ds.URL, MaxPercent: ds.MaxDeactivatePercent, Client: cfg.OutboundGuard().Client(time.Duration(ds.Timeout)),
+		URL: ds.URL, MaxPercent: ds.MaxDeactivatePercent, Client: client,
 		Logger: log, Now: clock,
 		Alert: func(ctx context.Context, title, detail, key string) {
 			_, _, err := srv.Incidents.Declare(ctx, incident.Declaration{

@@ -1,7 +1,10 @@
 package config
 
 import (
+	"crypto/x509"
+	"fmt"
 	"net/url"
+	"os"
 	"time"
 
 	"github.com/optimum-bcp/optimum/drill"
@@ -40,6 +43,9 @@ type DirectorySync struct {
 	// PageTeam is alerted, on every channel, when a sync is refused or fails (default
 	// continuity).
 	PageTeam string `yaml:"page_team"`
+	// CAFile is a PEM file of certificate authorities trusted besides the system's, for
+	// an HR server whose certificate an internal CA signed.
+	CAFile string `yaml:"ca_file"`
 }
 
 func defaultDirectorySync() DirectorySync {
@@ -62,7 +68,32 @@ func (d DirectorySync) validate(p *problems, teams map[string]bool) {
 	if d.Timeout < Duration(time.Second) || d.Timeout > Duration(10*time.Minute) {
 		p.add("directory_sync.timeout", "must be from 1s to 10m")
 	}
+	if d.CAFile != "" {
+		if _, err := d.RootCAs(); err != nil {
+			p.add("directory_sync.ca_file", "%v", err)
+		}
+	}
 	if !teams[d.PageTeam] {
 		p.add("directory_sync.page_team", "%q is not one of the teams", d.PageTeam)
 	}
+}
+
+// RootCAs returns the system's certificate authorities plus those of CAFile; nil (the
+// system's) without a CAFile.
+func (d DirectorySync) RootCAs() (*x509.CertPool, error) {
+	if d.CAFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(d.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read %s: %w", d.CAFile, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", d.CAFile)
+	}
+	return pool, nil
 }

@@ -96,7 +96,9 @@ func newFixture(t *testing.T, maxPercent float64, allowLoopback bool) *fixture {
 		t.Fatal(err)
 	}
 	f.syncer = dirsync.New(f.dir, dirsync.Options{URL: f.hr.srv.URL + "/export.csv", MaxPercent: maxPercent, Client: f.hr.client(allowLoopback),
-		Alert: func(_ context.Context, title, detail, key string) { f.alerts = append(f.alerts, alert{title, detail, key}) }})
+		Alert: func(_ context.Context, title, detail, key string) {
+			f.alerts = append(f.alerts, alert{title, detail, key})
+		}})
 	return f
 }
 

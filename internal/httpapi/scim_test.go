@@ -372,7 +372,6 @@ func testSCIMBadInput(t *testing.T) {
 	}
 }
 
-
 // Only scim tokens reach /scim/v2, and they reach nothing else; OPTIMUM_SCIM_TOKEN is one.
 func TestSCIMTokenReachesSCIMOnly(t *testing.T) {
 	const envToken = "scim-env-token-0123456789abcdef0123456789"
