@@ -198,7 +198,20 @@ func (s *Directory) ReplaceImport(ctx context.Context, rows []Row, maxPercent fl
 				rows[i].Input.Active = &yes
 			}
 		}
-		imp, err := s.importIn(ctx, tx, snap, rows, nil, nil, dryRun)
+		// The import sees the people leaving as inactive already, so a row may take the
+		// phone number of someone the file no longer lists.
+		leaving := map[string]bool{}
+		for _, p := range gone {
+			leaving[p.ID] = true
+		}
+		after := snap
+		after.People = slices.Clone(snap.People)
+		for i := range after.People {
+			if leaving[after.People[i].ID] {
+				after.People[i].Active = false
+			}
+		}
+		imp, err := s.importIn(ctx, tx, after, rows, nil, nil, dryRun)
 		rep = ReplaceReport{ImportReport: imp, Deactivated: len(gone)}
 		if err != nil || dryRun {
 			return err

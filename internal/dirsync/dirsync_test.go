@@ -181,6 +181,16 @@ func testReplaceSync(t *testing.T) {
 	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK || f.state(t) != before {
 		t.Errorf("second sync: %+v", res)
 	}
+	// p9 has a phone; then p9 leaves and p12 joins with it: the number is free once p9
+	// is inactive, in the same sync.
+	f.hr.serve(header+row(1, "+525512345678")+rows(2, 8)[len(header):]+row(9, "+525587654321")+row(11, ""), 200)
+	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK {
+		t.Fatalf("p9's phone: %+v", res)
+	}
+	f.hr.serve(header+row(1, "+525512345678")+rows(2, 8)[len(header):]+row(11, "")+row(12, "+525587654321"), 200)
+	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK || f.active(t)["p9@example.com"] || !f.active(t)["p12@example.com"] {
+		t.Fatalf("p12 taking p9's phone: %+v", res)
+	}
 	// p10 back in the file: reactivated.
 	f.hr.serve(csv+row(10, ""), 200)
 	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK || !f.active(t)["p10@example.com"] {
