@@ -48,8 +48,7 @@ func (s *Directory) ChangeMembers(ctx context.Context, teamID string, add, remov
 		}
 		for _, id := range slices.Concat(add, remove) {
 			if _, ok := idx.byID[id]; !ok {
-				return &optimum.Error{Code: optimum.ENOTFOUND, Message: fmt.Sprintf("No person has the id %q.", clip(id)),
-					Fields: []optimum.FieldError{{Field: "members", Message: id}}}
+				return optimum.Errorf(optimum.ENOTFOUND, "No person has the id %q.", clip(id))
 			}
 		}
 		in := func(id string) bool { return slices.Contains(add, id) }
