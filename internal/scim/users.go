@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/contacts"
 )
 
@@ -21,7 +22,7 @@ import (
 // the person's teams, changed from the Groups side only.
 
 // userMap renders a person as a SCIM User.
-func (s *Service) userMap(p contacts.Person, idx *dirIndex, base string) map[string]any {
+func (s *Service) userMap(p contacts.Person, n *names, base string) map[string]any {
 	given, family, _ := strings.Cut(p.Name, " ")
 	u := map[string]any{
 		"schemas":     []any{UserSchema},
@@ -48,16 +49,13 @@ func (s *Service) userMap(p contacts.Person, idx *dirIndex, base string) map[str
 	}
 	groups := []any{}
 	for _, m := range p.Memberships {
-		g := map[string]any{"value": m.Team, "$ref": base + "/Groups/" + m.Team, "type": "direct"}
-		if t, ok := idx.teams[m.Team]; ok {
-			g["display"] = t.NameES
-		}
-		groups = append(groups, g)
+		// No "display": the team names would cost a read of every team per User.
+		groups = append(groups, map[string]any{"value": m.Team, "$ref": base + "/Groups/" + m.Team, "type": "direct"})
 	}
 	u["groups"] = groups
 	if p.ManagerID != "" {
 		mgr := map[string]any{"value": p.ManagerID, "$ref": base + "/Users/" + p.ManagerID}
-		if m, ok := idx.byID[p.ManagerID]; ok {
+		if m, ok := n.people[p.ManagerID]; ok {
 			mgr["displayName"] = m.Name
 		}
 		u["schemas"] = []any{UserSchema, EnterpriseSchema}
@@ -93,6 +91,70 @@ func (s *Service) index(ctx context.Context) (*dirIndex, error) {
 	return x, nil
 }
 
+// names resolves what a User shows besides the person: their manager's name.
+type names struct {
+	people map[string]contacts.Person
+}
+
+func namesOf(people []contacts.Person) *names {
+	n := &names{people: map[string]contacts.Person{}}
+	for _, p := range people {
+		n.people[p.ID] = p
+	}
+	return n
+}
+
+// namesFor reads the managers of a few people, without the whole directory.
+func (s *Service) namesFor(ctx context.Context, people ...contacts.Person) (*names, error) {
+	n := namesOf(people)
+	for _, p := range people {
+		if _, ok := n.people[p.ManagerID]; p.ManagerID != "" && !ok {
+			if m, err := s.Directory.Person(ctx, p.ManagerID); err == nil {
+				n.people[m.ID] = m
+			}
+		}
+	}
+	return n, nil
+}
+
+// person reads a User by id (never by email, which the directory also accepts).
+func (s *Service) person(ctx context.Context, id string) (contacts.Person, error) {
+	p, err := s.Directory.Person(ctx, id)
+	if optimum.ErrorCode(err) == optimum.ENOTFOUND || (err == nil && p.ID != id) {
+		return p, userNotFound(id)
+	}
+	return p, err
+}
+
+// candidates narrows a filter that looks a User up by userName or id (what Entra ID and
+// Okta send before every change) to at most one person, read by key; ok is false when
+// the filter needs the whole directory.
+func (s *Service) candidates(ctx context.Context, f filter) (people []contacts.Person, ok bool, err error) {
+	switch x := f.(type) {
+	case andFilter:
+		if people, ok, err = s.candidates(ctx, x.l); ok || err != nil {
+			return people, ok, err
+		}
+		return s.candidates(ctx, x.r)
+	case compareFilter:
+		v, isStr := x.value.(string)
+		if x.op != "eq" || !isStr || x.inner != nil || x.path.ext != "" || x.path.sub != "" || (x.path.attr.name != "userName" && x.path.attr.name != "id") {
+			return nil, false, nil
+		}
+		p, err := s.Directory.Person(ctx, v)
+		switch {
+		case optimum.ErrorCode(err) == optimum.ENOTFOUND:
+			return []contacts.Person{}, true, nil
+		case err != nil:
+			return nil, false, err
+		case x.path.attr.name == "id" && p.ID != v, x.path.attr.name == "userName" && !strings.EqualFold(p.Email, v):
+			return []contacts.Person{}, true, nil
+		}
+		return []contacts.Person{p}, true, nil
+	}
+	return nil, false, nil
+}
+
 // ListUsers handles GET /scim/v2/Users (?filter, startIndex, count, attributes,
 // excludedAttributes).
 func ListUsers(s *Service, w http.ResponseWriter, r *http.Request) error {
@@ -100,16 +162,27 @@ func ListUsers(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	people, narrowed, err := s.candidates(r.Context(), q.filter)
 	if err != nil {
 		return err
 	}
-	people := slices.Clone(idx.snap.People)
+	var n *names
+	if narrowed {
+		n, err = s.namesFor(r.Context(), people...)
+	} else {
+		var snap contacts.Snapshot
+		snap, err = s.Directory.Snapshot(r.Context())
+		people, n = snap.People, namesOf(snap.People)
+	}
+	if err != nil {
+		return err
+	}
+	people = slices.Clone(people)
 	slices.SortFunc(people, func(a, b contacts.Person) int { return strings.Compare(a.ID, b.ID) })
 	base := s.base(r)
 	var all []map[string]any
 	for _, p := range people {
-		u := s.userMap(p, idx, base)
+		u := s.userMap(p, n, base)
 		if q.filter == nil || q.filter.match(u) {
 			all = append(all, u)
 		}
@@ -124,15 +197,15 @@ func GetUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	p, err := s.person(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	p, ok := idx.byID[r.PathValue("id")]
-	if !ok {
-		return userNotFound(r.PathValue("id"))
+	n, err := s.namesFor(r.Context(), p)
+	if err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusOK, q.project(s.userMap(p, idx, s.base(r))))
+	writeJSON(w, http.StatusOK, q.project(s.userMap(p, n, s.base(r))))
 	return nil
 }
 
@@ -150,11 +223,7 @@ func CreateUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
-	if err != nil {
-		return err
-	}
-	in, err := s.personInput(u, idx, nil)
+	in, err := s.personInput(r.Context(), u, nil)
 	if err != nil {
 		return err
 	}
@@ -166,7 +235,7 @@ func CreateUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.writeUser(w, r, http.StatusCreated, p.ID)
+	return s.writeUser(w, r, http.StatusCreated, p)
 }
 
 // ReplaceUser handles PUT /scim/v2/Users/{id}: the User becomes the body (Okta's update).
@@ -179,22 +248,19 @@ func ReplaceUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	before, err := s.person(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	before, ok := idx.byID[r.PathValue("id")]
-	if !ok {
-		return userNotFound(r.PathValue("id"))
-	}
-	in, err := s.personInput(u, idx, &before)
+	in, err := s.personInput(r.Context(), u, &before)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Directory.UpdatePerson(r.Context(), before.ID, in); err != nil {
+	p, err := s.Directory.UpdatePerson(r.Context(), before.ID, in)
+	if err != nil {
 		return err
 	}
-	return s.writeUser(w, r, http.StatusOK, before.ID)
+	return s.writeUser(w, r, http.StatusOK, p)
 }
 
 // PatchUser handles PATCH /scim/v2/Users/{id}: the operations apply to the User as it is,
@@ -204,15 +270,15 @@ func PatchUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	before, err := s.person(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
-	before, ok := idx.byID[r.PathValue("id")]
-	if !ok {
-		return userNotFound(r.PathValue("id"))
+	n, err := s.namesFor(r.Context(), before)
+	if err != nil {
+		return err
 	}
-	u := s.userMap(before, idx, s.base(r))
+	u := s.userMap(before, n, s.base(r))
 	delete(u, "meta")
 	delete(u, "groups")
 	if err := applyPatch(userSchema, u, ops, []string{"id", "meta", "groups"}, []string{"userName"}); err != nil {
@@ -231,14 +297,15 @@ func PatchUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 			u["displayName"] = strings.TrimSpace(g + " " + f)
 		}
 	}
-	in, err := s.personInput(u, idx, &before)
+	in, err := s.personInput(r.Context(), u, &before)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Directory.UpdatePerson(r.Context(), before.ID, in); err != nil {
+	p, err := s.Directory.UpdatePerson(r.Context(), before.ID, in)
+	if err != nil {
 		return err
 	}
-	return s.writeUser(w, r, http.StatusOK, before.ID)
+	return s.writeUser(w, r, http.StatusOK, p)
 }
 
 // DeleteUser handles DELETE /scim/v2/Users/{id}: deprovisioning deactivates the person,
@@ -251,13 +318,12 @@ func DeleteUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Service) writeUser(w http.ResponseWriter, r *http.Request, status int, id string) error {
-	idx, err := s.index(r.Context())
+func (s *Service) writeUser(w http.ResponseWriter, r *http.Request, status int, p contacts.Person) error {
+	n, err := s.namesFor(r.Context(), p)
 	if err != nil {
 		return err
 	}
-	p := idx.byID[id]
-	u := s.userMap(p, idx, s.base(r))
+	u := s.userMap(p, n, s.base(r))
 	w.Header().Set("Location", u["meta"].(map[string]any)["location"].(string))
 	writeJSON(w, status, u)
 	return nil
@@ -266,7 +332,7 @@ func (s *Service) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 // personInput turns a User (canonical names) into the directory's input. before is the
 // person being replaced, nil for a new one: their teams are kept, and so is their manager
 // unless the body has the enterprise extension.
-func (s *Service) personInput(u map[string]any, idx *dirIndex, before *contacts.Person) (contacts.PersonInput, error) {
+func (s *Service) personInput(ctx context.Context, u map[string]any, before *contacts.Person) (contacts.PersonInput, error) {
 	var in contacts.PersonInput
 	str := func(v any, name string) (string, error) {
 		switch x := v.(type) {
@@ -343,8 +409,10 @@ func (s *Service) personInput(u map[string]any, idx *dirIndex, before *contacts.
 	}
 	if before != nil {
 		in.Teams = slices.Clone(before.Memberships)
-		if m, ok := idx.byID[before.ManagerID]; ok {
-			in.ManagerEmail = m.Email
+		if before.ManagerID != "" {
+			if m, err := s.person(ctx, before.ManagerID); err == nil {
+				in.ManagerEmail = m.Email
+			}
 		}
 	}
 	if ext, ok := u[EnterpriseSchema].(map[string]any); ok {
@@ -357,20 +425,14 @@ func (s *Service) personInput(u map[string]any, idx *dirIndex, before *contacts.
 			mid = m
 		}
 		// A manager not provisioned yet is left out; the provider sends it again later.
-		if m, ok := idx.byID[mid]; ok {
-			in.ManagerEmail = m.Email
+		if mid != "" {
+			if m, err := s.person(ctx, mid); err == nil {
+				in.ManagerEmail = m.Email
+			}
 		}
 	}
-	// Uniqueness first, so the answer is 409 uniqueness rather than a field list.
-	email := strings.ToLower(strings.TrimSpace(in.Email))
-	if other, ok := idx.byEmail[email]; ok && (before == nil || other.ID != before.ID) {
-		return in, errorf(http.StatusConflict, "uniqueness", "userName %s is already another User's (id %s).", email, other.ID)
-	}
-	if ext := strings.TrimSpace(in.ExternalID); ext != "" {
-		if other, ok := idx.byExt[ext]; ok && (before == nil || other.ID != before.ID) {
-			return in, errorf(http.StatusConflict, "uniqueness", "externalId %q is already another User's (id %s).", clipS(ext), other.ID)
-		}
-	}
+	// Uniqueness (email, externalId, an active person's phone) is the directory's rule:
+	// its refusal is answered 409 uniqueness (WriteError).
 	if before != nil && in.ExternalID == "" {
 		in.ExternalID = before.ExternalID
 	}
