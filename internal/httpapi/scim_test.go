@@ -340,6 +340,8 @@ func testSCIMBadInput(t *testing.T) {
 		{"group name taken", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"brigada"}`, 409, "uniqueness"},
 		{"group with an unknown attribute", "POST", "/Groups", `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:Group"],"displayName":"Nuevo","owner":"ana"}`, 400, "invalidSyntax"},
 		{"unknown user", "GET", "/Users/per_nobody", "", 404, ""},
+		{"user by email, not id", "DELETE", "/Users/ana@example.com", "", 404, ""},
+		{"PATCH of a user by email", "PATCH", "/Users/ana@example.com", patchOp(`{"op":"replace","path":"active","value":false}`), 404, ""},
 		{"unknown group", "DELETE", "/Groups/nobody", "", 404, ""},
 		{"unknown endpoint", "GET", "/Bulk", "", 404, ""},
 	}

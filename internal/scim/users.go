@@ -311,7 +311,11 @@ func PatchUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 // DeleteUser handles DELETE /scim/v2/Users/{id}: deprovisioning deactivates the person,
 // who is kept with their history (a later GET shows "active": false).
 func DeleteUser(s *Service, w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.Directory.SetActive(r.Context(), r.PathValue("id"), false); err != nil {
+	p, err := s.person(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := s.Directory.SetActive(r.Context(), p.ID, false); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
