@@ -196,6 +196,25 @@ func testSCIMEntraID(t *testing.T) {
 	if u := c.ok("GET", "/Users/"+id, "", 200); len(u["groups"].([]any)) != 1 {
 		t.Errorf("user groups: %v", u["groups"])
 	}
+	// Every change is in the event log, by the scim token.
+	evs, err := a.db.EventsAfter(context.Background(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, e := range evs {
+		if e.Actor != nil && e.Actor.Role == optimum.RoleSCIM {
+			count[e.Type]++
+		}
+	}
+	// 2 people created; 5 updates (Ana's two PATCHes and her deprovisioning, the boss's
+	// deletion and reactivation); the team; 4 membership changes (add, 2 removes, add).
+	want2 := map[string]int{"person.created": 2, "person.updated": 5, "team.created": 1, "team.members_changed": 4}
+	for typ, n := range want2 {
+		if count[typ] != n {
+			t.Errorf("%d %s events by the scim token, want %d (all: %v)", count[typ], typ, n, count)
+		}
+	}
 }
 
 func TestSCIMOkta(t *testing.T) { storetest.Each(t, testSCIMOkta) }
