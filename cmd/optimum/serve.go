@@ -225,7 +225,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
-	startDirectory(runCtx, &wg, cfg, srv, directory, base, channels, log) // SCIM and the directory sync (directory.go)
+	startDirectory(runCtx, &wg, cfg, db, srv, directory, base, channels, log) // SCIM and the directory sync (directory.go)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

@@ -45,8 +45,23 @@ type Result struct {
 	Report *contacts.ReplaceReport `json:"report,omitempty"`
 }
 
+// Store keeps the syncs, so that several nodes run each scheduled sync once and every node
+// shows the last one (internal/store).
+type Store interface {
+	// Claim records a new sync for its slot; false when another node has that slot.
+	Claim(ctx context.Context, id string, slot time.Time, owner string, at time.Time) (bool, error)
+	// Finish records how a claimed sync went.
+	Finish(ctx context.Context, id string, r Result) error
+	// Last returns the newest finished sync, nil before the first.
+	Last(ctx context.Context) (*Result, error)
+}
+
 // Options configure a Syncer.
 type Options struct {
+	// Store keeps the syncs; nil keeps the last one in memory (one node).
+	Store Store
+	// Owner names this node in the store.
+	Owner      string
 	URL        string
 	MaxPercent float64
 	// Client fetches the URL; it must be the outbound guard's (netguard.Policy.Client).
@@ -81,18 +96,49 @@ func New(dir *contacts.Directory, opt Options) *Syncer {
 	return &Syncer{dir: dir, opt: opt}
 }
 
-// Run downloads the file and syncs the directory with it (with dryRun, it only reports
-// what it would do).
+// Tick runs the sync scheduled at slot, unless another node claimed it.
+func (s *Syncer) Tick(ctx context.Context, slot time.Time) {
+	s.claimAndRun(ctx, slot)
+}
+
+// Run downloads the file and syncs the directory with it now (with dryRun, it only
+// reports what it would do, and is not recorded).
 func (s *Syncer) Run(ctx context.Context, dryRun bool) Result {
-	ctx = optimum.WithActor(ctx, Actor)
-	res := s.run(ctx, dryRun)
-	res.At = s.opt.Now().UTC()
-	if !dryRun {
-		s.mu.Lock()
-		s.last = &res
-		s.mu.Unlock()
+	if dryRun {
+		res := s.run(optimum.WithActor(ctx, Actor), true)
+		res.At = s.opt.Now().UTC()
+		return res
 	}
+	res, _ := s.claimAndRun(ctx, s.opt.Now())
 	return res
+}
+
+// claimAndRun claims slot, runs the sync and records it; ran is false when another node
+// has the slot.
+func (s *Syncer) claimAndRun(ctx context.Context, slot time.Time) (res Result, ran bool) {
+	ctx = optimum.WithActor(ctx, Actor)
+	id := optimum.NewID("dsy")
+	if s.opt.Store != nil {
+		ok, err := s.opt.Store.Claim(ctx, id, slot.UTC().Truncate(time.Millisecond), s.opt.Owner, s.opt.Now().UTC())
+		if err != nil {
+			s.opt.Logger.Error("directory sync: claim", "err", err)
+			return Result{At: s.opt.Now().UTC(), Status: StatusFailed, Detail: "the sync could not be recorded"}, false
+		}
+		if !ok {
+			return Result{}, false
+		}
+	}
+	res = s.run(ctx, false)
+	res.At = s.opt.Now().UTC()
+	if s.opt.Store != nil {
+		if err := s.opt.Store.Finish(context.WithoutCancel(ctx), id, res); err != nil {
+			s.opt.Logger.Error("directory sync: record", "err", err)
+		}
+	}
+	s.mu.Lock()
+	s.last = &res
+	s.mu.Unlock()
+	return res, true
 }
 
 func (s *Syncer) run(ctx context.Context, dryRun bool) Result {
@@ -169,20 +215,27 @@ func (s *Syncer) fetch(ctx context.Context) ([]byte, error) {
 	return data, nil
 }
 
-// Last returns the last sync that was not a dry run, nil before the first.
-func (s *Syncer) Last() *Result {
+// Last returns the last sync that was not a dry run (of any node, with a Store), nil
+// before the first.
+func (s *Syncer) Last(ctx context.Context) (*Result, error) {
+	if s.opt.Store != nil {
+		return s.opt.Store.Last(ctx)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == nil {
-		return nil
+		return nil, nil
 	}
 	r := *s.last
-	return &r
+	return &r, nil
 }
 
 // Concerns are the reasons /readyz shows while the last sync was refused or failed.
-func (s *Syncer) Concerns(context.Context) []string {
-	last := s.Last()
+func (s *Syncer) Concerns(ctx context.Context) []string {
+	last, err := s.Last(ctx)
+	if err != nil {
+		return nil
+	}
 	if last == nil || last.Status == StatusOK {
 		return nil
 	}

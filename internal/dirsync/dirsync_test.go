@@ -75,6 +75,7 @@ func (h *hr) client(allow bool) *http.Client {
 type alert struct{ title, detail, key string }
 
 type fixture struct {
+	mu     sync.Mutex
 	dir    *contacts.Directory
 	db     *store.DB
 	hr     *hr
@@ -95,11 +96,19 @@ func newFixture(t *testing.T, maxPercent float64, allowLoopback bool) *fixture {
 	if _, err := f.dir.Import(context.Background(), rs, nil, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	f.syncer = dirsync.New(f.dir, dirsync.Options{URL: f.hr.srv.URL + "/export.csv", MaxPercent: maxPercent, Client: f.hr.client(allowLoopback),
-		Alert: func(_ context.Context, title, detail, key string) {
-			f.alerts = append(f.alerts, alert{title, detail, key})
-		}})
+	f.syncer = f.node("node-a", maxPercent, allowLoopback)
 	return f
+}
+
+// node is one server's syncer over the fixture's database.
+func (f *fixture) node(name string, maxPercent float64, allowLoopback bool) *dirsync.Syncer {
+	return dirsync.New(f.dir, dirsync.Options{URL: f.hr.srv.URL + "/export.csv", MaxPercent: maxPercent, Client: f.hr.client(allowLoopback),
+		Store: f.db.DirectorySyncs(), Owner: name,
+		Alert: func(_ context.Context, title, detail, key string) {
+			f.mu.Lock()
+			f.alerts = append(f.alerts, alert{title, detail, key})
+			f.mu.Unlock()
+		}})
 }
 
 // active lists who is active, by email, as the directory has it.
@@ -268,6 +277,44 @@ func testSyncFailures(t *testing.T) {
 				t.Errorf("alerts: %+v", f.alerts)
 			}
 		})
+	}
+}
+
+// Two nodes on one database: each scheduled sync runs once, and both show it.
+func TestSyncRunsOncePerSlot(t *testing.T) { storetest.Each(t, testSyncRunsOncePerSlot) }
+
+func testSyncRunsOncePerSlot(t *testing.T) {
+	f := newFixture(t, 10, true)
+	ctx := context.Background()
+	b := f.node("node-b", 10, true)
+	f.hr.serve(rows(1, 5), 200) // refused: one alert per run
+	slot := time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	wg.Go(func() { f.syncer.Tick(ctx, slot) })
+	wg.Go(func() { b.Tick(ctx, slot) })
+	wg.Wait()
+	if len(f.alerts) != 1 {
+		t.Errorf("%d alerts for one slot on two nodes, want 1", len(f.alerts))
+	}
+	for _, n := range []*dirsync.Syncer{f.syncer, b} {
+		last, err := n.Last(ctx)
+		if err != nil || last == nil || last.Status != dirsync.StatusRefused {
+			t.Errorf("last: %+v %v", last, err)
+		}
+		if c := n.Concerns(ctx); len(c) != 1 {
+			t.Errorf("concerns: %v", c)
+		}
+	}
+	// The next slot runs again; a good file clears the concern on both nodes.
+	f.hr.serve(rows(1, 10), 200)
+	b.Tick(ctx, slot.Add(24*time.Hour))
+	for _, n := range []*dirsync.Syncer{f.syncer, b} {
+		if last, _ := n.Last(ctx); last == nil || last.Status != dirsync.StatusOK || last.Report == nil || last.Report.Unchanged != 10 {
+			t.Errorf("last after a good sync: %+v", last)
+		}
+		if c := n.Concerns(ctx); c != nil {
+			t.Errorf("concerns after a good sync: %v", c)
+		}
 	}
 }
 

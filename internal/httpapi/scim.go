@@ -49,11 +49,11 @@ func writeSCIMError(w http.ResponseWriter, r *http.Request, log *slog.Logger, er
 // DirectorySyncer is the scheduled replace import (internal/dirsync).
 type DirectorySyncer interface {
 	Run(ctx context.Context, dryRun bool) dirsync.Result
-	Last() *dirsync.Result
+	Last(ctx context.Context) (*dirsync.Result, error)
 }
 
 // directorySyncStatus handles GET /api/v1/directory/sync: whether the sync is on, and
-// the last run on this node.
+// the last run (of any node).
 func (s *Server) directorySyncStatus(w http.ResponseWriter, r *http.Request) error {
 	body := map[string]any{"enabled": s.DirectorySync != nil, "last": nil}
 	if s.DirectorySync != nil {
@@ -62,7 +62,11 @@ func (s *Server) directorySyncStatus(w http.ResponseWriter, r *http.Request) err
 		if u, err := url.Parse(ds.URL); err == nil {
 			body["host"] = u.Host // the URL itself may carry a signature
 		}
-		if last := s.DirectorySync.Last(); last != nil {
+		last, err := s.DirectorySync.Last(r.Context())
+		if err != nil {
+			return err
+		}
+		if last != nil {
 			body["last"] = last
 		}
 	}
