@@ -141,8 +141,15 @@ func testSCIMEntraID(t *testing.T) {
 		t.Errorf("after path-less PATCH: %v", p)
 	}
 
+	// A new UPN changes the email; attributes= trims the answer.
+	c.ok("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"userName","value":"ana.ruiz@example.com"}]}`, 200)
+	got := c.ok("GET", "/Users"+q(`userName eq "ana.ruiz@example.com"`)+"&attributes=userName", "", 200)
+	if r := got["Resources"].([]any); len(r) != 1 || len(r[0].(map[string]any)) != 3 || a.scimPerson(id)["email"] != "ana.ruiz@example.com" {
+		t.Errorf("after a new UPN (want id, schemas and userName only): %v", got)
+	}
+
 	// Deprovisioning: "active" as the string "False". The person stays, inactive.
-	got := c.ok("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`, 200)
+	got = c.ok("PATCH", "/Users/"+id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Replace","path":"active","value":"False"}]}`, 200)
 	if got["active"] != false {
 		t.Errorf("after deprovisioning: %v", got)
 	}
@@ -207,9 +214,9 @@ func testSCIMEntraID(t *testing.T) {
 			count[e.Type]++
 		}
 	}
-	// 2 people created; 5 updates (Ana's two PATCHes and her deprovisioning, the boss's
+	// 2 people created; 6 updates (Ana's three PATCHes and her deprovisioning, the boss's
 	// deletion and reactivation); the team; 4 membership changes (add, 2 removes, add).
-	want2 := map[string]int{"person.created": 2, "person.updated": 5, "team.created": 1, "team.members_changed": 4}
+	want2 := map[string]int{"person.created": 2, "person.updated": 6, "team.created": 1, "team.members_changed": 4}
 	for typ, n := range want2 {
 		if count[typ] != n {
 			t.Errorf("%d %s events by the scim token, want %d (all: %v)", count[typ], typ, n, count)
