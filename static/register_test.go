@@ -143,6 +143,8 @@ var messageSources = []string{
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
 	"../drill/plan.go",
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
+	// The page to the admins about a refused or failed directory sync (docs/scim.md).
+	"../internal/dirsync/dirsync.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
 }
