@@ -176,7 +176,8 @@ func testSCIMEntraID(t *testing.T) {
 	if gid != "respuesta-a-sismos" {
 		t.Errorf("group id %q", gid)
 	}
-	if got := c.ok("GET", "/Groups"+q(`displayName eq "Respuesta a Sismos"`), "", 200); total(got) != 1 {
+	if got := c.ok("GET", "/Groups"+q(`displayName eq "Respuesta a Sismos"`)+"&excludedAttributes=members", "", 200); total(got) != 1 ||
+		got["Resources"].([]any)[0].(map[string]any)["members"] != nil {
 		t.Errorf("group by displayName: %v", got)
 	}
 	patch := func(body string) {
@@ -287,6 +288,12 @@ func testSCIMOkta(t *testing.T) {
 	got := c.ok("GET", "/Groups/"+gid, "", 200)
 	if got["displayName"] != "Okta Operaciones" || len(got["members"].([]any)) != 1 || got["members"].([]any)[0].(map[string]any)["value"] != ids[1] {
 		t.Errorf("group: %v", got)
+	}
+	if got := c.ok("GET", "/Groups"+q(`members[value eq "`+ids[1]+`"]`), "", 200); total(got) != 1 {
+		t.Errorf("groups of eva: %v", got)
+	}
+	if got := c.ok("GET", "/Groups"+q(`members[value eq "`+ids[0]+`"]`)+"&excludedAttributes=members", "", 200); total(got) != 0 {
+		t.Errorf("groups of luis: %v", got)
 	}
 	res := a.do("GET", "/api/v1/teams", adminToken, nil)
 	if !strings.Contains(string(res.body), "Okta Operaciones") {

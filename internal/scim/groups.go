@@ -1,6 +1,7 @@
 package scim
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -36,7 +37,7 @@ func ListGroups(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	idx, err := s.groupIndex(r.Context(), q)
 	if err != nil {
 		return err
 	}
@@ -57,6 +58,40 @@ func ListGroups(s *Service, w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// groupIndex reads what a Group read needs: the teams, and the people only when the
+// members are shown (Entra ID asks excludedAttributes=members).
+func (s *Service) groupIndex(ctx context.Context, q listQuery) (*dirIndex, error) {
+	if q.wants("members") || (q.filter != nil && usesMembers(q.filter)) {
+		return s.index(ctx)
+	}
+	teams, err := s.Directory.Teams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	x := &dirIndex{snap: contacts.Snapshot{Teams: teams}, teams: map[string]contacts.Team{}}
+	for _, t := range teams {
+		x.teams[t.ID] = t
+	}
+	return x, nil
+}
+
+// usesMembers reports whether a filter reads the members.
+func usesMembers(f filter) bool {
+	switch x := f.(type) {
+	case andFilter:
+		return usesMembers(x.l) || usesMembers(x.r)
+	case orFilter:
+		return usesMembers(x.l) || usesMembers(x.r)
+	case notFilter:
+		return usesMembers(x.f)
+	case compareFilter:
+		return x.path.attr.name == "members"
+	case valuePathFilter:
+		return x.path.attr.name == "members"
+	}
+	return false
+}
+
 func (s *Service) team(idx *dirIndex, id string) (contacts.Team, error) {
 	t, ok := idx.teams[id]
 	if !ok || !t.Active {
@@ -71,7 +106,7 @@ func GetGroup(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	idx, err := s.index(r.Context())
+	idx, err := s.groupIndex(r.Context(), q)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package scim
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -63,6 +64,14 @@ func parseListQuery(r *http.Request, rs resourceSchema) (listQuery, error) {
 		}
 	}
 	return q, nil
+}
+
+// wants reports whether the answer shows the attribute (canonical name).
+func (q listQuery) wants(name string) bool {
+	if len(q.attributes) > 0 {
+		return slices.Contains(q.attributes, name)
+	}
+	return !slices.Contains(q.excluded, name)
 }
 
 // project keeps the attributes asked for (id and schemas always stay).
