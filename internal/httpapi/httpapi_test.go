@@ -87,6 +87,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		SCIM:      &scim.Service{Directory: dir, Language: "es"}, // scim_test.go
 	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
+	s.Audit = db
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience,
 		Alerted: db.Incidents().Alerted, Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat)})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)

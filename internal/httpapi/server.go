@@ -66,6 +66,8 @@ type Server struct {
 	SCIM *scim.Service
 	// DirectorySync is the scheduled replace import from a CSV URL (scim.go); nil when off.
 	DirectorySync DirectorySyncer
+	// Audit exports the event log's hash chain (audit.go); nil answers 503.
+	Audit AuditLog
 
 	limits *limits // built by Handler
 }
