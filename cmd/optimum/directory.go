@@ -41,7 +41,7 @@ func startDirectory(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, 
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }} // as netguard's Client
 	syncer := dirsync.New(dir, dirsync.Options{
 		URL: ds.URL, MaxPercent: ds.MaxDeactivatePercent, Client: client,
-		Store: db.DirectorySyncs(), Owner: nodeName(), Logger: log, Now: clock,
+		Authorization: ds.Authorization, Store: db.DirectorySyncs(), Owner: nodeName(), Logger: log, Now: clock,
 		Alert: func(ctx context.Context, title, detail, key string) {
 			_, _, err := srv.Incidents.Declare(ctx, incident.Declaration{
 				Title: title, Description: detail, Impact: incident.Medium, Urgency: incident.High,

@@ -355,7 +355,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
-	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN") // directory.go
+	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN")                                    // directory.go
+	set(&c.DirectorySync.Authorization, "OPTIMUM_DIRECTORY_SYNC_AUTHORIZATION") // directory.go
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {

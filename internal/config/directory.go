@@ -46,6 +46,9 @@ type DirectorySync struct {
 	// CAFile is a PEM file of certificate authorities trusted besides the system's, for
 	// an HR server whose certificate an internal CA signed.
 	CAFile string `yaml:"ca_file"`
+	// Authorization, from OPTIMUM_DIRECTORY_SYNC_AUTHORIZATION only, is sent as the
+	// download's Authorization header ("Bearer …" or "Basic …").
+	Authorization string `yaml:"-"`
 }
 
 func defaultDirectorySync() DirectorySync {

@@ -58,6 +58,8 @@ type Store interface {
 
 // Options configure a Syncer.
 type Options struct {
+	// Authorization, when set, is the download's Authorization header.
+	Authorization string
 	// Store keeps the syncs; nil keeps the last one in memory (one node).
 	Store Store
 	// Owner names this node in the store.
@@ -197,6 +199,9 @@ func (s *Syncer) fetch(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	req.Header.Set("Accept", "text/csv")
+	if s.opt.Authorization != "" {
+		req.Header.Set("Authorization", s.opt.Authorization)
+	}
 	resp, err := s.opt.Client.Do(req)
 	if err != nil {
 		return nil, netguard.Public(err) // says what failed, not the addresses it tried

@@ -39,14 +39,19 @@ type hr struct {
 	mu     sync.Mutex
 	csv    string
 	status int
+	auth   string // the Authorization header it requires, when set
 	srv    *httptest.Server
 }
 
 func newHR(t *testing.T) *hr {
-	h := &hr{status: 200}
+	h := &hr{status: 200, auth: "Bearer hr-export-secret"}
 	h.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.mu.Lock()
 		defer h.mu.Unlock()
+		if h.auth != "" && r.Header.Get("Authorization") != h.auth {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
 		w.Header().Set("Content-Type", "text/csv")
 		w.WriteHeader(h.status)
 		fmt.Fprint(w, h.csv)
@@ -103,7 +108,8 @@ func newFixture(t *testing.T, maxPercent float64, allowLoopback bool) *fixture {
 // node is one server's syncer over the fixture's database.
 func (f *fixture) node(name string, maxPercent float64, allowLoopback bool) *dirsync.Syncer {
 	return dirsync.New(f.dir, dirsync.Options{URL: f.hr.srv.URL + "/export.csv", MaxPercent: maxPercent, Client: f.hr.client(allowLoopback),
-		Store: f.db.DirectorySyncs(), Owner: name,
+		Authorization: "Bearer hr-export-secret",
+		Store:         f.db.DirectorySyncs(), Owner: name,
 		Alert: func(_ context.Context, title, detail, key string) {
 			f.mu.Lock()
 			f.alerts = append(f.alerts, alert{title, detail, key})
@@ -261,10 +267,17 @@ func testSyncFailures(t *testing.T) {
 		{"not a directory CSV", "nombre,correo\nAna,ana@example.com\n", 200, true, "not a directory CSV"},
 		{"a bad row", rows(1, 10) + "Sin Correo,,,es,,\n", 200, true, "line 12"},
 		{"address the guard refuses", rows(1, 10), 200, false, "refused"},
+		{"wrong credentials", rows(1, 10), 0, true, "401"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, 10, tc.loopback)
 			f.hr.serve(tc.csv, tc.status)
+			if tc.status == 0 {
+				f.hr.serve(tc.csv, 200)
+				f.hr.mu.Lock()
+				f.hr.auth = "Bearer another-secret"
+				f.hr.mu.Unlock()
+			}
 			before := f.state(t)
 			res := f.syncer.Run(ctx, false)
 			if res.Status != dirsync.StatusFailed || !strings.Contains(res.Detail, tc.detail) {
