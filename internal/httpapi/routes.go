@@ -177,6 +177,9 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.Handle("/api/", s.handle(s.notFound))
 	mux.Handle("/scim/", s.handle(s.notFound)) // answered in SCIM's error format (scim.go)
+	for _, p := range scimResources {
+		mux.Handle(p, scimMethodNotAllowed) // a method the resource has not: 405, SCIM's format
+	}
 	mux.Handle("/", s.staticFiles())
 
 	return s.observe(http.NewCrossOriginProtection().Handler(mux))

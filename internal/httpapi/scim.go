@@ -91,3 +91,11 @@ func (s *Server) runDirectorySync(w http.ResponseWriter, r *http.Request) error 
 	writeJSON(w, http.StatusOK, s.DirectorySync.Run(r.Context(), dry))
 	return nil
 }
+
+// scimResources are the SCIM paths, for the answer to a method they do not have.
+var scimResources = []string{"/scim/v2/Users", "/scim/v2/Users/{id}", "/scim/v2/Groups", "/scim/v2/Groups/{id}",
+	"/scim/v2/ServiceProviderConfig", "/scim/v2/ResourceTypes", "/scim/v2/Schemas"}
+
+var scimMethodNotAllowed = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	scim.WriteError(w, &scim.Error{Status: http.StatusMethodNotAllowed, Detail: "The method " + r.Method + " is not supported here."})
+})

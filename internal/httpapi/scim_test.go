@@ -377,6 +377,7 @@ func testSCIMBadInput(t *testing.T) {
 		{"PATCH of a user by email", "PATCH", "/Users/ana@example.com", patchOp(`{"op":"replace","path":"active","value":false}`), 404, ""},
 		{"unknown group", "DELETE", "/Groups/nobody", "", 404, ""},
 		{"unknown endpoint", "GET", "/Bulk", "", 404, ""},
+		{"a method the resource has not", "PATCH", "/Users", patchOp(`{"op":"replace","path":"active","value":false}`), 405, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
