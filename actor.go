@@ -15,21 +15,26 @@ const (
 
 var roleRank = map[Role]int{RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
 
-// RoleSCIM is the role of an identity provider's provisioning token (SCIM, /scim/v2). It
-// stands outside the order above: it may call the SCIM routes only, and no person's role
-// includes it. Only tokens have it, never users.
-const RoleSCIM Role = "scim"
+// Machine roles stand outside the order above: a token of one may call its own routes
+// only, and no person's role includes it. Only tokens have them, never users.
+const (
+	RoleSCIM        Role = "scim"        // an identity provider's provisioning (SCIM, /scim/v2)
+	RoleIntegration Role = "integration" // a monitoring system sending alerts (/api/v1/integrations/…)
+)
+
+var machineRoles = map[Role]bool{RoleSCIM: true, RoleIntegration: true}
 
 // Valid reports whether r is one of the known roles of people (users and tokens).
 func (r Role) Valid() bool { return roleRank[r] > 0 }
 
 // ValidForToken reports whether an API token may have the role: a person's role, or a
-// machine role such as RoleSCIM.
-func (r Role) ValidForToken() bool { return r.Valid() || r == RoleSCIM }
+// machine role.
+func (r Role) ValidForToken() bool { return r.Valid() || machineRoles[r] }
 
-// AtLeast reports whether r includes the rights of min. RoleSCIM includes only itself.
+// AtLeast reports whether r includes the rights of min. A machine role includes only
+// itself.
 func (r Role) AtLeast(min Role) bool {
-	if min == RoleSCIM || r == RoleSCIM {
+	if machineRoles[min] || machineRoles[r] {
 		return r == min
 	}
 	return roleRank[r] >= roleRank[min] && roleRank[min] > 0

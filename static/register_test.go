@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "proposals.js", "sw.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -141,6 +141,7 @@ var messageSources = []string{
 	"../escalation/sms.go", "../escalation/templates.go", "../escalation/notify.go",
 	"../escalation/inbound.go", "../escalation/links.go", "../escalation/canary.go",
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
+	"../broadcast/email/render.go", // email (issue 17)
 	"../drill/plan.go",
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The page to the admins about a refused or failed directory sync (docs/scim.md).

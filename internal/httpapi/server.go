@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -66,8 +67,12 @@ type Server struct {
 	SCIM *scim.Service
 	// DirectorySync is the scheduled replace import from a CSV URL (scim.go); nil when off.
 	DirectorySync DirectorySyncer
+	// Alerts takes alerts in from monitoring as proposals (integrations.go).
+	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
+	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
+	Rights Rights
 
 	limits *limits // built by Handler
 }
