@@ -45,7 +45,10 @@ func TestDirectorySyncAndSCIMEndToEnd(t *testing.T) {
   schedule: ""     # e.g. "0 0 2 * * *" (every night at 02:00)`, `directory_sync:
   url: "`+hr.URL+`/optimum.csv"
   schedule: "* * * * * *"`, 1)
-	cfg = strings.Replace(cfg, `  ca_file: ""`, `  ca_file: "`+ca+`"`, 1)
+	cfg = strings.Replace(cfg, "  page_team: continuity\n  ca_file: \"\"", "  page_team: continuity\n  ca_file: \""+ca+"\"", 1)
+	if !strings.Contains(cfg, ca) || !strings.Contains(cfg, hr.URL) {
+		t.Fatal("the example configuration's directory_sync section moved: update this test")
+	}
 	cfgFile := filepath.Join(dir, "optimum.yaml")
 	os.WriteFile(cfgFile, []byte(cfg), 0o600)
 	base, _ := startServer(t, map[string]string{"OPTIMUM_CONFIG": cfgFile, "OPTIMUM_BOOTSTRAP_TOKEN": admin,
