@@ -148,6 +148,8 @@ var messageSources = []string{
 	"../internal/dirsync/dirsync.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
+	// Team chats and their API's problems (issue 17).
+	"../incident/chat.go", "../internal/httpapi/i18n_chat.go",
 }
 
 // TestMessagesPeopleReceiveSayTu reads every string literal of the message sources (the

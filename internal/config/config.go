@@ -60,6 +60,8 @@ type Config struct {
 	Integrations Integrations `yaml:"integrations"`
 	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
 	Retention Retention `yaml:"retention"`
+	// Chat tunes posts to team chats and outbound webhooks (chat.go).
+	Chat Chat `yaml:"chat"`
 	// SCIM and DirectorySync keep the directory current from the identity provider
 	// (directory.go).
 	SCIM          SCIM          `yaml:"scim"`
@@ -284,6 +286,7 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		Chat:       defaultChat(),
 		// directory sync (directory.go)
 		DirectorySync: defaultDirectorySync(),
 		Limits: Limits{
@@ -364,6 +367,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.Outbound.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
+	c.Chat.applyEnv(getenv)
 	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN")                                    // directory.go
 	set(&c.DirectorySync.Authorization, "OPTIMUM_DIRECTORY_SYNC_AUTHORIZATION") // directory.go
 	if v := getenv("TWILIO_FROM"); v != "" {
@@ -511,6 +515,7 @@ func (c Config) Validate() error {
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Email.validate(&p, c.Server.PublicURL)
+	c.Chat.validate(&p)
 	c.SCIM.validate(&p)
 	c.DirectorySync.validate(&p, teams)
 	c.Drills.validate(&p)

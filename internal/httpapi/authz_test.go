@@ -134,6 +134,19 @@ var expectedMinRole = []struct{ pattern, min string }{
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},
+	// docs/channels.md, "Chat and webhooks": managers set their teams' chat channels; only
+	// admins add webhooks (they receive any event).
+	{"GET /api/v1/chat-channels", "manager"},
+	{"POST /api/v1/chat-channels", "manager"},
+	{"DELETE /api/v1/chat-channels/{id}", "manager"},
+	{"POST /api/v1/chat-channels/{id}/resume", "manager"},
+	{"GET /api/v1/chat-channels/{id}/posts", "manager"},
+	{"GET /api/v1/incidents/{id}/chat-posts", "responder"},
+	{"GET /api/v1/webhooks", "admin"},
+	{"POST /api/v1/webhooks", "admin"},
+	{"DELETE /api/v1/webhooks/{id}", "admin"},
+	{"POST /api/v1/webhooks/{id}/resume", "admin"},
+	{"GET /api/v1/webhooks/{id}/posts", "admin"},
 	// docs/scim.md: SCIM is for tokens of role scim only (no person's role includes it);
 	// the directory sync's status and manual run are for admins.
 	{"GET /scim/v2/ServiceProviderConfig", "scim"},

@@ -96,6 +96,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
 	s.SMSBudget = db.SMSBudget()
+	s.Chat = db.Chat() // team chats and webhooks (chat.go)
 	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()

@@ -152,6 +152,19 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
 
+		// Team chats and outbound webhooks (chat.go, issue 17): a team's channel is the
+		// continuity managers' to set; a webhook gets any event, so only admins add one.
+		{"GET /api/v1/chat-channels", optimum.RoleManager, s.handle(s.listSubscriptions(false))},
+		{"POST /api/v1/chat-channels", optimum.RoleManager, s.handle(s.createChatChannel)},
+		{"DELETE /api/v1/chat-channels/{id}", optimum.RoleManager, s.handle(s.deleteSubscription(false))},
+		{"POST /api/v1/chat-channels/{id}/resume", optimum.RoleManager, s.handle(s.resumeSubscription(false))},
+		{"GET /api/v1/chat-channels/{id}/posts", optimum.RoleManager, s.handle(s.subscriptionPosts(false))},
+		{"GET /api/v1/incidents/{id}/chat-posts", optimum.RoleResponder, s.handle(s.incidentChatPosts)},
+		{"GET /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.listSubscriptions(true))},
+		{"POST /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.createWebhook)},
+		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
+		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
+		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
 		// SCIM 2.0 provisioning by an identity provider (scim.go, internal/scim): a token
 		// of role scim, or OPTIMUM_SCIM_TOKEN; no other role may call these.
 		{"GET /scim/v2/ServiceProviderConfig", optimum.RoleSCIM, s.scim(scim.ServiceProviderConfig)},

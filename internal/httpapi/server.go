@@ -73,6 +73,8 @@ type Server struct {
 	Audit AuditLog
 	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
 	Rights Rights
+	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
+	Chat ChatStore
 
 	limits *limits // built by Handler
 }
