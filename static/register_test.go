@@ -146,6 +146,8 @@ var messageSources = []string{
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	"../internal/httpapi/verify.go",
 	"../internal/httpapi/reconfirm.go",
+	// The page to the admins about a refused or failed directory sync (docs/scim.md).
+	"../internal/dirsync/dirsync.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
 	// Single sign-on's refusal pages.

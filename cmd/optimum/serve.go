@@ -262,6 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	startChat(runCtx, &wg, cfg, db, srv, bus, publicURL(cfg, base), mtr.ObserveSend, log) // team chats and webhooks (chat.go)
 	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
+	startDirectory(runCtx, &wg, cfg, db, srv, directory, base, channels, log) // SCIM and the directory sync (directory.go)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

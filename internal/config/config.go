@@ -64,6 +64,10 @@ type Config struct {
 	Retention Retention `yaml:"retention"`
 	// Chat tunes posts to team chats and outbound webhooks (chat.go).
 	Chat Chat `yaml:"chat"`
+	// SCIM and DirectorySync keep the directory current from the identity provider
+	// (directory.go).
+	SCIM          SCIM          `yaml:"scim"`
+	DirectorySync DirectorySync `yaml:"directory_sync"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -289,6 +293,8 @@ func Default() Config {
 		Outbound:   defaultOutbound(),
 		SSO:        defaultSSO(), // single sign-on (sso.go)
 		Chat:       defaultChat(),
+		// directory sync (directory.go)
+		DirectorySync: defaultDirectorySync(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -371,6 +377,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	c.Chat.applyEnv(getenv)
+	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN")                                    // directory.go
+	set(&c.DirectorySync.Authorization, "OPTIMUM_DIRECTORY_SYNC_AUTHORIZATION") // directory.go
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -518,6 +526,8 @@ func (c Config) Validate() error {
 	c.SSO.validate(&p) // single sign-on (sso.go)
 	c.Email.validate(&p, c.Server.PublicURL)
 	c.Chat.validate(&p)
+	c.SCIM.validate(&p)
+	c.DirectorySync.validate(&p, teams)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {

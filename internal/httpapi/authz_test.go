@@ -163,6 +163,25 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/webhooks/{id}/posts", "admin"},
 	// README "API": the OpenAPI description is documentation, readable by anyone.
 	{"GET /api/v1/openapi.json", "public"},
+	// docs/scim.md: SCIM is for tokens of role scim only (no person's role includes it);
+	// the directory sync's status and manual run are for admins.
+	{"GET /scim/v2/ServiceProviderConfig", "scim"},
+	{"GET /scim/v2/ResourceTypes", "scim"},
+	{"GET /scim/v2/Schemas", "scim"},
+	{"GET /scim/v2/Users", "scim"},
+	{"POST /scim/v2/Users", "scim"},
+	{"GET /scim/v2/Users/{id}", "scim"},
+	{"PUT /scim/v2/Users/{id}", "scim"},
+	{"PATCH /scim/v2/Users/{id}", "scim"},
+	{"DELETE /scim/v2/Users/{id}", "scim"},
+	{"GET /scim/v2/Groups", "scim"},
+	{"POST /scim/v2/Groups", "scim"},
+	{"GET /scim/v2/Groups/{id}", "scim"},
+	{"PUT /scim/v2/Groups/{id}", "scim"},
+	{"PATCH /scim/v2/Groups/{id}", "scim"},
+	{"DELETE /scim/v2/Groups/{id}", "scim"},
+	{"GET /api/v1/directory/sync", "admin"},
+	{"POST /api/v1/directory/sync", "admin"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

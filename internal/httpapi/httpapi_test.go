@@ -28,6 +28,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
 	"github.com/optimum-bcp/optimum/internal/oidc"
+	"github.com/optimum-bcp/optimum/internal/scim"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -85,6 +86,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SCIM:      &scim.Service{Directory: dir, Language: "es"}, // scim_test.go
 	}
 	for _, pc := range cfg.SSO.Providers { // single sign-on (sso_test.go)
 		s.SSO = append(s.SSO, oidc.New(pc, cfg.OutboundGuard().Client(10*time.Second), clk.Now))

@@ -402,6 +402,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The service has errors.", es: "El servicio tiene errores."},
 	{en: "The audience has errors.", es: "La lista de destinatarios tiene errores."},
 	{en: "No person has the id %q.", es: "No hay ninguna persona con el id $1."},
+	{en: "No team has the id %q.", es: "No hay ningún equipo con el id $1."},
 	{en: "Nobody in the directory has the id %q.", es: "Nadie en el directorio tiene el id $1."},
 	{en: "Nobody in the directory has the id or email %q.", es: "Nadie en el directorio tiene el id o correo $1."},
 	{en: "Nobody has the phone %s.", es: "Nadie tiene el teléfono $1."},
@@ -730,6 +731,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "No parked event %d of %s.", es: "No hay ningún evento apartado número $1 de $2."},
 	{en: "must be a whole number from 1 to 200", es: "debe ser un número entero de 1 a 200"},
 	{en: "The canary is not configured: set canary.schedule and canary.person or canary.team.", es: "El canario no está configurado: define canary.schedule y canary.person o canary.team."},
+	{en: "The directory sync is not configured (directory_sync.url).", es: "La sincronización del directorio no está configurada (directory_sync.url)."},
 	{en: "A canary is already waiting to start.", es: "Ya hay un canario esperando para empezar."},
 	// identity (issue 13.6): acknowledging what one was sent.
 	{en: "Incident %s is %s; this link no longer works.", fn: func(g []string) string {

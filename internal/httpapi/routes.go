@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/scim"
 )
 
 // Route is one entry of the API: its pattern, who may call it, and its handler.
@@ -180,6 +181,25 @@ func (s *Server) Routes() []Route {
 
 		// The OpenAPI description of this API (openapidoc.go, openapi/).
 		{"GET /api/v1/openapi.json", public, s.handle(s.openAPI)},
+		// SCIM 2.0 provisioning by an identity provider (scim.go, internal/scim): a token
+		// of role scim, or OPTIMUM_SCIM_TOKEN; no other role may call these.
+		{"GET /scim/v2/ServiceProviderConfig", optimum.RoleSCIM, s.scim(scim.ServiceProviderConfig)},
+		{"GET /scim/v2/ResourceTypes", optimum.RoleSCIM, s.scim(scim.ResourceTypes)},
+		{"GET /scim/v2/Schemas", optimum.RoleSCIM, s.scim(scim.Schemas)},
+		{"GET /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.ListUsers)},
+		{"POST /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.CreateUser)},
+		{"GET /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.GetUser)},
+		{"PUT /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceUser)},
+		{"PATCH /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.PatchUser)},
+		{"DELETE /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.DeleteUser)},
+		{"GET /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.ListGroups)},
+		{"POST /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.CreateGroup)},
+		{"GET /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.GetGroup)},
+		{"PUT /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceGroup)},
+		{"PATCH /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.PatchGroup)},
+		{"DELETE /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.DeleteGroup)},
+		{"GET /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.directorySyncStatus)},
+		{"POST /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.runDirectorySync)},
 	}
 }
 
@@ -200,6 +220,10 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Pattern, h)
 	}
 	mux.Handle("/api/", s.handle(s.notFound))
+	mux.Handle("/scim/", s.handle(s.notFound)) // answered in SCIM's error format (scim.go)
+	for _, p := range scimResources {
+		mux.Handle(p, scimMethodNotAllowed) // a method the resource has not: 405, SCIM's format
+	}
 	mux.Handle("/", s.staticFiles())
 
 	// A refused cross-origin request gets a problem+json like any other refusal, as the
