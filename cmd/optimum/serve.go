@@ -97,7 +97,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Verifications = db.Contacts()
 	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
@@ -160,7 +160,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
-		Observe: mtr.ObserveSend,
+		Observe:      mtr.ObserveSend,
+		ObserveClaim: mtr.ObserveClaim,
 		// One-tap links are made as their message is sent, never stored (escalation/links.go).
 		Prepare: escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
 	})

@@ -121,7 +121,9 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 		return nil, nil
 	}
 	var out []broadcast.Delivery
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	// Grouped: the claim shares its commit with the outcomes recorded at the same time.
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
+		out = nil
 		scan := func(query string, args ...any) error {
 			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
@@ -246,7 +248,7 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 // its outcome is already recorded.
 func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until time.Time) (bool, error) {
 	var n int64
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND status = $4",
 			id, attempt, millis(until), broadcast.StatusSending)
 		if err != nil {
@@ -266,7 +268,7 @@ func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until t
 // only marks its incident for the next progress event), so it does not wait for the
 // event log's turn among writers.
 func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
-	return q.db.tx(ctx, func(tx *sql.Tx) error {
+	return q.db.grouped(ctx, func(tx *sql.Tx) error {
 		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
 		return err
 	})
