@@ -285,7 +285,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer poll.Stop()
 	for {
 		for {
-			done, err := e.consumeEvents(ctx)
+			done, err := e.ConsumeEvents(ctx)
 			if err != nil && ctx.Err() == nil {
 				e.opt.Logger.Error("escalation: processing the event log", "err", err)
 			}
@@ -315,7 +315,7 @@ func (e *Engine) Run(ctx context.Context) error {
 // Consume processes the next batch of events and pages every audience they started, to
 // the end, and returns how many events it processed.
 func (e *Engine) Consume(ctx context.Context) (int, error) {
-	done, err := e.consumeEvents(ctx)
+	done, err := e.ConsumeEvents(ctx)
 	if err != nil {
 		return done, err
 	}
@@ -357,8 +357,9 @@ func (e *Engine) PageAudiences(ctx context.Context) (bool, error) {
 	return more, errors.Join(errs...)
 }
 
-// consumeEvents processes the next batch of events and returns how many it processed.
-func (e *Engine) consumeEvents(ctx context.Context) (int, error) {
+// ConsumeEvents processes the next batch of events and returns how many it processed.
+// The audiences their declarations start are left to PageAudiences.
+func (e *Engine) ConsumeEvents(ctx context.Context) (int, error) {
 	w := &work{e: e}
 	done, err := e.store.Consume(ctx, ConsumerName, 100, func(tx Tx, ev optimum.Event) error {
 		w.tx = tx
