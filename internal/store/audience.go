@@ -75,7 +75,7 @@ func (s *Escalation) PendingAudiences(ctx context.Context) ([]string, error) {
 // appends no event, so it never holds back a declaration on PostgreSQL.
 func (s *Escalation) AudienceBatch(ctx context.Context, incidentID string, fn func(escalation.Tx, escalation.Audience) (escalation.Audience, error)) (bool, error) {
 	found := false
-	err := s.db.tx(ctx, func(tx *sql.Tx) error {
+	err := s.db.backgroundTx(ctx, func(tx *sql.Tx) error {
 		a := escalation.Audience{IncidentID: incidentID}
 		var (
 			schedule string

@@ -91,7 +91,7 @@ func (db *DB) commitGroups() {
 
 func (db *DB) commitGroup(batch []groupWrite) {
 	errs := make([]error, len(batch))
-	err := db.tx(context.Background(), func(tx *sql.Tx) error {
+	err := db.backgroundTx(context.Background(), func(tx *sql.Tx) error {
 		for i, w := range batch {
 			if err := w.ctx.Err(); err != nil {
 				errs[i] = err

@@ -38,6 +38,8 @@ type DB struct {
 
 	writes writeCounters // what write transactions cost (WriteStats)
 	group  grouper       // small writes sharing one commit on SQLite (group.go)
+	// gate lets background writes begin only while no foreground write waits (txOf).
+	gate sync.RWMutex
 
 	mu     sync.RWMutex
 	notify func(lastID int64)
@@ -196,8 +198,33 @@ func applyMigration(ctx context.Context, conn *sql.Conn, name, version, body str
 
 // tx runs fn in a write transaction and commits it when fn returns nil.
 func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.txOf(ctx, false, fn)
+}
+
+// backgroundTx is tx for bulk work that may wait (grouped delivery writes, an audience's
+// batches): on SQLite it starts only when no other write is waiting to begin, so a
+// declaration, an acknowledgement or any other request that writes waits for at most
+// the transactions already running or queued, never for a stream of background ones
+// (issue 16.4: boards stay live during a 100,000-person alert).
+func (db *DB) backgroundTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	return db.txOf(ctx, true, fn)
+}
+
+func (db *DB) txOf(ctx context.Context, background bool, fn func(*sql.Tx) error) error {
 	asked := time.Now()
+	if db.d.name == "sqlite" {
+		if background {
+			// Wait at the gate until no foreground write is waiting to begin.
+			db.gate.Lock()
+			db.gate.Unlock() //nolint:staticcheck // an empty critical section: a gate, not a lock
+		} else {
+			db.gate.RLock()
+		}
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
+	if db.d.name == "sqlite" && !background {
+		db.gate.RUnlock()
+	}
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
