@@ -68,7 +68,9 @@ func (m benchMetrics) sum(name string, labels ...string) float64 {
 // the store's one writer (its transactions' time against the wall time), the claims, the
 // provider requests as the server timed them (over its slots), and the fakes themselves.
 func benchBounds(before, after benchMetrics, wall time.Duration, concurrency int, fronts map[string]*benchFront) string {
-	d := func(name string, labels ...string) float64 { return after.sum(name, labels...) - before.sum(name, labels...) }
+	d := func(name string, labels ...string) float64 {
+		return after.sum(name, labels...) - before.sum(name, labels...)
+	}
 	var b strings.Builder
 	txs, held, commit, wait := d("optimum_store_write_transactions_total"), d("optimum_store_write_held_seconds_total"),
 		d("optimum_store_commit_seconds_total"), d("optimum_store_write_wait_seconds_total")
