@@ -157,11 +157,12 @@ func TestTheDeclarationDoesNotWaitForItsAudienceWhichIsPagedInBatches(t *testing
 }
 
 // dyingStore is the real store with a process that dies in the middle of a batch: the
-// batch's transaction is never committed (here: its 15th person's delivery fails, so the
-// transaction rolls back, as a kill -9 before the commit leaves it).
+// batch's transaction is never committed (here: queueing its deliveries, after its
+// pages were written, fails, so the transaction rolls back, as a kill -9 before the
+// commit leaves it).
 type dyingStore struct {
 	escalation.Store
-	left *int // people queued before the process dies
+	left *int // Enqueue calls that succeed before the process dies
 }
 
 func (s dyingStore) AudienceBatch(ctx context.Context, id string, fn func(escalation.Tx, escalation.Audience) (escalation.Audience, error)) (bool, error) {
@@ -189,13 +190,13 @@ func TestAnAudienceCutOffMidBatchIsResumedAfterARestartAndNobodyIsPagedTwice(t *
 	storetest.EachShared(t, func(t *testing.T, open func() *store.DB) {
 		e := newEnv(t, open)
 		people := plantTeam(t, e, 35)
-		left := 14
+		left := 1
 		dying := batchedEngine(t, e, dyingStore{Store: e.db.Escalation(), left: &left}, "engine-a")
 		inc := declarePlant(t, e)
 		ctx := context.Background()
 
-		// The first batch (10 people) commits; the process dies in the second, at its
-		// fifth person.
+		// The first batch (10 people) commits; the process dies in the second, after its
+		// pages and before its commit.
 		if _, err := dying.Consume(ctx); !errors.Is(err, errDied) {
 			t.Fatalf("consume = %v, want the process to die mid-batch", err)
 		}

@@ -465,6 +465,10 @@ type work struct {
 	e      *Engine
 	tx     Tx
 	queued int
+	// collect, when set, keeps the deliveries send makes in pending instead of queueing
+	// each person's at once: an audience batch queues its people's in one Enqueue.
+	collect bool
+	pending []broadcast.Delivery
 }
 
 // event handles one event of the log.

@@ -78,11 +78,20 @@ func (w *work) audienceBatch(ctx context.Context, a Audience) (Audience, error) 
 	if err != nil {
 		return a, err
 	}
+	// The batch's deliveries are queued together, after its pages: one Enqueue finds each
+	// lane's turn once for the batch, not once per person.
+	w.collect, w.pending = true, nil
+	defer func() { w.collect, w.pending = false, nil }()
 	for _, c := range cs {
 		if err := w.page(ctx, inc, c, -1, 0, ReasonAudience, a.Schedule, a.PagedAt, a.PagedAt); err != nil {
 			return a, err
 		}
 		a.After = c.PersonID
+	}
+	if len(w.pending) > 0 {
+		if err := w.tx.Enqueue(ctx, w.pending); err != nil {
+			return a, err
+		}
 	}
 	a.Done = len(cs) < w.e.opt.AudienceBatch
 	return a, nil

@@ -45,12 +45,41 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 // turn there, but not before the lane's head (the lowest turn still queued), so an
 // incident that joins a lane where another is halfway through its alert takes turns
 // with it instead of waiting for it to finish, or going all before it.
+// deliveryColumnsN is how many values enqueue inserts a delivery with; deliveriesPerInsert
+// how many deliveries one of its statements inserts at most.
+const (
+	deliveryColumnsN    = 19
+	deliveriesPerInsert = 100
+)
+
 func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
 	type key struct {
 		subject, channel string
 		lane             int
 	}
 	next := map[key]int64{}
+	// Many rows a statement (issue 16.4): an audience batch queues hundreds at once.
+	var rows []any
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn) VALUES `)
+		for r := 0; r < len(rows)/deliveryColumnsN; r++ {
+			if r > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(r*deliveryColumnsN+1, deliveryColumnsN) + ")")
+		}
+		_, err := tx.ExecContext(ctx, q.String(), rows...)
+		rows = rows[:0]
+		if err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+		return nil
+	}
 	for _, d := range ds {
 		actions, _ := json.Marshal(d.Actions)
 		if d.Actions == nil {
@@ -77,14 +106,16 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 			}
 		}
 		next[k] = turn + 1
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
-			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions), k.lane, turn)
-		if err != nil {
-			return fmt.Errorf("enqueue delivery: %w", err)
+		rows = append(rows, d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn)
+		if len(rows) == deliveryColumnsN*deliveriesPerInsert {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	for k, turn := range next {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_turns (subject, channel, lane, turn) VALUES ($1, $2, $3, $4)
