@@ -204,7 +204,7 @@ type Options struct {
 	// Batch is how many due rows a tick claims at once; default 200.
 	Batch int
 	// AudienceBatch is how many people of an incident's audience one transaction pages;
-	// default 250 (issue 16.4: 100,000 people are 400 short transactions, not one that
+	// default 100 (issue 16.4: 100,000 people are 1,000 short transactions, not one that
 	// holds the writer for many seconds).
 	AudienceBatch int
 	// SLATeam is told when an SLA deadline passes ("" for nobody); SLAJump pages the next
@@ -256,7 +256,7 @@ func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engi
 		opt.Batch = 200
 	}
 	if opt.AudienceBatch <= 0 {
-		opt.AudienceBatch = 250
+		opt.AudienceBatch = 100
 	}
 	if opt.Owner == "" {
 		opt.Owner = optimum.NewID("eng")
