@@ -410,7 +410,10 @@ escalation:
 	ps := <-probeDone
 	b.Logf("%d recipients on %s: load average %s before the alert, %s after (other processes share the cores)", n, storeName, load, benchLoadAvg())
 	b.Log(benchBounds(metrics0, readAll(), total, opt.concurrency, map[string]*benchFront{"webpush": pushFront, "sms": smsFront}))
-	var boardLat, declLat []time.Duration
+	var (
+		boardLat, declLat []time.Duration
+		probeLog          strings.Builder
+	)
 	for i, p := range ps {
 		if p.boards.Missing > 0 {
 			b.Errorf("probe %d: %d of %d boards never got it", i+1, p.boards.Missing, p.boards.Clients)
@@ -421,9 +424,12 @@ escalation:
 			}
 		}
 		declLat = append(declLat, p.answered)
-		b.Logf("probe %d at +%.1f s: declare %v, boards p50 %v p99 %v", i+1, p.at.Sub(declared).Seconds(),
+		fmt.Fprintf(&probeLog, "  probe %d at +%.1f s: declare %v, boards p50 %v p99 %v\n", i+1, p.at.Sub(declared).Seconds(),
 			p.answered.Round(time.Millisecond), time.Duration(p.boards.P50-p.at.UnixNano()).Round(time.Millisecond),
 			time.Duration(p.boards.P99-p.at.UnixNano()).Round(time.Millisecond))
+	}
+	if len(ps) > 0 {
+		b.Log("the probes, each declared during the alert and watched by every board:\n" + probeLog.String())
 	}
 	slices.Sort(boardLat)
 	slices.Sort(declLat)
