@@ -96,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
 	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
+	srv.Audit = db                 // the hash chain's export (docs/audit.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
@@ -162,8 +163,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 		Observe:      mtr.ObserveSend,
 		ObserveClaim: mtr.ObserveClaim,
-		// One-tap links are made as their message is sent, never stored (escalation/links.go).
-		Prepare: escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
+		// One-tap links (escalation/links.go) and the requester's conformity links
+		// (incident/requester.go) are made as their message is sent, never stored.
+		Prepare: broadcast.Prepares(escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
+			srv.Desk.PrepareConformity),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {

@@ -59,6 +59,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /api/v1/incidents/{id}/classification", "responder"},
 	{"POST /api/v1/incidents/{id}/known-error", "responder"},
 	{"GET /api/v1/incidents/{id}/messages", "reporter"},
+	// docs/incident-work.md: only the requester (any role) gets a link to answer.
+	{"POST /api/v1/incidents/{id}/conformity-link", "reporter"},
 	{"POST /api/v1/incidents/{id}/questions", "responder"},
 	{"POST /api/v1/incidents/{id}/answers", "reporter"},
 	{"POST /api/v1/incidents/{id}/updates", "responder"},
@@ -116,6 +118,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/indicators", "responder"},
 	{"GET /api/v1/indicators/{table}", "responder"},
 	{"GET /metrics", "public"},
+	// docs/audit.md: the audit export is for admins.
+	{"GET /api/v1/audit/export", "admin"},
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},

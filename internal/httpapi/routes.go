@@ -40,6 +40,8 @@ func (s *Server) Routes() []Route {
 
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		// The event log's hash chain, for auditors (audit.go, docs/audit.md).
+		{"GET /api/v1/audit/export", optimum.RoleAdmin, s.handle(s.auditExport)},
 		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},
 
 		{"POST /api/v1/users", optimum.RoleAdmin, s.handle(s.createUser)},
@@ -73,6 +75,7 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/incidents/{id}/classification", optimum.RoleResponder, s.handle(s.reclassify)},
 		{"POST /api/v1/incidents/{id}/known-error", optimum.RoleResponder, s.handle(s.knownError)},
 		{"GET /api/v1/incidents/{id}/messages", anyone, s.handle(s.messages)},
+		{"POST /api/v1/incidents/{id}/conformity-link", anyone, s.handle(s.conformityLink)},
 		{"POST /api/v1/incidents/{id}/questions", optimum.RoleResponder, s.handle(s.askRequester)},
 		{"POST /api/v1/incidents/{id}/answers", anyone, s.handle(s.answerRequest)},
 		{"POST /api/v1/incidents/{id}/updates", optimum.RoleResponder, s.handle(s.postUpdate)},

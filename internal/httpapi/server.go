@@ -61,6 +61,8 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// Audit exports the event log's hash chain (audit.go); nil answers 503.
+	Audit AuditLog
 
 	limits *limits // built by Handler
 }

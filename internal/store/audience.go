@@ -93,7 +93,7 @@ func (s *Escalation) AudienceBatch(ctx context.Context, incidentID string, fn fu
 		}
 		a.PagedAt = fromMillis(at)
 		found = true
-		next, err := fn(escalationTx{&eventTx{Tx: tx}}, a)
+		next, err := fn(escalationTx{&eventTx{Tx: tx, d: s.db.d}}, a)
 		if err != nil {
 			return err
 		}

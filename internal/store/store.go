@@ -283,7 +283,9 @@ func (db *DB) WriteStats() WriteStats {
 // eventTx is a write transaction that may append events; after commit it notifies.
 type eventTx struct {
 	*sql.Tx
+	d         dialect
 	lastEvent int64
+	lastHash  string // the hash of lastEvent
 }
 
 // eventsTx runs fn in a write transaction that may append to the event log.
@@ -305,7 +307,7 @@ func (db *DB) claimEventsTx(ctx context.Context, claim func(*sql.Tx) (bool, erro
 		if err := db.d.serializeTx(ctx, tx); err != nil {
 			return err
 		}
-		et := &eventTx{Tx: tx}
+		et := &eventTx{Tx: tx, d: db.d}
 		if err := fn(et); err != nil {
 			return err
 		}
