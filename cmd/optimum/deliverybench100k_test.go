@@ -385,9 +385,25 @@ escalation:
 
 	want := 2 * n
 	deadline := declared.Add(opt.timeout)
+	// Progress every 10 s on stderr, so a run cut short still shows how far it got.
+	progress := func() {
+		var created, sentPush, sentSMS int
+		_ = ro.QueryRow(`SELECT count(*), coalesce(sum(CASE WHEN status = 'sent' AND channel = 'webpush' THEN 1 ELSE 0 END), 0),
+			coalesce(sum(CASE WHEN status = 'sent' AND channel = 'sms' THEN 1 ELSE 0 END), 0) FROM deliveries WHERE subject = $1`, incID).
+			Scan(&created, &sentPush, &sentSMS)
+		fmt.Fprintf(os.Stderr, "alert +%.0f s: %d deliveries created, %d pushes and %d SMS sent; declare took %v; peak RSS %d MiB; load %s\n",
+			time.Since(declared).Seconds(), created, sentPush, sentSMS, res.declare.Round(time.Millisecond), benchPeakRSS()>>20, benchLoadAvg())
+	}
+	timedOut := false
+	lastProgress := time.Now()
 	for queued := false; ; {
+		if time.Since(lastProgress) >= 10*time.Second {
+			progress()
+			lastProgress = time.Now()
+		}
 		if time.Now().After(deadline) {
-			b.Fatalf("after %v, not every delivery was recorded\n%s", opt.timeout, benchTail(logs.String(), 4000))
+			timedOut = true
+			break
 		}
 		time.Sleep(200 * time.Millisecond)
 		var c int
@@ -430,6 +446,10 @@ escalation:
 	}
 	if len(ps) > 0 {
 		b.Log("the probes, each declared during the alert and watched by every board:\n" + probeLog.String())
+	}
+	if timedOut {
+		progress()
+		b.Fatalf("after %v, not every delivery was recorded (declare took %v)\n%s", opt.timeout, res.declare, benchTail(logs.String(), 2000))
 	}
 	slices.Sort(boardLat)
 	slices.Sort(declLat)
