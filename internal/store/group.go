@@ -51,6 +51,9 @@ func (db *DB) grouped(ctx context.Context, fn func(*sql.Tx) error) error {
 		g.writes, g.stop, g.stopped = make(chan groupWrite), make(chan struct{}), make(chan struct{})
 		go db.commitGroups()
 	})
+	if g.writes == nil {
+		return errStoreClosed // closed before any grouped write
+	}
 	w := groupWrite{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case g.writes <- w:
