@@ -46,7 +46,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 // incident that joins a lane where another is halfway through its alert takes turns
 // with it instead of waiting for it to finish, or going all before it.
 // deliveryColumnsN is how many values enqueue inserts a delivery with; deliveriesPerInsert
-// how many deliveries one of its statements inserts at most.
+// how many deliveries one of its statements inserts at most on PostgreSQL.
 const (
 	deliveryColumnsN    = 19
 	deliveriesPerInsert = 100
@@ -58,7 +58,13 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 		lane             int
 	}
 	next := map[key]int64{}
-	// Many rows a statement (issue 16.4): an audience batch queues hundreds at once.
+	// Many rows a statement (issue 16.4): an audience batch queues hundreds at once. Fewer
+	// on SQLite, whose driver binds a statement's values in time that grows faster than
+	// their number (AddRecipients).
+	perInsert := deliveriesPerInsert
+	if tx.d.name == "sqlite" {
+		perInsert = 5
+	}
 	var rows []any
 	flush := func() error {
 		if len(rows) == 0 {
@@ -108,7 +114,7 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 		next[k] = turn + 1
 		rows = append(rows, d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
 			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn)
-		if len(rows) == deliveryColumnsN*deliveriesPerInsert {
+		if len(rows) == deliveryColumnsN*perInsert {
 			if err := flush(); err != nil {
 				return err
 			}

@@ -301,9 +301,13 @@ func (t incidentTx) Lock(ctx context.Context, idOrFolio string) (incident.Incide
 }
 
 func (t incidentTx) AddRecipients(ctx context.Context, incidentID string, rs []contacts.Recipient) error {
-	// Many rows a statement (issue 16.4): 100,000 recipients are 200 statements in the
-	// declaration's transaction, not 100,000.
-	const perStatement = 500
+	// Many rows a statement (issue 16.4), fewer on SQLite: its driver binds a statement's
+	// values in time that grows faster than their number (20,000 rows at 500 a statement
+	// took 8.9 s, at 10 a statement 0.8–1.3 s, one by one 1.7 s, on the loaded VM).
+	perStatement := 500
+	if t.tx.d.name == "sqlite" {
+		perStatement = 10
+	}
 	for len(rs) > 0 {
 		chunk := rs[:min(perStatement, len(rs))]
 		rs = rs[len(chunk):]
