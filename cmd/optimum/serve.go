@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/email"
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
@@ -95,8 +97,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
-	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
-	srv.Audit = db                 // the hash chain's export (docs/audit.md)
+	srv.SMSBudget = db.SMSBudget()                                                         // limits verification codes; alerts never pass through it
+	srv.Audit = db                                                                         // the hash chain's export (docs/audit.md)
+	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
+	srv.Rights = db                                                                        // people's data rights (docs/privacy.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
@@ -141,6 +145,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { applyRetention(runCtx, db, cfg.Retention, log) })
 	wg.Go(func() { fan.run(runCtx) })
 	wg.Go(func() { keepClockInSync(runCtx, db, log) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
@@ -157,6 +162,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		defer tc.Close()
 		senders[broadcast.ChannelSMS], senders[broadcast.ChannelVoice] = tc.SMS(), tc.Voice()
 		srv.SMS = tc.SMS()
+	}
+	// Email (issue 17): with OPTIMUM_SMTP_URL, each person's email is the channel email.
+	if cfg.Email.URL != "" {
+		smtpCfg, err := cfg.Email.SMTP()
+		if err != nil {
+			return fmt.Errorf("email: %w", err)
+		}
+		mailer, err := email.New(smtpCfg)
+		if err != nil {
+			return fmt.Errorf("email: %w", err)
+		}
+		senders[broadcast.ChannelEmail] = mailer
+		log.Info("email: sending through " + smtpCfg.Redacted())
 	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
@@ -197,7 +215,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Push = &httpapi.WebPush{PublicKey: pushKeys.Public, Browsers: db.Push(), Sender: pushSender}
 	senders[broadcast.ChannelWebPush] = pushSender
 	channels := make([]string, 0, len(senders))
-	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelVoice} {
+	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelEmail} {
 		if senders[ch] != nil {
 			channels = append(channels, ch)
 		}
@@ -228,6 +246,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
+	startChat(runCtx, &wg, cfg, db, srv, bus, publicURL(cfg, base), mtr.ObserveSend, log) // team chats and webhooks (chat.go)
 	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
 	serveDone := make(chan struct{})
 	go func() {
@@ -303,6 +322,26 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 	for {
 		if _, err := db.PurgeIdempotencyKeys(ctx, time.Now().Add(-incident.IdempotencyRetention)); err != nil && ctx.Err() == nil {
 			log.Warn("purge idempotency keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// applyRetention deletes, hourly, the delivery attempts and webhook records older than
+// the configured retention (docs/privacy.md); each run that deletes is an event.
+func applyRetention(ctx context.Context, db *store.DB, r config.Retention, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		attempts, webhooks, err := db.ApplyRetention(ctx, store.Retention{DeliveryAttempts: time.Duration(r.DeliveryAttempts), WebhookCalls: time.Duration(r.WebhookCalls)}, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention", "err", err)
+		} else if attempts+webhooks > 0 {
+			log.Info("retention: deleted old records", "delivery_attempts", attempts, "webhook_calls", webhooks)
 		}
 		select {
 		case <-ctx.Done():

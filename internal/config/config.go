@@ -54,6 +54,14 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// Email is the SMTP server of the email channel (email.go).
+	Email Email `yaml:"email"`
+	// Integrations take alerts in from monitoring (integrations.go).
+	Integrations Integrations `yaml:"integrations"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
+	// Chat tunes posts to team chats and outbound webhooks (chat.go).
+	Chat Chat `yaml:"chat"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -256,7 +264,7 @@ func Default() Config {
 			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
-			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
+			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(72 * time.Hour),
@@ -268,11 +276,13 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		Chat:       defaultChat(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -349,6 +359,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
+	c.Chat.applyEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -486,15 +499,19 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Integrations.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.Email.validate(&p, c.Server.PublicURL)
+	c.Chat.validate(&p)
 	c.Drills.validate(&p)
 	for ch, r := range c.Delivery.Rates {
-		if ch != "sms" && ch != "voice" && ch != "webpush" {
-			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
+		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
+			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush, email)")
 		}
 		if r < 0 || r > 10000 {
 			p.add("delivery.rates."+ch, "must be from 0 (unlimited) to 10000 messages a second")

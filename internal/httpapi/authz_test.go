@@ -96,6 +96,9 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/people/{id}", "responder"},
 	{"PUT /api/v1/people/{id}", "manager"},
 	{"POST /api/v1/people/{id}/deactivate", "manager"},
+	// docs/privacy.md: managers export a person's data; only admins erase.
+	{"GET /api/v1/people/{id}/data", "manager"},
+	{"POST /api/v1/people/{id}/erase", "admin"},
 	{"POST /api/v1/people/{id}/activate", "manager"},
 	{"GET /api/v1/teams", "reporter"},
 	{"POST /api/v1/teams", "manager"},
@@ -118,11 +121,32 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/indicators", "responder"},
 	{"GET /api/v1/indicators/{table}", "responder"},
 	{"GET /metrics", "public"},
+	// docs/integrations.md: monitoring sends with a token of the integration role (which
+	// no person's role includes) or a signed webhook; responders decide on proposals.
+	{"POST /api/v1/integrations/alertmanager", "integration"},
+	{"POST /api/v1/integrations/webhook", "public"},
+	{"GET /api/v1/proposals", "responder"},
+	{"GET /api/v1/proposals/{id}", "responder"},
+	{"POST /api/v1/proposals/{id}/confirm", "responder"},
+	{"POST /api/v1/proposals/{id}/dismiss", "responder"},
 	// docs/audit.md: the audit export is for admins.
 	{"GET /api/v1/audit/export", "admin"},
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},
+	// docs/channels.md, "Chat and webhooks": managers set their teams' chat channels; only
+	// admins add webhooks (they receive any event).
+	{"GET /api/v1/chat-channels", "manager"},
+	{"POST /api/v1/chat-channels", "manager"},
+	{"DELETE /api/v1/chat-channels/{id}", "manager"},
+	{"POST /api/v1/chat-channels/{id}/resume", "manager"},
+	{"GET /api/v1/chat-channels/{id}/posts", "manager"},
+	{"GET /api/v1/incidents/{id}/chat-posts", "responder"},
+	{"GET /api/v1/webhooks", "admin"},
+	{"POST /api/v1/webhooks", "admin"},
+	{"DELETE /api/v1/webhooks/{id}", "admin"},
+	{"POST /api/v1/webhooks/{id}/resume", "admin"},
+	{"GET /api/v1/webhooks/{id}/posts", "admin"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,11 +87,14 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Audit = db
+	s.Alerts = alerts.NewService(db.Proposals(), s.Incidents, cfg.Integrations, clk.Now)
+	s.Rights = db
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience,
 		Alerted: db.Incidents().Alerted, Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat)})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
 	s.SMSBudget = db.SMSBudget()
+	s.Chat = db.Chat() // team chats and webhooks (chat.go)
 	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()

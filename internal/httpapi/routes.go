@@ -40,6 +40,13 @@ func (s *Server) Routes() []Route {
 
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		// Alerts coming in from monitoring become proposals (integrations.go).
+		{"POST /api/v1/integrations/alertmanager", optimum.RoleIntegration, s.handle(s.alertmanager)},
+		{"POST /api/v1/integrations/webhook", public, lim.oneTimeCode(s.handle(s.genericWebhook))}, // signed; forgeries spend the client's guesses
+		{"GET /api/v1/proposals", optimum.RoleResponder, s.handle(s.proposals)},
+		{"GET /api/v1/proposals/{id}", optimum.RoleResponder, s.handle(s.proposal)},
+		{"POST /api/v1/proposals/{id}/confirm", optimum.RoleResponder, s.handle(s.confirmProposal)},
+		{"POST /api/v1/proposals/{id}/dismiss", optimum.RoleResponder, s.handle(s.dismissProposal)},
 		// The event log's hash chain, for auditors (audit.go, docs/audit.md).
 		{"GET /api/v1/audit/export", optimum.RoleAdmin, s.handle(s.auditExport)},
 		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},
@@ -114,6 +121,9 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/people/{id}", optimum.RoleResponder, s.handle(s.getPerson)},
 		{"PUT /api/v1/people/{id}", optimum.RoleManager, s.handle(s.updatePerson)},
 		{"POST /api/v1/people/{id}/deactivate", optimum.RoleManager, s.handle(s.setPersonActive(false))},
+		// People's data rights (rights.go, docs/privacy.md): access and portability, erasure.
+		{"GET /api/v1/people/{id}/data", optimum.RoleManager, s.handle(s.personData)},
+		{"POST /api/v1/people/{id}/erase", optimum.RoleAdmin, s.handle(s.erasePerson)},
 		{"POST /api/v1/people/{id}/activate", optimum.RoleManager, s.handle(s.setPersonActive(true))},
 		{"GET /api/v1/teams", anyone, s.handle(s.listTeams)},
 		{"POST /api/v1/teams", optimum.RoleManager, s.handle(s.saveTeam)},
@@ -140,6 +150,20 @@ func (s *Server) Routes() []Route {
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
+
+		// Team chats and outbound webhooks (chat.go, issue 17): a team's channel is the
+		// continuity managers' to set; a webhook gets any event, so only admins add one.
+		{"GET /api/v1/chat-channels", optimum.RoleManager, s.handle(s.listSubscriptions(false))},
+		{"POST /api/v1/chat-channels", optimum.RoleManager, s.handle(s.createChatChannel)},
+		{"DELETE /api/v1/chat-channels/{id}", optimum.RoleManager, s.handle(s.deleteSubscription(false))},
+		{"POST /api/v1/chat-channels/{id}/resume", optimum.RoleManager, s.handle(s.resumeSubscription(false))},
+		{"GET /api/v1/chat-channels/{id}/posts", optimum.RoleManager, s.handle(s.subscriptionPosts(false))},
+		{"GET /api/v1/incidents/{id}/chat-posts", optimum.RoleResponder, s.handle(s.incidentChatPosts)},
+		{"GET /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.listSubscriptions(true))},
+		{"POST /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.createWebhook)},
+		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
+		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
+		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
 	}
 }
 
@@ -151,6 +175,11 @@ func (s *Server) Handler() http.Handler {
 		h := rt.handler
 		if rt.Min != public {
 			h = s.require(rt.Min, h)
+		}
+		if rt.Min == optimum.RoleIntegration {
+			// A notification refused for its credentials is on the audit record too;
+			// wrong tokens spend the client's guesses, so the record cannot be flooded.
+			h = s.limits.oneTimeCode(s.refusedCredentials(h))
 		}
 		mux.Handle(rt.Pattern, h)
 	}

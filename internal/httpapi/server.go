@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -61,8 +62,14 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// Alerts takes alerts in from monitoring as proposals (integrations.go).
+	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
+	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
+	Rights Rights
+	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
+	Chat ChatStore
 
 	limits *limits // built by Handler
 }
