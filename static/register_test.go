@@ -146,6 +146,8 @@ var messageSources = []string{
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
+	// Single sign-on's refusal pages.
+	"../internal/httpapi/sso.go",
 	// Team chats and their API's problems (issue 17).
 	"../incident/chat.go", "../internal/httpapi/i18n_chat.go",
 }

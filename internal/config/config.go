@@ -54,6 +54,8 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// SSO is single sign-on through OpenID Connect providers (sso.go).
+	SSO SSO `yaml:"sso"`
 	// Email is the SMTP server of the email channel (email.go).
 	Email Email `yaml:"email"`
 	// Integrations take alerts in from monitoring (integrations.go).
@@ -193,6 +195,9 @@ type Limits struct {
 	// NonAlertSMSPerDay caps the SMS that are not alerts (verification codes) over the
 	// whole deployment in 24 hours; 0 is no cap. Alerts are never counted nor stopped.
 	NonAlertSMSPerDay int `yaml:"non_alert_sms_per_day"`
+	// SSOStartPerClient limits the single sign-ins started per client address (each
+	// stores a short-lived row); generous, since a whole office may share an address.
+	SSOStartPerClient Rate `yaml:"sso_start_per_client"`
 }
 
 // Rate is a token bucket: PerMinute requests a minute on average, Burst at once.
@@ -282,6 +287,7 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		SSO:        defaultSSO(), // single sign-on (sso.go)
 		Chat:       defaultChat(),
 		Limits: Limits{
 			TrustedProxies:   []string{},
@@ -299,6 +305,7 @@ func Default() Config {
 			PhoneCodesPerHour:      3,
 			PhoneCodesPerDay:       10,
 			NonAlertSMSPerDay:      500,
+			SSOStartPerClient:      Rate{PerMinute: 120, Burst: 60}, // single sign-on (sso.go)
 		},
 	}
 }
@@ -359,6 +366,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	// Single sign-on (sso.go).
+	c.SSO.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	c.Chat.applyEnv(getenv)
@@ -506,6 +515,7 @@ func (c Config) Validate() error {
 	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.SSO.validate(&p) // single sign-on (sso.go)
 	c.Email.validate(&p, c.Server.PublicURL)
 	c.Chat.validate(&p)
 	c.Drills.validate(&p)
@@ -571,7 +581,7 @@ func (l Limits) validate(p *problems) {
 		p.add("limits.max_keys", "must be at least 100")
 	}
 	for key, r := range map[string]Rate{"sign_in_global": l.SignInGlobal, "link_per_token": l.LinkPerToken,
-		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient} {
+		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient, "sso_start_per_client": l.SSOStartPerClient} {
 		if r.PerMinute < 1 || r.Burst < 1 || r.PerMinute > 1_000_000 || r.Burst > 1_000_000 {
 			p.add("limits."+key, "per_minute and burst must be between 1 and 1000000")
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
+	"github.com/optimum-bcp/optimum/internal/oidc"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -84,6 +85,9 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	for _, pc := range cfg.SSO.Providers { // single sign-on (sso_test.go)
+		s.SSO = append(s.SSO, oidc.New(pc, cfg.OutboundGuard().Client(10*time.Second), clk.Now))
 	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Audit = db

@@ -38,6 +38,11 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/me", anyone, s.handle(s.me)},
 		{"GET /api/v1/meta", anyone, s.handle(s.meta)},
 
+		// Single sign-on with OpenID Connect (sso.go, docs/sso.md).
+		{"GET /api/v1/sign-in-options", public, s.handle(s.signInOptions)},
+		{"GET /sso/{provider}/start", public, securePage(s.handle(s.ssoStart(lim)))},
+		{"GET /sso/{provider}/callback", public, securePage(s.handle(s.ssoCallback))},
+
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
 		// Alerts coming in from monitoring become proposals (integrations.go).

@@ -21,6 +21,7 @@ import (
 	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/oidc"
 )
 
 // Server holds what the handlers need. Build it with its fields set, then call Handler.
@@ -62,6 +63,9 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// SSO are the OpenID Connect providers people may sign in with (sso.go), in the
+	// order of the sign-in page.
+	SSO []*oidc.Provider
 	// Alerts takes alerts in from monitoring as proposals (integrations.go).
 	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
