@@ -82,6 +82,8 @@ type DispatcherOptions struct {
 	// Observe, when set, is told how long each provider call took and whether it
 	// succeeded (metrics). It must not block.
 	Observe func(channel string, ok bool, took time.Duration)
+	// ObserveClaim, when set, is told how long each claim took. It must not block.
+	ObserveClaim func(channel string, took time.Duration)
 	// Prepare, when set, finishes a message right before each attempt to send it
 	// (escalation.Links fills in one-tap links, which are never stored). An error is
 	// retried like a provider's, except ErrSuperseded, which fails the delivery at once.
@@ -217,7 +219,7 @@ func (d *Dispatcher) runChannel(ctx context.Context, channel string) {
 		var batch []Delivery
 		if free > 0 {
 			var err error
-			batch, err = d.queue.Claim(ctx, d.opt.Owner, channel, d.opt.Now(), d.opt.Lease, free)
+			batch, err = d.claim(ctx, channel, d.opt.Now(), free)
 			if err != nil && ctx.Err() == nil {
 				d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
 			}
@@ -273,7 +275,7 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 			}
 		}
 		claimed := d.opt.Now() // the lease runs from here, however long the claim waits for the database
-		batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, claimed, d.opt.Lease, n)
+		batch, err := d.claim(ctx, channel, claimed, n)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
 		}
@@ -300,6 +302,16 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 			})
 		}
 	}
+}
+
+// claim leases up to n due deliveries of the channel, telling ObserveClaim how long it took.
+func (d *Dispatcher) claim(ctx context.Context, channel string, now time.Time, n int) ([]Delivery, error) {
+	start := time.Now()
+	batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, now, d.opt.Lease, n)
+	if d.opt.ObserveClaim != nil {
+		d.opt.ObserveClaim(channel, time.Since(start))
+	}
+	return batch, err
 }
 
 // ClaimAhead is how many deliveries of a channel limited to rate a second a dispatcher

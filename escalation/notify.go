@@ -98,6 +98,10 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 		return 0, nil
 	}
 	w.queued += len(ds)
+	if w.collect {
+		w.pending = append(w.pending, ds...)
+		return len(ds), nil
+	}
 	return len(ds), w.tx.Enqueue(ctx, ds)
 }
 

@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
 	srv.Rights = db                                                                        // people's data rights (docs/privacy.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
@@ -194,7 +194,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
-		Observe: mtr.ObserveSend,
+		Observe:      mtr.ObserveSend,
+		ObserveClaim: mtr.ObserveClaim,
 		// One-tap links (escalation/links.go) and the requester's conformity links
 		// (incident/requester.go) are made as their message is sent, never stored.
 		Prepare: broadcast.Prepares(escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,

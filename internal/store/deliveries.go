@@ -45,12 +45,47 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 // turn there, but not before the lane's head (the lowest turn still queued), so an
 // incident that joins a lane where another is halfway through its alert takes turns
 // with it instead of waiting for it to finish, or going all before it.
+// deliveryColumnsN is how many values enqueue inserts a delivery with; deliveriesPerInsert
+// how many deliveries one of its statements inserts at most on PostgreSQL.
+const (
+	deliveryColumnsN    = 19
+	deliveriesPerInsert = 100
+)
+
 func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
 	type key struct {
 		subject, channel string
 		lane             int
 	}
 	next := map[key]int64{}
+	// Many rows a statement (issue 16.4): an audience batch queues hundreds at once. Fewer
+	// on SQLite, whose driver binds a statement's values in time that grows faster than
+	// their number (AddRecipients).
+	perInsert := deliveriesPerInsert
+	if tx.d.name == "sqlite" {
+		perInsert = 5
+	}
+	var rows []any
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn) VALUES `)
+		for r := 0; r < len(rows)/deliveryColumnsN; r++ {
+			if r > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(r*deliveryColumnsN+1, deliveryColumnsN) + ")")
+		}
+		_, err := tx.ExecContext(ctx, q.String(), rows...)
+		rows = rows[:0]
+		if err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+		return nil
+	}
 	for _, d := range ds {
 		actions, _ := json.Marshal(d.Actions)
 		if d.Actions == nil {
@@ -77,14 +112,16 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 			}
 		}
 		next[k] = turn + 1
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
-			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions), k.lane, turn)
-		if err != nil {
-			return fmt.Errorf("enqueue delivery: %w", err)
+		rows = append(rows, d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn)
+		if len(rows) == deliveryColumnsN*perInsert {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	for k, turn := range next {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_turns (subject, channel, lane, turn) VALUES ($1, $2, $3, $4)
@@ -121,7 +158,9 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 		return nil, nil
 	}
 	var out []broadcast.Delivery
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	// Grouped: the claim shares its commit with the outcomes recorded at the same time.
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
+		out = nil
 		scan := func(query string, args ...any) error {
 			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
@@ -246,7 +285,7 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 // its outcome is already recorded.
 func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until time.Time) (bool, error) {
 	var n int64
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND status = $4",
 			id, attempt, millis(until), broadcast.StatusSending)
 		if err != nil {
@@ -266,7 +305,7 @@ func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until t
 // only marks its incident for the next progress event), so it does not wait for the
 // event log's turn among writers.
 func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
-	return q.db.tx(ctx, func(tx *sql.Tx) error {
+	return q.db.grouped(ctx, func(tx *sql.Tx) error {
 		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
 		return err
 	})
