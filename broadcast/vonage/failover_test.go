@@ -54,7 +54,11 @@ func TestFailoverSendsEveryoneOnceWhenTwilioFailsMidAlert(t *testing.T) {
 	var changes []string
 	fo := broadcast.NewFailover([]broadcast.Provider{{Name: "twilio", Sender: tc.SMS()}, {Name: "vonage", Sender: vc.SMS()}},
 		broadcast.FailoverOptions{Threshold: 5, Window: 10 * time.Second, Cooldown: time.Hour,
-			Changed: func(p string, down bool) { mu.Lock(); changes = append(changes, fmt.Sprintf("%s down=%v", p, down)); mu.Unlock() }})
+			Changed: func(p string, down bool) {
+				mu.Lock()
+				changes = append(changes, fmt.Sprintf("%s down=%v", p, down))
+				mu.Unlock()
+			}})
 
 	const people = 1000
 	now := time.Now()

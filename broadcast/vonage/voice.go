@@ -183,7 +183,9 @@ func input(action string) map[string]any {
 func InputReply(lang, answer string, poll bool, nextURL string) []byte {
 	lang = language(lang)
 	s := speech[lang]
-	talk := func(text string) map[string]any { return map[string]any{"action": "talk", "text": text, "language": s.lang} }
+	talk := func(text string) map[string]any {
+		return map[string]any{"action": "talk", "text": text, "language": s.lang}
+	}
 	var ncco []map[string]any
 	if thanks := map[string]string{AnswerAcked: s.thanks, AnswerSafe: s.safe, AnswerHelpNeeded: s.help, AnswerRefused: refused[lang]}[answer]; thanks != "" {
 		ncco = []map[string]any{talk(thanks)}
