@@ -54,6 +54,9 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// sms2: the second SMS and voice provider, failover and per-country rules (sms.go).
+	Vonage Vonage `yaml:"vonage"`
+	SMS    SMS    `yaml:"sms"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -78,6 +81,9 @@ type Twilio struct {
 	From                []string `yaml:"from"`                  // TWILIO_FROM (comma separated): a pool of numbers
 	MessagingServiceSID string   `yaml:"messaging_service_sid"` // TWILIO_MESSAGING_SERVICE_SID
 	APIURL              string   `yaml:"api_url"`               // OPTIMUM_TWILIO_API_URL: tests point it at a fake
+	// Senders picks the SMS sender per country calling code (sms2): a number, a short
+	// code, an alphanumeric ID or a Messaging Service SID (MG…), e.g. {"52": "MG…"}.
+	Senders map[string]string `yaml:"senders"`
 	// Transliterate turns accented letters GSM-7 lacks into plain ones, so a Spanish
 	// alert fits in one SMS segment instead of three.
 	Transliterate bool `yaml:"transliterate"`
@@ -273,6 +279,7 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		SMS:        defaultSMS(), // sms2
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -349,6 +356,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	c.applySMSEnv(getenv) // sms2
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -488,10 +496,11 @@ func (c Config) Validate() error {
 	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "")
+	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0) // sms2: Twilio or Vonage
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.Drills.validate(&p)
+	c.validateSMS(&p) // sms2
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
