@@ -582,6 +582,11 @@ var catalog = compileCatalog([]phrase{
 	{en: "The request has no Twilio id (MessageSid or CallSid).", es: "La solicitud no trae ningún identificador de Twilio (MessageSid o CallSid)."},
 	{en: "This request is being processed; try again in a moment.", es: "Esta solicitud se está procesando; vuelve a intentarlo en un momento."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+	// sms2: Vonage's webhooks.
+	{en: "The request is not signed by %s for this server.", es: "La solicitud no está firmada por $1 para este servidor."},
+	{en: "The request has no Vonage id (messageId or uuid).", es: "La solicitud no trae ningún identificador de Vonage (messageId o uuid)."},
+	{en: "A delivery receipt needs ?d=<delivery> or a client-ref.", es: "Un acuse de entrega necesita ?d=<delivery> o un client-ref."},
+	{en: "A call event needs ?d=<delivery>.", es: "Un evento de llamada necesita ?d=<delivery>."},
 
 	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.
 	{en: "The indicators query is not valid.", es: "La consulta de indicadores no es válida."},

@@ -37,6 +37,9 @@ type Server struct {
 	Drills *drill.Service
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
+	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
+	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
+	VonageSMS broadcast.Sender
 	Verifications contacts.VerificationStore
 	Webhooks      Webhooks
 	Auth          *auth.Service

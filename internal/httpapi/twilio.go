@@ -98,7 +98,7 @@ func (s *Server) providerHook(read func(w http.ResponseWriter, r *http.Request) 
 		}
 		k := key(r, form)
 		if k == "" || len(k) > 300 {
-			return optimum.Errorf(optimum.EINVALID, noKey)
+			return optimum.Errorf(optimum.EINVALID, "%s", noKey)
 		}
 		ctx := r.Context()
 		status, ctype, body, first, err := s.Webhooks.ClaimWebhook(ctx, k, s.authNow(), webhookStale)
