@@ -37,9 +37,6 @@ type Server struct {
 	Drills *drill.Service
 	// SMS sends verification codes; nil when SMS is not configured.
 	SMS           broadcast.Sender
-	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
-	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
-	VonageSMS broadcast.Sender
 	Verifications contacts.VerificationStore
 	Webhooks      Webhooks
 	Auth          *auth.Service
@@ -64,6 +61,9 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
+	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
+	VonageSMS broadcast.Sender
 
 	limits *limits // built by Handler
 }

@@ -83,14 +83,15 @@ type twiml struct {
 // request seen before gets the answer recorded then and changes nothing; a request
 // that failed leaves nothing recorded, so Twilio's retry is processed.
 func (s *Server) twilioHook(key func(r *http.Request, form url.Values) string, h func(r *http.Request, form url.Values) (twiml, error)) handlerFunc {
-	return s.providerHook(s.twilioForm, key, h, "The request has no Twilio id (MessageSid or CallSid).")
+	return s.providerHook(s.twilioForm, key, h, "Twilio", "MessageSid or CallSid")
 }
 
 // providerHook serves a provider's webhook once per provider id: read checks the
 // request's signature and returns its parameters, key names it (never by its bytes),
-// h processes it. noKey is the message of a request without an id.
+// h processes it. provider and ids name the provider and its id fields for the answer
+// to a request without an id.
 func (s *Server) providerHook(read func(w http.ResponseWriter, r *http.Request) (url.Values, error), key func(r *http.Request, form url.Values) string,
-	h func(r *http.Request, form url.Values) (twiml, error), noKey string) handlerFunc {
+	h func(r *http.Request, form url.Values) (twiml, error), provider, ids string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		form, err := read(w, r)
 		if err != nil {
@@ -98,7 +99,7 @@ func (s *Server) providerHook(read func(w http.ResponseWriter, r *http.Request) 
 		}
 		k := key(r, form)
 		if k == "" || len(k) > 300 {
-			return optimum.Errorf(optimum.EINVALID, "%s", noKey)
+			return optimum.Errorf(optimum.EINVALID, "The request has no %s id (%s).", provider, ids)
 		}
 		ctx := r.Context()
 		status, ctype, body, first, err := s.Webhooks.ClaimWebhook(ctx, k, s.authNow(), webhookStale)

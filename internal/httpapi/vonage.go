@@ -69,7 +69,7 @@ func (s *Server) vonageJSON(w http.ResponseWriter, r *http.Request) (url.Values,
 		} `json:"dtmf"`
 	}
 	if err := json.Unmarshal(body, &ev); err != nil {
-		return nil, badRequest("The body is not JSON.")
+		return nil, badRequest("The body is not valid JSON.")
 	}
 	out := url.Values{"uuid": {ev.UUID}, "status": {ev.Status}, "detail": {ev.Detail}}
 	if ev.DTMF != nil {
@@ -88,8 +88,6 @@ func (s *Server) forgedWebhook(w http.ResponseWriter, r *http.Request, provider 
 	}
 	return optimum.Errorf(optimum.EFORBIDDEN, "The request is not signed by %s for this server.", provider)
 }
-
-const noVonageID = "The request has no Vonage id (messageId or uuid)."
 
 // vonageReceiptKey names a delivery receipt by message and status.
 func vonageReceiptKey(_ *http.Request, form url.Values) string {

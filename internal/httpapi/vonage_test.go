@@ -83,7 +83,9 @@ func testVonageReplyAcknowledges(t *testing.T) {
 }
 
 // Delivery receipts move a delivery forward only, and only when signed.
-func TestVonageReceiptsMoveForwardOnly(t *testing.T) { storetest.Each(t, testVonageReceiptsMoveForwardOnly) }
+func TestVonageReceiptsMoveForwardOnly(t *testing.T) {
+	storetest.Each(t, testVonageReceiptsMoveForwardOnly)
+}
 
 func testVonageReceiptsMoveForwardOnly(t *testing.T) {
 	a, _ := newTestAPI(t, adminToken, withVonage)
