@@ -71,7 +71,11 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			if reminder {
 				render = w.e.templates.RenderReminder
 			}
-			msg, err := render(ch, c.Language, inc, link)
+			msgLink := link
+			if ch == broadcast.ChannelSMS && broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "" {
+				msgLink = "" // the text asks for a reply instead (smsText's noLink)
+			}
+			msg, err := render(ch, c.Language, inc, msgLink)
 			if err != nil {
 				return 0, err
 			}
