@@ -142,6 +142,7 @@ var messageSources = []string{
 	"../escalation/inbound.go", "../escalation/links.go", "../escalation/canary.go",
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
 	"../drill/plan.go",
+	"../broadcast/vonage/voice.go", // sms2: what a call through Vonage says
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
