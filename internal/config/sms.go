@@ -55,7 +55,8 @@ type Failover struct {
 }
 
 func defaultSMS() SMS {
-	return SMS{Failover: Failover{Threshold: 5, Window: Duration(30 * time.Second), Cooldown: Duration(time.Minute)}}
+	return SMS{Providers: []string{}, NoLinkCountries: []string{},
+		Failover: Failover{Threshold: 5, Window: Duration(30 * time.Second), Cooldown: Duration(time.Minute)}}
 }
 
 func (c *Config) applySMSEnv(getenv func(string) string) {
