@@ -210,3 +210,22 @@ func (f *Failover) InUse() string {
 	}
 	return ""
 }
+
+// Down returns the providers out of use now and until when, in order of preference.
+func (f *Failover) Down() []ProviderDown {
+	var out []ProviderDown
+	for _, p := range f.providers {
+		p.mu.Lock()
+		if !p.downUntil.IsZero() {
+			out = append(out, ProviderDown{Name: p.Name, Until: p.downUntil})
+		}
+		p.mu.Unlock()
+	}
+	return out
+}
+
+// ProviderDown is a provider out of use until a probe may try it again.
+type ProviderDown struct {
+	Name  string
+	Until time.Time
+}

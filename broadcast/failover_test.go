@@ -63,6 +63,9 @@ func TestFailoverMovesToTheNextProviderAfterThresholdFaultsInTheWindow(t *testin
 	if f.InUse() != "b" {
 		t.Errorf("InUse = %q, want b", f.InUse())
 	}
+	if down := f.Down(); len(down) != 1 || down[0].Name != "a" || !down[0].Until.Equal(c.now().Add(time.Minute)) {
+		t.Errorf("Down = %+v, want a until a minute from now", down)
+	}
 }
 
 func TestFailoverForgetsFaultsOlderThanTheWindow(t *testing.T) {

@@ -33,6 +33,9 @@ func TestAlertFailsOverToVonageAndAReplyThroughItAcknowledges(t *testing.T) {
 		t.Fatalf("declare = %d %s", status, body)
 	}
 	eventually(t, "two SMS through Vonage", func() bool { return len(vf.Messages()) == 2 })
+	if status, body := api.do("GET", "/readyz", "", ""); status != 200 || !bytes.Contains(body, []byte("SMS: twilio is out of use after repeated failures")) {
+		t.Errorf("readyz = %d %s, want the provider out of use among the concerns", status, body)
+	}
 	byTo := map[string]vonagetest.SMS{}
 	for _, m := range vf.Messages() {
 		byTo[m.To] = m

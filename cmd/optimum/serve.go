@@ -160,6 +160,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if providers.vonageSMS != nil {
 		srv.VonageSMS = providers.vonageSMS
 	}
+	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "sms_providers", Reasons: providers.concerns})
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,4 +85,20 @@ func (p *smsProviders) Close() {
 	for _, c := range p.close {
 		_ = c()
 	}
+}
+
+// concerns are what /readyz reports while a provider is out of use on this node.
+func (p *smsProviders) concerns(context.Context) []string {
+	var out []string
+	for ch, f := range map[string]*broadcast.Failover{"SMS": p.sms, "voice": p.voice} {
+		if f == nil {
+			continue
+		}
+		for _, d := range f.Down() {
+			out = append(out, fmt.Sprintf("%s: %s is out of use after repeated failures until %s; sending through %s",
+				ch, d.Name, d.Until.Format("15:04:05"), f.InUse()))
+		}
+	}
+	slices.Sort(out)
+	return out
 }
