@@ -84,8 +84,21 @@ type DispatcherOptions struct {
 	Observe func(channel string, ok bool, took time.Duration)
 	// Prepare, when set, finishes a message right before each attempt to send it
 	// (escalation.Links fills in one-tap links, which are never stored). An error is
-	// retried like a provider's.
+	// retried like a provider's, except ErrSuperseded, which fails the delivery at once.
 	Prepare func(ctx context.Context, d *Delivery) error
+}
+
+// Prepares chains Prepare hooks: each finishes its part of the message, in order; the
+// first error stops the chain.
+func Prepares(hooks ...func(ctx context.Context, d *Delivery) error) func(ctx context.Context, d *Delivery) error {
+	return func(ctx context.Context, d *Delivery) error {
+		for _, h := range hooks {
+			if err := h(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // RateMargin is the share of a configured rate the dispatcher actually uses. A limiter
@@ -398,6 +411,8 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 		d.record(out.sent(ctx, del.ID(), del.Attempts, now))
 	case errors.Is(err, ErrGone), errors.Is(err, ErrOptedOut):
 		d.record(out.failed(ctx, del.ID(), del.Attempts, now, err.Error(), true))
+	case errors.Is(err, ErrSuperseded):
+		d.record(out.failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
 	case retryable:
 		next := now.Add(d.backoff(del.Attempts, err))
 		if next.After(del.Deadline) {

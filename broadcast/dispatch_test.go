@@ -183,6 +183,48 @@ func testPermanentFailuresAreNotRetried(t *testing.T) {
 	}
 }
 
+// A message whose Prepare says it is no longer current (a conformity request answered
+// meanwhile) fails at once, never reaches the provider, and is not retried; an ordinary
+// Prepare error is retried like a provider's.
+func TestSupersededMessagesAreNotSent(t *testing.T) {
+	storetest.Each(t, testSupersededMessagesAreNotSent)
+}
+
+func testSupersededMessagesAreNotSent(t *testing.T) {
+	_, q, c := setup(t)
+	s := &script{sent: map[string]int{}}
+	var mu sync.Mutex
+	prepared := map[string]int{}
+	d := broadcast.NewDispatcher(q, map[string]broadcast.Sender{broadcast.ChannelSMS: s}, broadcast.DispatcherOptions{Now: c.now, Poll: 5 * time.Millisecond,
+		MinBackoff: time.Millisecond, MaxBackoff: time.Millisecond,
+		Prepare: broadcast.Prepares(func(_ context.Context, del *broadcast.Delivery) error {
+			mu.Lock()
+			defer mu.Unlock()
+			prepared[del.ID()]++
+			switch {
+			case del.Recipient == "per_0":
+				return fmt.Errorf("the request was answered: %w", broadcast.ErrSuperseded)
+			case del.Recipient == "per_1" && prepared[del.ID()] == 1:
+				return errors.New("database busy")
+			}
+			return nil
+		})})
+	ids := queue(t, q, c, 2)
+	run(t, d)
+	waitFor(t, "the superseded one failed", func() bool { return statusOf(t, q, "inc_1", ids[0]).Status == broadcast.StatusFailed })
+	waitFor(t, "the other sent on its retry", func() bool {
+		c.add(time.Second)
+		d.Wake()
+		return statusOf(t, q, "inc_1", ids[1]).Status == broadcast.StatusSent
+	})
+	if n := s.attempts(ids[0]); n != 0 {
+		t.Errorf("the superseded message reached the provider %d times", n)
+	}
+	if got := statusOf(t, q, "inc_1", ids[0]); got.Attempts != 1 {
+		t.Errorf("the superseded message was tried %d times, want 1", got.Attempts)
+	}
+}
+
 func TestRetriesStopAtTheDeadline(t *testing.T) { storetest.Each(t, testRetriesStopAtTheDeadline) }
 
 func testRetriesStopAtTheDeadline(t *testing.T) {

@@ -64,6 +64,11 @@ var ErrGone = errors.New("the address no longer exists")
 // out of SMS, as if their STOP had reached us.
 var ErrOptedOut = errors.New("the recipient opted out of SMS from this sender")
 
+// ErrSuperseded marks a message that is no longer current when its turn to be sent comes
+// (a conformity request answered or replaced meanwhile): it fails at once, without a
+// retry, and says nothing about the address.
+var ErrSuperseded = errors.New("the message is no longer current")
+
 // RetryAfterError is a retryable failure with the provider's requested wait.
 type RetryAfterError struct {
 	After time.Duration

@@ -132,7 +132,12 @@ func NewDesk(svc *Service, store DeskStore, opt DeskOptions) *Desk {
 type DeskStore interface {
 	Tx(ctx context.Context, fn func(DeskTx) error) error
 	// ConformityLink returns the link with the token hash; ENOTFOUND when there is none.
+	// A link is used once its request is answered, replaced or timed out, and expires
+	// with it.
 	ConformityLink(ctx context.Context, hash string) (ConformityLink, error)
+	// MintConformityLink stores the hash of a new link to the incident's open conformity
+	// request, made at the time; false when the incident has no open, unexpired request.
+	MintConformityLink(ctx context.Context, incidentID, hash string, at time.Time) (bool, error)
 	// Messages returns what the requester was told, oldest first.
 	Messages(ctx context.Context, incidentID string) ([]Message, error)
 	// Similar returns the incidents whose indexed text best matches the terms, best first.
@@ -158,13 +163,16 @@ type DeskTx interface {
 	// ("es" when unknown).
 	PersonLanguage(ctx context.Context, personID string) (string, error)
 	AddMessage(ctx context.Context, m Message) error
-	CreateConformityLink(ctx context.Context, l ConformityLink) error
-	// UseConformityLink marks the link used at the time, if it was still unused; it
-	// returns false when it had been used already.
+	// CreateConformityRequest records that the requester was asked for their
+	// conformity; its links are minted as its message is sent (MintConformityLink).
+	CreateConformityRequest(ctx context.Context, r ConformityRequest) error
+	// UseConformityLink marks the link and its request used at the time, if both were
+	// still open; it returns false when either had been used or closed already.
 	UseConformityLink(ctx context.Context, hash string, at time.Time) (bool, error)
-	// CloseConformityLinks marks every unused link of the incident used (superseded).
+	// CloseConformityLinks closes the incident's open requests and their links
+	// (superseded, answered or timed out).
 	CloseConformityLinks(ctx context.Context, incidentID string, at time.Time) error
-	// ExpiredConformity returns the incidents whose latest conformity link expired
+	// ExpiredConformity returns the incidents whose open conformity request expired
 	// unanswered before the time.
 	ExpiredConformity(ctx context.Context, before time.Time) ([]string, error)
 	SaveTemplate(ctx context.Context, t Template) error
@@ -180,6 +188,18 @@ type ConformityLink struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    *time.Time
+}
+
+// ConformityRequest is one request to the requester for their conformity with the
+// solution: the message that asked it (its id is the request's), until when it can be
+// answered, and whether it still can.
+type ConformityRequest struct {
+	ID         string
+	IncidentID string
+	Requester  Person
+	Language   string
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
 }
 
 // Transition moves the incident to the state to, as the actor of ctx, with a note that

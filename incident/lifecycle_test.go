@@ -2,11 +2,13 @@ package incident_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/incident"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -290,5 +292,56 @@ func testRequesterIsToldTheFolioAtOnce(t *testing.T) {
 	ev := f.events(t)
 	if len(ev) != 1 || ev[0].Type != incident.EventDeclared || !strings.Contains(string(ev[0].Data), inc.Folio) {
 		t.Errorf("events %d, want incident.declared carrying the folio message", len(ev))
+	}
+}
+
+// A queued message to the requester keeps a slot for its conformity link; each send mints
+// a new link to the open request, and a send after the request ended is superseded.
+func TestConformityLinksAreMintedAsTheyAreSent(t *testing.T) {
+	storetest.Each(t, testConformityLinksAreMintedAsTheyAreSent)
+}
+
+func testConformityLinksAreMintedAsTheyAreSent(t *testing.T) {
+	f := newDesk(t)
+	ctx := context.Background()
+	inc := f.declareIn(t, incident.StatusResolved)
+	ms, _ := f.desk.Messages(ctx, inc.ID)
+	stored := ms[len(ms)-1]
+	if stored.Kind != incident.MessageConformity || !strings.Contains(stored.Text, "/c/"+incident.ConformitySlot) {
+		t.Fatalf("stored conformity message %+v: want the slot, not a link", stored)
+	}
+	if len(incident.ConformitySlot) != 32 {
+		t.Errorf("the slot is %d characters; a token is 32", len(incident.ConformitySlot))
+	}
+	send := func() (broadcast.Delivery, error) {
+		del := broadcast.Delivery{Message: broadcast.Message{Text: stored.Text, URL: stored.URL}, Subject: inc.ID, Recipient: "per_rosa"}
+		err := f.desk.PrepareConformity(ctx, &del)
+		return del, err
+	}
+	sms, err := send()
+	if err != nil || strings.Contains(sms.Text, incident.ConformitySlot) || !strings.HasPrefix(sms.URL, "https://bcp.example/c/") || !strings.Contains(sms.Text, sms.URL) {
+		t.Fatalf("prepared = %+v, %v", sms.Message, err)
+	}
+	push, _ := send()
+	if push.URL == sms.URL {
+		t.Error("two sends got the same link")
+	}
+	for _, d := range []broadcast.Delivery{sms, push} {
+		if _, _, err := f.desk.Conformity(ctx, strings.TrimPrefix(d.URL, "https://bcp.example/c/")); err != nil {
+			t.Errorf("link %s: %v", d.URL, err)
+		}
+	}
+	if _, err := f.desk.Transition(as(mia), inc.ID, incident.StatusReopened, "sigue fallando"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := send(); !errors.Is(err, broadcast.ErrSuperseded) {
+		t.Errorf("a send after the request ended = %v, want superseded", err)
+	}
+	if _, _, err := f.desk.Conformity(ctx, strings.TrimPrefix(sms.URL, "https://bcp.example/c/")); optimum.ErrorCode(err) != optimum.ECONFLICT {
+		t.Errorf("a link of the ended request = %v, want a conflict", err)
+	}
+	other := broadcast.Delivery{Message: broadcast.Message{Text: "Sin enlace"}, Subject: inc.ID}
+	if err := f.desk.PrepareConformity(ctx, &other); err != nil || other.Text != "Sin enlace" {
+		t.Errorf("a message without the slot = %q, %v", other.Text, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/broadcast"
 )
 
 // Message is something the requester (the person who declared) was told: the folio, a
@@ -79,10 +80,7 @@ func (d *Desk) message(ctx context.Context, tx DeskTx, inc Incident, kind, url s
 	if err := tx.AddMessage(ctx, m); err != nil {
 		return Message{}, nil, err
 	}
-	data := map[string]any{"message_id": m.ID, "kind": kind, "to": m.To, "language": l, "text": m.Text}
-	if kind == MessageConformity {
-		data["text"] = strings.Replace(m.Text, url, "[link]", 1) // the link is the requester's alone
-	}
+	data := map[string]any{"message_id": m.ID, "kind": kind, "to": m.To, "language": l, "text": m.Shown().Text}
 	return m, data, nil
 }
 
@@ -100,7 +98,29 @@ func (d *Desk) tellFolio(ctx context.Context, tx Tx, inc Incident, at time.Time)
 	return map[string]any{"message": data}, nil
 }
 
-// askConformity sends the requester the solution and a one-tap link to accept or reject it.
+// linkShown stands for a requester's link in a message shown anywhere but on their phone.
+var linkShown = map[string]string{"es": "[enlace]", "en": "[link]"}
+
+// Shown is the message as the timeline and the web app show it: without its link, which
+// is the requester's alone (and, stored, only a ConformitySlot).
+func (m Message) Shown() Message {
+	if m.URL != "" {
+		m.Text = strings.ReplaceAll(m.Text, m.URL, linkShown[lang(m.Language)])
+		m.URL = ""
+	}
+	return m
+}
+
+// ConformitySlot stands, in a stored message to the requester, where the token of their
+// conformity link goes. A link in incident_messages or deliveries would let whoever reads
+// them (a responder looking at the requester's messages, a database reader) accept the
+// solution in the requester's name; so the message keeps this slot, and PrepareConformity
+// mints a link when the message is sent. It is as long as a token, so an SMS has the
+// same segments before and after.
+const ConformitySlot = "{conformity-link-not-yet-minted}"
+
+// askConformity sends the requester the solution and a one-tap link to accept or reject
+// it. The request replaces any earlier one: their links stop working.
 func (d *Desk) askConformity(ctx context.Context, tx DeskTx, inc *Incident, at time.Time) error {
 	if inc.Reporter.ID == "" {
 		return nil
@@ -108,19 +128,47 @@ func (d *Desk) askConformity(ctx context.Context, tx DeskTx, inc *Incident, at t
 	if err := tx.CloseConformityLinks(ctx, inc.ID, at); err != nil {
 		return err
 	}
-	token := newToken()
-	l, err := tx.PersonLanguage(ctx, inc.Reporter.ID)
+	url := d.opt.PublicURL + "/c/" + ConformitySlot
+	m, err := d.tell(ctx, tx, *inc, MessageConformity, url, at, inc.Folio, strings.TrimRight(inc.Resolution, ". "), url)
 	if err != nil {
 		return err
 	}
-	link := ConformityLink{Hash: HashToken(token), IncidentID: inc.ID, Requester: inc.Reporter, Language: lang(l),
-		CreatedAt: at, ExpiresAt: at.Add(d.opt.ConformityTTL)}
-	if err := tx.CreateConformityLink(ctx, link); err != nil {
+	return tx.CreateConformityRequest(ctx, ConformityRequest{ID: m.ID, IncidentID: inc.ID, Requester: inc.Reporter,
+		Language: m.Language, CreatedAt: at, ExpiresAt: at.Add(d.opt.ConformityTTL)})
+}
+
+// MintConformityLink returns the URL of a new link to the incident's open conformity
+// request, or false when there is no open request (answered, replaced or expired).
+// Every link minted for one request works until one of them is used.
+func (d *Desk) MintConformityLink(ctx context.Context, incidentID string) (string, bool, error) {
+	token := newToken()
+	ok, err := d.store.MintConformityLink(ctx, incidentID, HashToken(token), d.now())
+	if err != nil || !ok {
+		return "", false, err
+	}
+	return d.opt.PublicURL + "/c/" + token, true, nil
+}
+
+// PrepareConformity is a dispatcher hook (broadcast.DispatcherOptions.Prepare): a
+// message with the ConformitySlot gets a new link to its incident's open request. A
+// message whose request was answered, replaced or expired meanwhile is not sent
+// (broadcast.ErrSuperseded): the newer request has its own message.
+func (d *Desk) PrepareConformity(ctx context.Context, del *broadcast.Delivery) error {
+	if !strings.Contains(del.URL, ConformitySlot) && !strings.Contains(del.Text, ConformitySlot) && !strings.Contains(del.Title, ConformitySlot) {
+		return nil
+	}
+	url, ok, err := d.MintConformityLink(ctx, del.Subject)
+	if err != nil {
 		return err
 	}
-	url := d.opt.PublicURL + "/c/" + token
-	_, err = d.tell(ctx, tx, *inc, MessageConformity, url, at, inc.Folio, strings.TrimRight(inc.Resolution, ". "), url)
-	return err
+	if !ok {
+		return fmt.Errorf("the conformity request was answered, replaced or expired: %w", broadcast.ErrSuperseded)
+	}
+	token := url[strings.LastIndex(url, "/")+1:]
+	del.URL = strings.ReplaceAll(del.URL, ConformitySlot, token)
+	del.Text = strings.ReplaceAll(del.Text, ConformitySlot, token)
+	del.Title = strings.ReplaceAll(del.Title, ConformitySlot, token)
+	return nil
 }
 
 // Messages returns what the requester of the incident was told.
@@ -305,8 +353,11 @@ func (d *Desk) Tick(ctx context.Context, now time.Time) (int, error) {
 	for _, id := range ids {
 		err := d.store.Tx(ctx, func(tx DeskTx) error {
 			inc, err := tx.Lock(ctx, id)
-			if err != nil || (inc.Status != StatusResolved && inc.Status != StatusVerified) || inc.Conformity != ConformityPending {
+			if err != nil {
 				return err
+			}
+			if (inc.Status != StatusResolved && inc.Status != StatusVerified) || inc.Conformity != ConformityPending {
+				return tx.CloseConformityLinks(ctx, inc.ID, now) // nothing waits for it any more
 			}
 			note := fmt.Sprintf("no answer from the requester within %s", d.opt.ConformityTTL)
 			if inc.Status == StatusResolved {

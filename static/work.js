@@ -243,8 +243,12 @@ function requesterBlock(inc, redraw, done) {
     },
     h('time', { class: 'tl-time', datetime: m.at }, fmtTime(m.at)), ' ',
     h('span', {}, m.text),
-    m.url ? h('a', { class: 'btn btn-primary', href: m.url, testid: 'conformity-link' }, t('work.conformity')) : null)))
+    // No link is ever stored or shown: the requester asks for one of their own and goes to it.
+    m.answerable ? h('button', { type: 'button', class: 'btn btn-primary', testid: 'conformity-link', disabled: !!side.busy,
+      onclick: () => act(inc, 'conformity', 'POST', 'conformity-link', {}, redraw, (got) => { window.location.assign(got.url); }) },
+    t('work.conformity')) : null)))
       : h('p', { class: 'muted' }, t('work.noMessages'))];
+  if (ms.some((m) => m.answerable)) parts.push(errorFor('conformity'));
   if (can('responder') && !FINAL.has(inc.status) && inc.reporter?.id) {
     const q = keep(h('textarea', { class: 'input', rows: '2', maxlength: '2000', testid: 'ask-text' }), 'ask.question');
     parts.push(field(t('work.question'), q, 'ask.question'), h('button', { type: 'button', class: 'btn', testid: 'ask-send', disabled: !!side.busy,

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -23,8 +24,9 @@ import (
 func TestRequesterLinkedByEmailGetsTheirNotices(t *testing.T) {
 	fake := twiliotest.New(t, twiliotest.Options{AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef"})
 	const token = "requester-admin-token-0123456789"
+	data := t.TempDir()
 	base, logs := startServer(t, map[string]string{
-		"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public, "OPTIMUM_PUSH_ALLOW_PRIVATE": "1",
+		"OPTIMUM_DATA": data, "OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_PUBLIC_URL": public, "OPTIMUM_PUSH_ALLOW_PRIVATE": "1",
 		"TWILIO_ACCOUNT_SID": fake.AccountSID(), "TWILIO_AUTH_TOKEN": fake.AuthToken(),
 		"TWILIO_FROM": "+15005550006", "OPTIMUM_TWILIO_API_URL": fake.URL(),
 	})
@@ -116,10 +118,32 @@ func TestRequesterLinkedByEmailGetsTheirNotices(t *testing.T) {
 	}
 	eventually(t, "the conformity link by SMS", smsTo(carlaPhone, public+"/c/"))
 	eventually(t, "the conformity link by push", pushWith(public+"/c/"))
-	var link string
+	linkIn := regexp.MustCompile(`https://bcp\.example\.test(/c/[A-Za-z0-9_-]+)`)
+	var link, pushLink string
 	for _, m := range fake.Messages() {
-		if l := regexp.MustCompile(`https://bcp\.example\.test(/c/[A-Za-z0-9_-]+)`).FindStringSubmatch(m.Form.Get("Body")); l != nil {
+		if l := linkIn.FindStringSubmatch(m.Form.Get("Body")); l != nil {
 			link = l[1]
+		}
+	}
+	for _, p := range push.Received() {
+		if l := linkIn.FindStringSubmatch(string(p.Payload)); l != nil {
+			pushLink = l[1]
+		}
+	}
+	// Each send got a link of its own, minted as it was sent; both work until one is used.
+	if link == "" || pushLink == "" || link == pushLink {
+		t.Fatalf("SMS link %q, push link %q: want two different links", link, pushLink)
+	}
+	for _, l := range []string{link, pushLink} {
+		if res, err := http.Get(base + l); err != nil || res.StatusCode != 200 {
+			t.Fatalf("GET %s = %v %v", l, res.StatusCode, err)
+		} else {
+			res.Body.Close()
+		}
+		// No usable link is kept anywhere: not in the requester's messages, the
+		// deliveries, the event log or any other table.
+		if where := tablesHolding(t, filepath.Join(data, "optimum.db"), strings.TrimPrefix(l, "/c/")); len(where) > 0 {
+			t.Errorf("the conformity token %s is stored in %v", l, where)
 		}
 	}
 	res, err = http.PostForm(base+link, url.Values{"decision": {"accept"}})
@@ -131,6 +155,53 @@ func TestRequesterLinkedByEmailGetsTheirNotices(t *testing.T) {
 	if res.StatusCode != 200 || !bytes.Contains(body, []byte(`"status":"closed"`)) {
 		t.Errorf("accept = %d; incident = %s", res.StatusCode, body)
 	}
+	if res, err := http.PostForm(base+pushLink, url.Values{"decision": {"reject"}, "comment": {"no"}}); err != nil || res.StatusCode != 409 {
+		t.Errorf("the push link after the SMS link answered = %v %v, want 409", res.StatusCode, err)
+	} else {
+		res.Body.Close()
+	}
+}
+
+// tablesHolding returns the table.column pairs of the SQLite database at path whose
+// text holds s.
+func tablesHolding(t *testing.T, path, s string) []string {
+	t.Helper()
+	db := openSQLiteFile(t, path)
+	tables, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND sql NOT LIKE 'CREATE VIRTUAL%'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for tables.Next() {
+		var n string
+		tables.Scan(&n)
+		names = append(names, n)
+	}
+	tables.Close()
+	var where []string
+	for _, table := range names {
+		cols, err := db.Query("SELECT name FROM pragma_table_info(?)", table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var columns []string
+		for cols.Next() {
+			var c string
+			cols.Scan(&c)
+			columns = append(columns, c)
+		}
+		cols.Close()
+		for _, c := range columns {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM "`+table+`" WHERE instr(CAST("`+c+`" AS TEXT), ?) > 0`, s).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				where = append(where, table+"."+c)
+			}
+		}
+	}
+	return where
 }
 
 // cookieClient is a signed-in browser's HTTP client (a session cookie).

@@ -165,8 +165,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
 		Observe: mtr.ObserveSend,
-		// One-tap links are made as their message is sent, never stored (escalation/links.go).
-		Prepare: escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
+		// One-tap links (escalation/links.go) and the requester's conformity links
+		// (incident/requester.go) are made as their message is sent, never stored.
+		Prepare: broadcast.Prepares(escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
+			srv.Desk.PrepareConformity),
 	})
 	templates, err := escalation.NewTemplates()
 	if err != nil {

@@ -64,6 +64,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /api/v1/incidents/{id}/classification", "responder"},
 	{"POST /api/v1/incidents/{id}/known-error", "responder"},
 	{"GET /api/v1/incidents/{id}/messages", "reporter"},
+	// docs/incident-work.md: only the requester (any role) gets a link to answer.
+	{"POST /api/v1/incidents/{id}/conformity-link", "reporter"},
 	{"POST /api/v1/incidents/{id}/questions", "responder"},
 	{"POST /api/v1/incidents/{id}/answers", "reporter"},
 	{"POST /api/v1/incidents/{id}/updates", "responder"},

@@ -75,7 +75,9 @@ func (s *Server) knownError(w http.ResponseWriter, r *http.Request) error {
 }
 
 // messages handles GET /api/v1/incidents/{id}/messages: what the requester was told.
-// The requester sees their conformity link; others see it hidden.
+// Nobody sees a conformity link here, not even the requester: the newest conformity
+// request, while it waits, is marked answerable for them, and the web app asks for a
+// link of their own (conformityLink).
 func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 	inc, err := s.visible(r, r.PathValue("id"))
 	if err != nil {
@@ -86,13 +88,52 @@ func (s *Server) messages(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	a, _ := optimum.ActorFrom(r.Context())
+	type shown struct {
+		incident.Message
+		Answerable bool `json:"answerable,omitempty"`
+	}
+	out := make([]shown, len(ms))
+	last := -1
 	for i := range ms {
-		if ms[i].URL != "" && ms[i].To.ID != a.ID {
-			ms[i].Text = strings.Replace(ms[i].Text, ms[i].URL, "[link]", 1)
-			ms[i].URL = ""
+		out[i] = shown{Message: ms[i].Shown()}
+		if ms[i].Kind == incident.MessageConformity {
+			last = i
 		}
 	}
-	writeJSON(w, http.StatusOK, ms)
+	if last >= 0 && awaitsConformity(inc) && ms[last].To.ID == a.ID {
+		out[last].Answerable = true
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func awaitsConformity(inc incident.Incident) bool {
+	return (inc.Status == incident.StatusResolved || inc.Status == incident.StatusVerified) && inc.Conformity == incident.ConformityPending
+}
+
+// conformityLink handles POST /api/v1/incidents/{id}/conformity-link: the requester,
+// signed in, gets a new link to answer the open conformity request (the one their phone
+// got works too, until either is used). Nobody else may: a link answers in the
+// requester's name.
+func (s *Server) conformityLink(w http.ResponseWriter, r *http.Request) error {
+	inc, err := s.visible(r, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if a, _ := optimum.ActorFrom(r.Context()); a.ID != inc.Reporter.ID {
+		return optimum.Errorf(optimum.EFORBIDDEN, "Only the requester of incident %s can answer its conformity request.", inc.Folio)
+	}
+	if !awaitsConformity(inc) {
+		return optimum.Errorf(optimum.ECONFLICT, "Incident %s is not waiting for your conformity.", inc.Folio)
+	}
+	url, ok, err := s.Desk.MintConformityLink(r.Context(), inc.ID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return optimum.Errorf(optimum.ECONFLICT, "Incident %s is not waiting for your conformity.", inc.Folio)
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"url": url})
 	return nil
 }
 

@@ -147,7 +147,7 @@ func testConformityLoopEndToEnd(t *testing.T) {
 	}
 	move("investigating", "")
 	move("resolved", "Se reinició el UPS")
-	link := lastLink(t, messages())
+	link := lastLink(t, a, inc.ID, reporter, resp)
 	if res := a.do("GET", link, "", nil); res.status != 200 || !strings.Contains(string(res.body), "Se reinició el UPS") {
 		t.Fatalf("GET link = %d %s", res.status, res.body)
 	}
@@ -173,14 +173,28 @@ func testConformityLoopEndToEnd(t *testing.T) {
 	}
 
 	move("resolved", "Se cambió el breaker del piso 3")
-	link2 := lastLink(t, messages())
+	link2 := lastLink(t, a, inc.ID, reporter, resp)
 	if link2 == link {
 		t.Fatal("the second resolution reused the first link")
+	}
+	// Each send (SMS, push, the app) gets a link of its own; all work until one is used.
+	sibling := lastLink(t, a, inc.ID, reporter, resp)
+	if sibling == link2 {
+		t.Fatal("two sends got the same link")
+	}
+	if res := a.do("GET", sibling, "", nil); res.status != 200 {
+		t.Fatalf("the second link of the request = %d %s", res.status, res.body)
 	}
 	res = a.do("POST", link2, "", map[string]string{"decision": "accept", "comment": "Todo bien"}, "Accept", "application/json")
 	res.json(t, &got)
 	if res.status != 200 || got.Status != incident.StatusClosed || got.Conformity != incident.ConformityAccepted {
 		t.Fatalf("accept = %d %s %s", res.status, got.Status, got.Conformity)
+	}
+	if res := a.do("POST", sibling, "", map[string]string{"decision": "reject", "comment": "no"}, "Accept-Language", "en"); res.status != 409 || !strings.Contains(string(res.body), "already used") {
+		t.Errorf("the other link of an answered request = %d %s, want 409", res.status, res.body)
+	}
+	if res := a.do("POST", "/api/v1/incidents/"+inc.ID+"/conformity-link", reporter, nil); res.status != 409 {
+		t.Errorf("a link for a closed incident = %d %s, want 409", res.status, res.body)
 	}
 	a.do("GET", "/api/v1/incidents/"+inc.ID, resp, nil).json(t, &view)
 	if !hasEvent(view.Timeline, incident.EventTransitioned, `"to":"verified"`) || !hasEvent(view.Timeline, incident.EventTransitioned, `"to":"closed"`) {
@@ -193,10 +207,10 @@ func testConformityLoopEndToEnd(t *testing.T) {
 	inc = inc2
 	move("investigating", "")
 	move("resolved", "Listo")
-	link3 := lastLink(t, messages())
+	link3 := lastLink(t, a, inc.ID, reporter, resp)
 	move("reopened", "otra vez")
 	move("resolved", "Ahora sí")
-	link4 := lastLink(t, messages())
+	link4 := lastLink(t, a, inc.ID, reporter, resp)
 	clk.Advance(time.Hour)
 	before = a.timelineLen(inc.ID)
 	if res := a.do("POST", link4, "", map[string]string{"decision": "accept"}, "Accept-Language", "en"); res.status != 409 || !strings.Contains(string(res.body), "expired") {
@@ -218,19 +232,49 @@ func testConformityLoopEndToEnd(t *testing.T) {
 	}
 }
 
-func lastLink(t *testing.T, ms []incident.Message) string {
+// lastLink is what the requester's "Dar mi conformidad" button does: the newest
+// conformity message is answerable for them and holds no link (none is stored), so they
+// ask for a link of their own. Nobody else gets one, and nobody reads one in a message.
+func lastLink(t *testing.T, a *api, incID, requester, other string) string {
 	t.Helper()
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].Kind == incident.MessageConformity && ms[i].URL != "" {
-			u, err := url.Parse(ms[i].URL)
-			if err != nil || !strings.HasPrefix(u.Path, "/c/") || len(u.Path) < 30 {
-				t.Fatalf("conformity url %q", ms[i].URL)
-			}
-			return u.Path
+	var ms []struct {
+		incident.Message
+		Answerable bool `json:"answerable"`
+	}
+	a.do("GET", "/api/v1/incidents/"+incID+"/messages", requester, nil).json(t, &ms)
+	last := -1
+	for i, m := range ms {
+		if strings.Contains(m.Text, "/c/") || m.URL != "" {
+			t.Errorf("a message shows a conformity link: %+v", m)
+		}
+		if m.Kind == incident.MessageConformity {
+			last = i
 		}
 	}
-	t.Fatalf("no conformity link in %+v", ms)
-	return ""
+	if last < 0 || !ms[last].Answerable || !strings.Contains(ms[last].Text, "[enlace]") {
+		t.Fatalf("no answerable conformity request in %+v", ms)
+	}
+	var seen []struct {
+		incident.Message
+		Answerable bool `json:"answerable"`
+	}
+	a.do("GET", "/api/v1/incidents/"+incID+"/messages", other, nil).json(t, &seen)
+	for _, m := range seen {
+		if m.Answerable || m.URL != "" || strings.Contains(m.Text, "/c/") {
+			t.Errorf("a responder sees the requester's link or button: %+v", m)
+		}
+	}
+	if res := a.do("POST", "/api/v1/incidents/"+incID+"/conformity-link", other, nil); res.status != 403 {
+		t.Errorf("a responder asked for the requester's link: %d %s, want 403", res.status, res.body)
+	}
+	res := a.do("POST", "/api/v1/incidents/"+incID+"/conformity-link", requester, nil)
+	var got struct{ URL string }
+	res.json(t, &got)
+	u, err := url.Parse(got.URL)
+	if res.status != 201 || err != nil || !strings.HasPrefix(u.Path, "/c/") || len(u.Path) != len("/c/")+32 || strings.Contains(u.Path, "{") {
+		t.Fatalf("conformity link = %d %s", res.status, res.body)
+	}
+	return u.Path
 }
 
 func hasEvent(ev []optimum.Event, typ, contains string) bool {

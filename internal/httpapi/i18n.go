@@ -641,8 +641,10 @@ var catalog = compileCatalog([]phrase{
 		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no se puede " + what + "."
 	}},
 	{en: "Incident %s is %s; it is no longer waiting for your conformity.", fn: func(g []string) string {
-		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no espera su conformidad."
+		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; ya no espera tu conformidad."
 	}},
+	{en: "Incident %s is not waiting for your conformity.", es: "La crisis $1 no espera tu conformidad."},
+	{en: "Only the requester of incident %s can answer its conformity request.", es: "Solo quien reportó la crisis $1 puede dar su conformidad."},
 	{en: "Incident %s is %s; only a resolved incident can be a known error.", fn: func(g []string) string {
 		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; solo una crisis resuelta puede ser un error conocido."
 	}},

@@ -78,6 +78,7 @@ func (s *Server) Routes() []Route {
 		{"POST /api/v1/incidents/{id}/classification", optimum.RoleResponder, s.handle(s.reclassify)},
 		{"POST /api/v1/incidents/{id}/known-error", optimum.RoleResponder, s.handle(s.knownError)},
 		{"GET /api/v1/incidents/{id}/messages", anyone, s.handle(s.messages)},
+		{"POST /api/v1/incidents/{id}/conformity-link", anyone, s.handle(s.conformityLink)},
 		{"POST /api/v1/incidents/{id}/questions", optimum.RoleResponder, s.handle(s.askRequester)},
 		{"POST /api/v1/incidents/{id}/answers", anyone, s.handle(s.answerRequest)},
 		{"POST /api/v1/incidents/{id}/updates", optimum.RoleResponder, s.handle(s.postUpdate)},

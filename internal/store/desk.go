@@ -26,15 +26,18 @@ func (s *Desk) Tx(ctx context.Context, fn func(incident.DeskTx) error) error {
 	return s.db.eventsTx(ctx, func(tx *eventTx) error { return fn(deskTx{incidentTx{tx}}) })
 }
 
-// ConformityLink returns the link with the token hash.
+// ConformityLink returns the link with the token hash. A link of a request is used once
+// the request is closed (answered, replaced, timed out) and expires with it.
 func (s *Desk) ConformityLink(ctx context.Context, hash string) (incident.ConformityLink, error) {
 	var (
 		l                incident.ConformityLink
 		created, expires int64
 		used             sql.NullInt64
 	)
-	err := s.db.read.QueryRowContext(ctx, `SELECT hash, incident_id, requester_id, requester_name, language, created_at, expires_at, used_at
-		FROM conformity_links WHERE hash = $1`, hash).Scan(&l.Hash, &l.IncidentID, &l.Requester.ID, &l.Requester.Name, &l.Language, &created, &expires, &used)
+	err := s.db.read.QueryRowContext(ctx, `SELECT l.hash, l.incident_id, l.requester_id, l.requester_name, l.language, l.created_at,
+			COALESCE(r.expires_at, l.expires_at), COALESCE(l.used_at, r.closed_at)
+		FROM conformity_links l LEFT JOIN conformity_requests r ON r.id = l.request_id
+		WHERE l.hash = $1`, hash).Scan(&l.Hash, &l.IncidentID, &l.Requester.ID, &l.Requester.Name, &l.Language, &created, &expires, &used)
 	if err != nil {
 		return l, notFound(err, "No such link.")
 	}
@@ -44,6 +47,22 @@ func (s *Desk) ConformityLink(ctx context.Context, hash string) (incident.Confor
 		l.UsedAt = &t
 	}
 	return l, nil
+}
+
+// MintConformityLink stores the hash of a new link to the incident's newest open,
+// unexpired conformity request; false when it has none.
+func (s *Desk) MintConformityLink(ctx context.Context, incidentID, hash string, at time.Time) (bool, error) {
+	res, err := s.db.write.ExecContext(ctx, `INSERT INTO conformity_links
+			(hash, incident_id, requester_id, requester_name, language, created_at, expires_at, request_id)
+		SELECT $1, r.incident_id, r.requester_id, r.requester_name, r.language, $2, r.expires_at, r.id
+		FROM conformity_requests r
+		WHERE r.incident_id = $3 AND r.closed_at IS NULL AND r.expires_at > $2
+		ORDER BY r.created_at DESC, r.id DESC LIMIT 1`, hash, millis(at), incidentID)
+	if err != nil {
+		return false, fmt.Errorf("mint conformity link: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // AskedRequests returns the folios of the open incidents the person declared (as
@@ -191,25 +210,44 @@ func (t deskTx) AddMessage(ctx context.Context, m incident.Message) error {
 	return nil
 }
 
-func (t deskTx) CreateConformityLink(ctx context.Context, l incident.ConformityLink) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO conformity_links (hash, incident_id, requester_id, requester_name, language, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, l.Hash, l.IncidentID, l.Requester.ID, l.Requester.Name, l.Language, millis(l.CreatedAt), millis(l.ExpiresAt))
+func (t deskTx) CreateConformityRequest(ctx context.Context, r incident.ConformityRequest) error {
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO conformity_requests (id, incident_id, requester_id, requester_name, language, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, r.IncidentID, r.Requester.ID, r.Requester.Name, r.Language, millis(r.CreatedAt), millis(r.ExpiresAt))
 	if err != nil {
-		return fmt.Errorf("create conformity link: %w", err)
+		return fmt.Errorf("create conformity request: %w", err)
 	}
 	return nil
 }
 
+// UseConformityLink marks the link used and closes its request, so that the request's
+// other links (one per channel and attempt) stop working too.
 func (t deskTx) UseConformityLink(ctx context.Context, hash string, at time.Time) (bool, error) {
-	res, err := t.tx.ExecContext(ctx, "UPDATE conformity_links SET used_at = $2 WHERE hash = $1 AND used_at IS NULL", hash, millis(at))
-	if err != nil {
+	var request sql.NullString
+	err := t.tx.QueryRowContext(ctx, "SELECT request_id FROM conformity_links WHERE hash = $1 AND used_at IS NULL", hash).Scan(&request)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	} else if err != nil {
 		return false, fmt.Errorf("use conformity link: %w", err)
 	}
-	n, err := res.RowsAffected()
-	return n == 1, err
+	if request.Valid {
+		res, err := t.tx.ExecContext(ctx, "UPDATE conformity_requests SET closed_at = $2 WHERE id = $1 AND closed_at IS NULL", request.String, millis(at))
+		if err != nil {
+			return false, fmt.Errorf("use conformity link: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return false, err
+		}
+	}
+	if _, err := t.tx.ExecContext(ctx, "UPDATE conformity_links SET used_at = $2 WHERE hash = $1", hash, millis(at)); err != nil {
+		return false, fmt.Errorf("use conformity link: %w", err)
+	}
+	return true, nil
 }
 
 func (t deskTx) CloseConformityLinks(ctx context.Context, incidentID string, at time.Time) error {
+	if _, err := t.tx.ExecContext(ctx, "UPDATE conformity_requests SET closed_at = $2 WHERE incident_id = $1 AND closed_at IS NULL", incidentID, millis(at)); err != nil {
+		return fmt.Errorf("close conformity requests: %w", err)
+	}
 	_, err := t.tx.ExecContext(ctx, "UPDATE conformity_links SET used_at = $2 WHERE incident_id = $1 AND used_at IS NULL", incidentID, millis(at))
 	if err != nil {
 		return fmt.Errorf("close conformity links: %w", err)
@@ -218,8 +256,8 @@ func (t deskTx) CloseConformityLinks(ctx context.Context, incidentID string, at 
 }
 
 func (t deskTx) ExpiredConformity(ctx context.Context, before time.Time) ([]string, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT incident_id FROM conformity_links
-		WHERE used_at IS NULL AND expires_at <= $1 ORDER BY incident_id`, millis(before))
+	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT incident_id FROM conformity_requests
+		WHERE closed_at IS NULL AND expires_at <= $1 ORDER BY incident_id`, millis(before))
 	if err != nil {
 		return nil, fmt.Errorf("expired conformity: %w", err)
 	}
