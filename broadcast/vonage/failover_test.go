@@ -131,6 +131,7 @@ func TestFailoverSendsEveryoneOnceWhenTwilioFailsMidAlert(t *testing.T) {
 	if twilioOK < 200 || len(vf.Messages()) == 0 {
 		t.Errorf("Twilio accepted %d and Vonage %d: want both to have carried part of the alert", twilioOK, len(vf.Messages()))
 	}
+	t.Logf("Twilio accepted %d, Vonage %d; Twilio answered %d requests in all", twilioOK, len(vf.Messages()), len(tw.Messages()))
 	mu.Lock()
 	if len(changes) != 1 || changes[0] != "twilio down=true" {
 		t.Errorf("provider changes = %v, want [twilio down=true]", changes)
