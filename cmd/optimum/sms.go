@@ -42,7 +42,12 @@ func newSMSProviders(cfg config.Config, log *slog.Logger) (*smsProviders, error)
 			}
 			out.close = append(out.close, tc.Close)
 			smsList = append(smsList, broadcast.Provider{Name: name, Sender: tc.SMS()})
-			voiceList = append(voiceList, broadcast.Provider{Name: name, Sender: tc.Voice()})
+			if len(cfg.Twilio.From) > 0 || cfg.Vonage.ApplicationID == "" {
+				// Without a number Twilio cannot call (a Messaging Service sends SMS only):
+				// calls go to Vonage when it can place them; otherwise Twilio stays the
+				// voice sender, and each call fails with the reason, as before.
+				voiceList = append(voiceList, broadcast.Provider{Name: name, Sender: tc.Voice()})
+			}
 		case "vonage":
 			key, err := cfg.VonagePrivateKey()
 			if err != nil {
