@@ -180,3 +180,34 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A call that Twilio refuses with 500 past the threshold is placed through Vonage.
+func TestFailoverPlacesCallsThroughVonageWhenTwilioFails(t *testing.T) {
+	tw := twiliotest.New(t, twiliotest.Options{})
+	tc, err := twilio.New(twilio.Config{AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), From: []string{"+15005550006"},
+		APIURL: tw.URL(), PublicURL: "https://bcp.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	vf := vonagetest.New(t)
+	vc := newVonage(t, vf)
+	fo := broadcast.NewFailover([]broadcast.Provider{{Name: "twilio", Sender: tc.Voice()}, {Name: "vonage", Sender: vc.Voice()}},
+		broadcast.FailoverOptions{Threshold: 2, Window: time.Minute, Cooldown: time.Hour})
+	tw.SetFailRate(1, http.StatusInternalServerError)
+	m := broadcast.Message{DeliveryID: "dlv_call", Channel: broadcast.ChannelVoice, To: "+34611111111", Language: "es", Title: "Alerta", Text: "Sismo"}
+	var got []string
+	for range 3 {
+		p, retryable, err := fo.SendVia(context.Background(), m)
+		got = append(got, fmt.Sprintf("%s:%v", p, err == nil))
+		if err != nil && !retryable {
+			t.Fatalf("a 500 through %s is not retryable: %v", p, err)
+		}
+	}
+	if fmt.Sprint(got) != "[twilio:false twilio:false vonage:true]" {
+		t.Errorf("calls went %v, want two failures through Twilio, then Vonage", got)
+	}
+	if calls := vf.Calls(); len(calls) != 1 || calls[0].To != "34611111111" {
+		t.Errorf("Vonage calls = %+v", calls)
+	}
+}
