@@ -227,6 +227,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
 	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
 		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+		SMSNoLinkCountries: cfg.SMS.NoLinkCountries, // sms2
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
