@@ -3,6 +3,7 @@ package config
 import (
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,6 +117,9 @@ func (c Config) VonagePrivateKey() ([]byte, error) {
 	return os.ReadFile(c.Vonage.PrivateKeyFile)
 }
 
+// callingCode is a country calling code: 1 to 4 digits, not starting with 0.
+var callingCode = regexp.MustCompile(`^[1-9][0-9]{0,3}$`)
+
 func (c Config) validateSMS(p *problems) {
 	for _, name := range c.SMS.Providers {
 		if name != "twilio" && name != "vonage" {
@@ -133,7 +137,7 @@ func (c Config) validateSMS(p *problems) {
 		p.add("sms.failover.cooldown", "must be from 1s to 24h")
 	}
 	for _, cc := range c.SMS.NoLinkCountries {
-		if n, err := strconv.Atoi(cc); err != nil || n < 1 || len(cc) > 4 || cc[0] == '0' {
+		if !callingCode.MatchString(cc) {
 			p.add("sms.no_link_countries", "%q is not a country calling code (1 to 4 digits, such as 52)", cc)
 		}
 	}
