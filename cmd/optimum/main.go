@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return backupCmd(ctx, args, getenv, stdout)
 	case "restore":
 		return restoreCmd(ctx, args, getenv, stdout)
+	case "audit":
+		return auditCmd(ctx, args, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "optimum", version)
 		return nil
@@ -90,6 +92,8 @@ commands:
                                  the server serves (PostgreSQL: pg_dump, see docs/operations.md)
   restore FILE                   restore a backup into the data folder (OPTIMUM_DATA), which
                                  must be empty
+  audit verify [-file EXPORT]    walk the event log's hash chain (or an export of it) and
+                                 name the first event that does not match (docs/audit.md)
   version                        print the version
 
 configuration: OPTIMUM_CONFIG (YAML file) and the environment; see configs/optimum.example.yaml

@@ -96,6 +96,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
 	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
+	srv.Audit = db                 // the hash chain's export (docs/audit.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler()

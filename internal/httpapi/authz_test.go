@@ -123,6 +123,8 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/indicators", "responder"},
 	{"GET /api/v1/indicators/{table}", "responder"},
 	{"GET /metrics", "public"},
+	// docs/audit.md: the audit export is for admins.
+	{"GET /api/v1/audit/export", "admin"},
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},

@@ -649,6 +649,13 @@ var catalog = compileCatalog([]phrase{
 		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; solo una crisis resuelta puede ser un error conocido."
 	}},
 	{en: "Incident %s already has impact %s and urgency %s.", es: "La crisis $1 ya tiene impacto $2 y urgencia $3."},
+	// The audit export (audit.go).
+	{en: "The audit export query has errors.", es: "La consulta de la exportación de auditoría tiene errores."},
+	{en: "The audit export is not available on this server.", es: "La exportación de auditoría no está disponible en este servidor."},
+	{en: "is not a parameter of the audit export (from, to)", es: "no es un parámetro de la exportación de auditoría (from, to)"},
+	{en: "must be after from", es: "debe ser posterior a from"},
+	{en: "must be an RFC 3339 time or a date (YYYY-MM-DD)", es: "debe ser una hora RFC 3339 o una fecha (AAAA-MM-DD)"},
+	{en: "is required: an RFC 3339 time or a date (YYYY-MM-DD)", es: "es obligatorio: una hora RFC 3339 o una fecha (AAAA-MM-DD)"},
 	{en: "Incident %s has no requester to ask.", es: "La crisis $1 no tiene a quién preguntar: nadie la reportó."},
 	{en: "No template has the id %q.", es: "No hay ninguna plantilla con el id $1."},
 	{en: "The decision must be accept or reject.", es: "La decisión debe ser accept (conforme) o reject (no conforme)."},

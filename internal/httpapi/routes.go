@@ -40,6 +40,8 @@ func (s *Server) Routes() []Route {
 
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		// The event log's hash chain, for auditors (audit.go, docs/audit.md).
+		{"GET /api/v1/audit/export", optimum.RoleAdmin, s.handle(s.auditExport)},
 		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},
 
 		{"POST /api/v1/users", optimum.RoleAdmin, s.handle(s.createUser)},

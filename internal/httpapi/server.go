@@ -61,6 +61,8 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// Audit exports the event log's hash chain (audit.go); nil answers 503.
+	Audit AuditLog
 	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
 	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
 	VonageSMS broadcast.Sender

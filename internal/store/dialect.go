@@ -33,6 +33,10 @@ type dialect struct {
 	lockMigrations, unlockMigrations string
 	// search is the similar-incident search: SQLite's FTS5 or PostgreSQL's tsvector.
 	search fullText
+	// nextEvent returns the id the next event gets and the hash of the newest one (NULL
+	// when the log is empty or its newest event predates the chain), in a transaction
+	// that appends events (serialized, so nobody takes the id meanwhile).
+	nextEvent string
 }
 
 // fullText is a full-text dialect. similar returns (doc, rank) rows, best (lowest rank)
@@ -62,6 +66,9 @@ const (
 var (
 	sqliteDialect = dialect{
 		name: "sqlite",
+		// AUTOINCREMENT's counter: never reused, even after the newest rows are deleted.
+		nextEvent: `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'events'), 0) + 1,
+			(SELECT hash FROM events ORDER BY id DESC LIMIT 1)`,
 		// bm25 weights per column: incident_id 0, title 4, body 1, services 2, causes 2,
 		// solution 1. bm25 is negative, better matches lower.
 		search: fullText{
@@ -74,8 +81,10 @@ var (
 	}
 
 	postgresDialect = dialect{
-		name:             "postgres",
-		serialize:        fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", int64(lockKeyEvents)),
+		name:      "postgres",
+		serialize: fmt.Sprintf("SELECT pg_advisory_xact_lock(%d)", int64(lockKeyEvents)),
+		nextEvent: `SELECT nextval(pg_get_serial_sequence('events', 'id')),
+			(SELECT hash FROM events ORDER BY id DESC LIMIT 1)`,
 		skipLocked:       " FOR UPDATE SKIP LOCKED",
 		lockMigrations:   fmt.Sprintf("SELECT pg_advisory_lock(%d)", int64(lockKeyMigrations)),
 		unlockMigrations: fmt.Sprintf("SELECT pg_advisory_unlock(%d)", int64(lockKeyMigrations)),

@@ -9,9 +9,12 @@ import (
 	"strings"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/audit"
 )
 
-// appendEvent appends e to the log inside tx and returns its id.
+// appendEvent appends e to the log inside tx and returns its id. The event is a link of
+// the hash chain (internal/audit): its id is taken first (appends are serialized, see
+// dialect.serialize), then it is stored with the previous event's hash and its own.
 func (tx *eventTx) appendEvent(ctx context.Context, e optimum.Event) (int64, error) {
 	var actor []byte
 	if e.Actor != nil {
@@ -20,15 +23,39 @@ func (tx *eventTx) appendEvent(ctx context.Context, e optimum.Event) (int64, err
 			return 0, err
 		}
 	}
-	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO events (type, at, incident_id, actor, incident, data)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		e.Type, millis(e.At), nullString(e.IncidentID), nullBytes(actor), nullBytes(e.Incident), nullBytes(e.Data)).Scan(&id)
+	var (
+		id   int64
+		prev sql.NullString
+	)
+	if err := tx.QueryRowContext(ctx, tx.d.nextEvent).Scan(&id, &prev); err != nil {
+		return 0, fmt.Errorf("append event: next id: %w", err)
+	}
+	if tx.lastHash != "" {
+		prev.String = tx.lastHash // this transaction's own previous event
+	} else if !prev.Valid {
+		prev.String = audit.Genesis // the first event of the chain
+	}
+	// What is hashed is what is stored: empty texts are stored as NULL.
+	ae := audit.Event{ID: id, Type: e.Type, At: millis(e.At), Actor: nilIfEmpty(actor), Incident: nilIfEmpty(e.Incident), Data: nilIfEmpty(e.Data)}
+	if e.IncidentID != "" {
+		ae.IncidentID = &e.IncidentID
+	}
+	hash := audit.Hash(prev.String, ae)
+	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, type, at, incident_id, actor, incident, data, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, e.Type, millis(e.At), nullString(e.IncidentID), nullBytes(actor), nullBytes(e.Incident), nullBytes(e.Data), prev.String, hash)
 	if err != nil {
 		return 0, fmt.Errorf("append event: %w", err)
 	}
-	tx.lastEvent = id
+	tx.lastEvent, tx.lastHash = id, hash
 	return id, nil
+}
+
+func nilIfEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // EventsAfter returns up to limit events with id > after, in id order.

@@ -18,6 +18,18 @@ func AppendEvent(ctx context.Context, db *DB, e optimum.Event) (int64, error) {
 	return id, err
 }
 
+// AppendEvents appends the events in one transaction, for benchmarks that need a long log.
+func AppendEvents(ctx context.Context, db *DB, es []optimum.Event) error {
+	return db.eventsTx(ctx, func(tx *eventTx) error {
+		for _, e := range es {
+			if _, err := tx.appendEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // Requeue puts every delivery being sent back in the queue, for benchmarks that claim the
 // same rows again.
 func Requeue(ctx context.Context, db *DB) error {

@@ -208,7 +208,9 @@ func (db *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // eventTx is a write transaction that may append events; after commit it notifies.
 type eventTx struct {
 	*sql.Tx
+	d         dialect
 	lastEvent int64
+	lastHash  string // the hash of lastEvent
 }
 
 // eventsTx runs fn in a write transaction that may append to the event log.
@@ -230,7 +232,7 @@ func (db *DB) claimEventsTx(ctx context.Context, claim func(*sql.Tx) (bool, erro
 		if err := db.d.serializeTx(ctx, tx); err != nil {
 			return err
 		}
-		et := &eventTx{Tx: tx}
+		et := &eventTx{Tx: tx, d: db.d}
 		if err := fn(et); err != nil {
 			return err
 		}
