@@ -169,7 +169,7 @@ func (d *Dispatcher) channels() []string {
 	for ch := range d.senders {
 		out = append(out, ch)
 	}
-	for _, ch := range []string{ChannelWebPush, ChannelSMS, ChannelVoice} {
+	for _, ch := range []string{ChannelWebPush, ChannelSMS, ChannelVoice, ChannelEmail} {
 		if _, ok := d.senders[ch]; !ok {
 			out = append(out, ch)
 		}

@@ -47,9 +47,9 @@ var estimateWords = map[string]struct {
 	channel                           map[string]string
 	to, person, people, at, unlimited string
 }{
-	"es": {channel: map[string]string{ChannelWebPush: "Push", ChannelSMS: "SMS", ChannelVoice: "Llamada"},
+	"es": {channel: map[string]string{ChannelWebPush: "Push", ChannelSMS: "SMS", ChannelVoice: "Llamada", ChannelEmail: "Correo"},
 		to: "a", person: "persona", people: "personas", at: "a", unlimited: "sin límite de ritmo"},
-	"en": {channel: map[string]string{ChannelWebPush: "Push", ChannelSMS: "SMS", ChannelVoice: "Call"},
+	"en": {channel: map[string]string{ChannelWebPush: "Push", ChannelSMS: "SMS", ChannelVoice: "Call", ChannelEmail: "Email"},
 		to: "to", person: "person", people: "people", at: "at", unlimited: "no rate limit"},
 }
 

@@ -12,6 +12,8 @@ const (
 	ChannelWebPush = "webpush"
 	ChannelSMS     = "sms"
 	ChannelVoice   = "voice"
+	// ChannelEmail is a person's email address (broadcast/email).
+	ChannelEmail = "email"
 )
 
 // Message is one delivery attempt to one recipient on one channel, already rendered in
@@ -24,10 +26,10 @@ type Message struct {
 	Attempt int
 	Channel string
 	// To is the E.164 phone for sms and voice, the browser's PushSubscription JSON for
-	// webpush.
+	// webpush, the address for email.
 	To       string
 	Language string // "es" or "en"
-	Title    string // first words: a push title, the opening of a call
+	Title    string // first words: a push title, the opening of a call, an email's subject
 	Text     string // the SMS text, the spoken text, the push body
 	// URL is the recipient's one-tap acknowledgement link (absolute).
 	URL string

@@ -37,3 +37,28 @@ func TestVerdict(t *testing.T) {
 		})
 	}
 }
+
+// Email passes when the SMTP server accepted it (250 after DATA): servers give no later
+// report; a refusal (5xx) fails it.
+func TestVerdictOfEmail(t *testing.T) {
+	c := &Canary{opt: Options{Channels: []string{"email"}, Timeout: 300e9}}
+	for _, tc := range []struct {
+		name       string
+		msgs       []Message
+		late       bool
+		done, pass bool
+		reason     string
+	}{
+		{"accepted", []Message{{Channel: "email", Status: "sent"}}, false, true, true, ""},
+		{"queued", []Message{{Channel: "email", Status: "queued"}}, false, false, false, ""},
+		{"refused", []Message{{Channel: "email", Status: "failed", Error: "the server answered 550 5.1.1"}}, false, true, false, "email failed: the server answered 550"},
+		{"still retrying at the deadline", []Message{{Channel: "email", Status: "queued"}}, true, true, false, "email queued"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			done, reason := c.verdict(tc.msgs, tc.late)
+			if done != tc.done || (done && (reason == "") != tc.pass) || !strings.Contains(reason, tc.reason) {
+				t.Errorf("verdict = %v, %q; want done %v, pass %v, reason with %q", done, reason, tc.done, tc.pass, tc.reason)
+			}
+		})
+	}
+}

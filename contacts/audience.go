@@ -159,6 +159,11 @@ func reach(people []Person, in func(Person) bool) Reach {
 		for _, c := range usable {
 			r.Channels[c]++
 		}
+		if p.Email != "" {
+			// People with an address (issue 17); whether a server sends email is the
+			// configuration's, so it makes nobody reachable here.
+			r.Channels["email"]++
+		}
 		if len(usable) > 0 {
 			r.Reachable++
 		}

@@ -54,7 +54,7 @@ type Plan struct {
 	// Ladder is the escalation ladder the drill's incident climbs ("" for the one that
 	// fits its priority).
 	Ladder string `json:"ladder,omitempty" yaml:"ladder"`
-	// Channels limits the channels the drill uses (webpush, sms, voice); empty for all.
+	// Channels limits the channels the drill uses (webpush, sms, voice, email); empty for all.
 	Channels []string       `json:"channels" yaml:"channels"`
 	Impact   incident.Level `json:"impact" yaml:"impact"`
 	Urgency  incident.Level `json:"urgency" yaml:"urgency"`
@@ -229,7 +229,7 @@ func (p Plan) Validate() error {
 	}
 	for i, c := range p.Channels {
 		if !slices.Contains(escalation.Channels, c) {
-			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", c)
+			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice, email)", c)
 		}
 	}
 	if !p.Impact.Valid() {

@@ -28,6 +28,8 @@ type Target struct {
 	Push        int
 	// Verified is true when the phone was verified or a browser subscribed.
 	Verified bool
+	// HasEmail is true when the person had an email address (channel email).
+	HasEmail bool
 }
 
 // DeliveryFact is one delivery of the run's incident.
@@ -169,7 +171,7 @@ type LateAck struct {
 
 // Reasons a person was not reached.
 const (
-	ReasonNoChannel  = "no_channel"      // no phone and no subscribed browser
+	ReasonNoChannel  = "no_channel"      // no phone, no subscribed browser, no email in use
 	ReasonOptedOut   = "sms_opted_out"   // replied STOP and has no other channel
 	ReasonFailed     = "delivery_failed" // every delivery failed (the error says why)
 	ReasonPending    = "pending"         // deliveries still queued or being sent
@@ -269,6 +271,12 @@ func Compute(r Run, f Facts, now time.Time) Report {
 	channels := p.Channels
 	if len(channels) == 0 {
 		channels = []string{"webpush", "sms", "voice"}
+		// Email counts when the run used it (an SMTP server was configured): nearly
+		// everyone has an address, so listing it always would call people reachable
+		// by a channel that sends nothing.
+		if slices.ContainsFunc(f.Deliveries, func(d DeliveryFact) bool { return d.Channel == "email" }) {
+			channels = append(channels, "email")
+		}
 	}
 	rep.Header = Header{Plan: p.Name, PlanID: p.ID, Scenario: r.Title, Folio: r.Folio, Status: r.Status, Trigger: r.Trigger,
 		Announced: r.Announced, Teams: p.Teams, Channels: channels, Ladder: p.Ladder, StartedAt: r.StartedAt, EndsAt: r.EndsAt,
@@ -500,12 +508,13 @@ func why(t Target, ds []DeliveryFact, channels []string) Unreached {
 	push := t.Push > 0 && slices.Contains(channels, "webpush")
 	sms := t.HasPhone && !t.SMSOptedOut && slices.Contains(channels, "sms")
 	voice := t.HasPhone && slices.Contains(channels, "voice")
+	mail := t.HasEmail && slices.Contains(channels, "email")
 	switch {
-	case !t.HasPhone && t.Push == 0:
+	case !t.HasPhone && t.Push == 0 && !mail:
 		u.Reason = ReasonNoChannel
-	case t.SMSOptedOut && !push && !voice:
+	case t.SMSOptedOut && !push && !voice && !mail:
 		u.Reason = ReasonOptedOut
-	case !push && !sms && !voice:
+	case !push && !sms && !voice && !mail:
 		u.Reason = ReasonNotPlanned
 	default:
 		u.Reason = ReasonPending // planned but not queued yet (the engine is behind)

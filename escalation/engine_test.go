@@ -276,7 +276,7 @@ func (e *env) claim() []broadcast.Delivery { return e.claimAt(e.clock.Now().Add(
 func (e *env) claimAt(now time.Time) []broadcast.Delivery {
 	e.t.Helper()
 	var out []broadcast.Delivery
-	for _, ch := range []string{"webpush", "sms", "voice"} {
+	for _, ch := range []string{"webpush", "sms", "voice", "email"} {
 		ds, err := e.db.Deliveries().Claim(context.Background(), "dispatcher", ch, now, time.Minute, 10000)
 		if err != nil {
 			e.t.Fatal(err)

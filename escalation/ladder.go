@@ -63,7 +63,7 @@ type Target struct {
 	ManagersOfPage bool     `yaml:"managers_of_paged,omitempty" json:"managers_of_paged,omitempty"`
 }
 
-// Reminder is one nag: After the page, on Channels (webpush, sms, voice).
+// Reminder is one nag: After the page, on Channels (webpush, sms, voice, email).
 type Reminder struct {
 	After    Duration `yaml:"after" json:"after"`
 	Channels []string `yaml:"channels" json:"channels"`
@@ -94,7 +94,7 @@ const (
 )
 
 // Channels a reminder may use.
-var Channels = []string{"webpush", "sms", "voice"}
+var Channels = []string{"webpush", "sms", "voice", "email"}
 
 // Quorum returns how many acknowledgements own a step that paged n people.
 func (s Step) Quorum(n int) int {
@@ -213,11 +213,11 @@ func (l Ladder) validate(key string, known TeamSizes) []optimum.FieldError {
 			}
 			prev = time.Duration(r.After)
 			if len(r.Channels) == 0 {
-				add(rk+".channels", "needs at least one channel (webpush, sms, voice)")
+				add(rk+".channels", "needs at least one channel (webpush, sms, voice, email)")
 			}
 			for _, ch := range r.Channels {
 				if !slices.Contains(Channels, ch) {
-					add(rk+".channels", "%q is not a channel (webpush, sms, voice)", ch)
+					add(rk+".channels", "%q is not a channel (webpush, sms, voice, email)", ch)
 				}
 			}
 		}

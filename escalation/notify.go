@@ -29,12 +29,14 @@ type Contact struct {
 	SMSOptedOut bool
 	// Push holds the person's browser push subscriptions (PushSubscription JSON).
 	Push []string
+	// Email is the person's email address, "" if none (channel email).
+	Email string
 	// ManagerID is the person's manager ("" when none), for hierarchical escalation.
 	ManagerID string
 }
 
 // defaultSchedule nags the audience of an incident no ladder fits: the alert itself.
-var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS}}}
+var defaultSchedule = []Reminder{{After: 0, Channels: []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelEmail}}}
 
 // send queues one message per address of the person on each of the channels (those with
 // a configured sender), each with the slot of a one-tap acknowledgement link, filled
@@ -60,6 +62,10 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			if c.Phone != "" {
 				addrs = []string{c.Phone}
 			}
+		case broadcast.ChannelEmail:
+			if c.Email != "" {
+				addrs = []string{c.Email}
+			}
 		}
 		for _, addr := range addrs {
 			if link == "" {
@@ -71,11 +77,14 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			if reminder {
 				render = w.e.templates.RenderReminder
 			}
-			msgLink := link
-			if ch == broadcast.ChannelSMS && broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "" {
-				msgLink = "" // the text asks for a reply instead (smsText's noLink)
+			chLink := link
+			switch {
+			case ch == broadcast.ChannelEmail:
+				chLink += "?via=email" // the acknowledgement is then recorded as by email
+			case ch == broadcast.ChannelSMS && broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "":
+				chLink = "" // sms2: the text asks for a reply instead (smsText's noLink)
 			}
-			msg, err := render(ch, c.Language, inc, msgLink)
+			msg, err := render(ch, c.Language, inc, chLink)
 			if err != nil {
 				return 0, err
 			}
@@ -123,6 +132,10 @@ func markReminder(m *broadcast.Message, channel string, drill bool) {
 		m.Text = insert(m.Text, words[0])
 	case broadcast.ChannelWebPush:
 		m.Title = insert(m.Title, words[0])
+	case broadcast.ChannelEmail:
+		// The subject is what an inbox shows; the text says it too.
+		m.Title = insert(m.Title, words[0])
+		m.Text = insert(m.Text, words[0])
 	case broadcast.ChannelVoice:
 		m.Title = strings.TrimSpace(m.Title + " " + words[1])
 	}

@@ -30,6 +30,29 @@ var defaultTemplates = map[string]string{
 	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
 	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}}{{with index .Messages "es"}} {{.}}{{end}} Folio {{.FolioWords}}.`,
 	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}}{{with index .Messages "en"}} {{.}}{{end}} Reference {{.FolioWords}}.`,
+
+	// An email's subject is the push title; its text is read in full, paragraph by
+	// paragraph (blank lines), with the link as a button (broadcast/email).
+	"email/es/title": `{{if .Drill}}SIMULACRO · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
+	"email/en/title": `{{if .Drill}}DRILL · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
+	"email/es/text": `{{if .Drill}}SIMULACRO. Esto es un ejercicio: actúa como si fuera real.
+
+{{end}}Incidente {{.Folio}}, prioridad {{.Priority}}: {{.Title}}.{{with .Location}}
+
+Ubicación: {{.}}.{{end}}{{with .Summary}}
+
+{{.}}{{end}}
+
+{{if .SafetyPoll}}¿Estás a salvo? Abre el enlace y elige una respuesta.{{else}}Confirma que lo recibiste: abre el enlace y pulsa el botón.{{end}}`,
+	"email/en/text": `{{if .Drill}}DRILL. This is an exercise: act as if it were real.
+
+{{end}}Incident {{.Folio}}, priority {{.Priority}}: {{.Title}}.{{with .Location}}
+
+Location: {{.}}.{{end}}{{with .Summary}}
+
+{{.}}{{end}}
+
+{{if .SafetyPoll}}Are you safe? Open the link and choose an answer.{{else}}Acknowledge that you got it: open the link and press the button.{{end}}`,
 }
 
 // ackLabel is the push action's button, per language.
@@ -111,10 +134,11 @@ func (t *Templates) render(channel, lang string, inc incident.Incident, link str
 		canaryLabel(&m)
 	}
 	switch {
-	case inc.SafetyPoll && (channel == broadcast.ChannelWebPush || channel == broadcast.ChannelVoice):
+	case inc.SafetyPoll && (channel == broadcast.ChannelWebPush || channel == broadcast.ChannelVoice || channel == broadcast.ChannelEmail):
 		// Push shows two buttons; a call asks for 1 or 2 instead of "1 to acknowledge".
 		m.Actions = PollActions(lang)
-	case channel == broadcast.ChannelWebPush:
+	case channel == broadcast.ChannelWebPush || channel == broadcast.ChannelEmail:
+		// An email's one action names the button to the link's page (broadcast/email).
 		m.Actions = []broadcast.Action{{ID: "ack", Title: ackLabel[lang]}}
 	}
 	return m, nil

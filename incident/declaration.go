@@ -39,7 +39,7 @@ type Declaration struct {
 	Messages map[string]string `json:"messages,omitempty"`
 	// Ladder overrides the escalation ladder chosen by priority and services.
 	Ladder string `json:"ladder,omitempty"`
-	// Channels limits the channels alerts go out on (webpush, sms, voice); empty for
+	// Channels limits the channels alerts go out on (webpush, sms, voice, email); empty for
 	// every configured one. Drills use it to rehearse one channel.
 	Channels []string `json:"channels,omitempty"`
 	// People adds people (ids or emails) to the audience; with no Teams, the audience is
@@ -142,8 +142,8 @@ func (d Declaration) Validate(knownTeams []string) error {
 	}
 	text("ladder", d.Ladder, 64, false)
 	for i, c := range d.Channels {
-		if c != "webpush" && c != "sms" && c != "voice" {
-			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice)", truncate(c, 40))
+		if c != "webpush" && c != "sms" && c != "voice" && c != "email" {
+			add(fmt.Sprintf("channels[%d]", i), "%q is not a channel (webpush, sms, voice, email)", truncate(c, 40))
 		}
 	}
 	return optimum.Invalid("The declaration has errors.", p)

@@ -53,6 +53,7 @@ type Contact struct {
 	Phone       string // E.164, "" if none
 	SMSOptedOut bool
 	Push        []string // PushSubscription JSON
+	Email       string   // "" if none
 }
 
 // Notice is one message to one address, ready to queue as a delivery.
@@ -61,7 +62,7 @@ type Notice struct {
 	PersonID   string
 	// Kind is "update" or "requester": a newer push of the same kind replaces an older one.
 	Kind     string
-	Channel  string // "sms" or "webpush"
+	Channel  string // "sms", "webpush" or "email"
 	To       string
 	Language string
 	Title    string
@@ -74,7 +75,7 @@ type Notice struct {
 type NoticeOptions struct {
 	// PublicURL is the base of the links in the messages.
 	PublicURL string
-	// Channels are the channels with a configured sender ("sms", "webpush").
+	// Channels are the channels with a configured sender ("sms", "webpush", "email").
 	Channels []string
 	// Location is the time zone of the times in messages (the next update at 14:30).
 	Location *time.Location
@@ -218,6 +219,12 @@ func (n *Notices) to(c Contact, inc Incident, kind, title, text, url string, at 
 		case "sms":
 			if sms && c.Phone != "" && !c.SMSOptedOut {
 				addrs = []string{c.Phone}
+			}
+		case "email":
+			// Email costs nothing and is read later in full: every notice goes by email
+			// too, as the SMS would, without asking.
+			if c.Email != "" {
+				addrs = []string{c.Email}
 			}
 		}
 		for _, a := range addrs {

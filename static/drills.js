@@ -99,7 +99,7 @@ function paintList() {
     field(t('drill.name'), input('name', { type: 'text', maxlength: 200 }), fieldErr('name')),
     field(t('drill.scenario'), input('title', { type: 'text', maxlength: 200, placeholder: 'Sismo 7.1 en CDMX' }, 'scenario.title'), fieldErr('scenario.title')),
     h('fieldset', { class: 'field', 'aria-invalid': marked('teams') }, h('legend', { class: 'label' }, t('drill.teams')), h('div', { class: 'checks' }, teams), fieldErr('teams')),
-    h('fieldset', { class: 'field', 'aria-invalid': marked('channels', 'channels[0]') }, h('legend', { class: 'label' }, t('drill.channelsQ')), h('div', { class: 'checks' }, ['webpush', 'sms', 'voice'].map((ch) => h('label', { class: 'check' },
+    h('fieldset', { class: 'field', 'aria-invalid': marked('channels', 'channels[0]') }, h('legend', { class: 'label' }, t('drill.channelsQ')), h('div', { class: 'checks' }, ['webpush', 'sms', 'voice', 'email'].map((ch) => h('label', { class: 'check' },
       h('input', { type: 'checkbox', checked: f.channels.has(ch), testid: `drill-channel-${ch}`,
         onchange: (e) => { if (e.target.checked) f.channels.add(ch); else f.channels.delete(ch); } }), ' ', t(`drill.channel.${ch}`)))), fieldErr('channels'), fieldErr('channels[0]')),
     field(t('drill.ladder'), h('select', { class: 'input', testid: 'drill-ladder', 'aria-invalid': marked('ladder'), onchange: (e) => { f.ladder = e.target.value; } },

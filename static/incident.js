@@ -15,7 +15,7 @@ import { escalationCard, escalationEventText, tickEscalation } from './escalatio
 import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
 
 const REFRESH_MS = 1000;
-const CHANNELS = ['sms', 'voice', 'webpush'];
+const CHANNELS = ['sms', 'voice', 'webpush', 'email'];
 const STATUSES = ['delivered', 'sent', 'sending', 'queued', 'undelivered', 'failed', 'cancelled'];
 const CLOSED = new Set(['closed', 'cancelled']);
 const DONE = new Set(['resolved', 'verified', 'closed', 'cancelled']);

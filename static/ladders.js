@@ -98,7 +98,7 @@ async function remove(id) {
 
 // ---------------------------------------------------------------- the visual editor
 
-const CHANNELS = ['webpush', 'sms', 'voice'];
+const CHANNELS = ['webpush', 'sms', 'voice', 'email'];
 const TEAM_ROLES = ['lead', 'member', 'backup'];
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
 const ID_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;

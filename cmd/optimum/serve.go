@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/email"
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
 	"github.com/optimum-bcp/optimum/broadcast/ws"
@@ -162,6 +163,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		srv.VonageSMS = providers.vonageSMS
 	}
 	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "sms_providers", Reasons: providers.concerns})
+	// Email (issue 17): with OPTIMUM_SMTP_URL, each person's email is the channel email.
+	if cfg.Email.URL != "" {
+		smtpCfg, err := cfg.Email.SMTP()
+		if err != nil {
+			return fmt.Errorf("email: %w", err)
+		}
+		mailer, err := email.New(smtpCfg)
+		if err != nil {
+			return fmt.Errorf("email: %w", err)
+		}
+		senders[broadcast.ChannelEmail] = mailer
+		log.Info("email: sending through " + smtpCfg.Redacted())
+	}
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
@@ -200,7 +214,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Push = &httpapi.WebPush{PublicKey: pushKeys.Public, Browsers: db.Push(), Sender: pushSender}
 	senders[broadcast.ChannelWebPush] = pushSender
 	channels := make([]string, 0, len(senders))
-	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelVoice} {
+	for _, ch := range []string{broadcast.ChannelWebPush, broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelEmail} {
 		if senders[ch] != nil {
 			channels = append(channels, ch)
 		}

@@ -97,8 +97,9 @@ func (w Watchdog) validate(p *problems) {
 	}
 }
 
-// validate checks the canary; twilio says whether SMS and calls have a sender.
-func (c Canary) validate(p *problems, teams map[string]bool, twilio bool) {
+// validate checks the canary; twilio says whether SMS and calls have a sender, email
+// whether email has one.
+func (c Canary) validate(p *problems, teams map[string]bool, twilio, email bool) {
 	if c.Schedule == "" {
 		return
 	}
@@ -114,12 +115,14 @@ func (c Canary) validate(p *problems, teams map[string]bool, twilio bool) {
 		p.add("canary.team", "%q is not one of the teams", c.Team)
 	}
 	if len(c.Channels) == 0 {
-		p.add("canary.channels", "must name at least one channel (sms, voice, webpush)")
+		p.add("canary.channels", "must name at least one channel (sms, voice, webpush, email)")
 	}
 	for _, ch := range c.Channels {
-		if ch != "sms" && ch != "voice" && ch != "webpush" {
-			p.add("canary.channels", "unknown channel %q (sms, voice, webpush)", ch)
-		} else if ch != "webpush" && !twilio {
+		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
+			p.add("canary.channels", "unknown channel %q (sms, voice, webpush, email)", ch)
+		} else if ch == "email" && !email {
+			p.add("canary.channels", "email has no sender: set OPTIMUM_SMTP_URL, or leave email out (every canary would fail)")
+		} else if ch != "webpush" && ch != "email" && !twilio {
 			p.add("canary.channels", "%s has no sender: configure Twilio, or leave %s out (every canary would fail)", ch, ch)
 		}
 	}

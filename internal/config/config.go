@@ -57,6 +57,8 @@ type Config struct {
 	// sms2: the second SMS and voice provider, failover and per-country rules (sms.go).
 	Vonage Vonage `yaml:"vonage"`
 	SMS    SMS    `yaml:"sms"`
+	// Email is the SMTP server of the email channel (email.go).
+	Email Email `yaml:"email"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -262,7 +264,7 @@ func Default() Config {
 			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
-			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100},
+			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
 			Concurrency: 16,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(72 * time.Hour),
@@ -356,7 +358,9 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
-	c.applySMSEnv(getenv) // sms2
+	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	// sms2: Vonage, failover and per-country SMS rules.
+	c.applySMSEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -496,14 +500,15 @@ func (c Config) Validate() error {
 	c.Intake.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0) // sms2: Twilio or Vonage
+	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0, c.Email.URL != "") // sms2: Twilio or Vonage
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.Email.validate(&p, c.Server.PublicURL)
 	c.Drills.validate(&p)
 	c.validateSMS(&p) // sms2
 	for ch, r := range c.Delivery.Rates {
-		if ch != "sms" && ch != "voice" && ch != "webpush" {
-			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush)")
+		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
+			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush, email)")
 		}
 		if r < 0 || r > 10000 {
 			p.add("delivery.rates."+ch, "must be from 0 (unlimited) to 10000 messages a second")

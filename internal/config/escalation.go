@@ -29,7 +29,7 @@ func leads() []escalation.Target {
 }
 
 func defaultEscalation() Escalation {
-	alert := []string{"webpush", "sms"}
+	alert := []string{"webpush", "sms", "email"}
 	return Escalation{
 		Tick:          escalation.DefaultTick,
 		Lease:         Duration(30 * time.Second),
@@ -45,7 +45,7 @@ func defaultEscalation() Escalation {
 					{Targets: []escalation.Target{{Team: "continuity"}}, Owned: "any", Wait: d(5 * time.Minute), Reminders: []escalation.Reminder{
 						{After: 0, Channels: alert}, {After: d(2 * time.Minute), Channels: []string{"voice"}}}},
 					{Targets: []escalation.Target{{Team: "directors"}}, Owned: "any", Wait: d(10 * time.Minute), Reminders: []escalation.Reminder{
-						{After: 0, Channels: []string{"webpush", "sms", "voice"}}, {After: d(3 * time.Minute), Channels: []string{"voice"}}}},
+						{After: 0, Channels: []string{"webpush", "sms", "voice", "email"}}, {After: d(3 * time.Minute), Channels: []string{"voice"}}}},
 				},
 			},
 			{

@@ -50,12 +50,15 @@ func (s *Server) ackLinkPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // ackByLink handles POST /a/{token}: acknowledge as the link's person. ?via=push marks an
-// acknowledgement from a notification's button. answer (form field or query: safe,
+// acknowledgement from a notification's button, ?via=email one through an email's link. answer (form field or query: safe,
 // help_needed) answers the incident's safety poll. A JSON client gets the incident.
 func (s *Server) ackByLink(w http.ResponseWriter, r *http.Request) error {
 	channel := "link"
-	if r.URL.Query().Get("via") == "push" {
+	switch r.URL.Query().Get("via") {
+	case "push":
 		channel = "webpush"
+	case "email": // the email's link (issue 17); the page's form posts to the same URL
+		channel = "email"
 	}
 	answer := r.URL.Query().Get("answer")
 	if answer == "" && r.ParseForm() == nil {

@@ -211,6 +211,9 @@ func (s *Server) estimates(r *http.Request, people map[string]int) []broadcast.E
 	if len(s.Config.SMSProviders()) > 0 { // sms2: Twilio or Vonage
 		channels = append(channels, broadcast.ChannelSMS, broadcast.ChannelVoice)
 	}
+	if s.Config.Email.URL != "" {
+		channels = append(channels, broadcast.ChannelEmail) // issue 17
+	}
 	return broadcast.Estimates(channels, people, s.Config.Delivery.Rates, requestLang(r))
 }
 
@@ -263,6 +266,7 @@ func (s *Server) audiencePreview(w http.ResponseWriter, r *http.Request) error {
 			byChannel[ch]++
 		}
 	}
+	byChannel[broadcast.ChannelEmail] = rd.Overall.Channels[broadcast.ChannelEmail] // addresses, counted by Readiness
 	writeJSON(w, http.StatusOK, map[string]any{
 		"people": len(recipients), "reachable": reachable, "verified": verified, "teams": rd.Teams,
 		"estimate": s.estimates(r, byChannel),

@@ -78,7 +78,7 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 				seen[r.Labels[0]] = true
 			}
 		}
-		for _, ch := range []string{broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelWebPush} {
+		for _, ch := range []string{broadcast.ChannelSMS, broadcast.ChannelVoice, broadcast.ChannelWebPush, broadcast.ChannelEmail} {
 			if !seen[ch] {
 				rows = append(rows, store.LabeledCount{Labels: []string{ch, "false"}})
 			}

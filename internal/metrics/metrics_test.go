@@ -105,13 +105,13 @@ func TestScrapeReadsTheSourceAndTheProcess(t *testing.T) {
 	if sends["sms/ok"] != 1 || sends["sms/error"] != 1 {
 		t.Errorf("provider requests %v", sends)
 	}
-	// sms has 7 real and 40 drill deliveries waiting; voice and webpush are reported as
+	// sms has 7 real and 40 drill deliveries waiting; voice, webpush and email are reported as
 	// 0 (real), not left out.
 	depth := map[string]float64{}
 	for _, mt := range f["optimum_dispatcher_queue_depth"].GetMetric() {
 		depth[labels(mt)] = mt.GetGauge().GetValue()
 	}
-	want := map[string]float64{"channel=sms drill=false": 7, "channel=sms drill=true": 40, "channel=voice drill=false": 0, "channel=webpush drill=false": 0}
+	want := map[string]float64{"channel=email drill=false": 0, "channel=sms drill=false": 7, "channel=sms drill=true": 40, "channel=voice drill=false": 0, "channel=webpush drill=false": 0}
 	if fmt.Sprint(depth) != fmt.Sprint(want) {
 		t.Errorf("queue depth %v, want %v", depth, want)
 	}

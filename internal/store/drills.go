@@ -261,7 +261,8 @@ func drillEvent(ctx context.Context, tx *eventTx, typ string, at time.Time, acto
 // their channels, as the directory is now: later edits do not change the report.
 func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	rows, err := tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.phone <> '', p.sms_opted_out_at IS NOT NULL,
-		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id), p.phone <> '' AND p.phone_verified_at IS NOT NULL
+		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id), p.phone <> '' AND p.phone_verified_at IS NOT NULL,
+		p.email <> ''
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id WHERE r.incident_id = $1 ORDER BY p.name, p.id`, r.IncidentID)
 	if err != nil {
 		return fmt.Errorf("drill targets: %w", err)
@@ -271,7 +272,7 @@ func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	for rows.Next() {
 		var t drill.Target
 		var phoneVerified bool
-		if err := rows.Scan(&t.PersonID, &t.Name, &t.HasPhone, &t.SMSOptedOut, &t.Push, &phoneVerified); err != nil {
+		if err := rows.Scan(&t.PersonID, &t.Name, &t.HasPhone, &t.SMSOptedOut, &t.Push, &phoneVerified, &t.HasEmail); err != nil {
 			rows.Close()
 			return err
 		}
@@ -306,8 +307,8 @@ func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
 	}
 	for _, t := range ts {
 		mj, _ := json.Marshal(t.Memberships)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO drill_run_targets (run_id, person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, t.PersonID, t.Name, string(mj), boolInt(t.HasPhone), boolInt(t.SMSOptedOut), t.Push, boolInt(t.Verified), boolInt(t.HasEmail)); err != nil {
 			return fmt.Errorf("drill targets: %w", err)
 		}
 	}
@@ -435,7 +436,7 @@ func optMillis(v sql.NullInt64) *time.Time {
 // Facts reads what the run's report is computed from.
 func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	var f drill.Facts
-	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified
+	rows, err := s.db.read.QueryContext(ctx, `SELECT person_id, name, memberships, has_phone, sms_opted_out, push, verified, has_email
 		FROM drill_run_targets WHERE run_id = $1 ORDER BY name, person_id`, r.ID)
 	if err != nil {
 		return f, fmt.Errorf("drill facts: %w", err)
@@ -443,7 +444,7 @@ func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	for rows.Next() {
 		var t drill.Target
 		var ms []byte
-		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified); err != nil {
+		if err := rows.Scan(&t.PersonID, &t.Name, &ms, &t.HasPhone, &t.SMSOptedOut, &t.Push, &t.Verified, &t.HasEmail); err != nil {
 			rows.Close()
 			return f, err
 		}

@@ -315,7 +315,7 @@ func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID str
 	return int(n), markProgress(ctx, t.tx, incidentID, at)
 }
 
-const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, '')`
+const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, ''), p.email`
 
 // contacts loads people (selected by a query over people p with contactColumns) and
 // their browsers.
@@ -328,7 +328,7 @@ func (t escalationTx) contacts(ctx context.Context, query string, args ...any) (
 	pos := map[string]int{}
 	for rows.Next() {
 		var c escalation.Contact
-		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.ManagerID); err != nil {
+		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.ManagerID, &c.Email); err != nil {
 			rows.Close()
 			return nil, err
 		}

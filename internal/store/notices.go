@@ -45,7 +45,7 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 	}
 	out := make([]incident.Contact, len(targets))
 	for i, tg := range targets {
-		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: tg.Phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push}
+		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: tg.Phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push, Email: tg.Email}
 	}
 	return out, nil
 }
@@ -54,9 +54,9 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 // linked to a person.
 func (t noticeTx) Contact(ctx context.Context, actorID string) (incident.Contact, bool, error) {
 	var c incident.Contact
-	err := t.tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL FROM people p
+	err := t.tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, p.email FROM people p
 		WHERE p.active = 1 AND (p.id = $1 OR p.id = (SELECT `+userPerson("u")+` FROM users u WHERE u.id = $2))
-		LIMIT 1`, actorID, actorID).Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut)
+		LIMIT 1`, actorID, actorID).Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.Email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	} else if err != nil {
