@@ -15,11 +15,30 @@ const (
 
 var roleRank = map[Role]int{RoleReporter: 1, RoleResponder: 2, RoleManager: 3, RoleAdmin: 4}
 
-// Valid reports whether r is one of the known roles.
+// Machine roles stand outside the order above: a token of one may call its own routes
+// only, and no person's role includes it. Only tokens have them, never users.
+const (
+	RoleSCIM        Role = "scim"        // an identity provider's provisioning (SCIM, /scim/v2)
+	RoleIntegration Role = "integration" // a monitoring system sending alerts (/api/v1/integrations/…)
+)
+
+var machineRoles = map[Role]bool{RoleSCIM: true, RoleIntegration: true}
+
+// Valid reports whether r is one of the known roles of people (users and tokens).
 func (r Role) Valid() bool { return roleRank[r] > 0 }
 
-// AtLeast reports whether r includes the rights of min.
-func (r Role) AtLeast(min Role) bool { return roleRank[r] >= roleRank[min] && roleRank[min] > 0 }
+// ValidForToken reports whether an API token may have the role: a person's role, or a
+// machine role.
+func (r Role) ValidForToken() bool { return r.Valid() || machineRoles[r] }
+
+// AtLeast reports whether r includes the rights of min. A machine role includes only
+// itself.
+func (r Role) AtLeast(min Role) bool {
+	if machineRoles[min] || machineRoles[r] {
+		return r == min
+	}
+	return roleRank[r] >= roleRank[min] && roleRank[min] > 0
+}
 
 // Actor is who performs an action: a signed-in user, an API token, a person acting through
 // a capability link, or the system itself. It is recorded on every event.

@@ -22,6 +22,7 @@ import { renderLadders, forgetLadders } from './ladders.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { scenarioTiles, scenarioTitle, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
+import { proposalsSection, proposalsFrame, loadProposals, forgetProposals } from './proposals.js';
 import {
   renderIncident, incidentFrame, incidentStreamResumed, tickIncident, incidentKey, incidentHref, forgetIncident, safetyLine,
 } from './incident.js';
@@ -225,6 +226,7 @@ function resetSession() {
   forgetAccount();
   forgetChannels();
   forgetDrills();
+  forgetProposals();
   forgetIncident();
   forgetIndicators();
   state.me = null;
@@ -978,6 +980,7 @@ function onFrame(text) {
     // The first list may predate the stream; fetch it once more to close that gap.
     if (first) loadList();
     else incidentStreamResumed();
+    loadProposals();
     indicatorsFrame(ev);
     return;
   }
@@ -995,6 +998,7 @@ function onFrame(text) {
   if (ev.incident) mergeIncident(ev.incident, { flash: ev.type === 'incident.declared' });
   incidentFrame(ev);
   drillFrame(ev);
+  proposalsFrame(ev);
   indicatorsFrame(ev);
 }
 
@@ -1035,6 +1039,7 @@ function renderBoard() {
       boardEls.count),
     h('div', { class: 'board-tools' }, h('p', { class: 'lead' }, t('board.lead')), soundToggle()),
     boardEls.error,
+    proposalsSection(),
     boardEls.empty,
     list,
     drillSection));

@@ -80,7 +80,8 @@ const usage = `usage: optimum [command]
 commands:
   serve                          run the server (default)
   migrate                        apply database migrations and exit
-  token create -name N -role R   create an API token (roles: admin, manager, responder, reporter)
+  token create -name N -role R   create an API token (roles: admin, manager, responder, reporter;
+                                 integration: a monitoring system sending alerts)
   user create -email E -name N -role R [-password-stdin]
                                  create a user; prints a one-time link to set the password,
                                  or reads the password from standard input

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io"
 	"log/slog"
 	"net"
@@ -96,8 +97,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Inbound.Logger = log
 	srv.Webhooks = db.Deliveries()
 	srv.Verifications = db.Contacts()
-	srv.SMSBudget = db.SMSBudget() // limits verification codes; alerts never pass through it
-	srv.Audit = db                 // the hash chain's export (docs/audit.md)
+	srv.SMSBudget = db.SMSBudget()                                                         // limits verification codes; alerts never pass through it
+	srv.Audit = db                                                                         // the hash chain's export (docs/audit.md)
+	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
+	srv.Rights = db                                                                        // people's data rights (docs/privacy.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
 	srv.Metrics = mtr.Handler()
@@ -142,6 +145,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	})
 	wg.Go(func() { purgeIdempotencyKeys(runCtx, db, log) })
+	wg.Go(func() { applyRetention(runCtx, db, cfg.Retention, log) })
 	wg.Go(func() { fan.run(runCtx) })
 	wg.Go(func() { keepClockInSync(runCtx, db, log) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
@@ -321,6 +325,26 @@ func purgeIdempotencyKeys(ctx context.Context, db *store.DB, log *slog.Logger) {
 	for {
 		if _, err := db.PurgeIdempotencyKeys(ctx, time.Now().Add(-incident.IdempotencyRetention)); err != nil && ctx.Err() == nil {
 			log.Warn("purge idempotency keys", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// applyRetention deletes, hourly, the delivery attempts and webhook records older than
+// the configured retention (docs/privacy.md); each run that deletes is an event.
+func applyRetention(ctx context.Context, db *store.DB, r config.Retention, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		attempts, webhooks, err := db.ApplyRetention(ctx, store.Retention{DeliveryAttempts: time.Duration(r.DeliveryAttempts), WebhookCalls: time.Duration(r.WebhookCalls)}, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("retention", "err", err)
+		} else if attempts+webhooks > 0 {
+			log.Info("retention: deleted old records", "delivery_attempts", attempts, "webhook_calls", webhooks)
 		}
 		select {
 		case <-ctx.Done():

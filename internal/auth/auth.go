@@ -102,8 +102,8 @@ func (s *Service) CreateToken(ctx context.Context, name string, role optimum.Rol
 	if name == "" || utf8.RuneCountInString(name) > 100 {
 		f = append(f, optimum.FieldError{Field: "name", Message: "is required, at most 100 characters"})
 	}
-	if !role.Valid() {
-		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter", role)})
+	if !role.ValidForToken() {
+		f = append(f, optimum.FieldError{Field: "role", Message: fmt.Sprintf("%q is not one of admin, manager, responder, reporter, scim, integration", role)})
 	}
 	if err := optimum.Invalid("The token has errors.", f); err != nil {
 		return Token{}, "", err

@@ -59,6 +59,10 @@ type Config struct {
 	SMS    SMS    `yaml:"sms"`
 	// Email is the SMTP server of the email channel (email.go).
 	Email Email `yaml:"email"`
+	// Integrations take alerts in from monitoring (integrations.go).
+	Integrations Integrations `yaml:"integrations"`
+	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
+	Retention Retention `yaml:"retention"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -276,6 +280,7 @@ func Default() Config {
 		Metrics:    DefaultMetrics(),
 		Stream:     DefaultStream(),
 		Intake:     DefaultIntake(),
+		Retention:  DefaultRetention(),
 		Consumers:  defaultConsumers(),
 		Watchdog:   defaultWatchdog(),
 		Canary:     defaultCanary(),
@@ -359,6 +364,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	// sms2: Vonage, failover and per-country SMS rules.
 	c.applySMSEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
@@ -498,6 +504,8 @@ func (c Config) Validate() error {
 	c.Metrics.validate(&p)
 	c.Stream.validate(&p)
 	c.Intake.validate(&p)
+	c.Integrations.validate(&p)
+	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
 	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0, c.Email.URL != "") // sms2: Twilio or Vonage

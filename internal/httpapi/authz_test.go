@@ -101,6 +101,9 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/people/{id}", "responder"},
 	{"PUT /api/v1/people/{id}", "manager"},
 	{"POST /api/v1/people/{id}/deactivate", "manager"},
+	// docs/privacy.md: managers export a person's data; only admins erase.
+	{"GET /api/v1/people/{id}/data", "manager"},
+	{"POST /api/v1/people/{id}/erase", "admin"},
 	{"POST /api/v1/people/{id}/activate", "manager"},
 	{"GET /api/v1/teams", "reporter"},
 	{"POST /api/v1/teams", "manager"},
@@ -123,6 +126,14 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"GET /api/v1/indicators", "responder"},
 	{"GET /api/v1/indicators/{table}", "responder"},
 	{"GET /metrics", "public"},
+	// docs/integrations.md: monitoring sends with a token of the integration role (which
+	// no person's role includes) or a signed webhook; responders decide on proposals.
+	{"POST /api/v1/integrations/alertmanager", "integration"},
+	{"POST /api/v1/integrations/webhook", "public"},
+	{"GET /api/v1/proposals", "responder"},
+	{"GET /api/v1/proposals/{id}", "responder"},
+	{"POST /api/v1/proposals/{id}/confirm", "responder"},
+	{"POST /api/v1/proposals/{id}/dismiss", "responder"},
 	// docs/audit.md: the audit export is for admins.
 	{"GET /api/v1/audit/export", "admin"},
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,6 +87,8 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Audit = db
+	s.Alerts = alerts.NewService(db.Proposals(), s.Incidents, cfg.Integrations, clk.Now)
+	s.Rights = db
 	s.Hub = ws.New(db, bus, ws.Options{CheckOrigin: s.CheckOrigin, Audience: httpapi.StreamAudience,
 		Alerted: db.Incidents().Alerted, Access: httpapi.StreamAccess, Heartbeat: time.Duration(cfg.Stream.Heartbeat)})
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)

@@ -322,6 +322,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "No such code.", es: "El código no existe."},
 	{en: "is required, at most %d characters", es: "es obligatorio, como máximo $1 caracteres"},
 	{en: "%q is not one of admin, manager, responder, reporter", es: "$1 no es ninguno de estos roles: " + userRolesES},
+	{en: "%q is not one of admin, manager, responder, reporter, scim, integration", es: "$1 no es ninguno de estos roles: " + userRolesES + ", scim, integration"},
 	{en: "must be an email address such as ana@example.com", es: "debe ser una dirección de correo como ana@example.com"},
 	{en: "is not your current password", es: "no es tu contraseña actual"},
 	{en: "must differ from the current password", es: "debe ser distinta de la contraseña actual"},
@@ -649,6 +650,43 @@ var catalog = compileCatalog([]phrase{
 		return "La crisis " + g[1] + " está " + gloss(statusesES, g[2]) + "; solo una crisis resuelta puede ser un error conocido."
 	}},
 	{en: "Incident %s already has impact %s and urgency %s.", es: "La crisis $1 ya tiene impacto $2 y urgencia $3."},
+	// Alerts coming in from monitoring (integrations.go, alerts/).
+	{en: "No proposal has that id.", es: "No hay ninguna propuesta con ese id."},
+	{en: "Proposal %s is being confirmed by %s.", es: "$2 está confirmando la propuesta $1."},
+	{en: "Proposal %s was already %s.", fn: func(g []string) string {
+		state := map[string]string{"confirmed": "confirmada", "dismissed": "descartada", "confirming": "en confirmación"}[g[2]]
+		if state == "" {
+			state = g[2]
+		}
+		return "La propuesta " + g[1] + " ya fue " + state + "."
+	}},
+	{en: "The Alertmanager notification has errors.", es: "La notificación de Alertmanager tiene errores."},
+	{en: "The body is not an Alertmanager notification.", es: "El cuerpo no es una notificación de Alertmanager."},
+	{en: "The dismissal has errors.", es: "El descarte tiene errores."},
+	{en: "The generic webhook is not configured (integrations.webhook_secret).", es: "El webhook genérico no está configurado (integrations.webhook_secret)."},
+	{en: "The webhook is not signed: webhook-id, webhook-timestamp and webhook-signature are required.", es: "El webhook no está firmado: se requieren webhook-id, webhook-timestamp y webhook-signature."},
+	{en: "The webhook's timestamp is not a number of seconds.", es: "El webhook-timestamp no es un número de segundos."},
+	{en: "The webhook's timestamp is more than 5 minutes away: a replay, or a wrong clock.", es: "El webhook-timestamp se aleja más de 5 minutos: una repetición o un reloj equivocado."},
+	{en: "No signature of the webhook matches the configured secret.", es: "Ninguna firma del webhook corresponde al secreto configurado."},
+	{en: "The webhook notification has errors.", es: "La notificación del webhook tiene errores."},
+	{en: "is %q; only version 4 of Alertmanager's webhook is understood", es: "es $1; solo se entiende la versión 4 del webhook de Alertmanager"},
+	{en: "is not a parameter of the proposals (status)", es: "no es un parámetro de las propuestas; el único es el estado"},
+	{en: "must be at most %d characters", es: "debe tener como máximo $1 caracteres"},
+	{en: "must be firing or resolved", es: "debe ser firing o resolved"},
+	{en: "must be open, confirmed, dismissed or all", es: "debe ser open, confirmed, dismissed o all"},
+	{en: "must hold from 1 to %d alerts", es: "debe tener de 1 a $1 alertas"},
+	{en: "say why the alert is not a crisis", es: "di por qué la alerta no es una crisis"},
+	{en: "The proposals query has errors.", es: "La consulta de propuestas tiene errores."},
+	{en: "is required, at most 1000 characters", es: "es obligatorio, como máximo 1000 caracteres"},
+	{en: "is required, at most 500 characters", es: "es obligatorio, como máximo 500 caracteres"},
+	// People's data rights (rights.go, store/rights.go).
+	{en: "People's data rights are not available on this server.", es: "Los derechos sobre los datos personales no están disponibles en este servidor."},
+	{en: "Person %s was already erased.", es: "Los datos de la persona $1 ya se borraron."},
+	{en: "The erasure has errors.", es: "El borrado tiene errores."},
+	{en: "is not a parameter of a person's data (format)", es: "no es un parámetro de los datos de una persona; el único es el formato"},
+	{en: "must be json or csv", es: "debe ser json o csv"},
+	{en: "say why (the person's request, its date), at most 2000 characters", es: "di por qué (la solicitud de la persona y su fecha), como máximo 2000 caracteres"},
+	{en: "The query of a person's data has errors.", es: "La consulta de los datos de una persona tiene errores."},
 	// The audit export (audit.go).
 	{en: "The audit export query has errors.", es: "La consulta de la exportación de auditoría tiene errores."},
 	{en: "The audit export is not available on this server.", es: "La exportación de auditoría no está disponible en este servidor."},

@@ -189,8 +189,8 @@ func testMetricsFromLoopbackAreScrapedAndParsed(t *testing.T) {
 	if declared["P1/false"] != 1 || declared["P1/true"] != 1 {
 		t.Errorf("declared %v", declared)
 	}
-	if n := len(fams["optimum_dispatcher_queue_depth"].GetMetric()); n != 3 {
-		t.Errorf("queue depth has %d series, want sms, voice and webpush at 0", n)
+	if n := len(fams["optimum_dispatcher_queue_depth"].GetMetric()); n != 4 {
+		t.Errorf("queue depth has %d series, want email, sms, voice and webpush at 0", n)
 	}
 	for _, name := range []string{"optimum_websocket_connections", "optimum_websocket_dropped_total", "optimum_escalation_tick_duration_seconds", "optimum_event_log_last_id", "go_goroutines"} {
 		if fams[name] == nil {

@@ -40,6 +40,13 @@ func (s *Server) Routes() []Route {
 
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
+		// Alerts coming in from monitoring become proposals (integrations.go).
+		{"POST /api/v1/integrations/alertmanager", optimum.RoleIntegration, s.handle(s.alertmanager)},
+		{"POST /api/v1/integrations/webhook", public, lim.oneTimeCode(s.handle(s.genericWebhook))}, // signed; forgeries spend the client's guesses
+		{"GET /api/v1/proposals", optimum.RoleResponder, s.handle(s.proposals)},
+		{"GET /api/v1/proposals/{id}", optimum.RoleResponder, s.handle(s.proposal)},
+		{"POST /api/v1/proposals/{id}/confirm", optimum.RoleResponder, s.handle(s.confirmProposal)},
+		{"POST /api/v1/proposals/{id}/dismiss", optimum.RoleResponder, s.handle(s.dismissProposal)},
 		// The event log's hash chain, for auditors (audit.go, docs/audit.md).
 		{"GET /api/v1/audit/export", optimum.RoleAdmin, s.handle(s.auditExport)},
 		{"DELETE /api/v1/tokens/{id}", optimum.RoleAdmin, s.handle(s.revokeToken)},
@@ -119,6 +126,9 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/people/{id}", optimum.RoleResponder, s.handle(s.getPerson)},
 		{"PUT /api/v1/people/{id}", optimum.RoleManager, s.handle(s.updatePerson)},
 		{"POST /api/v1/people/{id}/deactivate", optimum.RoleManager, s.handle(s.setPersonActive(false))},
+		// People's data rights (rights.go, docs/privacy.md): access and portability, erasure.
+		{"GET /api/v1/people/{id}/data", optimum.RoleManager, s.handle(s.personData)},
+		{"POST /api/v1/people/{id}/erase", optimum.RoleAdmin, s.handle(s.erasePerson)},
 		{"POST /api/v1/people/{id}/activate", optimum.RoleManager, s.handle(s.setPersonActive(true))},
 		{"GET /api/v1/teams", anyone, s.handle(s.listTeams)},
 		{"POST /api/v1/teams", optimum.RoleManager, s.handle(s.saveTeam)},
@@ -156,6 +166,11 @@ func (s *Server) Handler() http.Handler {
 		h := rt.handler
 		if rt.Min != public {
 			h = s.require(rt.Min, h)
+		}
+		if rt.Min == optimum.RoleIntegration {
+			// A notification refused for its credentials is on the audit record too;
+			// wrong tokens spend the client's guesses, so the record cannot be flooded.
+			h = s.limits.oneTimeCode(s.refusedCredentials(h))
 		}
 		mux.Handle(rt.Pattern, h)
 	}

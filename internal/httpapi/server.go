@@ -5,6 +5,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/optimum-bcp/optimum/alerts"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -61,8 +62,12 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// Alerts takes alerts in from monitoring as proposals (integrations.go).
+	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
+	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
+	Rights Rights
 	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
 	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
 	VonageSMS broadcast.Sender

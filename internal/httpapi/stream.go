@@ -95,6 +95,8 @@ func StreamAudience(e optimum.Event) (optimum.Role, string) {
 	switch {
 	case strings.HasPrefix(e.Type, "user.") || strings.HasPrefix(e.Type, "token."):
 		return optimum.RoleAdmin, ""
+	case strings.HasPrefix(e.Type, "proposal.") || strings.HasPrefix(e.Type, "integration."):
+		return optimum.RoleResponder, "" // responders decide on proposals from the board
 	case !strings.HasPrefix(e.Type, "incident."):
 		return optimum.RoleManager, ""
 	}

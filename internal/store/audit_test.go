@@ -155,3 +155,52 @@ func BenchmarkVerifyChain1M(b *testing.B) {
 	}
 	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
+
+// Retention deletes the delivery attempts and webhook records older than its periods,
+// keeps the newer ones, says so in the log, and leaves the chain whole.
+func TestRetentionDeletesOldRecords(t *testing.T) { storetest.Each(t, testRetentionDeletesOldRecords) }
+
+func testRetentionDeletesOldRecords(t *testing.T) {
+	ctx := context.Background()
+	db := storetest.Open(t)
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	old, recent := now.Add(-500*24*time.Hour).UnixMilli(), now.Add(-24*time.Hour).UnixMilli()
+	insert := `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
+		ttl_seconds, status, due_at, deadline, created_at, updated_at) VALUES ($1, 'inc_1', 'per_1', 'sms', '+525512345678', 'es',
+		'', '', '', 'inc_1', 60, 'sent', 1, 2, 1, 1)`
+	for _, s := range []struct {
+		q    string
+		args []any
+	}{
+		{insert, []any{"dlv_old"}}, {insert, []any{"dlv_new"}},
+		{"INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome) VALUES ('dlv_old', 1, $1, 'sent')", []any{old}},
+		{"INSERT INTO delivery_attempts (delivery_id, attempt, started_at, outcome) VALUES ('dlv_new', 1, $1, 'sent')", []any{recent}},
+		{"INSERT INTO webhook_calls (call_key, status, received_at) VALUES ('sms:SMold', 200, $1)", []any{old}},
+		{"INSERT INTO webhook_calls (call_key, status, received_at) VALUES ('sms:SMnew', 200, $1)", []any{recent}},
+	} {
+		if err := store.Exec(ctx, db, s.q, s.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	attempts, webhooks, err := db.ApplyRetention(ctx, store.Retention{DeliveryAttempts: 400 * 24 * time.Hour, WebhookCalls: 90 * 24 * time.Hour}, now)
+	if err != nil || attempts != 1 || webhooks != 1 {
+		t.Fatalf("retention deleted %d attempts, %d webhooks, %v; want 1 and 1", attempts, webhooks, err)
+	}
+	for q, want := range map[string]string{
+		"SELECT delivery_id FROM delivery_attempts":                    "dlv_new",
+		"SELECT call_key FROM webhook_calls":                           "sms:SMnew",
+		"SELECT count(*) FROM deliveries":                              "2", // the figures stay
+		"SELECT count(*) FROM events WHERE type = 'retention.applied'": "1",
+	} {
+		if got, err := store.QueryString(ctx, db, q); err != nil || got != want {
+			t.Errorf("%s = %q, %v; want %q", q, got, err, want)
+		}
+	}
+	if r, err := db.VerifyChain(ctx); err != nil || r.Broken != nil {
+		t.Errorf("chain after retention: %+v, %v", r, err)
+	}
+	// Nothing old left: no event.
+	if a, w, _ := db.ApplyRetention(ctx, store.Retention{DeliveryAttempts: 400 * 24 * time.Hour}, now); a+w != 0 {
+		t.Errorf("a second run deleted %d", a+w)
+	}
+}
