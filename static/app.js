@@ -144,6 +144,7 @@ async function boot() {
     } catch (err) {
       if (err instanceof ProblemError && err.status === 401) {
         state.me = null;
+        await loadSignInOptions();
         applyChrome();
         renderSignIn();
         return;
@@ -216,6 +217,13 @@ function signedOut() {
   resetSession();
   applyChrome();
   render();
+  // A tab that opened signed in has not asked yet how one signs in here: ask, and
+  // redraw the sign-in view with the providers' buttons.
+  if (!signin.options) {
+    loadSignInOptions().then(() => {
+      if (!state.me && !state.booting && signin.options) renderSignIn();
+    });
+  }
 }
 
 function resetSession() {
@@ -266,9 +274,12 @@ async function loginWithLink() {
 }
 
 async function signOut() {
-  try { await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
+  let bye = null;
+  try { bye = await api('DELETE', 'session', { signin: true }); } catch { /* the cookie may already be gone */ }
   forgetOffline();
   signedOut();
+  // A single sign-on session ends at the provider too, which sends the browser back here.
+  if (bye && typeof bye.logout_url === 'string' && /^https?:\/\//.test(bye.logout_url)) location.assign(bye.logout_url);
 }
 
 // The sign-in view: email and password first, an access token as the other way in. What
@@ -278,6 +289,9 @@ const signin = {
   mode: 'password', // or 'token'
   email: '',
   password: '',
+  // How one may sign in here (GET /api/v1/sign-in-options): the password form, and a
+  // button per single sign-on provider. Until it is known, the password form shows.
+  options: null,
   cooldown: newCooldown(() => ({
     button: $('[data-testid="signin-submit"]', view()),
     message: $('[data-testid="signin-error"]', view()),
@@ -291,7 +305,29 @@ function signInError(err) {
   return errorText(err);
 }
 
+// loadSignInOptions asks once how one may sign in here; without an answer the page
+// offers the password form, as before single sign-on.
+async function loadSignInOptions() {
+  if (signin.options) return;
+  try {
+    const o = await api('GET', 'sign-in-options', { signin: true });
+    signin.options = { password: o.password !== false, providers: Array.isArray(o.providers) ? o.providers : [] };
+  } catch { /* an older server, or offline: the password form */ }
+}
+
+// ssoButtons are the links to each single sign-on provider (a full navigation: the
+// provider's page, then back to /sso/<id>/callback, which opens the board).
+function ssoButtons() {
+  const providers = signin.options?.providers || [];
+  if (!providers.length) return null;
+  return h('div', { class: 'stack sso-providers', testid: 'sso-providers' },
+    providers.map((p) => h('a', {
+      class: 'btn btn-primary btn-block', href: p.start, testid: `sso-${p.id}`,
+    }, t('signin.with', { name: p.name?.[state.lang] || p.name?.es || p.id }))));
+}
+
 function renderSignIn(message) {
+  const passwordOn = signin.options?.password !== false;
   const pw = signin.mode === 'password';
   const err = h('p', { class: 'error', id: 'signin-error', role: 'alert', testid: 'signin-error', hidden: !message }, message || '');
   const btn = h('button', { type: 'submit', class: 'btn btn-primary btn-block', testid: 'signin-submit' }, t('signin.submit'));
@@ -362,14 +398,27 @@ function renderSignIn(message) {
       signin.mode = pw ? 'token' : 'password';
       renderSignIn();
     },
-  }, pw ? t('signin.useToken') : t('signin.usePassword'));
+  }, pw ? t('signin.useToken') : (passwordOn ? t('signin.usePassword') : t('signin.useSSO')));
   form.id = 'signin-form';
+  // Single sign-on: a button per provider above the form; with password sign-in turned
+  // off, the buttons alone (an access token stays the other way in).
+  const sso = pw ? ssoButtons() : null;
+  const showForm = !pw || passwordOn;
+  if (!showForm) other.removeAttribute('aria-controls'); // there is no form to control
+  let lead = pw ? t('signin.lead') : t('signin.leadToken');
+  if (pw && sso) lead = passwordOn ? t('signin.leadBoth') : t('signin.leadSSO');
   show(h('section', { class: 'card narrow', testid: 'signin' },
     h('h1', {}, t('signin.title')),
-    h('p', { class: 'lead' }, pw ? t('signin.lead') : t('signin.leadToken')),
-    form,
-    h('div', { class: 'signin-other' }, h('span', { class: 'signin-or' }, pw ? t('signin.or') : t('signin.orPassword')), other)));
+    h('p', { class: 'lead' }, lead),
+    sso,
+    sso && showForm ? h('p', { class: 'signin-divider' }, t('signin.orEmail')) : null,
+    showForm ? form : null,
+    h('div', { class: 'signin-other' }, h('span', { class: 'signin-or' }, pw ? t('signin.or') : (passwordOn ? t('signin.orPassword') : t('signin.orSSO'))), other)));
   tickCooldown(signin.cooldown);
+  if (!showForm) {
+    $('[data-testid="sso-providers"] a', view())?.focus();
+    return;
+  }
   (fields.find((f) => !f.value) || fields[0]).focus();
 }
 

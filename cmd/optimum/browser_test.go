@@ -16,32 +16,7 @@ import (
 // and `npm ci` in test/browser. When OPTIMUM_BROWSER_TESTS=required (as .ci/run sets it),
 // anything missing is a failure; otherwise the test is skipped with the reason.
 func TestBrowser(t *testing.T) {
-	required := os.Getenv("OPTIMUM_BROWSER_TESTS") == "required"
-	missing := func(what string) {
-		if required {
-			t.Fatalf("browser test required but %s", what)
-		}
-		t.Skipf("browser test skipped: %s (cd test/browser && npm ci; apt-get install chromium)", what)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not installed")
-	}
-	chromium := os.Getenv("CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		missing(chromium + " is not installed")
-	}
-	dir, _ := filepath.Abs("../../test/browser")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		missing("test/browser/node_modules is not installed")
-	}
-	artifacts := os.Getenv("OPTIMUM_ARTIFACTS")
-	if artifacts == "" {
-		artifacts = t.TempDir()
-	}
+	node, chromium, dir, artifacts := browserTools(t)
 
 	// The browser test signs in many times from one address within a minute: lift the
 	// per-client sign-in limit, which is not what it tests.
@@ -70,6 +45,39 @@ func TestBrowser(t *testing.T) {
 	if !regexp.MustCompile(`(?m)skipped 0$`).Match(out) || !regexp.MustCompile(`(?m)fail 0$`).Match(out) || regexp.MustCompile(`(?m)pass 0$`).Match(out) {
 		t.Fatalf("browser test did not run every check")
 	}
+}
+
+// browserTools finds node, Chromium and test/browser's modules, or fails (when
+// OPTIMUM_BROWSER_TESTS=required) or skips the test with what is missing.
+func browserTools(t *testing.T) (node, chromium, dir, artifacts string) {
+	t.Helper()
+	required := os.Getenv("OPTIMUM_BROWSER_TESTS") == "required"
+	missing := func(what string) {
+		if required {
+			t.Fatalf("browser test required but %s", what)
+		}
+		t.Skipf("browser test skipped: %s (cd test/browser && npm ci; apt-get install chromium)", what)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing("node is not installed")
+	}
+	chromium = os.Getenv("CHROMIUM")
+	if chromium == "" {
+		chromium = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(chromium); err != nil {
+		missing(chromium + " is not installed")
+	}
+	dir, _ = filepath.Abs("../../test/browser")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		missing("test/browser/node_modules is not installed")
+	}
+	artifacts = os.Getenv("OPTIMUM_ARTIFACTS")
+	if artifacts == "" {
+		artifacts = t.TempDir()
+	}
+	return node, chromium, dir, artifacts
 }
 
 func tail(s string, lines int) string {

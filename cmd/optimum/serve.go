@@ -28,6 +28,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
+	"github.com/optimum-bcp/optimum/internal/oidc"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/static"
 )
@@ -87,6 +88,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Logger:    log,
 	}
 	srv.ReadyChecks = fan.readyChecks()
+	// Single sign-on: every request to a provider goes through the outbound guard.
+	for _, pc := range cfg.SSO.Providers {
+		srv.SSO = append(srv.SSO, oidc.New(pc, cfg.OutboundGuard().Client(20*time.Second), clock))
+	}
 	if _, err := db.ReindexSearch(ctx); err != nil {
 		return err
 	}
@@ -250,6 +255,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
+	startChat(runCtx, &wg, cfg, db, srv, bus, publicURL(cfg, base), mtr.ObserveSend, log) // team chats and webhooks (chat.go)
 	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
 	serveDone := make(chan struct{})
 	go func() {

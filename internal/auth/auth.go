@@ -51,6 +51,8 @@ type Store interface {
 	// UseLoginCode marks the code used and returns its token; ENOTFOUND if unknown, used or expired.
 	UseLoginCode(ctx context.Context, hash string, now time.Time) (Token, error)
 	UserStore
+	// SSOStore: single sign-on (sso.go).
+	SSOStore
 }
 
 // SessionLifetime is how long a browser stays signed in.

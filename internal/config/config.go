@@ -54,6 +54,8 @@ type Config struct {
 	Heartbeat Heartbeat `yaml:"heartbeat"`
 	// Outbound bounds requests to URLs users chose (outbound.go).
 	Outbound Outbound `yaml:"outbound"`
+	// SSO is single sign-on through OpenID Connect providers (sso.go).
+	SSO SSO `yaml:"sso"`
 	// sms2: the second SMS and voice provider, failover and per-country rules (sms.go).
 	Vonage Vonage `yaml:"vonage"`
 	SMS    SMS    `yaml:"sms"`
@@ -63,6 +65,8 @@ type Config struct {
 	Integrations Integrations `yaml:"integrations"`
 	// Retention bounds how long delivery attempts and webhook records are kept (retention.go).
 	Retention Retention `yaml:"retention"`
+	// Chat tunes posts to team chats and outbound webhooks (chat.go).
+	Chat Chat `yaml:"chat"`
 }
 
 // Delivery tunes how alerts are sent.
@@ -197,6 +201,9 @@ type Limits struct {
 	// NonAlertSMSPerDay caps the SMS that are not alerts (verification codes) over the
 	// whole deployment in 24 hours; 0 is no cap. Alerts are never counted nor stopped.
 	NonAlertSMSPerDay int `yaml:"non_alert_sms_per_day"`
+	// SSOStartPerClient limits the single sign-ins started per client address (each
+	// stores a short-lived row); generous, since a whole office may share an address.
+	SSOStartPerClient Rate `yaml:"sso_start_per_client"`
 }
 
 // Rate is a token bucket: PerMinute requests a minute on average, Burst at once.
@@ -286,6 +293,8 @@ func Default() Config {
 		Canary:     defaultCanary(),
 		Heartbeat:  defaultHeartbeat(),
 		Outbound:   defaultOutbound(),
+		SSO:        defaultSSO(), // single sign-on (sso.go)
+		Chat:       defaultChat(),
 		SMS:        defaultSMS(), // sms2
 		Limits: Limits{
 			TrustedProxies:   []string{},
@@ -303,6 +312,7 @@ func Default() Config {
 			PhoneCodesPerHour:      3,
 			PhoneCodesPerDay:       10,
 			NonAlertSMSPerDay:      500,
+			SSOStartPerClient:      Rate{PerMinute: 120, Burst: 60}, // single sign-on (sso.go)
 		},
 	}
 }
@@ -363,8 +373,11 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
+	// Single sign-on (sso.go).
+	c.SSO.applyEnv(getenv)
 	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
+	c.Chat.applyEnv(getenv)
 	// sms2: Vonage, failover and per-country SMS rules.
 	c.applySMSEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
@@ -511,7 +524,9 @@ func (c Config) Validate() error {
 	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0, c.Email.URL != "") // sms2: Twilio or Vonage
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
+	c.SSO.validate(&p) // single sign-on (sso.go)
 	c.Email.validate(&p, c.Server.PublicURL)
+	c.Chat.validate(&p)
 	c.Drills.validate(&p)
 	c.validateSMS(&p) // sms2
 	for ch, r := range c.Delivery.Rates {
@@ -576,7 +591,7 @@ func (l Limits) validate(p *problems) {
 		p.add("limits.max_keys", "must be at least 100")
 	}
 	for key, r := range map[string]Rate{"sign_in_global": l.SignInGlobal, "link_per_token": l.LinkPerToken,
-		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient} {
+		"link_guesses_per_client": l.LinkGuessesPerClient, "webhook_forged_per_client": l.WebhookForgedPerClient, "sso_start_per_client": l.SSOStartPerClient} {
 		if r.PerMinute < 1 || r.Burst < 1 || r.PerMinute > 1_000_000 || r.Burst > 1_000_000 {
 			p.add("limits."+key, "per_minute and burst must be between 1 and 1000000")
 		}

@@ -28,6 +28,10 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /api/v1/me/password", "reporter"},
 	{"GET /api/v1/me", "reporter"},
 	{"GET /api/v1/meta", "reporter"},
+	// docs/sso.md: single sign-on is reached before signing in.
+	{"GET /api/v1/sign-in-options", "public"},
+	{"GET /sso/{provider}/start", "public"},
+	{"GET /sso/{provider}/callback", "public"},
 	{"POST /api/v1/tokens", "admin"},
 	{"GET /api/v1/tokens", "admin"},
 	{"DELETE /api/v1/tokens/{id}", "admin"},
@@ -139,6 +143,19 @@ var expectedMinRole = []struct{ pattern, min string }{
 	// docs/operations.md, "Watchdog, canary and heartbeat": managers read and run the canary.
 	{"GET /api/v1/canary", "manager"},
 	{"POST /api/v1/canary/run", "manager"},
+	// docs/channels.md, "Chat and webhooks": managers set their teams' chat channels; only
+	// admins add webhooks (they receive any event).
+	{"GET /api/v1/chat-channels", "manager"},
+	{"POST /api/v1/chat-channels", "manager"},
+	{"DELETE /api/v1/chat-channels/{id}", "manager"},
+	{"POST /api/v1/chat-channels/{id}/resume", "manager"},
+	{"GET /api/v1/chat-channels/{id}/posts", "manager"},
+	{"GET /api/v1/incidents/{id}/chat-posts", "responder"},
+	{"GET /api/v1/webhooks", "admin"},
+	{"POST /api/v1/webhooks", "admin"},
+	{"DELETE /api/v1/webhooks/{id}", "admin"},
+	{"POST /api/v1/webhooks/{id}/resume", "admin"},
+	{"GET /api/v1/webhooks/{id}/posts", "admin"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

@@ -27,6 +27,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
+	"github.com/optimum-bcp/optimum/internal/oidc"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -85,6 +86,9 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
+	for _, pc := range cfg.SSO.Providers { // single sign-on (sso_test.go)
+		s.SSO = append(s.SSO, oidc.New(pc, cfg.OutboundGuard().Client(10*time.Second), clk.Now))
+	}
 	s.Desk = incident.NewDesk(s.Incidents, db.Desk(), incident.DeskOptions{PublicURL: "http://bcp.test"})
 	s.Audit = db
 	s.Alerts = alerts.NewService(db.Proposals(), s.Incidents, cfg.Integrations, clk.Now)
@@ -94,6 +98,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	s.Inbound = escalation.NewInbound(db.Escalation(), s.Incidents, nil)
 	s.Webhooks = db.Deliveries()
 	s.SMSBudget = db.SMSBudget()
+	s.Chat = db.Chat() // team chats and webhooks (chat.go)
 	s.Drills = drill.NewService(db.Drills(), s.Incidents, dir, nil, drill.Options{Now: clk.Now})
 	s.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
 	s.Metrics = metrics.New(db.Indicators(), db, metrics.Options{Connections: s.Hub.Connections, Dropped: s.Hub.Dropped}).Handler()

@@ -747,6 +747,14 @@ var catalog = compileCatalog([]phrase{
 	{en: "Only a responder can record another person's answer.", es: "Solo quien atiende crisis puede registrar la respuesta de otra persona."},
 	{en: "is not among the people this incident was sent to", es: "no está entre las personas a las que se envió esta crisis"},
 	{en: "Only the people this incident was sent to, and responders, can acknowledge it.", es: "Solo las personas a las que se envió esta crisis, y quienes atienden crisis, pueden acusar recibo."},
+	// single sign-on (issue 18.1): internal/auth/sso.go, internal/store/sso.go, sso.go.
+	{en: "This sign-in is unknown, already used, expired, or was started in another browser.", es: "Este inicio de sesión no existe, ya se usó, caducó o se empezó en otro navegador."},
+	{en: "Your user is disabled; ask an administrator.", es: "Tu usuario está desactivado; pide ayuda a quien administra OPTIMUM BCP."},
+	{en: "The identity provider gave no usable email address.", es: "El proveedor de identidad no dio un correo utilizable."},
+	{en: "Sign-in with a password is turned off here: sign in with your organisation's account.", es: "Aquí no se entra con contraseña: entra con la cuenta de tu organización."},
+	{en: "No such sign-in.", es: "Ese inicio de sesión no existe."},
+	{en: "No user is linked to this identity.", es: "Ningún usuario está vinculado a esta identidad."},
+	{en: "There is no identity provider %q here.", es: "Aquí no hay ningún proveedor de identidad $1."},
 })
 
 // drillStatusesES names a drill run's statuses in Spanish.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/broadcast/chat"
 	"github.com/optimum-bcp/optimum/contacts"
 )
 
@@ -196,11 +197,17 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	broken, err := s.brokenChat(r.Context())
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, struct {
 		contacts.Readiness
 		// Estimate is how long reaching everybody takes on each channel at its rate.
 		Estimate []broadcast.Estimate `json:"estimate"`
-	}{rd, s.estimates(r, rd.Overall.Channels)})
+		// ChatBroken are the team chats and webhooks whose endpoint is gone (chat.go).
+		ChatBroken []chat.Subscription `json:"chat_broken"`
+	}{rd, s.estimates(r, rd.Overall.Channels), broken})
 	return nil
 }
 

@@ -143,6 +143,8 @@ type limits struct {
 	// webhookForged limits webhook requests whose signature is wrong, per client. A
 	// request Twilio signed is never limited: every one comes from Twilio's addresses.
 	webhookForged *limiter
+	// ssoStart limits single sign-ins started per client (sso.go).
+	ssoStart *limiter
 }
 
 // newLimits builds the limits of the configuration. They run on the auth service's
@@ -168,6 +170,7 @@ func (s *Server) newLimits() *limits {
 			"Too many unknown or expired links from your address. Wait a moment and try again; if your link does not work, ask the continuity team."),
 		webhookForged: newLimiter(c.WebhookForgedPerClient, c.MaxKeys, now,
 			"Too many unsigned webhook requests from this address."),
+		ssoStart: newLimiter(c.SSOStartPerClient, c.MaxKeys, now, signIn),
 	}
 }
 

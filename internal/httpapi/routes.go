@@ -38,6 +38,11 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/me", anyone, s.handle(s.me)},
 		{"GET /api/v1/meta", anyone, s.handle(s.meta)},
 
+		// Single sign-on with OpenID Connect (sso.go, docs/sso.md).
+		{"GET /api/v1/sign-in-options", public, s.handle(s.signInOptions)},
+		{"GET /sso/{provider}/start", public, securePage(s.handle(s.ssoStart(lim)))},
+		{"GET /sso/{provider}/callback", public, securePage(s.handle(s.ssoCallback))},
+
 		{"POST /api/v1/tokens", optimum.RoleAdmin, s.handle(s.createToken)},
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
 		// Alerts coming in from monitoring become proposals (integrations.go).
@@ -155,6 +160,20 @@ func (s *Server) Routes() []Route {
 		{"GET /metrics", public, s.handle(s.metrics)}, // admin token or an allowed network (metrics.go)
 		{"GET /api/v1/canary", optimum.RoleManager, s.handle(s.canaryRuns)},
 		{"POST /api/v1/canary/run", optimum.RoleManager, s.handle(s.runCanary)},
+
+		// Team chats and outbound webhooks (chat.go, issue 17): a team's channel is the
+		// continuity managers' to set; a webhook gets any event, so only admins add one.
+		{"GET /api/v1/chat-channels", optimum.RoleManager, s.handle(s.listSubscriptions(false))},
+		{"POST /api/v1/chat-channels", optimum.RoleManager, s.handle(s.createChatChannel)},
+		{"DELETE /api/v1/chat-channels/{id}", optimum.RoleManager, s.handle(s.deleteSubscription(false))},
+		{"POST /api/v1/chat-channels/{id}/resume", optimum.RoleManager, s.handle(s.resumeSubscription(false))},
+		{"GET /api/v1/chat-channels/{id}/posts", optimum.RoleManager, s.handle(s.subscriptionPosts(false))},
+		{"GET /api/v1/incidents/{id}/chat-posts", optimum.RoleResponder, s.handle(s.incidentChatPosts)},
+		{"GET /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.listSubscriptions(true))},
+		{"POST /api/v1/webhooks", optimum.RoleAdmin, s.handle(s.createWebhook)},
+		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
+		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
+		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
 	}
 }
 

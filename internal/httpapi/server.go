@@ -21,6 +21,7 @@ import (
 	"github.com/optimum-bcp/optimum/indicators"
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
+	"github.com/optimum-bcp/optimum/internal/oidc"
 )
 
 // Server holds what the handlers need. Build it with its fields set, then call Handler.
@@ -62,12 +63,17 @@ type Server struct {
 	Canary *Canary
 	// SMSBudget limits the SMS that are not alerts (verify.go); nil sets no limit.
 	SMSBudget SMSBudget
+	// SSO are the OpenID Connect providers people may sign in with (sso.go), in the
+	// order of the sign-in page.
+	SSO []*oidc.Provider
 	// Alerts takes alerts in from monitoring as proposals (integrations.go).
 	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
 	Audit AuditLog
 	// Rights exports and erases what is held about a person (rights.go); nil answers 503.
 	Rights Rights
+	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
+	Chat ChatStore
 	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
 	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
 	VonageSMS broadcast.Sender

@@ -38,6 +38,9 @@ func (s *Server) signIn(lim *limits) handlerFunc {
 			}
 			secret, actor, err = s.Auth.SignIn(r.Context(), strings.TrimSpace(*body.Token))
 		case body.Token == nil && body.Email != nil && body.Password != nil:
+			if !s.Config.SSO.PasswordSignIn { // single sign-on only (sso.go)
+				return auth.PasswordSignInOff
+			}
 			var f []optimum.FieldError
 			if strings.TrimSpace(*body.Email) == "" {
 				f = append(f, optimum.FieldError{Field: "email", Message: "is required"})
@@ -99,12 +102,20 @@ func (s *Server) setDevice(w http.ResponseWriter, r *http.Request, device string
 }
 
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
+	var logout string
 	if c, err := r.Cookie(sessionCookie); err == nil {
+		// A single sign-on session also ends at its provider (sso.go).
+		logout = s.ssoLogoutURL(r, c.Value)
 		if err := s.Auth.SignOut(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r)})
+	if logout != "" {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]string{"logout_url": logout})
+		return nil
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -329,6 +329,8 @@ func (db *DB) ErasePerson(ctx context.Context, personID, reason string, actor op
 				{`UPDATE users SET email = $2, name = $3, password_hash = NULL, person_id = $4, updated_at = $5,
 					disabled_at = COALESCE(disabled_at, $5) WHERE id = $1`, []any{u, "erased-" + u + "@erased.invalid", e.Name, personID, now}},
 				{"DELETE FROM user_sessions WHERE user_id = $1", []any{u}},
+				// Single sign-on: the links to providers hold the email and the subject.
+				{"DELETE FROM user_identities WHERE user_id = $1", []any{u}},
 				{"UPDATE incident_messages SET person_name = $2 WHERE person_id = $1", []any{u, e.Name}},
 			}
 			for _, s := range steps {
