@@ -213,6 +213,10 @@ type Options struct {
 	SLATeam       string
 	SLAJump       bool
 	DirectorsTeam string
+	// SMSNoLinkCountries are country calling codes ("52": Mexico) whose alert SMS carry
+	// no link and ask for a reply instead ("responde 1"): carriers there block automated
+	// messages with URLs. Push and calls are unchanged. sms2.
+	SMSNoLinkCountries []string
 	// Wake is called after deliveries were queued (the dispatcher's Wake).
 	Wake   func()
 	Poll   time.Duration // default 1 s

@@ -143,6 +143,7 @@ var messageSources = []string{
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
 	"../broadcast/email/render.go", // email (issue 17)
 	"../drill/plan.go",
+	"../broadcast/vonage/voice.go", // sms2: what a call through Vonage says
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	"../internal/httpapi/verify.go",
 	"../internal/httpapi/reconfirm.go",

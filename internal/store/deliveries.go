@@ -19,7 +19,10 @@ type Deliveries struct{ db *DB }
 // Deliveries returns the dispatcher's queue.
 func (db *DB) Deliveries() *Deliveries { return &Deliveries{db: db} }
 
-var _ broadcast.Queue = (*Deliveries)(nil)
+var (
+	_ broadcast.Queue         = (*Deliveries)(nil)
+	_ broadcast.ProviderQueue = (*Deliveries)(nil)
+)
 
 const deliveryColumns = `id, subject, recipient, channel, address, language, title, body, url, topic, ttl_seconds,
 	status, attempts, due_at, deadline, actions`
@@ -304,17 +307,19 @@ func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until t
 // late outcome of a superseded attempt changes nothing). It appends no event (the change
 // only marks its incident for the next progress event), so it does not wait for the
 // event log's turn among writers.
-func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
+func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, provider, set string, args ...any) error {
 	return q.db.grouped(ctx, func(tx *sql.Tx) error {
-		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
+		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, provider, set, args...)
 		return err
 	})
 }
 
 // finishTx is finish inside tx; it returns whether the attempt was the current one.
-func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
-		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
+// provider names the SMS or voice provider that carried the attempt ("" when the sender
+// names none).
+func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, provider, set string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5, provider = $6
+		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at), provider)
 	if err != nil {
 		return false, err
 	}
@@ -438,16 +443,26 @@ func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryC
 
 // Sent records that the provider accepted the delivery.
 func (q *Deliveries) Sent(ctx context.Context, id string, attempt int, at time.Time) error {
+	return q.SentVia(ctx, id, attempt, at, "")
+}
+
+// SentVia is Sent through the named provider (broadcast.ProviderQueue).
+func (q *Deliveries) SentVia(ctx context.Context, id string, attempt int, at time.Time, provider string) error {
 	// The provider's status callback may arrive before this is recorded (a busy node, a
 	// fast network): a delivery it already reported delivered or failed stays so.
-	return q.finish(ctx, id, attempt, at, "sent", "",
+	return q.finish(ctx, id, attempt, at, "sent", "", provider,
 		"status = CASE WHEN status IN ('delivered', 'undelivered', 'failed') THEN status ELSE $4 END, sent_at = $3, error = CASE WHEN status IN ('undelivered', 'failed') THEN error ELSE '' END",
 		broadcast.StatusSent)
 }
 
 // Retry puts the delivery back in the queue for next.
 func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error {
-	return q.finish(ctx, id, attempt, at, "retry", reason, "status = $4, due_at = $5, error = $6",
+	return q.RetryVia(ctx, id, attempt, at, next, reason, "")
+}
+
+// RetryVia is Retry of an attempt the named provider failed (broadcast.ProviderQueue).
+func (q *Deliveries) RetryVia(ctx context.Context, id string, attempt int, at, next time.Time, reason, provider string) error {
+	return q.finish(ctx, id, attempt, at, "retry", reason, provider, "status = $4, due_at = $5, error = $6",
 		broadcast.StatusQueued, millis(next), truncate(reason, 500))
 }
 
@@ -456,9 +471,14 @@ func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next
 // out at the provider (Twilio 21610: they replied STOP to that number), the person is
 // recorded as opted out of SMS, as their STOP would have done had it reached us.
 func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
+	return q.FailedVia(ctx, id, attempt, at, reason, gone, "")
+}
+
+// FailedVia is Failed of an attempt the named provider refused (broadcast.ProviderQueue).
+func (q *Deliveries) FailedVia(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool, provider string) error {
 	const set = "status = $4, failed_at = $3, error = $5"
 	if !gone {
-		return q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+		return q.finish(ctx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
 	}
 	var channel, address, recipient string
 	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address, recipient FROM deliveries WHERE id = $1", id).Scan(&channel, &address, &recipient); err != nil {
@@ -467,14 +487,14 @@ func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time
 	if channel == broadcast.ChannelSMS {
 		// The failure and the opt-out together: one is never recorded without the other.
 		return q.db.eventsTx(ctx, func(tx *eventTx) error {
-			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
 			if err != nil || !current {
 				return err
 			}
 			return optOutAtProvider(ctx, tx, recipient, address, at)
 		})
 	}
-	if err := q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
+	if err := q.finish(ctx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
 		return err
 	}
 	if channel == broadcast.ChannelWebPush {
@@ -563,7 +583,34 @@ func (q *Deliveries) SubjectDeliveries(ctx context.Context, subject string) ([]D
 		d.UpdatedAt = fromMillis(at)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("deliveries: %w", err)
+	}
+	return out, q.attemptProviders(ctx, subject, out)
+}
+
+// attemptProviders fills in the providers of the attempts of a subject's deliveries
+// (only SMS and calls name one).
+func (q *Deliveries) attemptProviders(ctx context.Context, subject string, list []DeliveryState) error {
+	rows, err := q.db.read.QueryContext(ctx, `SELECT a.delivery_id, a.provider FROM delivery_attempts a
+		JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.subject = $1 AND a.provider <> '' ORDER BY a.delivery_id, a.attempt`, subject)
+	if err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	defer rows.Close()
+	byID := map[string][]string{}
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return fmt.Errorf("deliveries: %w", err)
+		}
+		byID[id] = append(byID[id], p)
+	}
+	for i := range list {
+		list[i].Providers = byID[list[i].ID]
+	}
+	return rows.Err()
 }
 
 // DeliveryState is what is shown of a delivery on the incident page.
@@ -574,22 +621,29 @@ type DeliveryState struct {
 	Status         string
 	ProviderStatus string
 	Attempts       int
-	Error          string
-	UpdatedAt      time.Time
+	// Providers names the provider of each attempt that went to one, in order
+	// (["twilio", "vonage"]: failed through Twilio, then sent through Vonage).
+	Providers []string
+	Error     string
+	UpdatedAt time.Time
 }
 
-// Attempts returns the recorded attempts of a delivery, in order.
+// Attempts returns the recorded attempts of a delivery, in order: "outcome[ via
+// provider][: reason]".
 func (q *Deliveries) Attempts(ctx context.Context, id string) ([]string, error) {
-	rows, err := q.db.read.QueryContext(ctx, "SELECT outcome, reason FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt", id)
+	rows, err := q.db.read.QueryContext(ctx, "SELECT outcome, reason, provider FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt", id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var o, r string
-		if err := rows.Scan(&o, &r); err != nil {
+		var o, r, p string
+		if err := rows.Scan(&o, &r, &p); err != nil {
 			return nil, err
+		}
+		if p != "" {
+			o += " via " + p
 		}
 		out = append(out, strings.TrimSuffix(o+": "+r, ": "))
 	}

@@ -246,7 +246,7 @@ func (s *Incidents) Deliveries(ctx context.Context, id string) (map[string][]inc
 	}
 	out := map[string][]incident.Delivery{}
 	for _, d := range list {
-		out[d.Recipient] = append(out[d.Recipient], incident.Delivery{Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, Error: d.Error, At: d.UpdatedAt})
+		out[d.Recipient] = append(out[d.Recipient], incident.Delivery{Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, Providers: d.Providers, Error: d.Error, At: d.UpdatedAt})
 	}
 	return out, nil
 }
