@@ -749,6 +749,18 @@ export const I18N = {
     'ind.csv.channels': 'Entrega por canal',
     'ind.acked': 'Recibido',
     'ind.late': 'Vencido hace {d}',
+    // Alerts from monitoring waiting for a human (proposals.js).
+    'prop.title': 'Alertas de monitoreo por decidir',
+    'prop.lead': 'Nadie ha sido avisado todavía: decide si es una crisis.',
+    'prop.count': '{n} por decidir',
+    'prop.alerts': '{firing} activas, {resolved} resueltas',
+    'prop.allResolved': 'Resuelta en el origen',
+    'prop.confirm': 'Declarar crisis',
+    'prop.dismiss': 'Descartar',
+    'prop.reason': 'Motivo para descartarla',
+    'prop.reasonRequired': 'Escribe por qué no es una crisis.',
+    'prop.confirming': 'En confirmación',
+    'prop.received': 'Última alerta: {time}',
   },
   en: {
     'skip': 'Skip to content',
@@ -1494,6 +1506,18 @@ export const I18N = {
     'ind.csv.channels': 'Delivery by channel',
     'ind.acked': 'Acknowledged',
     'ind.late': 'Overdue by {d}',
+    // Alerts from monitoring waiting for a human (proposals.js).
+    'prop.title': 'Monitoring alerts to decide on',
+    'prop.lead': 'Nobody has been alerted yet: decide whether it is a crisis.',
+    'prop.count': '{n} to decide',
+    'prop.alerts': '{firing} firing, {resolved} resolved',
+    'prop.allResolved': 'Resolved at the source',
+    'prop.confirm': 'Declare a crisis',
+    'prop.dismiss': 'Dismiss',
+    'prop.reason': 'Why it is dismissed',
+    'prop.reasonRequired': 'Write why it is not a crisis.',
+    'prop.confirming': 'Being confirmed',
+    'prop.received': 'Last alert: {time}',
   },
 };
 
