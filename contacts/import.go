@@ -46,7 +46,17 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 		if err != nil {
 			return err
 		}
-		rep = ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
+		rep, err = s.importIn(ctx, tx, snap, rows, teams, services, dryRun, sites)
+		return err
+	})
+	return rep, err
+}
+
+// importIn is Import inside tx, on the directory as snap has it.
+func (s *Directory) importIn(ctx context.Context, tx Tx, snap Snapshot, rows []Row, teams []TeamInput, services []ServiceInput, dryRun bool, sites []SiteInput) (ImportReport, error) {
+	actor := actorOf(ctx)
+	rep := ImportReport{Rows: len(rows), DryRun: dryRun, TeamsCreated: []string{}, Errors: []RowError{}}
+	err := func() error {
 		p := &importPlan{idx: newIndex(snap), rep: &rep, now: s.now().UTC().Truncate(time.Millisecond)}
 		p.sites(sites)
 		p.teams(teams)
@@ -97,7 +107,7 @@ func (s *Directory) Import(ctx context.Context, rows []Row, teams []TeamInput, s
 			"rows": rep.Rows, "created": rep.Created, "updated": rep.Updated, "unchanged": rep.Unchanged,
 			"teams_created": rep.TeamsCreated, "services_changed": rep.ServicesChanged, "sites_changed": len(p.siteChanges),
 		})
-	})
+	}()
 	return rep, err
 }
 

@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "proposals.js", "sw.js", "bridge.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -146,9 +146,12 @@ var messageSources = []string{
 	"../escalation/crisis.go", "../broadcast/twilio/hotline.go",
 	"../escalation/bridge.go", "../broadcast/twilio/bridge.go", "../incident/bridge.go",
 	"../drill/plan.go",
+	"../broadcast/vonage/voice.go", // sms2: what a call through Vonage says
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",
 	"../internal/httpapi/verify.go",
 	"../internal/httpapi/reconfirm.go",
+	// The page to the admins about a refused or failed directory sync (docs/scim.md).
+	"../internal/dirsync/dirsync.go",
 	// The API's Spanish problems, including those built by functions.
 	"../internal/httpapi/i18n.go", "../internal/httpapi/i18n_trust.go",
 	// Single sign-on's refusal pages.

@@ -32,11 +32,11 @@ func migrate(ctx context.Context, getenv func(string) string, stdout io.Writer) 
 // token creates an API token from the command line, e.g. to recover admin access.
 func token(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: optimum token create -name NAME -role admin|manager|responder|reporter|integration")
+		return fmt.Errorf("usage: optimum token create -name NAME -role admin|manager|responder|reporter|scim|integration")
 	}
 	fs := flag.NewFlagSet("token create", flag.ContinueOnError)
 	name := fs.String("name", "", "who or what uses the token")
-	role := fs.String("role", "responder", "admin, manager, responder, reporter or integration")
+	role := fs.String("role", "responder", "admin, manager, responder, reporter, scim (an identity provider's SCIM provisioning) or integration")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func user(ctx context.Context, args []string, getenv func(string) string, stdout
 	fs.SetOutput(io.Discard)
 	email := fs.String("email", "", "the email the user signs in with")
 	name := fs.String("name", "", "the user's name")
-	role := fs.String("role", "responder", "admin, manager, responder, reporter or integration")
+	role := fs.String("role", "responder", "admin, manager, responder or reporter (users never have the machine roles scim and integration)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of printing a link")
 	if err := fs.Parse(args[1:]); err != nil {
 		return fmt.Errorf("%v\n%s", err, usage)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/optimum-bcp/optimum/internal/httpapi"
+	"github.com/optimum-bcp/optimum/internal/httpapi/openapi/openapitest"
 )
 
 // logBuffer is an io.Writer safe for the server's goroutines and the test.
@@ -43,7 +45,14 @@ func startServer(t *testing.T, env map[string]string) (string, *logBuffer) {
 	for k, v := range env {
 		vars[k] = v
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	// Every request to a route, and its answer, is checked against the OpenAPI description.
+	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), wrapHandlerKey{}, func(s *httpapi.Server, h http.Handler) http.Handler {
+		var patterns []string
+		for _, rt := range s.Routes() {
+			patterns = append(patterns, rt.Pattern)
+		}
+		return openapitest.Handler(t, patterns, h)
+	}))
 	logs := &logBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return vars[k] }, &bytes.Buffer{}, logs) }()

@@ -39,6 +39,10 @@ type started func(baseURL string)
 // serve runs the server until ctx is done. Shutdown stops intake first (the listener and
 // new requests), lets requests in flight finish, closes the live streams, and closes the
 // database last.
+// wrapHandlerKey carries, in serve's context, a function wrapping the HTTP handler: the
+// tests put the OpenAPI check there (startServer); nothing else does.
+type wrapHandlerKey struct{}
+
 func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, onStart started) error {
 	if len(args) > 0 {
 		return fmt.Errorf("serve takes no arguments, got %q", args)
@@ -109,7 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
 	srv.Rights = db                                                                        // people's data rights (docs/privacy.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
@@ -127,8 +131,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	srv.Inbound.Crisis = crisis
+	handler := srv.Handler()
+	if wrap, ok := ctx.Value(wrapHandlerKey{}).(func(*httpapi.Server, http.Handler) http.Handler); ok {
+		handler = wrap(srv, handler) // tests: the OpenAPI check (run_test.go)
+	}
 	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -165,19 +173,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { keepClockInSync(runCtx, db, log) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
-	if cfg.Twilio.AccountSID != "" {
-		tc, err := twilio.New(twilio.Config{
-			AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
-			MessagingServiceSID: cfg.Twilio.MessagingServiceSID, APIURL: cfg.Twilio.APIURL,
-			PublicURL: strings.TrimRight(cfg.Server.PublicURL, "/"), Transliterate: cfg.Twilio.Transliterate,
-		})
-		if err != nil {
-			return fmt.Errorf("twilio: %w", err)
-		}
-		defer tc.Close()
-		senders[broadcast.ChannelSMS], senders[broadcast.ChannelVoice] = tc.SMS(), tc.Voice()
-		srv.SMS = tc.SMS()
+	// sms2: Twilio and Vonage behind a failover per channel (sms.go).
+	providers, err := newSMSProviders(cfg, log)
+	if err != nil {
+		return err
 	}
+	defer providers.Close()
+	if providers.sms != nil {
+		senders[broadcast.ChannelSMS] = providers.sms
+		srv.SMS = providers.sms
+	}
+	if providers.voice != nil {
+		senders[broadcast.ChannelVoice] = providers.voice
+	}
+	if providers.vonageSMS != nil {
+		srv.VonageSMS = providers.vonageSMS
+	}
+	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "sms_providers", Reasons: providers.concerns})
 	// Email (issue 17): with OPTIMUM_SMTP_URL, each person's email is the channel email.
 	if cfg.Email.URL != "" {
 		smtpCfg, err := cfg.Email.SMTP()
@@ -194,7 +206,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
-		Observe: mtr.ObserveSend,
+		Observe:      mtr.ObserveSend,
+		ObserveClaim: mtr.ObserveClaim,
 		// One-tap links (escalation/links.go) and the requester's conformity links
 		// (incident/requester.go) are made as their message is sent, never stored.
 		Prepare: broadcast.Prepares(escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
@@ -257,11 +270,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
 	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
 		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+		SMSNoLinkCountries: cfg.SMS.NoLinkCountries, // sms2
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })
 	startChat(runCtx, &wg, cfg, db, srv, bus, publicURL(cfg, base), mtr.ObserveSend, log) // team chats and webhooks (chat.go)
 	startAlive(runCtx, &wg, cfg, db, srv, mtr, channels, log)
+	startDirectory(runCtx, &wg, cfg, db, srv, directory, base, channels, log) // SCIM and the directory sync (directory.go)
 	serveDone := make(chan struct{})
 	go func() {
 		defer close(serveDone)

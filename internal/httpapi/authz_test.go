@@ -56,6 +56,11 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/twilio/bridge", "public"},
 	{"POST /hooks/twilio/bridge/pin", "public"},
 	{"POST /hooks/twilio/conference", "public"},
+	// sms2: Vonage's webhooks, signed by Vonage.
+	{"POST /hooks/vonage/status", "public"},
+	{"POST /hooks/vonage/sms", "public"},
+	{"POST /hooks/vonage/voice/event", "public"},
+	{"POST /hooks/vonage/voice/input", "public"},
 	{"GET /a/{token}", "public"},
 	{"POST /a/{token}", "public"},
 	{"POST /api/v1/incidents/{id}/ack", "reporter"},
@@ -170,6 +175,27 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"DELETE /api/v1/webhooks/{id}", "admin"},
 	{"POST /api/v1/webhooks/{id}/resume", "admin"},
 	{"GET /api/v1/webhooks/{id}/posts", "admin"},
+	// README "API": the OpenAPI description is documentation, readable by anyone.
+	{"GET /api/v1/openapi.json", "public"},
+	// docs/scim.md: SCIM is for tokens of role scim only (no person's role includes it);
+	// the directory sync's status and manual run are for admins.
+	{"GET /scim/v2/ServiceProviderConfig", "scim"},
+	{"GET /scim/v2/ResourceTypes", "scim"},
+	{"GET /scim/v2/Schemas", "scim"},
+	{"GET /scim/v2/Users", "scim"},
+	{"POST /scim/v2/Users", "scim"},
+	{"GET /scim/v2/Users/{id}", "scim"},
+	{"PUT /scim/v2/Users/{id}", "scim"},
+	{"PATCH /scim/v2/Users/{id}", "scim"},
+	{"DELETE /scim/v2/Users/{id}", "scim"},
+	{"GET /scim/v2/Groups", "scim"},
+	{"POST /scim/v2/Groups", "scim"},
+	{"GET /scim/v2/Groups/{id}", "scim"},
+	{"PUT /scim/v2/Groups/{id}", "scim"},
+	{"PATCH /scim/v2/Groups/{id}", "scim"},
+	{"DELETE /scim/v2/Groups/{id}", "scim"},
+	{"GET /api/v1/directory/sync", "admin"},
+	{"POST /api/v1/directory/sync", "admin"},
 }
 
 // Every route × every role (and anonymous), with real requests: below the route's role

@@ -28,6 +28,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/metrics"
 	"github.com/optimum-bcp/optimum/internal/oidc"
+	"github.com/optimum-bcp/optimum/internal/scim"
 	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -85,6 +86,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 		Ready:     db.Ping,
 		Static:    fstest.MapFS{"index.html": {Data: []byte("<h1>OPTIMUM</h1>")}},
 		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SCIM:      &scim.Service{Directory: dir, Language: "es"}, // scim_test.go
 	}
 	for _, pc := range cfg.SSO.Providers { // single sign-on (sso_test.go)
 		s.SSO = append(s.SSO, oidc.New(pc, cfg.OutboundGuard().Client(10*time.Second), clk.Now))
@@ -105,7 +107,7 @@ func newTestAPI(t *testing.T, bootstrap string, tweak func(*config.Config)) (*ap
 	runCtx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); s.Hub.Run(runCtx) }()
-	srv := httptest.NewServer(s.Handler())
+	srv := httptest.NewServer(described(t, s, s.Handler())) // checked against the OpenAPI description (openapi_harness_test.go)
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -412,6 +414,12 @@ func testSessionCookieAndCrossOriginProtection(t *testing.T) {
 	res = a.do("POST", "/api/v1/incidents", "", declaration(), "Cookie", session, "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
 	if res.status != 403 {
 		t.Errorf("cross-site declare = %d, want 403", res.status)
+	}
+	// …with a problem in Spanish, like every refusal.
+	var p struct{ Code, Detail string }
+	res.json(t, &p)
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/problem+json") || p.Code != "forbidden" || !strings.Contains(p.Detail, "otro origen") {
+		t.Errorf("cross-site declare answered %s %s", ct, res.body)
 	}
 	if res := a.do("POST", "/api/v1/incidents", "", declaration(), "Cookie", session, "Sec-Fetch-Site", "same-origin"); res.status != 201 {
 		t.Errorf("same-origin declare = %d %s", res.status, res.body)

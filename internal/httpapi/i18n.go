@@ -402,6 +402,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The service has errors.", es: "El servicio tiene errores."},
 	{en: "The audience has errors.", es: "La lista de destinatarios tiene errores."},
 	{en: "No person has the id %q.", es: "No hay ninguna persona con el id $1."},
+	{en: "No team has the id %q.", es: "No hay ningún equipo con el id $1."},
 	{en: "Nobody in the directory has the id %q.", es: "Nadie en el directorio tiene el id $1."},
 	{en: "Nobody in the directory has the id or email %q.", es: "Nadie en el directorio tiene el id o correo $1."},
 	{en: "Nobody has the phone %s.", es: "Nadie tiene el teléfono $1."},
@@ -581,9 +582,15 @@ var catalog = compileCatalog([]phrase{
 
 	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
-	{en: "The request has no Twilio id (MessageSid or CallSid).", es: "La solicitud no trae ningún identificador de Twilio (MessageSid o CallSid)."},
+	{en: "The request has no %s id (%s).", fn: func(g []string) string {
+		return "La solicitud no trae ningún identificador de " + g[1] + " (" + strings.ReplaceAll(g[2], " or ", " o ") + ")."
+	}},
 	{en: "This request is being processed; try again in a moment.", es: "Esta solicitud se está procesando; vuelve a intentarlo en un momento."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+	// sms2: Vonage's webhooks.
+	{en: "The request is not signed by %s for this server.", es: "La solicitud no está firmada por $1 para este servidor."},
+	{en: "A delivery receipt needs ?d=<delivery> or a client-ref.", es: "Un acuse de entrega necesita ?d=<delivery> o un client-ref."},
+	{en: "A call event needs ?d=<delivery>.", es: "Un evento de llamada necesita ?d=<delivery>."},
 
 	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.
 	{en: "The indicators query is not valid.", es: "La consulta de indicadores no es válida."},
@@ -597,6 +604,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "%q is not a filter of the indicators; use from, to, priority, service, team, site or bucket.", es: "$1 no es un filtro de los indicadores; usa from, to, priority, service, team, site o bucket."},
 	{en: "Indicator tables are CSV files: add .csv to %q.", es: "Las tablas de indicadores son archivos CSV: añada .csv a $1."},
 	{en: "There is no indicator table %q; the tables are %s.", es: "No existe la tabla de indicadores $1; las tablas son $2."},
+	{en: "Cross-origin requests that change data are refused; send it from the app's own page or without a browser.", es: "Se rechazan las solicitudes de otro origen que cambian datos; envíala desde la página de la aplicación o sin navegador."},
 	{en: "Metrics are not enabled on this server.", es: "Las métricas no están activadas en este servidor."},
 	{en: "Metrics need an admin bearer token, or a request from an allowed network (metrics.allow_networks).", es: "Las métricas necesitan un token de administración (Bearer) o una solicitud desde una red permitida (metrics.allow_networks)."},
 	{en: "Your role (%s) may not read metrics; it needs admin.", fn: func(g []string) string {
@@ -729,6 +737,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "No parked event %d of %s.", es: "No hay ningún evento apartado número $1 de $2."},
 	{en: "must be a whole number from 1 to 200", es: "debe ser un número entero de 1 a 200"},
 	{en: "The canary is not configured: set canary.schedule and canary.person or canary.team.", es: "El canario no está configurado: define canary.schedule y canary.person o canary.team."},
+	{en: "The directory sync is not configured (directory_sync.url).", es: "La sincronización del directorio no está configurada (directory_sync.url)."},
 	{en: "A canary is already waiting to start.", es: "Ya hay un canario esperando para empezar."},
 	// identity (issue 13.6): acknowledging what one was sent.
 	{en: "Incident %s is %s; this link no longer works.", fn: func(g []string) string {

@@ -35,6 +35,9 @@ func (s *Server) authenticate(r *http.Request) (optimum.Actor, error) {
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return optimum.Actor{}, optimum.Errorf(optimum.EUNAUTHORIZED, "The Authorization header must be \"Bearer <token>\".")
 		}
+		if a, ok := s.scimEnvToken(strings.TrimSpace(token)); ok { // scim.go
+			return a, nil
+		}
 		return s.Auth.Authenticate(r.Context(), strings.TrimSpace(token))
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {

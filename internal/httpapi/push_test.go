@@ -35,7 +35,7 @@ func newPushAPI(t *testing.T) (*api, *webpushtest.Fake, webpush.Keys) {
 		Sender:    webpush.New(keys, webpush.Options{AllowPrivateEndpoints: true}),
 	}
 	// A fresh server, so its handlers start after Push is set.
-	srv := httptest.NewServer(a.api.Handler())
+	srv := httptest.NewServer(described(t, a.api, a.api.Handler())) // openapi_harness_test.go
 	t.Cleanup(srv.Close)
 	a.srv = srv
 	return a, fake, keys

@@ -131,6 +131,10 @@ var statusOf = map[string]int{
 // writeError answers with the problem+json of err. Internal errors are logged here, once,
 // and shown to the caller only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if isSCIM(r) { // SCIM clients read SCIM's error format, not problem+json (scim.go)
+		writeSCIMError(w, r, log, err)
+		return
+	}
 	p := problem{Type: "about:blank"}
 	var re *requestError
 	if errors.As(err, &re) {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/scim"
 )
 
 // Route is one entry of the API: its pattern, who may call it, and its handler.
@@ -78,6 +79,11 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/bridge", public, s.handle(s.twilioHook(bridgeKey("call"), s.twilioBridge))},
 		{"POST /hooks/twilio/bridge/pin", public, s.handle(s.twilioHook(bridgeKey("pin"), s.twilioBridgePIN))},
 		{"POST /hooks/twilio/conference", public, s.handle(s.twilioHook(conferenceKey, s.twilioConference))},
+		// sms2: Vonage, the second SMS and voice provider (vonage.go).
+		{"POST /hooks/vonage/status", public, s.handle(s.providerHook(s.vonageForm, vonageReceiptKey, s.vonageStatus, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/sms", public, s.handle(s.providerHook(s.vonageForm, vonageSMSKey, s.vonageSMS, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/voice/event", public, s.handle(s.providerHook(s.vonageJSON, vonageEventKey, s.vonageVoiceEvent, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/voice/input", public, s.handle(s.providerHook(s.vonageJSON, vonageInputKey, s.vonageVoiceInput, "Vonage", "messageId or uuid"))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
 		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)
@@ -186,6 +192,28 @@ func (s *Server) Routes() []Route {
 		{"DELETE /api/v1/webhooks/{id}", optimum.RoleAdmin, s.handle(s.deleteSubscription(true))},
 		{"POST /api/v1/webhooks/{id}/resume", optimum.RoleAdmin, s.handle(s.resumeSubscription(true))},
 		{"GET /api/v1/webhooks/{id}/posts", optimum.RoleAdmin, s.handle(s.subscriptionPosts(true))},
+
+		// The OpenAPI description of this API (openapidoc.go, openapi/).
+		{"GET /api/v1/openapi.json", public, s.handle(s.openAPI)},
+		// SCIM 2.0 provisioning by an identity provider (scim.go, internal/scim): a token
+		// of role scim, or OPTIMUM_SCIM_TOKEN; no other role may call these.
+		{"GET /scim/v2/ServiceProviderConfig", optimum.RoleSCIM, s.scim(scim.ServiceProviderConfig)},
+		{"GET /scim/v2/ResourceTypes", optimum.RoleSCIM, s.scim(scim.ResourceTypes)},
+		{"GET /scim/v2/Schemas", optimum.RoleSCIM, s.scim(scim.Schemas)},
+		{"GET /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.ListUsers)},
+		{"POST /scim/v2/Users", optimum.RoleSCIM, s.scim(scim.CreateUser)},
+		{"GET /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.GetUser)},
+		{"PUT /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceUser)},
+		{"PATCH /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.PatchUser)},
+		{"DELETE /scim/v2/Users/{id}", optimum.RoleSCIM, s.scim(scim.DeleteUser)},
+		{"GET /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.ListGroups)},
+		{"POST /scim/v2/Groups", optimum.RoleSCIM, s.scim(scim.CreateGroup)},
+		{"GET /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.GetGroup)},
+		{"PUT /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.ReplaceGroup)},
+		{"PATCH /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.PatchGroup)},
+		{"DELETE /scim/v2/Groups/{id}", optimum.RoleSCIM, s.scim(scim.DeleteGroup)},
+		{"GET /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.directorySyncStatus)},
+		{"POST /api/v1/directory/sync", optimum.RoleAdmin, s.handle(s.runDirectorySync)},
 	}
 }
 
@@ -206,9 +234,19 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(rt.Pattern, h)
 	}
 	mux.Handle("/api/", s.handle(s.notFound))
+	mux.Handle("/scim/", s.handle(s.notFound)) // answered in SCIM's error format (scim.go)
+	for _, p := range scimResources {
+		mux.Handle(p, scimMethodNotAllowed) // a method the resource has not: 405, SCIM's format
+	}
 	mux.Handle("/", s.staticFiles())
 
-	return s.observe(http.NewCrossOriginProtection().Handler(mux))
+	// A refused cross-origin request gets a problem+json like any other refusal, as the
+	// OpenAPI description says (openapi/base.yaml), not the library's text/plain.
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(s.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return optimum.Errorf(optimum.EFORBIDDEN, "Cross-origin requests that change data are refused; send it from the app's own page or without a browser.")
+	}))
+	return s.observe(cop.Handler(mux))
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {

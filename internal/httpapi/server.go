@@ -22,6 +22,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/auth"
 	"github.com/optimum-bcp/optimum/internal/config"
 	"github.com/optimum-bcp/optimum/internal/oidc"
+	"github.com/optimum-bcp/optimum/internal/scim"
 )
 
 // Server holds what the handlers need. Build it with its fields set, then call Handler.
@@ -68,6 +69,10 @@ type Server struct {
 	// SSO are the OpenID Connect providers people may sign in with (sso.go), in the
 	// order of the sign-in page.
 	SSO []*oidc.Provider
+	// SCIM answers /scim/v2 (scim.go); nil answers 404 there.
+	SCIM *scim.Service
+	// DirectorySync is the scheduled replace import from a CSV URL (scim.go); nil when off.
+	DirectorySync DirectorySyncer
 	// Alerts takes alerts in from monitoring as proposals (integrations.go).
 	Alerts *alerts.Service
 	// Audit exports the event log's hash chain (audit.go); nil answers 503.
@@ -76,6 +81,9 @@ type Server struct {
 	Rights Rights
 	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
 	Chat ChatStore
+	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
+	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
+	VonageSMS broadcast.Sender
 
 	limits *limits // built by Handler
 }
