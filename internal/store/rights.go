@@ -449,11 +449,15 @@ const EventRetentionApplied = "retention.applied"
 func (db *DB) ApplyRetention(ctx context.Context, r Retention, now time.Time) (attempts, webhooks int64, err error) {
 	err = db.eventsTx(ctx, func(tx *eventTx) error {
 		if r.DeliveryAttempts > 0 {
-			res, err := tx.ExecContext(ctx, "DELETE FROM delivery_attempts WHERE started_at < $1", millis(now.Add(-r.DeliveryAttempts)))
-			if err != nil {
-				return fmt.Errorf("retention: %w", err)
+			// The attempts of alerts and of chat and webhook posts alike.
+			for _, q := range []string{"DELETE FROM delivery_attempts WHERE started_at < $1", "DELETE FROM chat_post_attempts WHERE started_at < $1"} {
+				res, err := tx.ExecContext(ctx, q, millis(now.Add(-r.DeliveryAttempts)))
+				if err != nil {
+					return fmt.Errorf("retention: %w", err)
+				}
+				n, _ := res.RowsAffected()
+				attempts += n
 			}
-			attempts, _ = res.RowsAffected()
 		}
 		if r.WebhookCalls > 0 {
 			res, err := tx.ExecContext(ctx, "DELETE FROM webhook_calls WHERE received_at < $1", millis(now.Add(-r.WebhookCalls)))
