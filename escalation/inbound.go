@@ -68,6 +68,8 @@ type Inbound struct {
 	// Logger records replies refused because their number is shared; nil means
 	// slog.Default().
 	Logger *slog.Logger
+	// Crisis, when set, declares from "CRISIS <text>" SMS (crisis.go).
+	Crisis *CrisisLine
 }
 
 // RequesterAnswers records a requester's reply to the responders' question.
@@ -130,6 +132,11 @@ func text(lang, key string) string {
 // question, is their answer (body). A reply nobody can match acknowledges nothing and
 // gets a helpful answer.
 func (in *Inbound) SMS(ctx context.Context, from, body string, read func(poll bool) (kind, folio string)) (string, error) {
+	if in.Crisis != nil {
+		if answer, ok, err := in.Crisis.SMS(ctx, from, body); ok {
+			return answer, err
+		}
+	}
 	p, err := in.store.PersonByPhone(ctx, from)
 	switch optimum.ErrorCode(err) {
 	case optimum.ENOTFOUND:

@@ -1,6 +1,7 @@
 package escalation
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -62,6 +63,9 @@ func (t *Templates) smsText(lang string, inc incident.Incident, link string, rem
 		} else {
 			cta = w.ack + link
 		}
+	}
+	if b := inc.Bridge; b != nil { // bridge: the war-room call's number and PIN
+		cta = fmt.Sprintf(bridgeSMS[lang], b.Number, b.PIN) + " " + cta
 	}
 	clean := func(s string) string { // one line, in the alphabet; what it lacks is dropped
 		s = t.sms.Transliterate(strings.Join(strings.Fields(s), " "))

@@ -24,12 +24,12 @@ type Templates struct {
 var defaultTemplates = map[string]string{
 	"webpush/es/title": `{{if .Drill}}SIMULACRO · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
 	"webpush/en/title": `{{if .Drill}}DRILL · {{end}}{{.Priority}} {{.Folio}}: {{.Title}}`,
-	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}¿Estás a salvo? Elige una respuesta.{{else}}Confirma recepción.{{end}}`,
-	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}}`,
+	"webpush/es/text":  `{{if .Drill}}SIMULACRO. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}¿Estás a salvo? Elige una respuesta.{{else}}Confirma recepción.{{end}}{{with .Bridge}} Llamada de crisis: {{.Number}}, PIN {{.PIN}}.{{end}}`,
+	"webpush/en/text":  `{{if .Drill}}DRILL. {{end}}{{with .Location}}{{.}}. {{end}}{{with .Summary}}{{.}} {{end}}{{if .SafetyPoll}}Are you safe? Choose an answer.{{else}}Please acknowledge.{{end}}{{with .Bridge}} Crisis call: {{.Number}}, PIN {{.PIN}}.{{end}}`,
 	"voice/es/title":   `{{if .Drill}}Esto es un simulacro. {{end}}Alerta de crisis de OPTIMUM, prioridad {{.PriorityWords}}.`,
 	"voice/en/title":   `{{if .Drill}}This is a drill. {{end}}OPTIMUM crisis alert, priority {{.PriorityWords}}.`,
-	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}}{{with index .Messages "es"}} {{.}}{{end}} Folio {{.FolioWords}}.`,
-	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}}{{with index .Messages "en"}} {{.}}{{end}} Reference {{.FolioWords}}.`,
+	"voice/es/text":    `{{.Title}}.{{with .Location}} Ubicación: {{.}}.{{end}}{{with index .Messages "es"}} {{.}}{{end}} Folio {{.FolioWords}}.{{if and .Bridge (not .SafetyPoll)}} Marca 2 para unirte a la llamada de crisis.{{end}}`,
+	"voice/en/text":    `{{.Title}}.{{with .Location}} Location: {{.}}.{{end}}{{with index .Messages "en"}} {{.}}{{end}} Reference {{.FolioWords}}.{{if and .Bridge (not .SafetyPoll)}} Press 2 to join the crisis call.{{end}}`,
 
 	// An email's subject is the push title; its text is read in full, paragraph by
 	// paragraph (blank lines), with the link as a button (broadcast/email).
@@ -43,7 +43,9 @@ Ubicación: {{.}}.{{end}}{{with .Summary}}
 
 {{.}}{{end}}
 
-{{if .SafetyPoll}}¿Estás a salvo? Abre el enlace y elige una respuesta.{{else}}Confirma que lo recibiste: abre el enlace y pulsa el botón.{{end}}`,
+{{if .SafetyPoll}}¿Estás a salvo? Abre el enlace y elige una respuesta.{{else}}Confirma que lo recibiste: abre el enlace y pulsa el botón.{{end}}{{with .Bridge}}
+
+Llamada de crisis: marca {{.Number}} y el PIN {{.PIN}}.{{end}}`,
 	"email/en/text": `{{if .Drill}}DRILL. This is an exercise: act as if it were real.
 
 {{end}}Incident {{.Folio}}, priority {{.Priority}}: {{.Title}}.{{with .Location}}
@@ -52,7 +54,9 @@ Location: {{.}}.{{end}}{{with .Summary}}
 
 {{.}}{{end}}
 
-{{if .SafetyPoll}}Are you safe? Open the link and choose an answer.{{else}}Acknowledge that you got it: open the link and press the button.{{end}}`,
+{{if .SafetyPoll}}Are you safe? Open the link and choose an answer.{{else}}Acknowledge that you got it: open the link and press the button.{{end}}{{with .Bridge}}
+
+Crisis call: dial {{.Number}} and the PIN {{.PIN}}.{{end}}`,
 }
 
 // ackLabel is the push action's button, per language.

@@ -51,6 +51,11 @@ type Declaration struct {
 	// through the API: the canary uses them.
 	People []string `json:"-"`
 	Canary bool     `json:"-"`
+	// Via names the channel a declaration came by when it is not the app or the API:
+	// "sms" (a CRISIS text) or "hotline" (a voice message). It is in incident.declared's
+	// data; a declaration by SMS gets its folio in the SMS answer, so the folio notice
+	// does not go by SMS again. It cannot be set through the API.
+	Via string `json:"-"`
 }
 
 // MaxMessage is the longest audience message, in characters.

@@ -117,6 +117,8 @@ type Incident struct {
 	// Canary is true for the scheduled end-to-end test alert (always a drill too): the
 	// lowest delivery lane, PRUEBA / TEST on every channel, out of the indicators.
 	Canary bool `json:"canary,omitempty"`
+	// Bridge is the war-room conference call, once opened (bridge.go).
+	Bridge *Bridge `json:"bridge,omitempty"`
 }
 
 // Folio formats the human reference of the n-th incident of a year: BCP-2026-000042.

@@ -60,7 +60,7 @@ type Contact struct {
 type Notice struct {
 	IncidentID string
 	PersonID   string
-	// Kind is "update" or "requester": a newer push of the same kind replaces an older one.
+	// Kind is "update", "bridge" or "requester": a newer push of the same kind replaces an older one.
 	Kind     string
 	Channel  string // "sms", "webpush" or "email"
 	To       string
@@ -158,9 +158,10 @@ func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]
 		Doing        string     `json:"doing"`
 		NextUpdateAt *time.Time `json:"next_update_at"`
 		SMS          bool       `json:"sms"`
+		Via          string     `json:"via"`
 	}
 	switch e.Type {
-	case EventDeclared, EventMessageSent, EventUpdatePosted:
+	case EventDeclared, EventMessageSent, EventUpdatePosted, EventBridgeOpened:
 	default:
 		return nil, nil
 	}
@@ -172,6 +173,18 @@ func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]
 	var inc Incident
 	if err := json.Unmarshal(e.Incident, &inc); err != nil {
 		return nil, fmt.Errorf("decode incident: %w", err)
+	}
+	if e.Type == EventBridgeOpened && inc.Bridge != nil { // bridge: everyone alerted gets the number and PIN
+		people, err := tx.Audience(ctx, inc.ID)
+		if err != nil {
+			return nil, err
+		}
+		var out []Notice
+		for _, c := range people {
+			title, text := bridgeNotice(inc, c.Language)
+			out = append(out, n.to(c, inc, "bridge", title, text, n.pageURL(inc), e.At, true)...)
+		}
+		return out, nil
 	}
 	if e.Type == EventUpdatePosted {
 		people, err := tx.Audience(ctx, inc.ID)
@@ -205,7 +218,9 @@ func (n *Notices) notices(ctx context.Context, tx NoticeTx, e optimum.Event) ([]
 	if url == "" {
 		url = n.pageURL(inc)
 	}
-	return n.to(c, inc, "requester", "OPTIMUM · "+inc.Folio, m.Text, url, e.At, true), nil
+	// A CRISIS text got its folio in the SMS answer: it is not texted twice.
+	sms := !(e.Type == EventDeclared && data.Via == ViaSMS)
+	return n.to(c, inc, "requester", "OPTIMUM · "+inc.Folio, m.Text, url, e.At, sms), nil
 }
 
 // to addresses one text to a person on each configured channel they have.

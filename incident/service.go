@@ -220,6 +220,14 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 				return err
 			}
 		}
+		// crisis: the channel a declaration came by (a CRISIS text, the hotline).
+		if d.Via != "" {
+			if m, ok := data.(map[string]any); ok {
+				m["via"] = d.Via
+			} else if data == nil {
+				data = map[string]any{"via": d.Via}
+			}
+		}
 		return appendEvent(ctx, tx, EventDeclared, now, actor, inc, data)
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ type Template struct {
 	Teams    []string                `json:"teams"`
 	// SafetyPoll makes the alert ask each person whether they are safe.
 	SafetyPoll bool `json:"safety_poll"`
+	// Keywords pick the template for a crisis declared by SMS or the hotline ("CRISIS
+	// incendio en el almacén"): whole words or phrases, any case, accents ignored. With
+	// none, the built-in ones of its id, its causes and its names are used.
+	Keywords []string `json:"keywords,omitempty"`
 	// BuiltIn is true for a template as shipped, never edited.
 	BuiltIn   bool       `json:"built_in"`
 	UpdatedAt *time.Time `json:"updated_at,omitempty"`
@@ -113,6 +118,7 @@ func (d *Desk) SaveTemplate(ctx context.Context, id string, t Template) (Templat
 	actor, _ := optimum.ActorFrom(ctx)
 	t.ID = strings.TrimSpace(id)
 	t.Services, t.Causes, t.Teams = cleanList(t.Services, false), cleanList(t.Causes, false), cleanList(t.Teams, true)
+	t.Keywords = cleanList(t.Keywords, true)
 	t.Impact = Level(strings.ToLower(strings.TrimSpace(string(t.Impact))))
 	t.Urgency = Level(strings.ToLower(strings.TrimSpace(string(t.Urgency))))
 	var p problems
@@ -140,7 +146,10 @@ func (d *Desk) SaveTemplate(ctx context.Context, id string, t Template) (Templat
 			add(l.field, "is required: critical, high, medium or low")
 		}
 	}
-	if len(t.Services) > MaxListItems || len(t.Causes) > MaxListItems || len(t.Teams) > MaxListItems {
+	for i, k := range t.Keywords {
+		text(fmt.Sprintf("keywords[%d]", i), k, MaxListItem, false)
+	}
+	if len(t.Services) > MaxListItems || len(t.Causes) > MaxListItems || len(t.Teams) > MaxListItems || len(t.Keywords) > MaxListItems {
 		add("services", "has too many items (at most %d)", MaxListItems)
 	}
 	if err := optimum.Invalid("The template has errors.", p); err != nil {

@@ -3,6 +3,7 @@
 
 import { WORK_I18N } from './work-i18n.js';
 import { PHONE_I18N } from './phone-i18n.js';
+import { BRIDGE_I18N } from './bridge.js'; // bridge
 
 export const I18N = {
   es: {
@@ -1524,3 +1525,4 @@ export const I18N = {
 // The strings of the modules that keep their own (work-i18n.js).
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], PHONE_I18N[lang]);
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], BRIDGE_I18N[lang]); // bridge

@@ -18,6 +18,7 @@ function siteName(id) {
 }
 import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
 import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
+import { bridgeCard, bridgeSignature, bridgeEventText } from './bridge.js'; // bridge
 
 const REFRESH_MS = 1000;
 const CHANNELS = ['sms', 'voice', 'webpush', 'email'];
@@ -221,7 +222,8 @@ export function renderIncident() {
     h('div', { class: 'inc-lead' },
       slot('facts', 'incident-facts'),
       slot('sla', 'incident-sla'),
-      slot('help', 'incident-help')),
+      slot('help', 'incident-help'),
+      slot('bridge', 'incident-bridge')),
     h('section', { class: 'inc-manage', testid: 'incident-manage', 'aria-labelledby': 'inc-manage-title' },
       h('h2', { id: 'inc-manage-title', class: 'inc-manage-title' }, t('inc.manage')),
       h('div', { class: 'inc-grid' },
@@ -251,7 +253,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'details', 'help', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
+    for (const name of ['facts', 'details', 'help', 'bridge', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -264,6 +266,10 @@ function fill() {
     page.ackError, state.me?.role, state.lang, inc.safety_poll, inc.safety, myAnswer(inc)], () => slaCard(inc));
   put('recipients', [inc.recipients, state.lang], () => recipients(inc));
   put('help', [inc.safety_poll, needHelp(inc).map((r) => [r.person_id, r.name, r.safety_at, phones.get(r.person_id)]), state.lang], () => helpCard(inc));
+  put('bridge', [bridgeSignature(inc), state.lang], () => bridgeCard(inc, () => { if (open()) fill(); }, (got) => {
+    if (got && got.id === page.data?.id) page.data = { ...page.data, ...pick(got) };
+    refresh();
+  }));
   put('escalation', [inc.escalation, inc.status, state.me?.role, state.lang], () => escalationCard(inc, refresh));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
   workData(inc, () => { if (open()) fill(); });
@@ -558,6 +564,8 @@ function recipients(inc) {
 function eventText(ev, names) {
   const esc = escalationEventText(ev);
   if (esc) return esc;
+  const bridge = bridgeEventText(ev);
+  if (bridge) return bridge;
   const d = ev.data && typeof ev.data === 'object' ? ev.data : {};
   const actor = ev.actor?.name || ev.actor?.id || '';
   switch (ev.type) {

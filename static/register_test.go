@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -142,6 +142,9 @@ var messageSources = []string{
 	"../escalation/inbound.go", "../escalation/links.go", "../escalation/canary.go",
 	"../broadcast/twilio/voice.go", "../broadcast/twilio/refused.go", "../broadcast/twilio/reply.go",
 	"../broadcast/email/render.go", // email (issue 17)
+	// crisis: declaring by SMS and the hotline, and the war-room bridge (issue 17).
+	"../escalation/crisis.go", "../broadcast/twilio/hotline.go",
+	"../escalation/bridge.go", "../broadcast/twilio/bridge.go", "../incident/bridge.go",
 	"../drill/plan.go",
 	"../broadcast/vonage/voice.go", // sms2: what a call through Vonage says
 	"../internal/httpapi/linkpage.go", "../internal/httpapi/ack.go", "../internal/httpapi/conformity.go",

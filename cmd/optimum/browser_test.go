@@ -28,7 +28,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "browser-admin-token-0123456789"
-	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_CONFIG": cfg})
+	base, logs := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_CONFIG": cfg,
+		"OPTIMUM_BRIDGE_NUMBER": "+15005550009"}) // bridge: bridge.test.mjs opens one
 	// The whole suite takes 4-5 minutes on a quiet machine (axe-core on 28 page states, and
 	// the stream test alone waits about 40 s for the board to notice a dead network).
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)

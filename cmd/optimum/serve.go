@@ -123,6 +123,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	base := "http://" + hostPort(ln.Addr())
 	srv.Desk = incident.NewDesk(srv.Incidents, db.Desk(), incident.DeskOptions{PublicURL: publicURL(cfg, base), ConformityTTL: time.Duration(cfg.Incident.ConformityTTL)})
 	srv.Inbound.Requests = srv.Desk // a requester's SMS reply answers the responders' question
+	// crisis: declaring by a CRISIS text or the hotline when the web is down (docs/channels.md).
+	crisis := escalation.NewCrisisLine(db.Escalation(), srv.Incidents, srv.Desk.Templates, nil)
+	crisis.Logger = log
+	crisis.Transcriptions = func(ctx context.Context, incidentID, personID, name, text string) error {
+		_, err := srv.Desk.AddVoiceTranscription(ctx, incidentID, personID, name, text)
+		return err
+	}
+	srv.Inbound.Crisis = crisis
 	handler := srv.Handler()
 	if wrap, ok := ctx.Value(wrapHandlerKey{}).(func(*httpapi.Server, http.Handler) http.Handler); ok {
 		handler = wrap(srv, handler) // tests: the OpenAPI check (run_test.go)

@@ -101,6 +101,10 @@ type Twilio struct {
 	// Transliterate turns accented letters GSM-7 lacks into plain ones, so a Spanish
 	// alert fits in one SMS segment instead of three.
 	Transliterate bool `yaml:"transliterate"`
+	// bridge: BridgeNumber is the number people call to join a war-room bridge
+	// (OPTIMUM_BRIDGE_NUMBER); its voice webhook is /hooks/twilio/bridge. Empty means the
+	// first TWILIO_FROM number.
+	BridgeNumber string `yaml:"bridge_number"`
 }
 
 // WebPush is browser push. Keys come from VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, or
@@ -377,6 +381,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	set(&c.Twilio.AuthToken, "TWILIO_AUTH_TOKEN")
 	set(&c.Twilio.MessagingServiceSID, "TWILIO_MESSAGING_SERVICE_SID")
 	set(&c.Twilio.APIURL, "OPTIMUM_TWILIO_API_URL")
+	set(&c.Twilio.BridgeNumber, "OPTIMUM_BRIDGE_NUMBER") // bridge
 	set(&c.WebPush.Subject, "VAPID_SUBJECT")
 	c.Outbound.applyEnv(getenv)
 	// Single sign-on (sso.go).

@@ -47,6 +47,15 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/twilio/status", "public"},
 	{"POST /hooks/twilio/sms", "public"},
 	{"POST /hooks/twilio/voice", "public"},
+	// crisis: the crisis hotline.
+	{"POST /hooks/twilio/hotline", "public"},
+	{"POST /hooks/twilio/hotline/recording", "public"},
+	{"POST /hooks/twilio/hotline/transcription", "public"},
+	// bridge: the war-room bridge.
+	{"POST /api/v1/incidents/{id}/bridge", "responder"},
+	{"POST /hooks/twilio/bridge", "public"},
+	{"POST /hooks/twilio/bridge/pin", "public"},
+	{"POST /hooks/twilio/conference", "public"},
 	// sms2: Vonage's webhooks, signed by Vonage.
 	{"POST /hooks/vonage/status", "public"},
 	{"POST /hooks/vonage/sms", "public"},

@@ -70,6 +70,15 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/status", public, s.handle(s.twilioHook(statusKey, s.twilioStatus))},
 		{"POST /hooks/twilio/sms", public, s.handle(s.twilioHook(smsKey, s.twilioSMS))},
 		{"POST /hooks/twilio/voice", public, s.handle(s.twilioHook(voiceKey, s.twilioVoice))},
+		// crisis: the crisis hotline (declaring by voice message when the web is down).
+		{"POST /hooks/twilio/hotline", public, s.handle(s.twilioHook(hotlineKey("call"), s.twilioHotline))},
+		{"POST /hooks/twilio/hotline/recording", public, s.handle(s.twilioHook(hotlineKey("recording"), s.twilioHotlineRecording))},
+		{"POST /hooks/twilio/hotline/transcription", public, s.handle(s.twilioHook(hotlineKey("transcription"), s.twilioHotlineTranscription))},
+		// bridge: the war-room bridge.
+		{"POST /api/v1/incidents/{id}/bridge", optimum.RoleResponder, s.handle(s.openBridge)},
+		{"POST /hooks/twilio/bridge", public, s.handle(s.twilioHook(bridgeKey("call"), s.twilioBridge))},
+		{"POST /hooks/twilio/bridge/pin", public, s.handle(s.twilioHook(bridgeKey("pin"), s.twilioBridgePIN))},
+		{"POST /hooks/twilio/conference", public, s.handle(s.twilioHook(conferenceKey, s.twilioConference))},
 		// sms2: Vonage, the second SMS and voice provider (vonage.go).
 		{"POST /hooks/vonage/status", public, s.handle(s.providerHook(s.vonageForm, vonageReceiptKey, s.vonageStatus, "Vonage", "messageId or uuid"))},
 		{"POST /hooks/vonage/sms", public, s.handle(s.providerHook(s.vonageForm, vonageSMSKey, s.vonageSMS, "Vonage", "messageId or uuid"))},

@@ -214,6 +214,9 @@ func voiceKey(r *http.Request, form url.Values) string {
 // during an alert call; 1 acknowledges. Any other key asks again, with the next step.
 func (s *Server) twilioVoice(r *http.Request, form url.Values) (twiml, error) {
 	d := r.URL.Query().Get("d")
+	if t, ok, err := s.bridgeFromAlertCall(r, form); ok || err != nil { // bridge: "marca 2"
+		return t, err
+	}
 	lang, recorded, poll, err := s.Inbound.Digits(r.Context(), d, form.Get("Digits"))
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
 		return twiml{}, err

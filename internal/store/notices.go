@@ -118,7 +118,7 @@ func (t noticeTx) Send(ctx context.Context, ns []incident.Notice) error {
 			Message: broadcast.Message{DeliveryID: optimum.NewID("dlv"), Channel: n.Channel, To: n.To, Language: n.Language,
 				Title: n.Title, Text: n.Text, URL: n.URL, Topic: topic, TTL: t.s.PushTTL},
 			Subject: n.IncidentID, Recipient: n.PersonID, DueAt: n.At, Deadline: n.At.Add(t.s.RetryFor),
-			Priority: c.priority, Drill: c.drill, Audience: n.Kind == "update",
+			Priority: c.priority, Drill: c.drill, Audience: n.Kind == "update" || n.Kind == "bridge", // bridge: the bridge notice goes to everyone
 		}
 	}
 	return enqueue(ctx, t.tx, ds, nowUTC())

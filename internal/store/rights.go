@@ -382,6 +382,10 @@ func (db *DB) ErasePerson(ctx context.Context, personID, reason string, actor op
 				return err
 			}
 		}
+		// crisis: the claims of their CRISIS texts and hotline calls (escalation/crisis.go).
+		if _, err := exec("DELETE FROM crisis_reports WHERE person_id = $1", personID); err != nil {
+			return err
+		}
 		if e.PushRemoved, err = exec("DELETE FROM push_subscriptions WHERE person_id = $1", personID); err != nil {
 			return err
 		}

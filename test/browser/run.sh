@@ -43,6 +43,7 @@ canary:
   channels: [webpush]
 YAML
 OPTIMUM_ADDR=127.0.0.1:0 OPTIMUM_DATA="$work/data" OPTIMUM_BOOTSTRAP_TOKEN="$token" OPTIMUM_CONFIG="$work/optimum.yaml" \
+  OPTIMUM_BRIDGE_NUMBER=+15005550009 \
   "$work/optimum" >"$work/server.log" 2>&1 &
 server_pid=$!
 
