@@ -82,6 +82,8 @@ type DispatcherOptions struct {
 	// Observe, when set, is told how long each provider call took and whether it
 	// succeeded (metrics). It must not block.
 	Observe func(channel string, ok bool, took time.Duration)
+	// ObserveClaim, when set, is told how long each claim took. It must not block.
+	ObserveClaim func(channel string, took time.Duration)
 	// Prepare, when set, finishes a message right before each attempt to send it
 	// (escalation.Links fills in one-tap links, which are never stored). An error is
 	// retried like a provider's, except ErrSuperseded, which fails the delivery at once.
@@ -217,7 +219,7 @@ func (d *Dispatcher) runChannel(ctx context.Context, channel string) {
 		var batch []Delivery
 		if free > 0 {
 			var err error
-			batch, err = d.queue.Claim(ctx, d.opt.Owner, channel, d.opt.Now(), d.opt.Lease, free)
+			batch, err = d.claim(ctx, channel, d.opt.Now(), free)
 			if err != nil && ctx.Err() == nil {
 				d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
 			}
@@ -273,7 +275,7 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 			}
 		}
 		claimed := d.opt.Now() // the lease runs from here, however long the claim waits for the database
-		batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, claimed, d.opt.Lease, n)
+		batch, err := d.claim(ctx, channel, claimed, n)
 		if err != nil && ctx.Err() == nil {
 			d.opt.Logger.Warn("dispatcher: claim", "channel", channel, "err", err)
 		}
@@ -300,6 +302,16 @@ func (d *Dispatcher) runLimited(ctx context.Context, channel string) {
 			})
 		}
 	}
+}
+
+// claim leases up to n due deliveries of the channel, telling ObserveClaim how long it took.
+func (d *Dispatcher) claim(ctx context.Context, channel string, now time.Time, n int) ([]Delivery, error) {
+	start := time.Now()
+	batch, err := d.queue.Claim(ctx, d.opt.Owner, channel, now, d.opt.Lease, n)
+	if d.opt.ObserveClaim != nil {
+		d.opt.ObserveClaim(channel, time.Since(start))
+	}
+	return batch, err
 }
 
 // ClaimAhead is how many deliveries of a channel limited to rate a second a dispatcher
@@ -393,30 +405,69 @@ func (d *Dispatcher) send(ctx context.Context, del Delivery) {
 	m := del.Message
 	m.Attempt = del.Attempts
 	start := time.Now()
+	var provider string
 	if err == nil {
-		retryable, err = sender.Send(ctx, m)
+		if ps, ok := sender.(ProviderSender); ok {
+			provider, retryable, err = ps.SendVia(ctx, m)
+		} else {
+			retryable, err = sender.Send(ctx, m)
+		}
 	}
 	if d.opt.Observe != nil {
 		d.opt.Observe(del.Channel, err == nil, time.Since(start))
 	}
 	now := d.opt.Now()
+	out := outcomes{q: d.queue, provider: provider}
 	switch {
 	case err == nil:
-		d.record(d.queue.Sent(ctx, del.ID(), del.Attempts, now))
+		d.record(out.sent(ctx, del.ID(), del.Attempts, now))
 	case errors.Is(err, ErrGone), errors.Is(err, ErrOptedOut):
-		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), true))
+		d.record(out.failed(ctx, del.ID(), del.Attempts, now, err.Error(), true))
 	case errors.Is(err, ErrSuperseded):
-		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
+		d.record(out.failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
 	case retryable:
 		next := now.Add(d.backoff(del.Attempts, err))
 		if next.After(del.Deadline) {
-			d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, "gave up at the deadline: "+err.Error(), false))
+			d.record(out.failed(ctx, del.ID(), del.Attempts, now, "gave up at the deadline: "+err.Error(), false))
 			return
 		}
-		d.record(d.queue.Retry(ctx, del.ID(), del.Attempts, now, next, err.Error()))
+		d.record(out.retry(ctx, del.ID(), del.Attempts, now, next, err.Error()))
 	default:
-		d.record(d.queue.Failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
+		d.record(out.failed(ctx, del.ID(), del.Attempts, now, err.Error(), false))
 	}
+}
+
+// outcomes records an attempt's outcome with the provider that carried it, when the
+// sender named one and the queue keeps it.
+type outcomes struct {
+	q        Queue
+	provider string
+}
+
+func (o outcomes) via() (ProviderQueue, bool) {
+	pq, ok := o.q.(ProviderQueue)
+	return pq, ok && o.provider != ""
+}
+
+func (o outcomes) sent(ctx context.Context, id string, attempt int, at time.Time) error {
+	if pq, ok := o.via(); ok {
+		return pq.SentVia(ctx, id, attempt, at, o.provider)
+	}
+	return o.q.Sent(ctx, id, attempt, at)
+}
+
+func (o outcomes) retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error {
+	if pq, ok := o.via(); ok {
+		return pq.RetryVia(ctx, id, attempt, at, next, reason, o.provider)
+	}
+	return o.q.Retry(ctx, id, attempt, at, next, reason)
+}
+
+func (o outcomes) failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
+	if pq, ok := o.via(); ok {
+		return pq.FailedVia(ctx, id, attempt, at, reason, gone, o.provider)
+	}
+	return o.q.Failed(ctx, id, attempt, at, reason, gone)
 }
 
 // backoff is exponential with full jitter, at least what the provider asked for.

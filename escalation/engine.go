@@ -3,6 +3,7 @@ package escalation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -112,6 +113,13 @@ type PageKey struct{ IncidentID, PersonID string }
 type Tx interface {
 	// Targets returns the active recipients of an incident (its audience) with addresses.
 	Targets(ctx context.Context, incidentID string) ([]Contact, error)
+	// StartAudience records that the incident's audience is to be paged at at on
+	// schedule, in batches (PageAudiences); a second call changes nothing.
+	StartAudience(ctx context.Context, incidentID string, schedule []Reminder, at time.Time) error
+	// AudienceAfter returns up to limit of the incident's active recipients whose person
+	// id sorts after after, in person id order, with addresses, leaving out anyone who has
+	// a page for the incident already.
+	AudienceAfter(ctx context.Context, incidentID, after string, limit int) ([]Contact, error)
 	Enqueue(ctx context.Context, ds []broadcast.Delivery) error
 
 	Incident(ctx context.Context, idOrFolio string) (incident.Incident, error)
@@ -157,7 +165,27 @@ type Store interface {
 	// returns their incident ids. ClaimPages does the same for due reminders.
 	ClaimRuns(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]string, error)
 	ClaimPages(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]PageKey, error)
+	// PendingAudiences returns the incidents whose audience is still being paged.
+	PendingAudiences(ctx context.Context) ([]string, error)
+	// AudienceBatch runs fn in one write transaction with the incident's pending audience
+	// locked for it; the audience fn returns (its cursor moved, or Done) is saved in the
+	// same transaction. False, without running fn, when the audience is not pending or
+	// another node is paging a batch of it.
+	AudienceBatch(ctx context.Context, incidentID string, fn func(Tx, Audience) (Audience, error)) (bool, error)
 	Viewer
+}
+
+// Audience is an incident's audience being paged in batches: each batch pages the next
+// recipients in person id order after the durable cursor After, and moves it, in one
+// transaction; a node killed mid-way leaves the cursor where its last committed batch put
+// it, and the next engine continues from there.
+type Audience struct {
+	IncidentID string
+	Schedule   []Reminder // the audience's reminder schedule
+	PagedAt    time.Time  // the declaration's time: every audience page is at it
+	After      string     // person id of the last recipient handled
+	Batches    int        // batches committed so far
+	Done       bool       // set by a batch that found nobody left
 }
 
 // Options configure an Engine.
@@ -175,12 +203,20 @@ type Options struct {
 	Lease time.Duration
 	// Batch is how many due rows a tick claims at once; default 200.
 	Batch int
+	// AudienceBatch is how many people of an incident's audience one transaction pages;
+	// default 100 (issue 16.4: 100,000 people are 1,000 short transactions, not one that
+	// holds the writer for many seconds).
+	AudienceBatch int
 	// SLATeam is told when an SLA deadline passes ("" for nobody); SLAJump pages the next
 	// step at once when ack_by passes unowned. DirectorsTeam is where hierarchical
 	// escalation goes when nobody has a manager.
 	SLATeam       string
 	SLAJump       bool
 	DirectorsTeam string
+	// SMSNoLinkCountries are country calling codes ("52": Mexico) whose alert SMS carry
+	// no link and ask for a reply instead ("responde 1"): carriers there block automated
+	// messages with URLs. Push and calls are unchanged. sms2.
+	SMSNoLinkCountries []string
 	// Wake is called after deliveries were queued (the dispatcher's Wake).
 	Wake   func()
 	Poll   time.Duration // default 1 s
@@ -223,6 +259,9 @@ func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engi
 	if opt.Batch <= 0 {
 		opt.Batch = 200
 	}
+	if opt.AudienceBatch <= 0 {
+		opt.AudienceBatch = 100
+	}
 	if opt.Owner == "" {
 		opt.Owner = optimum.NewID("eng")
 	}
@@ -241,19 +280,32 @@ func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engi
 	return &Engine{store: store, templates: templates, opt: opt, ids: ids}
 }
 
-// Run consumes the event log until ctx is done.
+// Run consumes the event log until ctx is done. Between rounds of events it pages one
+// batch of each audience still being paged, so a new declaration (its ladder's first
+// step, the first batch of its audience) never waits for a large audience to finish,
+// and audiences left half-paged by a node that died continue at once.
 func (e *Engine) Run(ctx context.Context) error {
 	poll := time.NewTicker(e.opt.Poll)
 	defer poll.Stop()
 	for {
 		for {
-			done, err := e.Consume(ctx)
+			done, err := e.ConsumeEvents(ctx)
 			if err != nil && ctx.Err() == nil {
 				e.opt.Logger.Error("escalation: processing the event log", "err", err)
 			}
 			if done == 0 || err != nil {
 				break
 			}
+		}
+		more, err := e.PageAudiences(ctx)
+		if err != nil && ctx.Err() == nil {
+			e.opt.Logger.Error("escalation: paging an audience", "err", err)
+		}
+		if more && err == nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue
 		}
 		select {
 		case <-ctx.Done():
@@ -264,8 +316,54 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// Consume processes the next batch of events and returns how many it processed.
+// Consume processes the next batch of events and pages every audience they started, to
+// the end, and returns how many events it processed.
 func (e *Engine) Consume(ctx context.Context) (int, error) {
+	done, err := e.ConsumeEvents(ctx)
+	if err != nil {
+		return done, err
+	}
+	for {
+		more, err := e.PageAudiences(ctx)
+		if err != nil || !more {
+			return done, err
+		}
+	}
+}
+
+// PageAudiences pages one batch of each audience still being paged, each in its own
+// transaction, and reports whether any of them has more to page.
+func (e *Engine) PageAudiences(ctx context.Context) (bool, error) {
+	ids, err := e.store.PendingAudiences(ctx)
+	if err != nil {
+		return false, err
+	}
+	more := false
+	var errs []error
+	for _, id := range ids {
+		w := &work{e: e}
+		done := false
+		found, err := e.store.AudienceBatch(ctx, id, func(tx Tx, a Audience) (Audience, error) {
+			w.tx, w.queued = tx, 0
+			a, err := w.audienceBatch(ctx, a)
+			done = a.Done
+			return a, err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("incident %s: %w", id, err))
+			continue
+		}
+		if w.queued > 0 {
+			e.opt.Wake()
+		}
+		more = more || (found && !done)
+	}
+	return more, errors.Join(errs...)
+}
+
+// ConsumeEvents processes the next batch of events and returns how many it processed.
+// The audiences their declarations start are left to PageAudiences.
+func (e *Engine) ConsumeEvents(ctx context.Context) (int, error) {
 	w := &work{e: e}
 	done, err := e.store.Consume(ctx, ConsumerName, 100, func(tx Tx, ev optimum.Event) error {
 		w.tx = tx
@@ -371,6 +469,10 @@ type work struct {
 	e      *Engine
 	tx     Tx
 	queued int
+	// collect, when set, keeps the deliveries send makes in pending instead of queueing
+	// each person's at once: an audience batch queues its people's in one Enqueue.
+	collect bool
+	pending []broadcast.Delivery
 }
 
 // event handles one event of the log.

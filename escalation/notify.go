@@ -78,8 +78,11 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 				render = w.e.templates.RenderReminder
 			}
 			chLink := link
-			if ch == broadcast.ChannelEmail {
+			switch {
+			case ch == broadcast.ChannelEmail:
 				chLink += "?via=email" // the acknowledgement is then recorded as by email
+			case ch == broadcast.ChannelSMS && broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "":
+				chLink = "" // sms2: the text asks for a reply instead (smsText's noLink)
 			}
 			msg, err := render(ch, c.Language, inc, chLink)
 			if err != nil {
@@ -98,6 +101,10 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 		return 0, nil
 	}
 	w.queued += len(ds)
+	if w.collect {
+		w.pending = append(w.pending, ds...)
+		return len(ds), nil
+	}
 	return len(ds), w.tx.Enqueue(ctx, ds)
 }
 

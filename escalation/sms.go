@@ -36,9 +36,9 @@ func (plainAlphabet) Has(rune) bool                 { return true }
 // SetSMSAlphabet sets the alphabet SMS are fitted to.
 func (t *Templates) SetSMSAlphabet(a SMSAlphabet) { t.sms = a }
 
-var smsWords = map[string]struct{ drill, reminder, ack, poll, noLink string }{
-	"es": {"SIMULACRO. ", "RECORDATORIO: ", "Confirma: responde 1 o entra a ", "¿Estás a salvo? Responde 1 = sí, 2 = ayuda, o ", "Confirma: responde 1 a este SMS."},
-	"en": {"DRILL. ", "REMINDER: ", "Acknowledge: reply 1 or open ", "Are you safe? Reply 1 = safe, 2 = help, or ", "Acknowledge: reply 1 to this SMS."},
+var smsWords = map[string]struct{ drill, reminder, ack, poll, noLink, pollNoLink string }{
+	"es": {"SIMULACRO. ", "RECORDATORIO: ", "Confirma: responde 1 o entra a ", "¿Estás a salvo? Responde 1 = sí, 2 = ayuda, o ", "Confirma: responde 1 a este SMS.", "¿Estás a salvo? Responde 1 = sí, 2 = ayuda."},
+	"en": {"DRILL. ", "REMINDER: ", "Acknowledge: reply 1 or open ", "Are you safe? Reply 1 = safe, 2 = help, or ", "Acknowledge: reply 1 to this SMS.", "Are you safe? Reply 1 = safe, 2 = help."},
 }
 
 // smsText writes the alert SMS of inc in lang, fitted to one segment when it can be.
@@ -53,6 +53,9 @@ func (t *Templates) smsText(lang string, inc incident.Incident, link string, rem
 	}
 	lead += string(inc.Priority) + " "
 	cta := w.noLink
+	if inc.SafetyPoll {
+		cta = w.pollNoLink
+	}
 	if link != "" {
 		if inc.SafetyPoll {
 			cta = w.poll + link

@@ -52,28 +52,49 @@ func (w *work) start(ctx context.Context, inc incident.Incident, at time.Time) e
 			return err
 		}
 	}
-	audience, err := w.tx.Targets(ctx, inc.ID)
-	if err != nil {
+	// The audience is paged in batches after this transaction (Engine.PageAudiences),
+	// each with the declaration's time; whoever the step paged already is left out.
+	if err := w.tx.StartAudience(ctx, inc.ID, schedule, at); err != nil {
 		return err
-	}
-	pages, err := w.tx.Pages(ctx, inc.ID)
-	if err != nil {
-		return err
-	}
-	paged := make(map[string]bool, len(pages))
-	for _, p := range pages {
-		paged[p.PersonID] = true
-	}
-	for _, c := range audience {
-		if paged[c.PersonID] {
-			continue // paged by the step already: one page, one set of reminders
-		}
-		if err := w.page(ctx, inc, c, -1, 0, ReasonAudience, schedule, at, at); err != nil {
-			return err
-		}
 	}
 	_, err = w.tx.SaveRun(ctx, r, "", at)
 	return err
+}
+
+// audienceBatch pages the next batch of an audience: the recipients after its cursor
+// that nobody paged yet, each at the declaration's time as if paged at it. It returns
+// the audience with the cursor moved past them, or Done when none were left. An incident
+// closed before its whole audience was paged pages nobody more.
+func (w *work) audienceBatch(ctx context.Context, a Audience) (Audience, error) {
+	inc, err := w.tx.Incident(ctx, a.IncidentID)
+	if err != nil {
+		return a, err
+	}
+	if !inc.Status.Open() {
+		a.Done = true
+		return a, nil
+	}
+	cs, err := w.tx.AudienceAfter(ctx, a.IncidentID, a.After, w.e.opt.AudienceBatch)
+	if err != nil {
+		return a, err
+	}
+	// The batch's deliveries are queued together, after its pages: one Enqueue finds each
+	// lane's turn once for the batch, not once per person.
+	w.collect, w.pending = true, nil
+	defer func() { w.collect, w.pending = false, nil }()
+	for _, c := range cs {
+		if err := w.page(ctx, inc, c, -1, 0, ReasonAudience, a.Schedule, a.PagedAt, a.PagedAt); err != nil {
+			return a, err
+		}
+		a.After = c.PersonID
+	}
+	if len(w.pending) > 0 {
+		if err := w.tx.Enqueue(ctx, w.pending); err != nil {
+			return a, err
+		}
+	}
+	a.Done = len(cs) < w.e.opt.AudienceBatch
+	return a, nil
 }
 
 // pageStep pages the targets of a step of the run's ladder, scheduled at at.

@@ -138,11 +138,14 @@ type Recipient struct {
 
 // Delivery is what became of one message to a recipient on one channel.
 type Delivery struct {
-	Channel  string    `json:"channel"`
-	Status   string    `json:"status"`
-	Attempts int       `json:"attempts"`
-	Error    string    `json:"error,omitempty"`
-	At       time.Time `json:"at"`
+	Channel  string `json:"channel"`
+	Status   string `json:"status"`
+	Attempts int    `json:"attempts"`
+	// Providers names the SMS or voice provider of each attempt, in order
+	// (["twilio", "vonage"] after a failover).
+	Providers []string  `json:"providers,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // Ack is one acknowledgement of an incident by one person.

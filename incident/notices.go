@@ -82,6 +82,9 @@ type NoticeOptions struct {
 	Wake     func()
 	Poll     time.Duration
 	Logger   *slog.Logger
+	// SMSNoLinkCountries are country calling codes ("52": Mexico) whose update SMS carry
+	// no link: carriers there block automated messages with URLs. sms2.
+	SMSNoLinkCountries []string
 }
 
 // NoticesConsumer is the cursor's name in the event log.
@@ -225,15 +228,29 @@ func (n *Notices) to(c Contact, inc Incident, kind, title, text, url string, at 
 			}
 		}
 		for _, a := range addrs {
-			body := text
-			if ch == "sms" && !strings.Contains(body, url) {
-				body = clipText(body, 480) + " " + url
+			body, link := text, url
+			if ch == "sms" && kind == "update" && n.noLink(a) {
+				link = "" // the update reads alone; the page is one tap away in the app
+			}
+			if ch == "sms" && link != "" && !strings.Contains(body, link) {
+				body = clipText(body, 480) + " " + link
 			}
 			out = append(out, Notice{IncidentID: inc.ID, PersonID: c.PersonID, Kind: kind, Channel: ch, To: a, Language: lang(c.Language),
-				Title: title, Text: body, URL: url, At: at})
+				Title: title, Text: body, URL: link, At: at})
 		}
 	}
 	return out
+}
+
+// noLink reports whether the E.164 phone is in a country whose SMS carry no link.
+func (n *Notices) noLink(phone string) bool {
+	digits := strings.TrimPrefix(phone, "+")
+	for _, cc := range n.opt.SMSNoLinkCountries {
+		if cc != "" && strings.HasPrefix(digits, cc) {
+			return true
+		}
+	}
+	return false
 }
 
 func (n *Notices) pageURL(inc Incident) string { return n.opt.PublicURL + "/#/incidente/" + inc.Folio }

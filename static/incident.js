@@ -496,6 +496,8 @@ function deliveryChip(c, x) {
     `${chanName(c)}: ${statusName(d.status)}`,
     d.at ? fmtTime(d.at) : '',
     d.attempts > 1 ? t('rec.attempts', { n: d.attempts }) : '',
+    // sms2: the provider of each attempt (a failover shows "twilio → vonage").
+    d.providers && d.providers.length ? t('rec.via', { p: d.providers.join(' → ') }) : '',
     all.length > 1 ? t('rec.messages', { n: all.length }) : '',
     d.error || '',
   ].filter(Boolean).join(' · ');

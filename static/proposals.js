@@ -3,37 +3,7 @@
 // a reason; nobody is paged before that. The list comes from GET /api/v1/proposals and is
 // kept current by the stream's proposal.* frames.
 import { t, h, api, errorText, can, fmtTime } from './core.js';
-import { I18N } from './i18n.js';
-
-export const PROPOSALS_I18N = {
-  es: {
-    'prop.title': 'Alertas de monitoreo por decidir',
-    'prop.lead': 'Nadie ha sido avisado todavía: decide si es una crisis.',
-    'prop.count': '{n} por decidir',
-    'prop.alerts': '{firing} activas, {resolved} resueltas',
-    'prop.allResolved': 'Resuelta en el origen',
-    'prop.confirm': 'Declarar crisis',
-    'prop.dismiss': 'Descartar',
-    'prop.reason': 'Motivo para descartarla',
-    'prop.reasonRequired': 'Escribe por qué no es una crisis.',
-    'prop.confirming': 'En confirmación',
-    'prop.received': 'Última alerta: {time}',
-  },
-  en: {
-    'prop.title': 'Monitoring alerts to decide on',
-    'prop.lead': 'Nobody has been alerted yet: decide whether it is a crisis.',
-    'prop.count': '{n} to decide',
-    'prop.alerts': '{firing} firing, {resolved} resolved',
-    'prop.allResolved': 'Resolved at the source',
-    'prop.confirm': 'Declare a crisis',
-    'prop.dismiss': 'Dismiss',
-    'prop.reason': 'Why it is dismissed',
-    'prop.reasonRequired': 'Write why it is not a crisis.',
-    'prop.confirming': 'Being confirmed',
-    'prop.received': 'Last alert: {time}',
-  },
-};
-for (const lang of Object.keys(PROPOSALS_I18N)) Object.assign(I18N[lang], PROPOSALS_I18N[lang]);
+// Its strings are in i18n.js (prop.*).
 
 const prop = { list: new Map(), el: null, busy: '', errors: new Map(), reasons: new Map() };
 

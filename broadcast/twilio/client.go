@@ -77,7 +77,8 @@ var (
 	// ErrNotMobile means the number cannot receive SMS (Twilio 21614): a landline.
 	ErrNotMobile = errors.New("the number cannot receive SMS")
 	// ErrUnauthorized means Twilio refused the credentials (HTTP 401/403, Twilio 20003).
-	ErrUnauthorized = errors.New("twilio refused the credentials")
+	// It wraps broadcast.ErrProviderAuth: a failover sends through the next provider.
+	ErrUnauthorized = fmt.Errorf("twilio refused the credentials: %w", broadcast.ErrProviderAuth)
 	// ErrNoCaller means a call was asked for but Config.From lists no number to call from.
 	ErrNoCaller = errors.New("no sender number (TWILIO_FROM) to call from")
 )

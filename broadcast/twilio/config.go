@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/optimum-bcp/optimum/broadcast"
 )
 
 // Config is what the Twilio senders need. It is filled from TWILIO_ACCOUNT_SID,
@@ -29,6 +31,10 @@ type Config struct {
 	PublicURL string
 	// Timeout bounds each request to Twilio (default 10 s), inside the caller's context.
 	Timeout time.Duration
+	// Senders overrides the SMS sender per country calling code (the longest that
+	// prefixes the number): an E.164 number, a short code, an alphanumeric sender ID or a
+	// Messaging Service SID (MG…). Calls always come from the From pool.
+	Senders broadcast.CountrySenders
 	// Transliterate maps accented text to GSM-7 when that makes an SMS GSM-7, so a Spanish
 	// alert fits in one 160-character segment instead of three of 70 (see Transliterate).
 	Transliterate bool
@@ -77,6 +83,8 @@ func (c Config) Validate() error {
 	if s := c.MessagingServiceSID; s != "" && (!alphanumeric.MatchString(s) || !strings.HasPrefix(s, "MG")) {
 		bad("the Messaging Service SID %q must be MG followed by letters and digits only", s)
 	}
+	errs = append(errs, c.Senders.Validate("twilio", broadcast.SenderLongCode, broadcast.SenderShortCode,
+		broadcast.SenderAlphanumeric, broadcast.SenderService)...)
 	if c.APIURL != "" {
 		if err := absoluteURL(c.APIURL); err != nil {
 			bad("the API URL (OPTIMUM_TWILIO_API_URL): %v", err)

@@ -40,15 +40,28 @@ func (s *SMS) SendSID(ctx context.Context, m broadcast.Message) (sid string, ret
 	if m.DeliveryID != "" { // a message outside the delivery queue (a verification code) is not tracked
 		p.SetStatusCallback(s.c.statusCallback(m.DeliveryID))
 	}
-	if cfg.MessagingServiceSID != "" {
-		p.SetMessagingServiceSid(cfg.MessagingServiceSID)
+	service, from := cfg.MessagingServiceSID, ""
+	if rule, ok := cfg.Senders.For(m.To); ok {
+		// The country's rule wins: a Messaging Service, or a number, short code or
+		// alphanumeric ID sent as From.
+		if broadcast.SenderKind(rule) == broadcast.SenderService {
+			service = rule
+		} else {
+			service, from = "", rule
+		}
+	}
+	if service != "" {
+		p.SetMessagingServiceSid(service)
 		// ValidityPeriod works with a Messaging Service only: an alert that has waited in
 		// Twilio's queue longer than its TTL is no longer worth sending.
 		if m.TTL > 0 {
 			p.SetValidityPeriod(int(min(max(m.TTL, time.Second), 36000*time.Second) / time.Second))
 		}
 	} else {
-		p.SetFrom(s.c.sender(m.To))
+		if from == "" {
+			from = s.c.sender(m.To)
+		}
+		p.SetFrom(from)
 	}
 
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)

@@ -42,8 +42,9 @@ type benchFront struct {
 // frontRequest is one request the front saw.
 type frontRequest struct {
 	Key    string
-	At     time.Time // when it arrived
-	Status int       // what the server was answered
+	At     time.Time     // when it arrived
+	Took   time.Duration // until it was answered
+	Status int           // what the server was answered
 }
 
 // Accepted reports whether the provider took the message.
@@ -91,7 +92,7 @@ func (f *benchFront) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != 0 {
 		f.fail(w, status)
-		f.record(frontRequest{Key: key, At: at, Status: status})
+		f.record(frontRequest{Key: key, At: at, Took: time.Since(at), Status: status})
 		return
 	}
 	req, err := http.NewRequestWithContext(r.Context(), r.Method, f.upstream+r.URL.RequestURI(), bytes.NewReader(body))
@@ -105,7 +106,7 @@ func (f *benchFront) serve(w http.ResponseWriter, r *http.Request) {
 	req.Host = r.Host
 	res, err := f.client.Do(req)
 	if err != nil {
-		f.record(frontRequest{Key: key, At: at, Status: http.StatusBadGateway})
+		f.record(frontRequest{Key: key, At: at, Took: time.Since(at), Status: http.StatusBadGateway})
 		http.Error(w, err.Error(), http.StatusBadGateway)
 		return
 	}
@@ -115,7 +116,7 @@ func (f *benchFront) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(res.StatusCode)
 	_, _ = io.Copy(w, res.Body)
-	f.record(frontRequest{Key: key, At: at, Status: res.StatusCode})
+	f.record(frontRequest{Key: key, At: at, Took: time.Since(at), Status: res.StatusCode})
 }
 
 func (f *benchFront) record(r frontRequest) {

@@ -213,6 +213,7 @@ escalation:
 
 	load := benchLoadAvg()
 	cpu0 := benchCPUTime()
+	metrics0 := readBenchMetrics(b, base)
 	b.StartTimer()
 	declared := time.Now()
 	incID := benchDeclare(b, base)
@@ -242,6 +243,7 @@ escalation:
 	b.StopTimer()
 	cpu := benchCPUTime() - cpu0
 	b.Logf("%d recipients: load average %s before the alert, %s after (other processes share the cores)", n, load, benchLoadAvg())
+	b.Log(benchBounds(metrics0, readBenchMetrics(b, base), total, opt.concurrency, map[string]*benchFront{"webpush": pushFront, "sms": smsFront}))
 	if err := stop(); err != nil {
 		b.Fatalf("run: %v\n%s", err, benchTail(logs.String(), 4000))
 	}

@@ -31,6 +31,7 @@ func newEscalation(ctx context.Context, cfg config.Config, db *store.DB, templat
 		RetryFor: time.Duration(cfg.Delivery.RetryFor), Wake: dispatcher.Wake, Logger: log,
 		Owner: nodeName(), Lease: time.Duration(cfg.Escalation.Lease), SLATeam: cfg.Escalation.SLATeam,
 		SLAJump: cfg.Escalation.SLAJump, DirectorsTeam: cfg.Escalation.DirectorsTeam, Now: clock,
+		SMSNoLinkCountries: cfg.SMS.NoLinkCountries, // sms2: Mexico's carriers block links
 	})
 	return ladders, engine, nil
 }

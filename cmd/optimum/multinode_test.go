@@ -32,7 +32,7 @@ type node struct {
 }
 
 // buildOptimum builds the server binary into a temporary folder.
-func buildOptimum(t *testing.T) string {
+func buildOptimum(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "optimum")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -43,7 +43,7 @@ func buildOptimum(t *testing.T) string {
 }
 
 // startNodes starts the nodes at once (as an orchestrator does) and waits for all.
-func startNodes(t *testing.T, bin string, env map[string]string, names ...string) []*node {
+func startNodes(t testing.TB, bin string, env map[string]string, names ...string) []*node {
 	t.Helper()
 	nodes := make([]*node, len(names))
 	errs := make([]error, len(names))
@@ -62,7 +62,7 @@ func startNodes(t *testing.T, bin string, env map[string]string, names ...string
 // waits for its "listening on" line, and stops it with SIGTERM when the test ends unless
 // the test killed it. It returns errors instead of calling t.Fatal, so nodes can start
 // from several goroutines.
-func launchNode(t *testing.T, bin, name string, env map[string]string) (*node, error) {
+func launchNode(t testing.TB, bin, name string, env map[string]string) (*node, error) {
 	// Not t.TempDir: it calls t.Fatal when it fails, which must not happen off the test's
 	// goroutine. Removed after the node stops (cleanups run last registered first).
 	dir, err := os.MkdirTemp("", "optimum-node-")

@@ -113,7 +113,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv.Alerts = alerts.NewService(db.Proposals(), srv.Incidents, cfg.Integrations, clock) // monitoring's proposals
 	srv.Rights = db                                                                        // people's data rights (docs/privacy.md)
 	srv.Indicators = indicators.New(db.Indicators(), cfg.IndicatorOptions(nil))
-	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Logger: log})
+	mtr := metrics.New(db.Indicators(), db, metrics.Options{Connections: hub.Connections, Dropped: hub.Dropped, Writes: db.WriteStats, Logger: log})
 	srv.Metrics = mtr.Handler()
 
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
@@ -165,19 +165,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	wg.Go(func() { keepClockInSync(runCtx, db, log) })
 	wg.Go(func() { closeUnansweredConformity(runCtx, srv.Desk, log) })
 	senders := map[string]broadcast.Sender{}
-	if cfg.Twilio.AccountSID != "" {
-		tc, err := twilio.New(twilio.Config{
-			AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, From: cfg.Twilio.From,
-			MessagingServiceSID: cfg.Twilio.MessagingServiceSID, APIURL: cfg.Twilio.APIURL,
-			PublicURL: strings.TrimRight(cfg.Server.PublicURL, "/"), Transliterate: cfg.Twilio.Transliterate,
-		})
-		if err != nil {
-			return fmt.Errorf("twilio: %w", err)
-		}
-		defer tc.Close()
-		senders[broadcast.ChannelSMS], senders[broadcast.ChannelVoice] = tc.SMS(), tc.Voice()
-		srv.SMS = tc.SMS()
+	// sms2: Twilio and Vonage behind a failover per channel (sms.go).
+	providers, err := newSMSProviders(cfg, log)
+	if err != nil {
+		return err
 	}
+	defer providers.Close()
+	if providers.sms != nil {
+		senders[broadcast.ChannelSMS] = providers.sms
+		srv.SMS = providers.sms
+	}
+	if providers.voice != nil {
+		senders[broadcast.ChannelVoice] = providers.voice
+	}
+	if providers.vonageSMS != nil {
+		srv.VonageSMS = providers.vonageSMS
+	}
+	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "sms_providers", Reasons: providers.concerns})
 	// Email (issue 17): with OPTIMUM_SMTP_URL, each person's email is the channel email.
 	if cfg.Email.URL != "" {
 		smtpCfg, err := cfg.Email.SMTP()
@@ -194,7 +198,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	dispatcher := broadcast.NewDispatcher(db.Deliveries(), senders, broadcast.DispatcherOptions{
 		Concurrency: cfg.Delivery.Concurrency, Rates: cfg.Delivery.Rates, Owner: nodeName(), Logger: log, Now: clock,
 		Lease: time.Duration(cfg.Delivery.Lease), SharedLimit: fan.rateLimiter(),
-		Observe: mtr.ObserveSend,
+		Observe:      mtr.ObserveSend,
+		ObserveClaim: mtr.ObserveClaim,
 		// One-tap links (escalation/links.go) and the requester's conformity links
 		// (incident/requester.go) are made as their message is sent, never stored.
 		Prepare: broadcast.Prepares(escalation.NewLinks(db.Escalation(), time.Duration(cfg.Delivery.LinkTTL), clock).Prepare,
@@ -257,6 +262,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	noticeStore.RetryFor = time.Duration(cfg.Delivery.RetryFor)
 	notices := incident.NewNotices(noticeStore, noticeIDs, incident.NoticeOptions{
 		PublicURL: publicURL(cfg, base), Channels: channels, Location: cfg.IncidentPolicy().Location, Wake: dispatcher.Wake, Logger: log,
+		SMSNoLinkCountries: cfg.SMS.NoLinkCountries, // sms2
 	})
 	wg.Go(func() { _ = notices.Run(runCtx) })
 	wg.Go(func() { publishDeliveryProgress(runCtx, db.Deliveries(), log) })

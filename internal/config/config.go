@@ -56,6 +56,9 @@ type Config struct {
 	Outbound Outbound `yaml:"outbound"`
 	// SSO is single sign-on through OpenID Connect providers (sso.go).
 	SSO SSO `yaml:"sso"`
+	// sms2: the second SMS and voice provider, failover and per-country rules (sms.go).
+	Vonage Vonage `yaml:"vonage"`
+	SMS    SMS    `yaml:"sms"`
 	// Email is the SMTP server of the email channel (email.go).
 	Email Email `yaml:"email"`
 	// Integrations take alerts in from monitoring (integrations.go).
@@ -92,6 +95,9 @@ type Twilio struct {
 	From                []string `yaml:"from"`                  // TWILIO_FROM (comma separated): a pool of numbers
 	MessagingServiceSID string   `yaml:"messaging_service_sid"` // TWILIO_MESSAGING_SERVICE_SID
 	APIURL              string   `yaml:"api_url"`               // OPTIMUM_TWILIO_API_URL: tests point it at a fake
+	// Senders picks the SMS sender per country calling code (sms2): a number, a short
+	// code, an alphanumeric ID or a Messaging Service SID (MG…), e.g. {"52": "MG…"}.
+	Senders map[string]string `yaml:"senders"`
 	// Transliterate turns accented letters GSM-7 lacks into plain ones, so a Spanish
 	// alert fits in one SMS segment instead of three.
 	Transliterate bool `yaml:"transliterate"`
@@ -295,6 +301,7 @@ func Default() Config {
 		Chat:       defaultChat(),
 		// directory sync (directory.go)
 		DirectorySync: defaultDirectorySync(),
+		SMS:           defaultSMS(), // sms2
 		Limits: Limits{
 			TrustedProxies:   []string{},
 			SignInPerClient:  Rate{PerMinute: 10, Burst: 5},
@@ -379,6 +386,8 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.Chat.applyEnv(getenv)
 	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN")                                    // directory.go
 	set(&c.DirectorySync.Authorization, "OPTIMUM_DIRECTORY_SYNC_AUTHORIZATION") // directory.go
+	// sms2: Vonage, failover and per-country SMS rules.
+	c.applySMSEnv(getenv)
 	if v := getenv("TWILIO_FROM"); v != "" {
 		c.Twilio.From = nil
 		for _, f := range strings.Split(v, ",") {
@@ -520,7 +529,7 @@ func (c Config) Validate() error {
 	c.Retention.validate(&p)
 	c.Consumers.validate(&p)
 	c.Watchdog.validate(&p)
-	c.Canary.validate(&p, teams, c.Twilio.AccountSID != "", c.Email.URL != "")
+	c.Canary.validate(&p, teams, len(c.SMSProviders()) > 0, c.Email.URL != "") // sms2: Twilio or Vonage
 	c.Heartbeat.validate(&p)
 	c.Outbound.validate(&p)
 	c.SSO.validate(&p) // single sign-on (sso.go)
@@ -529,6 +538,7 @@ func (c Config) Validate() error {
 	c.SCIM.validate(&p)
 	c.DirectorySync.validate(&p, teams)
 	c.Drills.validate(&p)
+	c.validateSMS(&p) // sms2
 	for ch, r := range c.Delivery.Rates {
 		if ch != "sms" && ch != "voice" && ch != "webpush" && ch != "email" {
 			p.add("delivery.rates."+ch, "unknown channel (sms, voice, webpush, email)")

@@ -47,6 +47,11 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/twilio/status", "public"},
 	{"POST /hooks/twilio/sms", "public"},
 	{"POST /hooks/twilio/voice", "public"},
+	// sms2: Vonage's webhooks, signed by Vonage.
+	{"POST /hooks/vonage/status", "public"},
+	{"POST /hooks/vonage/sms", "public"},
+	{"POST /hooks/vonage/voice/event", "public"},
+	{"POST /hooks/vonage/voice/input", "public"},
 	{"GET /a/{token}", "public"},
 	{"POST /a/{token}", "public"},
 	{"POST /api/v1/incidents/{id}/ack", "reporter"},

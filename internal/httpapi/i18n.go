@@ -582,9 +582,15 @@ var catalog = compileCatalog([]phrase{
 
 	// Twilio's webhooks (answered as problems only when the request is not Twilio's).
 	{en: "The request is not signed by Twilio for this server.", es: "La solicitud no está firmada por Twilio para este servidor."},
-	{en: "The request has no Twilio id (MessageSid or CallSid).", es: "La solicitud no trae ningún identificador de Twilio (MessageSid o CallSid)."},
+	{en: "The request has no %s id (%s).", fn: func(g []string) string {
+		return "La solicitud no trae ningún identificador de " + g[1] + " (" + strings.ReplaceAll(g[2], " or ", " o ") + ")."
+	}},
 	{en: "This request is being processed; try again in a moment.", es: "Esta solicitud se está procesando; vuelve a intentarlo en un momento."},
 	{en: "A status callback needs ?d=<delivery> and a status.", es: "Una notificación de estado necesita ?d=<delivery> y un estado."},
+	// sms2: Vonage's webhooks.
+	{en: "The request is not signed by %s for this server.", es: "La solicitud no está firmada por $1 para este servidor."},
+	{en: "A delivery receipt needs ?d=<delivery> or a client-ref.", es: "Un acuse de entrega necesita ?d=<delivery> o un client-ref."},
+	{en: "A call event needs ?d=<delivery>.", es: "Un evento de llamada necesita ?d=<delivery>."},
 
 	// indicators/ and internal/httpapi/indicators.go, metrics.go: the dashboard and the scrape.
 	{en: "The indicators query is not valid.", es: "La consulta de indicadores no es válida."},

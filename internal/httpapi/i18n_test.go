@@ -41,6 +41,7 @@ var skippedDirs = map[string]string{
 // skippedFiles hold helpers named like the validators' that never reach HTTP.
 var skippedFiles = map[string]string{
 	"broadcast/twilio/config.go": "start-up configuration: bad(format, …) builds a plain error",
+	"broadcast/vonage/client.go": "start-up configuration: bad(format, …) builds a plain error", // sms2
 	"internal/httpapi/i18n.go":   "the translation itself",
 	"internal/store/backup.go":   "optimum backup and restore: command-line errors, never an HTTP answer",
 }

@@ -216,7 +216,7 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 // at the configured rates (delivery.rates), in the request's language.
 func (s *Server) estimates(r *http.Request, people map[string]int) []broadcast.Estimate {
 	channels := []string{broadcast.ChannelWebPush}
-	if s.Config.Twilio.AccountSID != "" {
+	if len(s.Config.SMSProviders()) > 0 { // sms2: Twilio or Vonage
 		channels = append(channels, broadcast.ChannelSMS, broadcast.ChannelVoice)
 	}
 	if s.Config.Email.URL != "" {

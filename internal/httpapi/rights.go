@@ -88,6 +88,9 @@ func writePersonCSV(w http.ResponseWriter, p contacts.Person, h store.PersonHeld
 		row("user", u.CreatedAt, "", "email", u.Email)
 		row("user", u.CreatedAt, "", "role", u.Role)
 	}
+	for _, i := range h.Identities {
+		row("sign_in_identity", i.LastAt, "", i.Provider, i.Email)
+	}
 	if v := h.PhoneVerification; v != nil {
 		row("phone_verification", v.ExpiresAt, "", "phone", v.Phone)
 	}

@@ -70,6 +70,11 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/twilio/status", public, s.handle(s.twilioHook(statusKey, s.twilioStatus))},
 		{"POST /hooks/twilio/sms", public, s.handle(s.twilioHook(smsKey, s.twilioSMS))},
 		{"POST /hooks/twilio/voice", public, s.handle(s.twilioHook(voiceKey, s.twilioVoice))},
+		// sms2: Vonage, the second SMS and voice provider (vonage.go).
+		{"POST /hooks/vonage/status", public, s.handle(s.providerHook(s.vonageForm, vonageReceiptKey, s.vonageStatus, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/sms", public, s.handle(s.providerHook(s.vonageForm, vonageSMSKey, s.vonageSMS, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/voice/event", public, s.handle(s.providerHook(s.vonageJSON, vonageEventKey, s.vonageVoiceEvent, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/voice/input", public, s.handle(s.providerHook(s.vonageJSON, vonageInputKey, s.vonageVoiceInput, "Vonage", "messageId or uuid"))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
 		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)

@@ -81,6 +81,9 @@ type Server struct {
 	Rights Rights
 	// Chat keeps team chat channels and outbound webhooks (chat.go); nil turns them off.
 	Chat ChatStore
+	// VonageSMS answers inbound SMS that came through Vonage, whose webhook takes no
+	// reply in its answer (vonage.go); nil when Vonage is not configured. sms2.
+	VonageSMS broadcast.Sender
 
 	limits *limits // built by Handler
 }

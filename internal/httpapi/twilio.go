@@ -83,14 +83,23 @@ type twiml struct {
 // request seen before gets the answer recorded then and changes nothing; a request
 // that failed leaves nothing recorded, so Twilio's retry is processed.
 func (s *Server) twilioHook(key func(r *http.Request, form url.Values) string, h func(r *http.Request, form url.Values) (twiml, error)) handlerFunc {
+	return s.providerHook(s.twilioForm, key, h, "Twilio", "MessageSid or CallSid")
+}
+
+// providerHook serves a provider's webhook once per provider id: read checks the
+// request's signature and returns its parameters, key names it (never by its bytes),
+// h processes it. provider and ids name the provider and its id fields for the answer
+// to a request without an id.
+func (s *Server) providerHook(read func(w http.ResponseWriter, r *http.Request) (url.Values, error), key func(r *http.Request, form url.Values) string,
+	h func(r *http.Request, form url.Values) (twiml, error), provider, ids string) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		form, err := s.twilioForm(w, r)
+		form, err := read(w, r)
 		if err != nil {
 			return err
 		}
 		k := key(r, form)
 		if k == "" || len(k) > 300 {
-			return optimum.Errorf(optimum.EINVALID, "The request has no Twilio id (MessageSid or CallSid).")
+			return optimum.Errorf(optimum.EINVALID, "The request has no %s id (%s).", provider, ids)
 		}
 		ctx := r.Context()
 		status, ctype, body, first, err := s.Webhooks.ClaimWebhook(ctx, k, s.authNow(), webhookStale)
@@ -174,18 +183,7 @@ func smsKey(_ *http.Request, form url.Values) string {
 // twilioSMS handles POST /hooks/twilio/sms: a reply acknowledges ("1", "OK", "SI", "ACK",
 // with or without the folio); STOP and START are kept; anything else gets a helpful answer.
 func (s *Server) twilioSMS(r *http.Request, form url.Values) (twiml, error) {
-	kinds := map[string]string{twilio.ReplyAck: escalation.ReplyAck, twilio.ReplyStop: escalation.ReplyStop,
-		twilio.ReplyStart: escalation.ReplyStart, twilio.ReplyHelp: escalation.ReplyHelp,
-		twilio.ReplySafe: escalation.ReplySafe, twilio.ReplyHelpNeeded: escalation.ReplyHelpNeeded}
-	read := func(poll bool) (string, string) {
-		reply := twilio.ParseReply(form.Get("Body"), poll)
-		kind := kinds[reply.Kind]
-		if kind == "" {
-			kind = escalation.ReplyUnknown
-		}
-		return kind, reply.Folio
-	}
-	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), form.Get("Body"), read)
+	answer, err := s.Inbound.SMS(r.Context(), form.Get("From"), form.Get("Body"), readReply(form.Get("Body")))
 	if err != nil {
 		return twiml{}, err
 	}

@@ -48,15 +48,19 @@ type Options struct {
 	// many slow connections it has dropped since it started.
 	Connections func() int
 	Dropped     func() int64
-	Logger      *slog.Logger
+	// Writes returns what the database's write transactions have cost (issue 16.4:
+	// whether the writer bounds the deliveries).
+	Writes func() store.WriteStats
+	Logger *slog.Logger
 }
 
 // Metrics is the registry of one process.
 type Metrics struct {
-	reg   *prometheus.Registry
-	tick  prometheus.Histogram
-	sends *prometheus.HistogramVec
-	lg    *slog.Logger
+	reg    *prometheus.Registry
+	tick   prometheus.Histogram
+	sends  *prometheus.HistogramVec
+	claims *prometheus.HistogramVec
+	lg     *slog.Logger
 }
 
 // New builds the registry: the scrape-time collector over src and log, the process and
@@ -78,6 +82,22 @@ func New(src Source, log Log, opt Options) *Metrics {
 			Name: "optimum_websocket_dropped_total", Help: "Slow websocket connections this process dropped (they resume with ?since=).",
 		}, func() float64 { return float64(opt.Dropped()) }))
 	}
+	if opt.Writes != nil {
+		// Store writer (issue 16.4).
+		for _, c := range []struct {
+			name, help string
+			v          func(store.WriteStats) float64
+		}{
+			{"optimum_store_write_transactions_total", "Write transactions this process committed or rolled back.", func(w store.WriteStats) float64 { return float64(w.Transactions) }},
+			{"optimum_store_write_wait_seconds_total", "Seconds this process's write transactions waited to begin (on SQLite, for the one writer).", func(w store.WriteStats) float64 { return w.BeginWait.Seconds() }},
+			{"optimum_store_write_held_seconds_total", "Seconds this process's write transactions held a writer, begin to the end of commit.", func(w store.WriteStats) float64 { return w.Held.Seconds() }},
+			{"optimum_store_grouped_writes_total", "Small writes (delivery outcomes, claims, one-tap links) this process committed several to a transaction (SQLite).", func(w store.WriteStats) float64 { return float64(w.Grouped) }},
+			{"optimum_store_commit_seconds_total", "Seconds this process's commits took (on SQLite, mostly the WAL sync).", func(w store.WriteStats) float64 { return w.Commit.Seconds() }},
+		} {
+			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: c.name, Help: c.help},
+				func() float64 { return c.v(opt.Writes()) }))
+		}
+	}
 	m := &Metrics{reg: reg, lg: opt.Logger}
 	m.tick = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "optimum_escalation_tick_duration_seconds", Help: "How long one escalation engine tick took in this process.",
@@ -87,8 +107,18 @@ func New(src Source, log Log, opt Options) *Metrics {
 		Name: "optimum_provider_request_seconds", Help: "How long this process's calls to a provider (Twilio, a push service) took, by channel and result.",
 		Buckets: DeliveryBuckets,
 	}, []string{"channel", "result"})
-	reg.MustRegister(m.tick, m.sends)
+	m.claims = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "optimum_dispatcher_claim_seconds", Help: "How long this process's dispatcher took to claim a batch of due deliveries, by channel.",
+		Buckets: TickBuckets,
+	}, []string{"channel"})
+	reg.MustRegister(m.tick, m.sends, m.claims)
 	return m
+}
+
+// ObserveClaim records one claim of the dispatcher. Pass it as the dispatcher's
+// ObserveClaim option.
+func (m *Metrics) ObserveClaim(channel string, took time.Duration) {
+	m.claims.WithLabelValues(channel).Observe(took.Seconds())
 }
 
 // ObserveSend records one provider call of the dispatcher. Pass it as the dispatcher's

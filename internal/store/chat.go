@@ -379,12 +379,18 @@ func (t chatTx) Post(ctx context.Context, ps []incident.ChatPost) error {
 
 // Claim leases up to limit due posts of one channel: queued ones whose time has come and
 // ones whose sending lease ran out (their sender died; they are sent again, with the
-// same webhook-id, and the old attempt is marked resent).
+// same webhook-id, and the old attempt is marked resent); at most one at a time of each
+// subscription, in event order.
 func (c *Chat) Claim(ctx context.Context, owner, channel string, now time.Time, lease time.Duration, limit int) ([]broadcast.Delivery, error) {
 	if !slices.Contains(chat.Channels, channel) {
 		return nil, nil
 	}
-	const due = `FROM chat_posts WHERE channel = $1 AND ((status = 'queued' AND due_at <= $2) OR (status = 'sending' AND lease_until < $2))`
+	// A channel reads its posts in the order of the events: a post waits while an earlier
+	// one of its subscription is still queued or being sent (a retry holds the ones after
+	// it), so "Resuelto" never lands before the update that preceded it.
+	const due = `FROM chat_posts WHERE channel = $1 AND ((status = 'queued' AND due_at <= $2) OR (status = 'sending' AND lease_until < $2))
+		AND NOT EXISTS (SELECT 1 FROM chat_posts e WHERE e.subscription_id = chat_posts.subscription_id
+			AND e.event_id < chat_posts.event_id AND e.status IN ('queued', 'sending'))`
 	var n int
 	if err := c.db.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 "+due+" LIMIT 1) x", channel, millis(now)).Scan(&n); err != nil {
 		return nil, fmt.Errorf("claim chat posts: %w", err)

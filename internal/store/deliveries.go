@@ -19,7 +19,10 @@ type Deliveries struct{ db *DB }
 // Deliveries returns the dispatcher's queue.
 func (db *DB) Deliveries() *Deliveries { return &Deliveries{db: db} }
 
-var _ broadcast.Queue = (*Deliveries)(nil)
+var (
+	_ broadcast.Queue         = (*Deliveries)(nil)
+	_ broadcast.ProviderQueue = (*Deliveries)(nil)
+)
 
 const deliveryColumns = `id, subject, recipient, channel, address, language, title, body, url, topic, ttl_seconds,
 	status, attempts, due_at, deadline, actions`
@@ -45,12 +48,47 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 // turn there, but not before the lane's head (the lowest turn still queued), so an
 // incident that joins a lane where another is halfway through its alert takes turns
 // with it instead of waiting for it to finish, or going all before it.
+// deliveryColumnsN is how many values enqueue inserts a delivery with; deliveriesPerInsert
+// how many deliveries one of its statements inserts at most on PostgreSQL.
+const (
+	deliveryColumnsN    = 19
+	deliveriesPerInsert = 100
+)
+
 func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time.Time) error {
 	type key struct {
 		subject, channel string
 		lane             int
 	}
 	next := map[key]int64{}
+	// Many rows a statement (issue 16.4): an audience batch queues hundreds at once. Fewer
+	// on SQLite, whose driver binds a statement's values in time that grows faster than
+	// their number (AddRecipients).
+	perInsert := deliveriesPerInsert
+	if tx.d.name == "sqlite" {
+		perInsert = 5
+	}
+	var rows []any
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn) VALUES `)
+		for r := 0; r < len(rows)/deliveryColumnsN; r++ {
+			if r > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(" + placeholders(r*deliveryColumnsN+1, deliveryColumnsN) + ")")
+		}
+		_, err := tx.ExecContext(ctx, q.String(), rows...)
+		rows = rows[:0]
+		if err != nil {
+			return fmt.Errorf("enqueue delivery: %w", err)
+		}
+		return nil
+	}
 	for _, d := range ds {
 		actions, _ := json.Marshal(d.Actions)
 		if d.Actions == nil {
@@ -77,14 +115,16 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 			}
 		}
 		next[k] = turn + 1
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17, $18)`,
-			d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), string(actions), k.lane, turn)
-		if err != nil {
-			return fmt.Errorf("enqueue delivery: %w", err)
+		rows = append(rows, d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn)
+		if len(rows) == deliveryColumnsN*perInsert {
+			if err := flush(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := flush(); err != nil {
+		return err
 	}
 	for k, turn := range next {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO delivery_turns (subject, channel, lane, turn) VALUES ($1, $2, $3, $4)
@@ -121,7 +161,9 @@ func (q *Deliveries) Claim(ctx context.Context, owner, channel string, now time.
 		return nil, nil
 	}
 	var out []broadcast.Delivery
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	// Grouped: the claim shares its commit with the outcomes recorded at the same time.
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
+		out = nil
 		scan := func(query string, args ...any) error {
 			rows, err := tx.QueryContext(ctx, query, args...)
 			if err != nil {
@@ -246,7 +288,7 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 // its outcome is already recorded.
 func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until time.Time) (bool, error) {
 	var n int64
-	err := q.db.tx(ctx, func(tx *sql.Tx) error {
+	err := q.db.grouped(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_until = $3 WHERE id = $1 AND attempts = $2 AND status = $4",
 			id, attempt, millis(until), broadcast.StatusSending)
 		if err != nil {
@@ -265,17 +307,19 @@ func (q *Deliveries) Extend(ctx context.Context, id string, attempt int, until t
 // late outcome of a superseded attempt changes nothing). It appends no event (the change
 // only marks its incident for the next progress event), so it does not wait for the
 // event log's turn among writers.
-func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) error {
-	return q.db.tx(ctx, func(tx *sql.Tx) error {
-		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, set, args...)
+func (q *Deliveries) finish(ctx context.Context, id string, attempt int, at time.Time, outcome, reason, provider, set string, args ...any) error {
+	return q.db.grouped(ctx, func(tx *sql.Tx) error {
+		_, err := finishTx(ctx, tx, id, attempt, at, outcome, reason, provider, set, args...)
 		return err
 	})
 }
 
 // finishTx is finish inside tx; it returns whether the attempt was the current one.
-func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, set string, args ...any) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5
-		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at))
+// provider names the SMS or voice provider that carried the attempt ("" when the sender
+// names none).
+func finishTx(ctx context.Context, tx *sql.Tx, id string, attempt int, at time.Time, outcome, reason, provider, set string, args ...any) (bool, error) {
+	res, err := tx.ExecContext(ctx, `UPDATE delivery_attempts SET outcome = $3, reason = $4, ended_at = $5, provider = $6
+		WHERE delivery_id = $1 AND attempt = $2 AND outcome = 'sending'`, id, attempt, outcome, truncate(reason, 500), millis(at), provider)
 	if err != nil {
 		return false, err
 	}
@@ -399,16 +443,26 @@ func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryC
 
 // Sent records that the provider accepted the delivery.
 func (q *Deliveries) Sent(ctx context.Context, id string, attempt int, at time.Time) error {
+	return q.SentVia(ctx, id, attempt, at, "")
+}
+
+// SentVia is Sent through the named provider (broadcast.ProviderQueue).
+func (q *Deliveries) SentVia(ctx context.Context, id string, attempt int, at time.Time, provider string) error {
 	// The provider's status callback may arrive before this is recorded (a busy node, a
 	// fast network): a delivery it already reported delivered or failed stays so.
-	return q.finish(ctx, id, attempt, at, "sent", "",
+	return q.finish(ctx, id, attempt, at, "sent", "", provider,
 		"status = CASE WHEN status IN ('delivered', 'undelivered', 'failed') THEN status ELSE $4 END, sent_at = $3, error = CASE WHEN status IN ('undelivered', 'failed') THEN error ELSE '' END",
 		broadcast.StatusSent)
 }
 
 // Retry puts the delivery back in the queue for next.
 func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next time.Time, reason string) error {
-	return q.finish(ctx, id, attempt, at, "retry", reason, "status = $4, due_at = $5, error = $6",
+	return q.RetryVia(ctx, id, attempt, at, next, reason, "")
+}
+
+// RetryVia is Retry of an attempt the named provider failed (broadcast.ProviderQueue).
+func (q *Deliveries) RetryVia(ctx context.Context, id string, attempt int, at, next time.Time, reason, provider string) error {
+	return q.finish(ctx, id, attempt, at, "retry", reason, provider, "status = $4, due_at = $5, error = $6",
 		broadcast.StatusQueued, millis(next), truncate(reason, 500))
 }
 
@@ -417,9 +471,14 @@ func (q *Deliveries) Retry(ctx context.Context, id string, attempt int, at, next
 // out at the provider (Twilio 21610: they replied STOP to that number), the person is
 // recorded as opted out of SMS, as their STOP would have done had it reached us.
 func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool) error {
+	return q.FailedVia(ctx, id, attempt, at, reason, gone, "")
+}
+
+// FailedVia is Failed of an attempt the named provider refused (broadcast.ProviderQueue).
+func (q *Deliveries) FailedVia(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool, provider string) error {
 	const set = "status = $4, failed_at = $3, error = $5"
 	if !gone {
-		return q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+		return q.finish(ctx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
 	}
 	var channel, address, recipient string
 	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address, recipient FROM deliveries WHERE id = $1", id).Scan(&channel, &address, &recipient); err != nil {
@@ -428,14 +487,14 @@ func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time
 	if channel == broadcast.ChannelSMS {
 		// The failure and the opt-out together: one is never recorded without the other.
 		return q.db.eventsTx(ctx, func(tx *eventTx) error {
-			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500))
+			current, err := finishTx(ctx, tx.Tx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
 			if err != nil || !current {
 				return err
 			}
 			return optOutAtProvider(ctx, tx, recipient, address, at)
 		})
 	}
-	if err := q.finish(ctx, id, attempt, at, "failed", reason, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
+	if err := q.finish(ctx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500)); err != nil {
 		return err
 	}
 	if channel == broadcast.ChannelWebPush {
@@ -524,7 +583,34 @@ func (q *Deliveries) SubjectDeliveries(ctx context.Context, subject string) ([]D
 		d.UpdatedAt = fromMillis(at)
 		out = append(out, d)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("deliveries: %w", err)
+	}
+	return out, q.attemptProviders(ctx, subject, out)
+}
+
+// attemptProviders fills in the providers of the attempts of a subject's deliveries
+// (only SMS and calls name one).
+func (q *Deliveries) attemptProviders(ctx context.Context, subject string, list []DeliveryState) error {
+	rows, err := q.db.read.QueryContext(ctx, `SELECT a.delivery_id, a.provider FROM delivery_attempts a
+		JOIN deliveries d ON d.id = a.delivery_id
+		WHERE d.subject = $1 AND a.provider <> '' ORDER BY a.delivery_id, a.attempt`, subject)
+	if err != nil {
+		return fmt.Errorf("deliveries: %w", err)
+	}
+	defer rows.Close()
+	byID := map[string][]string{}
+	for rows.Next() {
+		var id, p string
+		if err := rows.Scan(&id, &p); err != nil {
+			return fmt.Errorf("deliveries: %w", err)
+		}
+		byID[id] = append(byID[id], p)
+	}
+	for i := range list {
+		list[i].Providers = byID[list[i].ID]
+	}
+	return rows.Err()
 }
 
 // DeliveryState is what is shown of a delivery on the incident page.
@@ -535,22 +621,29 @@ type DeliveryState struct {
 	Status         string
 	ProviderStatus string
 	Attempts       int
-	Error          string
-	UpdatedAt      time.Time
+	// Providers names the provider of each attempt that went to one, in order
+	// (["twilio", "vonage"]: failed through Twilio, then sent through Vonage).
+	Providers []string
+	Error     string
+	UpdatedAt time.Time
 }
 
-// Attempts returns the recorded attempts of a delivery, in order.
+// Attempts returns the recorded attempts of a delivery, in order: "outcome[ via
+// provider][: reason]".
 func (q *Deliveries) Attempts(ctx context.Context, id string) ([]string, error) {
-	rows, err := q.db.read.QueryContext(ctx, "SELECT outcome, reason FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt", id)
+	rows, err := q.db.read.QueryContext(ctx, "SELECT outcome, reason, provider FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt", id)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		var o, r string
-		if err := rows.Scan(&o, &r); err != nil {
+		var o, r, p string
+		if err := rows.Scan(&o, &r, &p); err != nil {
 			return nil, err
+		}
+		if p != "" {
+			o += " via " + p
 		}
 		out = append(out, strings.TrimSuffix(o+": "+r, ": "))
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -70,8 +71,12 @@ func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalat
 
 // CreateAckLink stores the hash of a one-tap link token, made as its message is sent.
 func (s *Escalation) CreateAckLink(ctx context.Context, hash, incidentID, personID string, at, expires time.Time) error {
-	_, err := s.db.write.ExecContext(ctx, `INSERT INTO ack_links (hash, incident_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
-		hash, incidentID, personID, millis(at), millis(expires))
+	// Grouped: made right before each send, so many at once share one commit.
+	err := s.db.grouped(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO ack_links (hash, incident_id, person_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			hash, incidentID, personID, millis(at), millis(expires))
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("create ack link: %w", err)
 	}

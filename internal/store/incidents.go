@@ -246,7 +246,7 @@ func (s *Incidents) Deliveries(ctx context.Context, id string) (map[string][]inc
 	}
 	out := map[string][]incident.Delivery{}
 	for _, d := range list {
-		out[d.Recipient] = append(out[d.Recipient], incident.Delivery{Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, Error: d.Error, At: d.UpdatedAt})
+		out[d.Recipient] = append(out[d.Recipient], incident.Delivery{Channel: d.Channel, Status: d.Status, Attempts: d.Attempts, Providers: d.Providers, Error: d.Error, At: d.UpdatedAt})
 	}
 	return out, nil
 }
@@ -301,13 +301,32 @@ func (t incidentTx) Lock(ctx context.Context, idOrFolio string) (incident.Incide
 }
 
 func (t incidentTx) AddRecipients(ctx context.Context, incidentID string, rs []contacts.Recipient) error {
-	for _, r := range rs {
-		teams, _ := json.Marshal(nonNil(r.Teams))
-		channels, _ := json.Marshal(nonNil(r.Channels))
-		_, err := t.tx.ExecContext(ctx, `INSERT INTO incident_recipients (incident_id, person_id, name, language, teams, channels)
-			VALUES ($1, $2, $3, $4, $5, $6)`, incidentID, r.PersonID, r.Name, r.Language, string(teams), string(channels))
-		if err != nil {
-			return fmt.Errorf("add recipient: %w", err)
+	// Many rows a statement (issue 16.4), fewer on SQLite: its driver binds a statement's
+	// values in time that grows faster than their number (20,000 rows at 500 a statement
+	// took 8.9 s, at 10 a statement 0.8–1.3 s, one by one 1.7 s, on the loaded VM).
+	perStatement := 500
+	if t.tx.d.name == "sqlite" {
+		perStatement = 10
+	}
+	for len(rs) > 0 {
+		chunk := rs[:min(perStatement, len(rs))]
+		rs = rs[len(chunk):]
+		var q strings.Builder
+		q.WriteString("INSERT INTO incident_recipients (incident_id, person_id, name, language, teams, channels) VALUES ")
+		args := make([]any, 0, 1+5*len(chunk))
+		args = append(args, incidentID)
+		for i, r := range chunk {
+			teams, _ := json.Marshal(nonNil(r.Teams))
+			channels, _ := json.Marshal(nonNil(r.Channels))
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			n := len(args)
+			fmt.Fprintf(&q, "($1, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, r.PersonID, r.Name, r.Language, string(teams), string(channels))
+		}
+		if _, err := t.tx.ExecContext(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("add recipients: %w", err)
 		}
 	}
 	return nil

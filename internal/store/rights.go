@@ -19,6 +19,7 @@ import (
 // incidents they declared.
 type PersonHeld struct {
 	Users             []HeldUser        `json:"users"`
+	Identities        []HeldIdentity    `json:"identities"`
 	PhoneVerification *HeldVerification `json:"phone_verification"`
 	PushSubscriptions []HeldPush        `json:"push_subscriptions"`
 	Deliveries        []HeldDelivery    `json:"deliveries"`
@@ -36,6 +37,15 @@ type HeldUser struct {
 	Role       string     `json:"role"`
 	CreatedAt  time.Time  `json:"created_at"`
 	DisabledAt *time.Time `json:"disabled_at,omitempty"`
+}
+
+// HeldIdentity is a single sign-on identity linked to one of the person's accounts.
+type HeldIdentity struct {
+	Provider  string    `json:"provider"`
+	Subject   string    `json:"subject"`
+	Email     string    `json:"email"`
+	CreatedAt time.Time `json:"created_at"`
+	LastAt    time.Time `json:"last_at"`
 }
 
 // HeldVerification is a pending phone verification (its code is kept only as a hash).
@@ -92,7 +102,7 @@ type HeldIncident struct {
 // PersonHeld returns what is held about the person (ENOTFOUND when there is no such
 // person).
 func (db *DB) PersonHeld(ctx context.Context, personID string) (PersonHeld, error) {
-	h := PersonHeld{Users: []HeldUser{}, PushSubscriptions: []HeldPush{}, Deliveries: []HeldDelivery{}, Acknowledgements: []HeldAnswer{},
+	h := PersonHeld{Users: []HeldUser{}, Identities: []HeldIdentity{}, PushSubscriptions: []HeldPush{}, Deliveries: []HeldDelivery{}, Acknowledgements: []HeldAnswer{},
 		SafetyAnswers: []HeldAnswer{}, Messages: []HeldMessage{}, Declared: []HeldIncident{}}
 	var n int
 	if err := db.read.QueryRowContext(ctx, "SELECT count(*) FROM people WHERE id = $1", personID).Scan(&n); err != nil || n == 0 {
@@ -127,6 +137,21 @@ func (db *DB) PersonHeld(ctx context.Context, personID string) (PersonHeld, erro
 				}
 				u.CreatedAt, u.DisabledAt = fromMillis(created), timeOrNil(disabled)
 				h.Users = append(h.Users, u)
+				return nil
+			})
+		},
+		func() error {
+			return q(`SELECT i.provider, i.subject, i.email, i.created_at, i.last_at FROM user_identities i JOIN users u ON u.id = i.user_id
+				WHERE `+userPerson("u")+` = $1 ORDER BY i.created_at`, func(r *sql.Rows) error {
+				var (
+					id            HeldIdentity
+					created, last int64
+				)
+				if err := r.Scan(&id.Provider, &id.Subject, &id.Email, &created, &last); err != nil {
+					return err
+				}
+				id.CreatedAt, id.LastAt = fromMillis(created), fromMillis(last)
+				h.Identities = append(h.Identities, id)
 				return nil
 			})
 		},
@@ -449,11 +474,15 @@ const EventRetentionApplied = "retention.applied"
 func (db *DB) ApplyRetention(ctx context.Context, r Retention, now time.Time) (attempts, webhooks int64, err error) {
 	err = db.eventsTx(ctx, func(tx *eventTx) error {
 		if r.DeliveryAttempts > 0 {
-			res, err := tx.ExecContext(ctx, "DELETE FROM delivery_attempts WHERE started_at < $1", millis(now.Add(-r.DeliveryAttempts)))
-			if err != nil {
-				return fmt.Errorf("retention: %w", err)
+			// The attempts of alerts and of chat and webhook posts alike.
+			for _, q := range []string{"DELETE FROM delivery_attempts WHERE started_at < $1", "DELETE FROM chat_post_attempts WHERE started_at < $1"} {
+				res, err := tx.ExecContext(ctx, q, millis(now.Add(-r.DeliveryAttempts)))
+				if err != nil {
+					return fmt.Errorf("retention: %w", err)
+				}
+				n, _ := res.RowsAffected()
+				attempts += n
 			}
-			attempts, _ = res.RowsAffected()
 		}
 		if r.WebhookCalls > 0 {
 			res, err := tx.ExecContext(ctx, "DELETE FROM webhook_calls WHERE received_at < $1", millis(now.Add(-r.WebhookCalls)))

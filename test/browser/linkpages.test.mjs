@@ -48,9 +48,10 @@ describe('public link pages on a phone', { skip, timeout: 120_000 }, () => {
     }, 201);
     await apiCall('POST', `incidents/${inc.id}/transitions`, { json: { to: 'investigating' } });
     await apiCall('POST', `incidents/${inc.id}/transitions`, { json: { to: 'resolved', note: 'Se cerró la llave de paso' } });
+    // No link is ever stored or shown: the requester asks for one of their own.
     const messages = await asLucia('GET', `incidents/${inc.id}/messages`);
-    const link = messages.find((m) => m.kind === 'conformity')?.url;
-    assert.ok(link, `no conformity link in ${JSON.stringify(messages)}`);
+    assert.ok(messages.some((m) => m.kind === 'conformity' && m.answerable), `no answerable conformity request in ${JSON.stringify(messages)}`);
+    const { url: link } = await asLucia('POST', `incidents/${inc.id}/conformity-link`, undefined, 201);
     conformityPath = new URL(link).pathname;
 
     browser = await chromium.launch({

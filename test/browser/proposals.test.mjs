@@ -72,7 +72,8 @@ describe('web app: alerts from monitoring wait for a human on the board', { skip
     await sendAlert(monitor, notification(disk, `Disco lleno en el servidor de respaldos ${stamp}`));
     for (const page of [phone, desk]) {
       const item = page.locator(`[data-testid="proposal"][data-id="${p.id}"]`);
-      await item.waitFor();
+      // Other test files run at the same time against the same server: give the stream room.
+      await item.waitFor({ timeout: 30_000 });
       assert.match(await item.textContent(), /El CPD funciona con baterías/);
     }
     assert.equal((await apiCall('GET', 'incidents')).length, before, 'a proposal declared an incident');

@@ -29,6 +29,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 )
 
@@ -296,7 +297,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusBadRequest, 21211, "The 'To' number "+to+" is not a valid phone number.")
 		return
 	}
-	if from := form.Get("From"); from != "" && !e164.MatchString(from) {
+	// A message may come from a number, a short code or an alphanumeric sender ID; a call
+	// only from a number.
+	if from := form.Get("From"); from != "" && !e164.MatchString(from) && !(rec.Kind == "message" && smsOnlySender(from)) {
 		fail(http.StatusBadRequest, 21212, "")
 		return
 	}
@@ -511,4 +514,11 @@ func cloneValues(v url.Values) url.Values {
 		out[k] = append([]string(nil), vs...)
 	}
 	return out
+}
+
+// smsOnlySender reports whether from is a short code or an alphanumeric sender ID,
+// which Twilio takes as the From of a message (not of a call).
+func smsOnlySender(from string) bool {
+	k := broadcast.SenderKind(from)
+	return k == broadcast.SenderShortCode || k == broadcast.SenderAlphanumeric
 }
