@@ -3,7 +3,7 @@
 
 import { WORK_I18N } from './work-i18n.js';
 import { PHONE_I18N } from './phone-i18n.js';
-import { BRIDGE_I18N } from './bridge.js'; // bridge
+import { BRIDGE_I18N } from './bridge-i18n.js'; // bridge
 
 export const I18N = {
   es: {

@@ -207,7 +207,7 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     const problem = await res.json();
     assert.equal(res.status(), 422, JSON.stringify(problem));
     const sent = res.request().postDataJSON();
-    assert.deepEqual(Object.keys(sent).sort(), ['email', 'external_id', 'language', 'manager_email', 'name', 'phone', 'teams', 'time_zone']);
+    assert.deepEqual(Object.keys(sent).sort(), ['email', 'external_id', 'language', 'manager_email', 'name', 'phone', 'sites', 'teams', 'time_zone']);
     const phoneMsg = problem.errors.find((e) => e.field === 'phone').message;
     await page.getByTestId('perr-phone').filter({ hasText: phoneMsg }).waitFor();
     assert.equal(await page.getByTestId('pf-phone').getAttribute('aria-invalid'), 'true');
@@ -437,7 +437,8 @@ describe('web app: directory, readiness and reachability', { skip, timeout: 180_
     await probe.getByTestId('profile-save').click();
     await probe.getByTestId('me-err-phone').filter({ hasText: 'is not a valid phone number' }).waitFor();
     await probe.getByTestId('profile-form-error').filter({ hasText: 'The profile has errors.' }).waitFor();
-    assert.deepEqual(puts[0], { phone: '+52 1', language: 'en' });
+    // The self-service shape: phones, language, the alert email and the order of channels (docs/sites.md).
+    assert.deepEqual(puts[0], { phone: '+52 1', language: 'en', phone2: '', contact_email: '', channel_order: ['webpush', 'sms', 'voice', 'email'] });
     await probe.getByTestId('me-phone').fill('+52 55 9999 8888');
     await probe.getByTestId('profile-save').click();
     await probe.getByTestId('profile-saved').waitFor();
