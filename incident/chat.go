@@ -102,25 +102,7 @@ func NewChat(store ChatStore, ids <-chan int64, opt ChatOptions) *Chat {
 
 // Run processes the log until ctx is done.
 func (c *Chat) Run(ctx context.Context) error {
-	poll := time.NewTicker(c.opt.Poll)
-	defer poll.Stop()
-	for {
-		for {
-			done, err := c.Step(ctx)
-			if err != nil && ctx.Err() == nil {
-				c.opt.Logger.Error("chat: processing the event log", "err", err)
-			}
-			if done == 0 || err != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-c.ids:
-		case <-poll.C:
-		}
-	}
+	return runConsumer(ctx, c.Step, c.ids, c.opt.Poll, c.opt.Logger, "chat")
 }
 
 // Step processes the next batch of events and returns how many it processed.

@@ -110,13 +110,19 @@ func NewNotices(store NoticeStore, ids <-chan int64, opt NoticeOptions) *Notices
 
 // Run processes the log until ctx is done.
 func (n *Notices) Run(ctx context.Context) error {
-	poll := time.NewTicker(n.opt.Poll)
+	return runConsumer(ctx, n.Step, n.ids, n.opt.Poll, n.opt.Logger, "notices")
+}
+
+// runConsumer runs step until it has nothing left, then waits for the bus (ids) or the
+// poll, until ctx is done: the loop of the desk's consumers of the event log.
+func runConsumer(ctx context.Context, step func(context.Context) (int, error), ids <-chan int64, every time.Duration, log *slog.Logger, name string) error {
+	poll := time.NewTicker(every)
 	defer poll.Stop()
 	for {
 		for {
-			done, err := n.Step(ctx)
+			done, err := step(ctx)
 			if err != nil && ctx.Err() == nil {
-				n.opt.Logger.Error("notices: processing the event log", "err", err)
+				log.Error(name+": processing the event log", "err", err)
 			}
 			if done == 0 || err != nil {
 				break
@@ -125,7 +131,7 @@ func (n *Notices) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-n.ids:
+		case <-ids:
 		case <-poll.C:
 		}
 	}
