@@ -690,6 +690,14 @@ var catalog = compileCatalog([]phrase{
 	{en: "must be json or csv", es: "debe ser json o csv"},
 	{en: "say why (the person's request, its date), at most 2000 characters", es: "di por qué (la solicitud de la persona y su fecha), como máximo 2000 caracteres"},
 	{en: "The query of a person's data has errors.", es: "La consulta de los datos de una persona tiene errores."},
+	// Declaring by SMS and the hotline, the war-room bridge (issue 17.5, 17.6).
+	{en: "A conference callback needs ?i=<incident>.", es: "Un aviso de la conferencia necesita ?i=<crisis>."},
+	{en: "Incident %s is %s; only P1 and P2 incidents open a war-room bridge.", es: "La crisis $1 es $2; solo las crisis P1 y P2 abren una llamada de crisis."},
+	{en: "No bridge has the PIN %s.", es: "Ninguna llamada de crisis tiene el PIN $1."},
+	{en: "No bridge has this PIN.", es: "Ninguna llamada de crisis tiene este PIN."},
+	{en: "No bridge number is configured (OPTIMUM_BRIDGE_NUMBER or TWILIO_FROM).", es: "No hay un número configurado para la llamada de crisis (OPTIMUM_BRIDGE_NUMBER o TWILIO_FROM)."},
+	{en: "The call's declaration is in progress; try again.", es: "La declaración de la llamada está en curso; inténtalo de nuevo."},
+	{en: "The crisis hotline is not set up.", es: "La línea de crisis no está configurada."},
 	// The audit export (audit.go).
 	{en: "The audit export query has errors.", es: "La consulta de la exportación de auditoría tiene errores."},
 	{en: "The audit export is not available on this server.", es: "La exportación de auditoría no está disponible en este servidor."},

@@ -22,11 +22,8 @@ func (s *Server) saveSite(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if id := r.PathValue("id"); id != "" {
-		if in.ID != "" && in.ID != id {
-			return badRequest("The id in the body (%q) differs from the one in the path.", in.ID)
-		}
-		in.ID = id
+	if err := idFromPath(r, &in.ID); err != nil {
+		return err
 	}
 	st, err := s.Directory.SaveSite(r.Context(), in)
 	if err != nil {

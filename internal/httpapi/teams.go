@@ -21,11 +21,8 @@ func (s *Server) saveTeam(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if id := r.PathValue("id"); id != "" {
-		if in.ID != "" && in.ID != id {
-			return badRequest("The id in the body (%q) differs from the one in the path.", in.ID)
-		}
-		in.ID = id
+	if err := idFromPath(r, &in.ID); err != nil {
+		return err
 	}
 	t, err := s.Directory.SaveTeam(r.Context(), in)
 	if err != nil {
@@ -50,16 +47,27 @@ func (s *Server) saveService(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &in); err != nil {
 		return err
 	}
-	if id := r.PathValue("id"); id != "" {
-		if in.ID != "" && in.ID != id {
-			return badRequest("The id in the body (%q) differs from the one in the path.", in.ID)
-		}
-		in.ID = id
+	if err := idFromPath(r, &in.ID); err != nil {
+		return err
 	}
 	sv, err := s.Directory.SaveService(r.Context(), in)
 	if err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, sv)
+	return nil
+}
+
+// idFromPath puts the path's {id} (an update) into the body's id, refusing a body that
+// names another; without {id} (a creation) the body's id stands.
+func idFromPath(r *http.Request, bodyID *string) error {
+	id := r.PathValue("id")
+	if id == "" {
+		return nil
+	}
+	if *bodyID != "" && *bodyID != id {
+		return badRequest("The id in the body (%q) differs from the one in the path.", *bodyID)
+	}
+	*bodyID = id
 	return nil
 }
