@@ -262,6 +262,7 @@ async function loadPeople({ more = false } = {}) {
   const p = dir.people;
   const seq = ++p.seq;
   const query = peopleQuery();
+  const q = dir.filters.q.trim();
   p.loading = true;
   p.error = null;
   updatePeople();
@@ -273,6 +274,7 @@ async function loadPeople({ more = false } = {}) {
     p.list = more ? [...p.list, ...list] : list;
     p.next = nextLink(headers);
     p.loadedQuery = query;
+    p.loadedQ = q;
     p.nav = nav.seq;
   } catch (err) {
     if (seq !== p.seq) return;
@@ -364,7 +366,8 @@ function updatePeople() {
   if (!els || !els.table.isConnected) return;
   const p = dir.people;
   els.table.dataset.state = p.loading ? 'loading' : 'ready';
-  els.table.dataset.q = dir.filters.q.trim();
+  // The search the rows answer (not what is typed while its answer is on the way).
+  els.table.dataset.q = p.loadedQ ?? '';
   els.error.hidden = !p.error;
   els.error.textContent = p.error || '';
   const n = p.list.length;
