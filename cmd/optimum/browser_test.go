@@ -32,7 +32,7 @@ func TestBrowser(t *testing.T) {
 		"OPTIMUM_BRIDGE_NUMBER": "+15005550009"}) // bridge: bridge.test.mjs opens one
 	// The whole suite takes 4-5 minutes on a quiet machine (axe-core on 28 page states, and
 	// the stream test alone waits about 40 s for the board to notice a dead network).
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-reporter=spec")
 	cmd.Dir = dir

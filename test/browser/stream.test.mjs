@@ -56,7 +56,7 @@ function blackholeProxy(target) {
   };
 }
 
-describe('web app: the board on a dead connection and after a revocation', { skip, timeout: 150_000 }, () => {
+describe('web app: the board on a dead connection and after a revocation', { skip, timeout: 240_000 }, () => {
   let browser;
   let proxy;
   let via; // the proxy's base URL
