@@ -213,18 +213,27 @@ async function signIn(body) {
   await boot();
 }
 
-// signedOut forgets everything the session showed and returns to the sign-in view.
-function signedOut() {
+// signedOut forgets everything the session showed and returns to the sign-in view, with
+// message when there is one to give (why the session ended).
+function signedOut(message) {
   resetSession();
   applyChrome();
-  render();
+  if (message) renderSignIn(message);
+  else render();
   // A tab that opened signed in has not asked yet how one signs in here: ask, and
   // redraw the sign-in view with the providers' buttons.
   if (!signin.options) {
     loadSignInOptions().then(() => {
-      if (!state.me && !state.booting && signin.options) renderSignIn();
+      if (!state.me && !state.booting && signin.options) renderSignIn(message);
     });
   }
+}
+
+// sessionEnded: the server no longer takes the session (its token was revoked, its user
+// disabled, or it expired), whether the stream's close said so (4401) or an API call
+// answered 401, for example while the board was reconnecting. The person is told why.
+function sessionEnded() {
+  signedOut(t('stream.sessionEnded'));
 }
 
 function resetSession() {
@@ -1020,13 +1029,6 @@ function watch(ws) {
   }, SILENCE_MS);
 }
 
-// sessionEnded: the server closed the stream because the credentials were revoked or
-// the user disabled. Forget the session and say so on the sign-in view.
-function sessionEnded() {
-  resetSession();
-  applyChrome();
-  renderSignIn(t('stream.sessionEnded'));
-}
 
 function scheduleReconnect() {
   clearTimeout(stream.timer);
@@ -1320,7 +1322,7 @@ async function start() {
   for (const b of document.querySelectorAll('.lang-btn')) b.addEventListener('click', () => setLang(b.dataset.lang));
   $('[data-testid="signout"]').addEventListener('click', () => signOut());
   wireMenu();
-  hooks.signedOut = signedOut;
+  hooks.signedOut = sessionEnded;
   hooks.stale = showStale;
   hooks.acked = (inc) => {
     state.mine.add(inc.id);

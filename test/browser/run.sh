@@ -3,6 +3,7 @@
 # throwaway admin token, runs the browser test against it, and stops it again.
 #
 #   test/browser/run.sh            # from anywhere; screenshots go to $ARTIFACTS or a temp folder
+#   test/browser/run.sh stream.test.mjs   # only the files named (relative to test/browser)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,7 +63,7 @@ fi
 
 echo "run.sh: server at $url, screenshots in $ARTIFACTS"
 status=0
-(cd "$here" && OPTIMUM_URL="$url" OPTIMUM_TOKEN="$token" node --test) || status=$?
+(cd "$here" && OPTIMUM_URL="$url" OPTIMUM_TOKEN="$token" node --test "$@") || status=$?
 if [ "$status" -ne 0 ]; then
   echo "run.sh: server log:" >&2
   tail -n 50 "$work/server.log" >&2

@@ -6,7 +6,9 @@
 //   a heartbeat at least every 15 s; the app gives up after 35 s of silence), and the
 //   crisis declared meanwhile shows once the network is back (resumed with ?since=);
 // - a desktop board whose token is revoked is closed by the server with 4401 and shows
-//   "Tu sesión terminó" on the sign-in view.
+//   "Tu sesión terminó" on the sign-in view;
+// - a board that never got that close frame (its network was dark when the server sent
+//   it) finds out when it reconnects, and says the same.
 //
 //   OPTIMUM_URL=http://127.0.0.1:PORT OPTIMUM_TOKEN=<admin token> node --test stream.test.mjs
 import { describe, it, before, after } from 'node:test';
@@ -49,6 +51,7 @@ function blackholeProxy(target) {
         p.waiting = [];
       }
     },
+    open: () => pipes.size,
     close() {
       for (const p of pipes) { p.down.destroy(); p.up.destroy(); }
       return new Promise((resolve) => server.close(resolve));
@@ -127,6 +130,29 @@ describe('web app: the board on a dead connection and after a revocation', { ski
     assert.match(await msg.textContent(), /Tu sesión terminó/);
     assert.equal(await page.getByTestId('live').isVisible(), false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-session-ended.png') });
+    await ctx.close();
+  });
+
+  it('a board revoked while its network was dark says "Tu sesión terminó" once it is back', async () => {
+    const tok = await apiCall('POST', 'tokens', { json: { name: `tablero a oscuras ${stamp}`, role: 'responder' }, want: 201 });
+    const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'es-MX' });
+    const page = await ctx.newPage();
+    watchErrors(page, errors);
+    await page.goto(`${via}/#/login?token=${encodeURIComponent(tok.token)}`);
+    await page.getByTestId('live').waitFor({ state: 'visible', timeout: 15_000 });
+    proxy.darken();
+    await apiCall('DELETE', `tokens/${tok.id}`, { want: 204 });
+    // The server closes the stream: its close frame waits in the dark network, and is
+    // lost with the connection. The board only sees the connection go.
+    for (let i = 0; proxy.open() > 0; i++) {
+      assert.ok(i < 600, 'the server never closed the revoked stream');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    proxy.restore();
+    const msg = page.getByTestId('signin-error');
+    await msg.waitFor({ state: 'visible', timeout: 60_000 });
+    assert.match(await msg.textContent(), /Tu sesión terminó/);
+    assert.equal(await page.getByTestId('live').isVisible(), false);
     await ctx.close();
   });
 });
