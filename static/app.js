@@ -19,6 +19,7 @@ import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory,
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels, setPushTimeout } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
+import { renderChat, forgetChat } from './chat.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { scenarioTiles, scenarioTitle, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
@@ -74,6 +75,7 @@ function route() {
   if (p === 'directorio' || p.startsWith('directorio/')) return 'directorio';
   if (p === 'perfil') return 'perfil';
   if (p === 'escaleras' || p === 'ladders') return 'escaleras';
+  if (p === 'chats' || p === 'chat') return 'chats';
   if (p === 'simulacros' || p.startsWith('simulacros/')) return 'simulacros';
   if (indicatorsRoute(p)) return 'indicadores';
   if (incidentKey()) return 'incidente';
@@ -448,6 +450,7 @@ function render() {
   else if (r === 'directorio') renderDirectory();
   else if (r === 'perfil') renderProfile();
   else if (r === 'escaleras') renderLadders();
+  else if (r === 'chats') renderChat();
   else if (r === 'simulacros') renderDrills();
   else if (r === 'incidente') renderIncident();
   else if (r === 'indicadores') renderIndicators();

@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge-i18n.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge-i18n.js", "chat-i18n.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
