@@ -23,6 +23,7 @@ const PAGES = [
   ['readiness', '#/directorio/preparacion', 'dir-tab-readiness'],
   ['profile', '#/perfil', 'profile'],
   ['ladders', '#/escaleras', 'ladders'],
+  ['chats', '#/chats', 'chat-page'],
   ['drills', '#/simulacros', 'drills'],
   ['indicators', '#/indicadores', 'indicators-page'],
 ];
