@@ -16,6 +16,25 @@ type Facts struct {
 	Targets    []Target
 	Deliveries []DeliveryFact
 	Acks       []AckFact
+	// Chats are the first post about the run's incident to each team chat channel
+	// (Teams, Slack): the alert, for a team of the audience.
+	Chats []ChatFact
+}
+
+// ChatFact is the first post of the run's incident to one team's chat channel.
+type ChatFact struct {
+	Team         string
+	Subscription string
+	Kind         string // teams or slack
+	Name         string
+	Title        string
+	Status       string // queued, sending, sent, failed, cancelled
+	QueuedAt     time.Time
+	SentAt       *time.Time
+	// Answer is what the service answered to the last attempt ("the endpoint answered
+	// 202 Accepted", "slack answered ok …"), or why it failed; Error is the post's error.
+	Answer string
+	Error  string
 }
 
 // Target is one person a run was for.
@@ -74,6 +93,54 @@ type Report struct {
 	Hygiene []HygieneAction `json:"hygiene"`
 	// Trend compares this run with the previous runs of the same plan, oldest first.
 	Trend []TrendPoint `json:"trend"`
+	// TeamChats says, per team of the drill, whether its chat channels got the alert,
+	// when, and what the service answered (or the error). A team without a channel has
+	// none listed.
+	TeamChats []TeamChat `json:"team_chats"`
+}
+
+// TeamChat is what one team's chat channels got of the drill.
+type TeamChat struct {
+	Team     string         `json:"team"`
+	Channels []TeamChatPost `json:"channels"`
+}
+
+// TeamChatPost is the alert's post to one chat channel.
+type TeamChatPost struct {
+	Subscription string     `json:"subscription"`
+	Kind         string     `json:"kind"`
+	Name         string     `json:"name"`
+	Title        string     `json:"title"`
+	Status       string     `json:"status"`
+	QueuedAt     time.Time  `json:"queued_at"`
+	SentAt       *time.Time `json:"sent_at"`
+	Answer       string     `json:"answer,omitempty"`
+	Error        string     `json:"error,omitempty"`
+}
+
+// teamChats groups the chat facts by team: the drill's teams first, in the plan's order
+// (with no channel listed when the team has none), then any other team whose channel
+// got a post (a functional escalation to it).
+func teamChats(teams []string, facts []ChatFact) []TeamChat {
+	out := []TeamChat{}
+	at := map[string]int{}
+	add := func(team string) int {
+		if i, ok := at[team]; ok {
+			return i
+		}
+		at[team] = len(out)
+		out = append(out, TeamChat{Team: team, Channels: []TeamChatPost{}})
+		return len(out) - 1
+	}
+	for _, t := range teams {
+		add(t)
+	}
+	for _, f := range facts {
+		i := add(f.Team)
+		out[i].Channels = append(out[i].Channels, TeamChatPost{Subscription: f.Subscription, Kind: f.Kind, Name: f.Name, Title: f.Title,
+			Status: f.Status, QueuedAt: f.QueuedAt, SentAt: f.SentAt, Answer: f.Answer, Error: f.Error})
+	}
+	return out
 }
 
 // HygieneAction is one fix to the directory the drill revealed.
@@ -272,6 +339,7 @@ func Compute(r Run, f Facts, now time.Time) Report {
 		AckChannels: []Figures{}, Late: []LateAck{}, Unreached: []Unreached{}, People: []PersonLine{}, Hygiene: []HygieneAction{},
 		Trend: []TrendPoint{}}
 	p := r.Plan
+	rep.TeamChats = teamChats(p.Teams, f.Chats)
 	channels := p.Channels
 	if len(channels) == 0 {
 		channels = []string{"webpush", "sms", "voice"}

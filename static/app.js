@@ -19,7 +19,7 @@ import { renderDirectory, renderProfile, reachPanel, reachLine, forgetDirectory,
 import { newCooldown, startCooldown, tickCooldown, stopCooldown, forgetAccount } from './account.js';
 import { syncPush, forgetChannels, setPushTimeout } from './channels.js';
 import { renderLadders, forgetLadders } from './ladders.js';
-import { renderChat, forgetChat } from './chat.js';
+import { renderChat, forgetChat, forgetTeamChats } from './chat.js';
 import { seedEscalation, noteEscalation, escalationLine, escalationSig, tickEscalation, forgetBoardEscalations } from './escalation.js';
 import { scenarioTiles, scenarioTitle, similarWhileTyping, forgetDeclareWork, nextUpdateLine, tickWork } from './work.js';
 import { renderDrills, drillFrame, forgetDrills } from './drills.js';
@@ -242,6 +242,8 @@ function resetSession() {
   stopStream();
   forgetDirectory();
   forgetLadders();
+  forgetChat();
+  forgetTeamChats();
   forgetBoardEscalations();
   forgetAccount();
   forgetChannels();

@@ -80,6 +80,8 @@ export const CHAT_I18N = {
     'chat.teamPostsLead': 'Lo que recibió el canal de chat de cada equipo sobre este incidente.',
     'chat.teamPostsNone': 'Ningún equipo de la audiencia tiene canal de chat.',
     'chat.noAnswer': 'sin respuesta todavía',
+    'chat.teamNoChannel': 'Este equipo no tiene canal de chat.',
+    'chat.drillLead': 'Si el canal de chat de cada equipo recibió la alerta del simulacro, cuándo, y qué respondió el servicio (o el error).',
   },
   en: {
     'nav.chats': 'Chats and webhooks',
@@ -158,5 +160,7 @@ export const CHAT_I18N = {
     'chat.teamPostsLead': 'What each team\'s chat channel got about this incident.',
     'chat.teamPostsNone': 'No team of the audience has a chat channel.',
     'chat.noAnswer': 'no answer yet',
+    'chat.teamNoChannel': 'This team has no chat channel.',
+    'chat.drillLead': 'Whether each team\'s chat channel got the drill\'s alert, when, and what the service answered (or the error).',
   },
 };

@@ -8,7 +8,7 @@
 // check again. The API: GET/POST /api/v1/chat-channels and /api/v1/webhooks, DELETE
 // …/{id}, POST …/{id}/resume, GET …/{id}/posts. Strings are in chat-i18n.js.
 
-import { state, t, h, api, show, ProblemError, errorText, teamName, fmtTime, can, nav, focusHeading } from './core.js';
+import { state, t, h, api, show, ProblemError, errorText, teamName, fmtTime, can, nav, focusHeading, userName } from './core.js';
 
 const page = {
   nav: -1, channels: null, webhooks: null, error: null, notice: null, secret: null,
@@ -282,7 +282,7 @@ function subCard(sub) {
       sub.kind !== 'webhook' ? t('chat.langOf', { lang: t(`chat.lang.${sub.language || 'es'}`) }) : null,
       sub.events?.length ? t('chat.eventsOf', { events: sub.events.join(', ') }) : null,
     ].filter(Boolean).join(' · ')),
-    h('p', { class: 'muted small' }, t('chat.createdBy', { time: fmtTime(sub.created_at), who: sub.created_by || '—' })),
+    h('p', { class: 'muted small' }, t('chat.createdBy', { time: fmtTime(sub.created_at), who: sub.created_by ? userName({ name: sub.created_by }) : '—' })),
     h('div', { class: 'chat-actions' },
       h('button', { type: 'button', class: 'btn', testid: 'chat-posts-toggle', 'data-id': sub.id, 'aria-expanded': String(open), onclick: () => togglePosts(sub) },
         open ? t('chat.hidePosts') : t('chat.posts')),
@@ -321,4 +321,91 @@ export function renderChat() {
     section('channels', t('chat.channels'), null, page.channels, t('chat.channelsEmpty'), t('chat.addChannel'), 'channel'),
     can('admin') ? section('webhooks', t('chat.webhooks'), t('chat.webhooksLead'), page.webhooks, t('chat.webhooksEmpty'), t('chat.addWebhook'), 'webhook') : null));
   if (fresh) focusHeading();
+}
+
+// ---------------------------------------------------------------- per team, elsewhere
+
+// teamChatsList shows what each team's chat channels got: groups are
+// [{team, channels: [{name, kind, posts: [{title, status, at, answer, error}]}]}]. The
+// drill report and the incident page use it.
+export function teamChatsList(groups, testid = 'team-chats') {
+  if (!groups.length) return h('p', { class: 'muted', testid: `${testid}-none` }, t('chat.teamPostsNone'));
+  const bad = (st) => st === 'failed' || st === 'cancelled';
+  const postLine = (p) => h('li', { class: 'chat-post', testid: 'team-chat-post', 'data-status': p.status },
+    h('p', {},
+      h('span', { class: `chip chip-${p.status === 'sent' ? 'sent' : bad(p.status) ? 'failed' : 'warn'}`, testid: 'team-chat-status' }, t(`chat.post.${p.status}`)),
+      p.at ? ` ${fmtTime(p.at)} · ` : ' ', p.title),
+    bad(p.status)
+      ? h('p', { class: 'chat-post-error', testid: 'team-chat-error' }, p.error || p.answer || '—')
+      : h('p', { class: 'muted small', testid: 'team-chat-answer' }, p.answer || t('chat.noAnswer')));
+  const channelLine = (c) => h('li', { testid: 'team-chat-channel', 'data-subscription': c.subscription },
+    h('p', {}, h('strong', {}, c.name), ' ', h('span', { class: 'chip' }, t(`chat.kind.${c.kind}`))),
+    h('ul', { class: 'chat-post-list' }, c.posts.map(postLine)));
+  return h('ul', { class: 'chat-list team-chats', testid },
+    groups.map((g) => h('li', { class: 'team-chat', testid: 'team-chat', 'data-team': g.team },
+      h('h3', {}, teamName(g.team)),
+      g.channels.length
+        ? h('ul', { class: 'chat-post-list' }, g.channels.map(channelLine))
+        : h('p', { class: 'muted', testid: 'team-chat-nochannel' }, t('chat.teamNoChannel')))));
+}
+
+// teamChatGroups turns the posts of GET /api/v1/incidents/{id}/chat-posts (newest first)
+// into teamChatsList's groups: the team chats' posts only, oldest first per channel.
+export function teamChatGroups(posts) {
+  const teams = new Map();
+  for (const p of [...posts].reverse()) {
+    if (p.kind !== 'teams' && p.kind !== 'slack') continue;
+    if (!teams.has(p.team)) teams.set(p.team, new Map());
+    const chans = teams.get(p.team);
+    if (!chans.has(p.subscription)) chans.set(p.subscription, { subscription: p.subscription, name: p.name, kind: p.kind, posts: [] });
+    const last = (p.attempts || [])[p.attempts.length - 1];
+    chans.get(p.subscription).posts.push({ title: p.title, status: p.status, at: p.sent_at || p.created_at, answer: last?.reason || '', error: p.error });
+  }
+  return [...teams].map(([team, chans]) => ({ team, channels: [...chans.values()] }));
+}
+
+const incChats = { key: null, id: null, posts: null, error: null, tick: 0 };
+
+// teamChatsSignature is what the incident page's card depends on: the incident, its
+// timeline's length (a new event may have been posted) and the posts loaded.
+export function teamChatsSignature(inc) {
+  return [inc.id, (inc.timeline || []).length, incChats.tick, incChats.posts, incChats.error, can('responder'), state.lang];
+}
+
+// teamChatsCard is the incident page's "Chats de los equipos": what each team's chat
+// channel was sent about the incident, with the service's answer or the error. It loads
+// the posts again when the timeline grows; redraw is called once they arrive.
+export function teamChatsCard(inc, redraw) {
+  if (!can('responder')) return null;
+  if (incChats.id !== inc.id) Object.assign(incChats, { id: inc.id, posts: null, error: null, tick: 0 });
+  const key = `${inc.id}:${(inc.timeline || []).length}:${incChats.tick}`;
+  if (incChats.key !== key) {
+    incChats.key = key;
+    api('GET', `incidents/${encodeURIComponent(inc.id)}/chat-posts`).then((posts) => {
+      if (incChats.id !== inc.id) return;
+      incChats.posts = posts || [];
+      incChats.error = null;
+      // A post still queued or being sent: look again shortly (only while the page is
+      // open: redraw draws nothing otherwise, so nothing is fetched).
+      if (incChats.posts.some((p) => p.status === 'queued' || p.status === 'sending')) {
+        setTimeout(() => { if (incChats.id === inc.id) { incChats.tick += 1; redraw(); } }, 5000);
+      }
+      redraw();
+    }, (e) => {
+      if (incChats.id !== inc.id) return;
+      incChats.error = errorText(e);
+      redraw();
+    });
+  }
+  const groups = incChats.posts ? teamChatGroups(incChats.posts) : [];
+  if (incChats.posts && !groups.length) return null; // no team chat got anything: nothing to show
+  return h('section', { class: 'card', testid: 'incident-team-chats', 'aria-labelledby': 'inc-chats-title' },
+    h('h2', { id: 'inc-chats-title' }, t('chat.teamPosts')),
+    h('p', { class: 'hint' }, t('chat.teamPostsLead')),
+    incChats.error ? h('p', { class: 'error', role: 'alert' }, incChats.error)
+      : incChats.posts == null ? h('p', { class: 'loading' }, t('loading')) : teamChatsList(groups));
+}
+
+export function forgetTeamChats() {
+  Object.assign(incChats, { key: null, id: null, posts: null, error: null, tick: 0 });
 }

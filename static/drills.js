@@ -6,6 +6,7 @@
 // drill event), at most once a second.
 
 import { state, t, teamName, h, show, focusHeading, fmtTime, api, errorText, ProblemError, hashParts, nav } from './core.js';
+import { teamChatsList } from './chat.js'; // team chats (issue 17)
 
 const ROLES = ['lead', 'member', 'backup'];
 const REFRESH_MS = 1000;
@@ -280,6 +281,9 @@ function paintBoard() {
     h('h2', {}, t('drill.criteria')), h('ul', { class: 'drill-verdicts' }, criteria),
     h('h2', {}, t('drill.figures')), h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('drill.figures') }, figures),
     h('h2', {}, t('drill.people')), h('div', { class: 'table-scroll', tabindex: '0', role: 'region', 'aria-label': t('drill.people') }, people),
+    d.team_chats?.length ? [h('h2', {}, t('chat.teamPosts')), h('p', { class: 'hint' }, t('chat.drillLead')),
+      teamChatsList(d.team_chats.map((g) => ({ team: g.team, channels: g.channels.map((c) => ({ ...c,
+        posts: [{ title: c.title, status: c.status, at: c.sent_at || c.queued_at, answer: c.answer, error: c.error }] })) })), 'drill-team-chats')] : null,
     d.hygiene?.length ? [h('h2', {}, t('drill.hygiene')), h('ul', { class: 'drill-hygiene', testid: 'drill-hygiene' },
       d.hygiene.map((a) => h('li', { 'data-action': a.action }, a.name, ': ', t(`drill.action.${a.action}`), a.detail ? ` (${a.detail})` : '')))] : null,
     d.trend?.length > 1 ? [h('h2', {}, t('drill.trend')), h('ul', { class: 'drill-trend', testid: 'drill-trend' },
@@ -287,7 +291,7 @@ function paintBoard() {
         t('drill.trendLine', { reach: pct(p.reach_rate), ack: pct(p.confirmation_rate), met: p.criteria_met, of: p.criteria }))))] : null,
     h('p', { class: 'drill-actions' },
       h('a', { class: 'btn', href: `${base}.csv`, download: true, testid: 'drill-csv' }, t('drill.csv')), ' ',
-      h('a', { class: 'btn btn-quiet', href: base, target: '_blank', rel: 'noopener' }, 'JSON'), ' ',
+      h('a', { class: 'btn', href: base, target: '_blank', rel: 'noopener' }, 'JSON'), ' ',
       r.status === 'running' ? h('button', { type: 'button', class: 'btn btn-danger', testid: 'drill-cancel', disabled: board.cancelling, onclick: cancel }, t('drill.cancel')) : null)));
 }
 

@@ -19,6 +19,7 @@ function siteName(id) {
 import { escalationCard, escalationEventText, tickEscalation } from './escalation.js';
 import { workPanel, workData, workSignature, similarPanel, similarSignature, workEventText, tickWork } from './work.js';
 import { bridgeCard, bridgeSignature, bridgeEventText } from './bridge.js'; // bridge
+import { teamChatsCard, teamChatsSignature } from './chat.js'; // team chats
 
 const REFRESH_MS = 1000;
 const CHANNELS = ['sms', 'voice', 'webpush', 'email'];
@@ -230,7 +231,8 @@ export function renderIncident() {
         h('div', { class: 'inc-main' },
           slot('details', 'incident-details'),
           slot('work', 'incident-work'),
-          slot('recipients', 'incident-recipients')),
+          slot('recipients', 'incident-recipients'),
+          slot('chats', 'incident-chats')),
         h('div', { class: 'inc-side' },
           slot('escalation', 'incident-escalation'),
           slot('timeline', 'incident-timeline'),
@@ -253,7 +255,7 @@ function fill() {
     put('head', [page.error, state.lang], () => page.error
       ? [h('h1', {}, t('inc.error')), h('p', { class: 'alert alert-error', role: 'alert', testid: 'incident-error' }, page.error)]
       : h('p', { class: 'loading' }, t('loading')));
-    for (const name of ['facts', 'details', 'help', 'bridge', 'recipients', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
+    for (const name of ['facts', 'details', 'help', 'bridge', 'recipients', 'chats', 'sla', 'escalation', 'timeline', 'work', 'similar']) put(name, [], () => null);
     return;
   }
   root.classList.toggle('incident-drill', !!inc.drill);
@@ -270,6 +272,7 @@ function fill() {
     if (got && got.id === page.data?.id) page.data = { ...page.data, ...pick(got) };
     refresh();
   }));
+  put('chats', teamChatsSignature(inc), () => teamChatsCard(inc, () => { if (open()) fill(); }));
   put('escalation', [inc.escalation, inc.status, state.me?.role, state.lang], () => escalationCard(inc, refresh));
   put('timeline', [inc.timeline, inc.recipients?.map((r) => [r.person_id, r.name]), state.lang], () => timeline(inc));
   workData(inc, () => { if (open()) fill(); });

@@ -130,11 +130,13 @@ func decodeFailed(err error) (bool, error) {
 	return errors.As(err, &le), err
 }
 
-// post sends body to url with the headers and maps the answer onto the Sender contract.
-func post(ctx context.Context, client *http.Client, url string, header http.Header, body []byte) (bool, error) {
+// post sends body to url with the headers and maps the answer onto the Sender contract;
+// answer is what the endpoint answered ("the endpoint answered 202 Accepted"), "" when it
+// answered nothing.
+func post(ctx context.Context, client *http.Client, url string, header http.Header, body []byte) (answer string, retryable bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytesReader(body))
 	if err != nil {
-		return false, fmt.Errorf("chat request: %w", err)
+		return "", false, fmt.Errorf("chat request: %w", err)
 	}
 	for k, v := range header {
 		req.Header[k] = v
@@ -142,11 +144,18 @@ func post(ctx context.Context, client *http.Client, url string, header http.Head
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return transportError(err)
+		retryable, err = transportError(err)
+		return "", retryable, err
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	return Status(resp.StatusCode, resp.Header.Get("Retry-After"))
+	retryable, err = Status(resp.StatusCode, resp.Header.Get("Retry-After"))
+	return Answer(resp.StatusCode), retryable, err
+}
+
+// Answer is how an HTTP answer is recorded with a post's attempt.
+func Answer(code int) string {
+	return fmt.Sprintf("the endpoint answered %d %s", code, http.StatusText(code))
 }
 
 // transportError maps a request that got no answer: refused by the guard (never worth
@@ -165,7 +174,7 @@ func transportError(err error) (bool, error) {
 // Retry-After when given; any other answer (a 3xx, which is never followed, or a 4xx
 // saying the payload is wrong) is a permanent failure of this post.
 func Status(code int, retryAfter string) (bool, error) {
-	err := fmt.Errorf("the endpoint answered %d %s", code, http.StatusText(code))
+	err := errors.New(Answer(code))
 	switch {
 	case code >= 200 && code < 300:
 		return false, nil

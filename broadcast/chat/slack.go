@@ -3,6 +3,7 @@ package chat
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"unicode/utf8"
@@ -41,22 +42,39 @@ func NewSlack(targets Targets, client *http.Client, api string) *Slack {
 
 // Send posts the message.
 func (s *Slack) Send(ctx context.Context, m broadcast.Message) (bool, error) {
+	_, retryable, err := s.SendVia(ctx, m)
+	return retryable, err
+}
+
+// SendVia is Send that also returns what Slack answered when it accepted the post,
+// recorded with the attempt: "slack answered ok", and for chat.postMessage the
+// channel and the message's timestamp (its id in the channel).
+func (s *Slack) SendVia(ctx context.Context, m broadcast.Message) (string, bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelSlack)
 	if err != nil {
-		return decodeFailed(err)
+		retryable, err := decodeFailed(err)
+		return "", retryable, err
 	}
 	blocks := SlackBlocks(p)
 	if t.Token == "" {
 		err := slack.PostWebhookCustomHTTPContext(ctx, t.URL, s.client, &slack.WebhookMessage{
 			Text: p.Title, Blocks: &slack.Blocks{BlockSet: blocks},
 		})
-		return slackError(err)
+		retryable, err := slackError(err)
+		if err != nil {
+			return "", retryable, err
+		}
+		return "slack answered ok", false, nil
 	}
 	client := *s.client
 	client.Transport = bearer{token: t.Token, next: s.client.Transport}
 	api := slack.New(t.Token, slack.OptionHTTPClient(&client), slack.OptionAPIURL(s.api))
-	_, _, err = api.PostMessageContext(ctx, t.Channel, slack.MsgOptionText(escape(p.Title), false), slack.MsgOptionBlocks(blocks...))
-	return slackError(err)
+	channel, ts, err := api.PostMessageContext(ctx, t.Channel, slack.MsgOptionText(escape(p.Title), false), slack.MsgOptionBlocks(blocks...))
+	retryable, err := slackError(err)
+	if err != nil {
+		return "", retryable, err
+	}
+	return fmt.Sprintf("slack answered ok (channel %s, message %s)", channel, ts), false, nil
 }
 
 // bearer adds the bot token as a bearer credential (slack-go v0.36.0 sends it only as a

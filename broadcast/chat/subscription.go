@@ -38,17 +38,19 @@ type Credentials struct {
 type PostState struct {
 	ID string `json:"id"` // the webhook-id
 	// Subscription, Kind and Name say where the post goes.
-	Subscription string     `json:"subscription"`
-	Kind         string     `json:"kind"`
-	Name         string     `json:"name"`
-	EventID      int64      `json:"event_id"`
-	IncidentID   string     `json:"incident_id,omitempty"`
-	Title        string     `json:"title"`
-	Status       string     `json:"status"`
-	Error        string     `json:"error,omitempty"`
-	CreatedAt    time.Time  `json:"created_at"`
-	SentAt       *time.Time `json:"sent_at"`
-	Attempts     []Attempt  `json:"attempts"`
+	Subscription string `json:"subscription"`
+	Kind         string `json:"kind"`
+	Name         string `json:"name"`
+	// Team is the team of a chat channel's post ("" for a webhook).
+	Team       string     `json:"team,omitempty"`
+	EventID    int64      `json:"event_id"`
+	IncidentID string     `json:"incident_id,omitempty"`
+	Title      string     `json:"title"`
+	Status     string     `json:"status"`
+	Error      string     `json:"error,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	SentAt     *time.Time `json:"sent_at"`
+	Attempts   []Attempt  `json:"attempts"`
 }
 
 // Attempt is one try of a post.

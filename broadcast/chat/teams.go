@@ -30,13 +30,21 @@ func NewTeams(targets Targets, client *http.Client) *Teams {
 // that is success (a failed run is invisible to the sender, and retrying on 202 would
 // post twice).
 func (s *Teams) Send(ctx context.Context, m broadcast.Message) (bool, error) {
+	_, retryable, err := s.SendVia(ctx, m)
+	return retryable, err
+}
+
+// SendVia is Send that also returns what Workflows answered, recorded with the attempt
+// (broadcast.ProviderSender: for a chat, the "provider" is the service's answer).
+func (s *Teams) SendVia(ctx context.Context, m broadcast.Message) (string, bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelTeams)
 	if err != nil {
-		return decodeFailed(err)
+		retryable, err := decodeFailed(err)
+		return "", retryable, err
 	}
 	body, err := json.Marshal(TeamsMessage(p))
 	if err != nil {
-		return false, fmt.Errorf("teams card: %w", err)
+		return "", false, fmt.Errorf("teams card: %w", err)
 	}
 	return post(ctx, s.client, t.URL, nil, body)
 }

@@ -40,14 +40,21 @@ func NewWebhook(targets Targets, client *http.Client, now func() time.Time) *Web
 
 // Send posts the event body, signed.
 func (s *Webhook) Send(ctx context.Context, m broadcast.Message) (bool, error) {
+	_, retryable, err := s.SendVia(ctx, m)
+	return retryable, err
+}
+
+// SendVia is Send that also returns what the endpoint answered, recorded with the attempt.
+func (s *Webhook) SendVia(ctx context.Context, m broadcast.Message) (string, bool, error) {
 	t, p, err := decode(ctx, s.targets, m, ChannelWebhook)
 	if err != nil {
-		return decodeFailed(err)
+		retryable, err := decodeFailed(err)
+		return "", retryable, err
 	}
 	ts := s.now().Unix()
 	sig, err := Sign(t.Secret, m.DeliveryID, ts, p.Body)
 	if err != nil {
-		return false, err
+		return "", false, err
 	}
 	h := http.Header{}
 	h.Set("webhook-id", m.DeliveryID)

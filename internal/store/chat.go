@@ -251,7 +251,7 @@ func (c *Chat) IncidentPosts(ctx context.Context, incidentID string, limit int) 
 
 func (c *Chat) posts(ctx context.Context, where, arg string, limit int) ([]chat.PostState, error) {
 	rows, err := c.db.read.QueryContext(ctx, `SELECT p.id, p.event_id, p.incident_id, p.title, p.status, p.error, p.created_at, p.sent_at,
-			s.id, s.kind, s.name
+			s.id, s.kind, s.name, s.team_id
 		FROM chat_posts p JOIN chat_subscriptions s ON s.id = p.subscription_id
 		WHERE `+where+` ORDER BY p.created_at DESC, p.event_id DESC, p.id LIMIT $2`, arg, limit)
 	if err != nil {
@@ -267,7 +267,7 @@ func (c *Chat) posts(ctx context.Context, where, arg string, limit int) ([]chat.
 			created int64
 			sent    sql.NullInt64
 		)
-		if err := rows.Scan(&p.ID, &p.EventID, &inc, &p.Title, &p.Status, &p.Error, &created, &sent, &p.Subscription, &p.Kind, &p.Name); err != nil {
+		if err := rows.Scan(&p.ID, &p.EventID, &inc, &p.Title, &p.Status, &p.Error, &created, &sent, &p.Subscription, &p.Kind, &p.Name, &p.Team); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("chat posts: %w", err)
 		}
@@ -490,6 +490,26 @@ func (c *Chat) Sent(ctx context.Context, id string, attempt int, at time.Time) e
 		_, err := finishChat(ctx, tx, id, attempt, at, "sent", "", "status = 'sent', sent_at = $3, error = ''")
 		return err
 	})
+}
+
+// SentVia records that the service accepted the post, with what it answered as the
+// attempt's reason ("the endpoint answered 202 Accepted", "slack answered ok …"): the
+// chat senders are broadcast.ProviderSenders whose "provider" is that answer.
+func (c *Chat) SentVia(ctx context.Context, id string, attempt int, at time.Time, answer string) error {
+	return c.db.tx(ctx, func(tx *sql.Tx) error {
+		_, err := finishChat(ctx, tx, id, attempt, at, "sent", answer, "status = 'sent', sent_at = $3, error = ''")
+		return err
+	})
+}
+
+// RetryVia is Retry: a refused post's reason already says what the service answered.
+func (c *Chat) RetryVia(ctx context.Context, id string, attempt int, at, next time.Time, reason, _ string) error {
+	return c.Retry(ctx, id, attempt, at, next, reason)
+}
+
+// FailedVia is Failed: a refused post's reason already says what the service answered.
+func (c *Chat) FailedVia(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool, _ string) error {
+	return c.Failed(ctx, id, attempt, at, reason, gone)
 }
 
 // Retry puts the post back for a later attempt.

@@ -520,5 +520,36 @@ func (s *Drills) Facts(ctx context.Context, r drill.Run) (drill.Facts, error) {
 	for _, a := range acks {
 		f.Acks = append(f.Acks, drill.AckFact{PersonID: a.PersonID, Name: a.Name, Channel: a.Channel, At: a.At})
 	}
-	return f, nil
+	f.Chats, err = s.chatFacts(ctx, r.IncidentID)
+	return f, err
+}
+
+// chatFacts reads the first post about the incident to each team chat channel (deleted
+// ones too: they got it), with its last attempt's reason: the service's answer or why it
+// failed.
+func (s *Drills) chatFacts(ctx context.Context, incidentID string) ([]drill.ChatFact, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT s.team_id, s.id, s.kind, s.name, p.title, p.status, p.error, p.created_at, p.sent_at,
+			COALESCE((SELECT a.reason FROM chat_post_attempts a WHERE a.post_id = p.id ORDER BY a.attempt DESC LIMIT 1), '')
+		FROM chat_posts p JOIN chat_subscriptions s ON s.id = p.subscription_id
+		WHERE p.incident_id = $1 AND s.kind IN ('teams', 'slack')
+			AND p.event_id = (SELECT min(q.event_id) FROM chat_posts q WHERE q.subscription_id = p.subscription_id AND q.incident_id = $1)
+		ORDER BY s.team_id, s.name, s.id`, incidentID)
+	if err != nil {
+		return nil, fmt.Errorf("drill chat facts: %w", err)
+	}
+	defer rows.Close()
+	var out []drill.ChatFact
+	for rows.Next() {
+		var (
+			c       drill.ChatFact
+			created int64
+			sent    sql.NullInt64
+		)
+		if err := rows.Scan(&c.Team, &c.Subscription, &c.Kind, &c.Name, &c.Title, &c.Status, &c.Error, &created, &sent, &c.Answer); err != nil {
+			return nil, fmt.Errorf("drill chat facts: %w", err)
+		}
+		c.QueuedAt, c.SentAt = fromMillis(created), optMillis(sent)
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

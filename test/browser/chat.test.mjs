@@ -224,6 +224,65 @@ describe('web app: team chats and webhooks', { skip, timeout: 180_000 }, () => {
     assert.deepEqual(found, [], 'accessibility problems');
   });
 
+  for (const [size, opts] of [['phone', PHONE], ['desktop', DESKTOP]]) {
+    it(`${size}: the drill board and the incident page say what each team's chat got`, async () => {
+      const teamA = `chat-a-${size}-${stamp}`;
+      const teamB = `chat-b-${size}-${stamp}`;
+      await apiCall('POST', 'people/import', {
+        csv: ['name,email,phone,language,teams,manager_email',
+          `Alma ${size} ${stamp},alma-${size}-${stamp}@chat.example.com,,es,${teamA}:lead,`,
+          `Beto ${size} ${stamp},beto-${size}-${stamp}@chat.example.com,,es,${teamB}:lead,`].join('\n'),
+      });
+      const name = `Canal del simulacro ${size} ${stamp}`;
+      const chan = await apiCall('POST', 'chat-channels', { json: { team: teamA, kind: 'teams', name, url: `https://127.0.0.1:9/drill/${stamp}` }, want: 201 });
+      const plan = await apiCall('POST', 'drills', {
+        json: { name: `Chats ${size} ${stamp}`, scenario: { title: `Simulacro de chats ${size} ${stamp}` }, teams: [teamA, teamB], window: '30m',
+          criteria: [{ scope: 'all', percent: 50, within: '10m' }] },
+        want: 201,
+      });
+      const run = await apiCall('POST', `drills/${plan.id}/runs`, { want: 201 });
+      let rep;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        rep = await apiCall('GET', `drill-runs/${run.id}/report`);
+        if (rep.team_chats?.[0]?.channels?.[0]?.status === 'failed') break;
+        assert.ok(Date.now() < deadline, `the drill's post did not fail: ${JSON.stringify(rep.team_chats)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.deepEqual(rep.team_chats.map((g) => [g.team, g.channels.length]), [[teamA, 1], [teamB, 0]]);
+      const failed = rep.team_chats[0].channels[0];
+
+      const { ctx, page } = await open(opts, size);
+      const problems = [];
+      await page.evaluate((id) => { location.hash = `#/simulacros/${encodeURIComponent(id)}`; }, run.id);
+      const board = page.getByTestId('drill-team-chats');
+      await board.waitFor();
+      const a = board.locator(`[data-testid="team-chat"][data-team="${teamA}"]`);
+      assert.match(await a.textContent(), new RegExp(name));
+      assert.equal((await a.getByTestId('team-chat-status').textContent()).trim(), 'Falló');
+      assert.equal((await a.getByTestId('team-chat-error').textContent()).trim(), failed.error);
+      assert.equal((await board.locator(`[data-testid="team-chat"][data-team="${teamB}"]`).getByTestId('team-chat-nochannel').textContent()).trim(),
+        'Este equipo no tiene canal de chat.');
+      await noSidewaysScroll(page);
+      problems.push(...await pageProblems(page, `${size}-chat-drill-board`));
+
+      await page.evaluate((f) => { location.hash = `#/incidente/${encodeURIComponent(f)}`; }, run.folio || rep.header.folio);
+      const card = page.getByTestId('incident-team-chats');
+      await card.waitFor();
+      const inc = card.locator(`[data-testid="team-chat"][data-team="${teamA}"]`);
+      await inc.getByTestId('team-chat-post').first().waitFor();
+      assert.equal(await inc.getByTestId('team-chat-post').first().getAttribute('data-status'), 'failed');
+      assert.equal((await inc.getByTestId('team-chat-error').first().textContent()).trim(), failed.error);
+      await card.scrollIntoViewIfNeeded();
+      await noSidewaysScroll(page);
+      problems.push(...await pageProblems(page, `${size}-chat-incident`));
+      await ctx.close();
+      await apiCall('POST', `drill-runs/${run.id}/cancel`);
+      await apiCall('DELETE', `chat-channels/${chan.id}`, { want: 204 });
+      assert.deepEqual(problems, [], 'accessibility problems');
+    });
+  }
+
   it('no page raised an error', () => {
     assert.deepEqual(errors, []);
   });
