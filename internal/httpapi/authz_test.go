@@ -61,6 +61,7 @@ var expectedMinRole = []struct{ pattern, min string }{
 	{"POST /hooks/vonage/sms", "public"},
 	{"POST /hooks/vonage/voice/event", "public"},
 	{"POST /hooks/vonage/voice/input", "public"},
+	{"POST /hooks/vonage/conference", "public"},
 	{"GET /a/{token}", "public"},
 	{"POST /a/{token}", "public"},
 	{"POST /api/v1/incidents/{id}/ack", "reporter"},

@@ -692,6 +692,7 @@ var catalog = compileCatalog([]phrase{
 	{en: "The query of a person's data has errors.", es: "La consulta de los datos de una persona tiene errores."},
 	// Declaring by SMS and the hotline, the war-room bridge (issue 17.5, 17.6).
 	{en: "A conference callback needs ?i=<incident>.", es: "Un aviso de la conferencia necesita ?i=<crisis>."},
+	{en: "A bridge notification needs the event bridge_joined and the incident.", es: "Un aviso de la llamada de crisis necesita el evento bridge_joined y la crisis."},
 	{en: "Incident %s is %s; only P1 and P2 incidents open a war-room bridge.", es: "La crisis $1 es $2; solo las crisis P1 y P2 abren una llamada de crisis."},
 	{en: "No bridge has the PIN %s.", es: "Ninguna llamada de crisis tiene el PIN $1."},
 	{en: "No bridge has this PIN.", es: "Ninguna llamada de crisis tiene este PIN."},

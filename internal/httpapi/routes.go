@@ -84,6 +84,7 @@ func (s *Server) Routes() []Route {
 		{"POST /hooks/vonage/sms", public, s.handle(s.providerHook(s.vonageForm, vonageSMSKey, s.vonageSMS, "Vonage", "messageId or uuid"))},
 		{"POST /hooks/vonage/voice/event", public, s.handle(s.providerHook(s.vonageJSON, vonageEventKey, s.vonageVoiceEvent, "Vonage", "messageId or uuid"))},
 		{"POST /hooks/vonage/voice/input", public, s.handle(s.providerHook(s.vonageJSON, vonageInputKey, s.vonageVoiceInput, "Vonage", "messageId or uuid"))},
+		{"POST /hooks/vonage/conference", public, s.handle(s.providerHook(s.vonageNotify, vonageConferenceKey, s.vonageConference, "Vonage", "call"))},
 		{"GET /a/{token}", public, securePage(lim.capability(s.ackLinkValid, false, s.handle(s.ackLinkPage)))},
 		{"POST /a/{token}", public, securePage(lim.capability(s.ackLinkValid, true, s.handle(s.ackByLink)))},
 		{"POST /api/v1/incidents/{id}/ack", anyone, s.handle(s.acknowledge)}, // reporters: only what they were sent (acknowledge)

@@ -14,6 +14,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/broadcast/vonage"
 	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/incident"
 )
 
 // Vonage's webhooks: delivery receipts and inbound SMS (a form signed with "sig"), call
@@ -71,7 +72,7 @@ func (s *Server) vonageJSON(w http.ResponseWriter, r *http.Request) (url.Values,
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return nil, badRequest("The body is not valid JSON.")
 	}
-	out := url.Values{"uuid": {ev.UUID}, "status": {ev.Status}, "detail": {ev.Detail}}
+	out := url.Values{"uuid": {ev.UUID}, "status": {ev.Status}, "detail": {ev.Detail}, "to": {ev.To}}
 	if ev.DTMF != nil {
 		out.Set("digits", ev.DTMF.Digits)
 	}
@@ -173,6 +174,17 @@ func (s *Server) vonageVoiceEvent(r *http.Request, form url.Values) (twiml, erro
 	if _, _, err := s.Webhooks.ProviderUpdate(r.Context(), id, form.Get("uuid"), status, errText, time.Now(), twilio.Later); err != nil {
 		return twiml{}, err
 	}
+	if form.Get("status") == "completed" {
+		// The call ended: if it was on the incident's bridge, it left it.
+		inc, _, _, err := s.Inbound.BridgeCall(r.Context(), id)
+		if err == nil && inc.Bridge != nil {
+			if _, err := s.Desk.BridgeLeft(r.Context(), inc.ID, form.Get("uuid")); err != nil {
+				return twiml{}, err
+			}
+		} else if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
+			return twiml{}, err
+		}
+	}
 	return twiml{status: http.StatusOK}, nil
 }
 
@@ -191,6 +203,20 @@ const maxVoiceSteps = 3
 // the key pressed during an alert call, answered with an NCCO; 1 acknowledges.
 func (s *Server) vonageVoiceInput(r *http.Request, form url.Values) (twiml, error) {
 	d := r.URL.Query().Get("d")
+	if form.Get("digits") == "2" { // bridge: "marca 2"
+		inc, p, ok, err := s.Inbound.BridgeCall(r.Context(), d)
+		if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
+			return twiml{}, err
+		}
+		if ok {
+			name := p.Name
+			if p.PersonID == "" {
+				name = escalation.GuestName(p.Language, form.Get("to"))
+			}
+			who := vonage.BridgeNotify{Incident: inc.ID, Person: p.PersonID, Name: name, Call: form.Get("uuid")}
+			return twiml{http.StatusOK, "application/json", string(vonage.BridgeJoin(p.Language, inc.Folio, s.webhookBase()+vonage.PathConference, who))}, nil
+		}
+	}
 	lang, recorded, poll, err := s.Inbound.Digits(r.Context(), d, form.Get("digits"))
 	if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
 		return twiml{}, err
@@ -202,4 +228,49 @@ func (s *Server) vonageVoiceInput(r *http.Request, form url.Values) (twiml, erro
 		next = s.webhookBase() + vonage.PathVoiceInput + "?d=" + url.QueryEscape(d) + "&p=" + strconv.FormatBool(poll) + "&s=" + strconv.Itoa(step)
 	}
 	return twiml{http.StatusOK, "application/json", string(vonage.InputReply(lang, answer, poll, next))}, nil
+}
+
+// vonageNotify checks the JWT of the bridge's notify action (vonage.BridgeJoin) and
+// returns its body's fields: who joins which incident's bridge, and the call.
+func (s *Server) vonageNotify(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	secret := s.Config.Vonage.SignatureSecret
+	if secret == "" {
+		return nil, optimum.Errorf(optimum.EFORBIDDEN, "The request is not signed by %s for this server.", "Vonage")
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return nil, badRequest("The body could not be read.")
+	}
+	if !vonage.ValidVoiceToken(secret, r.Header.Get("Authorization"), body, s.authNow()) {
+		return nil, s.forgedWebhook(w, r, "Vonage")
+	}
+	var n vonage.BridgeNotify
+	if err := json.Unmarshal(body, &n); err != nil {
+		return nil, badRequest("The body is not valid JSON.")
+	}
+	return url.Values{"event": {n.Event}, "incident": {n.Incident}, "person": {n.Person}, "name": {n.Name}, "call": {n.Call}}, nil
+}
+
+// vonageConferenceKey names a bridge notification by the call and the event.
+func vonageConferenceKey(_ *http.Request, form url.Values) string {
+	if form.Get("call") == "" || form.Get("event") == "" {
+		return ""
+	}
+	return "vonage:conference:" + form.Get("call") + ":" + form.Get("event")
+}
+
+// vonageConference handles POST /hooks/vonage/conference, the notify action of a call
+// joining the bridge: the call is put on the incident's bridge and its timeline (as
+// Twilio's participant-join does), and the answer, which replaces the rest of the call's
+// NCCO, is the conversation named by the folio. Leaving is the call's "completed" event
+// (vonageVoiceEvent).
+func (s *Server) vonageConference(r *http.Request, form url.Values) (twiml, error) {
+	if form.Get("event") != vonage.EventBridgeJoined || form.Get("incident") == "" {
+		return twiml{}, optimum.Errorf(optimum.EINVALID, "A bridge notification needs the event bridge_joined and the incident.")
+	}
+	inc, err := s.Desk.BridgeJoined(r.Context(), form.Get("incident"), incident.BridgeParticipant{CallSID: form.Get("call"), PersonID: form.Get("person"), Name: form.Get("name")})
+	if err != nil {
+		return twiml{}, err
+	}
+	return twiml{http.StatusOK, "application/json", string(vonage.Conversation(inc.Folio))}, nil
 }
