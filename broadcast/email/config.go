@@ -48,6 +48,9 @@ type Config struct {
 	// to sign the server's certificate (a company's own CA; a test's self-signed one).
 	// Verification is never turned off.
 	CAFile string
+	// BounceAddress, when set, is the mailbox bounces go to: each message's envelope
+	// sender is its local part, "+", the delivery id, at its domain (VERP).
+	BounceAddress string
 	// Timeout bounds the connection and every SMTP command; default 15 s.
 	Timeout time.Duration
 }
@@ -117,6 +120,11 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("OPTIMUM_SMTP_FROM is required with OPTIMUM_SMTP_URL"))
 	} else if _, err := mail.ParseAddress(c.From); err != nil {
 		errs = append(errs, fmt.Errorf("OPTIMUM_SMTP_FROM %q is not an email address", c.From))
+	}
+	if c.BounceAddress != "" {
+		if a, err := mail.ParseAddress(c.BounceAddress); err != nil || a.Address != c.BounceAddress || strings.Contains(c.BounceAddress, "+") {
+			errs = append(errs, fmt.Errorf("OPTIMUM_SMTP_BOUNCE %q is not a bare email address without a + (the + and the delivery id are added to it)", c.BounceAddress))
+		}
 	}
 	if c.CAFile != "" {
 		if _, err := c.rootCAs(); err != nil {

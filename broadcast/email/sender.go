@@ -99,6 +99,12 @@ func (s *Sender) message(m broadcast.Message, to *mail.Address) (*gomail.Msg, er
 	// One Message-ID per delivery, the same on every attempt: a mail client that gets a
 	// retried message twice (the first answer was lost) shows it once.
 	msg.SetMessageIDWithValue(m.DeliveryID + "@" + s.domain)
+	if s.cfg.BounceAddress != "" {
+		// VERP: a bounce comes back to an address that names the delivery.
+		if err := msg.EnvelopeFrom(VERP(s.cfg.BounceAddress, m.DeliveryID)); err != nil {
+			return nil, fmt.Errorf("the bounce address: %w", err)
+		}
+	}
 	msg.SetDate()
 	msg.SetGenHeader(gomail.HeaderContentLang, c.Lang)
 	// RFC 3834: automatic, so autoresponders (out of office) do not answer it.

@@ -15,10 +15,15 @@ type Email struct {
 	// CAFile is OPTIMUM_SMTP_CA_FILE: a PEM file of certificates trusted, besides the
 	// system's, to sign the SMTP server's (a company CA). Verification is never off.
 	CAFile string `yaml:"ca_file"`
+	// BounceAddress is OPTIMUM_SMTP_BOUNCE: the mailbox asynchronous bounces go to, e.g.
+	// bounces@example.com. Each message's envelope sender is then bounces+<delivery
+	// id>@example.com (VERP), so a bounce names its delivery; the mailbox's server pipes
+	// them to POST /api/v1/email/bounces. Without it the envelope sender is From.
+	BounceAddress string `yaml:"bounce_address"`
 }
 
 func (e *Email) applyEnv(getenv func(string) string) {
-	for key, dst := range map[string]*string{"OPTIMUM_SMTP_URL": &e.URL, "OPTIMUM_SMTP_FROM": &e.From, "OPTIMUM_SMTP_CA_FILE": &e.CAFile} {
+	for key, dst := range map[string]*string{"OPTIMUM_SMTP_URL": &e.URL, "OPTIMUM_SMTP_FROM": &e.From, "OPTIMUM_SMTP_CA_FILE": &e.CAFile, "OPTIMUM_SMTP_BOUNCE": &e.BounceAddress} {
 		if v := getenv(key); v != "" {
 			*dst = v
 		}
@@ -49,6 +54,6 @@ func (e Email) SMTP() (email.Config, error) {
 	if err != nil {
 		return cfg, err
 	}
-	cfg.From, cfg.CAFile = e.From, e.CAFile
+	cfg.From, cfg.CAFile, cfg.BounceAddress = e.From, e.CAFile, e.BounceAddress
 	return cfg, nil
 }

@@ -153,6 +153,7 @@ var expectedMinRole = []struct{ pattern, min string }{
 	// docs/integrations.md: monitoring sends with a token of the integration role (which
 	// no person's role includes) or a signed webhook; responders decide on proposals.
 	{"POST /api/v1/integrations/alertmanager", "integration"},
+	{"POST /api/v1/email/bounces", "integration"},
 	{"POST /api/v1/integrations/webhook", "public"},
 	{"GET /api/v1/proposals", "responder"},
 	{"GET /api/v1/proposals/{id}", "responder"},

@@ -11,6 +11,7 @@ import (
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
 	"github.com/optimum-bcp/optimum/broadcast/chat"
+	"github.com/optimum-bcp/optimum/broadcast/email"
 	"github.com/optimum-bcp/optimum/contacts"
 )
 
@@ -202,13 +203,19 @@ func (s *Server) readiness(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	bounced, err := s.bouncedEmails(r.Context())
+	if err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, struct {
 		contacts.Readiness
 		// Estimate is how long reaching everybody takes on each channel at its rate.
 		Estimate []broadcast.Estimate `json:"estimate"`
 		// ChatBroken are the team chats and webhooks whose endpoint is gone (chat.go).
 		ChatBroken []chat.Subscription `json:"chat_broken"`
-	}{rd, s.estimates(r, rd.Overall.Channels), broken})
+		// EmailBounced are the people whose current address bounced permanently (bounces.go).
+		EmailBounced []email.Bounced `json:"email_bounced"`
+	}{rd, s.estimates(r, rd.Overall.Channels), broken, bounced})
 	return nil
 }
 

@@ -52,7 +52,7 @@ var (
 
 // textTypes are answered as text whose schema is a string: kin-openapi has no decoder
 // for them, so they get its plain-text one.
-var textTypes = []string{"text/html", "text/markdown", "text/vcard", "text/xml", "application/xml"}
+var textTypes = []string{"text/html", "text/markdown", "text/vcard", "text/xml", "application/xml", "message/rfc822"}
 
 // Description loads the merged description once, validates it as an OpenAPI 3.1
 // document and builds its router; an invalid description fails t.
