@@ -158,6 +158,8 @@ var messageSources = []string{
 	"../internal/httpapi/sso.go",
 	// Team chats and their API's problems (issue 17).
 	"../incident/chat.go", "../internal/httpapi/i18n_chat.go",
+	// The bridge through Vonage, and email bounces' problems (issue 17).
+	"../broadcast/vonage/bridge.go", "../internal/httpapi/i18n_bounces.go",
 }
 
 // TestMessagesPeopleReceiveSayTu reads every string literal of the message sources (the

@@ -48,7 +48,7 @@ func (s *Server) Routes() []Route {
 		{"GET /api/v1/tokens", optimum.RoleAdmin, s.handle(s.listTokens)},
 		// Alerts coming in from monitoring become proposals (integrations.go).
 		{"POST /api/v1/integrations/alertmanager", optimum.RoleIntegration, s.handle(s.alertmanager)},
-		{"POST /api/v1/email/bounces", optimum.RoleIntegration, s.handle(s.emailBounce)}, // bounces.go: the MTA pipes each bounce
+		{"POST /api/v1/email/bounces", optimum.RoleIntegration, s.handle(s.emailBounce)},           // bounces.go: the MTA pipes each bounce
 		{"POST /api/v1/integrations/webhook", public, lim.oneTimeCode(s.handle(s.genericWebhook))}, // signed; forgeries spend the client's guesses
 		{"GET /api/v1/proposals", optimum.RoleResponder, s.handle(s.proposals)},
 		{"GET /api/v1/proposals/{id}", optimum.RoleResponder, s.handle(s.proposal)},
