@@ -386,7 +386,7 @@ func (c *Config) applyEnv(getenv func(string) string) {
 	c.Outbound.applyEnv(getenv)
 	// Single sign-on (sso.go).
 	c.SSO.applyEnv(getenv)
-	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE
+	c.Email.applyEnv(getenv) // OPTIMUM_SMTP_URL, OPTIMUM_SMTP_FROM, OPTIMUM_SMTP_CA_FILE, OPTIMUM_SMTP_BOUNCE
 	set(&c.Integrations.WebhookSecret, "OPTIMUM_INTEGRATION_WEBHOOK_SECRET")
 	c.Chat.applyEnv(getenv)
 	set(&c.SCIM.Token, "OPTIMUM_SCIM_TOKEN")                                    // directory.go

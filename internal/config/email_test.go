@@ -23,6 +23,8 @@ func TestEmailSettings(t *testing.T) {
 		{"no sender", map[string]string{"OPTIMUM_SMTP_URL": "smtp://u:secretpw@mail.example.com"}, "OPTIMUM_SMTP_FROM is required"},
 		{"bad scheme", map[string]string{"OPTIMUM_SMTP_URL": "http://u:secretpw@mail.example.com", "OPTIMUM_SMTP_FROM": "a@example.com"}, "the scheme must be smtp or smtps"},
 		{"bad option", map[string]string{"OPTIMUM_SMTP_URL": "smtp://u:secretpw@mail.example.com?starttls=sometimes", "OPTIMUM_SMTP_FROM": "a@example.com"}, `starttls must be "required"`},
+		{"bounce mailbox", map[string]string{"OPTIMUM_SMTP_URL": "smtp://mail.example.com", "OPTIMUM_SMTP_FROM": "a@example.com", "OPTIMUM_SMTP_BOUNCE": "rebotes@example.com"}, ""},
+		{"bounce mailbox with a +", map[string]string{"OPTIMUM_SMTP_URL": "smtp://mail.example.com", "OPTIMUM_SMTP_FROM": "a@example.com", "OPTIMUM_SMTP_BOUNCE": "rebotes+x@example.com"}, "OPTIMUM_SMTP_BOUNCE"},
 		{"missing CA file", map[string]string{"OPTIMUM_SMTP_URL": "smtp://mail.example.com", "OPTIMUM_SMTP_FROM": "a@example.com", "OPTIMUM_SMTP_CA_FILE": "/nonexistent.pem"}, "OPTIMUM_SMTP_CA_FILE"},
 	}
 	for _, c := range cases {
