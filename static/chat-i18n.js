@@ -81,6 +81,10 @@ export const CHAT_I18N = {
     'chat.teamPostsNone': 'Ningún equipo de la audiencia tiene canal de chat.',
     'chat.noAnswer': 'sin respuesta todavía',
     'chat.teamNoChannel': 'Este equipo no tiene canal de chat.',
+    'chat.ready.broken': 'Canales de chat o webhooks rotos: {n}',
+    'chat.ready.fix': 'Corrígelos en Chats y webhooks',
+    'chat.ready.bounced': 'Correos que rebotan: {n}',
+    'chat.ready.bouncedHelp': 'El servidor de correo de la persona rechazó la dirección. Corrígela en su ficha: la nueva dirección quita el aviso.',
     'chat.drillLead': 'Si el canal de chat de cada equipo recibió la alerta del simulacro, cuándo, y qué respondió el servicio (o el error).',
   },
   en: {
@@ -161,6 +165,10 @@ export const CHAT_I18N = {
     'chat.teamPostsNone': 'No team of the audience has a chat channel.',
     'chat.noAnswer': 'no answer yet',
     'chat.teamNoChannel': 'This team has no chat channel.',
+    'chat.ready.broken': 'Broken chat channels or webhooks: {n}',
+    'chat.ready.fix': 'Fix them in Chats and webhooks',
+    'chat.ready.bounced': 'Bouncing email addresses: {n}',
+    'chat.ready.bouncedHelp': 'The person\'s mail server refused the address. Fix it on their page: a new address clears this notice.',
     'chat.drillLead': 'Whether each team\'s chat channel got the drill\'s alert, when, and what the service answered (or the error).',
   },
 };

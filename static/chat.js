@@ -409,3 +409,25 @@ export function teamChatsCard(inc, redraw) {
 export function forgetTeamChats() {
   Object.assign(incChats, { key: null, id: null, posts: null, error: null, tick: 0 });
 }
+
+// readinessNotes is what the readiness page says of the team chats and webhooks whose
+// endpoint is gone (chat_broken) and of the people whose email bounced (email_bounced),
+// from GET /api/v1/readiness; null when there is nothing to say.
+export function readinessNotes(data) {
+  const broken = Array.isArray(data?.chat_broken) ? data.chat_broken : [];
+  const bounced = Array.isArray(data?.email_bounced) ? data.email_bounced : [];
+  if (!broken.length && !bounced.length) return null;
+  return h('section', { class: 'alert alert-warn', testid: 'ready-reach-notes' },
+    broken.length ? [
+      h('h2', {}, t('chat.ready.broken', { n: broken.length })),
+      h('ul', { testid: 'ready-chat-broken' }, broken.map((s) => h('li', { 'data-id': s.id },
+        h('strong', {}, s.name), ` (${t(`chat.kind.${s.kind}`)}${s.team ? ` · ${teamName(s.team)}` : ''}): ${s.broken_reason || ''}`))),
+      can('manager') ? h('p', {}, h('a', { href: '#/chats' }, t('chat.ready.fix'))) : null,
+    ] : null,
+    bounced.length ? [
+      h('h2', {}, t('chat.ready.bounced', { n: bounced.length })),
+      h('ul', { testid: 'ready-email-bounced' }, bounced.map((b) => h('li', { 'data-person-id': b.person_id },
+        h('a', { href: `#/directorio/personas/${encodeURIComponent(b.person_id)}` }, b.name), ` · ${b.email}: ${b.status}${b.diagnostic ? ` (${b.diagnostic})` : ''}`))),
+      h('p', {}, t('chat.ready.bouncedHelp')),
+    ] : null);
+}

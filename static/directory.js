@@ -18,6 +18,7 @@ import {
   state, t, h, $, show, view, api, ProblemError, errorText, hashParts, can, nav,
   fmtDuration, teamName, tn, userName,
 } from './core.js';
+import { readinessNotes } from './chat.js'; // issue 17
 import { passwordCard, hasPassword } from './account.js';
 import { pushCard, phoneCard } from './channels.js';
 
@@ -1356,6 +1357,7 @@ function renderReadiness() {
     const teams = Array.isArray(rd.data.teams) ? rd.data.teams : [];
     body = [
       sharedPhones(rd.data.shared_phones),
+      readinessNotes(rd.data), // team chats and email bounces (chat.js, issue 17)
       readinessCard(rd.data.overall || { people: 0 }, { overall: true }),
       h('h2', { class: 'section-title' }, t('ready.byTeam')),
       teams.length ? h('div', { class: 'ready-grid', testid: 'readiness-teams' }, teams.map((r) => readinessCard(r))) : h('p', { class: 'muted' }, t('ready.noTeams')),

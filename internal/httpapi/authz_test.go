@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/internal/config"
 )
 
 var roles = []optimum.Role{optimum.RoleReporter, optimum.RoleResponder, optimum.RoleManager, optimum.RoleAdmin}
@@ -203,7 +204,9 @@ var expectedMinRole = []struct{ pattern, min string }{
 // Every route × every role (and anonymous), with real requests: below the route's role
 // the answer is 401 (no credentials) or 403 (not allowed); at or above it, never.
 func TestAuthorizationOfEveryRoute(t *testing.T) {
-	a := newAPI(t, adminToken)
+	// Every refused request to a link or integration route spends the client's budget of
+	// guesses; this test is about roles, not that limit (ratelimit_test.go is).
+	a, _ := newTestAPI(t, adminToken, func(c *config.Config) { c.Limits.LinkGuessesPerClient = config.Rate{PerMinute: 600, Burst: 200} })
 	tokens := map[optimum.Role]string{optimum.RoleAdmin: adminToken}
 	for _, r := range roles[:3] {
 		tokens[r] = a.token(r)

@@ -129,6 +129,15 @@ describe('web app: team chats and webhooks', { skip, timeout: 180_000 }, () => {
       await noSidewaysScroll(page);
       problems.push(...await pageProblems(page, `${size}-chat-broken`));
 
+      // The readiness page lists it among the broken ones, with the reason.
+      await page.evaluate(() => { location.hash = '#/directorio/preparacion'; });
+      const listed = page.locator(`[data-testid="ready-chat-broken"] li[data-id="${id}"]`);
+      await listed.waitFor();
+      assert.ok((await listed.textContent()).includes(broken.broken_reason));
+      problems.push(...await pageProblems(page, `${size}-chat-readiness`));
+      await page.evaluate(() => { location.hash = '#/chats'; });
+      await card.waitFor();
+
       // Resumed: working again.
       await press(card.getByTestId('chat-resume'));
       await page.getByTestId('chat-notice').filter({ hasText: `«${name}» vuelve a recibir avisos.` }).waitFor();
