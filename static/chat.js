@@ -422,7 +422,7 @@ export function readinessNotes(data) {
       h('h2', {}, t('chat.ready.broken', { n: broken.length })),
       h('ul', { testid: 'ready-chat-broken' }, broken.map((s) => h('li', { 'data-id': s.id },
         h('strong', {}, s.name), ` (${t(`chat.kind.${s.kind}`)}${s.team ? ` · ${teamName(s.team)}` : ''}): ${s.broken_reason || ''}`))),
-      can('manager') ? h('p', {}, h('a', { href: '#/chats' }, t('chat.ready.fix'))) : null,
+      can('manager') ? h('p', {}, h('a', { class: 'btn', href: '#/chats', testid: 'ready-chat-fix' }, t('chat.ready.fix'))) : null,
     ] : null,
     bounced.length ? [
       h('h2', {}, t('chat.ready.bounced', { n: bounced.length })),
