@@ -168,7 +168,9 @@ func testIndicatorsBySiteAndScope(t *testing.T) {
 // A site is taken out of use with active:false (forms stop offering it, its people keep
 // it) and back with active:true; a change without active keeps it as it is. The people
 // of a site are listed with ?site=.
-func TestSitesRetireAndListTheirPeople(t *testing.T) { storetest.Each(t, testSitesRetireAndListTheirPeople) }
+func TestSitesRetireAndListTheirPeople(t *testing.T) {
+	storetest.Each(t, testSitesRetireAndListTheirPeople)
+}
 
 func testSitesRetireAndListTheirPeople(t *testing.T) {
 	a := newAPI(t, adminToken)
