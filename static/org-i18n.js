@@ -59,6 +59,7 @@ export const ORG_I18N = {
     'users.state': 'Estado',
     'users.active': 'Activo',
     'users.disabled': 'Desactivado',
+    'users.none': 'Nadie entra todavía con correo y contraseña: da acceso desde la ficha de cada persona.',
 
     'ind.all.sites': 'Todos los sitios',
     'ind.filter.sitio': 'Sitio',
@@ -124,6 +125,7 @@ export const ORG_I18N = {
     'users.state': 'State',
     'users.active': 'Active',
     'users.disabled': 'Disabled',
+    'users.none': 'Nobody signs in with an email and password yet: give access from each person’s record.',
 
     'ind.all.sites': 'All sites',
     'ind.filter.sitio': 'Site',

@@ -454,7 +454,7 @@ export function renderAccess(frame) {
   show(frame('access',
     h('p', { class: 'lead' }, t('users.lead')),
     org.usersError ? h('p', { class: 'alert alert-error', role: 'alert' }, org.usersError) : null,
-    h('table', { class: 'dtable', testid: 'users-list' },
+    !org.users.length ? h('p', { class: 'muted', testid: 'users-none' }, t('users.none')) : h('table', { class: 'dtable', testid: 'users-list' },
       h('caption', { class: 'sr-only' }, t('users.caption')),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col' }, t('users.name')), h('th', { scope: 'col' }, t('users.role')),
