@@ -210,7 +210,7 @@ func (s *Service) Compute(ctx context.Context, q Query) (Report, error) {
 	}
 	r := Report{
 		From: q.From.UTC(), To: q.To.UTC(), GeneratedAt: now, TimeZone: s.loc.String(),
-		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team, Site: q.Site},
+		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team, Site: q.Site, Scope: limits(q.Scope)},
 		Summary:    s.summary(incs, now),
 		Previous:   s.summary(prevIncs, now),
 		Open:       s.open(open, now),

@@ -504,6 +504,9 @@ func TestScopeAndSiteFilter(t *testing.T) {
 			if !slices.Equal(teams, tt.teams) || !slices.Equal(sites, tt.sites) {
 				t.Errorf("teams %v sites %v, want %v %v", teams, sites, tt.teams, tt.sites)
 			}
+			if limited := tt.q.Scope != nil && len(tt.q.Scope.Teams)+len(tt.q.Scope.Sites) > 0; (r.Filters.Scope != nil) != limited {
+				t.Errorf("filters.scope %+v, want it echoed only when the scope limits", r.Filters.Scope)
+			}
 		})
 	}
 }

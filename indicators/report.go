@@ -39,6 +39,8 @@ type Filters struct {
 	Service    string   `json:"service"`
 	Team       string   `json:"team"`
 	Site       string   `json:"site,omitempty"`
+	// Scope is the viewer's limit the figures were computed within, absent when none.
+	Scope *optimum.Scope `json:"scope,omitempty"`
 }
 
 // Summary is the headline of a period.

@@ -112,6 +112,14 @@ func (x siteIndex) inScope(inc Incident, sc *optimum.Scope) bool {
 	return false
 }
 
+// limits is the scope when it limits anything, else nil.
+func limits(sc *optimum.Scope) *optimum.Scope {
+	if !sc.Limits() {
+		return nil
+	}
+	return sc
+}
+
 func (s *Service) bySite(incs []Incident, x siteIndex, sc *optimum.Scope, now time.Time) []SiteRow {
 	type acc struct {
 		row      SiteRow
