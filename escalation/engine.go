@@ -217,6 +217,9 @@ type Options struct {
 	// no link and ask for a reply instead ("responde 1"): carriers there block automated
 	// messages with URLs. Push and calls are unchanged. sms2.
 	SMSNoLinkCountries []string
+	// ChannelGap is how long after one channel a person who chose an order of channels
+	// is reached on the next (send); default DefaultChannelGap, negative for none.
+	ChannelGap time.Duration
 	// Wake is called after deliveries were queued (the dispatcher's Wake).
 	Wake   func()
 	Poll   time.Duration // default 1 s
@@ -249,6 +252,12 @@ func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engi
 	}
 	if opt.PushTTL <= 0 {
 		opt.PushTTL = time.Hour
+	}
+	switch {
+	case opt.ChannelGap == 0:
+		opt.ChannelGap = DefaultChannelGap
+	case opt.ChannelGap < 0:
+		opt.ChannelGap = 0
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second
