@@ -16,13 +16,6 @@ import (
 // and `npm ci` in test/browser. When OPTIMUM_BROWSER_TESTS=required (as .ci/run sets it),
 // anything missing is a failure; otherwise the test is skipped with the reason.
 func TestBrowser(t *testing.T) {
-	if raceDetector {
-		// Known issue (session 4 note): under the race detector, with every file's boards
-		// and load clients on one hub, a revoked token's board is not signed out within
-		// 90 s (1.6 s without the detector, 6.3 s with it alone). The suite runs in full
-		// in the plain `go test ./...` of CI; the race pass covers the server's packages.
-		t.Skip("the browser suite runs without the race detector (see the known issue above)")
-	}
 	node, chromium, dir, artifacts := browserTools(t)
 
 	// The browser test signs in many times from one address within a minute: lift the

@@ -218,9 +218,13 @@ func getPerson(ctx context.Context, q rowQueryer, idOrEmail string) (contacts.Pe
 func (s *Contacts) Teams(ctx context.Context) ([]contacts.Team, error) { return teams(ctx, s.db.read) }
 
 func teams(ctx context.Context, q rowQueryer) ([]contacts.Team, error) {
-	rows, err := q.QueryContext(ctx, `SELECT t.id, t.name_es, t.name_en, t.active,
-		(SELECT count(*) FROM team_members m JOIN people p ON p.id = m.person_id WHERE m.team_id = t.id AND p.active = 1)
-		FROM teams t ORDER BY t.id`)
+	// The active members are counted in one grouped pass, not a correlated count per team:
+	// on PostgreSQL with stale statistics (right after a bulk import) the correlated form
+	// was planned as a nested loop that took 57 s on 20,000 people.
+	rows, err := q.QueryContext(ctx, `SELECT t.id, t.name_es, t.name_en, t.active, COALESCE(c.n, 0)
+		FROM teams t LEFT JOIN (SELECT m.team_id, count(*) AS n FROM team_members m JOIN people p ON p.id = m.person_id
+			WHERE p.active = 1 GROUP BY m.team_id) c ON c.team_id = t.id
+		ORDER BY t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("teams: %w", err)
 	}
@@ -319,6 +323,16 @@ func (s *Contacts) SharedPhones(ctx context.Context) ([]contacts.SharedPhone, er
 		out[len(out)-1].People = append(out[len(out)-1].People, ref)
 	}
 	return out, rows.Err()
+}
+
+// Analyze refreshes PostgreSQL's statistics of the directory's tables after a bulk
+// import (contacts.Analyzer). SQLite plans these queries by their indexes alone.
+func (s *Contacts) Analyze(ctx context.Context) error {
+	if s.db.d.name != "postgres" {
+		return nil
+	}
+	_, err := s.db.write.ExecContext(ctx, "ANALYZE people, team_members, person_sites, push_subscriptions")
+	return err
 }
 
 // contactsTx implements contacts.Tx.

@@ -29,8 +29,10 @@ function blackholeProxy(target) {
   let dark = false;
   const server = net.createServer((down) => {
     const up = net.connect(Number(port), hostname);
-    const pipe = { down, up, waiting: [] };
+    const pipe = { down, up, waiting: [], stream: false };
     pipes.add(pipe);
+    // A connection that opens the live stream (the others carry the page's HTTP requests).
+    down.once('data', (chunk) => { pipe.stream = chunk.toString('latin1', 0, 64).startsWith('GET /api/v1/stream'); });
     const carry = (from, to) => from.on('data', (chunk) => {
       if (dark) pipe.waiting.push([to, chunk]);
       else to.write(chunk);
@@ -51,7 +53,7 @@ function blackholeProxy(target) {
         p.waiting = [];
       }
     },
-    open: () => pipes.size,
+    streams: () => [...pipes].filter((p) => p.stream).length,
     close() {
       for (const p of pipes) { p.down.destroy(); p.up.destroy(); }
       return new Promise((resolve) => server.close(resolve));
@@ -124,9 +126,9 @@ describe('web app: the board on a dead connection and after a revocation', { ski
     await page.getByTestId('live').waitFor({ state: 'visible', timeout: 15_000 });
     await apiCall('DELETE', `tokens/${tok.id}`, { want: 204 });
     const msg = page.getByTestId('signin-error');
-    // Under the race detector, with every other file's boards and load clients on the same
-    // hub, the revocation waits behind their frames: 1.6 s without it, over 30 s with it.
-    await msg.waitFor({ state: 'visible', timeout: 90_000 });
+    // Closed by the server (4401), or, if the stream dropped meanwhile (a slow client under
+    // load is reset), found out on the reconnection: the same words either way.
+    await msg.waitFor({ state: 'visible', timeout: 60_000 });
     assert.match(await msg.textContent(), /Tu sesión terminó/);
     assert.equal(await page.getByTestId('live').isVisible(), false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-session-ended.png') });
@@ -144,7 +146,7 @@ describe('web app: the board on a dead connection and after a revocation', { ski
     await apiCall('DELETE', `tokens/${tok.id}`, { want: 204 });
     // The server closes the stream: its close frame waits in the dark network, and is
     // lost with the connection. The board only sees the connection go.
-    for (let i = 0; proxy.open() > 0; i++) {
+    for (let i = 0; proxy.streams() > 0; i++) {
       assert.ok(i < 600, 'the server never closed the revoked stream');
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -138,6 +138,24 @@ func Exec(tb testing.TB, db *store.DB, query string, args ...any) {
 	}
 }
 
+// Raw opens a connection pool of its own to db's database, behind the store's back, closed
+// at cleanup: for tests that read what the database itself keeps (its statistics, its
+// plans). db must come from SQLite, Postgres, Open or Each.
+func Raw(tb testing.TB, db *store.DB) *sql.DB {
+	tb.Helper()
+	v, ok := rawDSN.Load(db)
+	if !ok {
+		tb.Fatal("storetest.Raw: the database was not opened by storetest")
+	}
+	d := v.([2]string)
+	raw, err := sql.Open(d[0], d[1])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { raw.Close() })
+	return raw
+}
+
 // PostgresURL creates an empty database with a random name and returns its URL; the
 // database is dropped at cleanup (after the cleanups registered later, which close it).
 // When the server can't be reached the test is skipped with the reason, or fails when CI
