@@ -218,8 +218,9 @@ func TestAnSMSTheFirstPhoneRefusesGoesToTheSecondPhoneOnce(t *testing.T) {
 }
 
 // The provider's later report that the first phone did not take an accepted SMS
-// ("undelivered") sends the copy too, once however often the report comes; after the
-// person acknowledged, a failure of the first phone sends nothing more.
+// ("undelivered") sends the copy too, once however often the report comes; the
+// incident's later reminders go straight to the second phone; after the person
+// acknowledged, a failure of the first phone sends nothing more.
 func TestAnUndeliveredReportFallsBackOnceAndNotAfterTheAcknowledgement(t *testing.T) {
 	storetest.EachShared(t, func(t *testing.T, open func() *store.DB) {
 		e := newEnv(t, open)
@@ -227,7 +228,7 @@ func TestAnUndeliveredReportFallsBackOnceAndNotAfterTheAcknowledgement(t *testin
 		ana := e.profile("ana@example.com", contacts.Profile{Phone2: ptr(second)})
 		e.verify(ana, ana.Phone)
 		e.verify(ana, second)
-		id := e.declare(p1).ID
+		e.declare(p1)
 		later := func(old, new string) bool { return true }
 		ctx := context.Background()
 		var first broadcast.Delivery
@@ -255,28 +256,44 @@ func TestAnUndeliveredReportFallsBackOnceAndNotAfterTheAcknowledgement(t *testin
 			t.Fatal(err)
 		}
 
-		// At 2 minutes the reminder goes to the first phone again; she acknowledges
-		// before its failure is reported: no copy.
+		// At 2 minutes the reminder goes straight to the second phone: the first failed
+		// for good on this incident.
 		e.at(2 * time.Minute)
-		var reminder broadcast.Delivery
+		reminders := map[string]string{}
 		for _, d := range e.claimAt(e.clock.Now()) {
 			if d.Recipient == ana.ID {
-				reminder = d
+				reminders[d.Channel] = d.To
 			}
 			e.db.Deliveries().Sent(ctx, d.DeliveryID, d.Attempts, e.clock.Now())
 		}
-		if reminder.To != ana.Phone {
-			t.Fatalf("the reminder went to %q", reminder.To)
+		if reminders["sms"] != second {
+			t.Errorf("the reminder went to %v, want the second phone", reminders)
 		}
-		if _, err := e.incidents.AcknowledgeAsPerson(ctx, id, ana.ID, ana.Name, "web"); err != nil {
+
+		// Another incident starts on the first phone again; she acknowledges before its
+		// failure is reported: no copy.
+		other := e.declare(p1).ID
+		var page broadcast.Delivery
+		for _, d := range e.claimAt(e.clock.Now()) {
+			if d.Recipient == ana.ID && d.Subject == other {
+				page = d
+			}
+			e.db.Deliveries().Sent(ctx, d.DeliveryID, d.Attempts, e.clock.Now())
+		}
+		if page.To != ana.Phone {
+			t.Fatalf("the other incident's SMS went to %q, want her first phone", page.To)
+		}
+		if _, err := e.incidents.AcknowledgeAsPerson(ctx, other, ana.ID, ana.Name, "web"); err != nil {
 			t.Fatal(err)
 		}
 		e.consume()
-		if _, _, err := e.db.Deliveries().ProviderUpdate(ctx, reminder.DeliveryID, "SM2", "undelivered", "30003", e.clock.Now(), later); err != nil {
+		if _, _, err := e.db.Deliveries().ProviderUpdate(ctx, page.DeliveryID, "SM2", "undelivered", "30003", e.clock.Now(), later); err != nil {
 			t.Fatal(err)
 		}
-		if left := e.claim(); len(left) != 0 {
-			t.Errorf("queued after her acknowledgement: %+v", left)
+		for _, d := range e.claim() {
+			if d.Recipient == ana.ID {
+				t.Errorf("queued for Ana after her acknowledgement: %+v", d)
+			}
 		}
 	})
 }

@@ -149,6 +149,10 @@ type Tx interface {
 	Resolve(ctx context.Context, t Target, paged []string) ([]Contact, error)
 	// Contact returns a person with addresses; ENOTFOUND when inactive or unknown.
 	Contact(ctx context.Context, personID string) (Contact, error)
+	// FailedPhones returns the numbers on which an SMS or a call of the person about the
+	// incident failed for good: an SMS failed or undelivered, a call failed (a call not
+	// answered does not count: the number works).
+	FailedPhones(ctx context.Context, incidentID, personID string) ([]string, error)
 	// FirstAcker returns the earliest person who acknowledged, "" when nobody did.
 	FirstAcker(ctx context.Context, incidentID string) (string, error)
 	Append(ctx context.Context, e optimum.Event) (int64, error)

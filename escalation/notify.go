@@ -101,11 +101,23 @@ const DefaultChannelGap = 10 * time.Second
 // of their own and would otherwise race); an acknowledgement in between cancels what
 // is still queued. Without a chosen order the channels go out together, as before. SMS
 // and calls go to Contact.Phones' first number, naming the other as the fallback the
-// queue sends the same message to if the first fails for good.
+// queue sends the same message to if the first fails for good. Once the first number
+// failed for good on the incident, the person's later messages go to the other first.
 func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, channels []string, reminder, audience bool, now time.Time) (int, error) {
 	var ds []broadcast.Delivery
 	var link string
 	first, fallback := c.Phones()
+	if fallback != "" && (slices.Contains(channels, broadcast.ChannelSMS) || slices.Contains(channels, broadcast.ChannelVoice)) {
+		// A number that failed for good on this incident is not tried first again: the
+		// reminders go straight to the other one.
+		dead, err := w.tx.FailedPhones(ctx, inc.ID, c.PersonID)
+		if err != nil {
+			return 0, err
+		}
+		if slices.Contains(dead, first) && !slices.Contains(dead, fallback) {
+			first, fallback = fallback, ""
+		}
+	}
 	due := now
 	for _, ch := range c.Ordered(channels) {
 		if !slices.Contains(w.e.opt.Channels, ch) || (len(inc.Channels) > 0 && !slices.Contains(inc.Channels, ch)) {

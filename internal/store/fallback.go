@@ -50,3 +50,24 @@ func queueFallback(ctx context.Context, tx *sql.Tx, id string, at time.Time) err
 	}
 	return nil
 }
+
+// FailedPhones returns the numbers on which an SMS or call of the person about the
+// incident failed for good (escalation.Tx).
+func (t escalationTx) FailedPhones(ctx context.Context, incidentID, personID string) ([]string, error) {
+	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT address FROM deliveries
+		WHERE subject = $1 AND recipient = $2 AND channel IN ('sms', 'voice')
+		AND (status = 'failed' OR (status = 'undelivered' AND channel = 'sms'))`, incidentID, personID)
+	if err != nil {
+		return nil, fmt.Errorf("failed phones: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return nil, fmt.Errorf("failed phones: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
