@@ -2,6 +2,7 @@ package escalation_test
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/optimum-bcp/optimum/broadcast/twilio"
 	"github.com/optimum-bcp/optimum/broadcast/twilio/twiliotest"
 	"github.com/optimum-bcp/optimum/broadcast/webpush"
+	"github.com/optimum-bcp/optimum/broadcast/webpush/webpushtest"
 	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
@@ -299,3 +301,84 @@ func TestAnUndeliveredReportFallsBackOnceAndNotAfterTheAcknowledgement(t *testin
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The same through the real dispatcher, a fake Twilio and a fake push service: Ana, who
+// put SMS before push, gets the SMS at the declaration and the push only once the gap has
+// passed; each once.
+func TestTheChosenOrderHoldsThroughTheDispatcher(t *testing.T) {
+	storetest.EachShared(t, func(t *testing.T, open func() *store.DB) {
+		e := newEnv(t, open)
+		if err := e.ladders.Seed(context.Background(), []escalation.Ladder{orderLadder}); err != nil {
+			t.Fatal(err)
+		}
+		tw := twiliotest.New(t, twiliotest.Options{})
+		tc, err := twilio.New(twilio.Config{AccountSID: tw.AccountSID(), AuthToken: tw.AuthToken(), From: []string{"+15005550006"},
+			APIURL: tw.URL(), PublicURL: "https://bcp.example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tc.Close()
+		keys, err := webpush.LoadKeys(t.TempDir(), func(k string) string {
+			if k == "VAPID_SUBJECT" {
+				return "mailto:ops@example.com"
+			}
+			return ""
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		push := webpushtest.New(t, webpushtest.Options{VAPIDPublicKey: keys.Public})
+		ana := e.profile("ana@example.com", contacts.Profile{ChannelOrder: []string{"sms", "webpush"}})
+		raw, _ := push.NewSubscription()
+		var sub webpush.Subscription
+		if err := json.Unmarshal(raw, &sub); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.db.Push().Save(context.Background(), ana.ID, sub, "test"); err != nil {
+			t.Fatal(err)
+		}
+
+		d := broadcast.NewDispatcher(e.db.Deliveries(), map[string]broadcast.Sender{
+			"sms": tc.SMS(), "webpush": webpush.New(keys, webpush.Options{AllowPrivateEndpoints: true}),
+		}, broadcast.DispatcherOptions{Owner: "test", Poll: 20 * time.Millisecond, Now: e.clock.Now})
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { defer wg.Done(); d.Run(ctx) }()
+		defer func() { cancel(); wg.Wait() }()
+
+		e.declare(incident.Declaration{Title: "Orden", Impact: "low", Urgency: "low", Ladder: "order", Teams: []string{"operations"}})
+		toAna := func() int {
+			n := 0
+			for _, m := range tw.Messages() {
+				if m.Form.Get("To") == ana.Phone {
+					n++
+				}
+			}
+			return n
+		}
+		waitFor(t, "Ana's SMS", func() bool { return toAna() == 1 })
+		time.Sleep(300 * time.Millisecond) // a push due now would have gone by now
+		if got := len(push.Received()); got != 0 {
+			t.Fatalf("pushes before the gap: %d, want 0", got)
+		}
+		e.clock.Set(t0.Add(escalation.DefaultChannelGap))
+		d.Wake()
+		waitFor(t, "Ana's push", func() bool { return len(push.Received()) == 1 })
+		time.Sleep(300 * time.Millisecond)
+		if n, p := toAna(), len(push.Received()); n != 1 || p != 1 {
+			t.Errorf("Ana got %d SMS and %d pushes, want one each", n, p)
+		}
+	})
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
