@@ -45,7 +45,10 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 	}
 	out := make([]incident.Contact, len(targets))
 	for i, tg := range targets {
-		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: tg.Phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push, Email: tg.Email}
+		// Notices inform: they go to the number alerts go to first (the proved one,
+		// escalation.Contact.Phones), with no fallback.
+		phone, _ := tg.Phones()
+		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push, Email: tg.Email}
 	}
 	return out, nil
 }
