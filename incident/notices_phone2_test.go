@@ -12,8 +12,9 @@ import (
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
-// An update by SMS goes to the number alerts go to first (docs/sites.md): a person whose
-// first phone is unproved and whose second phone is proved gets it on the second.
+// Notices by SMS go to the number alerts go to first (docs/sites.md): a person whose
+// first phone is unproved and whose second phone is proved gets the requester's folio
+// and the update on the second.
 func TestNoticesGoToTheProvedPhone(t *testing.T) { storetest.Each(t, testNoticesGoToTheProvedPhone) }
 
 func testNoticesGoToTheProvedPhone(t *testing.T) {
@@ -42,7 +43,9 @@ func testNoticesGoToTheProvedPhone(t *testing.T) {
 	svc := incident.NewService(db.Incidents(), cfg.IncidentPolicy(), dir, func() time.Time { return t0 })
 	desk := incident.NewDesk(svc, db.Desk(), incident.DeskOptions{PublicURL: "https://bcp.example"})
 	notices := incident.NewNotices(db.Notices(), nil, incident.NoticeOptions{PublicURL: "https://bcp.example", Channels: []string{"sms"}})
-	inc, _, err := svc.Declare(as(mia), incident.Declaration{Title: "Sin luz", Impact: incident.High, Urgency: incident.High, Teams: []string{team}}, "")
+	// Beto declares: he is the requester too (the folio by SMS).
+	asBeto := optimum.WithActor(ctx, optimum.Actor{ID: beto.ID, Name: beto.Name, Role: optimum.RoleReporter, PersonID: beto.ID})
+	inc, _, err := svc.Declare(asBeto, incident.Declaration{Title: "Sin luz", Impact: incident.High, Urgency: incident.High, Teams: []string{team}}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,10 +59,12 @@ func testNoticesGoToTheProvedPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sms) != 1 || sms[0].Recipient != beto.ID || sms[0].To != second {
-		for _, d := range sms {
-			t.Logf("sms to %s (%s)", d.To, d.Recipient)
+	if len(sms) != 2 {
+		t.Fatalf("%d SMS, want 2 (the requester's folio, the update)", len(sms))
+	}
+	for _, d := range sms {
+		if d.Recipient != beto.ID || d.To != second {
+			t.Errorf("SMS %q to %s (%s), want Beto's proved second phone %s", d.Text, d.To, d.Recipient, second)
 		}
-		t.Fatalf("%d update SMS; want one to Beto's proved second phone %s", len(sms), second)
 	}
 }
