@@ -158,8 +158,12 @@ func (w *work) send(ctx context.Context, inc incident.Incident, c Contact, chann
 			switch {
 			case ch == broadcast.ChannelEmail:
 				chLink += "?via=email" // the acknowledgement is then recorded as by email
-			case ch == broadcast.ChannelSMS && broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "":
-				chLink = "" // sms2: the text asks for a reply instead (smsText's noLink)
+			case ch == broadcast.ChannelSMS && (broadcast.CountryOf(addr, w.e.opt.SMSNoLinkCountries) != "" ||
+				(fallback != "" && broadcast.CountryOf(fallback, w.e.opt.SMSNoLinkCountries) != "")):
+				// sms2: the text asks for a reply instead (smsText's noLink). The copy to
+				// the fallback number is the same text, so it has no link either when
+				// that number is in such a country; a reply from either number counts.
+				chLink = ""
 			}
 			msg, err := render(ch, c.Language, inc, chLink)
 			if err != nil {
