@@ -44,69 +44,81 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 		return nil, err
 	}
 	idx := newIndex(snap)
-	var f []optimum.FieldError
-	teams := map[string]bool{}
-	for i, ref := range a.Teams {
-		t, ok := idx.team(ref)
-		if !ok {
-			f = append(f, optimum.FieldError{Field: fmt.Sprintf("teams[%d]", i), Message: "\"" + clip(ref) + "\" is not a team"})
-			continue
-		}
-		teams[t.ID] = true
-	}
-	for _, r := range a.Roles {
-		if !slices.Contains(TeamRoles, r) {
-			f = append(f, optimum.FieldError{Field: "roles", Message: "\"" + clip(r) + "\" is not lead, member or backup"})
-		}
-	}
-	sites := map[string]bool{}
-	for i, ref := range a.Sites {
-		ids := idx.sitesOf(ref)
-		if len(ids) == 0 {
-			f = append(f, optimum.FieldError{Field: fmt.Sprintf("sites[%d]", i), Message: "\"" + clip(ref) + "\" is neither a site nor the city of one"})
-		}
-		for _, id := range ids {
-			sites[id] = true
-		}
-	}
-	people := map[string]bool{}
-	for i, ref := range a.People {
+	plan, err := planOf(idx, a, func(ref string) (Person, bool) {
 		p, ok := idx.byID[ref]
 		if !ok {
 			p, ok = idx.byEmail[strings.ToLower(ref)]
 		}
-		if !ok {
-			f = append(f, optimum.FieldError{Field: fmt.Sprintf("people[%d]", i), Message: "\"" + clip(ref) + "\" is not in the directory"})
-			continue
-		}
-		people[p.ID] = true
-	}
-	if err := optimum.Invalid("The audience has errors.", f); err != nil {
+		return p, ok
+	})
+	if err != nil {
 		return nil, err
 	}
 	out := []Recipient{}
 	for _, p := range snap.People {
-		if !p.Active {
-			continue
-		}
-		in := people[p.ID]
-		for _, st := range p.Sites {
-			in = in || sites[st]
-		}
-		for _, m := range p.Memberships {
-			if teams[m.Team] && (len(a.Roles) == 0 || slices.Contains(a.Roles, m.Role)) {
-				in = true
-			}
-		}
-		if in {
-			out = append(out, recipientOf(p))
+		if plan.Includes(p) {
+			out = append(out, RecipientOf(p))
 		}
 	}
 	slices.SortFunc(out, func(a, b Recipient) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
-func recipientOf(p Person) Recipient {
+// planOf checks the audience's references against the directory idx holds (its teams
+// and sites; person finds people) and returns them as ids, or an EINVALID error naming
+// every unknown one.
+func planOf(idx *index, a Audience, person func(ref string) (Person, bool)) (Plan, error) {
+	var (
+		f    []optimum.FieldError
+		plan Plan
+	)
+	for i, ref := range a.Teams {
+		t, ok := idx.team(ref)
+		if !ok {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("teams[%d]", i), Message: "\"" + clip(ref) + "\" is not a team"})
+			continue
+		}
+		plan.Teams = appendNew(plan.Teams, t.ID)
+	}
+	for _, r := range a.Roles {
+		if !slices.Contains(TeamRoles, r) {
+			f = append(f, optimum.FieldError{Field: "roles", Message: "\"" + clip(r) + "\" is not lead, member or backup"})
+			continue
+		}
+		plan.Roles = appendNew(plan.Roles, r)
+	}
+	for i, ref := range a.Sites {
+		ids := idx.sitesOf(ref)
+		if len(ids) == 0 {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("sites[%d]", i), Message: "\"" + clip(ref) + "\" is neither a site nor the city of one"})
+		}
+		for _, id := range ids {
+			plan.Sites = appendNew(plan.Sites, id)
+		}
+	}
+	for i, ref := range a.People {
+		p, ok := person(ref)
+		if !ok {
+			f = append(f, optimum.FieldError{Field: fmt.Sprintf("people[%d]", i), Message: "\"" + clip(ref) + "\" is not in the directory"})
+			continue
+		}
+		plan.People = appendNew(plan.People, p.ID)
+	}
+	if err := optimum.Invalid("The audience has errors.", f); err != nil {
+		return Plan{}, err
+	}
+	return plan, nil
+}
+
+func appendNew(list []string, v string) []string {
+	if slices.Contains(list, v) {
+		return list
+	}
+	return append(list, v)
+}
+
+// RecipientOf is the person as an alert's recipient, with the channels usable now.
+func RecipientOf(p Person) Recipient {
 	return Recipient{PersonID: p.ID, Name: p.Name, Language: p.Language, Phone: p.Phone, Teams: p.Teams, Site: p.PrimarySite, Channels: p.Usable(false), Verified: len(p.Usable(true)) > 0}
 }
 

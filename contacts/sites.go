@@ -36,6 +36,10 @@ type SiteInput struct {
 	Name     string `json:"name" yaml:"name"`
 	City     string `json:"city" yaml:"city"`
 	TimeZone string `json:"time_zone" yaml:"time_zone"`
+	// Active, when given, takes the site in or out of use: an inactive site is not
+	// offered in forms; its people keep it. Absent keeps an existing site as it is and
+	// makes a new one active.
+	Active *bool `json:"active,omitempty" yaml:"active,omitempty"`
 }
 
 // maxSites is how many sites a person or a team may have.
@@ -104,10 +108,13 @@ func (s *Directory) SaveSite(ctx context.Context, in SiteInput) (Site, error) {
 		}
 		out = Site{ID: in.ID, Name: in.Name, City: in.City, TimeZone: in.TimeZone, Active: true}
 		if old != nil {
-			out.People = old.People
-			if old.Name == out.Name && old.City == out.City && old.TimeZone == out.TimeZone && old.Active {
-				return nil
-			}
+			out.People, out.Active = old.People, old.Active
+		}
+		if in.Active != nil {
+			out.Active = *in.Active
+		}
+		if old != nil && old.Name == out.Name && old.City == out.City && old.TimeZone == out.TimeZone && old.Active == out.Active {
+			return nil
 		}
 		if err := tx.SaveSite(ctx, out, old == nil); err != nil {
 			return err
@@ -117,7 +124,7 @@ func (s *Directory) SaveSite(ctx context.Context, in SiteInput) (Site, error) {
 			typ = EventSiteCreated
 		}
 		return appendEvent(ctx, tx, typ, s.now().UTC().Truncate(time.Millisecond), actor,
-			map[string]any{"id": out.ID, "name": out.Name, "city": out.City, "time_zone": out.TimeZone})
+			map[string]any{"id": out.ID, "name": out.Name, "city": out.City, "time_zone": out.TimeZone, "active": out.Active})
 	})
 	return out, err
 }

@@ -46,6 +46,17 @@ type Audience interface {
 	Resolve(ctx context.Context, a contacts.Audience) ([]contacts.Recipient, error)
 }
 
+// Planner is an Audience that can check an audience and count it without resolving its
+// people (contacts.Directory.Plan); ok false when its store cannot.
+type Planner interface {
+	Plan(ctx context.Context, a contacts.Audience) (plan contacts.Plan, n int, ok bool, err error)
+}
+
+// DefaultInlineAudience is the largest audience whose recipients are written with the
+// declaration. A larger one is declared by its plan, and its recipients are written as
+// it is paged (SetInlineAudience).
+const DefaultInlineAudience = 2000
+
 // Tx is the work that must happen atomically with the event that records it.
 type Tx interface {
 	// NextFolio returns the next number of the year, with no gaps: a rolled-back
@@ -57,6 +68,9 @@ type Tx interface {
 	Lock(ctx context.Context, idOrFolio string) (Incident, error)
 	// AddRecipients records who the incident is for.
 	AddRecipients(ctx context.Context, incidentID string, rs []contacts.Recipient) error
+	// DeferRecipients records the plan of who the incident is for; its people become
+	// recipients as the audience is paged.
+	DeferRecipients(ctx context.Context, incidentID string, plan contacts.Plan) error
 	// AddAck records an acknowledgement; false when that person had already acknowledged.
 	AddAck(ctx context.Context, incidentID string, a Ack) (bool, error)
 	// IdempotentResult returns the incident id and request hash stored for the key, or ""
@@ -94,6 +108,8 @@ type Service struct {
 	policy   Policy
 	audience Audience
 	now      func() time.Time
+	// inline is the largest audience written with its declaration (SetInlineAudience).
+	inline int
 	// onDeclare runs in the declaring transaction; what it returns is the data of
 	// incident.declared (the Desk tells the requester the folio there).
 	onDeclare func(ctx context.Context, tx Tx, inc Incident, at time.Time) (any, error)
@@ -106,8 +122,15 @@ func NewService(store Store, policy Policy, audience Audience, now func() time.T
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{store: store, policy: policy, audience: audience, now: now}
+	return &Service{store: store, policy: policy, audience: audience, now: now, inline: DefaultInlineAudience}
 }
+
+// SetInlineAudience sets the largest audience whose recipients are written with the
+// declaration (DefaultInlineAudience). Above it, when the audience is a Planner, the
+// declaration stores the audience's plan and answers without resolving its people:
+// 100,000 people took seconds to read and write while the store's writer waited (issue
+// 16.4). Their recipients rows are then written batch by batch as they are paged.
+func (s *Service) SetInlineAudience(n int) { s.inline = n }
 
 // Policy returns the rules the service applies.
 func (s *Service) Policy() Policy { return s.policy }
@@ -147,8 +170,26 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 		return Incident{}, false, fmt.Errorf("declare: %w", err)
 	}
 	var recipients []contacts.Recipient
+	var (
+		plan     contacts.Plan
+		planned  bool
+		audience int
+	)
 	if s.audience != nil {
-		if recipients, err = s.audience.Resolve(ctx, contacts.Audience{Teams: d.Teams, People: d.People, Sites: d.Sites}); err != nil {
+		a := contacts.Audience{Teams: d.Teams, People: d.People, Sites: d.Sites}
+		if p, ok := s.audience.(Planner); ok {
+			var n int
+			plan, n, planned, err = p.Plan(ctx, a)
+			if err == nil && planned && n <= s.inline {
+				planned = false // small: resolved and written with the declaration
+			}
+			audience = n
+		}
+		if err == nil && !planned {
+			recipients, err = s.audience.Resolve(ctx, a)
+			audience = len(recipients)
+		}
+		if err != nil {
 			if f := optimum.ErrorFields(err); len(f) > 0 {
 				return Incident{}, false, optimum.Invalid("The declaration has errors.", f)
 			}
@@ -197,7 +238,7 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 			Messages:    d.Messages,
 			Ladder:      d.Ladder,
 			Channels:    d.Channels,
-			Audience:    len(recipients),
+			Audience:    audience,
 			SLA:         s.policy.SLA(pr, now),
 			CreatedAt:   now,
 			UpdatedAt:   now,
@@ -205,7 +246,11 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 		if err := tx.Insert(ctx, inc); err != nil {
 			return err
 		}
-		if err := tx.AddRecipients(ctx, inc.ID, recipients); err != nil {
+		if planned {
+			if err := tx.DeferRecipients(ctx, inc.ID, plan); err != nil {
+				return err
+			}
+		} else if err := tx.AddRecipients(ctx, inc.ID, recipients); err != nil {
 			return err
 		}
 		if idempotencyKey != "" {

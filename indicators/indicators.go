@@ -93,9 +93,18 @@ type Query struct {
 	Priorities []string
 	Service    string
 	Team       string
-	// Site keeps the incidents declared to a site (its id, name or city, compared as
-	// the directory compares them: case and accents aside).
+	// Site keeps the incidents declared to a site: its id, its name, or a city for all
+	// its sites, compared as the directory compares them (case and accents aside). An
+	// incident declared to a city is at each site of it (sites.go).
 	Site string
+	// KnownSites are the directory's sites, to resolve what incidents were declared to;
+	// without them each declared word is a site of its own.
+	KnownSites []contacts.Site
+	// Scope, when it limits anything, keeps only the incidents declared to its teams or
+	// sites, and only their rows in the per-team and per-site tables: a manager limited
+	// to Mexico City sees Mexico City's figures (docs/security.md, "Roles"). Filters
+	// narrow within the scope, never beyond it.
+	Scope *optimum.Scope
 	// Bucket is "hour" or "day"; empty picks hour for ranges up to two days, else day.
 	Bucket string
 }
@@ -189,7 +198,8 @@ func (s *Service) Compute(ctx context.Context, q Query) (Report, error) {
 	if err != nil {
 		return Report{}, fmt.Errorf("indicators: %w", err)
 	}
-	incs, prevIncs, open = q.filter(incs), q.filter(prevIncs), q.filter(open)
+	x := newSiteIndex(q.KnownSites)
+	incs, prevIncs, open = q.filter(incs, x), q.filter(prevIncs, x), q.filter(open, x)
 
 	bucket := q.Bucket
 	if bucket == "" {
@@ -200,13 +210,14 @@ func (s *Service) Compute(ctx context.Context, q Query) (Report, error) {
 	}
 	r := Report{
 		From: q.From.UTC(), To: q.To.UTC(), GeneratedAt: now, TimeZone: s.loc.String(),
-		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team, Site: q.Site},
+		Filters:    Filters{Priorities: nonNil(q.Priorities), Service: q.Service, Team: q.Team, Site: q.Site, Scope: limits(q.Scope)},
 		Summary:    s.summary(incs, now),
 		Previous:   s.summary(prevIncs, now),
 		Open:       s.open(open, now),
 		OverTime:   s.overTime(incs, q.From, q.To, bucket),
 		ByPriority: s.byPriority(incs, now),
-		ByTeam:     s.byTeam(incs, now),
+		ByTeam:     s.byTeam(incs, q.Scope, now),
+		BySite:     s.bySite(incs, x, q.Scope, now),
 		Channels:   channels(incs),
 	}
 	r.OpenCounts = openCounts(r.Open)
@@ -215,10 +226,17 @@ func (s *Service) Compute(ctx context.Context, q Query) (Report, error) {
 	return r, nil
 }
 
-// filter keeps the incidents q selects.
-func (q Query) filter(incs []Incident) []Incident {
+// filter keeps the incidents q selects, within its scope.
+func (q Query) filter(incs []Incident, x siteIndex) []Incident {
+	var site []string
+	if q.Site != "" {
+		site, _ = x.resolve(q.Site)
+	}
 	out := make([]Incident, 0, len(incs))
 	for _, inc := range incs {
+		if !x.inScope(inc, q.Scope) {
+			continue
+		}
 		if len(q.Priorities) > 0 && !slices.Contains(q.Priorities, inc.Priority) {
 			continue
 		}
@@ -228,7 +246,7 @@ func (q Query) filter(incs []Incident) []Incident {
 		if q.Team != "" && !slices.Contains(inc.Teams, q.Team) {
 			continue
 		}
-		if q.Site != "" && !slices.ContainsFunc(inc.Sites, func(s string) bool { return contacts.Slug(s) == contacts.Slug(q.Site) }) {
+		if q.Site != "" && !slices.ContainsFunc(x.sitesOf(inc), func(id string) bool { return slices.Contains(site, id) }) {
 			continue
 		}
 		out = append(out, inc)

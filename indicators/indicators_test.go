@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/indicators"
 )
 
@@ -431,4 +432,88 @@ func TestQuantileInterpolatesBetweenRanks(t *testing.T) {
 			t.Errorf("Quantile(%v, %v) = %v, want %v", tt.v, tt.q, got, tt.want)
 		}
 	}
+}
+
+// The directory's sites of the per-site tests: two in CDMX, one in Madrid.
+var knownSites = []contacts.Site{
+	{ID: "madrid", Name: "Oficina Madrid", City: "Madrid", Active: true},
+	{ID: "torre-norte", Name: "Torre Norte", City: "CDMX", Active: true},
+	{ID: "torre-sur", Name: "Torre Sur", City: "CDMX", Active: true},
+}
+
+// Per site, worked out by hand from the fixture: B was declared to "Torre Norte" (a
+// name), C to torre-norte and madrid (ids). Torre Norte: B and C, recipients r1 (B) and
+// r2, r4 (C), two of them acknowledged; the incidents' acknowledgements at 4 and 10 min
+// (median 7 min), B within the 5-minute P1 target, C not. Madrid: C alone.
+func TestPerSiteTableResolvesDeclaredSites(t *testing.T) {
+	r := compute(t, indicators.Query{KnownSites: knownSites})
+	type row struct {
+		site, name, city                  string
+		incidents, recipients, acked, tta int
+		ttaMedian                         float64
+		ackWithin                         float64
+	}
+	var got []row
+	for _, s := range r.BySite {
+		got = append(got, row{s.Site, s.Name, s.City, s.Incidents, s.Recipients, s.Acknowledged, s.TimeToAck.Count, deref(s.TimeToAck.Median), deref(s.AckSLA.Percent)})
+	}
+	want := []row{
+		{"madrid", "Oficina Madrid", "Madrid", 1, 2, 1, 1, 600, 0},
+		{"torre-norte", "Torre Norte", "CDMX", 2, 3, 2, 2, 420, 50},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("by site\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Scope and the site filter, by hand from the fixture (A: technology and operations; B:
+// technology at "Torre Norte"; C: operations at torre-norte and madrid; D: directors; E:
+// technology). A scope keeps the incidents declared to its teams or sites, and only its
+// rows; a filter narrows within it.
+func TestScopeAndSiteFilter(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		q        indicators.Query
+		declared int
+		teams    []string
+		sites    []string
+	}{
+		{"no scope", indicators.Query{}, 5, []string{"directors", "operations", "technology"}, []string{"madrid", "torre-norte"}},
+		{"a city is each of its sites", indicators.Query{Site: "cdmx"}, 2, []string{"operations", "technology"}, []string{"madrid", "torre-norte"}},
+		{"a site by name", indicators.Query{Site: "Oficina Madrid"}, 1, []string{"operations"}, []string{"madrid", "torre-norte"}},
+		{"a site with no incident", indicators.Query{Site: "torre-sur"}, 0, nil, nil},
+		{"scoped to madrid", indicators.Query{Scope: &optimum.Scope{Sites: []string{"madrid"}}}, 1, nil, []string{"madrid"}},
+		{"scoped to technology", indicators.Query{Scope: &optimum.Scope{Teams: []string{"technology"}}}, 3, []string{"technology"}, nil},
+		{"scoped to technology and Torre Norte", indicators.Query{Scope: &optimum.Scope{Teams: []string{"technology"}, Sites: []string{"torre-norte"}}}, 4, []string{"technology"}, []string{"torre-norte"}},
+		{"a filter beyond the scope narrows to nothing", indicators.Query{Site: "madrid", Scope: &optimum.Scope{Teams: []string{"technology"}}}, 0, nil, nil},
+		{"an empty scope limits nothing", indicators.Query{Scope: &optimum.Scope{}}, 5, []string{"directors", "operations", "technology"}, []string{"madrid", "torre-norte"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.KnownSites = knownSites
+			r := compute(t, tt.q)
+			if r.Summary.Declared != tt.declared {
+				t.Errorf("declared %d, want %d", r.Summary.Declared, tt.declared)
+			}
+			var teams, sites []string
+			for _, x := range r.ByTeam {
+				teams = append(teams, x.Team)
+			}
+			for _, x := range r.BySite {
+				sites = append(sites, x.Site)
+			}
+			if !slices.Equal(teams, tt.teams) || !slices.Equal(sites, tt.sites) {
+				t.Errorf("teams %v sites %v, want %v %v", teams, sites, tt.teams, tt.sites)
+			}
+			if limited := tt.q.Scope != nil && len(tt.q.Scope.Teams)+len(tt.q.Scope.Sites) > 0; (r.Filters.Scope != nil) != limited {
+				t.Errorf("filters.scope %+v, want it echoed only when the scope limits", r.Filters.Scope)
+			}
+		})
+	}
+}
+
+func deref(v *float64) float64 {
+	if v == nil {
+		return -1
+	}
+	return *v
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/optimum-bcp/optimum"
 )
 
 // Report is every indicator of one query. Durations are in seconds; a percentage is nil
@@ -26,7 +28,9 @@ type Report struct {
 	OverTime   OverTime       `json:"over_time"`
 	ByPriority []PriorityRow  `json:"by_priority"`
 	ByTeam     []TeamRow      `json:"by_team"`
-	Channels   []ChannelRow   `json:"channels"`
+	// BySite holds the incidents declared to each site (sites.go).
+	BySite   []SiteRow    `json:"by_site"`
+	Channels []ChannelRow `json:"channels"`
 }
 
 // Filters echoes the filters the report was computed with.
@@ -35,6 +39,8 @@ type Filters struct {
 	Service    string   `json:"service"`
 	Team       string   `json:"team"`
 	Site       string   `json:"site,omitempty"`
+	// Scope is the viewer's limit the figures were computed within, absent when none.
+	Scope *optimum.Scope `json:"scope,omitempty"`
 }
 
 // Summary is the headline of a period.
@@ -285,7 +291,7 @@ func (s *Service) byPriority(incs []Incident, now time.Time) []PriorityRow {
 	return rows
 }
 
-func (s *Service) byTeam(incs []Incident, now time.Time) []TeamRow {
+func (s *Service) byTeam(incs []Incident, sc *optimum.Scope, now time.Time) []TeamRow {
 	type acc struct {
 		row      TeamRow
 		tta, ttr []float64
@@ -299,6 +305,9 @@ func (s *Service) byTeam(incs []Incident, now time.Time) []TeamRow {
 	}
 	for _, inc := range incs {
 		for _, t := range inc.Teams {
+			if sc.Limits() && !slices.Contains(sc.Teams, t) {
+				continue // another team's figures, beyond the viewer's scope
+			}
 			a := get(t)
 			a.row.Incidents++
 			var first *time.Time

@@ -6,7 +6,7 @@ import (
 )
 
 // Tables names every table of a report that can be exported, in page order.
-var Tables = []string{"summary", "open", "open_counts", "over_time", "by_priority", "by_team", "channels"}
+var Tables = []string{"summary", "open", "open_counts", "over_time", "by_priority", "by_team", "by_site", "channels"}
 
 // Table returns the rows of the named table, the header first, for CSV export. Times
 // are RFC 3339 in UTC, durations whole seconds with milliseconds, percentages with one
@@ -79,6 +79,14 @@ func (r Report) Table(name string) (rows [][]string, ok bool) {
 			rows = append(rows, []string{t.Team, itoa(t.Incidents), itoa(t.Recipients), itoa(t.Acknowledged), num(t.AckRate),
 				itoa(t.TimeToAck.Count), num(t.TimeToAck.Median), num(t.TimeToAck.P90), num(t.AckSLA.Percent),
 				num(t.TimeToResolve.Median), num(t.TimeToResolve.P90)})
+		}
+	case "by_site":
+		rows = [][]string{{"site", "name", "city", "incidents", "recipients", "acknowledged", "ack_rate_pct", "tta_count",
+			"tta_median_s", "tta_p90_s", "ack_within_sla_pct", "ttr_count", "ttr_median_s", "ttr_p90_s", "resolve_within_sla_pct"}}
+		for _, st := range r.BySite {
+			rows = append(rows, []string{st.Site, st.Name, st.City, itoa(st.Incidents), itoa(st.Recipients), itoa(st.Acknowledged),
+				num(st.AckRate), itoa(st.TimeToAck.Count), num(st.TimeToAck.Median), num(st.TimeToAck.P90), num(st.AckSLA.Percent),
+				itoa(st.TimeToResolve.Count), num(st.TimeToResolve.Median), num(st.TimeToResolve.P90), num(st.ResolveSLA.Percent)})
 		}
 	case "channels":
 		rows = [][]string{{"channel", "total", "pending", "sent", "delivered", "failed", "cancelled", "success_pct",

@@ -10,6 +10,8 @@
 //   #/directorio/servicios           services
 //   #/directorio/importar            CSV / YAML import (dry run, then confirm) and export
 //   #/directorio/preparacion         readiness: who can be reached, overall and per team
+//   #/directorio/sitios              sites, and who and which teams are at each (org.js)
+//   #/directorio/accesos             admins: users, their roles and limits (org.js)
 //   #/perfil                         the signed-in user's own profile (in channels.js, the
 //                                    phone verification and this browser's alerts; in
 //                                    account.js, the change of password)
@@ -20,6 +22,7 @@ import {
 } from './core.js';
 import { passwordCard, hasPassword } from './account.js';
 import { pushCard, phoneCard } from './channels.js';
+import { renderSites, renderAccess, scopeCard, forgetOrg } from './org.js';
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;
@@ -193,8 +196,10 @@ const TABS = [
   { key: 'people', path: 'directorio', label: 'dir.tab.people', role: 'responder' },
   { key: 'teams', path: 'directorio/equipos', label: 'dir.tab.teams', role: 'responder' },
   { key: 'services', path: 'directorio/servicios', label: 'dir.tab.services', role: 'responder' },
+  { key: 'sites', path: 'directorio/sitios', label: 'dir.tab.sites', role: 'responder' },
   { key: 'import', path: 'directorio/importar', label: 'dir.tab.import', role: 'manager' },
   { key: 'readiness', path: 'directorio/preparacion', label: 'dir.tab.readiness', role: 'manager' },
+  { key: 'access', path: 'directorio/accesos', label: 'dir.tab.access', role: 'admin' },
 ];
 
 function frame(active, ...content) {
@@ -220,7 +225,8 @@ function denied() {
 export function renderDirectory() {
   const path = hashParts().path;
   const sub = path.split('/').slice(1);
-  const needed = sub[0] === 'importar' || sub[0] === 'preparacion' || (sub[0] === 'personas') ? 'manager' : 'responder';
+  const needed = sub[0] === 'accesos' ? 'admin'
+    : sub[0] === 'importar' || sub[0] === 'preparacion' || (sub[0] === 'personas') ? 'manager' : 'responder';
   if (!can(needed)) {
     show(denied());
     return;
@@ -230,6 +236,8 @@ export function renderDirectory() {
   else if (sub[0] === 'servicios') renderServices();
   else if (sub[0] === 'importar') renderImport();
   else if (sub[0] === 'preparacion') renderReadiness();
+  else if (sub[0] === 'sitios') renderSites(frame);
+  else if (sub[0] === 'accesos') renderAccess(frame);
   else renderPeople();
 }
 
@@ -702,11 +710,13 @@ function accessCard(p, redraw) {
           act('disable', 'PATCH', `users/${encodeURIComponent(user.id)}`, { disabled: !off });
         } }, off ? t('access.enable') : t('access.disable')))];
   }
-  return h('section', { class: 'card access-card', testid: 'access-card', 'aria-labelledby': 'access-title' },
+  return [h('section', { class: 'card access-card', testid: 'access-card', 'aria-labelledby': 'access-title' },
     h('h2', { id: 'access-title' }, t('access.title')),
     access.problem ? h('p', { class: 'alert alert-error', role: 'alert', testid: 'access-error' }, access.problem) : null,
     body,
-    linkBox);
+    linkBox),
+  // The teams and sites the user is limited to (org.js, docs/security.md "Roles").
+  user ? scopeCard(user, dir.teams, redraw, () => loadUsers(redraw)) : null];
 }
 
 function teamRow(f, m, i, redraw) {
@@ -1800,6 +1810,7 @@ export function forgetReach() { reachCache.clear(); }
 
 // forgetDirectory drops what the directory pages remember, at sign-out.
 export function forgetDirectory() {
+  forgetOrg();
   reachCache.clear();
   silent.numbers = null;
   silent.error = null;

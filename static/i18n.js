@@ -4,6 +4,7 @@
 import { WORK_I18N } from './work-i18n.js';
 import { PHONE_I18N } from './phone-i18n.js';
 import { BRIDGE_I18N } from './bridge-i18n.js'; // bridge
+import { ORG_I18N } from './org-i18n.js'; // sites, access and scope (org.js)
 
 export const I18N = {
   es: {
@@ -1526,3 +1527,4 @@ export const I18N = {
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], WORK_I18N[lang]);
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], PHONE_I18N[lang]);
 for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], BRIDGE_I18N[lang]); // bridge
+for (const lang of Object.keys(I18N)) Object.assign(I18N[lang], ORG_I18N[lang]);

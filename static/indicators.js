@@ -8,13 +8,14 @@
 //
 // #/indicadores?tv=1 is the executive room's wall screen: full screen, read-only, large
 // type, no controls. Other parameters: periodo (24h, 7d, 30d, 90d, 365d), prioridad,
-// equipo, servicio.
+// equipo, sitio, servicio. A viewer limited to teams and sites gets their figures only
+// (the server limits them; the page says so).
 
 import { state, t, h, show, api, errorText, hashParams, hashParts, API_BASE, fmtDuration, fmtCountdown, fmtTime, priorityBadge, teamName, tn, can } from './core.js';
 
 const PERIODS = { '24h': 864e5, '7d': 7 * 864e5, '30d': 30 * 864e5, '90d': 90 * 864e5, '365d': 365 * 864e5 };
 const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'];
-const TABLES = ['summary', 'open', 'over_time', 'by_priority', 'by_team', 'channels'];
+const TABLES = ['summary', 'open', 'over_time', 'by_priority', 'by_team', 'by_site', 'channels'];
 const REFRESH_MS = 3000; // at most one fetch per this, however busy the stream
 const STALE_MS = 60000; // fetch at least this often
 const PALETTE = ['#1557b0', '#b84300', '#1b6e32', '#5a2ea6', '#8a6d00', '#0f7c8c', '#b3141c', '#5b636b'];
@@ -54,7 +55,7 @@ export function forgetIndicators() {
 function params() {
   const p = hashParams();
   const period = PERIODS[p.get('periodo')] ? p.get('periodo') : '7d';
-  return { period, priority: p.get('prioridad') || '', team: p.get('equipo') || '', service: p.get('servicio') || '' };
+  return { period, priority: p.get('prioridad') || '', team: p.get('equipo') || '', site: p.get('sitio') || '', service: p.get('servicio') || '' };
 }
 
 function query() {
@@ -62,6 +63,7 @@ function query() {
   const q = new URLSearchParams({ from: new Date(Date.now() - PERIODS[p.period]).toISOString() });
   if (p.priority) q.set('priority', p.priority);
   if (p.team) q.set('team', p.team);
+  if (p.site) q.set('site', p.site);
   if (p.service) q.set('service', p.service);
   return q.toString();
 }
@@ -255,6 +257,8 @@ function controls() {
     onchange: (e) => setParam('servicio', e.target.value.trim()),
   });
   const teams = (state.meta?.teams || []).map((x) => [x.id, teamName(x.id)]);
+  const sites = (state.meta?.sites || []).map((x) => [x.id, x.name]);
+  if (p.site && !sites.some(([id]) => id === p.site)) sites.push([p.site, p.site]);
   const here = hashParams();
   here.set('tv', '1');
   return h('div', { class: 'ind-controls' },
@@ -262,6 +266,7 @@ function controls() {
     h('div', { class: 'ind-filters' },
       sel('prioridad', p.priority, [['', t('ind.all.priorities')], ...PRIORITIES.map((x) => [x, x])], 'ind-priority'),
       sel('equipo', p.team, [['', t('ind.all.teams')], ...teams], 'ind-team'),
+      sites.length ? sel('sitio', p.site, [['', t('ind.all.sites')], ...sites], 'ind-site') : null,
       service,
       h('a', { class: 'btn btn-small', href: `#/indicadores?${here}`, testid: 'ind-tv-link' }, t('ind.tv'))));
 }
@@ -282,7 +287,9 @@ function fill() {
   if (page.error) nodes.push(h('p', { class: 'alert alert-error', role: 'alert', testid: 'ind-error' }, page.error));
   const empty = d.summary.declared === 0 && d.open.length === 0;
   if (empty) nodes.push(h('div', { class: 'card ind-empty', testid: 'ind-empty' }, h('p', { class: 'ind-empty-title' }, t('ind.empty.title')), h('p', { class: 'muted' }, t('ind.empty.text'))));
-  nodes.push(kpis(d), openCard(d), timeCard(d), priorityCard(d), teamCard(d), channelCard(d));
+  const sc = scopeNote();
+  if (sc) nodes.push(sc);
+  nodes.push(kpis(d), openCard(d), timeCard(d), priorityCard(d), teamCard(d), siteCard(d), channelCard(d));
   if (page.canary) nodes.push(canaryCard(page.canary));
   if (!tv()) nodes.push(downloads());
   slot.replaceChildren(...nodes);
@@ -375,6 +382,30 @@ function teamCard(d) {
     h('td', {}, pct(r.ack_rate)), h('td', {}, secs(r.time_to_first_ack.median_seconds)), h('td', {}, secs(r.time_to_first_ack.p90_seconds)), h('td', {}, pct(r.ack_sla.percent_within))));
   return card('ind-teams', t('ind.team.title'), h('p', { class: 'muted small' }, t('ind.team.chart')), bars,
     table('ind-team-table', [t('ind.col.team'), t('ind.col.incidents'), t('ind.col.people'), t('ind.col.ackRate'), t('ind.col.firstMed'), t('ind.col.firstP90'), t('ind.col.ackSla')], trs));
+}
+
+// siteCard is the figures of the incidents declared to each site (a city counts at each
+// of its sites): how many, who acknowledged, and the times against the SLA.
+function siteCard(d) {
+  const rows = d.by_site || [];
+  if (!rows.length) return card('ind-sites', t('ind.site.title'), h('p', { class: 'muted', testid: 'ind-sites-none' }, t('ind.none')));
+  const name = (r) => r.name || r.site;
+  const bars = chartBox((w) => hbars(w, rows.map((r, j) => ({ label: name(r), value: r.ack_sla.percent_within, color: PALETTE[j % PALETTE.length] })), { label: t('ind.site.chart'), testid: 'ind-chart-sites' }));
+  const trs = rows.map((r) => h('tr', { testid: 'ind-site-row', 'data-site': r.site },
+    h('td', {}, name(r), r.city ? h('span', { class: 'muted small' }, ` · ${r.city}`) : null), h('td', {}, num(r.incidents)), h('td', {}, `${num(r.acknowledged)} / ${num(r.recipients)}`),
+    h('td', {}, pct(r.ack_rate)), h('td', {}, secs(r.time_to_ack.median_seconds)), h('td', {}, pct(r.ack_sla.percent_within)),
+    h('td', {}, secs(r.time_to_resolve.median_seconds)), h('td', {}, pct(r.resolve_sla.percent_within))));
+  return card('ind-sites', t('ind.site.title'), h('p', { class: 'muted small' }, t('ind.site.chart')), bars,
+    table('ind-site-table', [t('ind.col.site'), t('ind.col.incidents'), t('ind.col.people'), t('ind.col.ackRate'), t('ind.col.ttaMed'), t('ind.col.ackSla'),
+      t('ind.col.ttrMed'), t('ind.col.resolveSla')], trs));
+}
+
+// scopeNote tells a viewer limited to teams and sites that the figures are theirs only.
+function scopeNote() {
+  const sc = state.me?.scope;
+  const ids = [...(sc?.teams || []).map((id) => teamName(id)), ...(sc?.sites || []).map((id) => state.meta?.sites?.find((x) => x.id === id)?.name || id)];
+  if (!ids.length || state.me?.role === 'admin') return null;
+  return h('p', { class: 'alert ind-scope', role: 'note', testid: 'ind-scope' }, t('ind.scoped', { what: ids.join(' · ') }));
 }
 
 function channelCard(d) {

@@ -13,7 +13,7 @@ import (
 
 // What people read in Spanish addresses them as "tú", in Spanish only, with 24-hour
 // times. This test reads the Spanish texts of the web app's catalogs (i18n.js,
-// work-i18n.js, phone-i18n.js), of the service worker's notifications (sw.js) and of the
+// work-i18n.js, phone-i18n.js, bridge-i18n.js, org-i18n.js), of the service worker's notifications (sw.js) and of the
 // API's problem texts (internal/httpapi/i18n.go), and refuses the forms below: a list
 // written by hand, not derived from the catalogs.
 
@@ -45,7 +45,7 @@ func spanishTexts(t *testing.T) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	jsValue := regexp.MustCompile(`^\s*'?[\w.]+'?:\s*'((?:[^'\\]|\\.)*)',?\s*$`)
-	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge-i18n.js"} {
+	for _, f := range []string{"i18n.js", "work-i18n.js", "phone-i18n.js", "sw.js", "bridge-i18n.js", "org-i18n.js"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

@@ -430,7 +430,7 @@ func TestTranslate(t *testing.T) {
 		{`"E-7" already belongs to Ana Pérez`, `"E-7" ya pertenece a Ana Pérez`},
 		{"luis@example.com is also on line 4", "luis@example.com también está en la línea 4"},
 		{"must be a whole number from 1 to 1000", "debe ser un número entero de 1 a 1000"},
-		{"unknown parameter (team, role, q, active, limit, after)", "parámetro desconocido (se admiten: team, role, q, active, limit, after)"},
+		{"unknown parameter (team, role, site, q, active, limit, after)", "parámetro desconocido (se admiten: team, role, site, q, active, limit, after)"},
 		{`"55 1234 5678" must start with + and the country code (e.g. +52 55 1234 5678)`,
 			`"55 1234 5678" debe empezar por + y el código del país (p. ej., +52 55 1234 5678)`},
 		{"must have at least 12 characters", "debe tener al menos 12 caracteres"},

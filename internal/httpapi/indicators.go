@@ -11,7 +11,7 @@ import (
 	"github.com/optimum-bcp/optimum/internal/csvsafe"
 )
 
-// indicatorsReport handles GET /api/v1/indicators?from=&to=&priority=&service=&team=&bucket=.
+// indicatorsReport handles GET /api/v1/indicators?from=&to=&priority=&service=&team=&site=&bucket=.
 func (s *Server) indicatorsReport(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.computeIndicators(r)
 	if err != nil {
@@ -55,6 +55,12 @@ func (s *Server) computeIndicators(r *http.Request) (indicators.Report, error) {
 	if err != nil {
 		return indicators.Report{}, err
 	}
+	// Per site, incidents count under the directory's sites (docs/sites.md); a viewer
+	// limited to teams and sites sees their figures only (docs/security.md, "Roles").
+	if q.KnownSites, err = s.Directory.Sites(r.Context()); err != nil {
+		return indicators.Report{}, err
+	}
+	q.Scope = scoped(r.Context())
 	return s.Indicators.Compute(r.Context(), q)
 }
 

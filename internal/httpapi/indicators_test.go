@@ -121,7 +121,7 @@ func testIndicatorTablesAsCSV(t *testing.T) {
 	if res := a.do("POST", "/api/v1/incidents", adminToken, d); res.status != 201 {
 		t.Fatalf("declare = %d %s", res.status, res.body)
 	}
-	for _, table := range []string{"summary", "open", "open_counts", "over_time", "by_priority", "by_team", "channels"} {
+	for _, table := range []string{"summary", "open", "open_counts", "over_time", "by_priority", "by_team", "by_site", "channels"} {
 		res := a.do("GET", "/api/v1/indicators/"+table+".csv?priority=P1", adminToken, nil)
 		if res.status != 200 || res.header.Get("Content-Type") != "text/csv; charset=utf-8" || !strings.Contains(res.header.Get("Content-Disposition"), table) {
 			t.Fatalf("%s = %d %v %s", table, res.status, res.header, res.body)

@@ -35,7 +35,7 @@ func (s *Server) listPeople(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// parsePeopleFilter reads GET /api/v1/people?team=&role=&q=&active=&limit=&after=.
+// parsePeopleFilter reads GET /api/v1/people?team=&role=&site=&q=&active=&limit=&after=.
 func parsePeopleFilter(r *http.Request) (contacts.Filter, error) {
 	f := contacts.Filter{Limit: 200}
 	var p queryProblems
@@ -46,6 +46,8 @@ func parsePeopleFilter(r *http.Request) (contacts.Filter, error) {
 			f.Teams = listParam(key, values, &p)
 		case "role":
 			f.Roles = listParam(key, values, &p)
+		case "site": // docs/sites.md: the people of these sites, primary or not
+			f.Sites = listParam(key, values, &p)
 		case "q":
 			if len([]rune(v)) > 200 {
 				p.add("q", "is too long (at most 200 characters)")
@@ -66,7 +68,7 @@ func parsePeopleFilter(r *http.Request) (contacts.Filter, error) {
 		case "after":
 			f.After = v
 		default:
-			p.add(key, "unknown parameter (team, role, q, active, limit, after)")
+			p.add(key, "unknown parameter (team, role, site, q, active, limit, after)")
 		}
 	}
 	return f, p.err("The list parameters have errors.")

@@ -98,6 +98,17 @@ var expectedScope = []struct {
 	{"lanzador", "POST", "/api/v1/drills", `{}`, 403},
 	// Everybody else may still declare from a template and change what they like.
 	{"all", "POST", "/api/v1/incidents", `{"template":"earthquake","title":"Sismo 7.1","sites":["CDMX"]}`, 201},
+	// Indicators: a scoped manager reads them, limited to their teams and sites (the
+	// figures are pinned by expectedScopedIndicators in indicators_sites_test.go); a
+	// filter beyond the scope narrows to nothing rather than widening it. The lanzador,
+	// a reporter, reads none.
+	{"mx", "GET", "/api/v1/indicators", "", 200},
+	{"mx", "GET", "/api/v1/indicators?site=madrid", "", 200},
+	{"mx", "GET", "/api/v1/indicators/by_site.csv", "", 200},
+	{"mx", "GET", "/api/v1/indicators/by_team.csv?team=operations", "", 200},
+	{"all", "GET", "/api/v1/indicators?site=madrid", "", 200},
+	{"lanzador", "GET", "/api/v1/indicators", "", 403},
+	{"lanzador", "GET", "/api/v1/indicators/by_site.csv", "", 403},
 }
 
 func ladderBody(id, target string) string {

@@ -10,9 +10,11 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/andybalholm/brotli"
 )
@@ -29,21 +31,26 @@ const (
 	revalidate = "no-cache"
 )
 
-// asset is one file of the web app, compressed once, on its first request, with gzip
-// and brotli. Each representation has its own strong ETag.
+// asset is one file of the web app, compressed with gzip on its first request and with
+// brotli in the background (precompress). Each representation has its own strong ETag.
 type asset struct {
 	name  string
 	ctype string
 	raw   []byte
 	etag  string // quoted hash of raw
 
-	once   sync.Once
-	gz, br []byte
+	once sync.Once
+	gz   []byte
+	// br is set once brotli's best compression is done (precompress): it takes about a
+	// second for the whole app, and ten times that under the race detector, which the first
+	// visitor after a restart waited for (issue 16's review: a page that did not load within
+	// 15 s). Until then the browser gets gzip.
+	br atomic.Pointer[[]byte]
 }
 
 func (a *asset) compress() {
 	a.once.Do(func() {
-		if !compressible(a.ctype) || len(a.raw) < 512 {
+		if !a.compressible() {
 			return
 		}
 		var gz bytes.Buffer
@@ -53,14 +60,52 @@ func (a *asset) compress() {
 		if gz.Len() < len(a.raw) {
 			a.gz = gz.Bytes()
 		}
-		var br bytes.Buffer
-		bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
-		_, _ = bw.Write(a.raw)
-		_ = bw.Close()
-		if br.Len() < len(a.raw) {
-			a.br = br.Bytes()
-		}
 	})
+}
+
+func (a *asset) compressible() bool { return compressible(a.ctype) && len(a.raw) >= 512 }
+
+// brotli compresses the asset with brotli, once.
+func (a *asset) brotli() {
+	if a.br.Load() != nil || !a.compressible() {
+		return
+	}
+	var br bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	_, _ = bw.Write(a.raw)
+	_ = bw.Close()
+	if br.Len() < len(a.raw) {
+		b := br.Bytes()
+		a.br.Store(&b)
+	}
+}
+
+// precompress compresses every file of the app with brotli, one after the other, in the
+// background of the first requests.
+func (app *webApp) precompress() {
+	names := make([]string, 0, len(app.files))
+	for name := range app.files {
+		names = append(names, name)
+	}
+	// The page and its scripts first: they are what a phone asks for first.
+	slices.SortFunc(names, func(a, b string) int {
+		rank := func(n string) int {
+			switch {
+			case n == "index.html":
+				return 0
+			case strings.HasSuffix(n, ".js") || strings.HasSuffix(n, ".css"):
+				return 1
+			}
+			return 2
+		}
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	for _, name := range names {
+		app.files[name].brotli()
+	}
 }
 
 func compressible(ctype string) bool {
@@ -131,18 +176,23 @@ func (s *Server) staticFiles() http.Handler {
 		once sync.Once
 		app  *webApp
 	)
+	load := func() {
+		var err error
+		if app, err = loadWebApp(s.Static); err != nil {
+			s.Logger.Error("web app: reading the embedded files", "err", err)
+			return
+		}
+		go app.precompress()
+	}
+	// Loaded (and compressed) as the server starts, not on the first visit.
+	go once.Do(load)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			writeError(w, r, s.Logger, &requestError{status: http.StatusMethodNotAllowed, detail: "Only GET and HEAD are allowed here."})
 			return
 		}
-		once.Do(func() {
-			var err error
-			if app, err = loadWebApp(s.Static); err != nil {
-				s.Logger.Error("web app: reading the embedded files", "err", err)
-			}
-		})
+		once.Do(load)
 		h := w.Header()
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -183,8 +233,8 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset, cache string) 
 	body, etag, enc := a.raw, a.etag, ""
 	accept := r.Header.Get("Accept-Encoding")
 	switch {
-	case a.br != nil && accepts(accept, "br"):
-		body, etag, enc = a.br, strings.TrimSuffix(a.etag, `"`)+`-br"`, "br"
+	case a.br.Load() != nil && accepts(accept, "br"):
+		body, etag, enc = *a.br.Load(), strings.TrimSuffix(a.etag, `"`)+`-br"`, "br"
 	case a.gz != nil && accepts(accept, "gzip"):
 		body, etag, enc = a.gz, strings.TrimSuffix(a.etag, `"`)+`-gz"`, "gzip"
 	}

@@ -34,7 +34,13 @@ func (t escalationTx) StartAudience(ctx context.Context, incidentID string, sche
 // AudienceAfter returns up to limit of the incident's active recipients whose person id
 // sorts after after, in person id order, with addresses, leaving out anyone who has a
 // page for the incident already (paged by a ladder step, or by an earlier batch).
+//
+// An audience declared by its plan (DeferRecipients) has its recipients written here,
+// in the batch's transaction, as far as this batch needs.
 func (t escalationTx) AudienceAfter(ctx context.Context, incidentID, after string, limit int) ([]escalation.Contact, error) {
+	if err := writePlannedRecipients(ctx, t.tx, incidentID, after, limit); err != nil {
+		return nil, fmt.Errorf("audience: %w", err)
+	}
 	cs, err := t.contacts(ctx, `SELECT `+contactColumns+` FROM incident_recipients r JOIN people p ON p.id = r.person_id
 		WHERE r.incident_id = $1 AND r.person_id > $2 AND p.active = 1
 		AND NOT EXISTS (SELECT 1 FROM escalation_pages g WHERE g.incident_id = r.incident_id AND g.person_id = r.person_id)

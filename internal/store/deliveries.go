@@ -355,8 +355,11 @@ func markDeliveryProgress(ctx context.Context, tx *sql.Tx, id string, at time.Ti
 func markProgress(ctx context.Context, tx interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }, subject string, at time.Time) error {
+	// A mark being published (PublishProgress) is reset, so the publisher keeps it for the
+	// next round; any other mark stays as it is (no write, so outcomes of one incident do
+	// not queue on its row on PostgreSQL).
 	_, err := tx.ExecContext(ctx, `INSERT INTO delivery_progress (subject, since) VALUES ($1, $2)
-		ON CONFLICT (subject) DO NOTHING`, subject, millis(at))
+		ON CONFLICT (subject) DO UPDATE SET publishing = 0 WHERE delivery_progress.publishing = 1`, subject, millis(at))
 	return err
 }
 
@@ -365,20 +368,26 @@ type DeliveryCounts map[string]map[string]int
 
 // PublishProgress appends one incident.deliveries_progress event for each incident
 // (up to limit, oldest marks first) whose deliveries changed since its last one, and
-// returns how many it appended. Several nodes may call it: each mark is taken once.
+// returns how many it appended. Several nodes may call it.
+//
+// Counting an incident's deliveries (200,000 rows at 100,000 people) happens outside the
+// store's writer: a first short transaction marks the incidents as being published, the
+// counts are read after it, and a second transaction appends the events and removes the
+// marks no change touched meanwhile (a change resets its incident's mark, which then
+// waits for the next round). A process stopped between the two leaves its marks, taken
+// again by the next round: no change is left unpublished.
 func (q *Deliveries) PublishProgress(ctx context.Context, at time.Time, limit int) (int, error) {
 	// Most seconds nothing changed: look before taking the writer.
 	var marked int
 	if err := q.db.read.QueryRowContext(ctx, "SELECT count(*) FROM (SELECT 1 FROM delivery_progress LIMIT 1) x").Scan(&marked); err != nil || marked == 0 {
 		return 0, err
 	}
-	n := 0
-	err := q.db.eventsTx(ctx, func(tx *eventTx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT subject FROM delivery_progress ORDER BY since LIMIT $1", limit)
+	var subjects []string
+	err := q.db.backgroundTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT subject FROM delivery_progress ORDER BY since LIMIT $1"+q.db.d.skipLocked, limit)
 		if err != nil {
 			return err
 		}
-		var subjects []string
 		for rows.Next() {
 			var s string
 			if err := rows.Scan(&s); err != nil {
@@ -392,33 +401,56 @@ func (q *Deliveries) PublishProgress(ctx context.Context, at time.Time, limit in
 			return err
 		}
 		for _, subject := range subjects {
-			res, err := tx.ExecContext(ctx, "DELETE FROM delivery_progress WHERE subject = $1", subject)
-			if err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE delivery_progress SET publishing = 1 WHERE subject = $1", subject); err != nil {
 				return err
 			}
-			if taken, _ := res.RowsAffected(); taken == 0 {
-				continue // another node published it
-			}
-			counts, total, err := deliveryCounts(ctx, tx, subject)
-			if err != nil {
+		}
+		return nil
+	})
+	if err != nil || len(subjects) == 0 {
+		if err != nil {
+			err = fmt.Errorf("publish delivery progress: %w", err)
+		}
+		return 0, err
+	}
+	type progress struct {
+		subject string
+		data    []byte
+	}
+	ready := make([]progress, 0, len(subjects))
+	for _, subject := range subjects {
+		counts, total, err := deliveryCounts(ctx, q.db.read, subject)
+		if err != nil {
+			return 0, fmt.Errorf("publish delivery progress: %w", err)
+		}
+		data, _ := json.Marshal(map[string]any{"incident_id": subject, "channels": counts, "total": total})
+		ready = append(ready, progress{subject, data})
+	}
+	if progressCounted != nil {
+		progressCounted()
+	}
+	err = q.db.eventsTx(ctx, func(tx *eventTx) error {
+		for _, p := range ready {
+			if _, err := tx.appendEvent(ctx, optimum.Event{Type: EventDeliveriesProgress, At: at, IncidentID: p.subject, Actor: &optimum.System, Data: p.data}); err != nil {
 				return err
 			}
-			data, _ := json.Marshal(map[string]any{"incident_id": subject, "channels": counts, "total": total})
-			if _, err := tx.appendEvent(ctx, optimum.Event{Type: EventDeliveriesProgress, At: at, IncidentID: subject, Actor: &optimum.System, Data: data}); err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM delivery_progress WHERE subject = $1 AND publishing = 1", p.subject); err != nil {
 				return err
 			}
-			n++
 		}
 		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("publish delivery progress: %w", err)
 	}
-	return n, nil
+	return len(ready), nil
 }
 
-func deliveryCounts(ctx context.Context, tx *eventTx, subject string) (DeliveryCounts, int, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT channel, status, count(*) FROM deliveries WHERE subject = $1 GROUP BY channel, status", subject)
+// progressCounted, set by tests only, runs between PublishProgress's count and its events.
+var progressCounted func()
+
+func deliveryCounts(ctx context.Context, q rowQueryer, subject string) (DeliveryCounts, int, error) {
+	rows, err := q.QueryContext(ctx, "SELECT channel, status, count(*) FROM deliveries WHERE subject = $1 GROUP BY channel, status", subject)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"testing"
@@ -132,6 +133,85 @@ func TestIncidentsInOneLaneTakeTurns(t *testing.T) {
 		want := []string{"a_2", "b_0", "a_3", "b_1", "a_4", "b_2", "a_5"}
 		if got := claim(10); !slices.Equal(got, want) {
 			t.Errorf("claimed %v, want %v", got, want)
+		}
+	})
+}
+
+// The progress publisher counts outside the store's writer: a delivery that changes after
+// the count is not lost, its incident is published again in the next round with it; a
+// publisher stopped after marking what it publishes leaves the marks to the next round.
+func TestAChangeMadeWhileProgressIsCountedIsPublishedInTheNextRound(t *testing.T) {
+	storetest.EachDB(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		q := db.Deliveries()
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		var ds []broadcast.Delivery
+		for i := range 2 {
+			ds = append(ds, broadcast.Delivery{
+				Message: broadcast.Message{DeliveryID: fmt.Sprintf("dlv_p%d", i), Channel: broadcast.ChannelSMS, To: fmt.Sprintf("+52551234567%d", i), Language: "es", Text: "hola"},
+				Subject: "inc_p", Recipient: fmt.Sprintf("per_%d", i), DueAt: now, Deadline: now.Add(time.Hour),
+			})
+		}
+		if err := q.Enqueue(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		got, err := q.Claim(ctx, "node", broadcast.ChannelSMS, now, time.Minute, 2)
+		if err != nil || len(got) != 2 {
+			t.Fatalf("claimed %d, %v", len(got), err)
+		}
+		if err := q.Sent(ctx, "dlv_p0", got[0].Attempts, now); err != nil {
+			t.Fatal(err)
+		}
+		sent := func() []int {
+			t.Helper()
+			events, err := db.EventsAfter(ctx, 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []int
+			for _, e := range events {
+				if e.Type != store.EventDeliveriesProgress {
+					continue
+				}
+				var d struct {
+					Channels map[string]map[string]int `json:"channels"`
+				}
+				if err := json.Unmarshal(e.Data, &d); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, d.Channels["sms"]["sent"])
+			}
+			return out
+		}
+		once := true
+		store.OnProgressCounted(t, func() {
+			if once {
+				once = false
+				if err := q.Sent(ctx, "dlv_p1", got[1].Attempts, now); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+		if n, err := q.PublishProgress(ctx, now, 100); err != nil || n != 1 {
+			t.Fatalf("first round = %d, %v; want 1", n, err)
+		}
+		if n, err := q.PublishProgress(ctx, now, 100); err != nil || n != 1 {
+			t.Fatalf("second round = %d, %v; want 1: the change made during the count", n, err)
+		}
+		if n, err := q.PublishProgress(ctx, now, 100); err != nil || n != 0 {
+			t.Fatalf("third round = %d, %v; want 0", n, err)
+		}
+		if got := sent(); !slices.Equal(got, []int{1, 2}) {
+			t.Fatalf("sent by progress event = %v, want [1 2]", got)
+		}
+
+		// A publisher stopped after its first step: the mark stays, taken by the next round.
+		if _, _, err := q.ProviderUpdate(ctx, "dlv_p1", "SM1", "delivered", "", now, func(old, new string) bool { return true }); err != nil {
+			t.Fatal(err)
+		}
+		storetest.Exec(t, db, "UPDATE delivery_progress SET publishing = 1")
+		if n, err := q.PublishProgress(ctx, now, 100); err != nil || n != 1 {
+			t.Fatalf("round after a stopped publisher = %d, %v; want 1", n, err)
 		}
 	})
 }

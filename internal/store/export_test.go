@@ -83,3 +83,10 @@ func QueryString(ctx context.Context, db *DB, query string, args ...any) (string
 	err := db.read.QueryRowContext(ctx, query, args...).Scan(&s)
 	return s, err
 }
+
+// OnProgressCounted runs fn between PublishProgress's count and its events, until the
+// test ends.
+func OnProgressCounted(t interface{ Cleanup(func()) }, fn func()) {
+	progressCounted = fn
+	t.Cleanup(func() { progressCounted = nil })
+}

@@ -13,9 +13,12 @@ const alertEmail = "CASE WHEN p.contact_email <> '' THEN p.contact_email ELSE p.
 
 // sites lists the sites with their active people counts.
 func sites(ctx context.Context, q rowQueryer) ([]contacts.Site, error) {
-	rows, err := q.QueryContext(ctx, `SELECT s.id, s.name, s.city, s.time_zone, s.active,
-		(SELECT count(*) FROM person_sites ps JOIN people p ON p.id = ps.person_id WHERE ps.site_id = s.id AND p.active = 1)
-		FROM sites s ORDER BY s.id`)
+	// Counted in one grouped pass, as teams are (contacts.go): a correlated count per site
+	// is the plan PostgreSQL got wrong on stale statistics.
+	rows, err := q.QueryContext(ctx, `SELECT s.id, s.name, s.city, s.time_zone, s.active, COALESCE(c.n, 0)
+		FROM sites s LEFT JOIN (SELECT ps.site_id, count(*) AS n FROM person_sites ps JOIN people p ON p.id = ps.person_id
+			WHERE p.active = 1 GROUP BY ps.site_id) c ON c.site_id = s.id
+		ORDER BY s.id`)
 	if err != nil {
 		return nil, fmt.Errorf("sites: %w", err)
 	}

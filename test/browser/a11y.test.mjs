@@ -21,6 +21,8 @@ const PAGES = [
   ['teams', '#/directorio/equipos', 'dir-tab-teams'],
   ['import', '#/directorio/importar', 'dir-tab-import'],
   ['readiness', '#/directorio/preparacion', 'dir-tab-readiness'],
+  ['sites', '#/directorio/sitios', 'site-form'],
+  ['access', '#/directorio/accesos', 'dir-tab-access'],
   ['profile', '#/perfil', 'profile'],
   ['ladders', '#/escaleras', 'ladders'],
   ['drills', '#/simulacros', 'drills'],

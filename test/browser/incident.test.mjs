@@ -25,7 +25,8 @@ import { BASE, TOKEN, ARTIFACTS, CHROMIUM, skip, apiCall, watchErrors, noSideway
 // as long as the page makes it wait, and presses again.
 async function submit(page, testid, pathEnd) {
   for (let i = 0; ; i++) {
-    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(pathEnd));
+    // A password is hashed on purpose slowly (and far more slowly under the race detector).
+    const answer = page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(pathEnd), { timeout: 45_000 });
     await page.getByTestId(testid).click();
     const res = await answer;
     if (res.status() !== 429 || i === 2) return res;
