@@ -45,6 +45,12 @@ type Delivery struct {
 	Priority string
 	Drill    bool
 	Audience bool
+	// Fallback is another address of the recipient on the same channel (a second
+	// phone): when this delivery fails for good (refused, given up, or reported failed
+	// or undelivered by the provider), the queue sends the same message there, once,
+	// unless the recipient acknowledged the subject meanwhile. "" for none. An opt-out
+	// (a failure with gone) is the person's choice and falls back to nothing.
+	Fallback string
 }
 
 // Queue keeps deliveries. Claim hands out due deliveries under a lease, so two

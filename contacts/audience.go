@@ -223,7 +223,7 @@ func reach(people []Person, in func(Person) bool) Reach {
 		if len(usable) > 0 {
 			r.Reachable++
 		}
-		phone := p.Phone != "" && p.Channels.PhoneVerifiedAt != nil
+		phone := p.HasPhone(true)
 		push := p.Channels.PushSubscriptions > 0
 		switch {
 		case phone && push:

@@ -86,19 +86,28 @@ type Channels struct {
 
 // Usable returns the channels a person can be alerted on now, strongest last:
 // webpush when a browser is subscribed, sms and voice when there is a phone (sms only
-// while not opted out). verifiedOnly keeps only channels the person has proved.
+// while not opted out). verifiedOnly keeps only channels the person has proved. The
+// second phone counts once verified, as alerts use it (escalation.Contact.Phones).
 func (p Person) Usable(verifiedOnly bool) []string {
 	var out []string
 	if p.Channels.PushSubscriptions > 0 {
 		out = append(out, "webpush")
 	}
-	if p.Phone != "" && (!verifiedOnly || p.Channels.PhoneVerifiedAt != nil) {
+	if p.HasPhone(verifiedOnly) {
 		if p.Channels.SMSOptedOutAt == nil {
 			out = append(out, "sms")
 		}
 		out = append(out, "voice")
 	}
 	return out
+}
+
+// HasPhone reports whether SMS and calls can reach the person: the directory's phone
+// (proved, when verifiedOnly), or a second phone they proved.
+func (p Person) HasPhone(verifiedOnly bool) bool {
+	first := p.Phone != "" && (!verifiedOnly || p.Channels.PhoneVerifiedAt != nil)
+	second := p.Phone2 != "" && p.Channels.Phone2VerifiedAt != nil
+	return first || second
 }
 
 // Team is a group an alert can go to.

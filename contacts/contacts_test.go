@@ -3,6 +3,7 @@ package contacts
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestE164(t *testing.T) {
@@ -142,5 +143,30 @@ people:
 	}
 	if _, err := ParseYAML([]byte("people:\n  - name: x\n    salary: 3\n")); err == nil {
 		t.Error("unknown key accepted")
+	}
+}
+
+// The channels a person can be reached on count a second phone only once proved, as the
+// alerts do (docs/sites.md, "Alerts follow the person's channels"); by hand.
+func TestUsableCountsAProvedSecondPhone(t *testing.T) {
+	at := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name             string
+		p                Person
+		usable, verified string
+	}{
+		{"no phone", Person{}, "", ""},
+		{"an unproved first phone", Person{Phone: "+525500000001"}, "sms voice", ""},
+		{"a proved first phone", Person{Phone: "+525500000001", Channels: Channels{PhoneVerifiedAt: &at}}, "sms voice", "sms voice"},
+		{"only an unproved second phone", Person{Phone2: "+525500000002"}, "", ""},
+		{"only a proved second phone", Person{Phone2: "+525500000002", Channels: Channels{Phone2VerifiedAt: &at}}, "sms voice", "sms voice"},
+		{"an unproved first, a proved second", Person{Phone: "+525500000001", Phone2: "+525500000002", Channels: Channels{Phone2VerifiedAt: &at}}, "sms voice", "sms voice"},
+	} {
+		if got := strings.Join(tc.p.Usable(false), " "); got != tc.usable {
+			t.Errorf("%s: Usable(false) = %q, want %q", tc.name, got, tc.usable)
+		}
+		if got := strings.Join(tc.p.Usable(true), " "); got != tc.verified {
+			t.Errorf("%s: Usable(true) = %q, want %q", tc.name, got, tc.verified)
+		}
 	}
 }

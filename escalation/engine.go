@@ -149,6 +149,10 @@ type Tx interface {
 	Resolve(ctx context.Context, t Target, paged []string) ([]Contact, error)
 	// Contact returns a person with addresses; ENOTFOUND when inactive or unknown.
 	Contact(ctx context.Context, personID string) (Contact, error)
+	// FailedPhones returns the numbers on which an SMS or a call of the person about the
+	// incident failed for good: an SMS failed or undelivered, a call failed (a call not
+	// answered does not count: the number works).
+	FailedPhones(ctx context.Context, incidentID, personID string) ([]string, error)
 	// FirstAcker returns the earliest person who acknowledged, "" when nobody did.
 	FirstAcker(ctx context.Context, incidentID string) (string, error)
 	Append(ctx context.Context, e optimum.Event) (int64, error)
@@ -217,6 +221,9 @@ type Options struct {
 	// no link and ask for a reply instead ("responde 1"): carriers there block automated
 	// messages with URLs. Push and calls are unchanged. sms2.
 	SMSNoLinkCountries []string
+	// ChannelGap is how long after one channel a person who chose an order of channels
+	// is reached on the next (send); default DefaultChannelGap, negative for none.
+	ChannelGap time.Duration
 	// Wake is called after deliveries were queued (the dispatcher's Wake).
 	Wake   func()
 	Poll   time.Duration // default 1 s
@@ -249,6 +256,12 @@ func New(store Store, templates *Templates, ids <-chan int64, opt Options) *Engi
 	}
 	if opt.PushTTL <= 0 {
 		opt.PushTTL = time.Hour
+	}
+	switch {
+	case opt.ChannelGap == 0:
+		opt.ChannelGap = DefaultChannelGap
+	case opt.ChannelGap < 0:
+		opt.ChannelGap = 0
 	}
 	if opt.Poll <= 0 {
 		opt.Poll = time.Second

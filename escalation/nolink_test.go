@@ -4,8 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/contacts"
 	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
@@ -40,5 +43,41 @@ func testNoLinkCountryGetsAReplyInsteadOfALink(t *testing.T) {
 	}
 	if !strings.Contains(bob.Text, "Acknowledge: reply 1 or open https://bcp.example.com/a/") || !strings.HasPrefix(bob.URL, "https://bcp.example.com/a/") {
 		t.Errorf("Spain: text %q, URL %q; want the one-tap link", bob.Text, bob.URL)
+	}
+
+	// Bob proves a Mexican second phone: his SMS, which may be copied to it if his
+	// Spanish one fails, asks for a reply instead of carrying a link.
+	ctx := context.Background()
+	dir := contacts.NewDirectory(w.db.Contacts(), nil)
+	p, err := dir.Person(ctx, "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := "+525599990000"
+	if _, err := dir.UpdateProfile(admin, p.ID, contacts.Profile{Phone: p.Phone, Language: p.Language, Phone2: &second}); err != nil {
+		t.Fatal(err)
+	}
+	ev := optimum.Event{Type: contacts.EventPersonUpdated, At: time.Now(), Actor: &optimum.System, Data: []byte(`{}`)}
+	for _, phone := range []string{p.Phone, second} {
+		if err := w.db.Contacts().PhoneVerified(ctx, p.ID, phone, time.Now(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.declare(t, "Otro corte", false)
+	if _, err := w.notifier.Consume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bobs := 0
+	for _, d := range w.claimAll(t) {
+		if d.Recipient != p.ID {
+			continue
+		}
+		bobs++
+		if d.To != p.Phone || d.URL != "" || strings.Contains(d.Text, "https://") {
+			t.Errorf("Bob with a Mexican second phone: to %s, text %q, URL %q; want his first phone, no link", d.To, d.Text, d.URL)
+		}
+	}
+	if bobs != 1 {
+		t.Errorf("Bob's SMS: %d, want 1", bobs)
 	}
 }

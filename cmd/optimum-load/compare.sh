@@ -27,6 +27,9 @@ limits:
 stream:
   max_per_token: 20000
 YAML
+# STREAM_COALESCE=15ms tries another stream.coalesce (how long the hub waits for more
+# events after one, so they reach a client in one write).
+if [ -n "${STREAM_COALESCE:-}" ]; then echo "  coalesce: $STREAM_COALESCE" >>"$OUT/load.yaml"; fi
 token="compare-load-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 pid=""
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; }

@@ -51,7 +51,8 @@ func startAlive(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *
 func startCanary(ctx context.Context, wg *sync.WaitGroup, cfg config.Config, db *store.DB, srv *httpapi.Server, mtr *metrics.Metrics,
 	channels []string, log *slog.Logger) {
 	runs := db.Canary()
-	srv.Canary = &httpapi.Canary{Runs: runs.Runs, Schedule: cfg.Canary.Schedule, Channels: cfg.Canary.Channels}
+	srv.Canary = &httpapi.Canary{Runs: runs.Runs, Schedule: cfg.Canary.Schedule, Channels: cfg.Canary.Channels,
+		Team: cfg.Canary.Team, Person: cfg.Canary.Person}
 	mtr.WatchCanary(runs)
 	srv.Concerns = append(srv.Concerns, httpapi.Concern{Name: "canary", Reasons: func(ctx context.Context) []string {
 		last, err := runs.Runs(ctx, 5)

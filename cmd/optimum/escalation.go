@@ -32,6 +32,7 @@ func newEscalation(ctx context.Context, cfg config.Config, db *store.DB, templat
 		Owner: nodeName(), Lease: time.Duration(cfg.Escalation.Lease), SLATeam: cfg.Escalation.SLATeam,
 		SLAJump: cfg.Escalation.SLAJump, DirectorsTeam: cfg.Escalation.DirectorsTeam, Now: clock,
 		SMSNoLinkCountries: cfg.SMS.NoLinkCountries, // sms2: Mexico's carriers block links
+		ChannelGap:         channelGap(cfg.Escalation.ChannelGap),
 	})
 	return ladders, engine, nil
 }
@@ -46,4 +47,13 @@ func tickEscalation(ctx context.Context, cfg config.Config, engine *escalation.E
 		}
 		observe(time.Since(start))
 	})
+}
+
+// channelGap is the configured gap between a person's channels for the engine, whose
+// zero means its default: a configured 0 (all at once) is passed as negative.
+func channelGap(d config.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return time.Duration(d)
 }

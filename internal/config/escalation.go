@@ -18,6 +18,9 @@ type Escalation struct {
 	SLAJump bool   `yaml:"sla_jump"`
 	// DirectorsTeam is where a hierarchical escalation goes when nobody has a manager.
 	DirectorsTeam string `yaml:"directors_team"`
+	// ChannelGap is how long after one channel a person who chose an order of channels
+	// is reached on the next (escalation.Options.ChannelGap); 0 for all at once.
+	ChannelGap Duration `yaml:"channel_gap"`
 	// Ladders are stored at start; a ladder edited in the app since is kept.
 	Ladders []escalation.Ladder `yaml:"ladders"`
 }
@@ -36,6 +39,7 @@ func defaultEscalation() Escalation {
 		SLATeam:       "continuity",
 		SLAJump:       true,
 		DirectorsTeam: "directors",
+		ChannelGap:    Duration(escalation.DefaultChannelGap),
 		Ladders: []escalation.Ladder{
 			{
 				ID: "p1", Name: escalation.Names{ES: "Crisis P1", EN: "P1 crisis"}, Priorities: []string{"P1"}, Repeat: 1,
@@ -78,6 +82,9 @@ func (e Escalation) validate(p *problems, teams map[string]bool) {
 	}
 	if e.Lease < Duration(5*time.Second) || e.Lease > Duration(10*time.Minute) {
 		p.add("escalation.lease", "must be from 5s to 10m")
+	}
+	if e.ChannelGap < 0 || e.ChannelGap > Duration(5*time.Minute) {
+		p.add("escalation.channel_gap", "must be from 0s to 5m")
 	}
 	if e.SLATeam != "" && !teams[e.SLATeam] {
 		p.add("escalation.sla_team", "%q is not one of the teams", e.SLATeam)

@@ -50,7 +50,16 @@ type SSOProvider struct {
 	// AllowedDomains, when set, are the only email domains accepted (Google Workspace's
 	// "hd" is checked against them too).
 	AllowedDomains []string `yaml:"allowed_domains"`
+	// GraphURL is Microsoft Graph's base URL, where the groups of a person in too many
+	// for the ID token are read (Entra ID's groups overage: the token has
+	// "_claim_names.groups" or "hasgroups" instead of "groups"); default
+	// https://graph.microsoft.com/v1.0. The access token of the sign-in must be Graph's:
+	// Scopes then include "User.Read" and "GroupMember.Read.All" (docs/sso.md).
+	GraphURL string `yaml:"graph_url"`
 }
+
+// DefaultGraphURL is Microsoft Graph's base URL (SSOProvider.GraphURL).
+const DefaultGraphURL = "https://graph.microsoft.com/v1.0"
 
 func defaultSSO() SSO { return SSO{PasswordSignIn: true, Providers: []SSOProvider{}} }
 
@@ -112,6 +121,11 @@ func (s SSO) validate(p *problems) {
 		case "", "login", "select_account", "consent", "none":
 		default:
 			p.add(key+".prompt", "%q is not one of login, select_account, consent, none (or empty)", pr.Prompt)
+		}
+		if pr.GraphURL != "" {
+			if u, err := url.Parse(pr.GraphURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+				p.add(key+".graph_url", "must be an https URL such as %s, got %q", DefaultGraphURL, pr.GraphURL)
+			}
 		}
 		for j, d := range pr.AllowedDomains {
 			if d == "" || strings.ContainsAny(d, "@ /") {

@@ -13,7 +13,7 @@ func TestSSOProvidersAreValidated(t *testing.T) {
 	cfg.SSO.Providers = []SSOProvider{
 		{ID: "Entra ID", Name: Names{ES: "Entra"}, Issuer: "login.microsoftonline.com", Roles: map[string]string{"g1": "owner"}, DefaultRole: "boss"},
 		{ID: "kc", Name: Names{ES: "KC", EN: "KC"}, Issuer: "https://sso.example.com/realms/x", ClientID: "optimum"},
-		{ID: "kc", Name: Names{ES: "KC", EN: "KC"}, Issuer: "https://sso.example.com/realms/y", ClientID: "optimum", DefaultRole: "reporter", AllowedDomains: []string{"@example.com"}, Prompt: "always"},
+		{ID: "kc", Name: Names{ES: "KC", EN: "KC"}, Issuer: "https://sso.example.com/realms/y", ClientID: "optimum", DefaultRole: "reporter", AllowedDomains: []string{"@example.com"}, Prompt: "always", GraphURL: "graph.microsoft.com"},
 	}
 	err := cfg.Validate()
 	for _, want := range []string{
@@ -21,6 +21,7 @@ func TestSSOProvidersAreValidated(t *testing.T) {
 		`sso.providers[0].roles.g1: "owner"`, `sso.providers[0].default_role: "boss"`,
 		"sso.providers[1].roles: map at least one group",
 		`sso.providers[2].id: "kc" is listed twice`, "sso.providers[2].allowed_domains[0]", `sso.providers[2].prompt: "always"`,
+		`sso.providers[2].graph_url: must be an https URL`,
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error does not mention %s:\n%v", want, err)

@@ -339,3 +339,75 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// The HR export may carry a sites column (";" between sites, by id or name, the primary
+// first; an empty cell clears them), as the CSV import does: the sync sets each listed
+// person's sites, and a site the directory does not have fails the whole sync, with
+// nothing changed.
+func TestReplaceSyncCarriesSites(t *testing.T) { storetest.Each(t, testReplaceSyncCarriesSites) }
+
+func testReplaceSyncCarriesSites(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, 10, true)
+	for _, st := range []contacts.SiteInput{
+		{ID: "torre-norte", Name: "Torre Norte", City: "CDMX", TimeZone: "America/Mexico_City"},
+		{ID: "madrid", Name: "Oficina Madrid", City: "Madrid", TimeZone: "Europe/Madrid"},
+	} {
+		if _, err := f.dir.SaveSite(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const withSites = "name,email,phone,language,teams,manager_email,sites\n"
+	file := func(p1, p2 string) string {
+		var b strings.Builder
+		b.WriteString(withSites)
+		for n := 1; n <= 10; n++ {
+			sites := ""
+			switch n {
+			case 1:
+				sites = p1
+			case 2:
+				sites = p2
+			}
+			fmt.Fprintf(&b, "Persona %d,p%d@example.com,,es,operations,,%s\n", n, n, sites)
+		}
+		return b.String()
+	}
+	sitesOf := func(email string) []string {
+		t.Helper()
+		p, err := f.dir.Person(ctx, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Sites
+	}
+	f.hr.serve(file("Oficina Madrid;torre-norte", "Torre Norte"), 200)
+	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK {
+		t.Fatalf("sync: %+v", res)
+	}
+	if got := sitesOf("p1@example.com"); fmt.Sprint(got) != "[madrid torre-norte]" {
+		t.Errorf("p1's sites: %v, want [madrid torre-norte] (Madrid primary)", got)
+	}
+	if got := sitesOf("p2@example.com"); fmt.Sprint(got) != "[torre-norte]" {
+		t.Errorf("p2's sites: %v", got)
+	}
+
+	// A site nobody defined: the file has an error, the sync changes nothing.
+	f.hr.serve(file("Atlantis", ""), 200)
+	before := f.state(t)
+	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusFailed || !strings.Contains(res.Detail, "Atlantis") {
+		t.Errorf("a sync naming an unknown site: %+v", res)
+	}
+	if f.state(t) != before {
+		t.Error("a sync naming an unknown site changed the directory")
+	}
+
+	// An empty cell clears the sites.
+	f.hr.serve(file("madrid", ""), 200)
+	if res := f.syncer.Run(ctx, false); res.Status != dirsync.StatusOK {
+		t.Fatalf("sync: %+v", res)
+	}
+	if got := sitesOf("p2@example.com"); len(got) != 0 {
+		t.Errorf("p2's sites after an empty cell: %v", got)
+	}
+}

@@ -18,6 +18,39 @@ type Canary struct {
 	Trigger  func() bool
 	Schedule string
 	Channels []string
+	// Team or Person is the canary's audience (config canary.team, canary.person): a
+	// manager limited to teams and sites sees and runs the canary only when it is
+	// theirs (canaryCovered).
+	Team, Person string
+}
+
+// canaryCovered is nil when the caller may see and run the canary: unscoped, or the
+// canary's audience (its team, or its person) is within their teams and sites. A
+// canary reaching people beyond them is the organisation's, not theirs: 403, as for a
+// ladder (the canary is one, known to exist, so hiding it would be pointless).
+func (s *Server) canaryCovered(ctx context.Context) error {
+	if scoped(ctx) == nil || s.Canary == nil {
+		return nil
+	}
+	ok := true
+	switch {
+	case s.Canary.Team != "":
+		var err error
+		if ok, err = s.Directory.Covers(ctx, []string{s.Canary.Team}, nil); err != nil {
+			return err
+		}
+	case s.Canary.Person != "":
+		// The directory hides people beyond the caller's scope (ENOTFOUND).
+		_, err := s.Directory.Person(ctx, s.Canary.Person)
+		if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND {
+			return err
+		}
+		ok = err == nil
+	}
+	if !ok {
+		return errScope("The canary")
+	}
+	return nil
 }
 
 // canaryView is GET /api/v1/canary.
@@ -32,6 +65,9 @@ type canaryView struct {
 // and channels, and its latest runs (20 unless limit says, at most 200) with their
 // outcome, reason and timings.
 func (s *Server) canaryRuns(w http.ResponseWriter, r *http.Request) error {
+	if err := s.canaryCovered(r.Context()); err != nil {
+		return err
+	}
 	limit := 20
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -62,6 +98,9 @@ func (s *Server) canaryRuns(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) runCanary(w http.ResponseWriter, r *http.Request) error {
 	if s.Canary == nil || s.Canary.Trigger == nil {
 		return optimum.Errorf(optimum.ECONFLICT, "The canary is not configured: set canary.schedule and canary.person or canary.team.")
+	}
+	if err := s.canaryCovered(r.Context()); err != nil {
+		return err
 	}
 	if !s.Canary.Trigger() {
 		return optimum.Errorf(optimum.ECONFLICT, "A canary is already waiting to start.")

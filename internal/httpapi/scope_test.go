@@ -1,11 +1,14 @@
 package httpapi_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/optimum-bcp/optimum"
+	"github.com/optimum-bcp/optimum/canary"
 	"github.com/optimum-bcp/optimum/escalation"
+	"github.com/optimum-bcp/optimum/internal/httpapi"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
@@ -64,6 +67,18 @@ var expectedScope = []struct {
 	{"all", "GET", "/api/v1/drill-runs/{run-z}/report", "", 200},
 	{"mx", "POST", "/api/v1/drill-runs/{run-z}/cancel", "", 404},
 	{"mx", "DELETE", "/api/v1/drills/{drill-z}", "", 404},
+	{"mx", "GET", "/api/v1/drill-runs/{run-z}/report.csv", "", 404},
+	{"all", "GET", "/api/v1/drill-runs/{run-z}/report.csv", "", 200},
+	{"mx", "GET", "/api/v1/drills/{drill-x}/runs", "", 200},
+	{"mx", "GET", "/api/v1/drill-runs/{run-x}", "", 200},
+	{"mx", "GET", "/api/v1/drill-runs/{run-x}/report", "", 200},
+	{"mx", "GET", "/api/v1/drill-runs/{run-x}/report.csv", "", 200},
+	// The canary (its audience here: the operations team, not theirs) is the
+	// organisation's: 403 to read and to run for them, as for a ladder beyond them.
+	{"mx", "GET", "/api/v1/canary", "", 403},
+	{"mx", "POST", "/api/v1/canary/run", "", 403},
+	{"all", "GET", "/api/v1/canary", "", 200},
+	{"all", "POST", "/api/v1/canary/run", "", 202},
 	// Ladders.
 	{"mx", "PUT", "/api/v1/ladders/ladder-x", ladderBody("ladder-x", `{"team":"technology"}`), 200},
 	{"mx", "PUT", "/api/v1/ladders/ladder-x", ladderBody("ladder-x", `{"team":"operations","site":"torre-norte"}`), 200},
@@ -143,13 +158,19 @@ func testScopedRolesTable(t *testing.T) {
 		res.json(t, &p)
 		ids[key] = p.ID
 	}
-	var run struct{ ID string }
-	if res := a.do("POST", "/api/v1/drills/"+ids["drill-z"]+"/runs", adminToken, nil); res.status != 201 {
-		t.Fatalf("run: %d %s", res.status, res.body)
-	} else {
-		res.json(t, &run)
+	for _, key := range []string{"x", "z"} {
+		var run struct{ ID string }
+		if res := a.do("POST", "/api/v1/drills/"+ids["drill-"+key]+"/runs", adminToken, nil); res.status != 201 {
+			t.Fatalf("run: %d %s", res.status, res.body)
+		} else {
+			res.json(t, &run)
+		}
+		ids["run-"+key] = run.ID
 	}
-	ids["run-z"] = run.ID
+	canaryRuns := 0
+	a.api.Canary = &httpapi.Canary{Team: "operations", Schedule: "0 0 * * * *", Channels: []string{"sms"},
+		Runs:    func(context.Context, int) ([]canary.Run, error) { return []canary.Run{}, nil },
+		Trigger: func() bool { canaryRuns++; return true }}
 	for _, id := range []string{"ladder-x", "ladder-z"} {
 		target := `{"team":"technology"}`
 		if id == "ladder-z" {
@@ -204,6 +225,30 @@ func testScopedRolesTable(t *testing.T) {
 		if d.ID == ids["drill-z"] {
 			t.Errorf("the scoped manager lists the Madrid drill")
 		}
+	}
+	// They list their drill's run, not Madrid's; its report names only their people.
+	var runs []struct{ ID string }
+	a.do("GET", "/api/v1/drill-runs", tokens["mx"], nil).json(t, &runs)
+	if len(runs) != 1 || runs[0].ID != ids["run-x"] {
+		t.Errorf("the scoped manager lists the runs %+v, want only %s", runs, ids["run-x"])
+	}
+	var mine struct{ People []struct{ Name string } }
+	a.do("GET", "/api/v1/drill-runs/"+ids["run-x"]+"/report", tokens["mx"], nil).json(t, &mine)
+	if len(mine.People) != 1 || mine.People[0].Name != "Ana Técnica" {
+		t.Errorf("the technology drill's people: %+v, want Ana only", mine.People)
+	}
+	// Only the unscoped manager's request ran the canary; a canary for a person of
+	// theirs is theirs to read and run.
+	if canaryRuns != 1 {
+		t.Errorf("canary runs triggered: %d, want 1", canaryRuns)
+	}
+	a.api.Canary.Team, a.api.Canary.Person = "", "ana@example.com"
+	if res := a.do("GET", "/api/v1/canary", tokens["mx"], nil); res.status != 200 {
+		t.Errorf("a canary to Ana, as her manager: %d %s", res.status, res.body)
+	}
+	a.api.Canary.Person = "zoe@example.com"
+	if res := a.do("POST", "/api/v1/canary/run", tokens["mx"], nil); res.status != 403 || canaryRuns != 1 {
+		t.Errorf("a canary to Zoe, as a manager of Mexico City: %d %s (runs %d)", res.status, res.body, canaryRuns)
 	}
 	// The Madrid drill's report has its figures per site (docs/sites.md).
 	var rep struct {

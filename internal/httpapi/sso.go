@@ -162,7 +162,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.Logger.Warn("sso sign-in refused", "provider", p.ID(), "reason", rf.Reason, "err", err)
 		status := map[string]int{oidc.ReasonToken: http.StatusUnauthorized, oidc.ReasonEmail: http.StatusForbidden,
-			oidc.ReasonUnavailable: http.StatusBadGateway}[rf.Reason]
+			oidc.ReasonUnavailable: http.StatusBadGateway, oidc.ReasonGroupsUnavailable: http.StatusBadGateway}[rf.Reason]
 		if status == 0 {
 			status = http.StatusUnauthorized
 		}
@@ -213,9 +213,11 @@ var ssoTexts = map[string]map[string][3]string{
 		"groups":      {"Tu cuenta no tiene acceso a OPTIMUM BCP", "No perteneces a ningún grupo con acceso a OPTIMUM BCP.", "Pide a quien administra OPTIMUM BCP que te agregue al grupo correcto."},
 		"provider":    {"No se completó el inicio de sesión", "Tu proveedor de identidad no completó el inicio de sesión.", "Vuelve a la página de inicio e inténtalo otra vez."},
 		"unavailable": {"No pudimos contactar a tu proveedor de identidad", "El servicio de inicio de sesión de tu organización no respondió.", "Inténtalo de nuevo en unos minutos."},
-		"disabled":    {"Tu usuario está desactivado", "No puedes entrar a OPTIMUM BCP con este usuario.", "Pide ayuda a quien administra OPTIMUM BCP."},
-		"conflict":    {"No pudimos iniciar tu sesión", "Tu nuevo rol dejaría OPTIMUM BCP sin ninguna persona administradora.", "Avisa a quien administra OPTIMUM BCP."},
-		"open":        {"Volver a la página de inicio"},
+		"groups_unavailable": {"No pudimos leer tus grupos", "Perteneces a tantos grupos que tu proveedor de identidad no los envía al iniciar sesión, y no pudimos consultarlos en Microsoft Graph; sin ellos no sabemos qué acceso te corresponde.",
+			"Inténtalo de nuevo en unos minutos. Si vuelve a pasar, avisa a quien administra OPTIMUM BCP."},
+		"disabled": {"Tu usuario está desactivado", "No puedes entrar a OPTIMUM BCP con este usuario.", "Pide ayuda a quien administra OPTIMUM BCP."},
+		"conflict": {"No pudimos iniciar tu sesión", "Tu nuevo rol dejaría OPTIMUM BCP sin ninguna persona administradora.", "Avisa a quien administra OPTIMUM BCP."},
+		"open":     {"Volver a la página de inicio"},
 	},
 	"en": {
 		"unknown":     {"This identity provider does not exist", "The sign-in link does not match any configured provider.", "Go back to the home page and choose your organisation."},
@@ -226,9 +228,11 @@ var ssoTexts = map[string]map[string][3]string{
 		"groups":      {"Your account has no access to OPTIMUM BCP", "You are not in any group with access to OPTIMUM BCP.", "Ask whoever runs OPTIMUM BCP to add you to the right group."},
 		"provider":    {"The sign-in was not completed", "Your identity provider did not complete the sign-in.", "Go back to the home page and try again."},
 		"unavailable": {"We could not reach your identity provider", "Your organisation's sign-in service did not answer.", "Try again in a few minutes."},
-		"disabled":    {"Your user is disabled", "You cannot sign in to OPTIMUM BCP with this user.", "Ask whoever runs OPTIMUM BCP for help."},
-		"conflict":    {"We could not sign you in", "Your new role would leave OPTIMUM BCP without any administrator.", "Tell whoever runs OPTIMUM BCP."},
-		"open":        {"Back to the home page"},
+		"groups_unavailable": {"We could not read your groups", "You are in so many groups that your identity provider does not send them at sign-in, and we could not look them up in Microsoft Graph; without them we do not know what access you have.",
+			"Try again in a few minutes. If it happens again, tell whoever runs OPTIMUM BCP."},
+		"disabled": {"Your user is disabled", "You cannot sign in to OPTIMUM BCP with this user.", "Ask whoever runs OPTIMUM BCP for help."},
+		"conflict": {"We could not sign you in", "Your new role would leave OPTIMUM BCP without any administrator.", "Tell whoever runs OPTIMUM BCP."},
+		"open":     {"Back to the home page"},
 	},
 }
 

@@ -43,6 +43,9 @@ const (
 	ReasonProvider = "provider"
 	// ReasonUnavailable: the provider could not be reached.
 	ReasonUnavailable = "unavailable"
+	// ReasonGroupsUnavailable: the person is in too many groups for the ID token (Entra
+	// ID's groups overage) and Microsoft Graph did not give them (graph.go).
+	ReasonGroupsUnavailable = "groups_unavailable"
 )
 
 // Refusal is a sign-in the provider's answer does not allow. Err, for the log, says
@@ -222,6 +225,19 @@ func (p *Provider) Exchange(ctx context.Context, redirect, code string, f auth.S
 				all[groupsClaim] = v
 			}
 		}
+	}
+	if _, has := claimAt(all, groupsClaim); !has && overage(all, groupsClaim) {
+		// Entra ID's groups overage: the groups are only in Microsoft Graph. Without
+		// them the role cannot be known: refused, never a guess (graph.go).
+		gs, err := p.graphGroups(ctx, tok.AccessToken)
+		if err != nil {
+			return auth.Identity{}, nil, refuse(ReasonGroupsUnavailable, "groups overage: %w", err)
+		}
+		list := make([]any, len(gs))
+		for i, g := range gs {
+			list[i] = g
+		}
+		all[groupsClaim] = list
 	}
 	email, err := auth.NormalizeEmail(c.Email)
 	if err != nil {

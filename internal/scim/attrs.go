@@ -43,6 +43,13 @@ var userSchema = resourceSchema{
 			{name: "employeeNumber"}, {name: "costCenter"}, {name: "organization"}, {name: "division"}, {name: "department"},
 			{name: "manager", subs: []string{"value", "$ref", "displayName"}},
 		},
+		// sites: [{value: a site's id or name, primary}], the primary first; primarySite:
+		// one site, for a provider that maps a single string (Entra ID's custom
+		// attributes), put first among the sites.
+		OptimumSchema: {
+			{name: "sites", subs: []string{"value", "display", "primary"}, multi: true},
+			{name: "primarySite"},
+		},
 	},
 }
 
@@ -204,6 +211,9 @@ func canonicalValue(a attr, v any) (any, error) {
 	}
 	out := make([]any, 0, len(list))
 	for _, x := range list {
+		if str, ok := x.(string); ok && slices.Contains(a.subs, "value") {
+			x = map[string]any{"value": str} // Okta's string arrays: ["torre-norte"]
+		}
 		m, err := obj(x)
 		if err != nil {
 			return nil, err

@@ -320,7 +320,7 @@ func ResourceTypes(s *Service, w http.ResponseWriter, r *http.Request) error {
 	user := map[string]any{
 		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}, "id": "User", "name": "User",
 		"endpoint": "/Users", "description": "People of the directory", "schema": UserSchema,
-		"schemaExtensions": []any{map[string]any{"schema": EnterpriseSchema, "required": false}},
+		"schemaExtensions": []any{map[string]any{"schema": EnterpriseSchema, "required": false}, map[string]any{"schema": OptimumSchema, "required": false}},
 		"meta":             map[string]any{"resourceType": "ResourceType", "location": base + "/ResourceTypes/User"},
 	}
 	group := map[string]any{
@@ -375,6 +375,7 @@ func Schemas(s *Service, w http.ResponseWriter, r *http.Request) error {
 	writeList(w, listQuery{startIndex: 1, count: maxCount}, []map[string]any{
 		describe(UserSchema, "User", userSchema.core),
 		describe(EnterpriseSchema, "EnterpriseUser", userSchema.extensions[EnterpriseSchema]),
+		describe(OptimumSchema, "OptimumUser", userSchema.extensions[OptimumSchema]),
 		describe(GroupSchema, "Group", groupSchema.core),
 	})
 	return nil

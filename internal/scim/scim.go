@@ -30,10 +30,12 @@ const ContentType = "application/scim+json"
 const (
 	UserSchema       = "urn:ietf:params:scim:schemas:core:2.0:User"
 	EnterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
-	GroupSchema      = "urn:ietf:params:scim:schemas:core:2.0:Group"
-	ListSchema       = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-	PatchSchema      = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-	ErrorSchema      = "urn:ietf:params:scim:api:messages:2.0:Error"
+	// OptimumSchema is our User extension: the person's sites (docs/scim.md, "Sites").
+	OptimumSchema = "urn:ietf:params:scim:schemas:extension:optimum:2.0:User"
+	GroupSchema   = "urn:ietf:params:scim:schemas:core:2.0:Group"
+	ListSchema    = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+	PatchSchema   = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+	ErrorSchema   = "urn:ietf:params:scim:api:messages:2.0:Error"
 )
 
 // Limits of a request.

@@ -58,8 +58,16 @@ func (s *Service) userMap(p contacts.Person, n *names, base string) map[string]a
 		if m, ok := n.people[p.ManagerID]; ok {
 			mgr["displayName"] = m.Name
 		}
-		u["schemas"] = []any{UserSchema, EnterpriseSchema}
+		u["schemas"] = append(u["schemas"].([]any), EnterpriseSchema)
 		u[EnterpriseSchema] = map[string]any{"manager": mgr}
+	}
+	if len(p.Sites) > 0 {
+		sites := make([]any, 0, len(p.Sites))
+		for i, id := range p.Sites {
+			sites = append(sites, map[string]any{"value": id, "primary": i == 0})
+		}
+		u["schemas"] = append(u["schemas"].([]any), OptimumSchema)
+		u[OptimumSchema] = map[string]any{"sites": sites, "primarySite": p.Sites[0]}
 	}
 	return u
 }
@@ -284,6 +292,13 @@ func PatchUser(s *Service, w http.ResponseWriter, r *http.Request) error {
 	if err := applyPatch(userSchema, u, ops, []string{"id", "meta", "groups"}, []string{"userName"}); err != nil {
 		return err
 	}
+	if ext, ok := u[OptimumSchema].(map[string]any); ok && len(before.Sites) > 0 {
+		if _, kept := ext["sites"]; !kept {
+			ext["sites"] = []any{} // removed by the PATCH: the person has no sites now
+		}
+	} else if !ok && len(before.Sites) > 0 {
+		u[OptimumSchema] = map[string]any{"sites": []any{}} // the extension removed whole
+	}
 	// The directory keeps one name: a changed displayName wins, then a changed
 	// name.formatted, then changed name parts.
 	if u["displayName"] == before.Name {
@@ -435,12 +450,68 @@ func (s *Service) personInput(ctx context.Context, u map[string]any, before *con
 			}
 		}
 	}
+	if ext, ok := u[OptimumSchema].(map[string]any); ok {
+		if in.Sites, err = sitesOf(ext, before); err != nil {
+			return in, err
+		}
+	}
 	// Uniqueness (email, externalId, an active person's phone) is the directory's rule:
 	// its refusal is answered 409 uniqueness (WriteError).
 	if before != nil && in.ExternalID == "" {
 		in.ExternalID = before.ExternalID
 	}
 	return in, nil
+}
+
+// sitesOf reads our extension's sites (docs/scim.md, "Sites"): nil keeps the person's
+// sites (neither attribute given), else the sites' ids or names, the primary first. A
+// primarySite goes first, added if the sites do not have it; given alone, it keeps the
+// person's other sites. More than one primary, or a site that is not a string, is 400
+// invalidValue; an unknown site is the directory's refusal (400 invalidValue), and
+// nothing changes either way.
+func sitesOf(ext map[string]any, before *contacts.Person) ([]string, error) {
+	raw, hasSites := ext["sites"]
+	primary, _ := ext["primarySite"].(string)
+	if before != nil && hasSites && len(before.Sites) > 0 && primary == before.Sites[0] {
+		// The primarySite a PATCH found on the User and left alone: the sites decide.
+		primary = ""
+	}
+	if v, ok := ext["primarySite"]; ok && v != nil {
+		if _, isStr := v.(string); !isStr {
+			return nil, errorf(http.StatusBadRequest, "invalidValue", "primarySite must be a string (a site's id or name).")
+		}
+	}
+	if !hasSites && primary == "" {
+		return nil, nil
+	}
+	sites := []string{}
+	if !hasSites && before != nil {
+		sites = slices.Clone(before.Sites)
+	}
+	list, _ := raw.([]any)
+	primaries := 0
+	for _, x := range list {
+		m, _ := x.(map[string]any)
+		v, ok := m["value"].(string)
+		if !ok || strings.TrimSpace(v) == "" {
+			return nil, errorf(http.StatusBadRequest, "invalidValue", "Each of sites needs a value: a site's id or name.")
+		}
+		if b, _ := boolValue(m["primary"]); b {
+			primaries++
+			if primaries > 1 {
+				return nil, errorf(http.StatusBadRequest, "invalidValue", "Only one of sites may be primary.")
+			}
+			sites = append([]string{v}, sites...)
+			continue
+		}
+		sites = append(sites, v)
+	}
+	if primary = strings.TrimSpace(primary); primary != "" {
+		// A site is named by its id or its name, whose slug is the id (contacts.Slug).
+		sites = slices.DeleteFunc(sites, func(s string) bool { return s == primary || contacts.Slug(s) == contacts.Slug(primary) })
+		sites = append([]string{primary}, sites...)
+	}
+	return sites, nil
 }
 
 // pick returns the value of a multi-valued attribute's element of the type, else the

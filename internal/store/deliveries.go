@@ -51,7 +51,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (broadcast.Delivery, erro
 // deliveryColumnsN is how many values enqueue inserts a delivery with; deliveriesPerInsert
 // how many deliveries one of its statements inserts at most on PostgreSQL.
 const (
-	deliveryColumnsN    = 19
+	deliveryColumnsN    = 20
 	deliveriesPerInsert = 100
 )
 
@@ -75,7 +75,7 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 		}
 		var q strings.Builder
 		q.WriteString(`INSERT INTO deliveries (id, subject, recipient, channel, address, language, title, body, url, topic,
-			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn) VALUES `)
+			ttl_seconds, status, due_at, deadline, created_at, updated_at, actions, lane, turn, fallback) VALUES `)
 		for r := 0; r < len(rows)/deliveryColumnsN; r++ {
 			if r > 0 {
 				q.WriteString(", ")
@@ -116,7 +116,7 @@ func enqueue(ctx context.Context, tx *eventTx, ds []broadcast.Delivery, now time
 		}
 		next[k] = turn + 1
 		rows = append(rows, d.DeliveryID, d.Subject, d.Recipient, d.Channel, d.To, d.Language, d.Title, d.Text, d.URL, d.Topic,
-			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn)
+			int64(d.TTL/time.Second), broadcast.StatusQueued, millis(d.DueAt), millis(d.Deadline), millis(now), millis(now), string(actions), k.lane, turn, d.Fallback)
 		if len(rows) == deliveryColumnsN*perInsert {
 			if err := flush(); err != nil {
 				return err
@@ -510,7 +510,14 @@ func (q *Deliveries) Failed(ctx context.Context, id string, attempt int, at time
 func (q *Deliveries) FailedVia(ctx context.Context, id string, attempt int, at time.Time, reason string, gone bool, provider string) error {
 	const set = "status = $4, failed_at = $3, error = $5"
 	if !gone {
-		return q.finish(ctx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
+		// The failure and the fallback's copy together (fallback.go).
+		return q.db.grouped(ctx, func(tx *sql.Tx) error {
+			current, err := finishTx(ctx, tx, id, attempt, at, "failed", reason, provider, set, broadcast.StatusFailed, truncate(reason, 500))
+			if err != nil || !current {
+				return err
+			}
+			return queueFallback(ctx, tx, id, at)
+		})
 	}
 	var channel, address, recipient string
 	if err := q.db.read.QueryRowContext(ctx, "SELECT channel, address, recipient FROM deliveries WHERE id = $1", id).Scan(&channel, &address, &recipient); err != nil {
@@ -589,6 +596,13 @@ func (q *Deliveries) ProviderUpdate(ctx context.Context, id, providerID, status,
 		}
 		if _, err = tx.ExecContext(ctx, "UPDATE deliveries SET "+set+" WHERE id = $1", args...); err != nil {
 			return err
+		}
+		switch status {
+		case "undelivered", "failed", "busy", "no-answer":
+			// The number did not take it: the second phone, if any (fallback.go).
+			if err := queueFallback(ctx, tx, id, at); err != nil {
+				return err
+			}
 		}
 		return markDeliveryProgress(ctx, tx, id, at)
 	})

@@ -260,8 +260,11 @@ func drillEvent(ctx context.Context, tx *eventTx, typ string, at time.Time, acto
 // snapshotTargets keeps whom the run targets, with their roles in the drill's teams and
 // their channels, as the directory is now: later edits do not change the report.
 func snapshotTargets(ctx context.Context, tx *eventTx, r drill.Run) error {
-	rows, err := tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.phone <> '', p.sms_opted_out_at IS NOT NULL,
-		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id), p.phone <> '' AND p.phone_verified_at IS NOT NULL,
+	// A proved second phone counts as a phone, as alerts use it (docs/sites.md).
+	rows, err := tx.QueryContext(ctx, `SELECT r.person_id, p.name,
+		p.phone <> '' OR (p.phone2 <> '' AND p.phone2_verified_at IS NOT NULL), p.sms_opted_out_at IS NOT NULL,
+		(SELECT count(*) FROM push_subscriptions s WHERE s.person_id = r.person_id),
+		(p.phone <> '' AND p.phone_verified_at IS NOT NULL) OR (p.phone2 <> '' AND p.phone2_verified_at IS NOT NULL),
 		p.email <> ''
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id WHERE r.incident_id = $1 ORDER BY p.name, p.id`, r.IncidentID)
 	if err != nil {

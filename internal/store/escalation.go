@@ -29,7 +29,8 @@ type escalationTx struct{ tx *eventTx }
 
 // Targets returns the incident's active recipients with their phone, email and browsers.
 func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalation.Contact, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, `+alertEmail+`
+	rows, err := t.tx.QueryContext(ctx, `SELECT r.person_id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, `+alertEmail+`,
+		p.phone_verified_at IS NOT NULL, p.phone2, p.phone2_verified_at IS NOT NULL
 		FROM incident_recipients r JOIN people p ON p.id = r.person_id
 		WHERE r.incident_id = $1 AND p.active = 1 ORDER BY p.name, p.id`, incidentID)
 	if err != nil {
@@ -39,7 +40,8 @@ func (t escalationTx) Targets(ctx context.Context, incidentID string) ([]escalat
 	pos := map[string]int{}
 	for rows.Next() {
 		var tg escalation.Contact
-		if err := rows.Scan(&tg.PersonID, &tg.Name, &tg.Language, &tg.Phone, &tg.SMSOptedOut, &tg.Email); err != nil {
+		if err := rows.Scan(&tg.PersonID, &tg.Name, &tg.Language, &tg.Phone, &tg.SMSOptedOut, &tg.Email,
+			&tg.PhoneVerified, &tg.Phone2, &tg.Phone2Verified); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("targets: %w", err)
 		}

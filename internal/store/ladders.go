@@ -315,7 +315,8 @@ func (t escalationTx) CancelQueued(ctx context.Context, incidentID, personID str
 	return int(n), markProgress(ctx, t.tx, incidentID, at)
 }
 
-const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, ''), ` + alertEmail
+const contactColumns = `p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, coalesce(p.manager_id, ''), ` + alertEmail + `,
+	p.phone_verified_at IS NOT NULL, p.phone2, p.phone2_verified_at IS NOT NULL, p.channel_order`
 
 // contacts loads people (selected by a query over people p with contactColumns) and
 // their browsers.
@@ -327,10 +328,18 @@ func (t escalationTx) contacts(ctx context.Context, query string, args ...any) (
 	var out []escalation.Contact
 	pos := map[string]int{}
 	for rows.Next() {
-		var c escalation.Contact
-		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.ManagerID, &c.Email); err != nil {
+		var (
+			c     escalation.Contact
+			order string
+		)
+		if err := rows.Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.ManagerID, &c.Email,
+			&c.PhoneVerified, &c.Phone2, &c.Phone2Verified, &order); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if order != "" {
+			// Written by channelOrder from a validated list; a bad value is the default order.
+			_ = json.Unmarshal([]byte(order), &c.Order)
 		}
 		if _, dup := pos[c.PersonID]; dup {
 			continue

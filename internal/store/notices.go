@@ -10,6 +10,7 @@ import (
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/broadcast"
+	"github.com/optimum-bcp/optimum/escalation"
 	"github.com/optimum-bcp/optimum/incident"
 )
 
@@ -45,7 +46,10 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 	}
 	out := make([]incident.Contact, len(targets))
 	for i, tg := range targets {
-		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: tg.Phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push, Email: tg.Email}
+		// Notices inform: they go to the number alerts go to first (the proved one,
+		// escalation.Contact.Phones), with no fallback.
+		phone, _ := tg.Phones()
+		out[i] = incident.Contact{PersonID: tg.PersonID, Name: tg.Name, Language: tg.Language, Phone: phone, SMSOptedOut: tg.SMSOptedOut, Push: tg.Push, Email: tg.Email}
 	}
 	return out, nil
 }
@@ -53,15 +57,21 @@ func (t noticeTx) Audience(ctx context.Context, incidentID string) ([]incident.C
 // Contact finds the active directory person behind an actor id: a person id, or a user
 // linked to a person.
 func (t noticeTx) Contact(ctx context.Context, actorID string) (incident.Contact, bool, error) {
-	var c incident.Contact
-	err := t.tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, `+alertEmail+` FROM people p
+	var (
+		c  incident.Contact
+		ph escalation.Contact
+	)
+	err := t.tx.QueryRowContext(ctx, `SELECT p.id, p.name, p.language, p.phone, p.sms_opted_out_at IS NOT NULL, `+alertEmail+`,
+		p.phone_verified_at IS NOT NULL, p.phone2, p.phone2_verified_at IS NOT NULL FROM people p
 		WHERE p.active = 1 AND (p.id = $1 OR p.id = (SELECT `+userPerson("u")+` FROM users u WHERE u.id = $2))
-		LIMIT 1`, actorID, actorID).Scan(&c.PersonID, &c.Name, &c.Language, &c.Phone, &c.SMSOptedOut, &c.Email)
+		LIMIT 1`, actorID, actorID).Scan(&c.PersonID, &c.Name, &c.Language, &ph.Phone, &c.SMSOptedOut, &c.Email,
+		&ph.PhoneVerified, &ph.Phone2, &ph.Phone2Verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, false, nil
 	} else if err != nil {
 		return c, false, fmt.Errorf("requester contact: %w", err)
 	}
+	c.Phone, _ = ph.Phones() // the number alerts go to first (docs/sites.md)
 	rows, err := t.tx.QueryContext(ctx, `SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE person_id = $1 ORDER BY created_at`, c.PersonID)
 	if err != nil {
 		return c, false, fmt.Errorf("requester push: %w", err)

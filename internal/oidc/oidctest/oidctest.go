@@ -34,6 +34,12 @@ type User struct {
 	EmailVerified *bool // nil: the claim is not sent
 	Name          string
 	Groups        []string // sent as the "groups" claim when not nil
+	// GroupsOverage makes the person one in too many groups for a token (Entra ID's
+	// groups overage): the ID token has no "groups" but "_claim_names" and
+	// "_claim_sources" (or, with HasGroups, "hasgroups": true), and these groups are
+	// only in the fake Microsoft Graph (StartGraph).
+	GroupsOverage []string
+	HasGroups     bool
 }
 
 // Tamper makes the next ID tokens wrong in one way.
@@ -309,6 +315,16 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if g.user.Groups != nil {
 		claims["groups"] = g.user.Groups
 	}
+	if g.user.GroupsOverage != nil {
+		if g.user.HasGroups {
+			claims["hasgroups"] = true
+		} else {
+			// As Entra sends it: a source naming the retired Azure AD Graph.
+			claims["_claim_names"] = map[string]any{"groups": "src1"}
+			claims["_claim_sources"] = map[string]any{"src1": map[string]any{
+				"endpoint": "https://graph.windows.net/tenant/users/" + g.user.Subject + "/getMemberObjects"}}
+		}
+	}
 	if tamper.ClaimsOnlyInUserinfo {
 		delete(claims, "email")
 		delete(claims, "email_verified")
@@ -422,4 +438,79 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Graph is a fake Microsoft Graph for the groups overage: POST /v1.0/me/getMemberObjects
+// with an access token the provider issued answers the GroupsOverage of its person, as
+// Graph does ({"value": [ids]}); anything else is Graph's 401 or 400.
+type Graph struct {
+	URL string // the base URL to configure, ending in /v1.0
+
+	p        *Provider
+	mu       sync.Mutex
+	fail     int // answer this status instead, when not 0
+	requests int
+}
+
+// StartGraph runs a fake Graph that knows the provider's access tokens.
+func (p *Provider) StartGraph(tb testing.TB) *Graph {
+	tb.Helper()
+	g := &Graph{p: p}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1.0/me/getMemberObjects", g.memberObjects)
+	srv := httptest.NewServer(mux)
+	tb.Cleanup(srv.Close)
+	g.URL = srv.URL + "/v1.0"
+	return g
+}
+
+// Fail makes Graph answer status from now on (403: the token lacks the permission).
+func (g *Graph) Fail(status int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.fail = status
+}
+
+// Requests is how many requests Graph answered with the groups.
+func (g *Graph) Requests() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.requests
+}
+
+func graphError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg}})
+}
+
+func (g *Graph) memberObjects(w http.ResponseWriter, r *http.Request) {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	g.p.mu.Lock()
+	u, ok := g.p.access[token]
+	g.p.mu.Unlock()
+	if !strings.EqualFold(scheme, "Bearer") || !ok {
+		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token validation failure.")
+		return
+	}
+	var body struct {
+		SecurityEnabledOnly *bool `json:"securityEnabledOnly"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || body.SecurityEnabledOnly == nil {
+		graphError(w, http.StatusBadRequest, "Request_BadRequest", "securityEnabledOnly is required.")
+		return
+	}
+	g.mu.Lock()
+	fail := g.fail
+	if fail == 0 {
+		g.requests++
+	}
+	g.mu.Unlock()
+	if fail != 0 {
+		graphError(w, fail, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+		return
+	}
+	ids := u.GroupsOverage
+	if ids == nil {
+		ids = []string{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Collection(Edm.String)", "value": ids})
 }
