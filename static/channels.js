@@ -124,9 +124,13 @@ function permission() {
 
 // registration registers the service worker (a no-op when it is already) and waits until
 // it is active, which pushManager.subscribe requires.
+// Registering and starting the app's own service worker has its own bound (a busy phone
+// may take seconds), apart from the push service's: both the registration and the wait
+// are bounded, so the button never stays on "Activando…".
 async function registration() {
-  await navigator.serviceWorker.register(new URL('sw.js', document.baseURI).href, { scope: scopeURL() });
-  return withTimeout(navigator.serviceWorker.ready, Math.min(READY_TIMEOUT_MS, PUSH_TIMEOUT_MS), t('push.swTimeout', { s: Math.round(Math.min(READY_TIMEOUT_MS, PUSH_TIMEOUT_MS) / 1000) }));
+  const ready = navigator.serviceWorker.register(new URL('sw.js', document.baseURI).href, { scope: scopeURL() })
+    .then(() => navigator.serviceWorker.ready);
+  return withTimeout(ready, READY_TIMEOUT_MS, t('push.swTimeout', { s: Math.round(READY_TIMEOUT_MS / 1000) }));
 }
 
 async function currentSubscription() {

@@ -23,7 +23,26 @@ import {
 import { readinessNotes } from './chat.js'; // issue 17
 import { passwordCard, hasPassword } from './account.js';
 import { pushCard, phoneCard } from './channels.js';
-import { renderSites, renderAccess, scopeCard, forgetOrg } from './org.js';
+// org.js (sites, access and scope: admin pages) loads the first time one of its pages or
+// cards is needed: it is not on the board's path, and a phone's cold load stays within
+// its budget (test/browser/load.test.mjs).
+let orgModule = null;
+let orgLoading = null;
+function withOrg(then) {
+  if (orgModule) return then(orgModule);
+  if (!orgLoading) {
+    orgLoading = import('./org.js').then((m) => { orgModule = m; return m; }, (err) => { orgLoading = null; throw err; });
+  }
+  return orgLoading.then(then);
+}
+function renderSites(frame) { return withOrg((m) => m.renderSites(frame)); }
+function renderAccess(frame) { return withOrg((m) => m.renderAccess(frame)); }
+function scopeCard(user, teams, redraw, reload) {
+  if (orgModule) return orgModule.scopeCard(user, teams, redraw, reload);
+  withOrg(() => redraw()).catch(() => {});
+  return null;
+}
+function forgetOrg() { orgModule?.forgetOrg(); }
 
 const PAGE_SIZE = 50;
 const SEARCH_DELAY_MS = 250;

@@ -18,13 +18,33 @@ export function proposalsSection() {
 }
 
 // loadProposals fetches the open proposals (on the board, and when the stream resumes).
+// loads orders the list's loads with the stream: the board loads the list when it opens
+// and again when the stream is ready, and an answer may come after a frame that is newer
+// than it (or after a newer answer). A list answer older than one already shown is
+// dropped, and the frames that came while it was on its way are applied again on top of
+// it, so a proposal announced in between never vanishes from the board.
+const loads = { next: 0, applied: 0, inFlight: 0, frames: [] };
+
 export async function loadProposals() {
   if (!can('responder')) return;
+  const seq = ++loads.next;
+  const from = loads.frames.length;
+  loads.inFlight += 1;
   try {
     const list = await api('GET', 'proposals');
-    prop.list = new Map(list.map((p) => [p.id, p]));
+    if (seq < loads.applied) return;
+    loads.applied = seq;
+    const next = new Map(list.map((p) => [p.id, p]));
+    for (const p of loads.frames.slice(from)) {
+      const had = next.get(p.id);
+      if (!had || !(Date.parse(had.updated_at) > Date.parse(p.updated_at))) next.set(p.id, p);
+    }
+    prop.list = next;
     draw();
-  } catch { /* the stream keeps the board current; the next load retries */ }
+  } catch { /* the stream keeps the board current; the next load retries */ } finally {
+    loads.inFlight -= 1;
+    if (loads.inFlight === 0) loads.frames = [];
+  }
 }
 
 // proposalsFrame takes the stream's frames: a proposal.* frame carries the proposal.
@@ -32,11 +52,13 @@ export function proposalsFrame(ev) {
   const p = ev?.data?.proposal;
   if (!ev?.type?.startsWith('proposal.') || !p?.id) return;
   prop.list.set(p.id, p);
+  if (loads.inFlight > 0) loads.frames.push(p);
   draw();
 }
 
 export function forgetProposals() {
   prop.list.clear();
+  loads.frames = [];
   prop.errors.clear();
   prop.reasons.clear();
   prop.busy = '';

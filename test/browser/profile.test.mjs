@@ -296,7 +296,7 @@ describe('web app: "Mi perfil" — alerts in this browser and phone verification
     await mobile.evaluate(() => { localStorage.setItem('test.fake-push-hang', '1'); window.__optimum.pushTimeout(1000); });
     await mobile.getByTestId('push-subscribe').click();
     const err = mobile.getByTestId('push-error');
-    await err.waitFor();
+    await err.waitFor({ timeout: 30_000 }); // the service worker may take a while to start on a busy machine
     const text = await err.textContent();
     assert.match(text, /El servicio de notificaciones del navegador no respondió en 1 s\. Nuestro servidor funciona/);
     assert.doesNotMatch(text, /No hay conexión con el servidor/);

@@ -103,6 +103,43 @@ describe('web app: alerts from monitoring wait for a human on the board', { skip
     await desk.locator(`[data-testid="board-item"][data-folio="${got.folio}"]`).waitFor();
   });
 
+  it('a proposal announced while the list is on its way is not wiped by the older list', async () => {
+    // The board loads the list when it opens and again when its stream is ready; here
+    // both answers are held until the stream has announced a new proposal, then given:
+    // they predate it, and the board must keep it.
+    const ctx = await browser.newContext(DESKTOP);
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    watchErrors(page, errors);
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    let held = 0;
+    const given = [];
+    await page.route('**/api/v1/proposals', async (route) => {
+      if (route.request().method() !== 'GET') return route.continue();
+      const res = await route.fetch(); // the list as it is now, before the alert
+      held += 1;
+      await gate;
+      given.push(route.fulfill({ response: res }));
+    });
+    await page.goto(`${BASE}/#/login?token=${encodeURIComponent(TOKEN)}`);
+    await page.getByTestId('live').waitFor();
+    for (let i = 0; held < 2; i++) {
+      assert.ok(i < 300, `the board asked for the list ${held} times, want 2`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const p = await sendAlert(monitor, notification(`Gap${stamp}`, `Proposal entre dos listas ${stamp}`));
+    const item = page.locator(`[data-testid="proposal"][data-id="${p.id}"]`);
+    await item.waitFor({ timeout: 30_000 }); // from the stream
+    release();
+    await Promise.all(given.length ? given : [Promise.resolve()]);
+    for (let i = 0; i < 10; i++) { // the held answers have landed: it is still there
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(await item.isVisible(), true, 'an older list wiped the proposal the stream announced');
+    }
+    await ctx.close();
+  });
+
   it('has no script or CSP errors', () => {
     assert.deepEqual(errors, []);
   });
