@@ -326,7 +326,9 @@ export function renderLadders() {
     h('p', { class: 'lead' }, t('lad.lead')),
     page.notice ? h('p', { class: 'alert alert-ok', role: 'status', testid: 'ladder-notice' }, page.notice) : null,
     page.error ? h('p', { class: 'alert alert-error', role: 'alert' }, page.error) : null,
-    page.editing != null ? editor() : h('p', {},
+    // The editor waits for the ladders: drawn before them, it would be drawn again when
+    // they come, under the fingers of someone typing (the focus and a keystroke lost).
+    page.list == null && page.error == null ? null : page.editing != null ? editor() : h('p', {},
       h('button', { type: 'button', class: 'btn btn-primary', testid: 'ladder-new', onclick: () => { edit(null); page.editing = ''; page.text = JSON.stringify(example, null, 2); page.doc = structuredClone(example); renderLadders(); } }, t('lad.new'))),
     page.list == null ? h('p', { class: 'loading' }, t('loading'))
       : page.list.length ? page.list.map(ladderCard) : h('p', { class: 'muted' }, t('lad.empty'))));
