@@ -295,7 +295,9 @@ function section(id, title, lead, list, empty, addLabel, what) {
   return h('section', { class: 'chat-section', testid: `chat-${id}`, 'aria-labelledby': `chat-${id}-title` },
     h('div', { class: 'page-head' },
       h('h2', { id: `chat-${id}-title` }, title),
-      page.form ? null : h('button', { type: 'button', class: 'btn btn-primary', testid: `chat-add-${what}`, onclick: () => openForm(what) }, addLabel)),
+      // No form before the lists come: drawn again when they do, it would be redrawn under
+      // the fingers of someone typing.
+      page.form || list == null ? null : h('button', { type: 'button', class: 'btn btn-primary', testid: `chat-add-${what}`, onclick: () => openForm(what) }, addLabel)),
     lead ? h('p', { class: 'muted' }, lead) : null,
     page.form?.what === what ? formView() : null,
     list == null ? h('p', { class: 'loading' }, t('loading'))
