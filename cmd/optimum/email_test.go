@@ -426,11 +426,13 @@ func TestDrillByEmailInTheReport(t *testing.T) {
 		}
 	}
 	var report drillReport
-	eventually(t, "the report shows Ana's acknowledgement", func() bool {
+	// The fake SMTP server has both emails before the server has recorded the second one
+	// as sent (its outcome is written after the SMTP answer): wait for both.
+	eventually(t, "the report shows Ana's acknowledgement and both emails sent", func() bool {
 		_, body = api.do("GET", "/api/v1/drill-runs/"+run.ID+"/report", "", "")
 		report = drillReport{}
 		json.Unmarshal(body, &report)
-		return len(report.AckChannels) == 1
+		return len(report.AckChannels) == 1 && len(report.Channels) == 1 && report.Channels[0].Reached == 2
 	})
 	if len(report.Channels) != 1 || report.Channels[0].Key != "email" || report.Channels[0].Targeted != 2 || report.Channels[0].Reached != 2 || report.Channels[0].Acknowledged != 1 {
 		t.Errorf("channel figures = %+v", report.Channels)
