@@ -39,8 +39,16 @@ function renderSites(frame) { return withOrg((m) => m.renderSites(frame)); }
 function renderAccess(frame) { return withOrg((m) => m.renderAccess(frame)); }
 function scopeCard(user, teams, redraw, reload) {
   if (orgModule) return orgModule.scopeCard(user, teams, redraw, reload);
-  withOrg(() => redraw()).catch(() => {});
-  return null;
+  // Filled in place when org.js comes: redrawing the whole person form then would pull
+  // it from under someone using it.
+  const slot = h('div', { class: 'scope-slot' });
+  withOrg((m) => {
+    const card = m.scopeCard(user, teams, redraw, reload);
+    if (!slot.isConnected) return;
+    if (card) slot.replaceWith(card);
+    else slot.remove();
+  }).catch(() => {});
+  return slot;
 }
 function forgetOrg() { orgModule?.forgetOrg(); }
 

@@ -47,7 +47,7 @@ func TestServerCallsTheHeartbeatURL(t *testing.T) {
 	const token = "heartbeat-admin-token-0123456789"
 	base, _ := startServer(t, map[string]string{"OPTIMUM_BOOTSTRAP_TOKEN": token, "OPTIMUM_CONFIG": exampleConfigWith(t,
 		"heartbeat:\n  url: \"\"\n  method: GET\n  interval: 1m\n  timeout: 10s\n",
-		"heartbeat:\n  url: \""+monitor.URL+"/ping/node-1\"\n  method: POST\n  interval: 100ms\n  timeout: 100ms\n")})
+		"heartbeat:\n  url: \""+monitor.URL+"/ping/node-1\"\n  method: POST\n  interval: 1s\n  timeout: 1s\n")})
 	eventually(t, "three heartbeats", func() bool { return beats.Load() >= 3 })
 	api := client{t, base, token}
 	_, metrics := api.do("GET", "/metrics", "", "")
