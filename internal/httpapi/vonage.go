@@ -48,9 +48,9 @@ func (s *Server) vonageForm(w http.ResponseWriter, r *http.Request) (url.Values,
 	return form, nil
 }
 
-// vonageJSON checks a call webhook's JWT (HS256 with the signature secret, the body's
-// SHA-256 in payload_hash) and returns the body's fields that matter as parameters.
-func (s *Server) vonageJSON(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+// vonageSignedBody reads a voice webhook's body and checks its JWT (HS256 with the
+// signature secret, the body's SHA-256 in payload_hash).
+func (s *Server) vonageSignedBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	secret := s.Config.Vonage.SignatureSecret
 	if secret == "" {
 		return nil, optimum.Errorf(optimum.EFORBIDDEN, "The request is not signed by %s for this server.", "Vonage")
@@ -61,6 +61,16 @@ func (s *Server) vonageJSON(w http.ResponseWriter, r *http.Request) (url.Values,
 	}
 	if !vonage.ValidVoiceToken(secret, r.Header.Get("Authorization"), body, s.authNow()) {
 		return nil, s.forgedWebhook(w, r, "Vonage")
+	}
+	return body, nil
+}
+
+// vonageJSON checks a call webhook's JWT (HS256 with the signature secret, the body's
+// SHA-256 in payload_hash) and returns the body's fields that matter as parameters.
+func (s *Server) vonageJSON(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	body, err := s.vonageSignedBody(w, r)
+	if err != nil {
+		return nil, err
 	}
 	var ev struct {
 		vonage.CallEvent
@@ -233,16 +243,9 @@ func (s *Server) vonageVoiceInput(r *http.Request, form url.Values) (twiml, erro
 // vonageNotify checks the JWT of the bridge's notify action (vonage.BridgeJoin) and
 // returns its body's fields: who joins which incident's bridge, and the call.
 func (s *Server) vonageNotify(w http.ResponseWriter, r *http.Request) (url.Values, error) {
-	secret := s.Config.Vonage.SignatureSecret
-	if secret == "" {
-		return nil, optimum.Errorf(optimum.EFORBIDDEN, "The request is not signed by %s for this server.", "Vonage")
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := s.vonageSignedBody(w, r)
 	if err != nil {
-		return nil, badRequest("The body could not be read.")
-	}
-	if !vonage.ValidVoiceToken(secret, r.Header.Get("Authorization"), body, s.authNow()) {
-		return nil, s.forgedWebhook(w, r, "Vonage")
+		return nil, err
 	}
 	var n vonage.BridgeNotify
 	if err := json.Unmarshal(body, &n); err != nil {
