@@ -41,9 +41,12 @@ import (
 //	sms/s, sms-rate-ratio, sms-max-1s, sms-done-s  as BenchmarkAlert10k
 //	probe-board-p99-ms    the probes' POST → each board holding its incident.declared, p99
 //	probe-declare-p99-ms  the probes' POST → 201, p99 (the slowest if fewer than 100)
-//	peak-rss-mib          the process's peak resident memory from the declaration on
-//	                      (server, fakes, fronts and 1,000 board clients: one process)
-//	cpu-s                 CPU time of the whole process, declare → done
+//	server-peak-rss-mib   the server process's peak resident memory from the declaration on
+//	server-cpu-s          the server process's CPU time, declare → done
+//	peak-rss-mib          the benchmark process's peak resident memory from the
+//	                      declaration on (fakes, fronts and 1,000 board clients; the server
+//	                      too with OPTIMUM_BENCH_SERVER=inprocess)
+//	cpu-s                 the benchmark process's CPU time, declare → done
 //
 // Every delivery must end sent, and no message may be accepted twice; speeds are only
 // reported. It also logs what bounded the run (store writer, claims, providers). Run it
@@ -52,7 +55,9 @@ import (
 // Knobs: OPTIMUM_BENCH_RECIPIENTS, OPTIMUM_BENCH_SMS_RATE (default 1000),
 // OPTIMUM_BENCH_CONCURRENCY (default 16), OPTIMUM_BENCH_TIMEOUT (default 1h),
 // OPTIMUM_BENCH_BOARDS (default 1000), OPTIMUM_BENCH_PROBES (default 10),
-// OPTIMUM_BENCH_STORES (default "sqlite,postgres").
+// OPTIMUM_BENCH_STORES (default "sqlite,postgres"), OPTIMUM_BENCH_SERVER ("process", the
+// default: the server is built from this tree and runs as a process of its own;
+// "inprocess": it runs in the benchmark's process, so that -cpuprofile covers it).
 func BenchmarkAlert100k(b *testing.B) {
 	opt := alertBenchOptions{recipients: 100000, smsRate: 1000, concurrency: 16, timeout: time.Hour}
 	boards, probes := 1000, 10
@@ -79,12 +84,20 @@ func BenchmarkAlert100k(b *testing.B) {
 	if v := os.Getenv("OPTIMUM_BENCH_STORES"); v != "" {
 		stores = v
 	}
+	process := true
+	switch v := os.Getenv("OPTIMUM_BENCH_SERVER"); v {
+	case "", "process":
+	case "inprocess":
+		process = false
+	default:
+		b.Fatalf("OPTIMUM_BENCH_SERVER=%q: process or inprocess", v)
+	}
 	for _, st := range strings.Split(stores, ",") {
 		b.Run(st, func(b *testing.B) {
 			var runs []bigAlertResult
 			for range b.N {
 				b.StopTimer()
-				runs = append(runs, runBigAlert(b, opt, bigAlertSetup{store: st, nodes: 1, boards: boards, probes: probes}))
+				runs = append(runs, runBigAlert(b, opt, bigAlertSetup{store: st, nodes: 1, boards: boards, probes: probes, process: process}))
 			}
 			reportBigAlert(b, opt, runs)
 		})
@@ -113,12 +126,19 @@ func BenchmarkAlert10kTwoNodes(b *testing.B) {
 type bigAlertSetup struct {
 	store                 string
 	nodes, boards, probes int
+	// process runs a single node as a process of its own (built from this tree), so its
+	// memory and CPU are told apart from the benchmark's fakes, fronts and boards.
+	process bool
 }
 
 type bigAlertResult struct {
 	alertBenchResult
 	declare, probeBoardP99, probeDeclareP99 time.Duration
 	peakRSS                                 int64 // bytes
+	// When the server runs as processes of its own (setup.process, or several nodes):
+	// their CPU time, and the largest peak resident memory of one of them.
+	serverCPU     time.Duration
+	serverPeakRSS int64
 }
 
 // runBigAlert sets up a server with the recipients (timer stopped), opens the boards,
@@ -284,28 +304,33 @@ escalation:
 		logs  interface{ String() string }
 		stop  func() error
 	)
-	if setup.nodes <= 1 {
+	var pids []int // the server processes, when not this one
+	if setup.nodes <= 1 && !setup.process {
 		var l *logBuffer
 		base, l, stop = startBenchServer(b, env)
 		logs, bases = l, []string{base}
 	} else {
-		if storeName != "postgres" {
-			b.Fatal("several nodes need PostgreSQL")
-		}
-		nodeEnv := map[string]string{"OPTIMUM_REDIS_URL": testenv.RedisURL(b), "OPTIMUM_REDIS_PREFIX": testenv.Prefix(b)}
+		nodeEnv := map[string]string{}
 		for k, v := range env {
-			if k != "OPTIMUM_ADDR" && k != "OPTIMUM_DATA" {
+			if k != "OPTIMUM_ADDR" && (k != "OPTIMUM_DATA" || setup.nodes <= 1) {
 				nodeEnv[k] = v
 			}
 		}
+		if setup.nodes > 1 {
+			if storeName != "postgres" {
+				b.Fatal("several nodes need PostgreSQL")
+			}
+			nodeEnv["OPTIMUM_REDIS_URL"], nodeEnv["OPTIMUM_REDIS_PREFIX"] = testenv.RedisURL(b), testenv.Prefix(b)
+		}
 		var names []string
-		for i := range setup.nodes {
+		for i := range max(setup.nodes, 1) {
 			names = append(names, string(rune('A'+i)))
 		}
 		nodes := startNodes(b, buildOptimum(b), nodeEnv, names...)
 		var all strings.Builder
 		for _, nd := range nodes {
 			bases = append(bases, nd.base)
+			pids = append(pids, nd.cmd.Process.Pid)
 		}
 		base = bases[0]
 		logs = &all
@@ -350,6 +375,11 @@ escalation:
 
 	load := benchLoadAvg()
 	cpu0 := benchCPUTime()
+	var serverCPU0 time.Duration
+	for _, pid := range pids {
+		serverCPU0 += benchProcCPU(pid)
+		benchResetProcPeakRSS(pid)
+	}
 	metrics0 := readAll()
 	benchResetPeakRSS()
 	b.StartTimer()
@@ -423,6 +453,11 @@ escalation:
 	total := time.Since(declared)
 	b.StopTimer()
 	res.total, res.cpu, res.peakRSS = total, benchCPUTime()-cpu0, benchPeakRSS()
+	for _, pid := range pids {
+		res.serverCPU += benchProcCPU(pid)
+		res.serverPeakRSS = max(res.serverPeakRSS, benchProcPeakRSS(pid))
+	}
+	res.serverCPU -= serverCPU0
 	ps := <-probeDone
 	b.Logf("%d recipients on %s: load average %s before the alert, %s after (other processes share the cores)", n, storeName, load, benchLoadAvg())
 	b.Log(benchBounds(metrics0, readAll(), total, opt.concurrency, map[string]*benchFront{"webpush": pushFront, "sms": smsFront}))
@@ -564,6 +599,8 @@ func reportBigAlert(b *testing.B, opt alertBenchOptions, runs []bigAlertResult) 
 		sum.probeBoardP99 = max(sum.probeBoardP99, r.probeBoardP99)
 		sum.probeDeclareP99 = max(sum.probeDeclareP99, r.probeDeclareP99)
 		sum.peakRSS = max(sum.peakRSS, r.peakRSS)
+		sum.serverPeakRSS = max(sum.serverPeakRSS, r.serverPeakRSS)
+		sum.serverCPU += r.serverCPU
 		sum.cpu += r.cpu
 		sum.extraRequests += r.extraRequests
 	}
@@ -581,6 +618,10 @@ func reportBigAlert(b *testing.B, opt alertBenchOptions, runs []bigAlertResult) 
 	b.ReportMetric(float64(sum.peakRSS)/(1<<20), "peak-rss-mib")
 	b.ReportMetric(sum.cpu.Seconds()/k, "cpu-s")
 	b.ReportMetric(float64(sum.extraRequests)/k, "extra-requests")
+	if sum.serverPeakRSS > 0 {
+		b.ReportMetric(float64(sum.serverPeakRSS)/(1<<20), "server-peak-rss-mib")
+		b.ReportMetric(sum.serverCPU.Seconds()/k, "server-cpu-s")
+	}
 }
 
 // benchOpenSQL opens the benchmark's database directly: SQLite (read-only when ro) or
@@ -626,9 +667,40 @@ func benchPost(base, body string) (int, error) {
 // so benchPeakRSS reports the peak from now on (Linux; elsewhere a no-op).
 func benchResetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
+// benchResetProcPeakRSS and benchProcPeakRSS are benchResetPeakRSS and benchPeakRSS for
+// another process.
+func benchResetProcPeakRSS(pid int) {
+	_ = os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+func benchProcPeakRSS(pid int) int64 { return vmHWM(fmt.Sprintf("/proc/%d/status", pid)) }
+
+// benchProcCPU is the CPU time (user and system) process pid has used, 0 where unknown.
+func benchProcCPU(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command's closing parenthesis; utime and stime are the 12th
+	// and 13th of them, in clock ticks (100 a second on Linux).
+	rest := string(data)
+	if i := strings.LastIndexByte(rest, ')'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+st) * 10 * time.Millisecond
+}
+
 // benchPeakRSS is the process's peak resident set in bytes (VmHWM), 0 where unknown.
-func benchPeakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
+func benchPeakRSS() int64 { return vmHWM("/proc/self/status") }
+
+func vmHWM(statusFile string) int64 {
+	data, err := os.ReadFile(statusFile)
 	if err != nil {
 		return 0
 	}

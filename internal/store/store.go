@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/optimum-bcp/optimum"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 )
 
 //go:embed migrations
@@ -37,6 +37,7 @@ type DB struct {
 	d     dialect
 
 	writes writeCounters // what write transactions cost (WriteStats)
+	stmts  *stmtCacheStats // SQLite's prepared statements reused (stmtcache.go); nil on PostgreSQL
 	group  grouper       // small writes sharing one commit on SQLite (group.go)
 	// gate lets background writes begin only while no foreground write waits (txOf).
 	gate sync.RWMutex
@@ -73,7 +74,8 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 		return "file:" + filepath.ToSlash(path) + "?" + q.Encode()
 	}
-	w, err := sql.Open("sqlite", dsn(""))
+	stmts := &stmtCacheStats{}
+	w, err := openSQLiteCached(dsn(""), stmts)
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -84,12 +86,12 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	db := &DB{write: w, d: sqliteDialect}
+	db := &DB{write: w, d: sqliteDialect, stmts: stmts}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
 	}
-	r, err := sql.Open("sqlite", dsn("query_only(1)"))
+	r, err := openSQLiteCached(dsn("query_only(1)"), stmts)
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store: %w", err)
@@ -98,6 +100,16 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxIdleConns(4)
 	db.read = r
 	return db, nil
+}
+
+// openSQLiteCached opens dsn on modernc.org/sqlite with each connection keeping its
+// statements prepared (stmtcache.go).
+func openSQLiteCached(dsn string, stats *stmtCacheStats) (*sql.DB, error) {
+	c, err := sqlite.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(stmtCacheConnector{inner: c, stats: stats}), nil
 }
 
 // Close closes the database. Call it last, after everything that uses it has stopped.
