@@ -36,9 +36,9 @@ type DB struct {
 	read  *sql.DB
 	d     dialect
 
-	writes writeCounters // what write transactions cost (WriteStats)
+	writes writeCounters   // what write transactions cost (WriteStats)
 	stmts  *stmtCacheStats // SQLite's prepared statements reused (stmtcache.go); nil on PostgreSQL
-	group  grouper       // small writes sharing one commit on SQLite (group.go)
+	group  grouper         // small writes sharing one commit on SQLite (group.go)
 	// gate lets background writes begin only while no foreground write waits (txOf).
 	gate sync.RWMutex
 
