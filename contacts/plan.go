@@ -66,13 +66,24 @@ func (s *Directory) Plan(ctx context.Context, a Audience) (plan Plan, n int, ok 
 	if !ok {
 		return Plan{}, 0, false, nil
 	}
-	teams, sites, err := ps.AudienceRefs(ctx)
+	plan, err = s.plan(ctx, ps, a)
 	if err != nil {
 		return Plan{}, 0, true, err
 	}
+	n, err = ps.CountAudience(ctx, plan)
+	return plan, n, true, err
+}
+
+// plan checks the audience's references against the teams and sites of ps and a lookup
+// per person named, and returns them as ids.
+func (s *Directory) plan(ctx context.Context, ps PlanStore, a Audience) (Plan, error) {
+	teams, sites, err := ps.AudienceRefs(ctx)
+	if err != nil {
+		return Plan{}, err
+	}
 	idx := newIndex(Snapshot{Teams: teams, Sites: sites})
 	var lookupErr error
-	plan, err = planOf(idx, a, func(ref string) (Person, bool) {
+	plan, err := planOf(idx, a, func(ref string) (Person, bool) {
 		p, err := s.store.Person(ctx, ref)
 		if err != nil && optimum.ErrorCode(err) != optimum.ENOTFOUND && lookupErr == nil {
 			lookupErr = err
@@ -80,11 +91,7 @@ func (s *Directory) Plan(ctx context.Context, a Audience) (plan Plan, n int, ok 
 		return p, err == nil
 	})
 	if lookupErr != nil {
-		return Plan{}, 0, true, lookupErr
+		return Plan{}, lookupErr
 	}
-	if err != nil {
-		return Plan{}, 0, true, err
-	}
-	n, err = ps.CountAudience(ctx, plan)
-	return plan, n, true, err
+	return plan, err
 }

@@ -3,10 +3,12 @@ package contacts_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/optimum-bcp/optimum"
 	"github.com/optimum-bcp/optimum/contacts"
+	"github.com/optimum-bcp/optimum/internal/store"
 	"github.com/optimum-bcp/optimum/internal/store/storetest"
 )
 
@@ -87,8 +89,20 @@ func testAPlanNamesWhomResolveNames(t *testing.T) {
 			}
 		}
 		slices.Sort(planned)
-		if !slices.Equal(resolved, c.want) || !slices.Equal(planned, c.want) || n != len(c.want) {
-			t.Errorf("%s: resolved %v, planned %v counted %d; want %v", c.name, resolved, planned, n, c.want)
+		// The rule in Go, for stores that cannot say it in SQL.
+		snap, err := d.Snapshot(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var included []string
+		for _, p := range snap.People {
+			if plan.Includes(p) {
+				included = append(included, p.Name)
+			}
+		}
+		slices.Sort(included)
+		if !slices.Equal(resolved, c.want) || !slices.Equal(planned, c.want) || !slices.Equal(included, c.want) || n != len(c.want) {
+			t.Errorf("%s: resolved %v, planned %v, included %v, counted %d; want %v", c.name, resolved, planned, included, n, c.want)
 		}
 	}
 	// Unknown references: the same errors as Resolve's, field by field.
@@ -102,4 +116,46 @@ func testAPlanNamesWhomResolveNames(t *testing.T) {
 	if want := []string{"teams[0]", "sites[0]", "people[0]"}; !slices.Equal(fields, want) || optimum.ErrorMessage(rerr) != optimum.ErrorMessage(perr) {
 		t.Errorf("plan errors on %v (%v), want %v as Resolve's (%v)", fields, perr, want, rerr)
 	}
+}
+
+// noSnapshot is the store, except that reading the whole directory fails the test.
+type noSnapshot struct {
+	*store.Contacts
+	t *testing.T
+}
+
+func (s noSnapshot) Snapshot(context.Context) (contacts.Snapshot, error) {
+	s.t.Error("the whole directory was read")
+	return s.Contacts.Snapshot(context.Background())
+}
+
+// A declaration to a team of three during an alert to 100,000 people read the whole
+// directory to find the three, and took seconds (issue 16.4): an audience is resolved
+// from its own people.
+func TestResolvingAnAudienceReadsOnlyItsPeople(t *testing.T) {
+	storetest.Each(t, func(t *testing.T) {
+		d, db := newDirectory(t)
+		ctx := context.Background()
+		if rep, err := importCSV(t, d, "name,email,phone,language,teams,manager_email\n"+
+			"Zoe Guardia,zoe@example.com,+525511110001,es,operations,\n"+
+			"Ana Guardia,ana@example.com,+525511110002,es,operations,\n"+
+			"Beto Otro,beto@example.com,+525511110003,es,technology,\n"); err != nil {
+			t.Fatalf("import: %v %+v", err, rep.Errors)
+		}
+		lean := contacts.NewDirectory(noSnapshot{Contacts: db.Contacts(), t: t}, nil)
+		rs, err := lean.Resolve(ctx, contacts.Audience{Teams: []string{"operations"}, People: []string{"beto@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, r := range rs {
+			names = append(names, r.Name+" "+strings.Join(r.Channels, "+"))
+		}
+		if want := []string{"Ana Guardia sms+voice", "Beto Otro sms+voice", "Zoe Guardia sms+voice"}; !slices.Equal(names, want) {
+			t.Errorf("resolved %v, want %v (by name)", names, want)
+		}
+		if _, err := lean.Resolve(ctx, contacts.Audience{Teams: []string{"legal"}}); optimum.ErrorCode(err) != optimum.EINVALID {
+			t.Errorf("an unknown team: %v, want EINVALID", err)
+		}
+	})
 }

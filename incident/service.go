@@ -50,6 +50,8 @@ type Audience interface {
 // people (contacts.Directory.Plan); ok false when its store cannot.
 type Planner interface {
 	Plan(ctx context.Context, a contacts.Audience) (plan contacts.Plan, n int, ok bool, err error)
+	// ResolvePlan is Resolve for an audience Plan has checked, reading only its people.
+	ResolvePlan(ctx context.Context, plan contacts.Plan) ([]contacts.Recipient, error)
 }
 
 // DefaultInlineAudience is the largest audience whose recipients are written with the
@@ -177,16 +179,22 @@ func (s *Service) Declare(ctx context.Context, d Declaration, idempotencyKey str
 	)
 	if s.audience != nil {
 		a := contacts.Audience{Teams: d.Teams, People: d.People, Sites: d.Sites}
+		resolved := false
 		if p, ok := s.audience.(Planner); ok {
 			var n int
 			plan, n, planned, err = p.Plan(ctx, a)
 			if err == nil && planned && n <= s.inline {
-				planned = false // small: resolved and written with the declaration
+				// Small: resolved and written with the declaration, reading only its people.
+				planned = false
+				recipients, err = p.ResolvePlan(ctx, plan)
+				resolved = true
 			}
 			audience = n
 		}
-		if err == nil && !planned {
+		if err == nil && !planned && !resolved {
 			recipients, err = s.audience.Resolve(ctx, a)
+		}
+		if err == nil && !planned {
 			audience = len(recipients)
 		}
 		if err != nil {
