@@ -449,8 +449,12 @@ func (q *Deliveries) PublishProgress(ctx context.Context, at time.Time, limit in
 // progressCounted, set by tests only, runs between PublishProgress's count and its events.
 var progressCounted func()
 
+// deliveryCountsQuery counts an incident's deliveries by channel and status, from the
+// deliveries_progress index alone (migration 0087).
+const deliveryCountsQuery = "SELECT channel, status, count(*) FROM deliveries WHERE subject = $1 GROUP BY channel, status"
+
 func deliveryCounts(ctx context.Context, q rowQueryer, subject string) (DeliveryCounts, int, error) {
-	rows, err := q.QueryContext(ctx, "SELECT channel, status, count(*) FROM deliveries WHERE subject = $1 GROUP BY channel, status", subject)
+	rows, err := q.QueryContext(ctx, deliveryCountsQuery, subject)
 	if err != nil {
 		return nil, 0, err
 	}
