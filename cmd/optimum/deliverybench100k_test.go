@@ -53,13 +53,13 @@ import (
 // once per case: -benchtime=1x (docs/deliveries.md).
 //
 // Knobs: OPTIMUM_BENCH_RECIPIENTS, OPTIMUM_BENCH_SMS_RATE (default 1000),
-// OPTIMUM_BENCH_CONCURRENCY (default 16), OPTIMUM_BENCH_TIMEOUT (default 1h),
+// OPTIMUM_BENCH_CONCURRENCY (default 64, as shipped), OPTIMUM_BENCH_TIMEOUT (default 1h),
 // OPTIMUM_BENCH_BOARDS (default 1000), OPTIMUM_BENCH_PROBES (default 10),
 // OPTIMUM_BENCH_STORES (default "sqlite,postgres"), OPTIMUM_BENCH_SERVER ("process", the
 // default: the server is built from this tree and runs as a process of its own;
 // "inprocess": it runs in the benchmark's process, so that -cpuprofile covers it).
 func BenchmarkAlert100k(b *testing.B) {
-	opt := alertBenchOptions{recipients: 100000, smsRate: 1000, concurrency: 16, timeout: time.Hour}
+	opt := alertBenchOptions{recipients: 100000, smsRate: 1000, concurrency: 64, timeout: time.Hour}
 	boards, probes := 1000, 10
 	var err error
 	env := func(k string, dst *int) {

@@ -48,7 +48,7 @@ import (
 // are only reported. Run it once per case: -benchtime=1x (see docs/deliveries.md).
 //
 // Knobs (environment): OPTIMUM_BENCH_RECIPIENTS, OPTIMUM_BENCH_SMS_RATE (delivery.rates.sms,
-// default 200), OPTIMUM_BENCH_CONCURRENCY (delivery.concurrency, default 16 as shipped),
+// default 200), OPTIMUM_BENCH_CONCURRENCY (delivery.concurrency, default 64 as shipped),
 // OPTIMUM_BENCH_TIMEOUT (how long one alert may take, default 1h; give go test a -timeout
 // above twice that).
 func BenchmarkAlert10k(b *testing.B) {
@@ -78,7 +78,7 @@ type alertBenchOptions struct {
 
 func alertBenchOptionsFromEnv(tb testing.TB) alertBenchOptions {
 	tb.Helper()
-	o := alertBenchOptions{recipients: 10000, smsRate: 200, concurrency: 16, timeout: time.Hour}
+	o := alertBenchOptions{recipients: 10000, smsRate: 200, concurrency: 64, timeout: time.Hour}
 	var err error
 	if v := os.Getenv("OPTIMUM_BENCH_RECIPIENTS"); v != "" {
 		o.recipients, err = strconv.Atoi(v)

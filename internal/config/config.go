@@ -284,7 +284,11 @@ func Default() Config {
 		},
 		Delivery: Delivery{
 			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
-			Concurrency: 16,
+			// 64, not 16: with sends of a few milliseconds each waiting for their outcome's
+			// commit, 64 in flight per channel reached the last of 100,000 people in 152 s
+			// against 198 s, and grouped four times as many writes in each SQLite commit
+			// (docs/deliveries.md, "Statements kept prepared").
+			Concurrency: 64,
 			RetryFor:    Duration(time.Hour),
 			LinkTTL:     Duration(72 * time.Hour),
 			Lease:       Duration(2 * time.Minute),
