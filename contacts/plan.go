@@ -53,7 +53,8 @@ type PlanStore interface {
 	// AudiencePeople returns up to limit people of the plan whose id sorts after after,
 	// in id order, with their memberships, sites and channels.
 	AudiencePeople(ctx context.Context, p Plan, after string, limit int) ([]Person, error)
-	// AudienceRefs returns the directory's teams and sites, to check references against.
+	// AudienceRefs returns the directory's teams and sites, to check references against,
+	// without their member counts (0).
 	AudienceRefs(ctx context.Context) ([]Team, []Site, error)
 }
 

@@ -82,11 +82,11 @@ func (s *Contacts) AudienceRefs(ctx context.Context) ([]contacts.Team, []contact
 		return nil, nil, fmt.Errorf("audience references: %w", err)
 	}
 	defer tx.Rollback()
-	ts, err := teams(ctx, tx)
+	ts, err := teamRefs(ctx, tx)
 	if err != nil {
 		return nil, nil, err
 	}
-	ss, err := sites(ctx, tx)
+	ss, err := siteRefs(ctx, tx)
 	return ts, ss, err
 }
 

@@ -15,10 +15,19 @@ const alertEmail = "CASE WHEN p.contact_email <> '' THEN p.contact_email ELSE p.
 func sites(ctx context.Context, q rowQueryer) ([]contacts.Site, error) {
 	// Counted in one grouped pass, as teams are (contacts.go): a correlated count per site
 	// is the plan PostgreSQL got wrong on stale statistics.
-	rows, err := q.QueryContext(ctx, `SELECT s.id, s.name, s.city, s.time_zone, s.active, COALESCE(c.n, 0)
+	return sitesBy(ctx, q, `SELECT s.id, s.name, s.city, s.time_zone, s.active, COALESCE(c.n, 0)
 		FROM sites s LEFT JOIN (SELECT ps.site_id, count(*) AS n FROM person_sites ps JOIN people p ON p.id = ps.person_id
 			WHERE p.active = 1 GROUP BY ps.site_id) c ON c.site_id = s.id
 		ORDER BY s.id`)
+}
+
+// siteRefs is sites without their people counts (People 0), as teamRefs.
+func siteRefs(ctx context.Context, q rowQueryer) ([]contacts.Site, error) {
+	return sitesBy(ctx, q, `SELECT id, name, city, time_zone, active, 0 FROM sites ORDER BY id`)
+}
+
+func sitesBy(ctx context.Context, q rowQueryer, query string) ([]contacts.Site, error) {
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
 		return nil, fmt.Errorf("sites: %w", err)
 	}
