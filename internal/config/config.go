@@ -283,7 +283,7 @@ func Default() Config {
 			ConformityTTL: Duration(72 * time.Hour),
 		},
 		Delivery: Delivery{
-			Rates:       map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
+			Rates: map[string]float64{"sms": 10, "voice": 2, "webpush": 100, "email": 10},
 			// 64, not 16: with sends of a few milliseconds each waiting for their outcome's
 			// commit, 64 in flight per channel reached the last of 100,000 people in 152 s
 			// against 198 s, and grouped four times as many writes in each SQLite commit
