@@ -74,11 +74,9 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 	return out, nil
 }
 
-// resolvePage is how many people ResolvePlan reads at a time.
-const resolvePage = 500
-
-// ResolvePlan is Resolve for an audience already checked (Plan): the plan's people, read
-// page by page from a PlanStore, sorted by name. With another store it reads the directory.
+// ResolvePlan is Resolve for an audience already checked (Plan): the plan's people, found
+// from its teams, sites and ids by a PlanStore, sorted by name. With another store it
+// reads the directory.
 func (s *Directory) ResolvePlan(ctx context.Context, plan Plan) ([]Recipient, error) {
 	ps, ok := s.store.(PlanStore)
 	if !ok {
@@ -95,19 +93,13 @@ func (s *Directory) ResolvePlan(ctx context.Context, plan Plan) ([]Recipient, er
 		sortRecipients(out)
 		return out, nil
 	}
-	out := []Recipient{}
-	for after := ""; ; {
-		page, err := ps.AudiencePeople(ctx, plan, after, resolvePage)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range page {
-			out = append(out, RecipientOf(p))
-		}
-		if len(page) < resolvePage {
-			break
-		}
-		after = page[len(page)-1].ID
+	people, err := ps.PlanPeople(ctx, plan)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Recipient, 0, len(people))
+	for _, p := range people {
+		out = append(out, RecipientOf(p))
 	}
 	sortRecipients(out)
 	return out, nil

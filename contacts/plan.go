@@ -53,6 +53,9 @@ type PlanStore interface {
 	// AudiencePeople returns up to limit people of the plan whose id sorts after after,
 	// in id order, with their memberships, sites and channels.
 	AudiencePeople(ctx context.Context, p Plan, after string, limit int) ([]Person, error)
+	// PlanPeople returns every person of the plan, found from the plan's teams, sites and
+	// ids rather than by reading the directory, with their memberships, sites and channels.
+	PlanPeople(ctx context.Context, p Plan) ([]Person, error)
 	// AudienceRefs returns the directory's teams and sites, to check references against,
 	// without their member counts (0).
 	AudienceRefs(ctx context.Context) ([]Team, []Site, error)

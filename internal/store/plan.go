@@ -49,14 +49,79 @@ func planWhere(pl contacts.Plan, next int) (string, []any) {
 	return "p.active = 1 AND (" + strings.Join(or, " OR ") + ")", args
 }
 
+// planIDs is the SQL of a query whose one column, person_id, holds once each (DISTINCT
+// within a part, UNION across them) the people
+// the plan names, active or not, found from the plan's side (the teams' memberships, the
+// sites' people, the ids), with its arguments numbered from next. Joined to people it
+// reads as many rows as the audience has, not the directory: a declaration to a team of
+// three read every one of 100,000 people twice, to count and to resolve them, with
+// planWhere (issue 16.4).
+func planIDs(pl contacts.Plan, next int) (string, []any) {
+	var (
+		parts []string
+		args  []any
+	)
+	list := func(vs []string) string {
+		s := placeholders(next+len(args), len(vs))
+		for _, v := range vs {
+			args = append(args, v)
+		}
+		return s
+	}
+	if len(pl.Teams) > 0 {
+		q := "SELECT DISTINCT m.person_id AS person_id FROM team_members m WHERE m.team_id IN (" + list(pl.Teams) + ")"
+		if len(pl.Roles) > 0 {
+			q += " AND m.role IN (" + list(pl.Roles) + ")"
+		}
+		parts = append(parts, q)
+	}
+	if len(pl.Sites) > 0 {
+		parts = append(parts, "SELECT DISTINCT ps.person_id AS person_id FROM person_sites ps WHERE ps.site_id IN ("+list(pl.Sites)+")")
+	}
+	if len(pl.People) > 0 {
+		parts = append(parts, "SELECT p0.id AS person_id FROM people p0 WHERE p0.id IN ("+list(pl.People)+")")
+	}
+	if len(parts) == 0 {
+		return "SELECT p0.id AS person_id FROM people p0 WHERE 1 = 0", nil
+	}
+	return strings.Join(parts, " UNION "), args
+}
+
+// planJoin is the FROM clause of the plan's active people as p, driven by planIDs (CROSS
+// JOIN: SQLite keeps the order written, so the people are looked up by id, never scanned).
+func planJoin(pl contacts.Plan, next int) (string, []any) {
+	ids, args := planIDs(pl, next)
+	return "(" + ids + ") x CROSS JOIN people p WHERE p.id = x.person_id AND p.active = 1", args
+}
+
 // CountAudience counts the people of the plan (contacts.PlanStore).
 func (s *Contacts) CountAudience(ctx context.Context, pl contacts.Plan) (int, error) {
-	where, args := planWhere(pl, 1)
+	from, args := planJoin(pl, 1)
 	var n int
-	if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM people p WHERE "+where, args...).Scan(&n); err != nil {
+	if err := s.db.read.QueryRowContext(ctx, "SELECT count(*) FROM "+from, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count audience: %w", err)
 	}
 	return n, nil
+}
+
+// PlanPeople returns every person of the plan, in no particular order
+// (contacts.PlanStore).
+func (s *Contacts) PlanPeople(ctx context.Context, pl contacts.Plan) ([]contacts.Person, error) {
+	from, args := planJoin(pl, 1)
+	people, err := loadPeople(ctx, s.db.read, "SELECT "+qualified("p", personColumns)+" FROM "+from, args...)
+	if err != nil {
+		return nil, fmt.Errorf("plan people: %w", err)
+	}
+	return people, nil
+}
+
+// qualified prefixes each of the comma-separated columns with table.
+func qualified(table, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = table + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // AudiencePeople returns up to limit people of the plan after the id after, by id
