@@ -50,12 +50,11 @@ func planWhere(pl contacts.Plan, next int) (string, []any) {
 }
 
 // planIDs is the SQL of a query whose one column, person_id, holds once each (DISTINCT
-// within a part, UNION across them) the people
-// the plan names, active or not, found from the plan's side (the teams' memberships, the
-// sites' people, the ids), with its arguments numbered from next. Joined to people it
-// reads as many rows as the audience has, not the directory: a declaration to a team of
-// three read every one of 100,000 people twice, to count and to resolve them, with
-// planWhere (issue 16.4).
+// within a part, UNION across them) the people the plan names, active or not, found from
+// the plan's side (the teams' memberships, the sites' people, the ids), with its arguments
+// numbered from next. Joined to people it reads as many rows as the audience has, not the
+// directory: with planWhere, a declaration to a team of three read every one of 100,000
+// people twice, to count and to resolve them (issue 16.4).
 func planIDs(pl contacts.Plan, next int) (string, []any) {
 	var (
 		parts []string
