@@ -1165,6 +1165,8 @@ function updateBoard() {
   const real = items.filter((x) => !x.drill);
   const drills = items.filter((x) => x.drill);
   boardEls.empty.hidden = real.length > 0 || !state.listLoaded;
+  // Tests wait for it before counting what the board shows.
+  boardEls.list.setAttribute('aria-busy', state.listLoaded ? 'false' : 'true');
   boardEls.count.textContent = tn('board.active', real.length);
   boardEls.drillSection.hidden = drills.length === 0;
   attentionTitle();

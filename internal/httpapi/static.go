@@ -65,19 +65,42 @@ func (a *asset) compress() {
 
 func (a *asset) compressible() bool { return compressible(a.ctype) && len(a.raw) >= 512 }
 
-// brotli compresses the asset with brotli, once.
+// brotli compresses the asset with brotli, once per process for the same content.
 func (a *asset) brotli() {
 	if a.br.Load() != nil || !a.compressible() {
 		return
 	}
-	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
-	_, _ = bw.Write(a.raw)
-	_ = bw.Close()
-	if br.Len() < len(a.raw) {
-		b := br.Bytes()
-		a.br.Store(&b)
+	if b := brotliOf(a.etag, a.raw); b != nil {
+		a.br.Store(b)
 	}
+}
+
+// brotliDone holds, per content hash (an asset's etag), its brotli compression, made once
+// per process: every server of a process serves the same embedded files, and a test
+// process starts dozens of servers, each of which compressed them all again (about ten
+// seconds of CPU each under the race detector, still running after its server stopped and
+// slowing the next ones' start).
+var brotliDone sync.Map // etag → *brotliEntry
+
+type brotliEntry struct {
+	once sync.Once
+	br   *[]byte // nil when brotli does not make it smaller
+}
+
+func brotliOf(etag string, raw []byte) *[]byte {
+	v, _ := brotliDone.LoadOrStore(etag, &brotliEntry{})
+	e := v.(*brotliEntry)
+	e.once.Do(func() {
+		var br bytes.Buffer
+		bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+		_, _ = bw.Write(raw)
+		_ = bw.Close()
+		if br.Len() < len(raw) {
+			b := br.Bytes()
+			e.br = &b
+		}
+	})
+	return e.br
 }
 
 // precompress compresses every file of the app with brotli, one after the other, in the

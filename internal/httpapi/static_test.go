@@ -159,3 +159,23 @@ func TestAFileIsServedWithGzipUntilItsBrotliIsReady(t *testing.T) {
 		t.Fatalf("the brotli body is not the file")
 	}
 }
+
+// Every server of a process serves the same embedded files: their brotli is made once per
+// process, not again by each server (a test process starts dozens; each compressed the
+// whole app again, ten seconds of CPU under the race detector).
+func TestTheSameFileIsCompressedWithBrotliOncePerProcess(t *testing.T) {
+	raw := []byte(strings.Repeat("export const y = 'otra línea que se repite, para brotli';\n", 300))
+	first, second := newAsset("a/app.js", raw), newAsset("b/app.js", raw)
+	first.brotli()
+	second.brotli()
+	b1, b2 := first.br.Load(), second.br.Load()
+	if b1 == nil || b2 == nil {
+		t.Fatal("no brotli made")
+	}
+	if b1 != b2 {
+		t.Error("the same content was compressed twice")
+	}
+	if body := readAll(t, brotli.NewReader(bytes.NewReader(*b2))); body != string(raw) {
+		t.Error("the shared brotli is not the file")
+	}
+}

@@ -60,7 +60,6 @@ describe('web app: an admin gives a person a login', { skip, timeout: 120_000 },
     assert.ok(decodeURIComponent(mail).includes(url), 'the email carries the link');
     await card.locator('[data-testid="access-state"][data-state="active"]').waitFor();
     assert.match(await card.getByTestId('access-state').textContent(), /^Tiene acceso como responsable de continuidad\. Aún no ha puesto la contraseña\.$/);
-    await card.scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(ARTIFACTS, 'access-phone.png'), fullPage: true });
   });
 

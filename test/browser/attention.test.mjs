@@ -47,6 +47,9 @@ describe('web app: a live board that demands attention', { skip, timeout: 120_00
       await page.goto(`${BASE}/#/login?token=${encodeURIComponent(TOKEN)}`);
       await page.getByTestId('board-heading').waitFor();
       await page.getByTestId('live').waitFor({ state: 'visible' });
+      // The board's list has come (the count in the title is read from it): on a busy
+      // machine it can come after the stream is live.
+      await page.locator('[data-testid="board"][aria-busy="false"]').waitFor({ state: 'attached' });
 
       // The sound is off until the person turns it on; the choice is remembered.
       const toggle = page.getByTestId('sound-toggle');
