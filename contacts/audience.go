@@ -64,14 +64,7 @@ func (s *Directory) Resolve(ctx context.Context, a Audience) ([]Recipient, error
 	if err != nil {
 		return nil, err
 	}
-	out := []Recipient{}
-	for _, p := range snap.People {
-		if plan.Includes(p) {
-			out = append(out, RecipientOf(p))
-		}
-	}
-	sortRecipients(out)
-	return out, nil
+	return recipientsIn(snap.People, plan), nil
 }
 
 // ResolvePlan is Resolve for an audience already checked (Plan): the plan's people, found
@@ -84,25 +77,25 @@ func (s *Directory) ResolvePlan(ctx context.Context, plan Plan) ([]Recipient, er
 		if err != nil {
 			return nil, err
 		}
-		out := []Recipient{}
-		for _, p := range snap.People {
-			if plan.Includes(p) {
-				out = append(out, RecipientOf(p))
-			}
-		}
-		sortRecipients(out)
-		return out, nil
+		return recipientsIn(snap.People, plan), nil
 	}
 	people, err := ps.PlanPeople(ctx, plan)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Recipient, 0, len(people))
+	return recipientsIn(people, plan), nil
+}
+
+// recipientsIn is the people in the plan, as recipients sorted by name.
+func recipientsIn(people []Person, plan Plan) []Recipient {
+	out := []Recipient{}
 	for _, p := range people {
-		out = append(out, RecipientOf(p))
+		if plan.Includes(p) {
+			out = append(out, RecipientOf(p))
+		}
 	}
 	sortRecipients(out)
-	return out, nil
+	return out
 }
 
 // sortRecipients orders recipients by name, then id.

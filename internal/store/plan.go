@@ -16,6 +16,16 @@ import (
 // incident_recipients row a person, and the paging of the audience writes the rows
 // batch by batch (escalationTx.AudienceAfter), each batch in its own transaction.
 
+// argList appends vs to args and returns their placeholders, numbered from next on after
+// the arguments already in args.
+func argList(args *[]any, next int, vs []string) string {
+	s := placeholders(next+len(*args), len(vs))
+	for _, v := range vs {
+		*args = append(*args, v)
+	}
+	return s
+}
+
 // planWhere is the SQL of contacts.Plan.Includes for the people row p, with its
 // arguments numbered from next.
 func planWhere(pl contacts.Plan, next int) (string, []any) {
@@ -23,13 +33,7 @@ func planWhere(pl contacts.Plan, next int) (string, []any) {
 		or   []string
 		args []any
 	)
-	list := func(vs []string) string {
-		s := placeholders(next+len(args), len(vs))
-		for _, v := range vs {
-			args = append(args, v)
-		}
-		return s
-	}
+	list := func(vs []string) string { return argList(&args, next, vs) }
 	if len(pl.People) > 0 {
 		or = append(or, "p.id IN ("+list(pl.People)+")")
 	}
@@ -60,13 +64,7 @@ func planIDs(pl contacts.Plan, next int) (string, []any) {
 		parts []string
 		args  []any
 	)
-	list := func(vs []string) string {
-		s := placeholders(next+len(args), len(vs))
-		for _, v := range vs {
-			args = append(args, v)
-		}
-		return s
-	}
+	list := func(vs []string) string { return argList(&args, next, vs) }
 	if len(pl.Teams) > 0 {
 		q := "SELECT DISTINCT m.person_id AS person_id FROM team_members m WHERE m.team_id IN (" + list(pl.Teams) + ")"
 		if len(pl.Roles) > 0 {
@@ -107,12 +105,15 @@ func (s *Contacts) CountAudience(ctx context.Context, pl contacts.Plan) (int, er
 // (contacts.PlanStore).
 func (s *Contacts) PlanPeople(ctx context.Context, pl contacts.Plan) ([]contacts.Person, error) {
 	from, args := planJoin(pl, 1)
-	people, err := loadPeople(ctx, s.db.read, "SELECT "+qualified("p", personColumns)+" FROM "+from, args...)
+	people, err := loadPeople(ctx, s.db.read, "SELECT "+personColumnsOfP+" FROM "+from, args...)
 	if err != nil {
 		return nil, fmt.Errorf("plan people: %w", err)
 	}
 	return people, nil
 }
+
+// personColumnsOfP is personColumns of the people row p.
+var personColumnsOfP = qualified("p", personColumns)
 
 // qualified prefixes each of the comma-separated columns with table.
 func qualified(table, columns string) string {

@@ -68,7 +68,7 @@ func TestASmallAudienceIsFoundWithoutScanningTheDirectory(t *testing.T) {
 		{Teams: []string{"guardia"}, Sites: []string{"site_a"}, People: []string{"per_a"}},
 	} {
 		from, args := planJoin(pl, 1)
-		for _, q := range []string{"SELECT count(*) FROM " + from, "SELECT " + qualified("p", personColumns) + " FROM " + from} {
+		for _, q := range []string{"SELECT count(*) FROM " + from, "SELECT " + personColumnsOfP + " FROM " + from} {
 			all := queryPlan(t, db, q, args...)
 			searched := false
 			for _, step := range strings.Split(all, "; ") {
